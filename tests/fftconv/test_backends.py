@@ -1,0 +1,177 @@
+"""Every registered backend against the direct oracle and scipy, forward and backward.
+
+The geometries are 200 seeded random draws (see ``fftconv.testing.random_geometry``):
+stride 1–3, dilation 1–3, groups 1/2/4/depthwise, every padding form, non-square
+images and kernels, batch 1–4.
+"""
+
+import numpy as np
+import pytest
+
+import fftconv
+from fftconv.backends.base import grad_input_via_forward, grad_weight_via_forward
+from fftconv.testing import (assert_conv_close, directional_derivative_error,
+                             numerical_gradient)
+
+from .conftest import (N_GEOMETRIES, case, conv_kwargs, reference, reference_grads,
+                       scipy_conv2d)
+
+BACKENDS = fftconv.available_backends()
+GEOMETRIES = range(N_GEOMETRIES)
+
+
+@pytest.mark.parametrize("index", GEOMETRIES)
+def test_oracle_matches_scipy(index):
+    _, spec, x, w, _, _ = case(index)
+    assert_conv_close(reference(index), scipy_conv2d(x, w, spec), err_msg=str(spec))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", GEOMETRIES)
+def test_forward_matches_oracle(index, backend, dtype):
+    g, spec, x, w, bias, _ = case(index)
+    y = fftconv.conv2d(x.astype(dtype), w.astype(dtype), bias.astype(dtype),
+                       backend=backend, **conv_kwargs(g))
+    assert y.dtype == dtype
+    expected = reference(index) + bias[:, None, None]
+    assert_conv_close(y, expected, dtype=dtype, err_msg=f"{backend} {spec}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 4))
+def test_forward_matches_scipy(index, backend):
+    g, spec, x, w, _, _ = case(index)
+    y = fftconv.conv2d(x, w, backend=backend, **conv_kwargs(g))
+    assert_conv_close(y, scipy_conv2d(x, w, spec), err_msg=f"{backend} {spec}")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", GEOMETRIES)
+def test_backward_matches_oracle(index, backend, dtype):
+    g, spec, x, w, _, dy = case(index)
+    dx, dw, db = fftconv.conv2d_backward(dy.astype(dtype), x.astype(dtype), w.astype(dtype),
+                                         backend=backend, **conv_kwargs(g))
+    dx_ref, dw_ref = reference_grads(index)
+    assert dx.dtype == dw.dtype == db.dtype == dtype
+    assert_conv_close(dx, dx_ref, dtype=dtype, err_msg=f"dx {backend} {spec}")
+    assert_conv_close(dw, dw_ref, dtype=dtype, err_msg=f"dw {backend} {spec}")
+    assert_conv_close(db, dy.sum(axis=(0, 2, 3)), dtype=dtype)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 2))
+def test_seed_formulas_on_every_forward(index, backend):
+    """The default gradients (seed 000's formulas run through ``forward``) are exact,
+    whatever backend supplies the forward pass."""
+    _, spec, x, w, _, dy = case(index)
+    forward = fftconv.get_backend(backend).forward
+    dx_ref, dw_ref = reference_grads(index)
+    assert_conv_close(grad_input_via_forward(forward, dy, w, spec), dx_ref, err_msg=str(spec))
+    assert_conv_close(grad_weight_via_forward(forward, dy, x, spec), dw_ref, err_msg=str(spec))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 5))
+def test_adjoint_identity(index, backend):
+    """``<conv(x, w), y> == <x, conv_xᵀ(y)> == <w, conv_wᵀ(y, x)>``: backward is the
+    transpose of forward (seed 004)."""
+    g, _, x, w, _, dy = case(index)
+    y = fftconv.conv2d(x, w, backend=backend, **conv_kwargs(g))
+    dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend=backend, **conv_kwargs(g))
+    lhs = np.vdot(y, dy)
+    np.testing.assert_allclose(np.vdot(x, dx), lhs, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(np.vdot(w, dw), lhs, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", range(1, N_GEOMETRIES, 10))
+def test_gradients_by_random_projection(index, backend):
+    """Central differences of ``L = <conv2d(x, w) + b, r>`` along random directions."""
+    g, _, x, w, bias, r = case(index)
+    kw = conv_kwargs(g)
+    dx, dw, db = fftconv.conv2d_backward(r, x, w, backend=backend, **kw)
+    rng = np.random.default_rng(index)
+
+    def loss(xx=x, ww=w, bb=bias):
+        return float(np.vdot(fftconv.conv2d(xx, ww, bb, backend=backend, **kw), r))
+    # L is linear in each argument, so a large step loses nothing to truncation.
+    for grad, arg in ((dx, "xx"), (dw, "ww"), (db, "bb")):
+        value = {"xx": x, "ww": w, "bb": bias}[arg]
+        err = directional_derivative_error(lambda v: loss(**{arg: v}), grad, value, rng,
+                                           eps=1e-2)
+        assert err < 1e-9, (arg, err)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kwargs", [
+    dict(stride=2, padding=1),
+    dict(stride=(3, 2), padding=((0, 2), (1, 0)), dilation=(1, 2)),
+    dict(groups=2, dilation=2, padding="same"),
+])
+def test_gradients_elementwise_finite_differences(backend, kwargs):
+    """Every element of dx and dw against central differences on a small layer,
+    including stride remainders where the last rows of x are not covered."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 2, 7, 8))
+    w = rng.standard_normal((4, 2 // kwargs.get("groups", 1), 3, 2))
+    r = rng.standard_normal(fftconv.conv2d(x, w, **kwargs).shape)
+    dx, dw, _ = fftconv.conv2d_backward(r, x, w, backend=backend, **kwargs)
+    np.testing.assert_allclose(
+        dx, numerical_gradient(lambda v: np.vdot(fftconv.conv2d(v, w, **kwargs), r), x, eps=1e-2),
+        rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(
+        dw, numerical_gradient(lambda v: np.vdot(fftconv.conv2d(x, v, **kwargs), r), w, eps=1e-2),
+        rtol=1e-9, atol=1e-10)
+
+
+def test_uncovered_rows_get_zero_gradient():
+    x, w = np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3))
+    for backend in BACKENDS:
+        dx, _, _ = fftconv.conv2d_backward(np.ones((1, 1, 2, 2)), x, w, stride=2,
+                                           backend=backend)
+        assert np.all(dx[0, 0, 5, :] == 0) and np.all(dx[0, 0, :, 5] == 0), backend
+        assert np.all(dx[0, 0, :5, :5] > 0), backend
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b in ("direct", "im2col")])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("index", range(3, N_GEOMETRIES, 20))
+def test_nonfinite_input_reaches_exactly_its_windows(index, backend, bad):
+    g, spec, x, w, _, _ = case(index)
+    rng = np.random.default_rng(index)
+    x = x.copy()
+    pos = tuple(int(rng.integers(0, s)) for s in x.shape)
+    x[pos] = bad
+    indicator = np.zeros_like(x)
+    indicator[pos] = 1.0
+    from fftconv.backends.direct import conv2d_reference
+    touched = conv2d_reference(indicator, np.ones_like(w), spec) > 0
+    y = fftconv.conv2d(x, w, backend=backend, **conv_kwargs(g))
+    np.testing.assert_array_equal(~np.isfinite(y), touched)
+    clean = reference(index)
+    np.testing.assert_allclose(y[~touched], clean[~touched], rtol=1e-10, atol=1e-10)
+
+
+def test_integer_input_computes_in_float64():
+    x = np.arange(16).reshape(1, 1, 4, 4)
+    w = np.ones((1, 1, 2, 2), dtype=np.int32)
+    y = fftconv.conv2d(x, w)
+    assert y.dtype == np.float64
+    np.testing.assert_array_equal(y[0, 0], [[10, 14, 18], [26, 30, 34], [42, 46, 50]])
+
+
+def test_mixed_precision_promotes():
+    x = np.ones((1, 1, 4, 4), np.float32)
+    w = np.ones((1, 1, 2, 2), np.float64)
+    assert fftconv.conv2d(x, w).dtype == np.float64
+
+
+def test_same_padding_keeps_size_and_puts_odd_pad_last():
+    x = np.random.default_rng(0).standard_normal((1, 1, 6, 5))
+    w = np.ones((1, 1, 2, 4))
+    y = fftconv.conv2d(x, w, padding="same")
+    assert y.shape == x.shape
+    # kh=2: total 1 → (0, 1); kw=4: total 3 → (1, 2), as in PyTorch.
+    np.testing.assert_allclose(y, fftconv.conv2d(x, w, padding=((0, 1), (1, 2))))

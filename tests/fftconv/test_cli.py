@@ -1,0 +1,37 @@
+"""The fftconv command line."""
+
+import subprocess
+import sys
+
+from fftconv.bench import DEFAULT_LAYERS, Layer, format_table, parse_layer, run_layer_bench
+from fftconv.cli import main
+
+
+def test_bench_prints_a_table_for_every_backend(capsys):
+    status = main(["bench", "--layer", "N=1,C=2,H=8,W=8,O=2,K=3,P=1", "--repeats", "1",
+                   "--no-peers", "--backward"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "1x2x8x8 -> 2@3x3 p=1" in out
+    assert "forward+backward" in out
+    for name in ("direct", "im2col"):
+        assert name in out.splitlines()[0]
+
+
+def test_bench_reports_bad_layer_text(capsys):
+    assert main(["bench", "--layer", "N=1,C=2"]) == 1
+    assert "parse_layer: parameter 'text'" in capsys.readouterr().err
+
+
+def test_python_dash_m_works_like_the_console_script():
+    out = subprocess.run([sys.executable, "-m", "fftconv", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "bench" in out and "demo" in out
+
+
+def test_format_table_ratios():
+    rows = run_layer_bench([Layer("tiny", 1, 1, 6, 6, 1, 3)], repeats=1, peers=())
+    table = format_table(rows)
+    assert "(1.00x)" in table
+    assert parse_layer("n=2,c=3,h=4,w=5,o=6,k=3,s=2,g=3").groups == 3
+    assert len(DEFAULT_LAYERS) >= 5

@@ -1,0 +1,72 @@
+"""convolve / correlate against scipy.signal in 1-D, 2-D and 3-D, every mode and method."""
+
+import numpy as np
+import pytest
+import scipy.signal
+
+import fftconv
+from fftconv.testing import assert_conv_close
+
+MODES = ["full", "same", "valid"]
+METHODS = ["direct", "fft", "auto"]
+SHAPES = [((17,), (5,)), ((4,), (9,)), ((12, 9), (3, 4)), ((6, 7), (6, 7)),
+          ((3, 5), (4, 8)), ((6, 5, 7), (2, 3, 2)), ((4, 4, 3), (5, 6, 4))]
+
+
+def _inputs(shapes, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for shape in shapes:
+        a = rng.standard_normal(shape)
+        if np.issubdtype(dtype, np.complexfloating):
+            a = a + 1j * rng.standard_normal(shape)
+        out.append(a.astype(dtype))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shapes", SHAPES)
+@pytest.mark.parametrize("op", ["convolve", "correlate"])
+def test_matches_scipy(op, shapes, mode, method, dtype):
+    a, b = _inputs(shapes, dtype)
+    wide = np.complex128 if np.iscomplexobj(a) else np.float64
+    expected = getattr(scipy.signal, op)(a.astype(wide), b.astype(wide), mode=mode,
+                                         method="direct")
+    got = getattr(fftconv, op)(a, b, mode=mode, method=method)
+    assert got.dtype == dtype
+    assert_conv_close(got, expected, dtype=dtype, err_msg=f"{op} {shapes} {mode} {method}")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("mode", MODES)
+def test_axes_batch_matches_scipy_fftconvolve(mode, method):
+    """A stack of 2-D images convolved with one kernel, over axes (1, 2)."""
+    a, b = _inputs([(3, 10, 11), (1, 4, 3)], np.float64)
+    expected = scipy.signal.fftconvolve(a, b, mode=mode, axes=(1, 2))
+    got = fftconv.convolve(a, b, mode=mode, axes=(1, 2), method=method)
+    assert_conv_close(got, expected)
+    one = fftconv.convolve(a[1], b[0], mode=mode, method=method)
+    assert_conv_close(got[1], one)
+
+
+def test_batched_1d_with_negative_axis():
+    a, b = _inputs([(4, 20), (4, 5)], np.float64)
+    got = fftconv.correlate(a, b, mode="same", axes=-1)
+    for i in range(4):
+        assert_conv_close(got[i], scipy.signal.correlate(a[i], b[i], mode="same"))
+
+
+def test_lists_and_integers_are_accepted():
+    out = fftconv.convolve([1, 2, 3], [0, 1, 1])
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, [0, 1, 3, 5, 3])
+
+
+def test_nan_stays_local_with_direct_method():
+    a = np.ones(10)
+    a[4] = np.nan
+    out = fftconv.convolve(a, np.ones(3), mode="valid", method="direct")
+    np.testing.assert_array_equal(np.isnan(out), [False, False, True, True, True, False,
+                                                  False, False])
