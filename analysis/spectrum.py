@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
+import scipy.ndimage
 import scipy.signal
 
 import fftconv
@@ -587,22 +588,26 @@ def orientation_energy(spec, bins=36, band=(0.0, 0.5)):
         Number of bins over ``[0, 180)``; bin ``k`` is centred on ``k·180/bins``
         degrees, so energy exactly along an axis falls in the middle of a bin.
     band : (float, float)
-        Radial band ``low < |f| <= high`` in cycles/pixel to count (DC is always
-        excluded).
+        Radial band ``low < |f| <= high`` in cycles/pixel, ``0 <= low < high <= 0.5``.
 
     Returns
     -------
     centres : ndarray, shape (bins,)
         Bin centres in degrees.
     energy : ndarray, shape (..., bins)
-        Power in each bin divided by the power in the band (sums to 1; NaN if the
-        band holds no power).
+        Energy in each orientation wedge of the band divided by the energy of the
+        whole band (sums to 1; NaN if the band holds no energy).
 
     Notes
     -----
-    ``E_k = Σ_{θ_f ∈ bin k} S(f) / Σ_f S(f)`` with ``θ_f = atan2(-fy, fx) mod 180°``.
-    A stripe pattern whose wave vector points at ``θ`` puts its energy in the bin
-    of ``θ``: rotating the pattern moves the peak by the same angle (seed 001).
+    ``E_k = ∫_{wedge k} S(f) dA / ∫_{band} S(f) dA`` with ``S = |K|²`` and the
+    area element ``dA = r dr dθ``. The integral is taken on a polar grid (radial
+    step half the DFT spacing, angular step matching it at the outer radius),
+    with ``S`` interpolated bilinearly from the DFT samples: summing the
+    Cartesian samples per wedge instead would favour the 0°, 45° and 90° wedges,
+    which hold more lattice points near the origin than the others. A stripe
+    pattern whose wave vector points at ``θ`` puts its energy in the bin of
+    ``θ``: rotating the pattern moves the peak by the same angle (seed 001).
 
     Examples
     --------
@@ -614,13 +619,22 @@ def orientation_energy(spec, bins=36, band=(0.0, 0.5)):
     spec = _spectrum("orientation_energy", spec)
     bins = integer("orientation_energy", "bins", bins)
     lo, hi = _band("orientation_energy", band)
-    radius = spec.radius
-    inside = (radius > lo) & (radius <= hi)
+    p, q = spec.transform.shape[-2:]
+    power = spec.power if spec.shifted else scipy.fft.fftshift(spec.power, axes=(-2, -1))
+    step = 0.5 / max(p, q)
+    radii = np.arange(lo + step / 2, hi, step)
+    per_bin = max(1, int(np.ceil(np.pi * hi / step / bins)))
     width = 180.0 / bins
-    index = np.rint(spec.orientation[inside] / width).astype(np.int64) % bins
-    power = spec.power[..., inside]
-    energy = np.zeros(power.shape[:-1] + (bins,))
-    np.add.at(energy, (..., index), power)
+    theta = (np.arange(bins * per_bin) + 0.5) * (width / per_bin) - width / 2
+    r, t = radii[:, None], np.radians(theta)[None, :]
+    rows = p // 2 - r * np.sin(t) * p                 # y up is towards row 0
+    cols = q // 2 + r * np.cos(t) * q
+    flat = power.reshape((-1, p, q))
+    energy = np.empty((len(flat), bins))
+    for n, plane in enumerate(flat):
+        values = scipy.ndimage.map_coordinates(plane, [rows, cols], order=1, mode="grid-wrap")
+        energy[n] = (values * r).sum(axis=0).reshape(bins, per_bin).sum(axis=1)
+    energy = energy.reshape(power.shape[:-2] + (bins,))
     total = energy.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         energy = np.where(total > 0, energy / total, np.nan)
@@ -632,8 +646,8 @@ def _band(func, band):
         lo, hi = (float(v) for v in band)
     except (TypeError, ValueError):
         raise bad_value(func, "band", band, "a pair (low, high) of frequencies") from None
-    if not 0 <= lo < hi:
-        raise bad_value(func, "band", band, "a pair (low, high) with 0 <= low < high")
+    if not 0 <= lo < hi <= 0.5:
+        raise bad_value(func, "band", band, "a pair (low, high) with 0 <= low < high <= 0.5")
     return lo, hi
 
 

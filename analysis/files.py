@@ -1,0 +1,267 @@
+"""Reading checkpoints and images, writing figures and tables atomically.
+
+A checkpoint is the trainer's ``.npz`` file (format ``fftconv-checkpoint``,
+version 1): one array per parameter keyed by its dotted name in model order
+(``c1.weight``, ``c1.bias``, ...) and an entry ``__metadata__`` holding JSON with
+at least ``format``, ``version``, ``architecture``, ``seed`` and ``epoch``. It is
+read with ``allow_pickle=False``; nothing here ever unpickles.
+
+Files are written to a temporary file in the target directory and renamed into
+place (``os.replace``), so a reader never sees half a file. Only the command line
+calls the writers: the analysis functions themselves return arrays and figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fftconv.errors import bad_type, bad_value
+
+__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "Checkpoint", "load_checkpoint",
+           "load_image", "write_atomic", "save_figure", "write_json"]
+
+CHECKPOINT_FORMAT = "fftconv-checkpoint"
+CHECKPOINT_VERSION = 1
+_METADATA_KEY = "__metadata__"
+_REQUIRED_METADATA = ("format", "version", "architecture", "seed", "epoch")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Parameters and metadata of a trained model, as read from a checkpoint file.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    params : dict of str to ndarray
+        Every parameter, keyed by its dotted name, in model order.
+    metadata : dict
+        The decoded JSON metadata.
+    """
+
+    path: Path
+    params: dict = field(repr=False)
+    metadata: dict
+
+    @property
+    def conv_layers(self) -> list[str]:
+        """Names of the 4-d parameters (conv weights ``(C_out, C_in, kh, kw)``), in model order."""
+        return [name for name, value in self.params.items() if value.ndim == 4]
+
+    def conv_weight(self, layer=None):
+        """The weight of a convolution layer.
+
+        Parameters
+        ----------
+        layer : str, optional
+            A parameter name (``'c1.weight'``) or a layer name (``'c1'``, meaning
+            ``'c1.weight'``). Default: the first 4-d parameter, i.e. the first
+            convolution layer.
+
+        Returns
+        -------
+        w : ndarray, shape (C_out, C_in, kh, kw)
+
+        Raises
+        ------
+        ValueError
+            If the checkpoint has no such 4-d parameter; the message lists the
+            ones it has.
+        """
+        layers = self.conv_layers
+        if not layers:
+            raise bad_value("conv_weight", "layer", layer,
+                            f"the name of a 4-d parameter, but {self.path} has none")
+        if layer is None:
+            return self.params[layers[0]]
+        if not isinstance(layer, str):
+            raise bad_type("conv_weight", "layer", layer, "a str naming a conv layer")
+        for name in (layer, f"{layer}.weight"):
+            if name in layers:
+                return self.params[name]
+        raise bad_value("conv_weight", "layer", layer,
+                        "one of the 4-d parameters " + ", ".join(map(repr, layers)) +
+                        " (or a layer name such as " + repr(layers[0].rsplit(".", 1)[0]) + ")")
+
+
+def load_checkpoint(path):
+    """Read a trainer checkpoint (``.npz``, ``fftconv-checkpoint`` version 1).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    Checkpoint
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a readable ``.npz``, holds object arrays (pickles are
+        never loaded), lacks or has malformed ``__metadata__``, or is another
+        format or version.
+
+    Examples
+    --------
+    >>> import os, tempfile, json
+    >>> d = tempfile.mkdtemp()
+    >>> meta = {"format": "fftconv-checkpoint", "version": 1, "seed": 0, "epoch": 1,
+    ...         "architecture": {"name": "lenet5", "kwargs": {}}}
+    >>> np.savez(os.path.join(d, "ck.npz"), **{"c1.weight": np.zeros((6, 1, 5, 5)),
+    ...          "c1.bias": np.zeros(6), "__metadata__": np.array(json.dumps(meta))})
+    >>> ck = load_checkpoint(os.path.join(d, "ck.npz"))
+    >>> ck.conv_layers, ck.conv_weight("c1").shape
+    (['c1.weight'], (6, 1, 5, 5))
+    """
+    func = "load_checkpoint"
+    if not isinstance(path, (str, os.PathLike)):
+        raise bad_type(func, "path", path, "a str or os.PathLike path")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{func}: parameter 'path' must be an existing checkpoint "
+                                f"file; got {str(path)!r} (no such file)")
+    allowed = f"a {CHECKPOINT_FORMAT} .npz file (version {CHECKPOINT_VERSION})"
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise bad_value(func, "path", str(path),
+                        f"{allowed}; reading it failed: {exc}") from exc
+    if _METADATA_KEY not in arrays:
+        raise bad_value(func, "path", str(path), f"{allowed} with a {_METADATA_KEY} entry")
+    raw = arrays.pop(_METADATA_KEY)
+    try:
+        metadata = json.loads(str(raw[()]))
+    except (ValueError, TypeError) as exc:
+        raise bad_value(func, "path", str(path),
+                        f"{allowed} whose {_METADATA_KEY} is JSON text") from exc
+    if not isinstance(metadata, dict) or any(k not in metadata for k in _REQUIRED_METADATA):
+        raise bad_value(func, "path", str(path),
+                        f"{allowed} whose metadata has the keys " + ", ".join(_REQUIRED_METADATA))
+    if metadata["format"] != CHECKPOINT_FORMAT or metadata["version"] != CHECKPOINT_VERSION:
+        raise bad_value(func, "path", str(path),
+                        f"{allowed}; its metadata says format={metadata['format']!r}, "
+                        f"version={metadata['version']!r}")
+    for name, value in arrays.items():
+        if value.dtype.kind not in "fiu":
+            raise bad_value(func, "path", str(path),
+                            f"{allowed} of numeric parameters; {name!r} has dtype {value.dtype}")
+    return Checkpoint(path, arrays, metadata)
+
+
+def load_image(path):
+    """Read a grey-level image from ``.npy`` (a 2-d array) or ``.png`` (averaged over colour).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    image : ndarray, shape (H, W), float64
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        Another extension, an unreadable file or not a 2-d image.
+    """
+    func = "load_image"
+    if not isinstance(path, (str, os.PathLike)):
+        raise bad_type(func, "path", path, "a str or os.PathLike path")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{func}: parameter 'path' must be an existing image file; "
+                                f"got {str(path)!r} (no such file)")
+    suffix = path.suffix.lower()
+    if suffix not in (".npy", ".png"):
+        raise bad_value(func, "path", str(path), "a .npy or .png file")
+    try:
+        if suffix == ".npy":
+            image = np.load(path, allow_pickle=False)
+        else:
+            import matplotlib.image
+            image = matplotlib.image.imread(path)
+            if image.ndim == 3:
+                image = image[..., :3].mean(axis=-1)      # drop alpha, average colour
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise bad_value(func, "path", str(path), f"a readable .npy or .png image: {exc}") from exc
+    if image.ndim != 2 or image.dtype.kind not in "fiub" or image.size == 0:
+        raise bad_value(func, "path", str(path),
+                        f"a 2-d numeric image; it holds {image.ndim}-d {image.dtype} data")
+    return image.astype(np.float64)
+
+
+def write_atomic(path, write) -> Path:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; its directory must exist.
+    write : callable
+        Receives an open binary file object.
+
+    Returns
+    -------
+    pathlib.Path
+        The destination.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.chmod(tmp, 0o666 & ~_umask())          # mkstemp's 0600 -> the usual 0644
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def save_figure(fig, path, dpi=110) -> Path:
+    """Save a ``matplotlib.figure.Figure`` as PNG, atomically.
+
+    Uses the Agg canvas directly, so no display and no ``pyplot`` state is
+    involved.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    return write_atomic(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
+
+
+def write_json(obj, path) -> Path:
+    """Write ``obj`` as indented JSON (NaN becomes ``null``), atomically."""
+    def clean(value):
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        if isinstance(value, np.ndarray):
+            return clean(value.tolist())
+        if isinstance(value, np.generic):
+            return clean(value.item())
+        if isinstance(value, float) and not np.isfinite(value):
+            return None
+        return value
+    text = json.dumps(clean(obj), indent=2) + "\n"
+    return write_atomic(path, lambda fh: fh.write(text.encode()))
