@@ -25,7 +25,7 @@ import numpy as np
 from fftconv.errors import bad_type, bad_value
 
 __all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "Checkpoint", "load_checkpoint",
-           "load_image", "write_atomic", "save_figure", "write_json"]
+           "load_kernels", "load_image", "write_atomic", "save_figure", "write_json"]
 
 CHECKPOINT_FORMAT = "fftconv-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -55,8 +55,8 @@ class Checkpoint:
         """Names of the 4-d parameters (conv weights ``(C_out, C_in, kh, kw)``), in model order."""
         return [name for name, value in self.params.items() if value.ndim == 4]
 
-    def conv_weight(self, layer=None):
-        """The weight of a convolution layer.
+    def layer_key(self, layer=None) -> str:
+        """The parameter name of a convolution layer's weight.
 
         Parameters
         ----------
@@ -67,7 +67,7 @@ class Checkpoint:
 
         Returns
         -------
-        w : ndarray, shape (C_out, C_in, kh, kw)
+        str
 
         Raises
         ------
@@ -80,15 +80,22 @@ class Checkpoint:
             raise bad_value("conv_weight", "layer", layer,
                             f"the name of a 4-d parameter, but {self.path} has none")
         if layer is None:
-            return self.params[layers[0]]
+            return layers[0]
         if not isinstance(layer, str):
             raise bad_type("conv_weight", "layer", layer, "a str naming a conv layer")
         for name in (layer, f"{layer}.weight"):
             if name in layers:
-                return self.params[name]
+                return name
         raise bad_value("conv_weight", "layer", layer,
                         "one of the 4-d parameters " + ", ".join(map(repr, layers)) +
                         " (or a layer name such as " + repr(layers[0].rsplit(".", 1)[0]) + ")")
+
+    def conv_weight(self, layer=None):
+        """The weight of a convolution layer, shape (C_out, C_in, kh, kw).
+
+        ``layer`` as in :meth:`layer_key` (default: the first conv layer).
+        """
+        return self.params[self.layer_key(layer)]
 
 
 def load_checkpoint(path):
@@ -265,3 +272,53 @@ def write_json(obj, path) -> Path:
         return value
     text = json.dumps(clean(obj), indent=2) + "\n"
     return write_atomic(path, lambda fh: fh.write(text.encode()))
+
+
+def load_kernels(sources, layer=None):
+    """Resolve kernel sources (named kernels and checkpoint files) into labelled 2-d kernels.
+
+    Parameters
+    ----------
+    sources : sequence of str
+        Each either a checkpoint path (an existing file, or any path ending in
+        ``.npz``) or a named kernel such as ``'gabor:theta=30'``
+        (:func:`analysis.kernels.named_kernel`).
+    layer : str, optional
+        Conv layer to read from checkpoints (:meth:`Checkpoint.conv_weight`);
+        default the first.
+
+    Returns
+    -------
+    list of (str, ndarray)
+        ``(label, kernel)`` pairs. A checkpoint contributes every filter of the
+        layer, ``C_out × C_in`` of them, labelled ``'c1.weight[o, i]'``; a named
+        kernel is labelled by its text.
+
+    Raises
+    ------
+    FileNotFoundError
+        A ``.npz`` path that does not exist.
+    ValueError
+        A source that is neither a file nor a kernel name, or any error of
+        :func:`load_checkpoint` and :func:`analysis.kernels.named_kernel`.
+    """
+    from .kernels import NAMED_KERNELS, named_kernel
+
+    if isinstance(sources, str) or not all(isinstance(s, str) for s in sources):
+        raise bad_type("load_kernels", "sources", sources, "a sequence of str")
+    out = []
+    for source in sources:
+        name = source.partition(":")[0].strip().lower()
+        if source.lower().endswith(".npz") or Path(source).is_file():
+            ck = load_checkpoint(source)
+            key = ck.layer_key(layer)
+            w = ck.params[key]
+            out += [(f"{key}[{o}, {i}]", w[o, i].astype(np.float64))
+                    for o, i in np.ndindex(*w.shape[:2])]
+        elif name in NAMED_KERNELS:
+            out.append((source, named_kernel(source)))
+        else:
+            raise bad_value("load_kernels", "sources", source,
+                            "a checkpoint .npz path or a kernel name among " +
+                            ", ".join(NAMED_KERNELS))
+    return out

@@ -14,7 +14,7 @@ from fftconv.errors import bad_type
 
 from ._checks import integer, is_real, positive, size_pair
 
-__all__ = ["stripes", "test_pattern"]
+__all__ = ["stripes", "demo_image"]
 
 
 def stripes(shape, angle, wavelength, phase=0.0):
@@ -61,7 +61,7 @@ def stripes(shape, angle, wavelength, phase=0.0):
                   + math.radians(phase))
 
 
-def test_pattern(size=64):
+def demo_image(size=64):
     """A small grey-level test card: a bright square, a dark disc, a bar and a point.
 
     Parameters
@@ -78,11 +78,11 @@ def test_pattern(size=64):
 
     Examples
     --------
-    >>> img = test_pattern(32)
+    >>> img = demo_image(32)
     >>> img.shape, float(img.min()), float(img.max())
     ((32, 32), 0.0, 1.0)
     """
-    size = integer("test_pattern", "size", size, minimum=16)
+    size = integer("demo_image", "size", size, minimum=16)
     img = np.full((size, size), 0.5)
     s = size / 32.0
     rows, cols = np.mgrid[0:size, 0:size].astype(np.float64)

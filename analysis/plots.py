@@ -322,9 +322,9 @@ def frequency_mask_figure(image, mask):
 
     Examples
     --------
-    >>> from analysis.images import test_pattern
+    >>> from analysis.images import demo_image
     >>> from analysis.spectrum import lowpass
-    >>> len(frequency_mask_figure(test_pattern(32), lowpass(32, 0.1)).axes)
+    >>> len(frequency_mask_figure(demo_image(32), lowpass(32, 0.1)).axes)
     4
     """
     image = real_array("frequency_mask_figure", "image", image, 2, 2, "(H, W)")
@@ -373,8 +373,8 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=1.0, label
     Examples
     --------
     >>> from analysis import kernels
-    >>> from analysis.images import test_pattern
-    >>> len(diffusion_figure(kernels.laplacian(), test_pattern(32), steps=(0, 1, 4)).axes)
+    >>> from analysis.images import demo_image
+    >>> len(diffusion_figure(kernels.laplacian(), demo_image(32), steps=(0, 1, 4)).axes)
     5
     """
     flat, labels = _filters("diffusion_figure", w, labels, common_size=False)
@@ -424,8 +424,8 @@ def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
     Examples
     --------
     >>> from analysis.diffusion import heat_kernel
-    >>> from analysis.images import test_pattern
-    >>> len(stochastic_figure(test_pattern(32), heat_kernel(0.5), samples=(1, 10)).axes)
+    >>> from analysis.images import demo_image
+    >>> len(stochastic_figure(demo_image(32), heat_kernel(0.5), samples=(1, 10)).axes)
     4
     """
     image = real_array("stochastic_figure", "image", image, 2, 2, "(H, W)")

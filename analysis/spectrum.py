@@ -225,8 +225,9 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
         removes the cross-shaped leakage that the image borders (an implicit
         discontinuity for the DFT) would otherwise add along the axes.
     remove_mean : bool
-        Subtract each image's mean first, so the DC term (and its leakage
-        through the window) does not swamp low frequencies.
+        Subtract each image's (window-weighted) mean first, so the DC term is
+        exactly zero and its leakage through the window does not swamp the low
+        frequencies.
     shift : bool
         Return the centred layout.
 
@@ -240,7 +241,7 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     Notes
     -----
     ``X(f) = Σ_{i,j} (x[i, j] - x̄) · h[i] h[j] · exp(-2πi (fy·i + fx·j))`` with
-    ``h`` the Hann window. Oriented structure in the image concentrates energy
+    ``h`` the Hann window and ``x̄ = Σ x h h / Σ h h``. Oriented structure in the image concentrates energy
     along the line through the origin perpendicular to it (seed 001, after
     Fisher & Koryllos 1998; F. J. Harris, "On the use of windows for harmonic
     analysis with the discrete Fourier transform", Proc. IEEE 66(1), 1978).
@@ -256,11 +257,12 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     if window is not None:
         choice("image_spectrum", "window", window, ("hann",))
     h, w = image.shape[-2:]
-    x = image - image.mean(axis=(-2, -1), keepdims=True) if remove_mean else image
-    if window is not None:
-        x = x * np.outer(scipy.signal.windows.hann(h, sym=False),
-                         scipy.signal.windows.hann(w, sym=False)).astype(x.dtype)
-    transform = scipy.fft.fft2(x)
+    taper = np.ones((h, w), image.dtype) if window is None else np.outer(
+        scipy.signal.windows.hann(h, sym=False), scipy.signal.windows.hann(w, sym=False)
+    ).astype(image.dtype)
+    if remove_mean:
+        image = image - (image * taper).sum(axis=(-2, -1), keepdims=True) / taper.sum()
+    transform = scipy.fft.fft2(image * taper)
     fy, fx = frequency_grid((h, w), shift=False)
     if shift:
         transform = scipy.fft.fftshift(transform, axes=(-2, -1))
