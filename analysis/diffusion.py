@@ -118,7 +118,7 @@ def heat_kernel(t, D=1.0, size=None):
     the integer lattice, so unlike a sampled Gaussian it composes *exactly*:
     ``G_s * G_t = G_{s+t}`` (semigroup), variance ``2Dt`` per axis adding over
     steps, total mass 1, and Fourier transform
-    ``Ĝ(f) = exp(-2Dt(2 - 2cos 2πf_x)) · exp(-2Dt(2 - 2cos 2πf_y))``, so
+    ``Ĝ(f) = exp(-2Dt(1 - cos 2πf_x)) · exp(-2Dt(1 - cos 2πf_y))``, so
     ``|Ĝ(f)| <= Ĝ(0) = 1``. In 2-D the kernel is the product of the 1-D ones
     because the five-point Laplacian is separable (T. Lindeberg, "Scale-space
     for discrete signals", IEEE PAMI 12(3), 1990).

@@ -229,7 +229,7 @@ def test_stripes_show_their_angle(angle):
 @pytest.mark.parametrize("rotation", [20.0, 37.0, 120.0])
 def test_rotating_an_image_rotates_its_spectrum(rotation):
     """Seed 001: an object turned by 37° is hard to see in pixels, plain in the spectrum."""
-    image = stripes(128, 0.0, 8.0) + 0.5 * stripes(128, 90.0, 16.0) * 0
+    image = stripes(128, 0.0, 8.0)
     rotated = scipy.ndimage.rotate(image, rotation, reshape=False, order=3, mode="reflect")
     before = spectrum.dominant_orientation(image_spectrum(image))
     after = spectrum.dominant_orientation(image_spectrum(rotated))
