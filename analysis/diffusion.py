@@ -274,7 +274,8 @@ def diffuse(image, kernel, steps):
     h, w = image.shape[-2:]
     spectrum = scipy.fft.rfft2(image.astype(dtype, copy=False))
     response = scipy.fft.rfft2(_kernel_on_grid(kernel.astype(dtype, copy=False), (h, w)))
-    outs = [scipy.fft.irfft2(spectrum * response ** n, s=(h, w)).astype(dtype, copy=False)
+    outs = [image.astype(dtype) if n == 0 else                        # exactly, not via FFT
+            scipy.fft.irfft2(spectrum * response ** n, s=(h, w)).astype(dtype, copy=False)
             for n in (values if many else [values])]
     return np.stack(outs) if many else outs[0]
 

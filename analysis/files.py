@@ -120,13 +120,14 @@ def load_checkpoint(path):
 
     Examples
     --------
-    >>> import os, tempfile, json
-    >>> d = tempfile.mkdtemp()
+    >>> import os, tempfile
     >>> meta = {"format": "fftconv-checkpoint", "version": 1, "seed": 0, "epoch": 1,
     ...         "architecture": {"name": "lenet5", "kwargs": {}}}
-    >>> np.savez(os.path.join(d, "ck.npz"), **{"c1.weight": np.zeros((6, 1, 5, 5)),
-    ...          "c1.bias": np.zeros(6), "__metadata__": np.array(json.dumps(meta))})
-    >>> ck = load_checkpoint(os.path.join(d, "ck.npz"))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "ck.npz")
+    ...     np.savez(path, **{"c1.weight": np.zeros((6, 1, 5, 5)), "c1.bias": np.zeros(6),
+    ...                       "__metadata__": np.array(json.dumps(meta))})
+    ...     ck = load_checkpoint(path)
     >>> ck.conv_layers, ck.conv_weight("c1").shape
     (['c1.weight'], (6, 1, 5, 5))
     """

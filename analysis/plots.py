@@ -59,7 +59,8 @@ def _filters(func, w, labels, common_size=True):
     list is centred in a common size (:func:`analysis.kernels.stack_kernels`)
     when ``common_size``, which leaves magnitude spectra unchanged.
     """
-    if isinstance(w, (list, tuple)) and w and all(np.ndim(k) == 2 for k in w):
+    if isinstance(w, (list, tuple)) and any(isinstance(k, np.ndarray) or np.ndim(k) >= 2
+                                            for k in w):
         flat = [real_array(func, f"w[{i}]", k, 2, 2, "(kh, kw)") for i, k in enumerate(w)]
         if common_size:
             flat = kernels.stack_kernels(flat)
