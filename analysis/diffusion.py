@@ -37,7 +37,7 @@ import fftconv
 from fftconv.errors import bad_type, bad_value
 
 from ._checks import integer, is_int, positive, real_array
-from .spectrum import _kernel_on_grid, circular_convolve
+from .spectrum import _kernel_on_grid
 
 __all__ = ["softmax_kernel", "heat_kernel", "Moments", "propagator_moments", "diffuse",
            "stochastic_convolve", "MovingAverageView", "moving_average_view"]
@@ -214,16 +214,15 @@ def propagator_moments(p):
 
 
 def _steps(func, steps):
+    """``steps`` -> ``(int, False)`` or ``([int, ...], True)`` for a sequence."""
     if is_int(steps):
         return integer(func, "steps", steps, minimum=0), False
-    if isinstance(steps, (list, tuple, np.ndarray)) and len(steps) and all(
-            is_int(s) for s in np.asarray(steps, dtype=object).ravel()) \
-            and np.ndim(steps) == 1:
-        values = [int(s) for s in steps]
-        if min(values) < 0:
-            raise bad_value(func, "steps", steps, "ints >= 0")
-        return values, True
-    raise bad_type(func, "steps", steps, "an int >= 0 or a non-empty 1-d sequence of them")
+    if not isinstance(steps, (list, tuple, np.ndarray)) or np.ndim(steps) != 1 \
+            or len(steps) == 0 or not all(map(is_int, steps)):
+        raise bad_type(func, "steps", steps, "an int >= 0 or a non-empty 1-d sequence of them")
+    if min(steps) < 0:
+        raise bad_value(func, "steps", steps, "ints >= 0")
+    return [int(s) for s in steps], True
 
 
 def diffuse(image, kernel, steps):
@@ -420,7 +419,7 @@ class MovingAverageView:
         return np.take(full, np.arange(n), axis=axis)
 
     def autoregressive(self, x, axis=-1):
-        """The inverse filter: solve ``Σ_k b[k] y[n - k] = x[n]`` for ``y`` (zero before the start).
+        """The inverse (IIR) filter: solve ``Σ_k b[k] y[n - k] = x[n]`` for ``y``, zero before.
 
         Parameters
         ----------
@@ -495,7 +494,8 @@ def moving_average_view(kernel):
     >>> import scipy.signal
     >>> view = moving_average_view([1.0, 0.6, 0.2])
     >>> x = np.random.default_rng(0).standard_normal(50)
-    >>> bool(np.allclose(view.autoregressive(x), scipy.signal.lfilter(*view.lfilter_autoregressive, x)))
+    >>> ar = scipy.signal.lfilter(*view.lfilter_autoregressive, x)
+    >>> bool(np.allclose(view.autoregressive(x), ar))
     True
     >>> view.stable_inverse
     True

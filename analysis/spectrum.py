@@ -35,7 +35,7 @@ import scipy.ndimage
 import scipy.signal
 
 import fftconv
-from fftconv.errors import bad_value
+from fftconv.errors import bad_type, bad_value
 
 from ._checks import choice, integer, positive, real_array, size_pair
 
@@ -241,8 +241,9 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     Notes
     -----
     ``X(f) = Σ_{i,j} (x[i, j] - x̄) · h[i] h[j] · exp(-2πi (fy·i + fx·j))`` with
-    ``h`` the Hann window and ``x̄ = Σ x h h / Σ h h``. Oriented structure in the image concentrates energy
-    along the line through the origin perpendicular to it (seed 001, after
+    ``h`` the Hann window and ``x̄ = Σ x h h / Σ h h``. Oriented structure in the
+    image concentrates energy along the line through the origin perpendicular to
+    it (seed 001, after
     Fisher & Koryllos 1998; F. J. Harris, "On the use of windows for harmonic
     analysis with the discrete Fourier transform", Proc. IEEE 66(1), 1978).
 
@@ -272,8 +273,7 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
 
 def _spectrum(func: str, spec) -> Spectrum:
     if not isinstance(spec, Spectrum):
-        raise TypeError(f"{func}: parameter 'spec' must be a Spectrum (from filter_spectrum "
-                        f"or image_spectrum); got {type(spec).__name__}")
+        raise bad_type(func, "spec", spec, "a Spectrum (from filter_spectrum or image_spectrum)")
     return spec
 
 

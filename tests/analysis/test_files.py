@@ -49,8 +49,8 @@ def test_load_kernels_mixes_checkpoints_and_names(lenet_checkpoint):
 ])
 def test_load_checkpoint_rejects_other_formats(tmp_path, arrays, metadata, pattern):
     path = write_checkpoint(tmp_path / "bad.npz", arrays, metadata)
-    with pytest.raises(ValueError, match=r"load_checkpoint: parameter 'path' must be a "
-                                         r"fftconv-checkpoint \.npz file \(version 1\).*" + pattern):
+    prefix = r"load_checkpoint: parameter 'path' must be a fftconv-checkpoint \.npz file "
+    with pytest.raises(ValueError, match=prefix + r"\(version 1\).*" + pattern):
         files.load_checkpoint(path)
 
 
@@ -93,7 +93,8 @@ def test_unknown_layer_lists_the_conv_layers(lenet_checkpoint):
 
 
 def test_checkpoint_without_conv_layers(tmp_path):
-    ck = files.load_checkpoint(write_checkpoint(tmp_path / "mlp.npz", {"f.weight": np.ones((3, 2))}))
+    path = write_checkpoint(tmp_path / "mlp.npz", {"f.weight": np.ones((3, 2))})
+    ck = files.load_checkpoint(path)
     with pytest.raises(ValueError, match=r"the name of a 4-d parameter, but .*mlp.npz has none"):
         ck.conv_weight()
 
