@@ -231,6 +231,7 @@ def diffuse(image, kernel, steps):
     Parameters
     ----------
     image : array_like, shape (..., H, W)
+        One image or a stack, periodic in both axes.
     kernel : array_like, shape (kh, kw)
         Convolution kernel; its centre tap is offset ``(0, 0)``. Usually a
         probability kernel (:func:`softmax_kernel`, :func:`heat_kernel`), but any
@@ -295,6 +296,7 @@ def stochastic_convolve(image, kernel, samples, seed=None):
     Parameters
     ----------
     image : array_like, shape (..., H, W)
+        One image or a stack, periodic in both axes.
     kernel : array_like, shape (kh, kw)
         Probability kernel (non-negative, sums to 1) in convolution form: the
         value at ``m`` moves to ``m + d`` with probability ``kernel[c + d]``.
@@ -367,6 +369,14 @@ class MovingAverageView:
     equivalence can be checked (G. E. P. Box and G. M. Jenkins, *Time Series
     Analysis: Forecasting and Control*, 1970, ch. 3; Oppenheim & Schafer,
     *Discrete-Time Signal Processing*, 3rd ed., §6.1).
+
+    Examples
+    --------
+    >>> view = moving_average_view([0.5, 0.5])
+    >>> view.lfilter_moving_average
+    (array([0.5, 0.5]), array([1.]))
+    >>> view.poles, view.stable_inverse               # 0.5 y[n] + 0.5 y[n-1] = x[n]
+    (array([-1.]), False)
     """
 
     weights: np.ndarray

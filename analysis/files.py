@@ -104,6 +104,7 @@ def load_checkpoint(path):
     Parameters
     ----------
     path : str or os.PathLike
+        The ``.npz`` file written by ``fftconv train``.
 
     Returns
     -------
@@ -173,6 +174,7 @@ def load_image(path):
     Parameters
     ----------
     path : str or os.PathLike
+        A ``.npy`` file holding a 2-d array, or a ``.png``.
 
     Returns
     -------
@@ -248,6 +250,22 @@ def _umask() -> int:
 def save_figure(fig, path, dpi=110) -> Path:
     """Save a ``matplotlib.figure.Figure`` as PNG, atomically.
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to save.
+    path : str or os.PathLike
+        Destination; its directory must exist.
+    dpi : float
+        Resolution.
+
+    Returns
+    -------
+    pathlib.Path
+        The destination.
+
+    Notes
+    -----
     Uses the Agg canvas directly, so no display and no ``pyplot`` state is
     involved.
     """
@@ -258,7 +276,20 @@ def save_figure(fig, path, dpi=110) -> Path:
 
 
 def write_json(obj, path) -> Path:
-    """Write ``obj`` as indented JSON (NaN becomes ``null``), atomically."""
+    """Write ``obj`` as indented JSON, atomically.
+
+    Parameters
+    ----------
+    obj : dict, list or scalar
+        May hold numpy arrays and scalars; NaN and infinities become ``null``.
+    path : str or os.PathLike
+        Destination; its directory must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        The destination.
+    """
     def clean(value):
         if isinstance(value, dict):
             return {str(k): clean(v) for k, v in value.items()}

@@ -349,6 +349,7 @@ def stack_kernels(kernels):
     Parameters
     ----------
     kernels : sequence of array_like, each of shape (kh_i, kw_i)
+        Two-dimensional kernels, in any sizes.
 
     Returns
     -------

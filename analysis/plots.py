@@ -39,6 +39,16 @@ IMAGE_CMAP = "gray"
 def filter_labels(shape) -> list[str]:
     """Labels of the filters of a stack ``(..., kh, kw)`` in C order: ``'[o, i]'`` for 4-d.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the stack.
+
+    Returns
+    -------
+    list of str
+        One label per filter; ``['']`` for a single 2-d kernel.
+
     Examples
     --------
     >>> filter_labels((2, 1, 5, 5))
@@ -172,6 +182,7 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
         Orientation bins over 180°; each bar is drawn at ``θ`` and ``θ + 180°``
         (orientation is axial).
     labels : sequence of str, optional
+        One per filter.
     ncols : int
         Roses per row.
 
@@ -224,6 +235,7 @@ def radial_profile_figure(w, size=64, labels=None):
     size : int
         DFT size.
     labels : sequence of str, optional
+        One per filter.
 
     Returns
     -------
@@ -268,6 +280,7 @@ def image_spectrum_figure(image, bins=36):
     Parameters
     ----------
     image : array_like, shape (H, W)
+        Grey-level image.
     bins : int
         Orientation bins over 180°.
 
@@ -310,6 +323,7 @@ def frequency_mask_figure(image, mask):
     Parameters
     ----------
     image : array_like, shape (H, W)
+        Grey-level image.
     mask : array_like, shape (H, W)
         Centred mask (:func:`analysis.spectrum.lowpass` and friends).
 
@@ -356,11 +370,13 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=1.0, label
         named kernels of :mod:`analysis.kernels`. A list keeps each kernel's own
         size (zero padding would change its softmax).
     image : array_like, shape (H, W)
+        Grey-level image to diffuse (periodic boundaries).
     steps : sequence of int
         Numbers of steps to show.
     temperature : float
         Softmax temperature.
     labels : sequence of str, optional
+        One per filter.
 
     Returns
     -------
@@ -407,6 +423,7 @@ def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
     Parameters
     ----------
     image : array_like, shape (H, W)
+        Grey-level image.
     propagator : array_like, shape (kh, kw)
         Probability kernel in convolution form.
     samples : sequence of int

@@ -67,6 +67,15 @@ class Spectrum:
         Frequency of each column in cycles/pixel (along axis -1).
     shifted : bool
         Whether the zero frequency sits at ``(P // 2, Q // 2)`` rather than ``(0, 0)``.
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> spec = filter_spectrum(kernels.sobel(), size=16)
+    >>> spec.transform.shape, spec.dc_index, float(spec.fx[spec.dc_index[1] + 4])
+    ((16, 16), (8, 8), 0.25)
+    >>> round(float(spec.magnitude[8, 12]), 12)     # |2 sin(2π·0.25) · (2 + 2)| at fx = 0.25
+    8.0
     """
 
     transform: np.ndarray
@@ -116,6 +125,7 @@ def frequency_grid(shape, shift=True):
     Parameters
     ----------
     shape : int or (int, int)
+        DFT size ``(P, Q)`` (an int means square).
     shift : bool
         Centred order (``fftshift``) instead of the DFT's natural order.
 
@@ -220,6 +230,7 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     Parameters
     ----------
     image : array_like, shape (..., H, W)
+        One image or a stack; the transform runs over the last two axes.
     window : {'hann', None}
         Taper applied before the transform. A periodic Hann window in each axis
         removes the cross-shaped leakage that the image borders (an implicit
@@ -320,6 +331,7 @@ def centroid_frequency(spec):
     Parameters
     ----------
     spec : Spectrum
+        From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
     -------
@@ -357,6 +369,7 @@ def spectral_flatness(spec):
     Parameters
     ----------
     spec : Spectrum
+        From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
     -------
@@ -399,6 +412,7 @@ def radial_profile(spec, rings=None):
     Parameters
     ----------
     spec : Spectrum
+        From :func:`filter_spectrum` (or :func:`image_spectrum`).
     rings : int, optional
         Number of ring spacings between 0 and 0.5 cycles/pixel. Default
         ``min(P, Q) // 2``: one ring per DFT sample along the shorter axis.
@@ -449,6 +463,7 @@ def pass_type(spec, rings=None):
     Parameters
     ----------
     spec : Spectrum
+        From :func:`filter_spectrum` (or :func:`image_spectrum`).
     rings : int, optional
         Passed to :func:`radial_profile`.
 
@@ -549,6 +564,7 @@ def orientation_selectivity(spec):
     Parameters
     ----------
     spec : Spectrum
+        From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
     -------
@@ -659,6 +675,7 @@ def filter_descriptors(w, size=64):
     Parameters
     ----------
     w : array_like, shape (..., kh, kw)
+        One kernel or a stack (conv2d weights ``(C_out, C_in, kh, kw)``).
     size : int or (int, int)
         DFT size, ``>= (kh, kw)``.
 
@@ -748,8 +765,14 @@ def highpass(shape, cutoff, kind="ideal", order=2):
 
     Parameters
     ----------
-    shape, cutoff, kind, order
-        As in :func:`lowpass`.
+    shape : int or (int, int)
+        ``(H, W)`` of the images to filter.
+    cutoff : float
+        Cut-off radius ``f_c`` in cycles/pixel, ``> 0``.
+    kind : {'ideal', 'gaussian', 'butterworth'}
+        Profile, as in :func:`lowpass`.
+    order : float
+        Butterworth order ``n``.
 
     Returns
     -------
@@ -776,10 +799,13 @@ def bandpass(shape, low, high, kind="ideal", order=2):
     Parameters
     ----------
     shape : int or (int, int)
+        ``(H, W)`` of the images to filter.
     low, high : float
         Band edges in cycles/pixel, ``0 < low < high``.
-    kind, order
-        As in :func:`lowpass`.
+    kind : {'ideal', 'gaussian', 'butterworth'}
+        Profile, as in :func:`lowpass`.
+    order : float
+        Butterworth order ``n``.
 
     Returns
     -------
@@ -820,6 +846,7 @@ def apply_frequency_mask(image, mask):
     Parameters
     ----------
     image : array_like, shape (..., H, W)
+        One image or a stack.
     mask : array_like, shape (H, W)
         Real frequency response in the centred layout, such as
         :func:`lowpass`, :func:`highpass` or :func:`bandpass` return.
@@ -895,6 +922,7 @@ def circular_convolve(image, kernel, method="auto"):
     Parameters
     ----------
     image : array_like, shape (..., H, W)
+        One image or a stack, periodic in both axes.
     kernel : array_like, shape (kh, kw)
         Any size; taps farther than the image wrap around. Its centre tap
         ``(kh // 2, kw // 2)`` is the origin.
