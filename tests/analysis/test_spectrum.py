@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.ndimage
 
+import fftconv
 from analysis import kernels, spectrum
 from analysis.images import stripes, demo_image
 from analysis.spectrum import Spectrum, filter_spectrum, image_spectrum
@@ -79,7 +80,6 @@ def test_frequency_grid_matches_fftfreq():
 # -- descriptors ---------------------------------------------------------------------
 
 def test_dc_gain_is_the_response_to_a_constant_image():
-    import fftconv
     w = np.random.default_rng(RNG_SEED).standard_normal((3, 2, 5, 5))
     gains = spectrum.dc_gain(filter_spectrum(w, 16))
     np.testing.assert_allclose(gains, w.sum(axis=(-2, -1)))
@@ -428,3 +428,16 @@ _SPEC = filter_spectrum(kernels.box(3), 8)
 def test_errors(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()
+
+
+@pytest.mark.parametrize("backend", fftconv.available_backends())
+def test_convolution_theorem_through_every_conv2d_backend(backend):
+    """Masking equals the layer op (a correlation with the flipped kernel) on a wrapped image."""
+    image = np.random.default_rng(RNG_SEED).standard_normal((20, 20))
+    mask = spectrum.lowpass(image.shape, 0.2, "butterworth")
+    kernel = spectrum.mask_kernel(mask)
+    kh, kw = kernel.shape
+    wrapped = np.pad(image, ((kh - 1 - kh // 2, kh // 2), (kw - 1 - kw // 2, kw // 2)), "wrap")
+    layer = fftconv.conv2d(wrapped[None, None], kernel[::-1, ::-1][None, None].copy(),
+                           backend=backend)[0, 0]
+    assert_conv_close(layer, spectrum.apply_frequency_mask(image, mask))
