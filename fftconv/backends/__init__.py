@@ -116,4 +116,4 @@ def resolve_backend(func: str, name, spec) -> Backend:
 
 
 # Built-in backends register on import (order = preference on ties).
-from . import direct, im2col  # noqa: E402,F401
+from . import direct, im2col, fft  # noqa: E402,F401

@@ -150,5 +150,15 @@ class Backend:
         """Gradient with respect to the weight, shape ``(C_out, C_in/g, kh, kw)``."""
         return grad_weight_via_forward(self.forward, dy, x, spec)
 
+    def backward(self, dy, x, w, spec: ConvSpec, needs) -> tuple:
+        """``(dx, dw)`` for the gradients named in ``needs`` (others ``None``).
+
+        Override to share work between the two (the FFT backend transforms ``dy``
+        once for both).
+        """
+        dx = self.grad_input(dy, w, spec) if "input" in needs else None
+        dw = self.grad_weight(dy, x, spec) if "weight" in needs else None
+        return dx, dw
+
     def __repr__(self) -> str:
         return f"<fftconv backend {self.name!r}>"
