@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from ..errors import bad_type, bad_value
-from .base import Backend
+from .base import Backend, get_memory_budget, set_memory_budget
 
 __all__ = ["Backend", "register_backend", "available_backends", "get_backend",
-           "set_backend", "current_backend_name"]
+           "set_backend", "current_backend_name", "set_memory_budget", "get_memory_budget"]
 
 _REGISTRY: dict[str, Backend] = {}
 _CURRENT: ContextVar[str] = ContextVar("fftconv_backend", default="auto")

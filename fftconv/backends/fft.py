@@ -47,16 +47,19 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import fftlib
-from .._spec import ConvSpec
+from .._spec import ConvSpec, _is_int
+from ..errors import bad_value
 from . import register_backend
-from .base import Backend
+from .base import Backend, get_memory_budget
 
-__all__ = ["FFTBackend", "TilePlan", "spectrum_cache", "SpectrumCache"]
+__all__ = ["FFTBackend", "TilePlan", "spectrum_cache", "SpectrumCache", "set_tile_size"]
 
 
 @dataclass(frozen=True)
@@ -315,8 +318,37 @@ def _chunks(batch: int, plan: TilePlan, bytes_per_tile: int, budget: int):
                 yield n0, n0 + 1, a0, min(a0 + rows, plan.nth)
 
 
-#: Largest set of tile spectra (input + output maps) held at once, in bytes.
-WORK_BUDGET = 512 << 20
+_TILE_SIZE: ContextVar = ContextVar("fftconv_fft_tile_size", default=None)
+
+
+@contextmanager
+def set_tile_size(th: int, tw: int | None = None):
+    """Force the FFT transform (tile) size inside the ``with`` block.
+
+    By default the cost model picks it per layer (:func:`fftconv.select.choose_fft_tiles`);
+    forcing it is for studying the tiling trade-off. ``th`` / ``tw`` must be at least
+    the (polyphase) kernel size of every layer run inside the block; results do not
+    depend on the tile size beyond rounding.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> from fftconv.backends.fft import set_tile_size
+    >>> x, w = np.ones((1, 1, 40, 40)), np.ones((1, 1, 3, 3))
+    >>> with set_tile_size(8):          # 6 x 6 outputs per 8 x 8 transform
+    ...     y = fftconv.conv2d(x, w, backend="fft")
+    >>> bool(np.allclose(y, 9.0))
+    True
+    """
+    tw = th if tw is None else tw
+    for name, value in (("th", th), ("tw", tw)):
+        if not _is_int(value) or value < 1:
+            raise bad_value("set_tile_size", name, value, "a positive int")
+    token = _TILE_SIZE.set((int(th), int(tw)))
+    try:
+        yield (int(th), int(tw))
+    finally:
+        _TILE_SIZE.reset(token)
 
 
 @register_backend
@@ -334,7 +366,15 @@ class FFTBackend(Backend):
         """The stride-1 reduction and the tiling the cost model prefers for ``spec``."""
         from ..select import choose_fft_tiles
         geo = _Stride1.of(spec)
-        th, tw = choose_fft_tiles(spec)
+        forced = _TILE_SIZE.get()
+        if forced is not None:
+            th, tw = forced
+            if th < geo.kh or tw < geo.kw:
+                raise bad_value("set_tile_size", "th, tw", forced,
+                                f"at least the polyphase kernel size ({geo.kh}, {geo.kw}) "
+                                f"of {spec}")
+        else:
+            th, tw = choose_fft_tiles(spec)
         return geo, TilePlan.make(th, tw, geo.kh, geo.kw, spec.out_h, spec.out_w)
 
     def _tile_bytes(self, spec: ConvSpec, geo: _Stride1, plan: TilePlan) -> int:
@@ -349,7 +389,8 @@ class FFTBackend(Backend):
         g = spec.groups
         xq = _prepare_input(x, geo)
         kspec = _kernel_spectrum(_prepare_kernel(w, geo), plan, g).conj()
-        chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, geo, plan), WORK_BUDGET))
+        chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, geo, plan),
+                              get_memory_budget()))
         cache_inputs = len(chunks) == 1
         y = np.empty(spec.output_shape, dtype=spec.dtype)
         for n0, n1, a0, a1 in chunks:
@@ -388,7 +429,8 @@ class FFTBackend(Backend):
         kspec_t = (_kernel_spectrum(_prepare_kernel(w, geo), plan, g).swapaxes(-1, -2)
                    if want_dx else None)
         xq = _prepare_input(x, geo) if want_dw else None
-        chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, geo, plan), WORK_BUDGET))
+        chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, geo, plan),
+                              get_memory_budget()))
         cached_x = (spectrum_cache.get(("input", plan, g, spec), x)
                     if want_dw and len(chunks) == 1 else None)
         fh, fw = plan.spectrum_shape
