@@ -488,16 +488,11 @@ def _as_network(func: str, layers, input_shape) -> Network:
 
 @dataclass(frozen=True)
 class _Step:
-    """One layer placed in a network: its name, geometry and input/output shapes."""
+    """One layer placed in a network: its name and the ConvSpec of its windows."""
 
     layer: object
     name: str
-    spec: object          # fftconv.ConvSpec of the layer's window geometry
-    input_shape: tuple    # (N, C, H, W)
-
-    @property
-    def output_shape(self) -> tuple:
-        return self.spec.output_shape
+    spec: object
 
 
 def _walk(func: str, network: Network, batch: int, dtype, fit: str) -> list[_Step]:
@@ -514,7 +509,7 @@ def _walk(func: str, network: Network, batch: int, dtype, fit: str) -> list[_Ste
         counters[prefix] = counters.get(prefix, 0) + 1
         name = layer.name or f"{prefix}{counters[prefix]}"
         where = f"{func} ({name})"
-        n, c, h, w = shape
+        _, c, h, w = shape
         if isinstance(layer, Conv):
             kh, kw = layer.kernel_size
             groups = layer.groups
@@ -540,7 +535,7 @@ def _walk(func: str, network: Network, batch: int, dtype, fit: str) -> list[_Ste
             spec = fftconv.make_spec(where, shape, (out, c, h, w), dtype=dtype)
             padding = 0
         spec = _apply_fit(where, spec, fit, padding)
-        steps.append(_Step(layer, name, spec, shape))
+        steps.append(_Step(layer, name, spec))
         shape = spec.output_shape
     return steps
 
@@ -944,6 +939,23 @@ class NetworkCost:
     dtype : str
     rows : tuple of LayerCost
         The input first, then every layer.
+
+    Examples
+    --------
+    >>> cost = network_cost(Network([Conv(2, 3), Pool(2, kind="mean")], (1, 6, 6), "tiny"))
+    >>> cost.row("conv1").macs, cost.params, cost.activations
+    (288, 20, 76)
+    >>> print(cost)
+    tiny: batch 1, float32
+    layer  output CxHxW  weights  params  connections  MACs  activations  act. mem  im2col  FFT spectra  RF/jump
+    -----  ------------  -------  ------  -----------  ----  -----------  --------  ------  -----------  -------
+    input  1x6x6               0       0            0     0           36     144 B       -            -        -
+    conv1  2x4x4              18      20          320   288           32     128 B   576 B        960 B      3/1
+    pool1  2x2x2               0       0           32     0            8      32 B       -            -      4/2
+    parameters: 20 (18 weights + 2 biases)
+    multiply-adds: 288; FLOPs: 608
+    forward activations (input included): 76 values = 304 B at 4 bytes (x2 with their gradients when training)
+    space (seed 004: parameters + layer outputs): 60 values
     """
 
     name: str

@@ -13,28 +13,15 @@ input, which lets a classifier slide over a larger image in one pass.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse
 
 import fftconv
 from fftconv.errors import bad_type, bad_value
 
+from .complexity import _shape
+
 __all__ = ["conv_matrix", "fc_to_conv"]
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _shape(func: str, param: str, value, ndim: int, layout: str) -> tuple:
-    allowed = f"a tuple of {ndim} positive ints {layout}"
-    if not isinstance(value, (tuple, list)) or not all(map(_is_int, value)):
-        raise bad_type(func, param, value, allowed)
-    if len(value) != ndim or min(value) < 1:
-        raise bad_value(func, param, value, allowed)
-    return tuple(int(v) for v in value)
 
 
 def _float_array(func: str, param: str, value, ndim: int, layout: str) -> np.ndarray:
