@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 MODEL_NAMES = ("lenet5", "lenet5_modern")
 DEFAULT_OUT = "fftconv-train"
@@ -116,12 +117,16 @@ def run(args) -> int:
         backends = None if args.backend == "auto" else [args.backend]
         print(f"timing {args.compare_epochs} epochs per entry, batch size {args.batch_size}, "
               f"{args.threads} threads ...", flush=True)
-        rows = nn.compare_epoch_times(
-            x_train, y_train, args.model, backends=backends, batch_size=args.batch_size,
-            epochs=args.compare_epochs, threads=args.threads, seed=args.seed,
-            lr=args.lr or 1e-3, model_kwargs=_model_kwargs(args),
-            report=lambda row: print(f"  {row['name']}: {row['median']:.3f} s/epoch",
-                                     flush=True))
+        try:
+            rows = nn.compare_epoch_times(
+                x_train, y_train, args.model, backends=backends, batch_size=args.batch_size,
+                epochs=args.compare_epochs, threads=args.threads, seed=args.seed,
+                lr=args.lr or 1e-3, model_kwargs=_model_kwargs(args),
+                report=lambda row: print(f"  {row['name']}: {row['median']:.3f} s/epoch",
+                                         flush=True))
+        except ImportError as exc:
+            print(f"fftconv train: error: {exc}", file=sys.stderr)
+            return 1
         print(nn.format_comparison(rows, args.batch_size, args.threads))
         return 0
 

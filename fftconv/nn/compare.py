@@ -145,7 +145,7 @@ def _torch_epochs(model, x, y, epochs, batch_size, seed, lr, threads):
                 loss = loss_fn(net(tx), ty)
                 loss.backward()
                 opt.step()
-                total += float(loss) * len(xb)
+                total += loss.item() * len(xb)
             seconds.append(time.perf_counter() - start)
             losses.append(total / len(x))
         return seconds, losses

@@ -16,6 +16,7 @@ import numbers
 from collections.abc import Mapping
 
 import numpy as np
+import scipy.special
 
 from .. import conv2d, conv2d_backward, make_spec
 from .._spec import conv_output_size
@@ -518,7 +519,8 @@ class ReLU(Module):
 class Sigmoid(Module):
     """``y = 1 / (1 + exp(-x))``; ``dy/dx = y (1 - y)``.
 
-    Computed as ``(1 + tanh(x/2)) / 2``, which never overflows.
+    Computed by ``scipy.special.expit``, which neither overflows nor loses the
+    relative accuracy of tiny outputs for very negative ``x``.
 
     Examples
     --------
@@ -533,8 +535,7 @@ class Sigmoid(Module):
         self._y = None
 
     def forward(self, x):
-        half = np.asarray(0.5, dtype=x.dtype)
-        self._y = half * (np.tanh(half * x) + 1)
+        self._y = scipy.special.expit(x)
         return self._y
 
     def backward(self, dy, input_grad=True):

@@ -32,7 +32,7 @@ def check_float_dtype(func: str, dtype) -> np.dtype:
     except TypeError:
         raise bad_type(func, "dtype", dtype, _FLOAT_DTYPES) from None
     if dt not in (np.float32, np.float64):
-        raise bad_value(func, "dtype", dtype, _FLOAT_DTYPES)
+        raise bad_value(func, "dtype", dt.name, _FLOAT_DTYPES)
     return dt
 
 
