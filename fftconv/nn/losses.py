@@ -105,8 +105,8 @@ class CrossEntropyLoss(Loss):
     >>> import numpy as np
     >>> from fftconv import nn
     >>> loss = nn.CrossEntropyLoss()
-    >>> round(loss(np.zeros((2, 4)), np.array([0, 3])), 6) == round(np.log(4), 6)
-    True
+    >>> round(loss(np.zeros((2, 4)), np.array([0, 3])), 6)      # log 4
+    1.386294
     >>> loss.backward()
     array([[-0.375,  0.125,  0.125,  0.125],
            [ 0.125,  0.125,  0.125, -0.375]])
