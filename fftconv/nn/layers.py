@@ -164,7 +164,7 @@ class Conv2d(Module):
         # Validate stride / padding / dilation / groups once, with this layer's name,
         # on an input just large enough for any padding.
         probe = make_spec(func, (1, self.in_channels, 1 << 20, 1 << 20),
-                              (self.out_channels, self.in_channels // max(self.groups, 1),
+                              (self.out_channels, self.in_channels // self.groups,
                                kh, kw), stride, padding, dilation, self.groups)
         self.stride, self.padding, self.dilation = stride, padding, dilation
         self._probe = probe
@@ -191,6 +191,8 @@ class Conv2d(Module):
             fan_in = mask.sum(axis=1, keepdims=True)[:, :, None, None] * kh * kw
         rng = as_generator(func, seed)
         shape = (self.out_channels, self.in_channels // self.groups, kh, kw)
+        # Unit-fan-in draw scaled per output map: with a connection table each map's
+        # fan-in counts only the inputs it reads.
         weight = uniform_init(rng, shape, 1, init, np.float64) / np.sqrt(fan_in)
         if self.mask is not None:
             weight *= self.mask
