@@ -8,6 +8,8 @@ convolve, correlate
     N-d signal ops with ``scipy.signal`` semantics.
 available_backends, get_backend, set_backend, choose_backend
     The backend registry, the scoped choice and the ``'auto'`` policy.
+set_memory_budget, get_memory_budget
+    The largest working buffer (im2col columns, FFT tile spectra) built at once.
 ConvSpec, make_spec
     Canonical, validated convolution geometry.
 """
@@ -17,12 +19,13 @@ __version__ = "0.1.0"
 from ._spec import ConvSpec, make_spec
 from .api import conv2d, conv2d_backward, convolve, correlate
 from .backends import (Backend, available_backends, current_backend_name, get_backend,
-                       register_backend, set_backend)
+                       get_memory_budget, register_backend, set_backend, set_memory_budget)
 from .select import choose_backend
 
 __all__ = [
     "conv2d", "conv2d_backward", "convolve", "correlate",
     "available_backends", "get_backend", "set_backend", "current_backend_name",
     "register_backend", "Backend", "choose_backend", "ConvSpec", "make_spec",
+    "set_memory_budget", "get_memory_budget",
     "__version__",
 ]

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.fft
+
+from . import fftlib
 
 from ._spec import _is_int as is_int
 from .errors import bad_type, bad_value
@@ -129,20 +130,92 @@ def direct_full(a: np.ndarray, b: np.ndarray, axes) -> np.ndarray:
     return out
 
 
+def _block_plan(signal: int, kernel: int) -> tuple[int, int, int]:
+    """``(block, transform, nblocks)`` of overlap-add along one axis.
+
+    Blocks of ``block = T - K + 1`` samples of the signal are transformed at length
+    ``T`` (5-smooth, at least ``2K - 1`` so a block's tail spills into the next
+    block only); ``T`` minimizes ``nblocks · T · log₂T``. A single block (``T`` the
+    fast length of the full output) is the plain FFT convolution.
+    """
+    single = fftlib.next_fast_len(signal + kernel - 1)
+    best = (single, single, 1)
+    best_cost = single * math.log2(max(single, 2))
+    t = fftlib.next_fast_len(2 * kernel - 1)
+    while t < single:
+        block = t - kernel + 1
+        nblocks = -(-signal // block)
+        cost = nblocks * t * math.log2(t) * 1.05      # a little per-block overhead
+        if cost < best_cost:
+            best, best_cost = (block, t, nblocks), cost
+        t = fftlib.next_fast_len(t + 1)
+    return best
+
+
+def _split_blocks(a: np.ndarray, axis: int, block: int, transform: int, nblocks: int):
+    """Replace ``axis`` by ``(nblocks, transform)``: zero-padded blocks of ``block``."""
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (0, nblocks * block - a.shape[axis])
+    a = np.pad(a, pad) if pad[axis][1] else a
+    a = a.reshape(a.shape[:axis] + (nblocks, block) + a.shape[axis + 1:])
+    if transform > block:
+        pad = [(0, 0)] * a.ndim
+        pad[axis + 1] = (0, transform - block)
+        a = np.pad(a, pad)
+    return a
+
+
+def _fold_blocks(y: np.ndarray, axis: int, block: int, nblocks: int, length: int):
+    """Overlap-add ``(..., nblocks, T, ...)`` at ``axis`` back to ``length`` samples."""
+    transform = y.shape[axis + 1]
+    shape = y.shape[:axis] + ((nblocks + 1) * block,) + y.shape[axis + 2:]
+    out = np.zeros(shape, dtype=y.dtype)
+    view = out.reshape(y.shape[:axis] + (nblocks + 1, block) + y.shape[axis + 2:])
+    lead = (slice(None),) * axis
+    view[lead + (slice(0, nblocks), slice(0, min(block, transform)))] += \
+        y[lead + (slice(None), slice(0, min(block, transform)))]
+    if transform > block:
+        view[lead + (slice(1, nblocks + 1), slice(0, transform - block))] += \
+            y[lead + (slice(None), slice(block, transform))]
+    return out[lead + (slice(0, length),)]
+
+
 def fft_full(a: np.ndarray, b: np.ndarray, axes) -> np.ndarray:
-    """Full convolution by the convolution theorem at fast transform lengths."""
-    shape = full_shape(a.shape, b.shape, axes)
-    complex_input = np.iscomplexobj(a) or np.iscomplexobj(b)
-    fast = [scipy.fft.next_fast_len(shape[ax], real=not complex_input) for ax in axes]
-    if complex_input:
-        spec = scipy.fft.fftn(a, fast, axes=axes) * scipy.fft.fftn(b, fast, axes=axes)
-        out = scipy.fft.ifftn(spec, fast, axes=axes)
+    """Full convolution by the convolution theorem, overlap-add where it pays.
+
+    The larger input is cut into blocks along each convolved axis where that is
+    cheaper (a long signal and a short kernel, like ``scipy.signal.oaconvolve``);
+    all blocks are transformed in one batched call of the current
+    :mod:`fftconv.fftlib` engine, multiplied by the kernel's spectrum, inverted
+    and overlap-added. Real inputs use real transforms.
+    """
+    if math.prod(b.shape[ax] for ax in axes) > math.prod(a.shape[ax] for ax in axes):
+        a, b = b, a
+    out_shape = full_shape(a.shape, b.shape, axes)
+    dtype = np.result_type(a, b)
+    plans = {ax: _block_plan(a.shape[ax], b.shape[ax]) for ax in axes}
+    # Each convolved axis becomes (blocks, transform); walk from the last axis so
+    # the positions of the earlier ones stay valid.
+    sig, ker, fft_axes = a, b, []
+    for ax in sorted(axes, reverse=True):
+        block, transform, nblocks = plans[ax]
+        sig = _split_blocks(sig, ax, block, transform, nblocks)
+        ker = _split_blocks(ker, ax, transform, transform, 1)
+    shift = 0
+    for ax in sorted(axes):
+        fft_axes.append(ax + shift + 1)
+        shift += 1
+    sizes = [sig.shape[ax] for ax in fft_axes]
+    if np.iscomplexobj(sig) or np.iscomplexobj(ker):
+        y = fftlib.ifftn(fftlib.fftn(sig, fft_axes) * fftlib.fftn(ker, fft_axes), fft_axes)
     else:
-        spec = scipy.fft.rfftn(a, fast, axes=axes) * scipy.fft.rfftn(b, fast, axes=axes)
-        out = scipy.fft.irfftn(spec, fast, axes=axes)
-    out = out[tuple(slice(0, shape[ax]) if ax in axes else slice(None)
-                    for ax in range(out.ndim))]
-    return out.astype(np.result_type(a, b), copy=False)
+        y = fftlib.irfftn(fftlib.rfftn(sig, fft_axes) * fftlib.rfftn(ker, fft_axes),
+                          sizes, fft_axes)
+    for ax in sorted(axes, reverse=True):
+        pos = ax + sum(1 for other in axes if other < ax)
+        block, _, nblocks = plans[ax]
+        y = _fold_blocks(y, pos, block, nblocks, out_shape[ax])
+    return y.astype(dtype, copy=False)
 
 
 def choose_method(a: np.ndarray, b: np.ndarray, axes) -> str:

@@ -198,6 +198,16 @@ def as_float_array(func: str, param: str, value, ndim: int | None = None,
     return value
 
 
+def _shape4(func: str, param: str, shape, layout: str) -> tuple[int, int, int, int]:
+    """A shape of four positive ints, else a ValueError/TypeError naming ``param``."""
+    allowed = f"a shape of 4 positive ints {layout}"
+    if not isinstance(shape, (tuple, list)) or not all(map(_is_int, shape)):
+        raise bad_type(func, param, shape, allowed)
+    if len(shape) != 4 or min(shape) < 1:
+        raise bad_value(func, param, shape, allowed)
+    return tuple(int(s) for s in shape)
+
+
 def make_spec(func: str, x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1,
               dtype=np.float64) -> ConvSpec:
     """Validate conv2d arguments and build the canonical :class:`ConvSpec`.
@@ -218,8 +228,8 @@ def make_spec(func: str, x_shape, w_shape, stride=1, padding=0, dilation=1, grou
     TypeError, ValueError
         With a message naming ``func``, the parameter, the value and what is allowed.
     """
-    n, c_in, h, w = (int(s) for s in x_shape)
-    c_out, c_in_g, kh, kw = (int(s) for s in w_shape)
+    n, c_in, h, w = _shape4(func, "x", x_shape, "(N, C_in, H, W)")
+    c_out, c_in_g, kh, kw = _shape4(func, "w", w_shape, "(C_out, C_in/groups, kh, kw)")
     stride = _positive_pair(func, "stride", stride)
     dilation = _positive_pair(func, "dilation", dilation)
     if not _is_int(groups):

@@ -180,8 +180,7 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, backend
                         f"of the forward output's shape (N, C_out, OH, OW) = {spec.output_shape}")
     dy = dy.astype(spec.dtype, copy=False)
     be = resolve_backend("conv2d_backward", backend, spec)
-    dx = be.grad_input(dy, w, spec) if "input" in chosen else None
-    dw = be.grad_weight(dy, x, spec) if "weight" in chosen else None
+    dx, dw = be.backward(dy, x, w, spec, chosen) if chosen - {"bias"} else (None, None)
     db = dy.sum(axis=(0, 2, 3)) if "bias" in chosen else None
     return dx, dw, db
 

@@ -36,6 +36,10 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # The reader went away (`fftconv cost vgg16 | head`): not an error of ours.
+        sys.stderr.close()
+        return 0
     except (TypeError, ValueError, NotImplementedError, OSError) as exc:
         print(f"fftconv {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -28,9 +28,11 @@ def describe(value, limit: int = 80) -> str:
     >>> describe("same")
     "'same'"
     """
+    if isinstance(value, type):                 # a class such as np.float16
+        return f"type {value.__module__}.{value.__qualname__}"
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
-    if shape is not None and dtype is not None:
+    if isinstance(shape, tuple) and dtype is not None:
         return f"{type(value).__name__} of shape {tuple(shape)} and dtype {dtype}"
     text = repr(value)
     if len(text) > limit:

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from ..errors import bad_type, bad_value
-from .base import Backend
+from .base import Backend, get_memory_budget, set_memory_budget
 
 __all__ = ["Backend", "register_backend", "available_backends", "get_backend",
-           "set_backend", "current_backend_name"]
+           "set_backend", "current_backend_name", "set_memory_budget", "get_memory_budget"]
 
 _REGISTRY: dict[str, Backend] = {}
 _CURRENT: ContextVar[str] = ContextVar("fftconv_backend", default="auto")
@@ -116,4 +116,4 @@ def resolve_backend(func: str, name, spec) -> Backend:
 
 
 # Built-in backends register on import (order = preference on ties).
-from . import direct, im2col  # noqa: E402,F401
+from . import direct, im2col, fft  # noqa: E402,F401

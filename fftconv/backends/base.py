@@ -22,12 +22,57 @@ as autograd frameworks return.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 
-from .._spec import ConvSpec
+from .._spec import ConvSpec, _is_int
+from ..errors import bad_type, bad_value
 
 __all__ = ["Backend", "pad_input", "stuff_zeros", "flip_transpose_weight",
-           "grad_input_via_forward", "grad_weight_via_forward"]
+           "grad_input_via_forward", "grad_weight_via_forward", "set_memory_budget",
+           "get_memory_budget", "DEFAULT_MEMORY_BUDGET"]
+
+DEFAULT_MEMORY_BUDGET = 1 << 30
+_BUDGET: ContextVar[int] = ContextVar("fftconv_im2col_budget", default=DEFAULT_MEMORY_BUDGET)
+
+
+def get_memory_budget() -> int:
+    """Largest working buffer, in bytes, that a backend builds at once.
+
+    The im2col column matrix and the FFT backend's tile spectra are split into
+    chunks (of the batch, or of output rows) to stay within it.
+    """
+    return _BUDGET.get()
+
+
+@contextmanager
+def set_memory_budget(nbytes: int):
+    """Limit backends' working buffers to ``nbytes`` inside the ``with`` block.
+
+    Results do not change; only how much is computed at once.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> x, w = np.ones((8, 3, 32, 32)), np.ones((4, 3, 3, 3))
+    >>> with fftconv.set_memory_budget(64 * 1024):    # forces chunked evaluation
+    ...     y = fftconv.conv2d(x, w, backend="im2col")
+    >>> y.shape
+    (8, 4, 30, 30)
+    """
+    if not _is_int(nbytes):
+        raise bad_type("set_memory_budget", "nbytes", nbytes, "a positive int (bytes)")
+    if nbytes < 1:
+        raise bad_value("set_memory_budget", "nbytes", nbytes, "a positive int (bytes)")
+    token = _BUDGET.set(int(nbytes))
+    try:
+        yield int(nbytes)
+    finally:
+        _BUDGET.reset(token)
+
+
 
 
 def pad_input(x: np.ndarray, padding) -> np.ndarray:
@@ -149,6 +194,16 @@ class Backend:
     def grad_weight(self, dy: np.ndarray, x: np.ndarray, spec: ConvSpec) -> np.ndarray:
         """Gradient with respect to the weight, shape ``(C_out, C_in/g, kh, kw)``."""
         return grad_weight_via_forward(self.forward, dy, x, spec)
+
+    def backward(self, dy, x, w, spec: ConvSpec, needs) -> tuple:
+        """``(dx, dw)`` for the gradients named in ``needs`` (others ``None``).
+
+        Override to share work between the two (the FFT backend transforms ``dy``
+        once for both).
+        """
+        dx = self.grad_input(dy, w, spec) if "input" in needs else None
+        dw = self.grad_weight(dy, x, spec) if "weight" in needs else None
+        return dx, dw
 
     def __repr__(self) -> str:
         return f"<fftconv backend {self.name!r}>"

@@ -14,59 +14,20 @@ where ``col2im`` scatter-adds the columns back onto the input (the adjoint of
 ``im2col``), again one strided add per kernel offset.
 
 The column matrix holds ``kh·kw`` copies of the input, so its size is guarded: when
-it would exceed :func:`get_memory_budget` bytes (1 GiB by default; see
-:func:`set_memory_budget`) the batch is processed in chunks, and a single image
-too large on its own is processed in bands of output rows.
+it would exceed :func:`fftconv.get_memory_budget` bytes (1 GiB by default; see
+:func:`fftconv.set_memory_budget`) the batch is processed in chunks, and a single
+image too large on its own is processed in bands of output rows.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 import numpy as np
 
-from .._spec import ConvSpec, _is_int
-from ..errors import bad_type, bad_value
+from .._spec import ConvSpec
 from . import register_backend
-from .base import Backend, pad_input
+from .base import Backend, get_memory_budget, pad_input
 
-__all__ = ["Im2colBackend", "im2col", "col2im", "set_memory_budget", "get_memory_budget",
-           "DEFAULT_MEMORY_BUDGET"]
-
-DEFAULT_MEMORY_BUDGET = 1 << 30
-_BUDGET: ContextVar[int] = ContextVar("fftconv_im2col_budget", default=DEFAULT_MEMORY_BUDGET)
-
-
-def get_memory_budget() -> int:
-    """Largest column matrix, in bytes, that the im2col backend builds at once."""
-    return _BUDGET.get()
-
-
-@contextmanager
-def set_memory_budget(nbytes: int):
-    """Limit the im2col column matrix to ``nbytes`` inside the ``with`` block.
-
-    Examples
-    --------
-    >>> import numpy as np, fftconv
-    >>> from fftconv.backends.im2col import set_memory_budget
-    >>> x, w = np.ones((8, 3, 32, 32)), np.ones((4, 3, 3, 3))
-    >>> with set_memory_budget(64 * 1024):    # forces chunked evaluation
-    ...     y = fftconv.conv2d(x, w, backend="im2col")
-    >>> y.shape
-    (8, 4, 30, 30)
-    """
-    if not _is_int(nbytes):
-        raise bad_type("set_memory_budget", "nbytes", nbytes, "a positive int (bytes)")
-    if nbytes < 1:
-        raise bad_value("set_memory_budget", "nbytes", nbytes, "a positive int (bytes)")
-    token = _BUDGET.set(int(nbytes))
-    try:
-        yield int(nbytes)
-    finally:
-        _BUDGET.reset(token)
-
+__all__ = ["Im2colBackend", "im2col", "col2im"]
 
 def _tap_slices(spec: ConvSpec, p: int, q: int, r0: int, r1: int) -> tuple[slice, slice]:
     """Padded-input rows/columns that tap ``(p, q)`` reads for output rows ``[r0, r1)``."""

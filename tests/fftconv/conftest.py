@@ -3,7 +3,10 @@
 from functools import lru_cache
 
 import numpy as np
+import pytest
 import scipy.signal
+
+import fftconv
 
 from fftconv._spec import make_spec
 from fftconv.backends.base import pad_input
@@ -68,3 +71,28 @@ def scipy_conv2d(x, w, spec):
             full = scipy.signal.correlate(xp[n, g * cg:(g + 1) * cg], kernel[o], mode="valid")
             y[n, o] = full[0, ::sh, ::sw][:spec.out_h, :spec.out_w]
     return y
+
+
+def backend_cases():
+    """Every backend, and the FFT backend once per available FFT engine."""
+    from fftconv import fftlib
+    cases = []
+    for name in fftconv.available_backends():
+        if name == "fft":
+            cases += [f"fft[{engine}]" for engine in fftlib.available_engines()]
+        else:
+            cases.append(name)
+    return cases
+
+
+@pytest.fixture
+def backend(request):
+    """Parametrized indirectly with a case from :func:`backend_cases`; yields the
+    backend name with the case's FFT engine in force."""
+    from fftconv import fftlib
+    name, _, engine = request.param.partition("[")
+    if engine:
+        with fftlib.set_fft_engine(engine.rstrip("]"), planner_effort="FFTW_ESTIMATE"):
+            yield name
+    else:
+        yield name

@@ -13,10 +13,10 @@ from fftconv.backends.base import grad_input_via_forward, grad_weight_via_forwar
 from fftconv.testing import (assert_conv_close, directional_derivative_error,
                              numerical_gradient)
 
-from .conftest import (N_GEOMETRIES, case, conv_kwargs, reference, reference_grads,
-                       scipy_conv2d)
+from .conftest import (N_GEOMETRIES, backend_cases, case, conv_kwargs, reference,
+                       reference_grads, scipy_conv2d)
 
-BACKENDS = fftconv.available_backends()
+BACKENDS = backend_cases()
 GEOMETRIES = range(N_GEOMETRIES)
 
 
@@ -27,7 +27,7 @@ def test_oracle_matches_scipy(index):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize("index", GEOMETRIES)
 def test_forward_matches_oracle(index, backend, dtype):
     g, spec, x, w, bias, _ = case(index)
@@ -38,7 +38,7 @@ def test_forward_matches_oracle(index, backend, dtype):
     assert_conv_close(y, expected, dtype=dtype, err_msg=f"{backend} {spec}")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 4))
 def test_forward_matches_scipy(index, backend):
     g, spec, x, w, _, _ = case(index)
@@ -47,7 +47,7 @@ def test_forward_matches_scipy(index, backend):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize("index", GEOMETRIES)
 def test_backward_matches_oracle(index, backend, dtype):
     g, spec, x, w, _, dy = case(index)
@@ -60,7 +60,7 @@ def test_backward_matches_oracle(index, backend, dtype):
     assert_conv_close(db, dy.sum(axis=(0, 2, 3)), dtype=dtype)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 2))
 def test_seed_formulas_on_every_forward(index, backend):
     """The default gradients (seed 000's formulas run through ``forward``) are exact,
@@ -72,7 +72,7 @@ def test_seed_formulas_on_every_forward(index, backend):
     assert_conv_close(grad_weight_via_forward(forward, dy, x, spec), dw_ref, err_msg=str(spec))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 5))
 def test_adjoint_identity(index, backend):
     """``<conv(x, w), y> == <x, conv_xᵀ(y)> == <w, conv_wᵀ(y, x)>``: backward is the
@@ -85,7 +85,7 @@ def test_adjoint_identity(index, backend):
     np.testing.assert_allclose(np.vdot(w, dw), lhs, rtol=1e-11, atol=1e-11)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize("index", range(1, N_GEOMETRIES, 10))
 def test_gradients_by_random_projection(index, backend):
     """Central differences of ``L = <conv2d(x, w) + b, r>`` along random directions."""
@@ -104,7 +104,7 @@ def test_gradients_by_random_projection(index, backend):
         assert err < 1e-9, (arg, err)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize("kwargs", [
     dict(stride=2, padding=1),
     dict(stride=(3, 2), padding=((0, 2), (1, 0)), dilation=(1, 2)),
@@ -126,16 +126,22 @@ def test_gradients_elementwise_finite_differences(backend, kwargs):
         rtol=1e-9, atol=1e-10)
 
 
-def test_uncovered_rows_get_zero_gradient():
-    x, w = np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3))
-    for backend in BACKENDS:
-        dx, _, _ = fftconv.conv2d_backward(np.ones((1, 1, 2, 2)), x, w, stride=2,
-                                           backend=backend)
-        assert np.all(dx[0, 0, 5, :] == 0) and np.all(dx[0, 0, :, 5] == 0), backend
-        assert np.all(dx[0, 0, :5, :5] > 0), backend
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_uncovered_inputs_get_exactly_zero_gradient(backend):
+    x, w = np.ones((1, 1, 6, 7)), np.ones((1, 1, 3, 2))
+    # stride remainder: row 5 and column 6 are never read
+    dx, _, _ = fftconv.conv2d_backward(np.ones((1, 1, 2, 3)), x, w, stride=2,
+                                       backend=backend)
+    assert np.all(dx[0, 0, 5, :] == 0) and np.all(dx[0, 0, :, 6] == 0)
+    assert np.all(dx[0, 0, :5, :6] > 0)
+    # stride 2 with dilation 2: odd rows and columns are never read
+    dy = np.ones(fftconv.conv2d(x, w, stride=2, dilation=2).shape)       # (1, 1, 1, 3)
+    dx, _, _ = fftconv.conv2d_backward(dy, x, w, stride=2, dilation=2, backend=backend)
+    assert np.all(dx[0, 0, 1::2, :] == 0) and np.all(dx[0, 0, :, 1::2] == 0)
+    assert np.all(dx[0, 0, 0::2, 0::2] > 0)
 
 
-@pytest.mark.parametrize("backend", [b for b in BACKENDS if b in ("direct", "im2col")])
+@pytest.mark.parametrize("backend", ["direct", "im2col"], indirect=True)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("index", range(3, N_GEOMETRIES, 20))
 def test_nonfinite_input_reaches_exactly_its_windows(index, backend, bad):

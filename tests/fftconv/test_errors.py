@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fftconv
-from fftconv.backends.im2col import set_memory_budget
+from fftconv import set_memory_budget
 
 X = np.ones((2, 4, 8, 8))
 W = np.ones((6, 4, 3, 3))

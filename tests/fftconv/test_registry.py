@@ -7,7 +7,8 @@ import pytest
 
 import fftconv
 from fftconv.backends import _REGISTRY, Backend, resolve_backend
-from fftconv.backends.im2col import _chunks, get_memory_budget, set_memory_budget
+from fftconv import get_memory_budget, set_memory_budget
+from fftconv.backends.im2col import _chunks
 from fftconv._spec import make_spec
 
 

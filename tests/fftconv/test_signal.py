@@ -70,3 +70,26 @@ def test_nan_stays_local_with_direct_method():
     out = fftconv.convolve(a, np.ones(3), mode="valid", method="direct")
     np.testing.assert_array_equal(np.isnan(out), [False, False, True, True, True, False,
                                                   False, False])
+
+
+@pytest.mark.parametrize("engine", fftconv.fftlib.available_engines())
+@pytest.mark.parametrize("shapes, axes", [
+    (((3000,), (7,)), None),
+    (((230, 190), (9, 5)), None),
+    (((2, 300), (1, 11)), (1,)),
+    (((120, 7, 3), (5, 7, 3)), None),
+])
+@pytest.mark.parametrize("op", ["convolve", "correlate"])
+def test_overlap_add_for_long_signals_matches_scipy(op, shapes, axes, engine):
+    """A long signal and a short kernel go through the blocked (overlap-add) path."""
+    from fftconv._signal import _block_plan
+    a, b = _inputs(shapes, np.float64, seed=2)
+    longest = max(range(a.ndim), key=lambda ax: a.shape[ax])
+    assert _block_plan(a.shape[longest], b.shape[longest])[2] > 1   # really blocked
+    # correlation = convolution with the kernel reversed along the convolved axes
+    kernel = b if op == "convolve" else np.flip(b, axis=axes)
+    with fftconv.fftlib.set_fft_engine(engine, planner_effort="FFTW_ESTIMATE"):
+        for mode in MODES:
+            got = getattr(fftconv, op)(a, b, mode=mode, axes=axes, method="fft")
+            want = scipy.signal.fftconvolve(a, kernel, mode=mode, axes=axes)
+            assert_conv_close(got, want, err_msg=f"{op} {shapes} {mode}")

@@ -71,3 +71,14 @@ def test_spec_is_immutable_and_hashable():
                                         dtype=np.float32))
     assert isinstance(spec, ConvSpec) and spec.macs == 2 * 6 * 6 * 6 * 3 * 3 * 2
     assert "groups=2" in str(spec)
+
+
+@pytest.mark.parametrize("x_shape, exc, pattern", [
+    ((1, 2, 3), ValueError, r"make_spec: parameter 'x' must be a shape of 4 positive ints"),
+    ((1, 2, 0, 4), ValueError, r"parameter 'x' must be a shape of 4 positive ints.*got \(1, 2, 0, 4\)"),
+    ((1, 2, 3.0, 4), TypeError, r"parameter 'x' must be a shape of 4 positive ints"),
+    ("1234", TypeError, r"parameter 'x'"),
+])
+def test_make_spec_validates_shapes(x_shape, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        make_spec("make_spec", x_shape, (1, 2, 1, 1))

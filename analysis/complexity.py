@@ -1,0 +1,1071 @@
+"""What a convolution costs: output sizes, receptive fields, parameters, FLOPs, memory.
+
+Seeds 002–004 teach convolution by counting: LeNet-5's parameters and connections
+(seed 002), CS231n's output-size rule and VGG-16 memory table (seed 003), and the
+time / space complexity of a layer with the 1×1 bottleneck (seed 004). This module
+makes those counts exact and reusable:
+
+* :func:`output_shape` and :func:`fit_padding`: the output of a layer, and what to
+  do when its windows do not tile the input (CS231n: ``W=10, F=3, P=0, S=2``);
+* :func:`receptive_field`: size, jump and start of every layer's receptive field;
+* :func:`layer_cost`: parameters, multiply-adds, FLOPs, activation memory, and the
+  memory of the im2col column matrix and of the FFT spectra for one conv layer;
+* :func:`network_cost`: the same for a whole :class:`Network` of :class:`Conv`,
+  :class:`Pool`, :class:`Linear` and :class:`RBF` layers, as a printable table.
+
+Geometry comes from :func:`fftconv.make_spec` (the one output-size rule of the
+project); only the tiling remainder and the receptive-field recurrence are computed
+here. The layer tables of LeNet-5, VGG-16 and seed 004's bottleneck live in
+:mod:`analysis.architectures`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+
+import fftconv
+from fftconv.errors import bad_type, bad_value
+
+__all__ = ["Conv", "Pool", "Linear", "RBF", "Network", "FIT_MODES", "output_shape",
+           "fit_padding", "ReceptiveField", "receptive_field", "LayerCost", "layer_cost",
+           "NetworkCost", "network_cost"]
+
+#: What to do when the windows do not tile the padded input (see :func:`output_shape`).
+FIT_MODES = ("exact", "floor", "pad")
+
+_X_LAYOUT = "(N, C_in, H, W)"
+_W_LAYOUT = "(C_out, C_in/groups, kh, kw)"
+
+
+# -- argument checks ------------------------------------------------------------
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _positive_int(func: str, param: str, value) -> int:
+    if not _is_int(value):
+        raise bad_type(func, param, value, "a positive int")
+    if value < 1:
+        raise bad_value(func, param, value, "a positive int")
+    return int(value)
+
+
+def _shape(func: str, param: str, value, ndim: int, layout: str) -> tuple:
+    allowed = f"a tuple of {ndim} positive ints {layout}"
+    if not isinstance(value, (tuple, list)) or not all(map(_is_int, value)):
+        raise bad_type(func, param, value, allowed)
+    if len(value) != ndim or min(value) < 1:
+        raise bad_value(func, param, value, allowed)
+    return tuple(int(v) for v in value)
+
+
+def _kernel_pair(func: str, value) -> tuple[int, int]:
+    allowed = "a positive int or a pair of positive ints"
+    if _is_int(value):
+        pair = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise bad_type(func, "kernel", value, allowed)
+    if min(pair) < 1:
+        raise bad_value(func, "kernel", value, allowed)
+    return pair
+
+
+def _check_fit(func: str, fit) -> str:
+    allowed = "one of " + ", ".join(repr(m) for m in FIT_MODES)
+    if not isinstance(fit, str):
+        raise bad_type(func, "fit", fit, allowed)
+    if fit not in FIT_MODES:
+        raise bad_value(func, "fit", fit, allowed)
+    return fit
+
+
+def _dtype(func: str, dtype) -> np.dtype:
+    allowed = "float32 or float64"
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise bad_type(func, "dtype", dtype, allowed) from None
+    if dt not in (np.float32, np.float64):
+        raise bad_value(func, "dtype", dtype, allowed)
+    return dt
+
+
+# -- tiling: does the last window end on the last row? --------------------------
+
+def _remainders(spec) -> tuple[int, int]:
+    """Rows and columns of the padded input after the last full window, per axis."""
+    return ((spec.padded_h - spec.span_h) % spec.stride[0],
+            (spec.padded_w - spec.span_w) % spec.stride[1])
+
+
+def _fitted_padding(spec) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``spec.padding`` plus the fewest zeros at the bottom/right that close the last window."""
+    (pt, pb), (pl, pr) = spec.padding
+    rh, rw = _remainders(spec)
+    return ((pt, pb + (-rh) % spec.stride[0]), (pl, pr + (-rw) % spec.stride[1]))
+
+
+def _apply_fit(func: str, spec, fit: str, padding):
+    """Return ``spec`` itself, or re-padded (``'pad'``), or raise (``'exact'``)."""
+    remainders = _remainders(spec)
+    if fit == "floor" or remainders == (0, 0):
+        return spec
+    fitted = _fitted_padding(spec)
+    if fit == "pad":
+        return fftconv.make_spec(func, spec.input_shape, spec.weight_shape, spec.stride,
+                                 fitted, spec.dilation, spec.groups, spec.dtype)
+    axes = []
+    for axis, size, pads, span, stride, rest in zip(
+            "HW", (spec.h, spec.w), spec.padding, (spec.span_h, spec.span_w), spec.stride,
+            remainders):
+        if rest:
+            ratio = (size + sum(pads) - span) / stride + 1
+            axes.append(f"({axis} + P - span)/S + 1 = ({size} + {sum(pads)} - {span})/{stride}"
+                        f" + 1 = {ratio:g}")
+    raise bad_value(
+        func, "padding", padding,
+        "a padding with which the windows tile the padded input exactly (CS231n: "
+        "(W - F + 2P)/S + 1 must be an integer), but " + " and ".join(axes)
+        + f"; padding={fitted} fits (fit='pad'), and fit='floor' drops the incomplete "
+        "last window as conv2d does")
+
+
+def _spec_from_shapes(func, input_shape, weight_shape, stride, padding, dilation, groups):
+    x = _shape(func, "input_shape", input_shape, 4, _X_LAYOUT)
+    w = _shape(func, "weight_shape", weight_shape, 4, _W_LAYOUT)
+    return fftconv.make_spec(func, x, w, stride, padding, dilation, groups)
+
+
+def output_shape(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1,
+                 fit="exact"):
+    """Output shape of :func:`fftconv.conv2d`, checking that the windows tile the input.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(N, C_in, H, W)``.
+    weight_shape : tuple of int
+        ``(C_out, C_in / groups, kh, kw)``.
+    stride, padding, dilation, groups
+        As in :func:`fftconv.conv2d` (``padding`` may be ``'same'`` or ``'valid'``).
+    fit : {'exact', 'floor', 'pad'}
+        What to do when the last window does not end on the last row (column) of the
+        padded input, i.e. when ``(H + P - D·(kh - 1) - 1) / S`` is not an integer:
+
+        * ``'exact'`` (default): raise ``ValueError`` naming the padding that would fit.
+          CS231n calls such hyperparameters invalid.
+        * ``'floor'``: drop the incomplete last window, as ``conv2d`` (and every deep
+          learning framework) does; the last rows of the input are never read.
+        * ``'pad'``: zero-pad the bottom / right by the missing rows and columns
+          (:func:`fit_padding`), CS231n's "zero pad the rest to make it fit".
+
+    Returns
+    -------
+    tuple of int
+        ``(N, C_out, OH, OW)`` with
+        ``OH = floor((H + pad_top + pad_bottom - dilation·(kh - 1) - 1) / stride) + 1``
+        (CS231n's ``(W - F + 2P)/S + 1``), likewise ``OW``; for ``fit='pad'`` with the
+        padding of :func:`fit_padding`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Malformed shapes or geometry (as :func:`fftconv.conv2d`), an unknown ``fit``,
+        and with ``fit='exact'`` windows that do not tile the padded input.
+
+    Notes
+    -----
+    The size rule is the one of :class:`fftconv.ConvSpec`; only the remainder
+    ``(H + P - D·(kh - 1) - 1) mod S`` is computed here. A symmetric padding can
+    never repair an odd remainder with stride 2 (``2P`` is even), so the padding
+    that fits adds the missing zeros at the bottom / right only.
+
+    References: A. Karpathy, CS231n notes "Convolutional Neural Networks", section
+    "Spatial arrangement" (seed 003); V. Dumoulin and F. Visin, "A guide to
+    convolution arithmetic for deep learning", arXiv:1603.07285 (2016).
+
+    Examples
+    --------
+    CS231n's examples: a 7×7 input with a 3×3 filter gives 5×5 at stride 1 and
+    3×3 at stride 2; ``W=10, F=3, P=0, S=2`` does not tile.
+
+    >>> output_shape((1, 3, 7, 7), (8, 3, 3, 3))
+    (1, 8, 5, 5)
+    >>> output_shape((1, 3, 7, 7), (8, 3, 3, 3), stride=2)
+    (1, 8, 3, 3)
+    >>> output_shape((1, 1, 10, 10), (1, 1, 3, 3), stride=2, fit="floor")
+    (1, 1, 4, 4)
+    >>> output_shape((1, 1, 10, 10), (1, 1, 3, 3), stride=2, fit="pad")
+    (1, 1, 5, 5)
+    >>> output_shape((1, 1, 10, 10), (1, 1, 3, 3), stride=2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: output_shape: parameter 'padding' must be ... padding=((0, 1), (0, 1)) fits ...
+    """
+    fit = _check_fit("output_shape", fit)
+    spec = _spec_from_shapes("output_shape", input_shape, weight_shape, stride, padding,
+                             dilation, groups)
+    return _apply_fit("output_shape", spec, fit, padding).output_shape
+
+
+def fit_padding(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1):
+    """The padding with which the windows of a layer tile its padded input exactly.
+
+    Parameters
+    ----------
+    input_shape, weight_shape, stride, padding, dilation, groups
+        As in :func:`output_shape`.
+
+    Returns
+    -------
+    tuple
+        ``((top, bottom), (left, right))``: the given padding plus the fewest zeros at
+        the bottom and right for which ``(H + P - D·(kh - 1) - 1)`` is a multiple of
+        the stride along both axes (unchanged if it already is).
+
+    Notes
+    -----
+    With ``r = (H + P - D·(kh - 1) - 1) mod S`` rows left after the last full window,
+    ``(S - r) mod S`` more zero rows complete one more window. The alternative,
+    cropping ``r`` rows, is what ``fit='floor'`` in :func:`output_shape` amounts to.
+
+    Examples
+    --------
+    >>> fit_padding((1, 1, 10, 10), (1, 1, 3, 3), stride=2)
+    ((0, 1), (0, 1))
+    >>> fit_padding((1, 3, 224, 224), (96, 3, 11, 11), stride=4)   # AlexNet's 224 vs 227
+    ((0, 3), (0, 3))
+    >>> fit_padding((1, 3, 227, 227), (96, 3, 11, 11), stride=4)
+    ((0, 0), (0, 0))
+    """
+    spec = _spec_from_shapes("fit_padding", input_shape, weight_shape, stride, padding,
+                             dilation, groups)
+    return _fitted_padding(spec)
+
+
+# -- network descriptions -------------------------------------------------------
+
+def _check_name(func: str, name) -> str:
+    if not isinstance(name, str):
+        raise bad_type(func, "name", name, "a str")
+    return name
+
+
+@dataclass(frozen=True)
+class Conv:
+    """A convolution layer of a :class:`Network` (``fftconv.conv2d`` semantics).
+
+    Parameters
+    ----------
+    out_channels : int
+        Number of filters ``C_out``.
+    kernel : int or (int, int)
+        Filter size ``(kh, kw)``.
+    stride, padding, dilation, groups
+        As in :func:`fftconv.conv2d`; validated when the layer is placed in a network.
+    bias : bool
+        Whether each filter has a bias.
+    table : sequence of sequences of bool, optional
+        Connection table of shape ``(C_out, C_in / groups)``: ``table[o][c]`` says
+        whether output map ``o`` reads input map ``c`` (LeNet-5's C3). Default: all.
+    name : str
+        Label in tables (default: ``conv1``, ``conv2``, ... by position).
+
+    Examples
+    --------
+    >>> Conv(64, 3, padding=1).kernel_size
+    (3, 3)
+    """
+
+    out_channels: int
+    kernel: int | tuple
+    stride: int | tuple = 1
+    padding: object = 0
+    dilation: int | tuple = 1
+    groups: int = 1
+    bias: bool = True
+    table: tuple | None = None
+    name: str = ""
+
+    def __post_init__(self):
+        _positive_int("Conv", "out_channels", self.out_channels)
+        _kernel_pair("Conv", self.kernel)
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise bad_type("Conv", "bias", self.bias, "a bool")
+        _check_name("Conv", self.name)
+        if self.table is not None:
+            try:
+                table = np.asarray(self.table)
+            except ValueError:          # ragged rows
+                table = np.zeros(0)
+            if table.dtype != bool or table.ndim != 2 or table.shape[0] != self.out_channels:
+                raise bad_value("Conv", "table", self.table,
+                                f"a 2-d table of bools with out_channels={self.out_channels} "
+                                "rows and one column per input channel of a group")
+            object.__setattr__(self, "table", tuple(tuple(bool(v) for v in row)
+                                                    for row in table))
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        """``(kh, kw)``."""
+        return _kernel_pair("Conv", self.kernel)
+
+
+_POOL_KINDS = ("max", "mean", "sum")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A pooling (subsampling) layer of a :class:`Network`.
+
+    Parameters
+    ----------
+    kernel : int or (int, int)
+        Window size.
+    stride : int or (int, int), optional
+        Default: the window size (non-overlapping windows).
+    padding : int, pair or pair of pairs
+        Zeros around the input, as in :func:`fftconv.conv2d`.
+    kind : {'max', 'mean', 'sum'}
+        Reduction over each window.
+    trainable : bool
+        LeNet-5's subsampling (seed 002): the window sum is multiplied by a trainable
+        coefficient and a trainable bias is added, two parameters per map.
+    name : str
+        Label in tables (default: ``pool1``, ... by position).
+
+    Examples
+    --------
+    >>> Pool(2).stride
+    2
+    """
+
+    kernel: int | tuple = 2
+    stride: int | tuple | None = None
+    padding: object = 0
+    kind: str = "max"
+    trainable: bool = False
+    name: str = ""
+
+    def __post_init__(self):
+        _kernel_pair("Pool", self.kernel)
+        if self.stride is None:
+            object.__setattr__(self, "stride", self.kernel)
+        kinds = "one of " + ", ".join(repr(k) for k in _POOL_KINDS)
+        if not isinstance(self.kind, str):
+            raise bad_type("Pool", "kind", self.kind, kinds)
+        if self.kind not in _POOL_KINDS:
+            raise bad_value("Pool", "kind", self.kind, kinds)
+        if not isinstance(self.trainable, (bool, np.bool_)):
+            raise bad_type("Pool", "trainable", self.trainable, "a bool")
+        _check_name("Pool", self.name)
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        """``(kh, kw)``."""
+        return _kernel_pair("Pool", self.kernel)
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A fully connected layer of a :class:`Network`: ``y = W x + b`` on the flattened input.
+
+    Parameters
+    ----------
+    out_features : int
+    bias : bool
+    name : str
+        Label in tables (default: ``fc1``, ... by position).
+
+    Notes
+    -----
+    On a ``(C, H, W)`` input it is the convolution with ``out_features`` filters of
+    size ``H × W`` (seed 003; see :func:`analysis.conv_matrix.fc_to_conv`), and it is
+    counted as such: output ``(out_features, 1, 1)``.
+
+    Examples
+    --------
+    >>> Linear(84).out_features
+    84
+    """
+
+    out_features: int
+    bias: bool = True
+    name: str = ""
+
+    def __post_init__(self):
+        _positive_int("Linear", "out_features", self.out_features)
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise bad_type("Linear", "bias", self.bias, "a bool")
+        _check_name("Linear", self.name)
+
+
+@dataclass(frozen=True)
+class RBF:
+    """A Euclidean radial-basis-function output layer (LeNet-5's output, seed 002).
+
+    Unit ``i`` computes ``y_i = Σ_j (x_j - w_ij)²`` over the flattened input: one
+    parameter vector per unit, no bias. In LeNet-5 the vectors were drawn by hand
+    (7×12 bitmaps of the digits) and kept fixed.
+
+    Parameters
+    ----------
+    units : int
+    name : str
+
+    Examples
+    --------
+    >>> RBF(10).units
+    10
+    """
+
+    units: int
+    name: str = ""
+
+    def __post_init__(self):
+        _positive_int("RBF", "units", self.units)
+        _check_name("RBF", self.name)
+
+
+_LAYER_TYPES = (Conv, Pool, Linear, RBF)
+_DEFAULT_PREFIX = {Conv: "conv", Pool: "pool", Linear: "fc", RBF: "rbf"}
+
+
+@dataclass(frozen=True)
+class Network:
+    """A feed-forward network: an input shape and a sequence of layers.
+
+    Parameters
+    ----------
+    layers : sequence of Conv, Pool, Linear, RBF
+    input_shape : tuple of int
+        ``(C, H, W)`` of one input image.
+    name : str
+        Title of printed tables.
+
+    Examples
+    --------
+    >>> net = Network([Conv(6, 5), Pool(2)], input_shape=(1, 32, 32), name="tiny")
+    >>> len(net.layers), net.input_shape
+    (2, (1, 32, 32))
+    """
+
+    layers: tuple
+    input_shape: tuple
+    name: str = ""
+
+    def __post_init__(self):
+        allowed = "a sequence of Conv, Pool, Linear or RBF layers"
+        if isinstance(self.layers, (str, bytes)) or not hasattr(self.layers, "__iter__"):
+            raise bad_type("Network", "layers", self.layers, allowed)
+        layers = tuple(self.layers)
+        for layer in layers:
+            if not isinstance(layer, _LAYER_TYPES):
+                raise bad_type("Network", "layers", layer, allowed)
+        object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "input_shape",
+                           _shape("Network", "input_shape", self.input_shape, 3, "(C, H, W)"))
+        _check_name("Network", self.name)
+
+
+def _as_network(func: str, layers, input_shape) -> Network:
+    if isinstance(layers, Network):
+        if input_shape is not None:
+            return Network(layers.layers, input_shape, layers.name)
+        return layers
+    if input_shape is None:
+        raise bad_value(func, "input_shape", input_shape,
+                        "a (C, H, W) tuple when layers is not a Network")
+    return Network(layers, input_shape)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One layer placed in a network: its name and the ConvSpec of its windows."""
+
+    layer: object
+    name: str
+    spec: object
+
+
+def _walk(func: str, network: Network, batch: int, dtype, fit: str) -> list[_Step]:
+    """Place every layer: a ConvSpec for its windows, with the fit policy applied.
+
+    Pooling windows are the geometry of a depthwise convolution (``groups = C``);
+    an FC / RBF layer is the convolution whose kernel is its whole input (seed 003).
+    """
+    shape = (batch, *network.input_shape)
+    counters: dict = {}
+    steps = []
+    for layer in network.layers:
+        prefix = _DEFAULT_PREFIX[type(layer)]
+        counters[prefix] = counters.get(prefix, 0) + 1
+        name = layer.name or f"{prefix}{counters[prefix]}"
+        where = f"{func} ({name})"
+        _, c, h, w = shape
+        if isinstance(layer, Conv):
+            kh, kw = layer.kernel_size
+            groups = layer.groups
+            allowed = f"a positive int dividing C_in={c} and C_out={layer.out_channels}"
+            if not _is_int(groups):
+                raise bad_type(where, "groups", groups, allowed)
+            if groups < 1 or c % groups:
+                raise bad_value(where, "groups", groups, allowed)
+            spec = fftconv.make_spec(where, shape, (layer.out_channels, c // groups, kh, kw),
+                                     layer.stride, layer.padding, layer.dilation, groups, dtype)
+            if layer.table is not None and len(layer.table[0]) != c // groups:
+                raise bad_value(where, "table", (len(layer.table), len(layer.table[0])),
+                                f"a table of shape (C_out, C_in/groups) = "
+                                f"({layer.out_channels}, {c // groups})")
+            padding = layer.padding
+        elif isinstance(layer, Pool):
+            kh, kw = layer.kernel_size
+            spec = fftconv.make_spec(where, shape, (c, 1, kh, kw), layer.stride, layer.padding,
+                                     1, c, dtype)
+            padding = layer.padding
+        else:
+            out = layer.out_features if isinstance(layer, Linear) else layer.units
+            spec = fftconv.make_spec(where, shape, (out, c, h, w), dtype=dtype)
+            padding = 0
+        spec = _apply_fit(where, spec, fit, padding)
+        steps.append(_Step(layer, name, spec))
+        shape = spec.output_shape
+    return steps
+
+
+# -- receptive fields -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """The input region one output unit of a layer depends on, per axis ``(H, W)``.
+
+    Attributes
+    ----------
+    name : str
+        The layer.
+    size : (int, int)
+        Extent of the region in input pixels (its bounding box with dilation).
+    jump : (int, int)
+        Distance in input pixels between neighbouring output units (product of strides).
+    start : (int, int)
+        Input coordinate of the first row / column seen by output unit ``(0, 0)``;
+        negative when it lies in the zero padding.
+    """
+
+    name: str
+    size: tuple
+    jump: tuple
+    start: tuple
+
+    @property
+    def center(self) -> tuple:
+        """Centre of unit ``(0, 0)``'s region, ``start + (size - 1) / 2`` (may be half-integer)."""
+        return tuple(s + (r - 1) / 2 for s, r in zip(self.start, self.size))
+
+    def window(self, i: int, j: int) -> tuple:
+        """Input rows and columns seen by output unit ``(i, j)``, inclusive.
+
+        Returns ``((first_row, last_row), (first_col, last_col))``, not clipped to the
+        image: rows and columns outside it lie in the zero padding.
+        """
+        return tuple((s + k * jmp, s + k * jmp + r - 1)
+                     for s, k, jmp, r in zip(self.start, (i, j), self.jump, self.size))
+
+
+def _rf_steps(steps) -> list[ReceptiveField]:
+    size, jump, start = (1, 1), (1, 1), (0, 0)
+    fields = []
+    for step in steps:
+        spec = step.spec
+        spans = (spec.span_h, spec.span_w)
+        before = (spec.padding[0][0], spec.padding[1][0])
+        size = tuple(r + (k - 1) * j for r, k, j in zip(size, spans, jump))
+        start = tuple(s - p * j for s, p, j in zip(start, before, jump))
+        jump = tuple(j * s for j, s in zip(jump, spec.stride))
+        fields.append(ReceptiveField(step.name, size, jump, start))
+    return fields
+
+
+def receptive_field(layers, input_shape=None, fit="exact"):
+    """Receptive field of every layer: size, jump and start in input pixels.
+
+    Parameters
+    ----------
+    layers : Network or sequence of Conv, Pool, Linear, RBF
+    input_shape : tuple of int, optional
+        ``(C, H, W)``; required unless ``layers`` is a :class:`Network` (an FC layer
+        sees its whole input, and every layer's windows are checked to fit).
+    fit : {'exact', 'floor', 'pad'}
+        Tiling policy, as in :func:`output_shape`.
+
+    Returns
+    -------
+    list of ReceptiveField
+        One per layer, in order. Output unit ``(i, j)`` of a layer sees input rows
+        ``start + i·jump`` to ``start + i·jump + size - 1`` (likewise columns).
+
+    Notes
+    -----
+    With ``r₀ = 1, j₀ = 1, s₀ = 0`` and, for layer ``l`` with kernel ``k``,
+    dilation ``d``, stride ``S`` and top / left padding ``p``::
+
+        r_l = r_{l-1} + d·(k - 1)·j_{l-1}
+        j_l = j_{l-1}·S
+        s_l = s_{l-1} - p·j_{l-1}
+
+    Pooling windows count like kernels. With dilation the region has holes; ``size``
+    is its bounding box. Reference: CS231n notes (seed 003): three stacked 3×3
+    convolutions see 7×7; F. Yu and V. Koltun, "Multi-scale context aggregation by
+    dilated convolutions", ICLR 2016, for the growth with dilation; A. Araujo,
+    W. Norris and J. Sim, "Computing receptive fields of convolutional neural
+    networks", Distill (2019).
+
+    Examples
+    --------
+    >>> stack = [Conv(16, 3, padding=1) for _ in range(3)]
+    >>> [rf.size for rf in receptive_field(stack, input_shape=(16, 32, 32))]
+    [(3, 3), (5, 5), (7, 7)]
+    >>> rf = receptive_field([Conv(8, 3), Pool(2), Conv(8, 3)], (1, 16, 16))[-1]
+    >>> rf.size, rf.jump, rf.window(1, 0)
+    ((8, 8), (2, 2), ((2, 9), (0, 7)))
+    """
+    network = _as_network("receptive_field", layers, input_shape)
+    fit = _check_fit("receptive_field", fit)
+    return _rf_steps(_walk("receptive_field", network, 1, np.float32, fit))
+
+
+# -- costs ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LayerCost:
+    """Counts for one layer (or the input) of a forward pass over a batch.
+
+    Attributes
+    ----------
+    name, kind : str
+        Layer label and ``'input'``, ``'conv'``, ``'pool'``, ``'linear'`` or ``'rbf'``.
+    output_shape : tuple of int
+        ``(N, C, H, W)`` (FC layers: ``(N, F, 1, 1)``).
+    weights, biases : int
+        Parameters of the layer (independent of the batch).
+    macs : int
+        Multiply-adds with the weights in the forward pass over the batch.
+    flops : int
+        Floating-point operations: ``2·macs`` for conv and FC layers (one multiply
+        and one add each, biases not counted); see :func:`network_cost` for pooling.
+    connections : int
+        LeCun's count (seed 002): input-to-output edges including one bias edge per
+        output unit, over the batch.
+    activations : int
+        Values in the output (over the batch).
+    itemsize : int
+        Bytes per value of the computation dtype.
+    im2col_bytes, fft_bytes : int
+        Memory of im2col's column matrix and of the FFT spectra (0: not applicable).
+    spec : fftconv.ConvSpec or None
+        Window geometry of the layer.
+    receptive_field : ReceptiveField or None
+    """
+
+    name: str
+    kind: str
+    output_shape: tuple
+    weights: int = 0
+    biases: int = 0
+    macs: int = 0
+    flops: int = 0
+    connections: int = 0
+    activations: int = 0
+    itemsize: int = 4
+    im2col_bytes: int = 0
+    fft_bytes: int = 0
+    spec: object = None
+    receptive_field: object = None
+
+    @property
+    def params(self) -> int:
+        """Weights + biases."""
+        return self.weights + self.biases
+
+    @property
+    def activation_bytes(self) -> int:
+        """Memory of the output, ``activations · itemsize``."""
+        return self.activations * self.itemsize
+
+    @property
+    def space(self) -> int:
+        """Seed 004's space complexity: parameters + output values."""
+        return self.params + self.activations
+
+
+def _fft_length(n: int) -> int:
+    return scipy.fft.next_fast_len(n, real=True)
+
+
+def layer_cost(spec, bias=True, table=None, name="conv"):
+    """Parameters, multiply-adds, FLOPs and memory of one conv2d layer.
+
+    Parameters
+    ----------
+    spec : fftconv.ConvSpec
+        The layer's geometry and dtype, from :func:`fftconv.make_spec`; counts are for
+        the whole batch ``spec.n``.
+    bias : bool
+        Whether each output channel has a bias.
+    table : array_like of bool, optional
+        Connection table ``(C_out, C_in / groups)``: only the marked (output, input)
+        map pairs have a kernel (LeNet-5's C3). Default: all pairs.
+    name : str
+        Label of the returned record.
+
+    Returns
+    -------
+    LayerCost
+        With ``T = Σ table`` (``C_out·C_in/groups`` by default):
+
+        * ``weights = T·kh·kw``, ``biases = C_out`` (if ``bias``);
+        * ``macs = N·OH·OW·kh·kw·T`` = ``N·OH·OW·C_out·kh·kw·C_in/groups`` (seed 004);
+        * ``flops = 2·macs``;
+        * ``connections = macs + N·C_out·OH·OW`` (with bias; seed 002's convention);
+        * ``activations = N·C_out·OH·OW``;
+        * ``im2col_bytes = N·C_in·kh·kw·OH·OW·itemsize``: the column matrix of every
+          image, ``(C_in/groups·kh·kw) × (OH·OW)`` per group (CS231n's ``X_col``);
+        * ``fft_bytes = (N·C_in + C_out·C_in/groups + N·C_out)·Fh·(Fw//2 + 1)·2·itemsize``:
+          the ``rfft2`` spectra of every input map, kernel and output map at the padded
+          input size rounded up to a fast length, ``Fh = next_fast_len(H + P)``.
+
+    Notes
+    -----
+    The FFT count is for the untiled transform of a 'valid' correlation on the padded
+    input: the circular wrap-around lands only in outputs that are discarded, so the
+    padded input length suffices (Mathieu, Henaff and LeCun, "Fast training of
+    convolutional networks through FFTs", ICLR 2014). A backend that tiles the image
+    (overlap-add) needs less. Spectra are complex: twice the real itemsize.
+
+    Time and space complexity as in seed 004 (Qiu Xipeng, *Neural Networks and Deep
+    Learning*, ch. 5); im2col as in CS231n (seed 003) and K. Chellapilla, S. Puri and
+    P. Simard, "High performance convolutional neural networks for document
+    processing" (2006).
+
+    Examples
+    --------
+    Seed 004: 3×3 convolution, 256 → 256 channels on 100×100.
+
+    >>> import fftconv
+    >>> spec = fftconv.make_spec("demo", (1, 256, 100, 100), (256, 256, 3, 3), padding=1)
+    >>> cost = layer_cost(spec)
+    >>> cost.macs, cost.params, cost.space
+    (5898240000, 590080, 3150080)
+
+    CS231n's im2col example: AlexNet's first layer gives a 363 × 3025 column matrix.
+
+    >>> spec = fftconv.make_spec("demo", (1, 3, 227, 227), (96, 3, 11, 11), stride=4,
+    ...                          dtype="float32")
+    >>> layer_cost(spec).im2col_bytes == 363 * 3025 * 4
+    True
+    """
+    if not isinstance(spec, fftconv.ConvSpec):
+        raise bad_type("layer_cost", "spec", spec, "an fftconv.ConvSpec (see fftconv.make_spec)")
+    if not isinstance(bias, (bool, np.bool_)):
+        raise bad_type("layer_cost", "bias", bias, "a bool")
+    if table is None:
+        pairs = spec.c_out * spec.c_in_per_group
+    else:
+        mask = np.asarray(table)
+        if mask.dtype != bool or mask.shape != (spec.c_out, spec.c_in_per_group):
+            raise bad_value("layer_cost", "table", table,
+                            f"an array of bools of shape (C_out, C_in/groups) = "
+                            f"({spec.c_out}, {spec.c_in_per_group})")
+        pairs = int(mask.sum())
+    taps = spec.kh * spec.kw
+    outputs = spec.n * spec.c_out * spec.out_h * spec.out_w
+    positions = spec.n * spec.out_h * spec.out_w
+    macs = positions * taps * pairs
+    itemsize = spec.dtype.itemsize
+    fh, fw = _fft_length(spec.padded_h), _fft_length(spec.padded_w)
+    spectra = spec.n * spec.c_in + spec.c_out * spec.c_in_per_group + spec.n * spec.c_out
+    return LayerCost(
+        name=name, kind="conv", output_shape=spec.output_shape,
+        weights=taps * pairs, biases=spec.c_out if bias else 0,
+        macs=macs, flops=2 * macs, connections=macs + (outputs if bias else 0),
+        activations=outputs, itemsize=itemsize,
+        im2col_bytes=positions * spec.c_in * taps * itemsize,
+        fft_bytes=spectra * fh * (fw // 2 + 1) * 2 * itemsize,
+        spec=spec)
+
+
+def _pool_cost(step: _Step) -> LayerCost:
+    spec, layer = step.spec, step.layer
+    outputs = spec.n * spec.c_out * spec.out_h * spec.out_w
+    window = spec.kh * spec.kw
+    trainable = bool(layer.trainable)
+    scale = layer.kind == "mean" or trainable
+    return LayerCost(
+        name=step.name, kind="pool", output_shape=spec.output_shape,
+        weights=spec.c_out if trainable else 0, biases=spec.c_out if trainable else 0,
+        macs=outputs if trainable else 0,
+        flops=outputs * (window - 1) + (outputs if scale else 0) + (outputs if trainable else 0),
+        connections=outputs * (window + trainable),
+        activations=outputs, itemsize=spec.dtype.itemsize, spec=spec)
+
+
+def _dense_cost(step: _Step) -> LayerCost:
+    spec, layer = step.spec, step.layer
+    fan_in = spec.c_in * spec.kh * spec.kw
+    outputs = spec.n * spec.c_out
+    if isinstance(layer, Linear):
+        kind, bias, flops = "linear", layer.bias, 2 * spec.macs
+    else:
+        kind, bias, flops = "rbf", False, 3 * spec.macs
+    return LayerCost(
+        name=step.name, kind=kind, output_shape=spec.output_shape,
+        weights=spec.c_out * fan_in, biases=spec.c_out if bias else 0,
+        macs=spec.macs, flops=flops, connections=spec.macs + (outputs if bias else 0),
+        activations=outputs, itemsize=spec.dtype.itemsize, spec=spec)
+
+
+def network_cost(layers, input_shape=None, batch=1, dtype="float32", fit="exact"):
+    """Per-layer and total costs of a network's forward pass: a table for planning.
+
+    Parameters
+    ----------
+    layers : Network or sequence of Conv, Pool, Linear, RBF
+    input_shape : tuple of int, optional
+        ``(C, H, W)``; required unless ``layers`` is a :class:`Network`.
+    batch : int
+        Images per forward pass ``N`` (parameters do not depend on it).
+    dtype : {'float32', 'float64'}
+        Computation dtype for the memory columns (CS231n counts 4 bytes per value).
+    fit : {'exact', 'floor', 'pad'}
+        Tiling policy for every layer, as in :func:`output_shape`.
+
+    Returns
+    -------
+    NetworkCost
+        One :class:`LayerCost` for the input and one per layer; ``str()`` of it is the
+        table.
+
+    Notes
+    -----
+    Counting conventions (each seed's own):
+
+    * conv layers: :func:`layer_cost`;
+    * FC layers: the conv whose kernel is the whole input (seed 003), so
+      ``macs = N·F_in·F_out``, ``weights = F_in·F_out``, ``biases = F_out``;
+    * RBF output units: ``F_in`` parameters each, no bias; one multiply-add per term
+      of ``Σ (x - w)²`` and a subtraction, ``flops = 3·macs``;
+    * pooling: no weights, except LeNet-5's trainable subsampling (one coefficient and
+      one bias per map: seed 002's 12 parameters of S2). ``flops`` counts the
+      ``k² - 1`` comparisons or additions per output, plus one multiply for mean or
+      trainable pooling and one bias addition for trainable pooling; ``macs`` is the
+      coefficient multiply-add of trainable pooling; ``connections = outputs·(k² + 1)``
+      for trainable pooling (LeCun's 5,880 for S2), ``outputs·k²`` otherwise;
+    * activations: the output of every layer plus the input, as in CS231n's VGG-16
+      memory column; ReLU / sigmoid outputs are taken in place and not counted again.
+
+    ``weights`` alone is CS231n's parameter count (VGG-16: 138,344,128); ``params``
+    adds the biases (LeCun's and seed 004's convention). References: Y. LeCun,
+    L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning applied to document
+    recognition", Proc. IEEE 86(11), 1998; K. Simonyan and A. Zisserman, "Very deep
+    convolutional networks for large-scale image recognition", ICLR 2015.
+
+    Examples
+    --------
+    Seed 004's 1×1 bottleneck: 256 → 64 channels before the 3×3 convolution.
+
+    >>> plain = network_cost([Conv(256, 3, padding=1)], input_shape=(256, 100, 100))
+    >>> reduced = network_cost([Conv(64, 1), Conv(256, 3, padding=1)], (256, 100, 100))
+    >>> plain.macs, reduced.macs
+    (5898240000, 1638400000)
+    >>> plain.space, reduced.space
+    (3150080, 3364160)
+    """
+    network = _as_network("network_cost", layers, input_shape)
+    batch = _positive_int("network_cost", "batch", batch)
+    dt = _dtype("network_cost", dtype)
+    fit = _check_fit("network_cost", fit)
+    steps = _walk("network_cost", network, batch, dt, fit)
+    fields = _rf_steps(steps)
+    rows = [LayerCost(name="input", kind="input", output_shape=(batch, *network.input_shape),
+                      activations=batch * int(np.prod(network.input_shape)),
+                      itemsize=dt.itemsize)]
+    for step, field in zip(steps, fields):
+        if isinstance(step.layer, Conv):
+            table = None if step.layer.table is None else np.array(step.layer.table, dtype=bool)
+            cost = layer_cost(step.spec, bias=bool(step.layer.bias), table=table,
+                              name=step.name)
+        elif isinstance(step.layer, Pool):
+            cost = _pool_cost(step)
+        else:
+            cost = _dense_cost(step)
+        rows.append(_with_field(cost, field))
+    return NetworkCost(network.name, batch, dt.name, tuple(rows))
+
+
+def _with_field(cost: LayerCost, field: ReceptiveField) -> LayerCost:
+    values = {name: getattr(cost, name) for name in cost.__dataclass_fields__}
+    values["receptive_field"] = field
+    return LayerCost(**values)
+
+
+# -- the table ------------------------------------------------------------------
+
+def _fmt_bytes(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.4g} {unit}"
+    return f"{n} B"
+
+
+def _fmt_pair(pair) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+@dataclass(frozen=True)
+class NetworkCost:
+    """The result of :func:`network_cost`: one :class:`LayerCost` per row, and totals.
+
+    Attributes
+    ----------
+    name : str
+    batch : int
+    dtype : str
+    rows : tuple of LayerCost
+        The input first, then every layer.
+
+    Examples
+    --------
+    >>> cost = network_cost(Network([Conv(2, 3), Pool(2, kind="mean")], (1, 6, 6), "tiny"))
+    >>> cost.row("conv1").macs, cost.params, cost.activations
+    (288, 20, 76)
+    >>> print(cost)
+    tiny: batch 1, float32
+    layer  output CxHxW  weights  params  connections  MACs  activations  act. mem  im2col  FFT spectra  RF/jump
+    -----  ------------  -------  ------  -----------  ----  -----------  --------  ------  -----------  -------
+    input  1x6x6               0       0            0     0           36     144 B       -            -        -
+    conv1  2x4x4              18      20          320   288           32     128 B   576 B        960 B      3/1
+    pool1  2x2x2               0       0           32     0            8      32 B       -            -      4/2
+    parameters: 20 (18 weights + 2 biases)
+    multiply-adds: 288; FLOPs: 608
+    forward activations (input included): 76 values = 304 B at 4 bytes (x2 with their gradients when training)
+    space (seed 004: parameters + layer outputs): 60 values
+    """
+
+    name: str
+    batch: int
+    dtype: str
+    rows: tuple
+
+    def _total(self, attr: str) -> int:
+        return sum(getattr(row, attr) for row in self.rows)
+
+    @property
+    def weights(self) -> int:
+        """Total weights (CS231n's parameter count: biases excluded)."""
+        return self._total("weights")
+
+    @property
+    def biases(self) -> int:
+        return self._total("biases")
+
+    @property
+    def params(self) -> int:
+        """Total weights + biases."""
+        return self._total("params")
+
+    @property
+    def macs(self) -> int:
+        return self._total("macs")
+
+    @property
+    def flops(self) -> int:
+        return self._total("flops")
+
+    @property
+    def connections(self) -> int:
+        return self._total("connections")
+
+    @property
+    def activations(self) -> int:
+        """Values held by the forward pass: the input and every layer's output."""
+        return self._total("activations")
+
+    @property
+    def activation_bytes(self) -> int:
+        return self._total("activation_bytes")
+
+    @property
+    def space(self) -> int:
+        """Seed 004's space complexity: parameters + layer outputs (input excluded)."""
+        return sum(row.space for row in self.rows if row.kind != "input")
+
+    def row(self, name: str) -> LayerCost:
+        """The row of the layer called ``name``."""
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise bad_value("NetworkCost.row", "name", name,
+                        "one of " + ", ".join(repr(r.name) for r in self.rows))
+
+    @staticmethod
+    def _cells(row: LayerCost) -> list:
+        _, c, h, w = row.output_shape
+        rf = row.receptive_field
+        return [row.name, f"{c}x{h}x{w}", f"{row.weights:,}", f"{row.params:,}",
+                f"{row.connections:,}", f"{row.macs:,}", f"{row.activations:,}",
+                _fmt_bytes(row.activation_bytes),
+                _fmt_bytes(row.im2col_bytes) if row.im2col_bytes else "-",
+                _fmt_bytes(row.fft_bytes) if row.fft_bytes else "-",
+                f"{_fmt_pair(rf.size)}/{_fmt_pair(rf.jump)}" if rf else "-"]
+
+    def table(self, backend_costs: bool = False) -> str:
+        """The plain-text table; with ``backend_costs``, each backend's estimated time.
+
+        ``backend_costs`` adds, for every conv layer, the forward time of each backend
+        estimated by the current selection model (:func:`fftconv.choose_backend`),
+        and the backend ``'auto'`` would pick.
+        """
+        header = ["layer", "output CxHxW", "weights", "params", "connections", "MACs",
+                  "activations", "act. mem", "im2col", "FFT spectra", "RF/jump"]
+        body = [self._cells(row) for row in self.rows]
+        if backend_costs:
+            choices = {row.name: fftconv.choose_backend(row.spec)
+                       for row in self.rows if row.kind == "conv"}
+            names = list(dict.fromkeys(n for ch in choices.values() for n in ch.costs))
+            header += [f"{n} ms" for n in names] + ["auto"]
+            for cells, row in zip(body, self.rows):
+                choice = choices.get(row.name)
+                if choice is None:
+                    cells += ["-"] * (len(names) + 1)
+                    continue
+                cells += [f"{choice.costs[n] * 1e3:.3g}" if n in choice.costs else "-"
+                          for n in names]
+                cells.append(choice.name)
+        widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
+        fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
+        itemsize = self.rows[0].itemsize
+        lines = [f"{self.name or 'network'}: batch {self.batch}, {self.dtype}",
+                 fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+        lines += [fmt.format(*line) for line in body]
+        lines += [
+            f"parameters: {self.params:,} ({self.weights:,} weights + {self.biases:,} biases)",
+            f"multiply-adds: {self.macs:,}; FLOPs: {self.flops:,}",
+            f"forward activations (input included): {self.activations:,} values = "
+            f"{_fmt_bytes(self.activation_bytes)} at {itemsize} bytes "
+            f"(x2 with their gradients when training)",
+            f"space (seed 004: parameters + layer outputs): {self.space:,} values",
+        ]
+        if backend_costs:
+            lines.append("backend columns: estimated forward ms from the selection model "
+                         "(fftconv.choose_backend), not measurements")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()

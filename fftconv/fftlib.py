@@ -1,0 +1,330 @@
+"""FFT engines: one small interface over numpy.fft, scipy.fft and pyFFTW.
+
+Every FFT in fftconv goes through the *current engine*, chosen per thread / task
+with :func:`set_fft_engine` (a plain call, or a ``with`` block that restores the
+previous engine on exit). The default is pyFFTW when it is importable, else scipy.
+
+* ``numpy``: ``numpy.fft`` (single-threaded; the reference).
+* ``scipy``: ``scipy.fft`` with ``workers=threads`` (pocketfft, multithreaded).
+* ``pyfftw``: FFTW plans built once per (transform, shape, dtype, axes, size,
+  threads, planner effort) and cached **per thread** (an FFTW plan object owns its
+  buffers and must not be shared between threads), ``FFTW_MEASURE`` by default,
+  16-byte-or-better aligned buffers from ``pyfftw.empty_aligned``. Planning
+  knowledge ("wisdom") can be saved with :func:`export_wisdom` and loaded with
+  :func:`import_wisdom`; a corrupt file or one from another machine or FFTW
+  version gives a warning and is ignored.
+
+All engines keep single precision: float32 in → complex64 spectra → float32 out.
+
+Transform lengths: :func:`next_fast_len` returns the smallest 5-smooth length
+(factors 2, 3, 5) at or above ``n``, which every engine transforms efficiently.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import platform
+import threading
+import warnings
+from contextvars import ContextVar
+
+import numpy as np
+import scipy.fft
+
+from .errors import bad_type, bad_value
+
+__all__ = ["ENGINES", "available_engines", "get_fft_engine", "set_fft_engine",
+           "rfftn", "irfftn", "fftn", "ifftn", "next_fast_len", "export_wisdom",
+           "import_wisdom", "default_threads"]
+
+ENGINES = ("numpy", "scipy", "pyfftw")
+PLANNER_EFFORTS = ("FFTW_ESTIMATE", "FFTW_MEASURE", "FFTW_PATIENT", "FFTW_EXHAUSTIVE")
+
+try:  # optional dependency (the 'fftw' extra)
+    import pyfftw
+    import pyfftw.builders
+except ImportError:  # pragma: no cover - exercised only where pyfftw is missing
+    pyfftw = None
+
+
+def default_threads() -> int:
+    """Cores this process may run on (the default thread count of every engine)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def next_fast_len(n: int) -> int:
+    """Smallest length ``>= n`` whose only prime factors are 2, 3 and 5.
+
+    Examples
+    --------
+    >>> next_fast_len(1087), next_fast_len(97)
+    (1125, 100)
+    """
+    return scipy.fft.next_fast_len(int(n), real=True)
+
+
+def _single(a: np.ndarray) -> bool:
+    return a.dtype in (np.float32, np.complex64)
+
+
+class Engine:
+    """One FFT library with a thread count. Subclasses implement the four transforms.
+
+    ``rfftn(a, axes, s)`` transforms real ``a`` over ``axes`` (zero-padding or
+    cropping to sizes ``s``), halving the last axis; ``irfftn(A, s, axes)`` inverts
+    it to real output of sizes ``s``; ``fftn`` / ``ifftn`` are the complex
+    transforms. Inverse transforms are scaled by ``1/prod(s)``.
+    """
+
+    name = ""
+
+    def __init__(self, threads: int):
+        self.threads = threads
+
+    def __repr__(self) -> str:
+        return f"<fftconv FFT engine {self.name!r}, threads={self.threads}>"
+
+
+class NumpyEngine(Engine):
+    name = "numpy"
+
+    def _keep(self, a, out, real):
+        dtype = (np.float32 if real else np.complex64) if _single(a) else None
+        return out.astype(dtype, copy=False) if dtype else out
+
+    def rfftn(self, a, axes, s=None):
+        return self._keep(a, np.fft.rfftn(a, s, axes), real=False)
+
+    def irfftn(self, a, s, axes):
+        return self._keep(a, np.fft.irfftn(a, s, axes), real=True)
+
+    def fftn(self, a, axes, s=None):
+        return self._keep(a, np.fft.fftn(a, s, axes), real=False)
+
+    def ifftn(self, a, axes, s=None):
+        return self._keep(a, np.fft.ifftn(a, s, axes), real=False)
+
+
+class ScipyEngine(Engine):
+    name = "scipy"
+
+    def rfftn(self, a, axes, s=None):
+        return scipy.fft.rfftn(a, s, axes, workers=self.threads)
+
+    def irfftn(self, a, s, axes):
+        return scipy.fft.irfftn(a, s, axes, workers=self.threads)
+
+    def fftn(self, a, axes, s=None):
+        return scipy.fft.fftn(a, s, axes, workers=self.threads)
+
+    def ifftn(self, a, axes, s=None):
+        return scipy.fft.ifftn(a, s, axes, workers=self.threads)
+
+
+class PyfftwEngine(Engine):
+    """FFTW through pyFFTW's builders, with a per-thread plan cache."""
+
+    name = "pyfftw"
+
+    def __init__(self, threads: int, planner_effort: str = "FFTW_MEASURE"):
+        super().__init__(threads)
+        self.planner_effort = planner_effort
+        self._local = threading.local()
+
+    def plan_count(self) -> int:
+        """Number of plans cached for the calling thread."""
+        return len(getattr(self._local, "plans", {}))
+
+    def _run(self, kind: str, a: np.ndarray, axes, s):
+        plans = getattr(self._local, "plans", None)
+        if plans is None:
+            plans = self._local.plans = {}
+        axes = tuple(axes)
+        s = None if s is None else tuple(int(n) for n in s)
+        key = (kind, a.shape, a.dtype.str, a.strides, axes, s)
+        plan = plans.get(key)
+        if plan is None:
+            builder = getattr(pyfftw.builders, kind)
+            plan = builder(a, s=s, axes=axes, threads=self.threads,
+                           planner_effort=self.planner_effort)
+            plans[key] = plan
+        # A fresh aligned output for every call: FFTW objects return their internal
+        # buffer, which the next call through the same plan would overwrite.
+        out = pyfftw.empty_aligned(plan.output_array.shape, dtype=plan.output_array.dtype)
+        return plan(a, output_array=out)
+
+    def rfftn(self, a, axes, s=None):
+        return self._run("rfftn", a, axes, s)
+
+    def irfftn(self, a, s, axes):
+        return self._run("irfftn", a, axes, s)
+
+    def fftn(self, a, axes, s=None):
+        return self._run("fftn", a, axes, s)
+
+    def ifftn(self, a, axes, s=None):
+        return self._run("ifftn", a, axes, s)
+
+
+_ENGINE_CLASSES = {"numpy": NumpyEngine, "scipy": ScipyEngine, "pyfftw": PyfftwEngine}
+_INSTANCES: dict[tuple, Engine] = {}
+_INSTANCES_LOCK = threading.Lock()
+
+
+def available_engines() -> list[str]:
+    """Engines usable here (``pyfftw`` only when the package is installed)."""
+    return [name for name in ENGINES if name != "pyfftw" or pyfftw is not None]
+
+
+def _engine(name: str, threads: int | None, planner_effort: str | None) -> Engine:
+    threads = default_threads() if threads is None else threads
+    effort = (planner_effort or "FFTW_MEASURE") if name == "pyfftw" else None
+    key = (name, threads, effort)
+    with _INSTANCES_LOCK:
+        if key not in _INSTANCES:
+            cls = _ENGINE_CLASSES[name]
+            _INSTANCES[key] = cls(threads, effort) if effort else cls(threads)
+        return _INSTANCES[key]
+
+
+_CURRENT: ContextVar[Engine | None] = ContextVar("fftconv_fft_engine", default=None)
+
+
+def get_fft_engine() -> Engine:
+    """The engine in force for this thread / task."""
+    engine = _CURRENT.get()
+    if engine is None:
+        engine = _engine("pyfftw" if pyfftw is not None else "scipy", None, None)
+    return engine
+
+
+class set_fft_engine:
+    """Choose the FFT engine, for the rest of the context or inside a ``with`` block.
+
+    Parameters
+    ----------
+    name : {'numpy', 'scipy', 'pyfftw'}
+    threads : int, optional
+        Threads per transform (default: the cores available to this process).
+    planner_effort : str, optional
+        pyFFTW only: ``'FFTW_ESTIMATE'``, ``'FFTW_MEASURE'`` (default),
+        ``'FFTW_PATIENT'`` or ``'FFTW_EXHAUSTIVE'``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import fftlib
+    >>> with fftlib.set_fft_engine("numpy"):
+    ...     fftlib.get_fft_engine().name
+    'numpy'
+    >>> fftlib.rfftn(np.ones(4, np.float32), axes=(0,)).dtype
+    dtype('complex64')
+    """
+
+    def __init__(self, name: str, threads: int | None = None,
+                 planner_effort: str | None = None):
+        func = "set_fft_engine"
+        if not isinstance(name, str):
+            raise bad_type(func, "name", name, "an engine name (str)")
+        if name not in ENGINES:
+            raise bad_value(func, "name", name, f"one of {', '.join(map(repr, ENGINES))}")
+        if name not in available_engines():
+            raise bad_value(func, "name", name,
+                            f"an installed engine ({', '.join(available_engines())}); "
+                            "install the 'fftw' extra for pyfftw")
+        if threads is not None and (not isinstance(threads, (int, np.integer))
+                                    or isinstance(threads, bool) or threads < 1):
+            raise bad_value(func, "threads", threads, "None or a positive int")
+        if planner_effort is not None and planner_effort not in PLANNER_EFFORTS:
+            raise bad_value(func, "planner_effort", planner_effort,
+                            f"one of {', '.join(PLANNER_EFFORTS)}")
+        self.engine = _engine(name, threads, planner_effort)
+        self._token = _CURRENT.set(self.engine)
+
+    def __enter__(self) -> Engine:
+        return self.engine
+
+    def __exit__(self, *exc) -> None:
+        _CURRENT.reset(self._token)
+
+
+def rfftn(a, axes, s=None):
+    """Real-input N-d FFT over ``axes`` with the current engine (sizes ``s``)."""
+    return get_fft_engine().rfftn(a, axes, s)
+
+
+def irfftn(a, s, axes):
+    """Inverse of :func:`rfftn`: real output of sizes ``s`` over ``axes``."""
+    return get_fft_engine().irfftn(a, s, axes)
+
+
+def fftn(a, axes, s=None):
+    """Complex N-d FFT over ``axes`` with the current engine."""
+    return get_fft_engine().fftn(a, axes, s)
+
+
+def ifftn(a, axes, s=None):
+    """Complex inverse N-d FFT over ``axes`` with the current engine."""
+    return get_fft_engine().ifftn(a, axes, s)
+
+
+# -- FFTW wisdom -----------------------------------------------------------------
+
+_WISDOM_FORMAT = "fftconv-fftw-wisdom"
+
+
+def _machine_id() -> dict:
+    return {"machine": platform.machine(), "processor": platform.processor(),
+            "fftw": getattr(pyfftw, "__version__", None), "cores": os.cpu_count()}
+
+
+def export_wisdom(path) -> None:
+    """Save FFTW's accumulated planning knowledge to ``path`` (JSON, written atomically).
+
+    The file records the machine and pyFFTW version it was measured on;
+    :func:`import_wisdom` ignores it elsewhere.
+    """
+    if pyfftw is None:
+        raise bad_value("export_wisdom", "engine", "pyfftw", "an installed pyfftw")
+    payload = {"format": _WISDOM_FORMAT, "version": 1, "origin": _machine_id(),
+               "wisdom": [base64.b64encode(w).decode("ascii")
+                          for w in pyfftw.export_wisdom()]}
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh)
+    os.replace(tmp, path)
+
+
+def import_wisdom(path) -> bool:
+    """Load wisdom saved by :func:`export_wisdom`; return whether it was used.
+
+    A missing, corrupt or foreign (other machine or pyFFTW version) file gives a
+    ``RuntimeWarning`` and is ignored: planning simply starts from scratch.
+    """
+    if pyfftw is None:
+        return False
+    try:
+        with open(path, encoding="utf-8") as fh:
+            payload = json.load(fh)
+        if payload.get("format") != _WISDOM_FORMAT or payload.get("version") != 1:
+            raise ValueError("not an fftconv wisdom file")
+        if payload.get("origin") != _machine_id():
+            warnings.warn(f"import_wisdom: {path} was measured on another machine or FFTW "
+                          f"version ({payload.get('origin')}); ignored", RuntimeWarning,
+                          stacklevel=2)
+            return False
+        wisdom = tuple(base64.b64decode(w.encode("ascii"), validate=True)
+                       for w in payload["wisdom"])
+        if len(wisdom) != 3 or not all(pyfftw.import_wisdom(wisdom)):
+            raise ValueError("FFTW rejected the wisdom")
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        warnings.warn(f"import_wisdom: cannot use {path}: {exc}; ignored", RuntimeWarning,
+                      stacklevel=2)
+        return False
+    return True

@@ -1,0 +1,49 @@
+"""fftconv.nn: a small numpy CNN trainer on the fftconv convolution API.
+
+The same network trains on every convolution backend (``backend=`` per
+:class:`Conv2d`, or globally with :func:`fftconv.set_backend`), so backends can be
+compared on real work. Layers implement forward and backward by hand (seed 000
+and seed 002's formulas); nothing here uses autograd.
+
+Modules and layers
+    :class:`Module`, :class:`Parameter`, :class:`Sequential`, :class:`Conv2d`,
+    :class:`MaxPool2d`, :class:`AvgPool2d`, :class:`Subsample2d`, :class:`ReLU`,
+    :class:`Sigmoid`, :class:`Tanh`, :class:`Flatten`, :class:`Linear`,
+    :class:`Dropout`.
+Losses and optimizers
+    :class:`CrossEntropyLoss`, :class:`MSELoss`, :class:`SGD`, :class:`Adam`.
+Models
+    :func:`lenet5`, :func:`lenet5_modern`, :func:`build_model`.
+Data
+    :func:`load_digits`, :func:`load_mnist`, :func:`read_idx`,
+    :func:`train_test_split`, :func:`minibatches`.
+Training
+    :func:`fit`, :func:`evaluate`, :func:`predict`, :class:`History`,
+    :func:`summary`, :func:`save_checkpoint`, :func:`load_checkpoint`,
+    :func:`read_checkpoint`, :func:`compare_epoch_times`.
+"""
+
+from .checkpoint import atomic_write, load_checkpoint, read_checkpoint, save_checkpoint
+from .compare import compare_epoch_times, format_comparison
+from .data import idx_splits, load_digits, load_mnist, minibatches, read_idx, train_test_split
+from .layers import (AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU,
+                     Sequential, Sigmoid, Subsample2d, Tanh, lenet5_connection_table)
+from .losses import CrossEntropyLoss, Loss, MSELoss, log_softmax, softmax
+from .models import MODELS, build_model, lenet5, lenet5_modern
+from .module import Module, Parameter
+from .optim import SGD, Adam, Optimizer
+from .summary import LayerSummary, Summary, summary
+from .train import History, evaluate, fit, predict
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "Conv2d", "MaxPool2d", "AvgPool2d", "Subsample2d",
+    "ReLU", "Sigmoid", "Tanh", "Flatten", "Linear", "Dropout", "lenet5_connection_table",
+    "Loss", "CrossEntropyLoss", "MSELoss", "log_softmax", "softmax",
+    "Optimizer", "SGD", "Adam",
+    "lenet5", "lenet5_modern", "MODELS", "build_model",
+    "load_digits", "load_mnist", "read_idx", "idx_splits", "train_test_split", "minibatches",
+    "History", "fit", "evaluate", "predict",
+    "Summary", "LayerSummary", "summary",
+    "save_checkpoint", "load_checkpoint", "read_checkpoint", "atomic_write",
+    "compare_epoch_times", "format_comparison",
+]

@@ -1,0 +1,322 @@
+"""Data: the embedded digits, an IDX (MNIST / Fashion-MNIST) reader, splits, batches.
+
+Images come out as ``(N, 1, H, W)`` float arrays with values in ``[0, 1]`` and
+labels as ``(N,)`` int64 arrays.
+"""
+
+from __future__ import annotations
+
+import gzip
+import numbers
+import os
+import zlib
+
+import numpy as np
+
+from ..errors import bad_type, bad_value
+from .init import as_generator
+from .module import check_float_dtype
+
+__all__ = ["load_digits", "read_idx", "load_mnist", "idx_splits", "train_test_split",
+           "minibatches"]
+
+#: IDX type codes (third magic byte) and their big-endian numpy dtypes.
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def load_digits(size: int = 32, dtype=np.float32):
+    """scikit-learn's bundled 8×8 handwritten digits, resized for LeNet.
+
+    Parameters
+    ----------
+    size : int
+        Output side length (default 32, LeNet-5's input), ``>= 8``.
+    dtype : {float32, float64}
+
+    Returns
+    -------
+    x : ndarray, shape (1797, 1, size, size)
+        Intensities in ``[0, 1]`` (the originals are 0–16).
+    y : ndarray of int64, shape (1797,)
+        Digit labels 0–9.
+
+    Notes
+    -----
+    The UCI optical-recognition digits (Alpaydin & Kaynak 1998) ship inside
+    scikit-learn, so no download is needed. Resizing is bilinear
+    (``scipy.ndimage.zoom`` with ``order=1``) on the pixel-area grid, so the image
+    keeps its extent and centre.
+
+    Examples
+    --------
+    >>> from fftconv import nn
+    >>> x, y = nn.load_digits()
+    >>> x.shape, x.dtype, int(y[:10].sum())
+    ((1797, 1, 32, 32), dtype('float32'), 45)
+    >>> bool(0 <= x.min() and x.max() <= 1)
+    True
+    """
+    import scipy.ndimage
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    if not isinstance(size, numbers.Integral) or isinstance(size, bool):
+        raise bad_type("load_digits", "size", size, "an int >= 8")
+    if size < 8:
+        raise bad_value("load_digits", "size", size, "an int >= 8")
+    dtype = check_float_dtype("load_digits", dtype)
+    bunch = sklearn_digits()
+    images = bunch.images / 16.0                                   # (1797, 8, 8)
+    if size != 8:
+        images = scipy.ndimage.zoom(images, (1, size / 8, size / 8), order=1,
+                                    mode="nearest", grid_mode=True)
+    images = np.clip(images, 0.0, 1.0)
+    return images[:, None].astype(dtype), bunch.target.astype(np.int64)
+
+
+def _idx_error(path, reason: str) -> ValueError:
+    return bad_value("read_idx", "path", os.fspath(path), f"a valid IDX file ({reason})")
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file (the MNIST format), gzip-compressed or raw.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.gz`` or uncompressed IDX file; compression is detected from the
+        content, not the name.
+
+    Returns
+    -------
+    array : ndarray
+        Shape and dtype from the header (native byte order), for example
+        ``(10000, 28, 28)`` uint8 for MNIST images and ``(10000,)`` for labels.
+
+    Raises
+    ------
+    ValueError
+        For a bad magic number, a truncated (or overlong) file or a corrupt
+        gzip stream; the message names the file and the problem.
+    OSError
+        If the file cannot be read.
+
+    Notes
+    -----
+    The format (LeCun et al., "THE MNIST DATABASE"): a 4-byte magic number
+    ``0x00 0x00 TYPE NDIM``, then ``NDIM`` big-endian uint32 sizes, then the data
+    in row-major order, big-endian. ``TYPE`` is ``0x08`` (uint8), ``0x09`` (int8),
+    ``0x0B`` (int16), ``0x0C`` (int32), ``0x0D`` (float32) or ``0x0E`` (float64).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels.idx")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    >>> read_idx(path)
+    array([7, 2, 1], dtype=uint8)
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise bad_type("read_idx", "path", path, "a str or os.PathLike file path")
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _idx_error(path, f"corrupt or truncated gzip data: {exc}") from None
+    if len(raw) < 4:
+        raise _idx_error(path, f"truncated: {len(raw)} bytes, shorter than the 4-byte magic")
+    zero1, zero2, code, ndim = raw[:4]
+    if zero1 or zero2 or code not in IDX_DTYPES or ndim == 0:
+        raise _idx_error(path, f"bad magic number 0x{raw[:4].hex()}; expected 0x0000TTNN with "
+                               "type TT in 08, 09, 0B, 0C, 0D, 0E and NN >= 1 dimensions")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise _idx_error(path, f"truncated header: {len(raw)} bytes, expected {header}")
+    shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    dtype = np.dtype(IDX_DTYPES[code])
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        problem = "truncated" if len(raw) < expected else "trailing bytes"
+        raise _idx_error(path, f"{problem}: header {shape} needs {expected} bytes, "
+                               f"file has {len(raw)}")
+    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def idx_splits(directory) -> dict:
+    """The IDX image/label file pairs in ``directory``, by split name.
+
+    Looks for ``{split}-images-idx3-ubyte`` and ``{split}-labels-idx1-ubyte``
+    (each optionally ``.gz``) for ``split`` in ``'train'`` and ``'t10k'``, the
+    names used by MNIST and Fashion-MNIST.
+
+    Returns
+    -------
+    dict
+        ``{split: (images_path, labels_path)}`` for every complete pair found.
+    """
+    found = {}
+    for split in ("train", "t10k"):
+        pair = []
+        for stem in (f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"):
+            paths = [os.path.join(directory, stem + ext) for ext in ("", ".gz")]
+            pair.append(next((p for p in paths if os.path.isfile(p)), None))
+        if all(pair):
+            found[split] = tuple(pair)
+    return found
+
+
+def load_mnist(directory, split=None, size: int = 32, dtype=np.float32):
+    """Load an MNIST or Fashion-MNIST split from local IDX files.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Folder holding the IDX files (see :func:`idx_splits`).
+    split : {'train', 't10k'}, optional
+        Default: ``'train'`` if present, else ``'t10k'``.
+    size : int
+        Output side length; the 28×28 images are zero-padded symmetrically (32,
+        the default, is LeNet-5's input: LeCun et al. 1998 centre the 28×28 field
+        in 32×32 so strokes reach the centre of C1's receptive fields).
+    dtype : {float32, float64}
+
+    Returns
+    -------
+    x : ndarray, shape (N, 1, size, size)
+        Intensities in ``[0, 1]``.
+    y : ndarray of int64, shape (N,)
+
+    Raises
+    ------
+    ValueError
+        No IDX pair in ``directory``, an unknown split, malformed files, or image
+        and label counts that differ.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np
+    >>> d = tempfile.mkdtemp()
+    >>> with open(os.path.join(d, "t10k-images-idx3-ubyte"), "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(784))
+    >>> with open(os.path.join(d, "t10k-labels-idx1-ubyte"), "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 1, 0, 0, 0, 1, 5]))
+    >>> x, y = load_mnist(d)
+    >>> x.shape, y
+    ((1, 1, 32, 32), array([5]))
+    """
+    if not isinstance(directory, (str, os.PathLike)) or not os.path.isdir(directory):
+        raise bad_value("load_mnist", "directory", directory,
+                        "a directory holding IDX files such as t10k-images-idx3-ubyte.gz")
+    splits = idx_splits(directory)
+    if not splits:
+        raise bad_value("load_mnist", "directory", os.fspath(directory),
+                        "a directory holding {train,t10k}-images-idx3-ubyte[.gz] and the "
+                        "matching -labels-idx1-ubyte[.gz]")
+    if split is None:
+        split = "train" if "train" in splits else "t10k"
+    if split not in splits:
+        raise bad_value("load_mnist", "split", split, f"one of {sorted(splits)}")
+    dtype = check_float_dtype("load_mnist", dtype)
+    images_path, labels_path = splits[split]
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise bad_value("load_mnist", "directory", os.fspath(directory),
+                        f"matching IDX files: images {images.shape} (N, H, W) and labels "
+                        f"{labels.shape} (N,)")
+    h, w = images.shape[1:]
+    if not isinstance(size, numbers.Integral) or size < max(h, w):
+        raise bad_value("load_mnist", "size", size, f"an int >= the image size {max(h, w)}")
+    top, left = (size - h) // 2, (size - w) // 2
+    x = np.zeros((len(images), 1, size, size), dtype)
+    x[:, 0, top:top + h, left:left + w] = images / np.asarray(255, dtype)
+    return x, labels.astype(np.int64)
+
+
+def train_test_split(x, y, test_size=0.2, shuffle=True, seed=0):
+    """Split arrays into a training and a test (or validation) part.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Same length along axis 0.
+    test_size : float or int
+        Fraction in ``(0, 1)`` or a count in ``[1, N)`` of examples to hold out.
+    shuffle : bool
+        Shuffle with ``seed`` before splitting; if false, the *last*
+        ``test_size`` examples are held out (for example the last 2,000 MNIST
+        test images).
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    x_train, x_test, y_train, y_test : ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, y = np.arange(10), np.arange(10) * 10
+    >>> x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=3, shuffle=False)
+    >>> x_te, y_te
+    (array([7, 8, 9]), array([70, 80, 90]))
+    >>> len(train_test_split(x, y, 0.2, seed=1)[1])
+    2
+    """
+    for name, a in (("x", x), ("y", y)):
+        if not isinstance(a, np.ndarray) or a.ndim == 0:
+            raise bad_type("train_test_split", name, a, "a numpy.ndarray with ndim >= 1")
+    n = len(x)
+    if len(y) != n:
+        raise bad_value("train_test_split", "y", y, f"an array of length len(x) = {n}")
+    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+        n_test = int(test_size)
+    elif isinstance(test_size, numbers.Real) and not isinstance(test_size, bool) \
+            and 0 < test_size < 1:
+        n_test = int(round(test_size * n))
+    else:
+        raise bad_value("train_test_split", "test_size", test_size,
+                        "a fraction in (0, 1) or a count in [1, N)")
+    if not 1 <= n_test < n:
+        raise bad_value("train_test_split", "test_size", test_size,
+                        f"a fraction or count leaving 1 to {n - 1} of {n} examples for testing")
+    order = as_generator("train_test_split", seed).permutation(n) if shuffle else np.arange(n)
+    train, test = order[:n - n_test], order[n - n_test:]
+    return x[train], x[test], y[train], y[test]
+
+
+def minibatches(x, y, batch_size: int, shuffle: bool = False, seed=None):
+    """Yield ``(x_batch, y_batch)`` pairs covering every example once.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Same length along axis 0.
+    batch_size : int
+        Examples per batch; the last batch may be smaller.
+    shuffle : bool
+        Visit the examples in a random order drawn from ``seed``.
+    seed : None, int or numpy.random.Generator
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [yb.tolist() for _, yb in minibatches(np.zeros(5), np.arange(5), 2)]
+    [[0, 1], [2, 3], [4]]
+    """
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
+        raise bad_type("minibatches", "batch_size", batch_size, "a positive int")
+    if batch_size < 1:
+        raise bad_value("minibatches", "batch_size", batch_size, "a positive int")
+    n = len(x)
+    if len(y) != n:
+        raise bad_value("minibatches", "y", y, f"an array of length len(x) = {n}")
+    order = as_generator("minibatches", seed).permutation(n) if shuffle else None
+    for start in range(0, n, batch_size):
+        if order is None:
+            yield x[start:start + batch_size], y[start:start + batch_size]
+        else:
+            index = order[start:start + batch_size]
+            yield x[index], y[index]

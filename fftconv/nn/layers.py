@@ -1,0 +1,821 @@
+"""Layers: convolution, pooling, LeNet's trainable subsampling, activations, dense.
+
+Every layer implements ``forward`` and ``backward`` by hand (no autograd); the
+backward formulas are the ones of seed 000 and seed 002 and each is checked
+against central finite differences in the test suite. Layers keep their
+parameters' dtype: a float32 network computes in float32 throughout.
+
+Pooling layers loop over the ``kh × kw`` window offsets only (as Chainer's
+im2col does): each offset is one strided view of the input, so forward and
+backward cost ``kh·kw`` whole-array operations whatever the image size.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.special
+
+from .. import conv2d, conv2d_backward, make_spec
+from .._spec import conv_output_size
+from ..errors import bad_type, bad_value
+from .init import as_generator, check_init, uniform_init
+from .module import Module, Parameter, check_float_dtype
+
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Subsample2d", "ReLU", "Sigmoid", "Tanh",
+           "Flatten", "Linear", "Dropout", "Sequential", "lenet5_connection_table"]
+
+
+# -- argument checks -------------------------------------------------------------
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _positive_int(func: str, param: str, value) -> int:
+    if not _is_int(value):
+        raise bad_type(func, param, value, "a positive int")
+    if value < 1:
+        raise bad_value(func, param, value, "a positive int")
+    return int(value)
+
+
+def _pair(func: str, param: str, value) -> tuple[int, int]:
+    allowed = "a positive int or a pair of positive ints"
+    if _is_int(value):
+        pair = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise bad_type(func, param, value, allowed)
+    if min(pair) < 1:
+        raise bad_value(func, param, value, allowed)
+    return pair
+
+
+def _check_input(func: str, x, ndim: int, layout: str, channels: int | None = None):
+    if not isinstance(x, np.ndarray):
+        raise bad_type(func, "x", x, "a numpy.ndarray")
+    if x.ndim != ndim:
+        raise bad_value(func, "x", x, f"a {ndim}-d array {layout}")
+    if channels is not None and x.shape[1] != channels:
+        raise bad_value(func, "x", x, f"an array with {channels} channels (axis 1)")
+
+
+def _require_forward(layer: Module, attr: str):
+    value = getattr(layer, attr, None)
+    if value is None:
+        raise RuntimeError(f"{type(layer).__name__}.backward: call forward first")
+    return value
+
+
+# -- convolution -----------------------------------------------------------------
+
+def lenet5_connection_table() -> np.ndarray:
+    """LeNet-5's C3 connection table: which S2 maps each C3 map reads.
+
+    Returns
+    -------
+    table : ndarray of bool, shape (16, 6)
+        ``table[o, c]`` is true when C3 map ``o`` reads S2 map ``c``.
+
+    Notes
+    -----
+    LeCun et al. (1998), Table I: maps 0–5 read three contiguous S2 maps, maps
+    6–11 four contiguous ones, maps 12–14 four maps in two contiguous pairs, and
+    map 15 all six (contiguity is cyclic). 60 connected pairs of ``5×5`` kernels
+    plus 16 biases give C3's 1,516 trainable parameters.
+
+    Examples
+    --------
+    >>> t = lenet5_connection_table()
+    >>> int(t.sum()), [int(c) for c in np.flatnonzero(t[12])]
+    (60, [0, 1, 3, 4])
+    """
+    table = np.zeros((16, 6), dtype=bool)
+    for o in range(6):
+        table[o, [(o + i) % 6 for i in range(3)]] = True
+        table[6 + o, [(o + i) % 6 for i in range(4)]] = True
+    for o in range(3):
+        table[12 + o, [(o + i) % 6 for i in (0, 1, 3, 4)]] = True
+    table[15] = True
+    return table
+
+
+class Conv2d(Module):
+    """2-D convolution layer on :func:`fftconv.conv2d`, on any backend.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+    stride, padding, dilation, groups
+        As in :func:`fftconv.conv2d`.
+    bias : bool
+        Learn one additive bias per output map.
+    connections : array_like of bool, shape (out_channels, in_channels), optional
+        Partial connection table (``groups`` must be 1): output map ``o`` reads
+        input map ``c`` only where ``connections[o, c]``. The other kernels are
+        held at zero. :func:`lenet5_connection_table` is LeNet-5's C3 table.
+    backend : str, optional
+        Backend for this layer's forward and backward calls; ``None`` follows
+        :func:`fftconv.set_backend` (else ``'auto'``).
+    init : {'lecun', 'he'}
+        Weights ``U(-b, b)`` with variance ``1/fan_in`` or ``2/fan_in``; biases 0.
+    dtype : {float32, float64}
+    seed : None, int or numpy.random.Generator
+
+    Attributes
+    ----------
+    weight : Parameter, shape (out_channels, in_channels / groups, kh, kw)
+    bias : Parameter, shape (out_channels,), or None
+
+    Notes
+    -----
+    Forward ``y = conv2d(x, w) + b`` (a cross-correlation, as in deep-learning
+    frameworks); backward by :func:`fftconv.conv2d_backward`, i.e. seed 000's
+    ``δ^{l-1} = conv2(δ^l, rot180(W), 'full')`` and ``∂E/∂W = conv2(x, δ^l, 'valid')``,
+    ``∂E/∂b = Σ δ^l``. With a connection table the weight gradient is masked by
+    the table, so unconnected kernels stay exactly zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> conv = nn.Conv2d(1, 6, 5, seed=0)
+    >>> conv(np.zeros((2, 1, 32, 32), np.float32)).shape
+    (2, 6, 28, 28)
+    >>> conv.num_parameters()
+    156
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, connections=None, backend=None,
+                 init="lecun", dtype=np.float32, seed=None):
+        super().__init__()
+        func = "Conv2d"
+        self.in_channels = _positive_int(func, "in_channels", in_channels)
+        self.out_channels = _positive_int(func, "out_channels", out_channels)
+        self.kernel_size = _pair(func, "kernel_size", kernel_size)
+        self.groups = _positive_int(func, "groups", groups)
+        kh, kw = self.kernel_size
+        # Validate stride / padding / dilation / groups once, with this layer's name,
+        # on an input just large enough for any padding.
+        probe = make_spec(func, (1, self.in_channels, 1 << 20, 1 << 20),
+                              (self.out_channels, self.in_channels // self.groups,
+                               kh, kw), stride, padding, dilation, self.groups)
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        self._probe = probe
+        if backend is not None and not isinstance(backend, str):
+            raise bad_type(func, "backend", backend, "None or a backend name (str)")
+        self.backend = backend
+        dtype = check_float_dtype(func, dtype)
+        init = check_init(func, init)
+
+        self.mask = None
+        fan_in = self.in_channels // self.groups * kh * kw
+        if connections is not None:
+            mask = np.asarray(connections)
+            if mask.dtype != bool or mask.shape != (self.out_channels, self.in_channels):
+                raise bad_value(func, "connections", connections,
+                                f"a boolean array of shape (out_channels, in_channels) = "
+                                f"({self.out_channels}, {self.in_channels})")
+            if self.groups != 1:
+                raise bad_value(func, "groups", groups, "1 when a connection table is given")
+            if not mask.any(axis=1).all():
+                raise bad_value(func, "connections", connections,
+                                "a table where every output map reads at least one input")
+            self.mask = mask.astype(dtype)[:, :, None, None]
+            fan_in = mask.sum(axis=1, keepdims=True)[:, :, None, None] * kh * kw
+        rng = as_generator(func, seed)
+        shape = (self.out_channels, self.in_channels // self.groups, kh, kw)
+        # Unit-fan-in draw scaled per output map: with a connection table each map's
+        # fan-in counts only the inputs it reads.
+        weight = uniform_init(rng, shape, 1, init, np.float64) / np.sqrt(fan_in)
+        if self.mask is not None:
+            weight *= self.mask
+        self.weight = Parameter(weight.astype(dtype))
+        self.bias = Parameter(np.zeros(self.out_channels, dtype)) if bias else None
+        self._x = None
+
+    def _kwargs(self) -> dict:
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation,
+                    groups=self.groups, backend=self.backend)
+
+    def _weight(self) -> np.ndarray:
+        w = self.weight.data
+        return w if self.mask is None else w * self.mask
+
+    def forward(self, x):
+        self._x = x
+        bias = None if self.bias is None else self.bias.data
+        return conv2d(x, self._weight(), bias, **self._kwargs())
+
+    def backward(self, dy, input_grad=True):
+        x = _require_forward(self, "_x")
+        needs = ("input", "weight") if input_grad else ("weight",)
+        dx, dw, _ = conv2d_backward(dy, x, self._weight(), needs=needs, **self._kwargs())
+        self.weight.grad += dw if self.mask is None else dw * self.mask
+        if self.bias is not None:
+            self.bias.grad += dy.sum(axis=(0, 2, 3))
+        return dx
+
+    def _spec(self, input_shape):
+        return make_spec("Conv2d", input_shape, self.weight.shape, self.stride,
+                             self.padding, self.dilation, self.groups)
+
+    def output_shape(self, input_shape):
+        return self._spec(input_shape).output_shape
+
+    def counts(self, input_shape):
+        spec = self._spec(input_shape)
+        macs = spec.macs
+        if self.mask is not None:       # only connected (out, in) kernel pairs multiply
+            macs = macs * int(self.mask.sum()) // self.mask.size
+        outputs = int(np.prod(spec.output_shape))
+        return macs, macs + (outputs if self.bias is not None else 0)
+
+    def num_parameters(self) -> int:
+        """Trainable scalars: connected kernel weights (see ``connections``) and biases."""
+        kh, kw = self.kernel_size
+        weights = self.weight.size if self.mask is None else int(self.mask.sum()) * kh * kw
+        return weights + (0 if self.bias is None else self.bias.size)
+
+    def extra_repr(self):
+        spec = self._probe
+        parts = [f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"]
+        if spec.stride != (1, 1):
+            parts.append(f"stride={spec.stride}")
+        if spec.padding != ((0, 0), (0, 0)) or isinstance(self.padding, str):
+            parts.append(f"padding={self.padding!r}")
+        if spec.dilation != (1, 1):
+            parts.append(f"dilation={spec.dilation}")
+        if self.groups != 1:
+            parts.append(f"groups={self.groups}")
+        if self.bias is None:
+            parts.append("bias=False")
+        if self.mask is not None:
+            parts.append(f"connections={int(self.mask.sum())}/{self.mask.size}")
+        if self.backend is not None:
+            parts.append(f"backend={self.backend!r}")
+        return ", ".join(parts)
+
+
+# -- pooling ---------------------------------------------------------------------
+
+class _Pool(Module):
+    """Shared geometry of the pooling layers: ``kh × kw`` windows, stride, no padding."""
+
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _pair(name, "kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else _pair(name, "stride", stride)
+        self._shape = None
+
+    def output_shape(self, input_shape):
+        n, c, h, w = input_shape
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        oh, ow = conv_output_size(h, kh, sh, 0, 0, 1), conv_output_size(w, kw, sw, 0, 0, 1)
+        if oh < 1 or ow < 1:
+            raise bad_value(type(self).__name__, "x", tuple(input_shape),
+                            f"an input of at least the window size {self.kernel_size}")
+        return (n, c, oh, ow)
+
+    def _offsets(self, out_hw):
+        """``(index, rows, cols)`` of the input view met by each window offset."""
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        oh, ow = out_hw
+        for p in range(kh):
+            for q in range(kw):
+                yield (p * kw + q, slice(p, p + (oh - 1) * sh + 1, sh),
+                       slice(q, q + (ow - 1) * sw + 1, sw))
+
+    def _begin(self, x):
+        _check_input(type(self).__name__, x, 4, "(N, C, H, W)")
+        shape = self.output_shape(x.shape)
+        self._shape = x.shape
+        return shape
+
+    def _window_sum(self, x, out_shape):
+        """``S[n, c, i, j] = Σ_{p,q} x[n, c, i·sh + p, j·sw + q]``."""
+        total = np.zeros(out_shape, dtype=x.dtype)
+        for _, rows, cols in self._offsets(out_shape[2:]):
+            total += x[:, :, rows, cols]
+        return total
+
+    def _spread(self, dy, weight_of_offset):
+        """``dx[window(i, j) offset t] += weight_of_offset(t) · dy[i, j]`` for every t."""
+        dx = np.zeros(self._shape, dtype=dy.dtype)
+        for t, rows, cols in self._offsets(dy.shape[2:]):
+            dx[:, :, rows, cols] += weight_of_offset(t)
+        return dx
+
+    def extra_repr(self):
+        text = f"kernel_size={self.kernel_size}"
+        if self.stride != self.kernel_size:
+            text += f", stride={self.stride}"
+        return text
+
+
+class MaxPool2d(_Pool):
+    """Max pooling over ``kh × kw`` windows, recording the switches for backward.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        Default: ``kernel_size`` (non-overlapping windows).
+
+    Attributes
+    ----------
+    switches : ndarray of unsigned int, shape (N, C, OH, OW)
+        After :meth:`forward`: the offset ``p·kw + q`` of the maximum in each
+        window (the first one on ties, like ``numpy.argmax``).
+
+    Notes
+    -----
+    ``y[n, c, i, j] = max_{p, q} x[n, c, i·sh + p, j·sw + q]``, with
+    ``OH = floor((H - kh) / sh) + 1``. Backward routes each ``dy[i, j]`` to the
+    input the switch points to (seed 000: the gradient passes only through the
+    maximum); overlapping windows add up, inputs no window covers get zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> pool = nn.MaxPool2d(2)
+    >>> x = np.array([[[[1., 2., 0., 0.], [4., 3., 0., 5.]]]])
+    >>> pool(x)
+    array([[[[4., 5.]]]])
+    >>> pool.backward(np.ones((1, 1, 1, 2)))
+    array([[[[0., 0., 0., 0.],
+             [1., 0., 0., 1.]]]])
+    """
+
+    def __init__(self, kernel_size, stride=None):
+        super().__init__(kernel_size, stride)
+        self.switches = None
+
+    def forward(self, x):
+        out_shape = self._begin(x)
+        kh, kw = self.kernel_size
+        switches = np.zeros(out_shape, dtype=np.min_scalar_type(kh * kw - 1))
+        best = None
+        for t, rows, cols in self._offsets(out_shape[2:]):
+            view = x[:, :, rows, cols]
+            if best is None:
+                best = view.copy()
+                continue
+            better = view > best
+            np.copyto(best, view, where=better)
+            switches[better] = t
+        self.switches = switches
+        return best
+
+    def backward(self, dy, input_grad=True):
+        switches = _require_forward(self, "switches")
+        if not input_grad:
+            return None
+        return self._spread(dy, lambda t: np.where(switches == t, dy, 0))
+
+
+class AvgPool2d(_Pool):
+    """Average pooling over ``kh × kw`` windows.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        Default: ``kernel_size``.
+
+    Notes
+    -----
+    ``y[n, c, i, j] = (1 / (kh·kw)) Σ_{p, q} x[n, c, i·sh + p, j·sw + q]``;
+    backward spreads ``dy / (kh·kw)`` over each window (seed 000's mean pooling,
+    ``1/4`` for ``2×2``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> nn.AvgPool2d(2)(np.arange(8.0).reshape(1, 1, 2, 4))
+    array([[[[2.5, 4.5]]]])
+    """
+
+    def forward(self, x):
+        out_shape = self._begin(x)
+        kh, kw = self.kernel_size
+        return self._window_sum(x, out_shape) / np.asarray(kh * kw, dtype=x.dtype)
+
+    def backward(self, dy, input_grad=True):
+        _require_forward(self, "_shape")
+        if not input_grad:
+            return None
+        share = dy / np.asarray(self.kernel_size[0] * self.kernel_size[1], dtype=dy.dtype)
+        return self._spread(dy, lambda t: share)
+
+
+class Subsample2d(_Pool):
+    """LeNet-5's trainable subsampling: window sum × coefficient + bias, per map.
+
+    Parameters
+    ----------
+    channels : int
+        Number of feature maps; each has its own coefficient and bias.
+    kernel_size : int or (int, int)
+        Window (default ``2``); the stride equals the window (non-overlapping).
+    dtype : {float32, float64}
+
+    Attributes
+    ----------
+    weight : Parameter, shape (channels,)
+        The multiplicative coefficient ``β`` of each map, initialised to
+        ``1/(kh·kw)`` so the layer starts as average pooling.
+    bias : Parameter, shape (channels,)
+        The additive bias ``b`` of each map, initialised to 0.
+
+    Notes
+    -----
+    Seed 002 (after LeCun et al. 1998, and Bouvrie 2006 for the gradients)::
+
+        y[n, c] = β_c · down(x[n, c]) + b_c,       down = sum over each window
+        ∂E/∂b_c = Σ δ[n, c],   ∂E/∂β_c = Σ δ[n, c] ⊙ down(x[n, c])
+        ∂E/∂x[n, c] = β_c · up(δ[n, c]),           up(δ) = δ ⊗ 1_{kh×kw} (Kronecker)
+
+    The squashing function (LeNet's scaled tanh, or a sigmoid) is a separate
+    layer. Two parameters per map: S2 has 12, S4 32; each output reads
+    ``kh·kw`` inputs and a bias (S2: 5,880 connections).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> s = nn.Subsample2d(1, dtype=np.float64)
+    >>> s.weight.data[:] = 2.0
+    >>> s(np.ones((1, 1, 2, 2)))
+    array([[[[8.]]]])
+    """
+
+    def __init__(self, channels, kernel_size=2, dtype=np.float32):
+        super().__init__(kernel_size, None)
+        self.channels = _positive_int("Subsample2d", "channels", channels)
+        dtype = check_float_dtype("Subsample2d", dtype)
+        kh, kw = self.kernel_size
+        self.weight = Parameter(np.full(self.channels, 1.0 / (kh * kw), dtype))
+        self.bias = Parameter(np.zeros(self.channels, dtype))
+        self._down = None
+
+    def forward(self, x):
+        _check_input("Subsample2d", x, 4, "(N, C, H, W)", self.channels)
+        out_shape = self._begin(x)
+        self._down = self._window_sum(x, out_shape)
+        return self._down * self.weight.data[:, None, None] + self.bias.data[:, None, None]
+
+    def backward(self, dy, input_grad=True):
+        down = _require_forward(self, "_down")
+        self.weight.grad += np.einsum("nchw,nchw->c", dy, down)
+        self.bias.grad += dy.sum(axis=(0, 2, 3))
+        if not input_grad:
+            return None
+        share = dy * self.weight.data[:, None, None]
+        return self._spread(dy, lambda t: share)
+
+    def counts(self, input_shape):
+        outputs = int(np.prod(self.output_shape(input_shape)))
+        k = self.kernel_size[0] * self.kernel_size[1]
+        return outputs * k, outputs * (k + 1)
+
+    def extra_repr(self):
+        return f"{self.channels}, kernel_size={self.kernel_size}"
+
+
+# -- activations -----------------------------------------------------------------
+
+class ReLU(Module):
+    """``y = max(x, 0)``; backward passes ``dy`` where ``x > 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> nn.ReLU()(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 2.])
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._positive = None
+
+    def forward(self, x):
+        self._positive = x > 0
+        return np.where(self._positive, x, np.zeros((), x.dtype))
+
+    def backward(self, dy, input_grad=True):
+        positive = _require_forward(self, "_positive")
+        return np.where(positive, dy, np.zeros((), dy.dtype)) if input_grad else None
+
+
+class Sigmoid(Module):
+    """``y = 1 / (1 + exp(-x))``; ``dy/dx = y (1 - y)``.
+
+    Computed by ``scipy.special.expit``, which neither overflows nor loses the
+    relative accuracy of tiny outputs for very negative ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> nn.Sigmoid()(np.array([0.0]))
+    array([0.5])
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._y = None
+
+    def forward(self, x):
+        self._y = scipy.special.expit(x)
+        return self._y
+
+    def backward(self, dy, input_grad=True):
+        y = _require_forward(self, "_y")
+        return dy * y * (1 - y) if input_grad else None
+
+
+class Tanh(Module):
+    """Scaled hyperbolic tangent ``y = A · tanh(S · x)``.
+
+    Parameters
+    ----------
+    amplitude : float
+        ``A`` (default 1).
+    slope : float
+        ``S`` (default 1).
+
+    Notes
+    -----
+    ``dy/dx = A·S·(1 - tanh²(S·x))``. LeCun et al. (1998, Appendix A) use
+    ``A = 1.7159``, ``S = 2/3``, so that ``f(±1) = ±1`` and the gain is largest
+    around the targets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> nn.Tanh(1.7159, 2 / 3)(np.array([-1.0, 0.0, 1.0])).round(4)
+    array([-1.,  0.,  1.])
+    """
+
+    def __init__(self, amplitude=1.0, slope=1.0):
+        super().__init__()
+        for name, value in (("amplitude", amplitude), ("slope", slope)):
+            if not isinstance(value, numbers.Real) or isinstance(value, bool):
+                raise bad_type("Tanh", name, value, "a positive real number")
+            if not value > 0:
+                raise bad_value("Tanh", name, value, "a positive real number")
+        self.amplitude, self.slope = float(amplitude), float(slope)
+        self._t = None
+
+    def forward(self, x):
+        self._t = np.tanh(np.asarray(self.slope, x.dtype) * x)
+        return self._t * np.asarray(self.amplitude, x.dtype) if self.amplitude != 1 else self._t
+
+    def backward(self, dy, input_grad=True):
+        t = _require_forward(self, "_t")
+        if not input_grad:
+            return None
+        return dy * (np.asarray(self.amplitude * self.slope, dy.dtype) * (1 - t * t))
+
+    def extra_repr(self):
+        if self.amplitude == self.slope == 1.0:
+            return ""
+        return f"amplitude={self.amplitude:g}, slope={self.slope:g}"
+
+
+# -- shape and dense layers ------------------------------------------------------
+
+class Flatten(Module):
+    """``(N, d1, d2, ...) → (N, d1·d2·...)``; backward restores the shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> nn.Flatten()(np.zeros((2, 16, 5, 5))).shape
+    (2, 400)
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._shape = None
+
+    def forward(self, x):
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy, input_grad=True):
+        shape = _require_forward(self, "_shape")
+        return dy.reshape(shape) if input_grad else None
+
+    def output_shape(self, input_shape):
+        return (input_shape[0], int(np.prod(input_shape[1:])))
+
+
+class Linear(Module):
+    """Fully connected layer ``y = x Wᵀ + b``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    bias : bool
+    init : {'lecun', 'he'}
+        Weights ``U(-b, b)`` with variance ``1/in_features`` or ``2/in_features``.
+    dtype : {float32, float64}
+    seed : None, int or numpy.random.Generator
+
+    Attributes
+    ----------
+    weight : Parameter, shape (out_features, in_features)
+    bias : Parameter, shape (out_features,), or None
+
+    Notes
+    -----
+    Input ``(N, in_features)``, output ``(N, out_features)``. Backward:
+    ``∂E/∂W = δᵀ x``, ``∂E/∂b = Σ_n δ``, ``∂E/∂x = δ W``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> nn.Linear(120, 84).num_parameters()      # LeNet-5's F6
+    10164
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="lecun",
+                 dtype=np.float32, seed=None):
+        super().__init__()
+        self.in_features = _positive_int("Linear", "in_features", in_features)
+        self.out_features = _positive_int("Linear", "out_features", out_features)
+        dtype = check_float_dtype("Linear", dtype)
+        init = check_init("Linear", init)
+        rng = as_generator("Linear", seed)
+        self.weight = Parameter(uniform_init(rng, (self.out_features, self.in_features),
+                                             self.in_features, init, dtype))
+        self.bias = Parameter(np.zeros(self.out_features, dtype)) if bias else None
+        self._x = None
+
+    def forward(self, x):
+        _check_input("Linear", x, 2, "(N, in_features)")
+        if x.shape[1] != self.in_features:
+            raise bad_value("Linear", "x", x, f"an array of shape (N, {self.in_features})")
+        self._x = x
+        y = x @ self.weight.data.T
+        if self.bias is not None:
+            y += self.bias.data
+        return y
+
+    def backward(self, dy, input_grad=True):
+        x = _require_forward(self, "_x")
+        self.weight.grad += dy.T @ x
+        if self.bias is not None:
+            self.bias.grad += dy.sum(axis=0)
+        return dy @ self.weight.data if input_grad else None
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 2 or input_shape[1] != self.in_features:
+            raise bad_value("Linear", "x", tuple(input_shape),
+                            f"a shape (N, {self.in_features})")
+        return (input_shape[0], self.out_features)
+
+    def counts(self, input_shape):
+        n = input_shape[0]
+        macs = n * self.in_features * self.out_features
+        return macs, macs + (n * self.out_features if self.bias is not None else 0)
+
+    def extra_repr(self):
+        return (f"{self.in_features}, {self.out_features}"
+                + ("" if self.bias is not None else ", bias=False"))
+
+
+class Dropout(Module):
+    """Inverted dropout: zero each input with probability ``p`` while training.
+
+    Parameters
+    ----------
+    p : float
+        Drop probability, ``0 <= p < 1``.
+    seed : None, int or numpy.random.Generator
+        Source of the masks (reproducible with a fixed seed).
+
+    Notes
+    -----
+    Training: ``y = x ⊙ m / (1 - p)`` with ``m ~ Bernoulli(1 - p)``, so the
+    expectation of ``y`` is ``x``; backward ``dx = dy ⊙ m / (1 - p)``.
+    Evaluation (:meth:`Module.eval`): the identity. Srivastava et al. (2014).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> drop = nn.Dropout(0.5, seed=0)
+    >>> sorted(set(drop(np.ones(1000)).tolist()))
+    [0.0, 2.0]
+    >>> drop.eval()(np.ones(3))
+    array([1., 1., 1.])
+    """
+
+    def __init__(self, p=0.5, seed=None):
+        super().__init__()
+        if not isinstance(p, numbers.Real) or isinstance(p, bool):
+            raise bad_type("Dropout", "p", p, "a probability 0 <= p < 1")
+        if not 0 <= p < 1:
+            raise bad_value("Dropout", "p", p, "a probability 0 <= p < 1")
+        self.p = float(p)
+        self._rng = as_generator("Dropout", seed)
+        self._scale = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            self._scale = 1
+            return x
+        keep = self._rng.random(x.shape) >= self.p
+        self._scale = keep.astype(x.dtype) / np.asarray(1 - self.p, dtype=x.dtype)
+        return x * self._scale
+
+    def backward(self, dy, input_grad=True):
+        scale = _require_forward(self, "_scale")
+        return dy * scale if input_grad else None
+
+    def extra_repr(self):
+        return f"p={self.p:g}"
+
+
+# -- containers ------------------------------------------------------------------
+
+class Sequential(Module):
+    """A chain of modules: ``forward`` runs them in order, ``backward`` in reverse.
+
+    Parameters
+    ----------
+    *modules : Module, or one mapping of names to Module
+        Unnamed modules are called ``'0'``, ``'1'``, ...; a mapping (for example
+        a dict) gives each module its name, which prefixes its parameter names
+        (``'c1.weight'``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> net = nn.Sequential({"fc": nn.Linear(4, 3, seed=0), "act": nn.ReLU()})
+    >>> list(net.state_dict())
+    ['fc.weight', 'fc.bias']
+    >>> net(np.zeros((2, 4), np.float32)).shape
+    (2, 3)
+    >>> net["fc"].out_features, len(net)
+    (3, 2)
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        for name, module in items:
+            if not isinstance(module, Module):
+                raise bad_type("Sequential", "modules", module, "Module instances")
+            if (not isinstance(name, str) or not name or "." in name
+                    or hasattr(Sequential, name)):
+                raise bad_value("Sequential", "modules", name,
+                                "names without dots that are not Sequential attributes")
+            setattr(self, name, module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self._modules[key]
+        return list(self._modules.values())[key]
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module.forward(x)
+        return x
+
+    def backward(self, dy, input_grad=True):
+        modules = list(self._modules.values())
+        for index in range(len(modules) - 1, -1, -1):
+            dy = modules[index].backward(dy, input_grad=input_grad or index > 0)
+        return dy
+
+    def output_shape(self, input_shape):
+        for module in self._modules.values():
+            input_shape = module.output_shape(input_shape)
+        return input_shape

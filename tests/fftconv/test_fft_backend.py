@@ -1,0 +1,104 @@
+"""FFT backend specifics: every tiling, chunking, spectrum reuse, stated accuracy."""
+
+import numpy as np
+import pytest
+
+import fftconv
+from fftconv.backends.direct import conv2d_reference
+from fftconv.backends.fft import FFTBackend, set_tile_size, spectrum_cache
+from fftconv.testing import assert_conv_close, relative_error
+
+from .conftest import N_GEOMETRIES, case, conv_kwargs, reference, reference_grads
+
+FFT = FFTBackend()
+
+
+@pytest.mark.parametrize("extra", [0, 1, 3])
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 5))
+def test_every_tile_size_gives_the_same_result(index, extra):
+    """Overlap-save tiles from the smallest legal transform (1 output per tile) up."""
+    g, spec, x, w, _, dy = case(index)
+    geo, _ = FFT.plan(spec)
+    with set_tile_size(geo.kh + extra, geo.kw + extra):
+        y = fftconv.conv2d(x, w, backend="fft", **conv_kwargs(g))
+        dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend="fft", **conv_kwargs(g))
+    assert_conv_close(y, reference(index), err_msg=str(spec))
+    dx_ref, dw_ref = reference_grads(index)
+    assert_conv_close(dx, dx_ref, err_msg=f"dx {spec}")
+    assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
+
+
+@pytest.mark.parametrize("budget", [1, 40_000])
+def test_memory_budget_chunks_images_and_tile_rows(budget):
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((3, 4, 30, 27)), rng.standard_normal((6, 2, 5, 4))
+    kwargs = dict(stride=(2, 1), padding=(2, 1), groups=2)
+    y_ref = fftconv.conv2d(x, w, backend="direct", **kwargs)
+    dy = rng.standard_normal(y_ref.shape)
+    grads_ref = fftconv.conv2d_backward(dy, x, w, backend="direct", **kwargs)
+    with fftconv.set_memory_budget(budget), set_tile_size(8):
+        assert_conv_close(fftconv.conv2d(x, w, backend="fft", **kwargs), y_ref)
+        for got, want in zip(fftconv.conv2d_backward(dy, x, w, backend="fft", **kwargs),
+                             grads_ref):
+            assert_conv_close(got, want)
+
+
+def test_kernel_spectra_are_cached_and_invalidated_when_weights_change():
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 3, 20, 20)), rng.standard_normal((4, 3, 5, 5))
+    spectrum_cache.clear()
+    fftconv.conv2d(x, w, backend="fft")
+    hits = spectrum_cache.hits
+    x2 = rng.standard_normal(x.shape)
+    assert_conv_close(fftconv.conv2d(x2, w, backend="fft"),
+                      fftconv.conv2d(x2, w, backend="direct"))
+    assert spectrum_cache.hits == hits + 1                 # same weights: reused
+    w[0, 0, 2, 2] += 1.0                                   # change the weights in place
+    assert_conv_close(fftconv.conv2d(x2, w, backend="fft"),
+                      fftconv.conv2d(x2, w, backend="direct"))
+    assert spectrum_cache.hits == hits + 1                 # stale entry not used
+
+
+def test_backward_reuses_forward_spectra():
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((2, 3, 24, 24)), rng.standard_normal((4, 3, 7, 7))
+    dy = rng.standard_normal((2, 4, 18, 18))
+    spectrum_cache.clear()
+    fftconv.conv2d(x, w, backend="fft")
+    hits = spectrum_cache.hits
+    dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend="fft")
+    assert spectrum_cache.hits == hits + 2                 # kernel and input spectra
+    ref_dx, ref_dw, _ = fftconv.conv2d_backward(dy, x, w, backend="direct")
+    assert_conv_close(dx, ref_dx)
+    assert_conv_close(dw, ref_dw)
+
+
+@pytest.mark.parametrize("engine", fftconv.fftlib.available_engines())
+@pytest.mark.parametrize("layer", [
+    dict(x=(2, 8, 64, 64), w=(8, 8, 11, 11), kwargs={}),
+    dict(x=(1, 4, 96, 80), w=(6, 4, 31, 31), kwargs=dict(padding="same")),
+    dict(x=(3, 6, 50, 50), w=(6, 3, 5, 5), kwargs=dict(stride=2, groups=2, dilation=2)),
+])
+def test_stated_accuracy_against_float64_direct(engine, layer):
+    """‖y − y_ref‖/‖y_ref‖ ≤ 1e-5 in float32 and ≤ 1e-12 in float64 (module notes)."""
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal(layer["x"]), rng.standard_normal(layer["w"])
+    ref = fftconv.conv2d(x, w, backend="direct", **layer["kwargs"])
+    with fftconv.fftlib.set_fft_engine(engine, planner_effort="FFTW_ESTIMATE"):
+        y32 = fftconv.conv2d(x.astype(np.float32), w.astype(np.float32), backend="fft",
+                             **layer["kwargs"])
+        y64 = fftconv.conv2d(x, w, backend="fft", **layer["kwargs"])
+    assert y32.dtype == np.float32 and y64.dtype == np.float64
+    assert relative_error(y32, ref) <= 1e-5
+    assert relative_error(y64, ref) <= 1e-12
+
+
+def test_tile_size_errors():
+    x, w = np.ones((1, 1, 20, 20)), np.ones((1, 1, 5, 5))
+    with pytest.raises(ValueError, match=r"set_tile_size: parameter 'th, tw' must be at least "
+                                         r"the polyphase kernel size \(5, 5\)"):
+        with set_tile_size(4):
+            fftconv.conv2d(x, w, backend="fft")
+    with pytest.raises(ValueError, match=r"set_tile_size: parameter 'th' must be a positive int"):
+        with set_tile_size(0):
+            pass

@@ -1,0 +1,131 @@
+"""FFT engines: agreement, precision, scoping, pyFFTW plans and wisdom."""
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from fftconv import fftlib
+
+ENGINES = fftlib.available_engines()
+needs_pyfftw = pytest.mark.skipif("pyfftw" not in ENGINES, reason="pyfftw not installed")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_transforms_agree_with_numpy_and_keep_precision(engine, dtype):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((6, 10, 3)).astype(dtype)
+    z = (a + 1j * rng.standard_normal(a.shape)).astype(np.result_type(dtype, np.complex64))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    with fftlib.set_fft_engine(engine, threads=2):
+        spec = fftlib.rfftn(a, axes=(0, 1), s=(8, 12))
+        assert spec.dtype == np.result_type(dtype, np.complex64)
+        np.testing.assert_allclose(spec, np.fft.rfftn(a, (8, 12), (0, 1)), atol=tol * 50)
+        back = fftlib.irfftn(spec, s=(8, 12), axes=(0, 1))
+        assert back.dtype == dtype
+        np.testing.assert_allclose(back[:6, :10], a, atol=tol * 10)
+        np.testing.assert_allclose(back[6:], 0, atol=tol * 10)
+        full = fftlib.fftn(z, axes=(1,))
+        np.testing.assert_allclose(full, np.fft.fftn(z, axes=(1,)), atol=tol * 50)
+        np.testing.assert_allclose(fftlib.ifftn(full, axes=(1,)), z, atol=tol * 10)
+
+
+def test_set_fft_engine_as_call_and_as_context():
+    default = fftlib.get_fft_engine()
+    with fftlib.set_fft_engine("numpy") as engine:
+        assert engine.name == "numpy" and fftlib.get_fft_engine() is engine
+        with fftlib.set_fft_engine("scipy", threads=1):
+            assert fftlib.get_fft_engine().name == "scipy"
+            assert fftlib.get_fft_engine().threads == 1
+        assert fftlib.get_fft_engine().name == "numpy"
+    assert fftlib.get_fft_engine() is default
+
+    def worker(result):
+        fftlib.set_fft_engine("numpy")              # plain call: rest of this thread
+        result.append(fftlib.get_fft_engine().name)
+
+    seen = []
+    thread = threading.Thread(target=worker, args=(seen,))
+    thread.start()
+    thread.join()
+    assert seen == ["numpy"] and fftlib.get_fft_engine() is default
+
+
+def test_default_engine_is_pyfftw_when_installed_with_measure():
+    # The suite runs under FFTW_ESTIMATE (tests/conftest.py); look past it.
+    engine = fftlib._engine("pyfftw" if "pyfftw" in ENGINES else "scipy", None, None)
+    assert engine.threads == fftlib.default_threads()
+    if "pyfftw" in ENGINES:
+        assert engine.planner_effort == "FFTW_MEASURE"
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(name="cufft"), r"set_fft_engine: parameter 'name' must be one of 'numpy', 'scipy'"),
+    (dict(name=3), r"parameter 'name' must be an engine name"),
+    (dict(name="scipy", threads=0), r"parameter 'threads' must be None or a positive int"),
+    (dict(name="pyfftw", planner_effort="FAST"), r"parameter 'planner_effort' must be one of"),
+])
+def test_engine_errors(kwargs, pattern):
+    with pytest.raises((ValueError, TypeError), match=pattern):
+        fftlib.set_fft_engine(**kwargs)
+
+
+def test_next_fast_len_is_smallest_5_smooth():
+    def smooth(n):
+        for p in (2, 3, 5):
+            while n % p == 0:
+                n //= p
+        return n == 1
+    for n in range(1, 600):
+        m = fftlib.next_fast_len(n)
+        assert m >= n and smooth(m) and not any(smooth(k) for k in range(n, m))
+
+
+@needs_pyfftw
+def test_pyfftw_plans_are_cached_per_thread_with_measure():
+    with fftlib.set_fft_engine("pyfftw", threads=1, planner_effort="FFTW_MEASURE") as engine:
+        a = np.ones((16, 16), np.float32)
+        before = engine.plan_count()
+        first = fftlib.rfftn(a, axes=(0, 1))
+        second = fftlib.rfftn(2 * a, axes=(0, 1))
+        assert engine.plan_count() == before + 1
+        assert not np.shares_memory(first, second)        # outputs never alias
+        np.testing.assert_allclose(first[0, 0], 256.0)
+        counts = []
+        thread = threading.Thread(target=lambda: counts.append(engine.plan_count()))
+        thread.start()
+        thread.join()
+        assert counts == [0]                               # no plan shared across threads
+
+
+@needs_pyfftw
+def test_wisdom_round_trip_and_bad_files(tmp_path):
+    with fftlib.set_fft_engine("pyfftw", threads=1, planner_effort="FFTW_MEASURE"):
+        fftlib.rfftn(np.ones((30, 30)), axes=(0, 1))
+    good = tmp_path / "wisdom.json"
+    fftlib.export_wisdom(good)
+    assert fftlib.import_wisdom(good) is True
+
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text("{not json")
+    with pytest.warns(RuntimeWarning, match="cannot use .*corrupt.json.*ignored"):
+        assert fftlib.import_wisdom(corrupt) is False
+
+    payload = json.loads(good.read_text())
+    payload["wisdom"] = ["!!!", "", ""]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(payload))
+    with pytest.warns(RuntimeWarning, match="ignored"):
+        assert fftlib.import_wisdom(broken) is False
+
+    payload = json.loads(good.read_text())
+    payload["origin"]["machine"] = "elsewhere"
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text(json.dumps(payload))
+    with pytest.warns(RuntimeWarning, match="another machine"):
+        assert fftlib.import_wisdom(foreign) is False
+
+    with pytest.warns(RuntimeWarning, match="cannot use"):
+        assert fftlib.import_wisdom(tmp_path / "missing.json") is False
