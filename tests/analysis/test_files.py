@@ -161,3 +161,16 @@ def test_save_figure_writes_a_png(tmp_path):
     path = files.save_figure(fig, tmp_path / "line.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["line.png"]
+
+
+def test_reads_the_checkpoints_the_trainer_writes(tmp_path):
+    from fftconv import nn
+
+    model = nn.lenet5(seed=3)
+    nn.save_checkpoint(tmp_path / "model.npz", model, seed=3, epoch=0)
+    ck = files.load_checkpoint(tmp_path / "model.npz")
+    state = model.state_dict()
+    assert list(ck.params) == list(state)
+    assert ck.metadata["seed"] == 3 and ck.metadata["architecture"]["name"] == "lenet5"
+    np.testing.assert_array_equal(ck.conv_weight(), state["c1.weight"])
+    assert ck.conv_weight().shape == (6, 1, 5, 5)
