@@ -1,10 +1,11 @@
 """Reading checkpoints and images, writing figures and tables atomically.
 
 A checkpoint is the trainer's ``.npz`` file (format ``fftconv-checkpoint``,
-version 1): one array per parameter keyed by its dotted name in model order
-(``c1.weight``, ``c1.bias``, ...) and an entry ``__metadata__`` holding JSON with
-at least ``format``, ``version``, ``architecture``, ``seed`` and ``epoch``. It is
-read with ``allow_pickle=False``; nothing here ever unpickles.
+version 1; see :mod:`fftconv.nn.checkpoint`): one array per parameter keyed by its
+dotted name in model order (``c1.weight``, ``c1.bias``, ...) and an entry
+``__metadata__`` holding JSON (``format``, ``version``, ``architecture``, ``seed``,
+``epoch``, ...). It is read with ``allow_pickle=False``; nothing here ever
+unpickles.
 
 Files are written to a temporary file in the target directory and renamed into
 place (``os.replace``), so a reader never sees half a file. Only the command line
@@ -22,15 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from fftconv import nn
 from fftconv.errors import bad_type, bad_value
 
-__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "Checkpoint", "load_checkpoint",
-           "load_kernels", "load_image", "write_atomic", "save_figure", "write_json"]
-
-CHECKPOINT_FORMAT = "fftconv-checkpoint"
-CHECKPOINT_VERSION = 1
-_METADATA_KEY = "__metadata__"
-_REQUIRED_METADATA = ("format", "version", "architecture", "seed", "epoch")
+__all__ = ["Checkpoint", "load_checkpoint", "load_kernels", "load_image", "write_atomic",
+           "save_figure", "write_json"]
 
 
 @dataclass(frozen=True)
@@ -115,22 +112,27 @@ def load_checkpoint(path):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not a readable ``.npz``, holds object arrays (pickles are
-        never loaded), lacks or has malformed ``__metadata__``, or is another
-        format or version.
+        If the file is not a zip archive, not a valid checkpoint (truncated,
+        holding pickled objects, missing or malformed metadata, another format
+        or version: the message of :func:`fftconv.nn.read_checkpoint` says
+        which), or holds non-numeric parameters.
+
+    Notes
+    -----
+    The file is parsed by :func:`fftconv.nn.read_checkpoint`, the trainer's own
+    reader (``np.load`` with ``allow_pickle=False``), so the writer and the
+    analyses share one definition of the format.
 
     Examples
     --------
     >>> import os, tempfile
-    >>> meta = {"format": "fftconv-checkpoint", "version": 1, "seed": 0, "epoch": 1,
-    ...         "architecture": {"name": "lenet5", "kwargs": {}}}
+    >>> from fftconv import nn
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     path = os.path.join(d, "ck.npz")
-    ...     np.savez(path, **{"c1.weight": np.zeros((6, 1, 5, 5)), "c1.bias": np.zeros(6),
-    ...                       "__metadata__": np.array(json.dumps(meta))})
+    ...     path = os.path.join(d, "model.npz")
+    ...     nn.save_checkpoint(path, nn.lenet5(seed=0), seed=0, epoch=0)
     ...     ck = load_checkpoint(path)
-    >>> ck.conv_layers, ck.conv_weight("c1").shape
-    (['c1.weight'], (6, 1, 5, 5))
+    >>> ck.conv_layers[:2], ck.conv_weight("c1").shape
+    (['c1.weight', 'c3.weight'], (6, 1, 5, 5))
     """
     func = "load_checkpoint"
     if not isinstance(path, (str, os.PathLike)):
@@ -139,33 +141,16 @@ def load_checkpoint(path):
     if not path.is_file():
         raise FileNotFoundError(f"{func}: parameter 'path' must be an existing checkpoint "
                                 f"file; got {str(path)!r} (no such file)")
-    allowed = f"a {CHECKPOINT_FORMAT} .npz file (version {CHECKPOINT_VERSION})"
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    if not zipfile.is_zipfile(path):            # also guards read_checkpoint against .npy
         raise bad_value(func, "path", str(path),
-                        f"{allowed}; reading it failed: {exc}") from exc
-    if _METADATA_KEY not in arrays:
-        raise bad_value(func, "path", str(path), f"{allowed} with a {_METADATA_KEY} entry")
-    raw = arrays.pop(_METADATA_KEY)
-    try:
-        metadata = json.loads(str(raw[()]))
-    except (ValueError, TypeError) as exc:
-        raise bad_value(func, "path", str(path),
-                        f"{allowed} whose {_METADATA_KEY} is JSON text") from exc
-    if not isinstance(metadata, dict) or any(k not in metadata for k in _REQUIRED_METADATA):
-        raise bad_value(func, "path", str(path),
-                        f"{allowed} whose metadata has the keys " + ", ".join(_REQUIRED_METADATA))
-    if metadata["format"] != CHECKPOINT_FORMAT or metadata["version"] != CHECKPOINT_VERSION:
-        raise bad_value(func, "path", str(path),
-                        f"{allowed}; its metadata says format={metadata['format']!r}, "
-                        f"version={metadata['version']!r}")
-    for name, value in arrays.items():
+                        "an .npz checkpoint (a zip archive); this file is not one")
+    params, metadata = nn.read_checkpoint(path)
+    for name, value in params.items():
         if value.dtype.kind not in "fiu":
             raise bad_value(func, "path", str(path),
-                            f"{allowed} of numeric parameters; {name!r} has dtype {value.dtype}")
-    return Checkpoint(path, arrays, metadata)
+                            f"a checkpoint of numeric parameters; {name!r} has dtype "
+                            f"{value.dtype}")
+    return Checkpoint(path, params, metadata)
 
 
 def load_image(path):
