@@ -5,6 +5,14 @@ from __future__ import annotations
 DEFAULT_KERNELS = ("gaussian", "laplacian", "sobel")
 
 
+def _positive_int(text: str) -> int:
+    import argparse
+
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1; got {text!r}")
+    return int(text)
+
+
 def _int_list(text: str) -> list[int]:
     import argparse
 
@@ -43,7 +51,7 @@ def register(subparsers) -> None:
     p.add_argument("--samples", type=_int_list, default=[1, 10, 100, 1000, 10000],
                    help="sample counts for the stochastic figure")
     p.add_argument("--seed", type=int, default=0, help="seed of the stochastic moves")
-    p.add_argument("--max-filters", type=int, default=8, metavar="N",
+    p.add_argument("--max-filters", type=_positive_int, default=8, metavar="N",
                    help="show at most the first N filters (the JSON lists all; default 8)")
     p.set_defaults(func=run)
 
@@ -71,7 +79,7 @@ def run(args) -> int:
                      "propagator": p[::-1, ::-1]})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    n = max(args.max_filters, 1)
+    n = args.max_filters
     written = [
         files.save_figure(plots.diffusion_figure(weights[:n], image, args.steps,
                                                  args.temperature, labels[:n]),

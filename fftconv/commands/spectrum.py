@@ -5,6 +5,14 @@ from __future__ import annotations
 DEFAULT_KERNELS = ("sobel", "laplacian", "gaussian", "gabor", "box", "sharpen")
 
 
+def _positive_int(text: str) -> int:
+    import argparse
+
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1; got {text!r}")
+    return int(text)
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "spectrum", help="frequency analysis of a trained layer's filters or of named kernels",
@@ -22,7 +30,7 @@ def register(subparsers) -> None:
                    help="conv layer of a checkpoint, e.g. c1 or c3.weight (default: the first)")
     p.add_argument("--size", type=int, default=64, help="DFT size for the spectra (default 64)")
     p.add_argument("--bins", type=int, default=36, help="orientation bins over 180 degrees")
-    p.add_argument("--max-filters", type=int, default=32, metavar="N",
+    p.add_argument("--max-filters", type=_positive_int, default=32, metavar="N",
                    help="plot at most the first N filters (the table lists all; default 32)")
     p.set_defaults(func=run)
 
@@ -40,7 +48,7 @@ def run(args) -> int:
     table = spectrum.filter_descriptors(w, args.size)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    shown = slice(0, max(args.max_filters, 1))
+    shown = slice(0, args.max_filters)
     written = [
         files.save_figure(plots.filter_spectra_figure(w[shown], args.size, labels[shown]),
                           out / "filters.png"),
