@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+
 DEFAULT_KERNELS = ("gaussian", "laplacian", "sobel")
 
 
 def _positive_int(text: str) -> int:
-    import argparse
-
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected an int >= 1; got {text!r}")
     return int(text)
 
 
 def _int_list(text: str) -> list[int]:
-    import argparse
-
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:

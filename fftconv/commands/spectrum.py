@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+
 DEFAULT_KERNELS = ("sobel", "laplacian", "gaussian", "gabor", "box", "sharpen")
 
 
 def _positive_int(text: str) -> int:
-    import argparse
-
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected an int >= 1; got {text!r}")
     return int(text)
