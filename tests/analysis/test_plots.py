@@ -109,3 +109,17 @@ def test_library_figures_never_touch_pyplot():
             "plots.diffusion_figure([kernels.box(3)], demo_image(16), steps=(1,))\n"
             "assert 'matplotlib.pyplot' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_figures_of_degenerate_filters_build_without_warnings():
+    import warnings
+
+    w = np.zeros((2, 1, 3, 3))
+    w[1, 0, 1, 1] = 1.0                              # a zero filter and an impulse
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(plots.filter_spectra_figure(w).axes) == 4
+        rose = plots.orientation_rose_figure(w)
+        assert not any(ax.lines for ax in rose.axes)  # no dominant orientation to draw
+        plots.radial_profile_figure(w)
+        plots.diffusion_figure(w, demo_image(16), steps=(0, 1))
