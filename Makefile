@@ -21,8 +21,10 @@ test: $(VENV)/.stamp-test+fftw
 demo: $(VENV)/.stamp-fftw+bench
 	$(BIN)/fftconv demo
 
+# The asv suite, in this environment, offline (no builds, no downloads).
 bench: $(VENV)/.stamp-fftw+bench
-	$(BIN)/fftconv bench
+	$(BIN)/asv machine --yes --machine fftconv-local > /dev/null
+	$(BIN)/asv run --python=same --quick --machine fftconv-local --show-stderr
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

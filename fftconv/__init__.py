@@ -6,8 +6,11 @@ conv2d, conv2d_backward
     The deep-learning layer op (cross-correlation, NCHW / OIHW) and its gradients.
 convolve, correlate
     N-d signal ops with ``scipy.signal`` semantics.
-available_backends, get_backend, set_backend, choose_backend
-    The backend registry, the scoped choice and the ``'auto'`` policy.
+available_backends, get_backend, set_backend, choose_backend, autotune
+    The backend registry, the scoped choice, the ``'auto'`` policy (a fitted cost
+    model; ``fftconv calibrate``) and measured autotuning.
+fftlib
+    The FFT engines (numpy, scipy, pyFFTW) and ``set_fft_engine``.
 set_memory_budget, get_memory_budget
     The largest working buffer (im2col columns, FFT tile spectra) built at once.
 ConvSpec, make_spec
@@ -20,12 +23,13 @@ from ._spec import ConvSpec, make_spec
 from .api import conv2d, conv2d_backward, convolve, correlate
 from .backends import (Backend, available_backends, current_backend_name, get_backend,
                        get_memory_budget, register_backend, set_backend, set_memory_budget)
-from .select import choose_backend
+from . import fftlib
+from .select import autotune, choose_backend
 
 __all__ = [
     "conv2d", "conv2d_backward", "convolve", "correlate",
     "available_backends", "get_backend", "set_backend", "current_backend_name",
     "register_backend", "Backend", "choose_backend", "ConvSpec", "make_spec",
-    "set_memory_budget", "get_memory_budget",
+    "set_memory_budget", "get_memory_budget", "autotune", "fftlib",
     "__version__",
 ]

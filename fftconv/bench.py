@@ -8,6 +8,7 @@ speed relative to the fastest entry of each row. Used by ``fftconv bench`` and
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -19,7 +20,9 @@ from .backends import available_backends
 from .errors import bad_value
 
 __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "run_layer_bench",
-           "format_table", "torch_peer"]
+           "format_table", "torch_peer", "SWEEP_LAYERS", "grid_layers", "run_sweep",
+           "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
+           "crossover_figure"]
 
 
 @dataclass(frozen=True)
@@ -204,3 +207,272 @@ def format_table(rows) -> str:
     out += [fmt.format(*line) for line in lines]
     out.append("median ms of repeats (time relative to the fastest in the row)")
     return "\n".join(out)
+
+
+# -- the backend sweep: which backend wins where, and does 'auto' know? ---------------
+
+def _sweep(n, c, h, o, k, **kw):
+    return Layer(f"{n}x{c}x{h}x{h}/{o}@{k}", n, c, h, h, o, k, **kw)
+
+
+#: 36 layer shapes spanning 1×1 to 31×31 kernels, 8×8 to 512×512 images and 1 to 256
+#: channels (typical CNN layers, large-kernel filters and single-image filtering),
+#: each small enough that every backend can be timed.
+SWEEP_LAYERS = (
+    _sweep(8, 1, 8, 4, 3), _sweep(8, 16, 8, 16, 1), _sweep(8, 256, 8, 256, 3, padding=1),
+    _sweep(16, 64, 16, 64, 3, padding=1), _sweep(16, 128, 16, 128, 1),
+    _sweep(8, 256, 16, 256, 3, padding=1), _sweep(4, 4, 16, 4, 7),
+    _sweep(32, 1, 32, 6, 5), _sweep(32, 6, 14, 16, 5), _sweep(8, 64, 32, 64, 3, padding=1),
+    _sweep(8, 64, 32, 64, 5, padding=2), _sweep(4, 16, 32, 16, 9),
+    _sweep(4, 16, 32, 16, 15), _sweep(2, 256, 32, 256, 1),
+    _sweep(4, 32, 64, 32, 3, padding=1), _sweep(4, 32, 64, 32, 7), _sweep(4, 16, 64, 16, 11),
+    _sweep(4, 8, 64, 8, 21), _sweep(2, 4, 64, 4, 31), _sweep(2, 128, 64, 128, 1),
+    _sweep(1, 64, 64, 64, 3, padding=1, groups=64), _sweep(2, 16, 128, 16, 3, padding=1),
+    _sweep(2, 16, 128, 16, 11), _sweep(2, 4, 128, 4, 21), _sweep(1, 8, 128, 8, 31),
+    _sweep(2, 64, 128, 64, 1), _sweep(1, 16, 256, 16, 3, padding=1), _sweep(1, 4, 256, 4, 15),
+    _sweep(1, 4, 256, 4, 31), _sweep(1, 1, 256, 1, 9), _sweep(1, 1, 512, 1, 3),
+    _sweep(1, 1, 512, 1, 11), _sweep(1, 1, 512, 1, 31), _sweep(1, 4, 512, 4, 5),
+    _sweep(1, 3, 224, 64, 7, stride=2, padding=3), _sweep(2, 32, 56, 32, 3, stride=2, padding=1),
+)
+
+#: Kernel sizes of the crossover figure, and its two layer families (batch, channels, image).
+CROSSOVER_KERNELS = (1, 3, 5, 7, 9, 11, 15, 19, 23, 27, 31)
+CROSSOVER_FAMILIES = ((4, 16, 64), (1, 4, 256))
+
+
+def grid_layers(kernels, sizes, channels, batch: int = 2) -> list:
+    """The Cartesian grid ``kernels × sizes × channels`` (kernels that fit the image)."""
+    return [Layer(f"{batch}x{c}x{h}x{h}/{c}@{k}", batch, c, h, h, c, k)
+            for k in kernels for h in sizes for c in channels if k <= h]
+
+
+@dataclass
+class SweepRow:
+    """Measured seconds per backend for one layer, and what 'auto' chose for it."""
+
+    layer: Layer
+    seconds: dict
+    auto: str                # the cost model's choice (no autotune)
+    tuned: str = ""          # autotune's choice on a second call
+    skipped: tuple = ()      # backends not timed (estimated far slower)
+
+    @property
+    def fastest(self) -> str:
+        return min(self.seconds, key=self.seconds.get)
+
+    def ratio(self, name: str) -> float:
+        """Measured time of ``name`` over the fastest (inf when it was not timed)."""
+        return self.seconds.get(name, float("inf")) / self.seconds[self.fastest]
+
+
+def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
+              autotune_check=True, max_estimate_ratio=None, progress=True):
+    """Time every backend on every layer, and check the choices of ``'auto'``.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    dtype : {'float32', 'float64'}
+    repeats : int
+        Timed runs per backend and layer (median reported).
+    threads : int, optional
+        BLAS and FFT threads.
+    autotune_check : bool
+        Also autotune each layer twice and record the second call's choice.
+    max_estimate_ratio : float, optional
+        Do not time a backend whose *estimated* time exceeds this multiple of the
+        best estimate (for large exploratory grids); such entries are reported as
+        skipped, never as measured.
+    progress : bool
+        A tqdm progress bar on standard error (silent when it is not a terminal).
+
+    Returns
+    -------
+    list of SweepRow
+    """
+    import sys
+
+    from threadpoolctl import threadpool_limits
+    from tqdm import tqdm
+
+    from .fftlib import get_fft_engine, set_fft_engine
+    from .select import choose_backend
+
+    rng = np.random.default_rng(0)
+    engine = get_fft_engine()
+    rows = []
+    bar = tqdm(total=len(layers), unit="layer", disable=not (progress and sys.stderr.isatty()))
+    with threadpool_limits(limits=threads), \
+            set_fft_engine(engine.name, threads=threads or engine.threads,
+                           planner_effort=getattr(engine, "planner_effort", None)):
+        for layer in layers:
+            spec = layer.spec(dtype)
+            choice = choose_backend(spec)
+            best = min(choice.costs.values())
+            x = rng.standard_normal(spec.input_shape).astype(dtype)
+            w = rng.standard_normal(spec.weight_shape).astype(dtype)
+            seconds, skipped = {}, []
+            for name in choice.costs:
+                if max_estimate_ratio and choice.costs[name] > max_estimate_ratio * best:
+                    skipped.append(name)
+                    continue
+                # fresh weights every run, as in training (no kernel-spectrum reuse)
+                ws = iter([w * (1 + 1e-3 * r) for r in range(repeats + 2)])
+                seconds[name] = time_call(
+                    lambda name=name: conv2d(x, next(ws), backend=name, **layer.kwargs),
+                    repeats)
+            row = SweepRow(layer, seconds, choice.name, skipped=tuple(skipped))
+            if autotune_check:
+                choose_backend(spec, autotune=True)                  # first call: times
+                row.tuned = choose_backend(spec, autotune=True).name  # second: remembered
+            rows.append(row)
+            bar.update()
+    bar.close()
+    return rows
+
+
+def sweep_summary(rows, auto_tolerance=1.2, tuned_tolerance=1.05) -> dict:
+    """How often 'auto' (and autotune) picked a backend close to the fastest measured."""
+    n = len(rows)
+    auto_ok = sum(row.ratio(row.auto) <= auto_tolerance for row in rows)
+    tuned = [row for row in rows if row.tuned]
+    tuned_ok = sum(row.ratio(row.tuned) <= tuned_tolerance for row in tuned)
+    return {"layers": n, "auto_within": auto_ok, "auto_tolerance": auto_tolerance,
+            "tuned_layers": len(tuned), "tuned_within": tuned_ok,
+            "tuned_tolerance": tuned_tolerance}
+
+
+def format_sweep(rows) -> str:
+    """Table of median ms per backend, the fastest, auto's pick and its ratio."""
+    names = list(dict.fromkeys(n for row in rows for n in (*row.seconds, *row.skipped)))
+    header = ["layer"] + names + ["fastest", "auto", "auto/best", "tuned", "tuned/best"]
+    lines = []
+    for row in rows:
+        cells = [f"{row.layer.describe()}"]
+        for n in names:
+            cells.append(f"{row.seconds[n] * 1e3:.2f}" if n in row.seconds else "skip")
+        cells += [row.fastest, row.auto, f"{row.ratio(row.auto):.2f}",
+                  row.tuned or "-", f"{row.ratio(row.tuned):.2f}" if row.tuned else "-"]
+        lines.append(cells)
+    widths = [max(len(r[i]) for r in [header] + lines) for i in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    out += [fmt.format(*line) for line in lines]
+    s = sweep_summary(rows)
+    out.append("median ms per backend; 'skip' = not timed (estimated far slower)")
+    out.append(f"auto (cost model) within {s['auto_tolerance']}x of the fastest: "
+               f"{s['auto_within']}/{s['layers']} layers "
+               f"({100 * s['auto_within'] / max(s['layers'], 1):.0f}%)")
+    if s["tuned_layers"]:
+        out.append(f"autotune (second call) within {s['tuned_tolerance']}x of the fastest: "
+                   f"{s['tuned_within']}/{s['tuned_layers']} layers "
+                   f"({100 * s['tuned_within'] / s['tuned_layers']:.0f}%)")
+    return "\n".join(out)
+
+
+def crossover_layers(family, kernels=CROSSOVER_KERNELS) -> list:
+    """The layers of one crossover curve: ``(batch, channels, image)`` × kernel sizes."""
+    n, c, h = family
+    return [Layer(f"{n}x{c}x{h}x{h}/{c}@{k}", n, c, h, h, c, k) for k in kernels if k <= h]
+
+
+def crossovers(ks, times_a, times_b) -> list:
+    """Kernel sizes where backend a and b swap places (linear interpolation in log time)."""
+    points = []
+    for i in range(len(ks) - 1):
+        d0 = math.log(times_a[i]) - math.log(times_b[i])
+        d1 = math.log(times_a[i + 1]) - math.log(times_b[i + 1])
+        if d0 == 0:
+            points.append(float(ks[i]))
+        elif d0 * d1 < 0:
+            points.append(ks[i] + (ks[i + 1] - ks[i]) * d0 / (d0 - d1))
+    return points
+
+
+def crossover_figure(curves):
+    """Time of each backend against kernel size, crossovers marked, auto's picks ringed.
+
+    Parameters
+    ----------
+    curves : list of (str, list of SweepRow)
+        A title and the rows of one :func:`crossover_layers` family.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6 * len(curves), 4.5), layout="constrained")
+    axes = fig.subplots(1, len(curves), squeeze=False)[0]
+    for ax, (title, rows) in zip(axes, curves):
+        ks = [row.layer.k for row in rows]
+        names = list(rows[0].seconds)
+        for name in names:
+            ax.plot(ks, [row.seconds[name] * 1e3 for row in rows], marker="o", label=name)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                for k in crossovers(ks, [r.seconds[a] for r in rows],
+                                    [r.seconds[b] for r in rows]):
+                    ax.axvline(k, color="0.6", lw=0.8, ls=":")
+                    ax.annotate(f"{a}/{b}\nk≈{k:.1f}", (k, ax.get_ylim()[1]), fontsize=7,
+                                ha="center", va="top", color="0.3")
+        ax.scatter(ks, [row.seconds[row.auto] * 1e3 for row in rows], s=160,
+                   facecolors="none", edgecolors="k", lw=1.2, label="auto's choice", zorder=3)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.set_xlabel("kernel size k (k × k)")
+        ax.set_ylabel("forward time (ms, median)")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
+
+
+# -- single-image signal convolution against scipy ----------------------------------
+
+def parse_signal_case(text: str) -> tuple:
+    """``'1024x1024:63x63'`` → ``((1024, 1024), (63, 63))``."""
+    allowed = "IMAGE:KERNEL with sizes like 1024x1024:63x63"
+    try:
+        image, kernel = (tuple(int(v) for v in part.split("x")) for part in text.split(":"))
+    except ValueError:
+        raise bad_value("parse_signal_case", "text", text, allowed) from None
+    if len(image) != len(kernel) or min(image + kernel) < 1:
+        raise bad_value("parse_signal_case", "text", text, allowed)
+    return image, kernel
+
+
+def run_signal_bench(cases, dtype="float32", repeats=5, threads=2, mode="full"):
+    """``fftconv.convolve`` against ``scipy.signal.fftconvolve`` and ``oaconvolve``.
+
+    scipy runs inside ``scipy.fft.set_workers(threads)``; fftconv with its current
+    engine at ``threads`` threads. Returns a list of BenchRow (one per case).
+    """
+    import scipy.fft
+    import scipy.signal
+
+    from .api import convolve
+    from .fftlib import get_fft_engine, set_fft_engine
+
+    rng = np.random.default_rng(0)
+    engine = get_fft_engine()
+    rows = []
+    with set_fft_engine(engine.name, threads=threads,
+                        planner_effort=getattr(engine, "planner_effort", None)):
+        for image, kernel in cases:
+            a = rng.standard_normal(image).astype(dtype)
+            b = rng.standard_normal(kernel).astype(dtype)
+            label = Layer("x".join(map(str, image)) + " * " + "x".join(map(str, kernel)),
+                          1, 1, image[0], image[-1], 1, kernel[0])
+            row = BenchRow(label, f"convolve {mode}")
+            row.seconds["fftconv"] = time_call(
+                lambda: convolve(a, b, mode=mode, method="fft"), repeats)
+            with scipy.fft.set_workers(threads):
+                row.seconds["scipy.fftconvolve"] = time_call(
+                    lambda: scipy.signal.fftconvolve(a, b, mode=mode), repeats)
+                row.seconds["scipy.oaconvolve"] = time_call(
+                    lambda: scipy.signal.oaconvolve(a, b, mode=mode), repeats)
+            rows.append(row)
+    return rows

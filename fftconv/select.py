@@ -1,79 +1,235 @@
-"""Choosing a backend for ``'auto'``: a cost model in seconds per backend.
+"""Choosing a backend for ``'auto'``: a fitted cost model, and measured autotuning.
 
-Each backend's :meth:`~fftconv.backends.Backend.cost` estimates the forward time of
-a :class:`~fftconv._spec.ConvSpec` from a few machine constants; ``'auto'`` keeps
-the backends that support the spec and takes the cheapest. :func:`choose_backend`
-returns the choice together with every candidate's estimate, so the reason for a
-choice can always be printed.
+The model
+---------
+Each backend's forward time is estimated as a weighted sum of *features* of the
+layer, in the spirit of Mathieu et al. (2013), who count transform work per input
+map, per kernel and per output map and the per-frequency products separately::
 
-The model counts, per backend:
+    seconds(backend, spec) = Σ_k  constant[backend][dtype][k] · feature_k(spec)
 
-* ``direct``: ``kh·kw`` GEMMs of inner size ``C_in/g`` plus one strided copy of the
-  input per kernel offset, and a fixed Python overhead per offset;
-* ``im2col``: one copy of ``kh·kw`` times the input into the column matrix plus one
-  GEMM of inner size ``C_in/g·kh·kw``;
-* ``fft`` (Mathieu et al. 2013, with tiles): for the tile size ``T_h × T_w`` that
-  minimizes the estimate, the real FFTs of every input and output map of every
-  tile and of every kernel (``points · log₂ points`` each), one complex GEMM per
-  frequency and group (a fixed call cost plus ``8·M·C·O`` flops), and the memory
-  passes that gather tiles and scatter outputs.
+* ``direct``: GEMM work ``macs·(K + K½)/K`` with inner size ``K = C_in/g`` (small
+  inner dimensions cannot keep the BLAS kernels busy), the bytes of the ``kh·kw``
+  shifted copies, one Python step per kernel offset, a fixed call cost;
+* ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix,
+  one step per kernel offset, a fixed call cost;
+* ``fft``: at the tile size :func:`choose_fft_tiles` picks, the FFT work
+  ``(input maps + output maps + kernels) · points · log₂ points``, the per-frequency
+  complex GEMMs (flops, and a cost per matrix product), the bytes gathered and
+  scattered, a fixed call cost.
 
-GEMM throughput grows with the inner dimension ``K`` as ``peak · K / (K + K_half)``
-(small inner dimensions cannot keep the BLAS kernels busy).
+The constants are machine-dependent. ``fftconv calibrate`` (:func:`calibrate`)
+times the real backends on a design set of layers and fits the constants by
+non-negative least squares on the *relative* error, then stores them as JSON in
+the user cache directory (``$FFTCONV_CACHE_DIR``, else ``$XDG_CACHE_HOME/fftconv``,
+else ``~/.cache/fftconv``). Without a valid file for this machine, FFT engine and
+thread count, the shipped constants (fitted on a 2-core x86-64 machine) are used;
+a missing, stale or corrupt file never breaks a call.
+
+Autotuning
+----------
+Inside ``with fftconv.autotune():`` (or with ``choose_backend(spec, autotune=True)``)
+``'auto'`` times every supporting backend once per geometry and remembers the
+winner, in memory and on disk (``autotune.json`` in the same directory), like
+cuDNN's benchmark mode.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from ._spec import ConvSpec
-from .fftlib import next_fast_len
-
+import json
 import math
+import os
+import platform
+import threading
+import time
+import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["Choice", "choose_backend", "DEFAULT_CONSTANTS", "direct_cost", "im2col_cost",
-           "fft_cost", "choose_fft_tiles"]
+import numpy as np
 
-#: Machine constants of the cost model (seconds, bytes, multiply-adds).
-DEFAULT_CONSTANTS = {
-    "gemm_peak_macs_per_s": {"float32": 60e9, "float64": 30e9},
-    "gemm_k_half": 24.0,
-    "copy_bytes_per_s": 4e9,
-    "python_call_s": 4e-6,
-    # FFT: seconds per (point · log2 points) of a real 2-D transform, by precision.
-    "fft_s_per_point_log": {"float32": 0.09e-9, "float64": 0.15e-9},
-    # Batched complex GEMM over frequencies: a cost per (frequency, group) matrix
-    # product plus its flops at this rate.
-    "cgemm_call_s": 0.3e-6,
-    "cgemm_flops_per_s": {"float32": 60e9, "float64": 30e9},
+from ._spec import ConvSpec
+from .fftlib import get_fft_engine, next_fast_len
+
+__all__ = ["Choice", "choose_backend", "autotune", "estimate", "features",
+           "choose_fft_tiles", "calibrate", "load_constants", "save_constants",
+           "constants_source", "cache_dir", "SHIPPED_CONSTANTS", "DESIGN_LAYERS"]
+
+K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
+
+#: Constants fitted by ``fftconv calibrate`` on the development machine (2 cores,
+#: x86-64, pyFFTW engine, 2 threads); used until this machine is calibrated.
+SHIPPED_CONSTANTS = {
+    "direct": {
+        "float32": {"gemm": 1 / 60e9, "bytes": 2.5e-10, "taps": 4e-6, "call": 2e-5},
+        "float64": {"gemm": 1 / 30e9, "bytes": 2.5e-10, "taps": 4e-6, "call": 2e-5},
+    },
+    "im2col": {
+        "float32": {"gemm": 1 / 60e9, "bytes": 2.5e-10, "taps": 4e-6, "call": 2e-5},
+        "float64": {"gemm": 1 / 30e9, "bytes": 2.5e-10, "taps": 4e-6, "call": 2e-5},
+    },
+    "fft": {
+        "float32": {"fft": 0.09e-9, "cgemm_flops": 1 / 60e9, "cgemm_calls": 0.3e-6,
+                    "bytes": 2.5e-10, "call": 1e-4},
+        "float64": {"fft": 0.15e-9, "cgemm_flops": 1 / 30e9, "cgemm_calls": 0.3e-6,
+                    "bytes": 2.5e-10, "call": 1e-4},
+    },
 }
 
 
-def _gemm_seconds(macs: float, k: int, dtype_name: str, c=DEFAULT_CONSTANTS) -> float:
-    peak = c["gemm_peak_macs_per_s"].get(dtype_name, c["gemm_peak_macs_per_s"]["float64"])
-    return macs / (peak * k / (k + c["gemm_k_half"]))
+# -- features ----------------------------------------------------------------------
+
+def _gemm_work(macs: int, k: int) -> float:
+    return macs * (k + K_HALF) / k
 
 
-def direct_cost(spec: ConvSpec, c=DEFAULT_CONSTANTS) -> float:
-    """Estimated seconds of the direct backend's shift-and-accumulate forward."""
+def _direct_features(spec: ConvSpec) -> dict:
     taps = spec.kh * spec.kw
-    shifted_bytes = spec.n * spec.c_in * spec.out_h * spec.out_w * spec.dtype.itemsize
-    out_bytes = spec.n * spec.c_out * spec.out_h * spec.out_w * spec.dtype.itemsize
-    return (_gemm_seconds(spec.macs, spec.c_in_per_group, spec.dtype.name, c)
-            + taps * (shifted_bytes + out_bytes) / c["copy_bytes_per_s"]
-            + taps * c["python_call_s"])
+    item = spec.dtype.itemsize
+    pixels = spec.n * spec.out_h * spec.out_w
+    return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group),
+            "bytes": taps * pixels * (spec.c_in + spec.c_out) * item,
+            "taps": taps, "call": 1.0}
 
 
-def im2col_cost(spec: ConvSpec, c=DEFAULT_CONSTANTS) -> float:
-    """Estimated seconds of the im2col backend's unfold + GEMM forward."""
-    k = spec.c_in_per_group * spec.kh * spec.kw
-    cols_bytes = spec.n * spec.c_in * spec.kh * spec.kw * spec.out_h * spec.out_w \
-        * spec.dtype.itemsize
-    return (_gemm_seconds(spec.macs, k, spec.dtype.name, c)
-            + cols_bytes / c["copy_bytes_per_s"]
-            + spec.kh * spec.kw * c["python_call_s"])
+def _im2col_features(spec: ConvSpec) -> dict:
+    taps = spec.kh * spec.kw
+    item = spec.dtype.itemsize
+    pixels = spec.n * spec.out_h * spec.out_w
+    return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group * taps),
+            "bytes": pixels * (spec.c_in * taps + spec.c_out) * item,
+            "taps": taps, "call": 1.0}
 
+
+def _fft_features_at(spec: ConvSpec, th: int, tw: int) -> dict:
+    sh, sw = spec.stride
+    kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)      # polyphase kernel taps
+    c_in = spec.c_in * sh * sw                                  # polyphase channels
+    tiles = math.ceil(spec.out_h / (th - kh + 1)) * math.ceil(spec.out_w / (tw - kw + 1))
+    points = th * tw
+    maps = spec.n * (c_in + spec.c_out) * tiles
+    kernels = spec.c_out * c_in // spec.groups
+    freqs = th * (tw // 2 + 1)
+    return {"fft": (maps + kernels) * points * math.log2(max(points, 2)),
+            "cgemm_flops": 8.0 * freqs * spec.n * tiles * c_in * spec.c_out / spec.groups,
+            "cgemm_calls": freqs * spec.groups,
+            "bytes": maps * points * spec.dtype.itemsize * 4,
+            "call": 1.0}
+
+
+def _fft_features(spec: ConvSpec) -> dict:
+    return _fft_features_at(spec, *choose_fft_tiles(spec))
+
+
+_FEATURES = {"direct": _direct_features, "im2col": _im2col_features, "fft": _fft_features}
+
+
+def features(name: str, spec: ConvSpec) -> dict:
+    """The cost-model features of backend ``name`` for ``spec`` (see the module notes)."""
+    return _FEATURES[name](spec)
+
+
+# -- constants: shipped, fitted, stored --------------------------------------------
+
+_LOCK = threading.Lock()
+_STATE = {"constants": None, "source": None}
+
+
+def cache_dir() -> str:
+    """Directory of fftconv's calibration and autotune files (created on write)."""
+    explicit = os.environ.get("FFTCONV_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fftconv")
+
+
+def _origin() -> dict:
+    """What the constants depend on: the machine, the FFT engine and the threads."""
+    from . import __version__
+    engine = get_fft_engine()
+    return {"machine": platform.machine(), "processor": platform.processor(),
+            "cores": os.cpu_count(), "engine": engine.name, "threads": engine.threads,
+            "fftconv": __version__}
+
+
+def _valid_constants(table) -> bool:
+    try:
+        return all(
+            set(table[name][dtype]) == set(SHIPPED_CONSTANTS[name][dtype])
+            and all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0
+                    for v in table[name][dtype].values())
+            for name in SHIPPED_CONSTANTS for dtype in SHIPPED_CONSTANTS[name])
+    except (KeyError, TypeError):
+        return False
+
+
+def _atomic_json(path: str, payload) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _read_json(path: str):
+    """Parsed JSON, or ``None`` for a missing or unreadable file."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def constants_path() -> str:
+    return os.path.join(cache_dir(), "cost_model.json")
+
+
+def load_constants(reload: bool = False) -> dict:
+    """The constants in force: this machine's calibration if valid, else the shipped ones."""
+    with _LOCK:
+        if _STATE["constants"] is not None and not reload:
+            return _STATE["constants"]
+        payload = _read_json(constants_path())
+        if (isinstance(payload, dict) and payload.get("format") == "fftconv-cost-model"
+                and payload.get("origin") == _origin()
+                and _valid_constants(payload.get("constants"))):
+            constants, source = payload["constants"], constants_path()
+        else:
+            constants, source = SHIPPED_CONSTANTS, "shipped defaults"
+        _STATE.update(constants=constants, source=source)
+        choose_fft_tiles.cache_clear()
+        return constants
+
+
+def constants_source() -> str:
+    """Where the constants in force came from (a file path or ``'shipped defaults'``)."""
+    load_constants()
+    return _STATE["source"]
+
+
+def save_constants(constants: dict, report: dict | None = None) -> str:
+    """Store fitted constants for this machine (atomically) and use them from now on."""
+    if not _valid_constants(constants):
+        raise ValueError("save_constants: parameter 'constants' must have the shape of "
+                         "SHIPPED_CONSTANTS with finite non-negative values")
+    _atomic_json(constants_path(), {"format": "fftconv-cost-model", "version": 1,
+                                    "origin": _origin(), "constants": constants,
+                                    "report": report or {}})
+    load_constants(reload=True)
+    return constants_path()
+
+
+def estimate(name: str, spec: ConvSpec, constants: dict | None = None) -> float:
+    """Estimated forward seconds of backend ``name`` for ``spec``."""
+    table = (constants or load_constants())[name]
+    weights = table.get(spec.dtype.name, table["float64"])
+    return sum(weights[k] * v for k, v in features(name, spec).items())
+
+
+# -- FFT tile size -----------------------------------------------------------------
 
 def _fast_lengths(lo: int, hi: int) -> list[int]:
     """5-smooth integers in ``[lo, hi]`` (the FFT sizes worth considering)."""
@@ -92,74 +248,238 @@ def _fast_lengths(lo: int, hi: int) -> list[int]:
     return sorted(out)
 
 
-def _fft_seconds(spec: ConvSpec, th: int, tw: int, c=DEFAULT_CONSTANTS) -> float:
-    """Estimated forward seconds of the FFT backend with ``th × tw`` transforms."""
-    sh, sw = spec.stride
-    kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)      # polyphase kernel taps
-    c_in = spec.c_in * sh * sw                                  # polyphase channels
-    tiles = math.ceil(spec.out_h / (th - kh + 1)) * math.ceil(spec.out_w / (tw - kw + 1))
-    points = th * tw
-    per_fft = points * math.log2(max(points, 2)) * c["fft_s_per_point_log"].get(
-        spec.dtype.name, c["fft_s_per_point_log"]["float64"])
-    maps = spec.n * (c_in + spec.c_out) * tiles
-    kernels = spec.c_out * c_in // spec.groups
-    freqs = th * (tw // 2 + 1)
-    m = spec.n * tiles
-    flops = 8.0 * freqs * m * c_in * spec.c_out / spec.groups
-    rate = c["cgemm_flops_per_s"].get(spec.dtype.name, c["cgemm_flops_per_s"]["float64"])
-    gemm = freqs * spec.groups * c["cgemm_call_s"] + flops / rate
-    moved = maps * points * spec.dtype.itemsize * 4      # gather, spectra, scatter
-    return (maps + kernels) * per_fft + gemm + moved / c["copy_bytes_per_s"]
-
-
 @lru_cache(maxsize=4096)
 def choose_fft_tiles(spec: ConvSpec) -> tuple[int, int]:
     """Transform size ``(T_h, T_w)`` of the FFT backend for ``spec``.
 
     Candidates are the 5-smooth lengths from ``2K - 1`` (each tile yields at least
-    ``K`` outputs) up to the single tile covering the whole (polyphase) image; the
-    pair with the lowest :func:`fft_cost` estimate wins.
+    ``K`` outputs, ``K`` the polyphase kernel size) up to the single tile covering
+    the whole image; the pair with the lowest estimate wins.
     """
+    weights = load_constants()["fft"]
+    weights = weights.get(spec.dtype.name, weights["float64"])
     sh, sw = spec.stride
     kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)
     full_h = next_fast_len(spec.out_h + kh - 1)
     full_w = next_fast_len(spec.out_w + kw - 1)
-    cand_h = [t for t in _fast_lengths(min(2 * kh - 1, full_h), full_h)] or [full_h]
-    cand_w = [t for t in _fast_lengths(min(2 * kw - 1, full_w), full_w)] or [full_w]
-    return min(((th, tw) for th in cand_h for tw in cand_w),
-               key=lambda hw: _fft_seconds(spec, *hw))
+    cand_h = _fast_lengths(min(2 * kh - 1, full_h), full_h) or [full_h]
+    cand_w = _fast_lengths(min(2 * kw - 1, full_w), full_w) or [full_w]
+
+    def seconds(hw):
+        return sum(weights[k] * v for k, v in _fft_features_at(spec, *hw).items())
+    return min(((th, tw) for th in cand_h for tw in cand_w), key=seconds)
 
 
-def fft_cost(spec: ConvSpec, c=DEFAULT_CONSTANTS) -> float:
-    """Estimated seconds of the FFT backend's forward at its chosen tile size."""
-    return _fft_seconds(spec, *choose_fft_tiles(spec), c)
-
+# -- choosing ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Choice:
-    """A backend choice and the estimates it was made from (seconds per backend)."""
+    """A backend choice and the evidence: seconds per candidate, and how they were had."""
 
     name: str
     costs: dict = field(default_factory=dict)
+    measured: bool = False
 
     @property
     def reason(self) -> str:
         ranked = sorted(self.costs.items(), key=lambda item: item[1])
+        kind = "measured" if self.measured else "estimated"
         parts = ", ".join(f"{name} {seconds * 1e3:.3g} ms" for name, seconds in ranked)
-        return f"chose {self.name!r}: estimated forward time {parts}"
+        return f"chose {self.name!r}: {kind} forward time {parts}"
 
 
-def choose_backend(spec: ConvSpec) -> Choice:
-    """The cheapest registered backend that supports ``spec``, with the estimates.
+_AUTOTUNE: ContextVar[bool] = ContextVar("fftconv_autotune", default=False)
+
+
+@contextmanager
+def autotune(enabled: bool = True):
+    """Make ``'auto'`` time the candidates once per geometry inside the ``with`` block.
+
+    The winner of each geometry is remembered in memory and in ``autotune.json`` in
+    :func:`cache_dir` (keyed by the layer, this machine, the FFT engine and threads),
+    so later calls, and later processes, pay nothing.
 
     Examples
     --------
-    >>> from fftconv._spec import make_spec
-    >>> spec = make_spec("demo", (8, 64, 32, 32), (64, 64, 1, 1))
-    >>> choose_backend(spec).name in ("direct", "im2col")
-    True
+    >>> import numpy as np, fftconv
+    >>> x, w = np.ones((1, 1, 16, 16)), np.ones((1, 1, 3, 3))
+    >>> with fftconv.autotune():
+    ...     y = fftconv.conv2d(x, w)       # times the backends once for this layer
+    >>> y.shape
+    (1, 1, 14, 14)
+    """
+    token = _AUTOTUNE.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _AUTOTUNE.reset(token)
+
+
+_TUNED: dict = {}
+_TUNED_LOCK = threading.Lock()
+
+
+def _tune_key(spec: ConvSpec) -> str:
+    origin = _origin()
+    return f"{spec} @ {origin['machine']}/{origin['engine']}x{origin['threads']}"
+
+
+def autotune_path() -> str:
+    return os.path.join(cache_dir(), "autotune.json")
+
+
+def _load_tuned() -> dict:
+    payload = _read_json(autotune_path())
+    if isinstance(payload, dict) and payload.get("format") == "fftconv-autotune" \
+            and isinstance(payload.get("winners"), dict):
+        return payload["winners"]
+    return {}
+
+
+def _measure(spec: ConvSpec, candidates, repeats: int = 3) -> dict:
+    """Median forward seconds of each candidate on random data of ``spec``'s shape."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(spec.input_shape).astype(spec.dtype)
+    w = rng.standard_normal(spec.weight_shape).astype(spec.dtype)
+    # New weights for every run, as in training: no backend may profit from a cache
+    # of the weights that the model does not count (the FFT kernel spectra).
+    weights = [w * (1 + 1e-3 * r) for r in range(repeats + 1)]
+    times = {}
+    for name, backend in candidates.items():
+        backend.forward(x, weights[0], spec)              # warm-up: plans, buffers
+        runs = []
+        for r in range(repeats):
+            start = time.perf_counter()
+            backend.forward(x, weights[r + 1], spec)
+            runs.append(time.perf_counter() - start)
+        times[name] = float(np.median(runs))
+    return times
+
+
+def _autotuned(spec: ConvSpec, candidates) -> Choice:
+    key = _tune_key(spec)
+    with _TUNED_LOCK:
+        if key not in _TUNED:
+            _TUNED.update(_load_tuned())
+        known = _TUNED.get(key)
+    if isinstance(known, dict) and known.get("name") in candidates \
+            and isinstance(known.get("seconds"), dict):
+        return Choice(known["name"], dict(known["seconds"]), measured=True)
+    times = _measure(spec, candidates)
+    winner = min(times, key=times.get)
+    with _TUNED_LOCK:
+        _TUNED[key] = {"name": winner, "seconds": times}
+        merged = _load_tuned()
+        merged[key] = _TUNED[key]
+        try:
+            _atomic_json(autotune_path(), {"format": "fftconv-autotune", "version": 1,
+                                           "winners": merged})
+        except OSError as exc:     # a read-only cache directory costs only persistence
+            warnings.warn(f"autotune: cannot write {autotune_path()}: {exc}",
+                          RuntimeWarning, stacklevel=3)
+    return Choice(winner, times, measured=True)
+
+
+def choose_backend(spec: ConvSpec, autotune: bool | None = None) -> Choice:
+    """The backend ``'auto'`` runs for ``spec``, with the evidence for the choice.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+    autotune : bool, optional
+        Time the candidates (once per geometry, remembered on disk) instead of
+        estimating. Default: whether an :func:`autotune` block is active.
+
+    Returns
+    -------
+    Choice
+        ``.name``, ``.costs`` (seconds per candidate) and ``.reason``.
+
+    Examples
+    --------
+    >>> import fftconv
+    >>> spec = fftconv.make_spec("demo", (4, 8, 256, 256), (8, 8, 31, 31))
+    >>> choice = fftconv.choose_backend(spec)
+    >>> choice.name, sorted(choice.costs)
+    ('fft', ['direct', 'fft', 'im2col'])
     """
     from .backends import _REGISTRY
-    costs = {name: backend.cost(spec) for name, backend in _REGISTRY.items()
-             if backend.supports(spec)}
+    candidates = {name: b for name, b in _REGISTRY.items() if b.supports(spec)}
+    if autotune if autotune is not None else _AUTOTUNE.get():
+        return _autotuned(spec, candidates)
+    costs = {name: b.cost(spec) for name, b in candidates.items()}
     return Choice(min(costs, key=costs.get), costs)
+
+
+# -- calibration -------------------------------------------------------------------
+
+def _design(n, c, h, o, k, **kw):
+    return dict(x=(n, c, h, h), w=(o, c // kw.get("groups", 1), k, k), kwargs=kw)
+
+
+#: Layers timed by :func:`calibrate` (each backend finishes each in well under a second).
+DESIGN_LAYERS = (
+    _design(8, 1, 28, 6, 5), _design(16, 3, 32, 16, 3, padding=1),
+    _design(4, 16, 16, 32, 3), _design(8, 32, 32, 32, 1), _design(2, 64, 16, 64, 3),
+    _design(1, 128, 14, 128, 3, padding=1), _design(4, 8, 64, 8, 9),
+    _design(2, 4, 96, 4, 15), _design(1, 2, 128, 2, 21), _design(8, 16, 24, 16, 7),
+    _design(4, 32, 28, 32, 5, stride=2), _design(4, 32, 28, 32, 3, padding=1, groups=32),
+    _design(16, 8, 12, 8, 3), _design(1, 16, 64, 16, 11), _design(2, 64, 8, 128, 3),
+    _design(1, 1, 200, 1, 31),
+)
+
+
+def _fit(rows: list, times: list) -> dict:
+    """Non-negative least squares on relative error: ``min Σ ((f·c − t)/t)²``, ``c ≥ 0``."""
+    from scipy.optimize import nnls
+    keys = list(rows[0])
+    a = np.array([[r[k] for k in keys] for r in rows], dtype=float)
+    t = np.asarray(times, dtype=float)
+    a /= t[:, None]
+    scale = np.linalg.norm(a, axis=0)
+    scale[scale == 0] = 1.0
+    coef, _ = nnls(a / scale, np.ones(len(t)))
+    return dict(zip(keys, (coef / scale).tolist()))
+
+
+def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAYERS,
+              progress=None, save: bool = True) -> tuple[dict, dict]:
+    """Time every backend on ``layers`` and fit the cost-model constants.
+
+    Returns
+    -------
+    constants : dict
+        ``{backend: {dtype: {feature: seconds per unit}}}``.
+    report : dict
+        Per backend and dtype, the median and worst relative error of the fit.
+    """
+    from ._spec import make_spec
+    from .backends import _REGISTRY
+    constants = {name: {} for name in SHIPPED_CONSTANTS}
+    report = {}
+    for dtype in dtypes:
+        specs = [make_spec("calibrate", d["x"], d["w"], dtype=dtype, **d["kwargs"])
+                 for d in layers]
+        for name in SHIPPED_CONSTANTS:
+            backend = _REGISTRY[name]
+            rows, times = [], []
+            for spec in specs:
+                if not backend.supports(spec):
+                    continue
+                seconds = _measure(spec, {name: backend}, repeats)[name]
+                rows.append(features(name, spec))
+                times.append(seconds)
+                if progress:
+                    progress()
+            fitted = _fit(rows, times)
+            constants[name][dtype] = fitted
+            pred = np.array([sum(fitted[k] * r[k] for k in r) for r in rows])
+            rel = np.abs(pred / np.array(times) - 1)
+            report[f"{name}/{dtype}"] = {"median_rel_error": float(np.median(rel)),
+                                         "max_rel_error": float(rel.max())}
+    for name in constants:          # dtypes not calibrated keep the shipped values
+        for dtype in SHIPPED_CONSTANTS[name]:
+            constants[name].setdefault(dtype, SHIPPED_CONSTANTS[name][dtype])
+    if save:
+        save_constants(constants, report)
+    return constants, report

@@ -1,10 +1,28 @@
 """Suite-wide settings."""
 
+import os
+
 import pytest
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _fast_fftw_planning():
+def _isolated_cache_dir(tmp_path_factory):
+    """A private cache directory: the suite never reads or writes this machine's
+    calibration or autotune files, so 'auto' decides from the shipped constants."""
+    from fftconv import select
+    old = os.environ.get("FFTCONV_CACHE_DIR")
+    os.environ["FFTCONV_CACHE_DIR"] = str(tmp_path_factory.mktemp("fftconv-cache"))
+    select.load_constants(reload=True)
+    yield
+    if old is None:
+        os.environ.pop("FFTCONV_CACHE_DIR", None)
+    else:
+        os.environ["FFTCONV_CACHE_DIR"] = old
+    select.load_constants(reload=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_fftw_planning(_isolated_cache_dir):
     """Plan FFTW transforms with FFTW_ESTIMATE during tests.
 
     The suite meets hundreds of distinct transform shapes once each, where

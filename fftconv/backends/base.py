@@ -179,8 +179,13 @@ class Backend:
         return True
 
     def cost(self, spec: ConvSpec) -> float:
-        """Estimated seconds for the forward pass of ``spec`` (used by ``'auto'``)."""
-        raise NotImplementedError
+        """Estimated seconds for the forward pass of ``spec`` (used by ``'auto'``).
+
+        The built-in backends use the fitted model of :mod:`fftconv.select`; a new
+        backend overrides this.
+        """
+        from ..select import estimate
+        return estimate(self.name, spec)
 
     def forward(self, x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
         """Bias-free cross-correlation: ``(N, C_in, H, W), (C_out, C_in/g, kh, kw)

@@ -112,11 +112,6 @@ class DirectBackend(Backend):
 
     name = "direct"
 
-    def cost(self, spec: ConvSpec) -> float:
-        # kh·kw GEMMs with inner dimension C_in/g: efficient only for wide channels.
-        from ..select import direct_cost
-        return direct_cost(spec)
-
     def forward(self, x, w, spec):
         g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
         xg = _channel_major(pad_input(x, spec.padding), g)

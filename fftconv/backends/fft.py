@@ -357,10 +357,6 @@ class FFTBackend(Backend):
 
     name = "fft"
 
-    def cost(self, spec: ConvSpec) -> float:
-        from ..select import fft_cost
-        return fft_cost(spec)
-
     # -- planning --------------------------------------------------------------
     def plan(self, spec: ConvSpec) -> tuple[_Stride1, TilePlan]:
         """The stride-1 reduction and the tiling the cost model prefers for ``spec``."""

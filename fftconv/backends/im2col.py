@@ -105,10 +105,6 @@ class Im2colBackend(Backend):
 
     name = "im2col"
 
-    def cost(self, spec: ConvSpec) -> float:
-        from ..select import im2col_cost
-        return im2col_cost(spec)
-
     def _weight_matrix(self, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
         return w.reshape(spec.groups, spec.c_out_per_group, -1)      # (g, Og, Cg·kh·kw)
 

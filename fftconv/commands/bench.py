@@ -1,33 +1,102 @@
-"""``fftconv bench``: time every backend on a table of layer shapes."""
+"""``fftconv bench``: which backend is fastest where, and does ``'auto'`` know."""
 
 from __future__ import annotations
+
+import os
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "bench", help="time every backend on layer shapes (median ms and ratios)",
-        description="Time every conv2d backend (and PyTorch when installed) on a table "
-                    "of layer shapes; print median milliseconds and the ratio to the "
-                    "fastest entry of each row.")
+        "bench", help="time the backends: a sweep with auto's choices, or given layers",
+        description="Without --layer or --signal: time every backend on a sweep of layer "
+                    "shapes (default: 36 shapes spanning 1x1-31x31 kernels, 8-512 px images, "
+                    "1-256 channels; or the grid --kernels x --sizes x --channels), report "
+                    "how close 'auto' and autotune come to the fastest, and write a "
+                    "crossover figure. With --layer: a table of the given layers (and "
+                    "PyTorch when installed). With --signal: fftconv.convolve against "
+                    "scipy.signal.fftconvolve and oaconvolve.")
     p.add_argument("--layer", action="append", metavar="SPEC",
                    help="a layer as N=..,C=..,H=..,W=..,O=..,K=..[,S=..,P=..,D=..,G=..]; "
-                        "repeatable (default: a built-in table of typical layers)")
+                        "repeatable")
+    p.add_argument("--signal", action="append", metavar="IMAGE:KERNEL",
+                   help="a single-image convolution such as 1024x1024:63x63; repeatable")
+    p.add_argument("--kernels", type=_ints, help="grid: kernel sizes, e.g. 1,3,7,15,31")
+    p.add_argument("--sizes", type=_ints, help="grid: image sizes, e.g. 8,32,128,512")
+    p.add_argument("--channels", type=_ints, help="grid: channel counts, e.g. 1,16,128")
+    p.add_argument("--batch", type=int, default=2, help="grid: batch size (default 2)")
+    p.add_argument("--max-estimate-ratio", type=float, default=None,
+                   help="skip backends estimated this many times slower than the best "
+                        "(default: 30 for --kernels/--sizes/--channels grids, never for the "
+                        "built-in sweep)")
     p.add_argument("--backend", action="append", metavar="NAME",
-                   help="backend to time; repeatable (default: all)")
+                   help="with --layer: backend to time; repeatable (default: all)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per entry (median)")
     p.add_argument("--threads", type=int, default=None, help="BLAS/FFT/torch threads")
-    p.add_argument("--backward", action="store_true", help="also time forward+backward")
-    p.add_argument("--no-peers", action="store_true", help="do not time PyTorch")
+    p.add_argument("--backward", action="store_true", help="with --layer: also forward+backward")
+    p.add_argument("--no-peers", action="store_true", help="with --layer: do not time PyTorch")
+    p.add_argument("--no-autotune-check", action="store_true",
+                   help="sweep: skip the autotune check")
+    p.add_argument("--no-figure", action="store_true", help="sweep: skip the crossover figure")
+    p.add_argument("--out", default="fftconv-bench",
+                   help="sweep: directory for crossover.png and sweep.json")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..bench import DEFAULT_LAYERS, format_table, parse_layer, run_layer_bench
+    from .. import bench
 
-    layers = [parse_layer(text) for text in args.layer] if args.layer else DEFAULT_LAYERS
-    rows = run_layer_bench(layers, backends=args.backend, dtype=args.dtype,
-                           repeats=args.repeats, backward=args.backward,
-                           threads=args.threads, peers=() if args.no_peers else ("torch",))
-    print(format_table(rows))
+    if args.signal:
+        cases = [bench.parse_signal_case(text) for text in args.signal]
+        print(bench.format_table(bench.run_signal_bench(cases, dtype=args.dtype,
+                                                        repeats=args.repeats,
+                                                        threads=args.threads or 2)))
+        return 0
+    if args.layer:
+        layers = [bench.parse_layer(text) for text in args.layer]
+        rows = bench.run_layer_bench(layers, backends=args.backend, dtype=args.dtype,
+                                     repeats=args.repeats, backward=args.backward,
+                                     threads=args.threads,
+                                     peers=() if args.no_peers else ("torch",))
+        print(bench.format_table(rows))
+        return 0
+    return _sweep(args, bench)
+
+
+def _sweep(args, bench) -> int:
+    import json
+
+    grid = args.kernels or args.sizes or args.channels
+    if grid:
+        layers = bench.grid_layers(args.kernels or [1, 3, 7, 15, 31],
+                                   args.sizes or [8, 32, 128, 512],
+                                   args.channels or [1, 16, 128], batch=args.batch)
+        ratio = args.max_estimate_ratio or 30.0
+    else:
+        layers, ratio = bench.SWEEP_LAYERS, args.max_estimate_ratio
+    common = dict(dtype=args.dtype, repeats=args.repeats, threads=args.threads)
+    rows = bench.run_sweep(layers, autotune_check=not args.no_autotune_check,
+                           max_estimate_ratio=ratio, **common)
+    print(bench.format_sweep(rows))
+    os.makedirs(args.out, exist_ok=True)
+    record = [{"layer": row.layer.describe(), "seconds": row.seconds, "auto": row.auto,
+               "tuned": row.tuned, "skipped": list(row.skipped)} for row in rows]
+    if not args.no_figure:
+        curves = []
+        for family in bench.CROSSOVER_FAMILIES:
+            series = bench.run_sweep(bench.crossover_layers(family), autotune_check=False,
+                                     **common)
+            n, c, h = family
+            curves.append((f"N={n}, C_in=C_out={c}, {h}x{h} image", series))
+            record += [{"layer": row.layer.describe(), "seconds": row.seconds,
+                        "auto": row.auto, "family": list(family)} for row in series]
+        path = os.path.join(args.out, "crossover.png")
+        bench.crossover_figure(curves).savefig(path, dpi=110)
+        print(f"crossover figure: {path}")
+    with open(os.path.join(args.out, "sweep.json"), "w", encoding="utf-8") as fh:
+        json.dump({"dtype": args.dtype, "threads": args.threads, "rows": record}, fh, indent=1)
     return 0

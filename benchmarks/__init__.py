@@ -1,0 +1,1 @@
+"""asv benchmarks of fftconv (run with ``make bench``; see asv.conf.json)."""

@@ -1,0 +1,37 @@
+"""``fftconv calibrate``: fit the cost model's machine constants on this machine."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "calibrate", help="fit the backend cost model to this machine",
+        description="Time every backend on a design set of layers, fit the cost model's "
+                    "constants by non-negative least squares on relative error, and store "
+                    "them in the user cache directory for 'auto' to use.")
+    p.add_argument("--dtype", action="append", choices=("float32", "float64"),
+                   help="precision to calibrate; repeatable (default: both)")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--dry-run", action="store_true", help="fit and print, do not store")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import json
+    import sys
+
+    from tqdm import tqdm
+
+    from .. import select
+
+    dtypes = tuple(args.dtype or ("float32", "float64"))
+    total = len(dtypes) * len(select.DESIGN_LAYERS) * len(select.SHIPPED_CONSTANTS)
+    with tqdm(total=total, unit="timing", disable=not sys.stderr.isatty()) as bar:
+        constants, report = select.calibrate(dtypes, repeats=args.repeats,
+                                             progress=bar.update, save=not args.dry_run)
+    for key, quality in sorted(report.items()):
+        print(f"{key:16s} median relative error {quality['median_rel_error']:.2f}, "
+              f"worst {quality['max_rel_error']:.2f}")
+    print(json.dumps(constants, indent=1, sort_keys=True))
+    print("stored in " + (select.constants_path() if not args.dry_run else "(dry run)"))
+    return 0

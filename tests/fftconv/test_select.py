@@ -1,0 +1,173 @@
+"""'auto': the cost model's choices, autotuning, calibration and their files."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import fftconv
+from fftconv import select
+from fftconv.bench import (Layer, SweepRow, crossover_figure, crossovers, format_sweep,
+                           run_sweep, sweep_summary)
+
+
+def spec(x, w, **kw):
+    return fftconv.make_spec("test", x, w, dtype=np.float32, **kw)
+
+
+@pytest.fixture
+def model_constants(monkeypatch):
+    """Pin the cost model to the shipped constants (no calibration file can interfere)."""
+    monkeypatch.setitem(select._STATE, "constants", select.SHIPPED_CONSTANTS)
+    select.choose_fft_tiles.cache_clear()
+    yield select.SHIPPED_CONSTANTS
+    select.load_constants(reload=True)
+
+
+@pytest.mark.parametrize("x, w, kwargs, expected", [
+    ((4, 8, 256, 256), (8, 8, 31, 31), {}, "fft"),           # huge kernel
+    ((1, 1, 512, 512), (1, 1, 63, 63), {}, "fft"),
+    ((8, 128, 28, 28), (128, 128, 1, 1), {}, ("im2col", "direct")),   # 1x1 kernel
+    ((16, 256, 8, 8), (256, 256, 1, 1), {}, ("im2col", "direct")),
+])
+def test_clear_cases(model_constants, x, w, kwargs, expected):
+    choice = fftconv.choose_backend(spec(x, w, **kwargs))
+    assert choice.name in ((expected,) if isinstance(expected, str) else expected)
+    assert choice.name == min(choice.costs, key=choice.costs.get)
+    assert not choice.measured and "estimated forward time" in choice.reason
+
+
+def test_choice_follows_a_mocked_cost(monkeypatch):
+    """Which backend runs is decided by the costs alone (checked on the dispatch path)."""
+    from fftconv.backends import _REGISTRY
+    ran = []
+    for name, backend in _REGISTRY.items():
+        monkeypatch.setattr(backend, "cost", lambda s, n=name: {"direct": 3.0, "im2col": 2.0,
+                                                                 "fft": 1.0}.get(n, 9.0))
+        original = backend.forward
+        monkeypatch.setattr(backend, "forward",
+                            lambda x, w, s, n=name, f=original: ran.append(n) or f(x, w, s))
+    x, w = np.ones((1, 1, 8, 8)), np.ones((1, 1, 3, 3))
+    fftconv.conv2d(x, w)
+    assert ran == ["fft"]
+    monkeypatch.setattr(_REGISTRY["im2col"], "cost", lambda s: 0.5)
+    fftconv.conv2d(x, w)
+    assert ran == ["fft", "im2col"]
+
+
+def test_autotune_measures_once_and_remembers_on_disk(monkeypatch, tmp_path):
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(select, "_TUNED", {})
+    calls = []
+    real = select._measure
+    monkeypatch.setattr(select, "_measure", lambda s, c, repeats=3: calls.append(s) or
+                        real(s, c, 1))
+    s = spec((1, 2, 12, 12), (2, 2, 3, 3))
+    first = fftconv.choose_backend(s, autotune=True)
+    second = fftconv.choose_backend(s, autotune=True)
+    assert len(calls) == 1 and first.measured and second.name == first.name
+    assert first.name == min(first.costs, key=first.costs.get)
+    stored = json.loads((tmp_path / "autotune.json").read_text())
+    assert stored["format"] == "fftconv-autotune" and len(stored["winners"]) == 1
+    monkeypatch.setattr(select, "_TUNED", {})              # a new process reads the file
+    assert fftconv.choose_backend(s, autotune=True).name == first.name
+    assert len(calls) == 1
+    with fftconv.autotune():                               # the context-manager form
+        y = fftconv.conv2d(np.ones((1, 2, 12, 12), np.float32),
+                           np.ones((2, 2, 3, 3), np.float32))
+    assert len(calls) == 1 and y.shape == (1, 2, 10, 10)
+
+
+@pytest.mark.parametrize("content", ["{broken", '{"format": "other"}',
+                                     '{"format": "fftconv-autotune", "winners": 3}',
+                                     '{"format": "fftconv-autotune", "winners": '
+                                     '{"KEY": {"name": "nonexistent", "seconds": {}}}}'])
+def test_corrupt_or_stale_autotune_file_never_breaks_a_call(monkeypatch, tmp_path, content):
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(select, "_TUNED", {})
+    s = spec((1, 1, 10, 10), (1, 1, 3, 3))
+    (tmp_path / "autotune.json").write_text(content.replace("KEY", select._tune_key(s)))
+    choice = fftconv.choose_backend(s, autotune=True)
+    assert choice.measured and choice.name in fftconv.available_backends()
+
+
+@pytest.mark.parametrize("content", ["not json", '{"format": "fftconv-cost-model"}',
+                                     "STALE", "NEGATIVE"])
+def test_bad_calibration_files_fall_back_to_shipped(monkeypatch, tmp_path, content):
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    good = {"format": "fftconv-cost-model", "version": 1, "origin": select._origin(),
+            "constants": select.SHIPPED_CONSTANTS}
+    if content == "STALE":
+        good["origin"] = dict(good["origin"], threads=999)
+        content = json.dumps(good)
+    elif content == "NEGATIVE":
+        bad = json.loads(json.dumps(select.SHIPPED_CONSTANTS))
+        bad["fft"]["float32"]["fft"] = -1.0
+        content = json.dumps(dict(good, constants=bad))
+    (tmp_path / "cost_model.json").write_text(content)
+    try:
+        assert select.load_constants(reload=True) is select.SHIPPED_CONSTANTS
+        assert select.constants_source() == "shipped defaults"
+        assert fftconv.choose_backend(spec((1, 1, 10, 10), (1, 1, 3, 3))).name
+    finally:
+        monkeypatch.delenv("FFTCONV_CACHE_DIR")
+        select.load_constants(reload=True)
+
+
+def test_calibration_fits_known_constants_and_is_used(monkeypatch, tmp_path):
+    """On synthetic timings that follow the model exactly, the fit recovers it."""
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    truth = json.loads(json.dumps(select.SHIPPED_CONSTANTS))
+    truth["im2col"]["float32"]["gemm"] *= 3.0
+
+    def fake_measure(s, candidates, repeats=3):
+        return {n: select.estimate(n, s, truth) for n in candidates}
+    monkeypatch.setattr(select, "_measure", fake_measure)
+    try:
+        constants, report = select.calibrate(dtypes=("float32",), repeats=1)
+        assert all(q["max_rel_error"] < 1e-6 for q in report.values())
+        assert select.constants_source() == os.path.join(str(tmp_path), "cost_model.json")
+        s = spec((2, 16, 32, 32), (16, 16, 3, 3))
+        assert select.estimate("im2col", s) == pytest.approx(select.estimate("im2col", s, truth))
+    finally:
+        monkeypatch.delenv("FFTCONV_CACHE_DIR")
+        select.load_constants(reload=True)
+
+
+def test_save_constants_rejects_malformed_tables(tmp_path, monkeypatch):
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match=r"save_constants: parameter 'constants'"):
+        select.save_constants({"direct": {}})
+
+
+def test_sweep_reports_auto_and_autotune(monkeypatch, tmp_path):
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(select, "_TUNED", {})
+    layers = [Layer("a", 1, 2, 12, 12, 2, 3), Layer("b", 1, 1, 20, 20, 1, 9)]
+    rows = run_sweep(layers, repeats=1, progress=False)
+    assert [set(r.seconds) for r in rows] == [set(fftconv.available_backends())] * 2
+    assert all(r.tuned in r.seconds and r.auto in r.seconds for r in rows)
+    text = format_sweep(rows)
+    assert "auto (cost model) within 1.2x of the fastest:" in text
+    summary = sweep_summary(rows)
+    assert summary["layers"] == 2 and 0 <= summary["auto_within"] <= 2
+
+
+def test_sweep_skips_only_on_request():
+    layers = [Layer("big-k", 1, 1, 64, 64, 1, 31)]
+    rows = run_sweep(layers, repeats=1, autotune_check=False, max_estimate_ratio=1.0,
+                     progress=False)
+    assert set(rows[0].skipped) | set(rows[0].seconds) == set(fftconv.available_backends())
+    assert len(rows[0].seconds) == 1 and "skip" in format_sweep(rows)
+
+
+def test_crossovers_and_figure():
+    assert crossovers([1, 3, 5], [1.0, 2.0, 4.0], [4.0, 2.0, 1.0]) == [3.0]
+    assert crossovers([1, 3], [1.0, 2.0], [3.0, 4.0]) == []
+    rows = [SweepRow(Layer(str(k), 1, 1, 32, 32, 1, k), {"direct": 0.001 * k, "fft": 0.004},
+                     "direct" if k < 4 else "fft") for k in (1, 3, 5, 7)]
+    fig = crossover_figure([("toy", rows)])
+    ax = fig.axes[0]
+    assert ax.get_xlabel().startswith("kernel size") and len(ax.lines) >= 2
+    assert any("direct/fft" in t.get_text() for t in ax.texts)
