@@ -1,0 +1,472 @@
+"""Figures for the analyses, as ``matplotlib.figure.Figure`` objects.
+
+Nothing here touches ``pyplot`` state or writes files: every function builds and
+returns a :class:`~matplotlib.figure.Figure`, and the caller decides what to do
+with it (the command line saves it as PNG through :func:`analysis.files.save_figure`;
+a notebook displays it). The module is organized by analysis, one section each:
+
+1. Filters in the frequency domain (:mod:`analysis.spectrum`)
+2. A kernel read as diffusion (:mod:`analysis.diffusion`)
+
+Conventions shared by all figures: kernels in a diverging colormap centred on 0,
+spectra centred with axes in cycles/pixel and the y axis pointing up, images in
+grey.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from fftconv.errors import bad_value
+
+from . import diffusion, kernels, spectrum
+from ._checks import integer, real_array
+
+__all__ = ["filter_labels", "filter_spectra_figure", "orientation_rose_figure",
+           "radial_profile_figure", "image_spectrum_figure", "frequency_mask_figure",
+           "diffusion_figure", "stochastic_figure"]
+
+KERNEL_CMAP = "RdBu_r"
+SPECTRUM_CMAP = "magma"
+IMAGE_CMAP = "gray"
+
+
+# -- shared helpers ------------------------------------------------------------------
+
+def filter_labels(shape) -> list[str]:
+    """Labels of the filters of a stack ``(..., kh, kw)`` in C order: ``'[o, i]'`` for 4-d.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the stack.
+
+    Returns
+    -------
+    list of str
+        One label per filter; ``['']`` for a single 2-d kernel.
+
+    Examples
+    --------
+    >>> filter_labels((2, 1, 5, 5))
+    ['[0, 0]', '[1, 0]']
+    >>> filter_labels((3, 3))
+    ['']
+    """
+    lead = tuple(shape[:-2])
+    if not lead:
+        return [""]
+    return ["[" + ", ".join(map(str, idx)) + "]" for idx in np.ndindex(*lead)]
+
+
+def _filters(func, w, labels, common_size=True):
+    """Kernels -> ``(F, kh, kw)`` array (or a list of 2-d arrays) and ``F`` labels.
+
+    ``w`` is an array ``(..., kh, kw)`` or a list of 2-d kernels of any sizes; a
+    list is centred in a common size (:func:`analysis.kernels.stack_kernels`)
+    when ``common_size``, which leaves magnitude spectra unchanged.
+    """
+    if isinstance(w, (list, tuple)) and any(isinstance(k, np.ndarray) or np.ndim(k) >= 2
+                                            for k in w):
+        flat = [real_array(func, f"w[{i}]", k, 2, 2, "(kh, kw)") for i, k in enumerate(w)]
+        if common_size:
+            flat = kernels.stack_kernels(flat)
+        default = [f"[{i}]" for i in range(len(flat))]
+    else:
+        arr = real_array(func, "w", w, 2, layout="(..., kh, kw) or a list of 2-d kernels")
+        flat = arr.reshape((-1,) + arr.shape[-2:])
+        default = filter_labels(arr.shape)
+    if labels is None:
+        labels = default
+    elif len(labels) != len(flat):
+        raise bad_value(func, "labels", labels, f"a sequence of {len(flat)} labels, one a filter")
+    return flat, [str(label) for label in labels]
+
+
+def _show_kernel(ax, k, title=""):
+    lim = float(np.abs(k).max()) or 1.0
+    im = ax.imshow(k, cmap=KERNEL_CMAP, vmin=-lim, vmax=lim, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=8)
+    return im
+
+
+def _show_spectrum(ax, values, fy, fx, title="", cmap=SPECTRUM_CMAP):
+    """Centred spectrum with axes in cycles/pixel, y pointing up."""
+    dy, dx = (fy[1] - fy[0] if len(fy) > 1 else 1.0), (fx[1] - fx[0] if len(fx) > 1 else 1.0)
+    extent = (fx[0] - dx / 2, fx[-1] + dx / 2, -(fy[-1] + dy / 2), -(fy[0] - dy / 2))
+    im = ax.imshow(values, cmap=cmap, extent=extent, interpolation="nearest")
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=6)
+    return im
+
+
+def _show_image(ax, image, title="", vmin=None, vmax=None):
+    ax.imshow(image, cmap=IMAGE_CMAP, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=8)
+
+
+def _grid(count, ncols):
+    ncols = max(1, min(ncols, count))
+    return ncols, math.ceil(count / ncols)
+
+
+# == 1. Filters in the frequency domain ===============================================
+
+def filter_spectra_figure(w, size=64, labels=None, ncols=4):
+    """Each filter beside its magnitude spectrum, with its pass type and orientation.
+
+    Parameters
+    ----------
+    w : array_like, shape (..., kh, kw), or list of 2-d array_like
+        One kernel, a stack (conv2d weights ``(C_out, C_in, kh, kw)``), or kernels
+        of different sizes (centred in a common size, which keeps their spectra).
+    size : int
+        DFT size for :func:`analysis.spectrum.filter_spectrum`.
+    labels : sequence of str, optional
+        One per filter (default ``'[o, i]'`` indices).
+    ncols : int
+        Filter/spectrum pairs per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Spatial kernels in a diverging colormap centred on 0; magnitude spectra
+        ``|K(f)|`` centred, axes in cycles/pixel (y up).
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> fig = filter_spectra_figure([kernels.sobel(), kernels.gaussian(5)])
+    >>> len(fig.axes)
+    4
+    """
+    flat, labels = _filters("filter_spectra_figure", w, labels)
+    ncols = integer("filter_spectra_figure", "ncols", ncols)
+    spec = spectrum.filter_spectrum(flat, size)
+    kinds = np.atleast_1d(spectrum.pass_type(spec))
+    angles = np.atleast_1d(spectrum.dominant_orientation(spec))
+    ncols, nrows = _grid(len(flat), ncols)
+    fig = Figure(figsize=(3.6 * ncols, 1.9 * nrows + 0.4), layout="constrained")
+    fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spec.fy.size})",
+                 fontsize=10)
+    axes = fig.subplots(nrows, 2 * ncols, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for n, (k, label) in enumerate(zip(flat, labels)):
+        ax_k, ax_s = axes[n // ncols, 2 * (n % ncols)], axes[n // ncols, 2 * (n % ncols) + 1]
+        ax_k.set_axis_on()
+        ax_s.set_axis_on()
+        _show_kernel(ax_k, k, label)
+        angle = "" if np.isnan(angles[n]) else f", {angles[n]:.0f}°"
+        _show_spectrum(ax_s, spec.magnitude[n], spec.fy, spec.fx, f"{kinds[n]}{angle}")
+    return fig
+
+
+def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
+    """Orientation roses: spectral energy per orientation, one polar plot per filter.
+
+    Parameters
+    ----------
+    w : array_like, shape (..., kh, kw), or list of 2-d array_like
+        As in :func:`filter_spectra_figure`.
+    size : int
+        DFT size.
+    bins : int
+        Orientation bins over 180°; each bar is drawn at ``θ`` and ``θ + 180°``
+        (orientation is axial).
+    labels : sequence of str, optional
+        One per filter.
+    ncols : int
+        Roses per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bar length = fraction of energy (:func:`analysis.spectrum.orientation_energy`);
+        the red line marks the dominant orientation, and the title gives the
+        orientation selectivity.
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> len(orientation_rose_figure(kernels.gabor(theta=30)).axes)
+    1
+    """
+    flat, labels = _filters("orientation_rose_figure", w, labels)
+    ncols = integer("orientation_rose_figure", "ncols", ncols)
+    spec = spectrum.filter_spectrum(flat, size)
+    centres, energy = spectrum.orientation_energy(spec, bins)
+    angles = np.atleast_1d(spectrum.dominant_orientation(spec))
+    select = np.atleast_1d(spectrum.orientation_selectivity(spec))
+    ncols, nrows = _grid(len(flat), ncols)
+    fig = Figure(figsize=(2.2 * ncols, 2.4 * nrows + 0.4), layout="constrained")
+    fig.suptitle("Orientation of spectral energy (wave-vector direction, degrees)",
+                 fontsize=10)
+    theta = np.radians(np.concatenate([centres, centres + 180.0]))
+    width = 2 * np.pi / (2 * len(centres))
+    for n in range(len(flat)):
+        ax = fig.add_subplot(nrows, ncols, n + 1, projection="polar")
+        radii = np.concatenate([energy[n], energy[n]])
+        ax.bar(theta, np.nan_to_num(radii), width=width, color="tab:blue", alpha=0.8)
+        if not np.isnan(angles[n]):
+            top = float(np.nanmax(radii)) if np.isfinite(radii).any() else 1.0
+            for a in (angles[n], angles[n] + 180.0):
+                ax.plot([np.radians(a)] * 2, [0, top], color="tab:red", lw=1.2)
+        ax.set_yticklabels([])
+        ax.tick_params(labelsize=6)
+        ax.set_title(f"{labels[n]} sel={select[n]:.2f}".strip(), fontsize=8)
+    return fig
+
+
+def radial_profile_figure(w, size=64, labels=None):
+    """Orientation-averaged power against radial frequency, one line per filter.
+
+    Parameters
+    ----------
+    w : array_like, shape (..., kh, kw), or list of 2-d array_like
+        As in :func:`filter_spectra_figure`.
+    size : int
+        DFT size.
+    labels : sequence of str, optional
+        One per filter.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each profile (:func:`analysis.spectrum.radial_profile`) in dB relative to
+        its own peak; the dashed line at −3 dB is the passband threshold of
+        :func:`analysis.spectrum.pass_type`, whose verdict the legend gives.
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> fig = radial_profile_figure([kernels.box(3), kernels.laplacian()])
+    >>> len(fig.axes[0].lines)          # two profiles and the -3 dB line
+    3
+    """
+    flat, labels = _filters("radial_profile_figure", w, labels)
+    spec = spectrum.filter_spectrum(flat, size)
+    radii, profile = spectrum.radial_profile(spec)
+    kinds = np.atleast_1d(spectrum.pass_type(spec))
+    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    ax = fig.subplots()
+    floor = -60.0
+    for n in range(len(flat)):
+        top = np.nanmax(profile[n])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            db = 10 * np.log10(profile[n] / top) if top > 0 else np.full_like(radii, floor)
+        ax.plot(radii, np.maximum(db, floor), lw=1.4,
+                label=f"{labels[n]} {kinds[n]}".strip())
+    ax.axhline(-10 * np.log10(2), color="k", ls="--", lw=0.8)
+    ax.set_xlabel("radial frequency |f| (cycles/pixel)")
+    ax.set_ylabel("mean power relative to peak (dB)")
+    ax.set_xlim(0, 0.5)
+    ax.set_ylim(floor, 3)
+    ax.set_title("Radial power profiles (−3 dB: passband threshold)", fontsize=10)
+    ax.legend(fontsize=7, ncols=2 if len(flat) > 8 else 1)
+    return fig
+
+
+def image_spectrum_figure(image, bins=36):
+    """An image, its centred log-magnitude spectrum and its orientation rose (seed 001).
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+        Grey-level image.
+    bins : int
+        Orientation bins over 180°.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The spectrum is :func:`analysis.spectrum.image_spectrum` (mean removed,
+        Hann window); the rose shows :func:`analysis.spectrum.orientation_energy`
+        and the title the dominant orientation.
+
+    Examples
+    --------
+    >>> from analysis.images import stripes
+    >>> len(image_spectrum_figure(stripes(64, 37, 6)).axes)
+    3
+    """
+    image = real_array("image_spectrum_figure", "image", image, 2, 2, "(H, W)")
+    spec = spectrum.image_spectrum(image)
+    centres, energy = spectrum.orientation_energy(spec, bins)
+    angle = spectrum.dominant_orientation(spec)
+    fig = Figure(figsize=(9.0, 3.2), layout="constrained")
+    ax_i = fig.add_subplot(1, 3, 1)
+    _show_image(ax_i, image, "image")
+    ax_s = fig.add_subplot(1, 3, 2)
+    _show_spectrum(ax_s, spec.log_magnitude, spec.fy, spec.fx, "log(1 + |X(f)|)")
+    ax_r = fig.add_subplot(1, 3, 3, projection="polar")
+    theta = np.radians(np.concatenate([centres, centres + 180.0]))
+    ax_r.bar(theta, np.nan_to_num(np.concatenate([energy, energy])),
+             width=np.pi / len(centres), color="tab:blue", alpha=0.8)
+    ax_r.set_yticklabels([])
+    ax_r.tick_params(labelsize=6)
+    ax_r.set_title("orientation energy" if np.isnan(angle) else
+                   f"orientation energy (dominant {angle:.1f}°)", fontsize=8)
+    return fig
+
+
+def frequency_mask_figure(image, mask):
+    """Filtering in frequency: the image, the mask, the result and the mask's kernel.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+        Grey-level image.
+    mask : array_like, shape (H, W)
+        Centred mask (:func:`analysis.spectrum.lowpass` and friends).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Four panels: the image; the mask (axes in cycles/pixel); the filtered
+        image (:func:`analysis.spectrum.apply_frequency_mask`); and the centre of
+        the spatial kernel (:func:`analysis.spectrum.mask_kernel`) that the same
+        filtering convolves with.
+
+    Examples
+    --------
+    >>> from analysis.images import demo_image
+    >>> from analysis.spectrum import lowpass
+    >>> len(frequency_mask_figure(demo_image(32), lowpass(32, 0.1)).axes)
+    4
+    """
+    image = real_array("frequency_mask_figure", "image", image, 2, 2, "(H, W)")
+    filtered = spectrum.apply_frequency_mask(image, mask)
+    kernel = spectrum.mask_kernel(mask)
+    fy, fx = spectrum.frequency_grid(kernel.shape)
+    fig = Figure(figsize=(11.0, 3.0), layout="constrained")
+    axes = fig.subplots(1, 4)
+    _show_image(axes[0], image, "image")
+    _show_spectrum(axes[1], np.asarray(mask), fy, fx, "mask M(f)", cmap="viridis")
+    _show_image(axes[2], filtered, "IDFT(DFT(x) · M)")
+    h, w = kernel.shape
+    r = min(h, w, 33) // 2
+    _show_kernel(axes[3], kernel[h // 2 - r:h // 2 + r + 1, w // 2 - r:w // 2 + r + 1],
+                 f"its kernel IDFT(M) (centre {2 * r + 1}×{2 * r + 1})")
+    return fig
+
+
+# == 2. A kernel read as diffusion ====================================================
+
+def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=1.0, labels=None):
+    """Per filter: the kernel, its softmax propagator, and an image diffused by it.
+
+    Parameters
+    ----------
+    w : array_like, shape (..., kh, kw), or list of 2-d array_like
+        Kernels in conv2d form (cross-correlation), like layer weights and the
+        named kernels of :mod:`analysis.kernels`. A list keeps each kernel's own
+        size (zero padding would change its softmax).
+    image : array_like, shape (H, W)
+        Grey-level image to diffuse (periodic boundaries).
+    steps : sequence of int
+        Numbers of steps to show.
+    temperature : float
+        Softmax temperature.
+    labels : sequence of str, optional
+        One per filter.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per filter: ``w``; ``p = softmax(w / T)`` with the share of the
+        centre tap; then the image after ``n`` steps of the layer's operation
+        with ``p`` as its weight (cross-correlation with circular boundaries,
+        i.e. :func:`analysis.diffusion.diffuse` with ``p[::-1, ::-1]``), all on
+        the grey scale of the input image.
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> from analysis.images import demo_image
+    >>> len(diffusion_figure(kernels.laplacian(), demo_image(32), steps=(0, 1, 4)).axes)
+    5
+    """
+    flat, labels = _filters("diffusion_figure", w, labels, common_size=False)
+    image = real_array("diffusion_figure", "image", image, 2, 2, "(H, W)")
+    props = [diffusion.softmax_kernel(k, temperature) for k in flat]
+    steps = list(steps)
+    ncols = 2 + len(steps)
+    fig = Figure(figsize=(1.7 * ncols, 1.85 * len(flat) + 0.4), layout="constrained")
+    fig.suptitle(f"Kernel, softmax propagator (T={temperature:g}) and the image after n "
+                 "propagation steps", fontsize=10)
+    axes = fig.subplots(len(flat), ncols, squeeze=False)
+    lo, hi = float(image.min()), float(image.max())
+    for n, (k, p, label) in enumerate(zip(flat, props, labels)):
+        _show_kernel(axes[n, 0], k, f"kernel {label}".strip())
+        c = p[p.shape[0] // 2, p.shape[1] // 2]
+        axes[n, 1].imshow(p, cmap="viridis", vmin=0, interpolation="nearest")
+        axes[n, 1].set_xticks([])
+        axes[n, 1].set_yticks([])
+        axes[n, 1].set_title(f"softmax, centre {c:.3f}", fontsize=8)
+        frames = diffusion.diffuse(image, p[::-1, ::-1], steps)
+        for j, (s, frame) in enumerate(zip(steps, frames)):
+            _show_image(axes[n, 2 + j], frame, f"n = {s}", lo, hi)
+    return fig
+
+
+def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
+    """Stochastic convolution converging to the deterministic one as ``1/√S``.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+        Grey-level image.
+    propagator : array_like, shape (kh, kw)
+        Probability kernel in convolution form.
+    samples : sequence of int
+        Sample counts ``S`` to show.
+    seed : int
+        Seed of the random moves (recorded in the title).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Top row: the mean of ``S`` random moves per pixel for each ``S``
+        (:func:`analysis.diffusion.stochastic_convolve`) and the exact circular
+        convolution. Bottom: the RMS error against ``S`` on log-log axes with
+        the predicted ``sqrt((1 - Σp²)·mean(x²) / S)``.
+
+    Examples
+    --------
+    >>> from analysis.diffusion import heat_kernel
+    >>> from analysis.images import demo_image
+    >>> len(stochastic_figure(demo_image(32), heat_kernel(0.5), samples=(1, 10)).axes)
+    4
+    """
+    image = real_array("stochastic_figure", "image", image, 2, 2, "(H, W)")
+    samples = list(samples)
+    means = [diffusion.stochastic_convolve(image, propagator, s, seed=seed) for s in samples]
+    exact = spectrum.circular_convolve(image, propagator)
+    errors = [float(np.sqrt(np.mean((m - exact) ** 2))) for m in means]
+    ncols = len(samples) + 1
+    fig = Figure(figsize=(max(1.9 * ncols, 6.0), 5.2), layout="constrained")
+    fig.suptitle(f"Stochastic convolution: each value moves to a random offset (seed {seed})",
+                 fontsize=10)
+    sub = fig.subfigures(2, 1, height_ratios=[1.0, 1.3])
+    top = sub[0].subplots(1, ncols, squeeze=False)[0]
+    lo, hi = float(image.min()), float(image.max())
+    for ax, s, m in zip(top, samples, means):
+        _show_image(ax, m, f"S = {s}", lo, hi)
+    _show_image(top[-1], exact, "exact", lo, hi)
+    ax = sub[1].subplots()
+    s_arr = np.asarray(samples, dtype=np.float64)
+    predicted = np.sqrt((1 - np.sum(np.square(propagator))) * np.mean(image ** 2) / s_arr)
+    ax.loglog(s_arr, errors, "o-", label="measured RMS error")
+    ax.loglog(s_arr, predicted, "k--", lw=0.8, label="predicted ∝ 1/√S")
+    ax.set_xlabel("samples S")
+    ax.set_ylabel("RMS error")
+    ax.legend(fontsize=8)
+    return fig

@@ -1,0 +1,80 @@
+"""``fftconv spectrum``: filters in the frequency domain, as figures and a descriptor table."""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_KERNELS = ("sobel", "laplacian", "gaussian", "gabor", "box", "sharpen")
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1; got {text!r}")
+    return int(text)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "spectrum", help="frequency analysis of a trained layer's filters or of named kernels",
+        description="Write figures of filters beside their magnitude spectra, orientation "
+                    "roses and radial power profiles, and a JSON table of descriptors "
+                    "(DC gain, dominant orientation and selectivity, centroid frequency, "
+                    "pass type, spectral flatness). Each SOURCE is a checkpoint .npz "
+                    "written by 'fftconv train' (every filter of one conv layer) or a named "
+                    "kernel: " + ", ".join(DEFAULT_KERNELS) + ", optionally with "
+                    "parameters as in 'gabor:theta=30,wavelength=6'.")
+    p.add_argument("sources", nargs="*", metavar="CHECKPOINT|KERNEL-NAME",
+                   help="default: all named kernels")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
+    p.add_argument("--layer", default=None,
+                   help="conv layer of a checkpoint, e.g. c1 or c3.weight (default: the first)")
+    p.add_argument("--size", type=int, default=64, help="DFT size for the spectra (default 64)")
+    p.add_argument("--bins", type=int, default=36, help="orientation bins over 180 degrees")
+    p.add_argument("--max-filters", type=_positive_int, default=32, metavar="N",
+                   help="plot at most the first N filters (the table lists all; default 32)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from analysis import files, kernels, plots, spectrum
+
+    pairs = files.load_kernels(args.sources or list(DEFAULT_KERNELS), layer=args.layer)
+    labels = [label for label, _ in pairs]
+    w = kernels.stack_kernels([k for _, k in pairs])
+    table = spectrum.filter_descriptors(w, args.size)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    shown = slice(0, args.max_filters)
+    written = [
+        files.save_figure(plots.filter_spectra_figure(w[shown], args.size, labels[shown]),
+                          out / "filters.png"),
+        files.save_figure(plots.orientation_rose_figure(w[shown], args.size, args.bins,
+                                                        labels[shown]),
+                          out / "orientation_rose.png"),
+        files.save_figure(plots.radial_profile_figure(w[shown], args.size, labels[shown]),
+                          out / "radial_profiles.png"),
+        files.write_json({"sources": args.sources or list(DEFAULT_KERNELS),
+                          "layer": args.layer, "size": args.size,
+                          "filters": [{"label": label, **{k: v[n] for k, v in table.items()}}
+                                      for n, label in enumerate(labels)]},
+                         out / "descriptors.json"),
+    ]
+    width = max(len(label) for label in labels)
+    print(f"{'filter':<{width}}  {'pass type':<9}  {'DC gain':>8}  {'orient.':>7}  "
+          f"{'select.':>7}  {'centroid':>8}  {'flatness':>8}")
+    for n, label in enumerate(labels):
+        angle = table["dominant_orientation"][n]
+        angle = "-" if np.isnan(angle) else f"{angle:.1f}"
+        print(f"{label:<{width}}  {table['pass_type'][n]:<9}  {table['dc_gain'][n]:>8.3f}  "
+              f"{angle:>7}  {table['orientation_selectivity'][n]:>7.3f}  "
+              f"{table['centroid_frequency'][n]:>8.3f}  {table['spectral_flatness'][n]:>8.3f}")
+    if len(labels) > len(labels[shown]):
+        print(f"(figures show the first {len(labels[shown])} of {len(labels)} filters; "
+              "see --max-filters)")
+    for path in written:
+        print(f"wrote {path}")
+    return 0

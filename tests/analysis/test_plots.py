@@ -1,0 +1,125 @@
+"""Figures: built as matplotlib Figures, showing what the analyses computed, no pyplot."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from analysis import kernels, plots, spectrum
+from analysis.diffusion import heat_kernel, softmax_kernel
+from analysis.images import demo_image, stripes
+
+NAMED = [kernels.sobel(), kernels.gaussian(5, 1.0), kernels.gabor(theta=30)]
+
+
+def _titles(fig):
+    return [ax.get_title() for ax in fig.axes]
+
+
+def test_filter_spectra_figure_pairs_filters_with_their_spectra():
+    fig = plots.filter_spectra_figure(NAMED, labels=["sobel", "gauss", "gabor"], ncols=2)
+    assert isinstance(fig, Figure)
+    visible = [ax for ax in fig.axes if ax.axison]
+    assert len(visible) == 6
+    titles = _titles(fig)
+    assert titles[:2] == ["sobel", "bandpass, 0°"]
+    assert "lowpass" in titles and "gabor" in titles and "bandpass, 30°" in titles
+    spec = spectrum.filter_spectrum(kernels.stack_kernels(NAMED), 64)
+    np.testing.assert_allclose(visible[1].images[0].get_array(), spec.magnitude[0])
+
+
+def test_filter_spectra_figure_of_a_conv_layer_labels_filters():
+    w = np.random.default_rng(0).standard_normal((3, 2, 5, 5))
+    fig = plots.filter_spectra_figure(w, size=32)
+    assert "[2, 1]" in _titles(fig)
+    assert plots.filter_labels(w.shape)[:3] == ["[0, 0]", "[0, 1]", "[1, 0]"]
+
+
+def test_orientation_rose_draws_the_energy_and_the_dominant_axis():
+    fig = plots.orientation_rose_figure([kernels.gabor(theta=30), kernels.box(3)], bins=12,
+                                        labels=["g", "b"])
+    assert len(fig.axes) == 2 and fig.axes[0].name == "polar"
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    _, energy = spectrum.orientation_energy(spectrum.filter_spectrum(kernels.gabor(theta=30),
+                                                                     64), 12)
+    np.testing.assert_allclose(heights, np.concatenate([energy, energy]))
+    line = fig.axes[0].lines[0].get_xdata()
+    assert np.degrees(line[0]) == pytest.approx(30, abs=0.5)
+    assert not fig.axes[1].lines                        # isotropic: no dominant axis
+    assert fig.axes[0].get_title().startswith("g sel=0.9")
+
+
+def test_radial_profile_figure_shows_the_half_power_rule():
+    fig = plots.radial_profile_figure(NAMED, labels=["s", "g", "b"])
+    ax = fig.axes[0]
+    assert len(ax.lines) == 4
+    assert ax.lines[-1].get_ydata()[0] == pytest.approx(-10 * np.log10(2))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["s bandpass", "g lowpass", "b bandpass"]
+    assert max(ax.lines[1].get_ydata()) == pytest.approx(0.0)
+
+
+def test_image_and_mask_figures():
+    fig = plots.image_spectrum_figure(stripes(64, 37, 6))
+    assert "dominant 37.0°" in fig.axes[2].get_title()
+    image = demo_image(32)
+    mask = spectrum.lowpass(32, 0.1)
+    fig = plots.frequency_mask_figure(image, mask)
+    np.testing.assert_allclose(fig.axes[2].images[0].get_array(),
+                               spectrum.apply_frequency_mask(image, mask))
+
+
+def test_diffusion_figure_rows_show_kernel_propagator_and_steps():
+    image = demo_image(32)
+    fig = plots.diffusion_figure([kernels.laplacian(), kernels.gaussian(5, 1.0)], image,
+                                 steps=(0, 3), labels=["lap", "gauss"])
+    assert len(fig.axes) == 2 * 4
+    assert _titles(fig)[:4] == ["kernel lap", "softmax, centre 0.999", "n = 0", "n = 3"]
+    np.testing.assert_allclose(fig.axes[5].images[0].get_array(),
+                               softmax_kernel(kernels.gaussian(5, 1.0)))
+    np.testing.assert_allclose(fig.axes[2].images[0].get_array(), image)
+
+
+def test_stochastic_figure_plots_the_measured_and_predicted_rates():
+    fig = plots.stochastic_figure(demo_image(32), heat_kernel(0.5), samples=(1, 10, 100))
+    curve = fig.axes[-1]
+    measured, predicted = curve.lines[0].get_ydata(), curve.lines[1].get_ydata()
+    assert np.all(np.diff(measured) < 0)
+    np.testing.assert_allclose(predicted[0] / predicted[-1], 10.0)
+
+
+def test_plot_errors():
+    with pytest.raises(ValueError, match=r"filter_spectra_figure: parameter 'labels' must be a "
+                                         r"sequence of 3 labels, one a filter"):
+        plots.filter_spectra_figure(NAMED, labels=["a"])
+    with pytest.raises(ValueError, match=r"parameter 'w\[1\]' must be a 2-d array"):
+        plots.diffusion_figure([np.ones((3, 3)), np.ones(3)], demo_image(16))
+    with pytest.raises(ValueError, match=r"orientation_rose_figure: parameter 'ncols' must be "
+                                         r"an int >= 1; got 0"):
+        plots.orientation_rose_figure(NAMED, ncols=0)
+
+
+def test_library_figures_never_touch_pyplot():
+    code = ("import sys\n"
+            "from analysis import kernels, plots\n"
+            "from analysis.images import demo_image\n"
+            "plots.filter_spectra_figure([kernels.sobel()])\n"
+            "plots.diffusion_figure([kernels.box(3)], demo_image(16), steps=(1,))\n"
+            "assert 'matplotlib.pyplot' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_figures_of_degenerate_filters_build_without_warnings():
+    import warnings
+
+    w = np.zeros((2, 1, 3, 3))
+    w[1, 0, 1, 1] = 1.0                              # a zero filter and an impulse
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(plots.filter_spectra_figure(w).axes) == 4
+        rose = plots.orientation_rose_figure(w)
+        assert not any(ax.lines for ax in rose.axes)  # no dominant orientation to draw
+        plots.radial_profile_figure(w)
+        plots.diffusion_figure(w, demo_image(16), steps=(0, 1))
