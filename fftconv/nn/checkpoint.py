@@ -172,9 +172,11 @@ def read_checkpoint(path):
     if not isinstance(path, (str, os.PathLike)):
         raise bad_type("read_checkpoint", "path", path, "a str or os.PathLike file path")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise _corrupt(path, "a single .npy array, not an .npz archive")
+        loaded = np.load(path, allow_pickle=False)
+        # A plain .npy file loads as an array, which is no context manager: check first.
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise _corrupt(path, "a single .npy array, not an .npz archive")
+        with loaded as npz:
             arrays = {key: npz[key] for key in npz.files}
     except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise _corrupt(path, f"unreadable archive ({type(exc).__name__}: {exc})") from None

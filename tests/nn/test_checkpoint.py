@@ -144,3 +144,11 @@ def test_save_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
         nn.load_checkpoint(tmp_path / "missing.npz")
     assert os.listdir(tmp_path) == []
+
+
+def test_plain_npy_file_is_reported_not_crashed_on(tmp_path):
+    path = tmp_path / "model.npz"
+    with open(path, "wb") as fh:            # a single array saved under an .npz name
+        np.save(fh, np.zeros(3))
+    with pytest.raises(ValueError, match=r"a single \.npy array, not an \.npz archive"):
+        nn.read_checkpoint(path)
