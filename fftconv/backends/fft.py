@@ -16,8 +16,9 @@ through FFTs"; Vasilache et al. 2014, "fbfft"; NNPACK's tiled transforms):
    per-frequency matrix products (NNPACK).
 3. **Transform each map once.** Every input tile, every kernel and every output
    gradient tile is transformed exactly once per call with real FFTs (``rfftn``)
-   over the two spatial axes, laid out frequency-major: ``(T_h, T_w/2+1, g, M, C)``
-   with ``M = N · tiles``.
+   over its two trailing, contiguous spatial axes (FFTW's fastest layout, ~1.7×
+   faster than transforming leading axes), then transposed once to frequency-major
+   ``(F, g, M, C/g)`` with ``F = T_h·(T_w/2+1)`` and ``M = N · tiles``.
 4. **Reduce channels per frequency as a complex matrix product**:
    ``Y_f = X_f · conj(W_f)`` with ``(M × C_in/g) @ (C_in/g × C_out/g)`` per frequency
    and group: one batched GEMM, never ``C_in × C_out`` separate convolutions.
