@@ -9,7 +9,7 @@ through FFTs"; Vasilache et al. 2014, "fbfft"; NNPACK's tiled transforms):
    so is ``w[p·s + a]``, giving ``C·s_h·s_w`` channels and a kernel of
    ``ceil(span / s)`` taps. Only the kept outputs are ever computed.
 2. **Tile** (overlap-save). The padded input is cut into overlapping tiles of
-   ``T = t + K - 1`` rows/columns (a fast 5-smooth length), each of which yields
+   ``T = t + K - 1`` rows/columns (a fast length, ``2^a·m``, m ≤ 15), each of which yields
    ``t`` valid outputs; a tile covering the whole image is the untiled method. The
    tile size is chosen by the cost model in :mod:`fftconv.select`, so small
    kernels on large images get small, cache-resident transforms and large
