@@ -134,7 +134,7 @@ def _block_plan(signal: int, kernel: int) -> tuple[int, int, int]:
     """``(block, transform, nblocks)`` of overlap-add along one axis.
 
     Blocks of ``block = T - K + 1`` samples of the signal are transformed at length
-    ``T`` (5-smooth, at least ``2K - 1`` so a block's tail spills into the next
+    ``T`` (a fast length, at least ``2K - 1`` so a block's tail spills into the next
     block only); ``T`` minimizes ``nblocks · T · log₂T``. A single block (``T`` the
     fast length of the full output) is the plain FFT convolution.
     """
@@ -184,10 +184,10 @@ def fft_full(a: np.ndarray, b: np.ndarray, axes) -> np.ndarray:
     """Full convolution by the convolution theorem, overlap-add where it pays.
 
     The larger input is cut into blocks along each convolved axis where that is
-    cheaper (a long signal and a short kernel, like ``scipy.signal.oaconvolve``);
-    all blocks are transformed in one batched call of the current
-    :mod:`fftconv.fftlib` engine, multiplied by the kernel's spectrum, inverted
-    and overlap-added. Real inputs use real transforms.
+    cheaper (a long signal and a short kernel, like ``scipy.signal.oaconvolve``).
+    The block axes are moved in front, so all blocks form one batch of transforms
+    over trailing axes (the fastest layout for FFTW), multiplied by the kernel's
+    spectrum, inverted and overlap-added. Real inputs use real transforms.
     """
     if math.prod(b.shape[ax] for ax in axes) > math.prod(a.shape[ax] for ax in axes):
         a, b = b, a
@@ -196,21 +196,26 @@ def fft_full(a: np.ndarray, b: np.ndarray, axes) -> np.ndarray:
     plans = {ax: _block_plan(a.shape[ax], b.shape[ax]) for ax in axes}
     # Each convolved axis becomes (blocks, transform); walk from the last axis so
     # the positions of the earlier ones stay valid.
-    sig, ker, fft_axes = a, b, []
+    sig, ker = a, b
     for ax in sorted(axes, reverse=True):
         block, transform, nblocks = plans[ax]
         sig = _split_blocks(sig, ax, block, transform, nblocks)
         ker = _split_blocks(ker, ax, transform, transform, 1)
-    shift = 0
-    for ax in sorted(axes):
-        fft_axes.append(ax + shift + 1)
-        shift += 1
+    # Block axis of convolved axis ax sits at ax + (number of convolved axes before ax).
+    block_axes = [ax + i for i, ax in enumerate(sorted(axes))]
+    rest = [d for d in range(sig.ndim) if d not in block_axes]
+    order = block_axes + rest
+    sig = np.ascontiguousarray(sig.transpose(order))
+    ker = ker.transpose(order)
+    k = len(block_axes)
+    fft_axes = [k + rest.index(ax + 1) for ax in block_axes]
     sizes = [sig.shape[ax] for ax in fft_axes]
     if np.iscomplexobj(sig) or np.iscomplexobj(ker):
         y = fftlib.ifftn(fftlib.fftn(sig, fft_axes) * fftlib.fftn(ker, fft_axes), fft_axes)
     else:
         y = fftlib.irfftn(fftlib.rfftn(sig, fft_axes) * fftlib.rfftn(ker, fft_axes),
                           sizes, fft_axes)
+    y = y.transpose(np.argsort(order))                    # back to (..., blocks, T, ...)
     for ax in sorted(axes, reverse=True):
         pos = ax + sum(1 for other in axes if other < ax)
         block, _, nblocks = plans[ax]

@@ -51,7 +51,7 @@ from functools import lru_cache
 import numpy as np
 
 from ._spec import ConvSpec
-from .fftlib import get_fft_engine, next_fast_len
+from .fftlib import fast_lengths, get_fft_engine, next_fast_len
 
 __all__ = ["Choice", "choose_backend", "autotune", "estimate", "features",
            "choose_fft_tiles", "calibrate", "load_constants", "save_constants",
@@ -231,28 +231,11 @@ def estimate(name: str, spec: ConvSpec, constants: dict | None = None) -> float:
 
 # -- FFT tile size -----------------------------------------------------------------
 
-def _fast_lengths(lo: int, hi: int) -> list[int]:
-    """5-smooth integers in ``[lo, hi]`` (the FFT sizes worth considering)."""
-    out = []
-    p2 = 1
-    while p2 <= hi:
-        p3 = p2
-        while p3 <= hi:
-            p5 = p3
-            while p5 <= hi:
-                if p5 >= lo:
-                    out.append(p5)
-                p5 *= 5
-            p3 *= 3
-        p2 *= 2
-    return sorted(out)
-
-
 @lru_cache(maxsize=4096)
 def choose_fft_tiles(spec: ConvSpec) -> tuple[int, int]:
     """Transform size ``(T_h, T_w)`` of the FFT backend for ``spec``.
 
-    Candidates are the 5-smooth lengths from ``2K - 1`` (each tile yields at least
+    Candidates are the fast lengths (:func:`fftconv.fftlib.fast_lengths`) from ``2K - 1`` (each tile yields at least
     ``K`` outputs, ``K`` the polyphase kernel size) up to the single tile covering
     the whole image; the pair with the lowest estimate wins.
     """
@@ -262,8 +245,8 @@ def choose_fft_tiles(spec: ConvSpec) -> tuple[int, int]:
     kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)
     full_h = next_fast_len(spec.out_h + kh - 1)
     full_w = next_fast_len(spec.out_w + kw - 1)
-    cand_h = _fast_lengths(min(2 * kh - 1, full_h), full_h) or [full_h]
-    cand_w = _fast_lengths(min(2 * kw - 1, full_w), full_w) or [full_w]
+    cand_h = fast_lengths(min(2 * kh - 1, full_h), full_h) or [full_h]
+    cand_w = fast_lengths(min(2 * kw - 1, full_w), full_w) or [full_w]
 
     def seconds(hw):
         return sum(weights[k] * v for k, v in _fft_features_at(spec, *hw).items())

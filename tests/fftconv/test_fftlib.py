@@ -72,15 +72,15 @@ def test_engine_errors(kwargs, pattern):
         fftlib.set_fft_engine(**kwargs)
 
 
-def test_next_fast_len_is_smallest_5_smooth():
-    def smooth(n):
-        for p in (2, 3, 5):
-            while n % p == 0:
-                n //= p
-        return n == 1
-    for n in range(1, 600):
+def test_next_fast_len_is_the_smallest_fast_length():
+    def fast(n):
+        while n % 2 == 0:
+            n //= 2
+        return n in fftlib.FAST_ODD_PARTS
+    for n in range(1, 3000):
         m = fftlib.next_fast_len(n)
-        assert m >= n and smooth(m) and not any(smooth(k) for k in range(n, m))
+        assert m >= n and fast(m) and not any(fast(k) for k in range(n, m))
+    assert fftlib.fast_lengths(60, 130) == [60, 64, 72, 80, 96, 120, 128]
 
 
 @needs_pyfftw
