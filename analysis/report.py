@@ -202,6 +202,14 @@ class Section:
         :class:`FigureBlock` objects.
     seconds : float or None
         Wall-clock time of the work behind the section, shown under its title.
+
+    Examples
+    --------
+    >>> s = Report("T").section("Filters")
+    >>> s.paragraph("Six filters.")
+    >>> s.preformatted("backend  ms")
+    >>> [type(block).__name__ for block in s.blocks]
+    ['Paragraph', 'Preformatted']
     """
 
     title: str
@@ -288,6 +296,14 @@ class Report:
     -----
     Text is always escaped: a report cannot inject markup, whatever its tables
     hold. Figure files are named ``<section anchor>-<n>.png``.
+
+    Examples
+    --------
+    >>> report = Report("Timings")
+    >>> section = report.section("Backends")
+    >>> section.table(["backend", "ms"], [["im2col", 0.3269]], formats=[None, ".2f"])
+    >>> section.anchor, '<td class="num">0.33</td>' in report.render()
+    ('backends', True)
     """
 
     def __init__(self, title, lead=""):
