@@ -182,7 +182,7 @@ def _ms(seconds: float) -> float:
     return seconds * 1e3
 
 
-def _benchmark(report: Report, cfg: DemoConfig, log) -> dict:
+def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
     section = report.section("Backends on a small grid", "benchmark")
     start = time.perf_counter()
     log(f"benchmark: {len(cfg.layers)} layers x {len(fftconv.available_backends())} "
@@ -249,7 +249,6 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> dict:
     else:
         section.paragraph("No two backends swapped places on this curve.")
     section.seconds = time.perf_counter() - start
-    return {"sweep": rows, "crossover": curve}
 
 
 def _training(report: Report, cfg: DemoConfig, log) -> dict:
