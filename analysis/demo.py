@@ -218,9 +218,11 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
     text = (f"'auto' picked a backend within {summary['auto_tolerance']}× of the fastest "
             f"on {summary['auto_within']} of {summary['layers']} layers.")
     if summary["tuned_layers"]:
-        text += (f" Autotune (measured once per geometry) was within "
-                 f"{summary['tuned_tolerance']}× on {summary['tuned_within']} of "
-                 f"{summary['tuned_layers']}.")
+        text += (f" Autotune was within {summary['tuned_tolerance']}× on "
+                 f"{summary['tuned_within']} of {summary['tuned_layers']}; it times the "
+                 "candidates once per geometry and remembers the winner across runs "
+                 "(autotune.json in the user cache directory), so a winner measured on a "
+                 "busy machine stays until that file is removed.")
     section.paragraph(text)
 
     n, c, h = cfg.crossover_family
