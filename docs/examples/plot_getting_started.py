@@ -25,6 +25,7 @@ from fftconv.testing import assert_conv_close
 x, labels = nn.load_digits(dtype=np.float64)
 x = x[:8]
 names = ["sobel:direction=x", "sobel:direction=y", "laplacian", "gaussian:sigma=1.0"]
+titles = ["Sobel x", "Sobel y", "Laplacian", "Gaussian σ=1"]
 w = kernels.stack_kernels([kernels.named_kernel(n) for n in names])[:, None]
 print("x", x.shape, "w", w.shape)
 
@@ -70,9 +71,8 @@ for n in range(8):
     axes[0, n].set_title(f"digit {labels[n]}", fontsize=8)
     for o in range(4):
         axes[o + 1, n].imshow(y[n, o], cmap="RdBu_r")
-for o, name in enumerate(names):
-    axes[o + 1, 0].set_ylabel(name.split(":")[0] + ("\n" + name.split("=")[-1]
-                              if "=" in name else ""), fontsize=8)
+for o, title in enumerate(titles):
+    axes[o + 1, 0].set_ylabel(title, fontsize=8)
 for ax in axes.flat:
     ax.set_xticks([])
     ax.set_yticks([])
