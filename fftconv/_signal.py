@@ -22,7 +22,7 @@ import numpy as np
 
 from . import fftlib
 
-from ._spec import _is_int as is_int
+from .checks import is_int
 from .errors import bad_type, bad_value
 
 MODES = ("full", "same", "valid")
