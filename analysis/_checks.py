@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from fftconv.checks import is_int
 from fftconv.errors import bad_type, bad_value
 
 
@@ -38,9 +39,6 @@ def real_array(func: str, param: str, value, min_ndim: int = 1, max_ndim: int | 
         raise bad_value(func, param, arr, "an array of finite values (no NaN or inf)")
     return arr
 
-
-def is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def is_real(value) -> bool:

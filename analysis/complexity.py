@@ -21,13 +21,13 @@ here. The layer tables of LeNet-5, VGG-16 and seed 004's bottleneck live in
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
 
 import fftconv
+from fftconv.checks import int_tuple, is_int, positive_int, positive_pair
 from fftconv.errors import bad_type, bad_value
 
 __all__ = ["Conv", "Pool", "Linear", "RBF", "Network", "FIT_MODES", "output_shape",
@@ -42,40 +42,6 @@ _W_LAYOUT = "(C_out, C_in/groups, kh, kw)"
 
 
 # -- argument checks ------------------------------------------------------------
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _positive_int(func: str, param: str, value) -> int:
-    if not _is_int(value):
-        raise bad_type(func, param, value, "a positive int")
-    if value < 1:
-        raise bad_value(func, param, value, "a positive int")
-    return int(value)
-
-
-def _shape(func: str, param: str, value, ndim: int, layout: str) -> tuple:
-    allowed = f"a tuple of {ndim} positive ints {layout}"
-    if not isinstance(value, (tuple, list)) or not all(map(_is_int, value)):
-        raise bad_type(func, param, value, allowed)
-    if len(value) != ndim or min(value) < 1:
-        raise bad_value(func, param, value, allowed)
-    return tuple(int(v) for v in value)
-
-
-def _kernel_pair(func: str, value) -> tuple[int, int]:
-    allowed = "a positive int or a pair of positive ints"
-    if _is_int(value):
-        pair = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise bad_type(func, "kernel", value, allowed)
-    if min(pair) < 1:
-        raise bad_value(func, "kernel", value, allowed)
-    return pair
-
 
 def _check_fit(func: str, fit) -> str:
     allowed = "one of " + ", ".join(repr(m) for m in FIT_MODES)
@@ -138,8 +104,8 @@ def _apply_fit(func: str, spec, fit: str, padding):
 
 
 def _spec_from_shapes(func, input_shape, weight_shape, stride, padding, dilation, groups):
-    x = _shape(func, "input_shape", input_shape, 4, _X_LAYOUT)
-    w = _shape(func, "weight_shape", weight_shape, 4, _W_LAYOUT)
+    x = int_tuple(func, "input_shape", input_shape, 4, _X_LAYOUT)
+    w = int_tuple(func, "weight_shape", weight_shape, 4, _W_LAYOUT)
     return fftconv.make_spec(func, x, w, stride, padding, dilation, groups)
 
 
@@ -295,8 +261,8 @@ class Conv:
     name: str = ""
 
     def __post_init__(self):
-        _positive_int("Conv", "out_channels", self.out_channels)
-        _kernel_pair("Conv", self.kernel)
+        positive_int("Conv", "out_channels", self.out_channels)
+        positive_pair("Conv", "kernel", self.kernel)
         if not isinstance(self.bias, (bool, np.bool_)):
             raise bad_type("Conv", "bias", self.bias, "a bool")
         _check_name("Conv", self.name)
@@ -315,7 +281,7 @@ class Conv:
     @property
     def kernel_size(self) -> tuple[int, int]:
         """``(kh, kw)``."""
-        return _kernel_pair("Conv", self.kernel)
+        return positive_pair("Conv", "kernel", self.kernel)
 
 
 _POOL_KINDS = ("max", "mean", "sum")
@@ -355,7 +321,7 @@ class Pool:
     name: str = ""
 
     def __post_init__(self):
-        _kernel_pair("Pool", self.kernel)
+        positive_pair("Pool", "kernel", self.kernel)
         if self.stride is None:
             object.__setattr__(self, "stride", self.kernel)
         kinds = "one of " + ", ".join(repr(k) for k in _POOL_KINDS)
@@ -370,7 +336,7 @@ class Pool:
     @property
     def kernel_size(self) -> tuple[int, int]:
         """``(kh, kw)``."""
-        return _kernel_pair("Pool", self.kernel)
+        return positive_pair("Pool", "kernel", self.kernel)
 
 
 @dataclass(frozen=True)
@@ -401,7 +367,7 @@ class Linear:
     name: str = ""
 
     def __post_init__(self):
-        _positive_int("Linear", "out_features", self.out_features)
+        positive_int("Linear", "out_features", self.out_features)
         if not isinstance(self.bias, (bool, np.bool_)):
             raise bad_type("Linear", "bias", self.bias, "a bool")
         _check_name("Linear", self.name)
@@ -430,7 +396,7 @@ class RBF:
     name: str = ""
 
     def __post_init__(self):
-        _positive_int("RBF", "units", self.units)
+        positive_int("RBF", "units", self.units)
         _check_name("RBF", self.name)
 
 
@@ -471,7 +437,7 @@ class Network:
                 raise bad_type("Network", "layers", layer, allowed)
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "input_shape",
-                           _shape("Network", "input_shape", self.input_shape, 3, "(C, H, W)"))
+                           int_tuple("Network", "input_shape", self.input_shape, 3, "(C, H, W)"))
         _check_name("Network", self.name)
 
 
@@ -514,7 +480,7 @@ def _walk(func: str, network: Network, batch: int, dtype, fit: str) -> list[_Ste
             kh, kw = layer.kernel_size
             groups = layer.groups
             allowed = f"a positive int dividing C_in={c} and C_out={layer.out_channels}"
-            if not _is_int(groups):
+            if not is_int(groups):
                 raise bad_type(where, "groups", groups, allowed)
             if groups < 1 or c % groups:
                 raise bad_value(where, "groups", groups, allowed)
@@ -888,7 +854,7 @@ def network_cost(layers, input_shape=None, batch=1, dtype="float32", fit="exact"
     (3150080, 3364160)
     """
     network = _as_network("network_cost", layers, input_shape)
-    batch = _positive_int("network_cost", "batch", batch)
+    batch = positive_int("network_cost", "batch", batch)
     dt = _dtype("network_cost", dtype)
     fit = _check_fit("network_cost", fit)
     steps = _walk("network_cost", network, batch, dt, fit)

@@ -17,9 +17,8 @@ import numpy as np
 import scipy.sparse
 
 import fftconv
+from fftconv.checks import int_tuple
 from fftconv.errors import bad_type, bad_value
-
-from .complexity import _shape
 
 __all__ = ["conv_matrix", "fc_to_conv"]
 
@@ -99,7 +98,7 @@ def conv_matrix(input_shape, w, stride=1, padding=0, dilation=1, groups=1, spars
     True
     """
     func = "conv_matrix"
-    x_shape = _shape(func, "input_shape", input_shape, 4, "(N, C_in, H, W)")
+    x_shape = int_tuple(func, "input_shape", input_shape, 4, "(N, C_in, H, W)")
     w = _float_array(func, "w", w, 4, "(C_out, C_in/groups, kh, kw)")
     if not isinstance(sparse, (bool, np.bool_)):
         raise bad_type(func, "sparse", sparse, "a bool")
@@ -182,7 +181,7 @@ def fc_to_conv(linear_weight, in_shape):
     """
     func = "fc_to_conv"
     weight = _float_array(func, "linear_weight", linear_weight, 2, "(out_features, in_features)")
-    shape = _shape(func, "in_shape", in_shape, 3, "(C, H, W)")
+    shape = int_tuple(func, "in_shape", in_shape, 3, "(C, H, W)")
     if int(np.prod(shape)) != weight.shape[1]:
         raise bad_value(func, "in_shape", in_shape,
                         f"a (C, H, W) with C·H·W = in_features = {weight.shape[1]}")

@@ -15,13 +15,14 @@ Correlation is convolution with the reversed, conjugated second input.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
 from . import fftlib
 
-from ._spec import _is_int as is_int
+from .checks import is_int
 from .errors import bad_type, bad_value
 
 MODES = ("full", "same", "valid")
@@ -152,75 +153,117 @@ def _block_plan(signal: int, kernel: int) -> tuple[int, int, int]:
     return best
 
 
-def _split_blocks(a: np.ndarray, axis: int, block: int, transform: int, nblocks: int):
-    """Replace ``axis`` by ``(nblocks, transform)``: zero-padded blocks of ``block``."""
-    pad = [(0, 0)] * a.ndim
-    pad[axis] = (0, nblocks * block - a.shape[axis])
-    a = np.pad(a, pad) if pad[axis][1] else a
-    a = a.reshape(a.shape[:axis] + (nblocks, block) + a.shape[axis + 1:])
-    if transform > block:
-        pad = [(0, 0)] * a.ndim
-        pad[axis + 1] = (0, transform - block)
-        a = np.pad(a, pad)
-    return a
+def _blocked(a: np.ndarray, axes, blocks, transform, nblocks, other) -> np.ndarray:
+    """``a`` cut into zero-padded blocks, laid out ``(blocks..., other..., transform...)``.
+
+    Along convolved axis ``axes[i]`` the array is cut into ``nblocks[i]`` pieces of
+    ``blocks[i]`` samples, each placed at the start of a ``transform[i]``-long slot;
+    ``other`` are the remaining axes, in order. Two passes over the data.
+    """
+    padded_shape = list(a.shape)
+    for ax, b, n in zip(axes, blocks, nblocks):
+        padded_shape[ax] = b * n
+    if tuple(padded_shape) != a.shape:
+        padded = np.zeros(padded_shape, dtype=a.dtype)
+        padded[tuple(slice(0, s) for s in a.shape)] = a
+    else:
+        padded = a
+    # (..., n_i, b_i, ...) view, then move blocks first and samples last.
+    split = []
+    for ax in range(a.ndim):
+        split += [nblocks[axes.index(ax)], blocks[axes.index(ax)]] if ax in axes \
+            else [a.shape[ax]]
+    view = padded.reshape(split)
+    pos, block_pos, sample_pos, other_pos = 0, [], [], []
+    for ax in range(a.ndim):
+        if ax in axes:
+            block_pos.append(pos)
+            sample_pos.append(pos + 1)
+            pos += 2
+        else:
+            other_pos.append(pos)
+            pos += 1
+    view = view.transpose(block_pos + other_pos + sample_pos)
+    out = np.zeros(tuple(nblocks) + tuple(a.shape[ax] for ax in other) + tuple(transform),
+                   dtype=a.dtype)
+    out[(Ellipsis,) + tuple(slice(0, b) for b in blocks)] = view
+    return out
 
 
-def _fold_blocks(y: np.ndarray, axis: int, block: int, nblocks: int, length: int):
-    """Overlap-add ``(..., nblocks, T, ...)`` at ``axis`` back to ``length`` samples."""
-    transform = y.shape[axis + 1]
-    shape = y.shape[:axis] + ((nblocks + 1) * block,) + y.shape[axis + 2:]
-    out = np.zeros(shape, dtype=y.dtype)
-    view = out.reshape(y.shape[:axis] + (nblocks + 1, block) + y.shape[axis + 2:])
-    lead = (slice(None),) * axis
-    view[lead + (slice(0, nblocks), slice(0, min(block, transform)))] += \
-        y[lead + (slice(None), slice(0, min(block, transform)))]
-    if transform > block:
-        view[lead + (slice(1, nblocks + 1), slice(0, transform - block))] += \
-            y[lead + (slice(None), slice(block, transform))]
-    return out[lead + (slice(0, length),)]
+def _overlap_add(y: np.ndarray, blocks, nblocks, lengths) -> np.ndarray:
+    """Sum blocks ``(blocks..., other..., T...)`` into ``(other..., L...)``.
+
+    Block ``j`` along an axis starts at sample ``j·block``; its ``T`` samples
+    spill into the next block's range only (``T ≤ 2·block`` unless there is a
+    single block). All ``2^d`` parts are added with one vectorized add each.
+    """
+    d = len(blocks)
+    other = y.shape[d:y.ndim - d]
+    transform = y.shape[y.ndim - d:]
+    span = [(n + 1) * b for n, b in zip(nblocks, blocks)]
+    out = np.zeros(other + tuple(max(s, t) for s, t in zip(span, transform)), dtype=y.dtype)
+    k = len(other)
+    for parts in itertools.product((0, 1), repeat=d):
+        src_index = [slice(None)] * y.ndim
+        dst_index = [slice(None)] * k
+        view_shape = list(other)
+        valid = True
+        for i, (part, b, n, t) in enumerate(zip(parts, blocks, nblocks, transform)):
+            lo, hi = (0, min(b, t)) if part == 0 else (b, t)
+            if hi <= lo:
+                valid = False
+                break
+            src_index[y.ndim - d + i] = slice(lo, hi)
+            view_shape += [n + 1, b]
+            dst_index += [slice(part, part + n), slice(0, hi - lo)]
+        if not valid:
+            continue
+        # out viewed as (other..., n_0 + 1, b_0, ...): block j, offset u ↔ sample j·b + u
+        target = out[(Ellipsis,) + tuple(slice(0, s) for s in span)].reshape(view_shape)
+        src = y[tuple(src_index)]
+        order = list(range(d, d + k))
+        for i in range(d):
+            order += [i, d + k + i]
+        target[tuple(dst_index)] += src.transpose(order)
+    return out[(Ellipsis,) + tuple(slice(0, length) for length in lengths)]
 
 
 def fft_full(a: np.ndarray, b: np.ndarray, axes) -> np.ndarray:
     """Full convolution by the convolution theorem, overlap-add where it pays.
 
     The larger input is cut into blocks along each convolved axis where that is
-    cheaper (a long signal and a short kernel, like ``scipy.signal.oaconvolve``).
-    The block axes are moved in front, so all blocks form one batch of transforms
-    over trailing axes (the fastest layout for FFTW), multiplied by the kernel's
-    spectrum, inverted and overlap-added. Real inputs use real transforms.
+    cheaper (a long signal and a short kernel, like ``scipy.signal.oaconvolve``),
+    laid out ``(blocks..., other axes..., samples...)`` so that all blocks are one
+    batch of transforms over trailing axes (the fastest layout for FFTW). The
+    kernel is transformed once at the block length, multiplied in place, and the
+    inverse blocks are overlap-added straight into the output. Real inputs use
+    real transforms.
     """
     if math.prod(b.shape[ax] for ax in axes) > math.prod(a.shape[ax] for ax in axes):
         a, b = b, a
-    out_shape = full_shape(a.shape, b.shape, axes)
-    dtype = np.result_type(a, b)
-    plans = {ax: _block_plan(a.shape[ax], b.shape[ax]) for ax in axes}
-    # Each convolved axis becomes (blocks, transform); walk from the last axis so
-    # the positions of the earlier ones stay valid.
-    sig, ker = a, b
-    for ax in sorted(axes, reverse=True):
-        block, transform, nblocks = plans[ax]
-        sig = _split_blocks(sig, ax, block, transform, nblocks)
-        ker = _split_blocks(ker, ax, transform, transform, 1)
-    # Block axis of convolved axis ax sits at ax + (number of convolved axes before ax).
-    block_axes = [ax + i for i, ax in enumerate(sorted(axes))]
-    rest = [d for d in range(sig.ndim) if d not in block_axes]
-    order = block_axes + rest
-    sig = np.ascontiguousarray(sig.transpose(order))
-    ker = ker.transpose(order)
-    k = len(block_axes)
-    fft_axes = [k + rest.index(ax + 1) for ax in block_axes]
-    sizes = [sig.shape[ax] for ax in fft_axes]
-    if np.iscomplexobj(sig) or np.iscomplexobj(ker):
-        y = fftlib.ifftn(fftlib.fftn(sig, fft_axes) * fftlib.fftn(ker, fft_axes), fft_axes)
-    else:
-        y = fftlib.irfftn(fftlib.rfftn(sig, fft_axes) * fftlib.rfftn(ker, fft_axes),
-                          sizes, fft_axes)
-    y = y.transpose(np.argsort(order))                    # back to (..., blocks, T, ...)
-    for ax in sorted(axes, reverse=True):
-        pos = ax + sum(1 for other in axes if other < ax)
-        block, _, nblocks = plans[ax]
-        y = _fold_blocks(y, pos, block, nblocks, out_shape[ax])
-    return y.astype(dtype, copy=False)
+    axes = list(axes)
+    other = [ax for ax in range(a.ndim) if ax not in axes]
+    plans = [_block_plan(a.shape[ax], b.shape[ax]) for ax in axes]
+    blocks = [p[0] for p in plans]
+    transform = [p[1] for p in plans]
+    nblocks = [p[2] for p in plans]
+    sig = _blocked(a, axes, blocks, transform, nblocks, other)
+    ker = _blocked(b, axes, transform, transform, [1] * len(axes), other)
+    fft_axes = list(range(sig.ndim - len(axes), sig.ndim))
+    complex_input = np.iscomplexobj(sig) or np.iscomplexobj(ker)
+    forward = fftlib.fftn if complex_input else fftlib.rfftn
+    spectrum, kernel_spectrum = forward(sig, fft_axes), forward(ker, fft_axes)
+    if np.broadcast_shapes(spectrum.shape, kernel_spectrum.shape) == spectrum.shape:
+        spectrum *= kernel_spectrum                  # in place: one pass fewer
+    else:                                            # the kernel broadcasts up an axis
+        spectrum = spectrum * kernel_spectrum
+    y = (fftlib.ifftn(spectrum, fft_axes) if complex_input
+         else fftlib.irfftn(spectrum, transform, fft_axes))
+    lengths = [a.shape[ax] + b.shape[ax] - 1 for ax in axes]
+    full = _overlap_add(y, blocks, nblocks, lengths)          # (other..., L...)
+    # back to the original axis order
+    full = np.moveaxis(full, list(range(len(other), full.ndim)), axes)
+    return full.astype(np.result_type(a, b), copy=False)
 
 
 def choose_method(a: np.ndarray, b: np.ndarray, axes) -> str:

@@ -8,11 +8,11 @@ arrays is written in this module (through :mod:`fftconv.errors`).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import int_tuple, is_int, positive_pair
 from .errors import bad_type, bad_value
 
 __all__ = ["ConvSpec", "make_spec", "as_float_array", "conv_output_size"]
@@ -124,21 +124,8 @@ class ConvSpec:
 
 # -- argument parsing ----------------------------------------------------------
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def _positive_pair(func: str, param: str, value) -> Pair:
-    allowed = "a positive int or a pair of positive ints"
-    if _is_int(value):
-        pair = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise bad_type(func, param, value, allowed)
-    if min(pair) < 1:
-        raise bad_value(func, param, value, allowed)
-    return pair
 
 
 _PADDING_ALLOWED = ("a non-negative int, a pair (pad_h, pad_w), "
@@ -147,12 +134,12 @@ _PADDING_ALLOWED = ("a non-negative int, a pair (pad_h, pad_w), "
 
 def _explicit_padding(func: str, value) -> tuple[Pair, Pair]:
     """Parse an int, a pair or a pair of pairs; reject negative values."""
-    if _is_int(value):
+    if is_int(value):
         pads = ((value, value), (value, value))
     elif isinstance(value, (tuple, list)) and len(value) == 2:
-        if all(map(_is_int, value)):
+        if all(map(is_int, value)):
             pads = ((value[0], value[0]), (value[1], value[1]))
-        elif all(isinstance(v, (tuple, list)) and len(v) == 2 and all(map(_is_int, v))
+        elif all(isinstance(v, (tuple, list)) and len(v) == 2 and all(map(is_int, v))
                  for v in value):
             pads = (tuple(value[0]), tuple(value[1]))
         else:
@@ -198,14 +185,6 @@ def as_float_array(func: str, param: str, value, ndim: int | None = None,
     return value
 
 
-def _shape4(func: str, param: str, shape, layout: str) -> tuple[int, int, int, int]:
-    """A shape of four positive ints, else a ValueError/TypeError naming ``param``."""
-    allowed = f"a shape of 4 positive ints {layout}"
-    if not isinstance(shape, (tuple, list)) or not all(map(_is_int, shape)):
-        raise bad_type(func, param, shape, allowed)
-    if len(shape) != 4 or min(shape) < 1:
-        raise bad_value(func, param, shape, allowed)
-    return tuple(int(s) for s in shape)
 
 
 def make_spec(func: str, x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1,
@@ -228,11 +207,11 @@ def make_spec(func: str, x_shape, w_shape, stride=1, padding=0, dilation=1, grou
     TypeError, ValueError
         With a message naming ``func``, the parameter, the value and what is allowed.
     """
-    n, c_in, h, w = _shape4(func, "x", x_shape, "(N, C_in, H, W)")
-    c_out, c_in_g, kh, kw = _shape4(func, "w", w_shape, "(C_out, C_in/groups, kh, kw)")
-    stride = _positive_pair(func, "stride", stride)
-    dilation = _positive_pair(func, "dilation", dilation)
-    if not _is_int(groups):
+    n, c_in, h, w = int_tuple(func, "x", x_shape, 4, "(N, C_in, H, W)")
+    c_out, c_in_g, kh, kw = int_tuple(func, "w", w_shape, 4, "(C_out, C_in/groups, kh, kw)")
+    stride = positive_pair(func, "stride", stride)
+    dilation = positive_pair(func, "dilation", dilation)
+    if not is_int(groups):
         raise bad_type(func, "groups", groups, "a positive int")
     groups = int(groups)
     if groups < 1 or c_in % groups or c_out % groups:

@@ -227,7 +227,7 @@ def _convolve(a, b, mode, axes, method):
     if method == "auto":
         method = _signal.choose_method(a, b, axes)
     full = (_signal.direct_full if method == "direct" else _signal.fft_full)(a, b, axes)
-    return _signal.crop_to_mode(full, a.shape, b.shape, axes, mode)
+    return np.ascontiguousarray(_signal.crop_to_mode(full, a.shape, b.shape, axes, mode))
 
 
 def correlate(a, b, mode="full", axes=None, method="auto"):

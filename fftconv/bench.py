@@ -1,9 +1,17 @@
 """Timing backends side by side: medians of repeats, in one process, as ratios.
 
-:func:`run_layer_bench` times every backend (and optional peers such as PyTorch)
-on a list of layer shapes and :func:`format_table` prints milliseconds and the
-speed relative to the fastest entry of each row. Used by ``fftconv bench`` and
-``fftconv demo``; the asv suite in ``benchmarks/`` measures the same calls.
+* :func:`run_layer_bench` / :func:`format_table`: every backend (and PyTorch when
+  installed) on given layers, forward and forward+backward (``fftconv bench --layer``).
+* :func:`run_sweep` / :func:`format_sweep`: every backend on a sweep of layer shapes
+  (:data:`SWEEP_LAYERS`, or :func:`grid_layers`), with the cost model's and
+  autotune's choices and how close they come to the fastest (``fftconv bench``);
+  :func:`crossover_figure` plots time against kernel size with the crossovers.
+* :func:`run_signal_bench`: ``fftconv.convolve`` against ``scipy.signal``
+  (``fftconv bench --signal``).
+
+The machine is noisy, so nothing here asserts a time: numbers are medians, and
+comparisons are made within one run. The asv suite in ``benchmarks/`` measures
+the same calls for tracking across commits.
 """
 
 from __future__ import annotations

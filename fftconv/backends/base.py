@@ -27,7 +27,8 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from .._spec import ConvSpec, _is_int
+from .._spec import ConvSpec
+from ..checks import is_int
 from ..errors import bad_type, bad_value
 
 __all__ = ["Backend", "pad_input", "stuff_zeros", "flip_transpose_weight",
@@ -62,7 +63,7 @@ def set_memory_budget(nbytes: int):
     >>> y.shape
     (8, 4, 30, 30)
     """
-    if not _is_int(nbytes):
+    if not is_int(nbytes):
         raise bad_type("set_memory_budget", "nbytes", nbytes, "a positive int (bytes)")
     if nbytes < 1:
         raise bad_value("set_memory_budget", "nbytes", nbytes, "a positive int (bytes)")

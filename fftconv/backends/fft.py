@@ -55,7 +55,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import fftlib
-from .._spec import ConvSpec, _is_int
+from .._spec import ConvSpec
+from ..checks import is_int
 from ..errors import bad_value
 from . import register_backend
 from .base import Backend, get_memory_budget
@@ -361,7 +362,7 @@ def set_tile_size(th: int, tw: int | None = None):
     """
     tw = th if tw is None else tw
     for name, value in (("th", th), ("tw", tw)):
-        if not _is_int(value) or value < 1:
+        if not is_int(value) or value < 1:
             raise bad_value("set_tile_size", name, value, "a positive int")
     token = _TILE_SIZE.set((int(th), int(tw)))
     try:

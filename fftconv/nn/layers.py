@@ -20,6 +20,7 @@ import scipy.special
 
 from .. import conv2d, conv2d_backward, make_spec
 from .._spec import conv_output_size
+from ..checks import is_int, positive_int, positive_pair
 from ..errors import bad_type, bad_value
 from .init import as_generator, check_init, uniform_init
 from .module import Module, Parameter, check_float_dtype
@@ -30,29 +31,10 @@ __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Subsample2d", "ReLU", "Sigmoid",
 
 # -- argument checks -------------------------------------------------------------
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def _positive_int(func: str, param: str, value) -> int:
-    if not _is_int(value):
-        raise bad_type(func, param, value, "a positive int")
-    if value < 1:
-        raise bad_value(func, param, value, "a positive int")
-    return int(value)
 
 
-def _pair(func: str, param: str, value) -> tuple[int, int]:
-    allowed = "a positive int or a pair of positive ints"
-    if _is_int(value):
-        pair = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise bad_type(func, param, value, allowed)
-    if min(pair) < 1:
-        raise bad_value(func, param, value, allowed)
-    return pair
 
 
 def _check_input(func: str, x, ndim: int, layout: str, channels: int | None = None):
@@ -156,10 +138,10 @@ class Conv2d(Module):
                  init="lecun", dtype=np.float32, seed=None):
         super().__init__()
         func = "Conv2d"
-        self.in_channels = _positive_int(func, "in_channels", in_channels)
-        self.out_channels = _positive_int(func, "out_channels", out_channels)
-        self.kernel_size = _pair(func, "kernel_size", kernel_size)
-        self.groups = _positive_int(func, "groups", groups)
+        self.in_channels = positive_int(func, "in_channels", in_channels)
+        self.out_channels = positive_int(func, "out_channels", out_channels)
+        self.kernel_size = positive_pair(func, "kernel_size", kernel_size)
+        self.groups = positive_int(func, "groups", groups)
         kh, kw = self.kernel_size
         # Validate stride / padding / dilation / groups once, with this layer's name,
         # on an input just large enough for any padding.
@@ -271,8 +253,8 @@ class _Pool(Module):
     def __init__(self, kernel_size, stride=None):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(name, "kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else _pair(name, "stride", stride)
+        self.kernel_size = positive_pair(name, "kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else positive_pair(name, "stride", stride)
         self._shape = None
 
     def output_shape(self, input_shape):
@@ -461,7 +443,7 @@ class Subsample2d(_Pool):
 
     def __init__(self, channels, kernel_size=2, dtype=np.float32):
         super().__init__(kernel_size, None)
-        self.channels = _positive_int("Subsample2d", "channels", channels)
+        self.channels = positive_int("Subsample2d", "channels", channels)
         dtype = check_float_dtype("Subsample2d", dtype)
         kh, kw = self.kernel_size
         self.weight = Parameter(np.full(self.channels, 1.0 / (kh * kw), dtype))
@@ -657,8 +639,8 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, init="lecun",
                  dtype=np.float32, seed=None):
         super().__init__()
-        self.in_features = _positive_int("Linear", "in_features", in_features)
-        self.out_features = _positive_int("Linear", "out_features", out_features)
+        self.in_features = positive_int("Linear", "in_features", in_features)
+        self.out_features = positive_int("Linear", "out_features", out_features)
         dtype = check_float_dtype("Linear", dtype)
         init = check_init("Linear", init)
         rng = as_generator("Linear", seed)

@@ -93,3 +93,13 @@ def test_overlap_add_for_long_signals_matches_scipy(op, shapes, axes, engine):
             got = getattr(fftconv, op)(a, b, mode=mode, axes=axes, method="fft")
             want = scipy.signal.fftconvolve(a, kernel, mode=mode, axes=axes)
             assert_conv_close(got, want, err_msg=f"{op} {shapes} {mode}")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_kernel_broadcasting_up_a_non_convolved_axis(method):
+    """One image, a stack of kernels: the image broadcasts along the stack axis."""
+    a, b = _inputs([(1, 40, 30), (4, 5, 3)], np.float64, seed=5)
+    got = fftconv.convolve(a, b, mode="same", axes=(1, 2), method=method)
+    assert got.shape == (4, 40, 30) and got.flags.c_contiguous
+    for i in range(4):
+        assert_conv_close(got[i], scipy.signal.convolve(a[0], b[i], mode="same"))

@@ -74,9 +74,9 @@ def test_spec_is_immutable_and_hashable():
 
 
 @pytest.mark.parametrize("x_shape, exc, pattern", [
-    ((1, 2, 3), ValueError, r"make_spec: parameter 'x' must be a shape of 4 positive ints"),
-    ((1, 2, 0, 4), ValueError, r"parameter 'x' must be a shape of 4 positive ints.*got \(1, 2, 0, 4\)"),
-    ((1, 2, 3.0, 4), TypeError, r"parameter 'x' must be a shape of 4 positive ints"),
+    ((1, 2, 3), ValueError, r"make_spec: parameter 'x' must be a tuple of 4 positive ints"),
+    ((1, 2, 0, 4), ValueError, r"parameter 'x' must be a tuple of 4 positive ints.*got \(1, 2, 0, 4\)"),
+    ((1, 2, 3.0, 4), TypeError, r"parameter 'x' must be a tuple of 4 positive ints"),
     ("1234", TypeError, r"parameter 'x'"),
 ])
 def test_make_spec_validates_shapes(x_shape, exc, pattern):
