@@ -32,6 +32,7 @@ import numpy as np
 
 import fftconv
 import fftconv.bench
+import fftconv.select
 from fftconv import nn
 from fftconv.errors import bad_type
 from fftconv.nn.plots import training_curves_figure
@@ -137,7 +138,7 @@ def _version(module: str) -> str:
 
 
 def machine_info() -> list[tuple[str, str]]:
-    """What the timings depend on: CPU, cores, load, libraries, BLAS and FFT engine.
+    """What the timings depend on: CPU, cores, load, libraries, BLAS, FFT engine, cost model.
 
     Returns
     -------
@@ -173,6 +174,7 @@ def machine_info() -> list[tuple[str, str]]:
         ("BLAS", "; ".join(blas) or "unknown"),
         ("FFT engine", f"{engine.name} ({engine.threads} threads)"),
         ("backends", ", ".join(fftconv.available_backends())),
+        ("cost model of 'auto'", fftconv.select.constants_source()),
     ]
 
 

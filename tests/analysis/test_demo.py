@@ -77,7 +77,8 @@ def test_the_tables_come_from_the_run(quick_report):
 
 def test_machine_info_names_the_libraries():
     info = dict(demo.machine_info())
-    assert {"CPU", "cores", "numpy", "FFT engine", "BLAS", "backends"} <= set(info)
+    assert {"CPU", "cores", "numpy", "FFT engine", "BLAS", "backends",
+            "cost model of 'auto'"} <= set(info)
     assert "fft" in info["backends"]
 
 
