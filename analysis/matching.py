@@ -1,0 +1,697 @@
+"""Template matching by cross-correlation: the six OpenCV scores, masks, tiling.
+
+:func:`match_template` slides a template over an image and scores every position
+with one of OpenCV's six methods (``sqdiff``, ``sqdiff_normed``, ``ccorr``,
+``ccorr_normed``, ``ccoeff``, ``ccoeff_normed``); ``ccoeff_normed`` is the normalized
+cross-correlation of :func:`skimage.feature.match_template`, with its ``pad_input``
+semantics. Peaks of a score map are found by :func:`analysis.peaks.find_peaks`, and
+whole-image translations by :func:`analysis.phase.phase_correlate` (both re-exported
+here).
+
+How the scores are computed (Lewis 1995; Briechle & Hanebeck 2001; Padfield 2012)
+------------------------------------------------------------------------------
+Every unmasked score is rewritten in terms of **one** correlation and two window
+sums. With ``T' = T − mean(T)`` (per channel) the correlation ``Σ T'·I`` of the image
+with the zero-mean template is already the numerator of ``ccoeff``: a zero-mean
+template cancels the window mean of the image. It is computed by real FFTs at the
+image's working precision, over overlap-save tiles of the image whose transforms
+are only as large as a tile (the circular wrap-around lands in discarded rows).
+The window sums ``Σ I`` and ``Σ I²`` come from running sums in **float64** of the
+image minus its mean, so the variance ``Σ I² − (Σ I)²/N`` of a window keeps its
+digits. The other methods follow exactly::
+
+    ccorr    = Σ T'·I + mean(T)·Σ I
+    sqdiff   = Σ T'² + Σ (I − mean_w I)² − 2 Σ T'·I + N (mean(T) − mean_w I)²
+
+which avoids the cancellation of the textbook ``Σ T² − 2 Σ T·I + Σ I²`` at good
+matches. Masked scores (OpenCV's weighted definitions, which reduce to Padfield's
+masked NCC for a binary mask) need a few more correlations, all computed in float64
+on the image spectrum that is transformed once per tile.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import fftconv
+from fftconv import fftlib
+from fftconv.errors import bad_type, bad_value
+
+from .peaks import Peaks, find_peaks, match_boxes, to_xy
+from .phase import PhaseCorrelation, phase_correlate
+
+__all__ = ["METHODS", "NORMED_METHODS", "FLAT_POLICIES", "PAD_MODES", "MatchInfo",
+           "match_template", "find_peaks", "Peaks", "to_xy", "match_boxes",
+           "phase_correlate", "PhaseCorrelation"]
+
+log = logging.getLogger(__name__)
+
+#: The six scores of ``cv2.matchTemplate`` (``TM_SQDIFF`` … ``TM_CCOEFF_NORMED``).
+METHODS = ("sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed")
+#: Methods whose score is a ratio that is undefined on flat windows or templates.
+NORMED_METHODS = ("sqdiff_normed", "ccorr_normed", "ccoeff_normed")
+#: What an undefined normalized score becomes (see :func:`match_template`).
+FLAT_POLICIES = ("zero", "one", "nan")
+#: ``numpy.pad`` modes accepted with ``pad_input=True``.
+PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "mean", "median",
+             "maximum", "minimum")
+
+_FUNC = "match_template"
+_EPS64 = np.finfo(np.float64).eps
+#: Window sums of squares below this many float64 roundings of their inputs are zero.
+_FLAT_ROUNDINGS = 16.0
+#: Target size, in bytes, of one tile's image spectrum (keeps transforms in cache).
+_TILE_SPECTRUM_BYTES = 6 << 20
+
+
+@dataclass
+class MatchInfo:
+    """What :func:`match_template` did (returned with ``return_info=True``).
+
+    Attributes
+    ----------
+    method : str
+    dtype : numpy.dtype
+        Dtype of the score map.
+    transform_shape : tuple of int
+        FFT size of one tile (spatial axes).
+    tiles : int
+        Number of overlap-save tiles the image was cut into.
+    flat_template : bool
+        The template is flat (constant, or zero for ``ccorr_normed`` /
+        ``sqdiff_normed``, under the mask): every normalized score is undefined.
+    flat_windows : int
+        Image windows whose normalized score is undefined (flat windows).
+    clipped : int
+        Scores that rounding pushed outside their range (``[-1, 1]`` for
+        ``ccorr_normed`` / ``ccoeff_normed``, ``>= 0`` for the squared differences)
+        and that were clipped back.
+    """
+
+    method: str
+    dtype: np.dtype
+    transform_shape: tuple = ()
+    tiles: int = 0
+    flat_template: bool = False
+    flat_windows: int = 0
+    clipped: int = 0
+    notes: list = field(default_factory=list)
+
+
+# -- argument checks ---------------------------------------------------------------
+
+def _as_real_array(param: str, value) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise bad_type(_FUNC, param, value, "a real numeric array_like") from exc
+    if arr.dtype.kind not in "fiub" or arr.dtype == np.float16 and False:
+        raise bad_type(_FUNC, param, value, "a real numeric array_like (float, int or bool)")
+    if arr.size == 0:
+        raise bad_value(_FUNC, param, arr, "a non-empty array")
+    return arr
+
+
+def _working_dtype(image: np.ndarray) -> np.dtype:
+    """float32 stays float32 (so do small ints and float16); everything else is float64."""
+    if image.dtype in (np.float32, np.float16) or image.dtype.kind in "iub" \
+            and image.dtype.itemsize <= 2:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _check_choice(param: str, value, choices) -> str:
+    if not isinstance(value, str):
+        raise bad_type(_FUNC, param, value, f"one of {', '.join(map(repr, choices))}")
+    if value not in choices:
+        raise bad_value(_FUNC, param, value, f"one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def _check_channel_axis(channel_axis, ndim: int):
+    if channel_axis is None:
+        return None
+    if not isinstance(channel_axis, numbers.Integral) or isinstance(channel_axis, bool):
+        raise bad_type(_FUNC, "channel_axis", channel_axis, "None or an int")
+    if not -ndim <= channel_axis < ndim:
+        raise bad_value(_FUNC, "channel_axis", channel_axis,
+                        f"None or an axis of the image, in [-{ndim}, {ndim})")
+    return int(channel_axis) % ndim
+
+
+def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_values):
+    """Validated ``(image, template, mask)`` as ``(C, *spatial)`` arrays of the work dtype."""
+    image = _as_real_array("image", image)
+    template = _as_real_array("template", template)
+    if template.ndim != image.ndim:
+        raise bad_value(_FUNC, "template", template,
+                        f"an array with as many dimensions as the image ({image.ndim})")
+    channel_axis = _check_channel_axis(channel_axis, image.ndim)
+    spatial_ndim = image.ndim - (channel_axis is not None)
+    if spatial_ndim not in (2, 3):
+        allowed = ("a 2-D or 3-D image (plus the channel axis)" if channel_axis is not None
+                   else "a 2-D or 3-D image (pass channel_axis for colour)")
+        raise bad_value(_FUNC, "image", image, allowed)
+    if channel_axis is not None:
+        if template.shape[channel_axis] != image.shape[channel_axis]:
+            raise bad_value(_FUNC, "template", template,
+                            f"{image.shape[channel_axis]} channels along axis {channel_axis},"
+                            " like the image")
+        image = np.moveaxis(image, channel_axis, 0)
+        template = np.moveaxis(template, channel_axis, 0)
+    else:
+        image, template = image[None], template[None]
+    if any(t > i for t, i in zip(template.shape[1:], image.shape[1:])):
+        raise bad_value(_FUNC, "template", template,
+                        f"no larger than the image {image.shape[1:]} along every spatial axis")
+    dtype = _working_dtype(image)
+    if mask is not None:
+        mask = _as_real_array("mask", mask)
+        spatial = template.shape[1:]
+        if mask.shape == spatial:
+            mask = mask[None]
+        elif channel_axis is not None and mask.ndim == template.ndim + 0 \
+                and np.moveaxis(mask, channel_axis, 0).shape == template.shape:
+            mask = np.moveaxis(mask, channel_axis, 0)
+        else:
+            raise bad_value(_FUNC, "mask", mask,
+                            f"an array of the template's spatial shape {spatial}"
+                            + (" or of the template's shape" if channel_axis is not None else ""))
+        mask = mask.astype(np.float64)
+        if not np.all(np.isfinite(mask)) or np.any(mask < 0):
+            raise bad_value(_FUNC, "mask", mask, "finite, non-negative weights")
+        if np.any(mask.reshape(mask.shape[0], -1).sum(axis=1) <= 0):
+            raise bad_value(_FUNC, "mask", mask, "weights with a positive sum (per channel)")
+    if not isinstance(pad_input, (bool, np.bool_)):
+        raise bad_type(_FUNC, "pad_input", pad_input, "a bool")
+    mode = _check_choice("mode", mode, PAD_MODES)
+    if not isinstance(constant_values, numbers.Real):
+        raise bad_type(_FUNC, "constant_values", constant_values, "a real number")
+    for name, arr in (("image", image), ("template", template)):
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise bad_value(_FUNC, name, arr, "finite values (no NaN or inf)")
+    image = image.astype(dtype, copy=False)
+    if pad_input:
+        widths = [(0, 0)] + [(t // 2, (t - 1) // 2) for t in template.shape[1:]]
+        kwargs = {"constant_values": constant_values} if mode == "constant" else {}
+        image = np.pad(image, widths, mode=mode, **kwargs)
+    return image, template.astype(np.float64), mask
+
+
+# -- tiles and transforms ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Tiling:
+    """Overlap-save tiles along the first spatial axis (whole extent along the others).
+
+    ``rows`` valid output rows per tile from ``rows + t0 - 1`` input rows, transformed
+    at ``shape`` (``shape[0] >= rows + t0 - 1``; ``shape[d] >= image extent`` else,
+    so the circular wrap only reaches discarded outputs).
+    """
+
+    rows: int
+    count: int
+    shape: tuple
+
+
+def _plan_tiles(image_shape, template_shape, channels: int, itemsize: int) -> _Tiling:
+    """Tile rows that minimize FFT work plus the repeated window-sum rows.
+
+    Each tile costs two transforms of ``P = prod(shape)`` points (``P log P``) and
+    the window sums of its input rows; the overlap of ``t0 - 1`` rows is computed
+    twice. Tiles whose spectrum exceeds a few MB lose the cache, and the memory
+    budget (:func:`fftconv.get_memory_budget`) bounds a tile's buffers.
+    """
+    out0 = image_shape[0] - template_shape[0] + 1
+    rest = tuple(fftlib.next_fast_len(n) for n in image_shape[1:])
+    rest_points = math.prod(rest[:-1]) * (rest[-1] // 2 + 1)
+    row_points = math.prod(image_shape[1:])
+    budget = fftconv.get_memory_budget()
+    full = fftlib.next_fast_len(image_shape[0])
+    candidates = []
+    length = fftlib.next_fast_len(max(2 * template_shape[0], 16))
+    while True:
+        length = min(length, full)
+        rows = min(length - template_shape[0] + 1, out0)
+        count = -(-out0 // rows)
+        points = length * rest_points * channels
+        spectrum_bytes = points * 2 * itemsize
+        fft = count * 2 * points * math.log2(max(points, 2))
+        fft *= 1.0 if spectrum_bytes <= _TILE_SPECTRUM_BYTES else 1.35
+        box = count * (rows + template_shape[0] - 1) * row_points * channels * 12.0
+        cost = fft + box + count * 2e4
+        fits = 8 * spectrum_bytes <= budget
+        candidates.append((not fits, cost, length, rows, count))
+        if length >= full:
+            break
+        length = fftlib.next_fast_len(length + 1)
+    _, _, length, rows, count = min(candidates)
+    return _Tiling(rows=rows, count=count, shape=(length,) + rest)
+
+
+def _template_spectra(kernels: np.ndarray, shape, dtype) -> np.ndarray:
+    """Conjugate spectra of ``(K, *t)`` kernels zero-padded to ``shape``, pruned.
+
+    The last axis is transformed first, over the kernel's rows only; the other axes
+    then transform ``shape[-1] // 2 + 1`` columns: about half the work of
+    transforming the zero-padded kernel at once.
+    """
+    nd = len(shape)
+    axes = tuple(range(kernels.ndim - nd, kernels.ndim))
+    spec = fftlib.rfftn(np.ascontiguousarray(kernels, dtype=dtype), axes=axes[-1:],
+                        s=shape[-1:])
+    if nd > 1:
+        spec = fftlib.fftn(spec, axes=axes[:-1], s=shape[:-1])
+    return np.conj(spec, out=spec)
+
+
+def _correlate_tile(spectrum: np.ndarray, kernels_conj: np.ndarray, shape, out_shape):
+    """``Σ_c irfft(X_c · conj(K_c))`` cropped to ``out_shape`` (one inverse transform)."""
+    if spectrum.shape[0] == 1:
+        product = np.multiply(spectrum[0], kernels_conj[0])
+    else:
+        product = np.einsum("c...,c...->...", spectrum, kernels_conj)
+    nd = len(shape)
+    full = fftlib.irfftn(product, s=shape, axes=tuple(range(nd)))
+    return full[tuple(slice(0, n) for n in out_shape)]
+
+
+def _window_sums(z: np.ndarray, window) -> np.ndarray:
+    """Sums of ``z`` over every ``window``-sized box of its leading spatial axes.
+
+    ``z`` has layout ``(*spatial[:-1], K, spatial[-1])`` (K stacked quantities); each
+    spatial axis shrinks by ``window - 1``. Running sums in the array's dtype (float64
+    here): the leading axes by one vectorized addition per row, the last by
+    ``cumsum``; each window sum is the difference of two running sums.
+    """
+    nd = len(window)
+    for ax in range(nd - 1):
+        n, w = z.shape[ax], window[ax]
+        run = np.empty(z.shape[:ax] + (n + 1,) + z.shape[ax + 1:], dtype=z.dtype)
+        lead = (slice(None),) * ax
+        run[lead + (0,)] = 0
+        for i in range(n):
+            np.add(run[lead + (i,)], z[lead + (i,)], out=run[lead + (i + 1,)])
+        z = run[lead + (slice(w, None),)] - run[lead + (slice(0, n + 1 - w),)]
+    w = window[-1]
+    run = np.empty(z.shape[:-1] + (z.shape[-1] + 1,), dtype=z.dtype)
+    run[..., 0] = 0
+    np.cumsum(z, axis=-1, out=run[..., 1:])
+    return run[..., w:] - run[..., :-w]
+
+
+def _stack(parts, nd: int) -> np.ndarray:
+    """Stack ``(*spatial)`` float64 arrays into the ``(*spatial[:-1], K, spatial[-1])`` layout."""
+    return np.stack(parts, axis=nd - 1)
+
+
+def _unstack(sums: np.ndarray, nd: int):
+    return [sums[(slice(None),) * (nd - 1) + (k,)] for k in range(sums.shape[nd - 1])]
+
+
+# -- the scores --------------------------------------------------------------------
+
+def match_template(image, template, method="ccoeff_normed", pad_input=False,
+                   mode="constant", constant_values=0, mask=None, flat="zero",
+                   channel_axis=None, return_info=False):
+    r"""Score every position of a template in an image (OpenCV's six methods).
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W) or (D, H, W), plus a channel axis if ``channel_axis``
+        Real values (float, int or bool). float32 (and 8/16-bit integers) are
+        scored in float32, everything else in float64.
+    template : array_like
+        Same number of dimensions (and channels) as ``image``, no larger along any
+        spatial axis.
+    method : {'ccoeff_normed', 'ccoeff', 'ccorr_normed', 'ccorr', 'sqdiff_normed', 'sqdiff'}
+        The score (formulas under Notes). Maxima are matches, except for the
+        ``sqdiff`` methods, where minima are.
+    pad_input : bool
+        False (default): scores only where the template lies inside the image; the
+        output has size ``image − template + 1`` per spatial axis and entry ``[i, j]``
+        is the window whose top-left corner is ``(i, j)``. True: the image is padded
+        (with ``mode``) so the output has the image's size and entry ``[i, j]`` is
+        the window *centred* on ``(i, j)`` (its corner is ``(i − h//2, j − w//2)``),
+        as in :func:`skimage.feature.match_template`.
+    mode : str
+        :func:`numpy.pad` mode for ``pad_input``: ``'constant'`` (default),
+        ``'edge'``, ``'reflect'``, ``'symmetric'``, ``'wrap'``, ``'mean'``,
+        ``'median'``, ``'maximum'`` or ``'minimum'``.
+    constant_values : float
+        Padding value for ``mode='constant'``.
+    mask : array_like, optional
+        Non-negative weights ``M`` of the template's spatial shape (or of its full
+        shape, per channel). Pixels of weight 0 are ignored; OpenCV's masked
+        formulas (Notes). A binary mask gives Padfield's masked NCC.
+    flat : {'zero', 'one', 'nan'}
+        The normalized scores divide by the template's and the window's spread
+        (``ccoeff_normed``: standard deviations; ``ccorr_normed`` and
+        ``sqdiff_normed``: root energies). Where either is zero (a *flat* window or
+        template) the score is undefined, and becomes: ``'zero'`` (default) — the
+        score of no similarity: correlation 0, ``sqdiff_normed`` 1 (scikit-image's
+        and OpenCV's value for flat windows); ``'one'`` — the score of a perfect
+        match: correlation 1, ``sqdiff_normed`` 0 (OpenCV's value for a flat
+        template with ``ccoeff_normed``); ``'nan'`` — NaN. No NaN or inf appears
+        otherwise. Ignored by the unnormalized methods.
+    channel_axis : int, optional
+        Axis of the colour channels of ``image`` and ``template``. Each channel
+        is centred by its own mean and the products are summed over channels, as
+        ``cv2.matchTemplate`` does for colour images.
+    return_info : bool
+        Also return a :class:`MatchInfo` (tiles, flat windows, clipped values).
+
+    Returns
+    -------
+    score : ndarray, shape (H − h + 1, W − w + 1) (or (H, W) with ``pad_input``)
+        float32 for float32 input, else float64. 3-D images give a 3-D map.
+    info : MatchInfo
+        Only with ``return_info=True``.
+
+    Notes
+    -----
+    With ``T`` the template, ``I`` the image window at a position, ``N`` the number
+    of template pixels, ``T' = T − mean(T)`` and ``I' = I − mean(I)`` (per channel;
+    sums run over pixels and channels)::
+
+        sqdiff        = Σ (T − I)²
+        sqdiff_normed = Σ (T − I)² / sqrt(Σ T² · Σ I²)
+        ccorr         = Σ T·I
+        ccorr_normed  = Σ T·I / sqrt(Σ T² · Σ I²)
+        ccoeff        = Σ T'·I'
+        ccoeff_normed = Σ T'·I' / sqrt(Σ T'² · Σ I'²)
+
+    These are OpenCV's definitions (``TM_SQDIFF`` … ``TM_CCOEFF_NORMED``);
+    ``ccoeff_normed`` is the normalized cross-correlation of Lewis (1995) that
+    scikit-image computes. With a mask ``M`` the products are weighted by ``M²``
+    and the means by ``M``: ``Σ (M(T − I))²``, ``Σ M²·T·I``, and for ``ccoeff``
+    ``T' = T − Σ M T / Σ M``, ``I' = I − Σ M I / Σ M`` with ``Σ M² T' I'`` over
+    ``sqrt(Σ M² T'² · Σ M² I'²)`` (Padfield 2012 for binary ``M``).
+
+    The correlation is computed by FFT, one zero-mean template correlation per
+    position (no padding to image + template: overlap-save tiles along the first
+    axis, each transform only as large as its tile), and the window sums by running
+    sums in float64 of the mean-free image (Lewis 1995; Briechle & Hanebeck 2001
+    for integral-image sums). A window is *flat* when its sum of squared deviations
+    (or of squares) is below 16 float64 roundings of the sums it came from.
+    Normalized scores are clipped to their range; ``return_info`` reports how many.
+
+    References
+    ----------
+    J. P. Lewis, "Fast normalized cross-correlation", Vision Interface, 1995.
+    K. Briechle and U. D. Hanebeck, "Template matching using fast normalized cross
+    correlation", Proc. SPIE 4387, 2001.
+    D. Padfield, "Masked object registration in the Fourier domain", IEEE Trans.
+    Image Processing 21(5), 2012.
+    G. Bradski, "The OpenCV Library", Dr. Dobb's Journal, 2000 (``matchTemplate``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> image = rng.random((40, 50))
+    >>> template = image[12:20, 30:41].copy()
+    >>> score = match_template(image, template)
+    >>> score.shape
+    (33, 40)
+    >>> [int(i) for i in np.unravel_index(np.argmax(score), score.shape)]
+    [12, 30]
+    >>> round(float(score.max()), 6)
+    1.0
+    >>> d = match_template(image, template, method="sqdiff")
+    >>> [int(i) for i in np.unravel_index(np.argmin(d), d.shape)], round(float(d.min()), 9)
+    ([12, 30], 0.0)
+    """
+    method = _check_choice("method", method, METHODS)
+    flat = _check_choice("flat", flat, FLAT_POLICIES)
+    if not isinstance(return_info, (bool, np.bool_)):
+        raise bad_type(_FUNC, "return_info", return_info, "a bool")
+    img, tpl, msk = _prepare(image, template, mask, channel_axis, pad_input, mode,
+                             constant_values)
+    dtype = img.dtype
+    info = MatchInfo(method=method, dtype=dtype)
+    if msk is None:
+        score = _score_unmasked(img, tpl, method, flat, info)
+    else:
+        score = _score_masked(img, tpl, msk, method, flat, info)
+    if info.clipped:
+        log.debug("match_template: %d %s scores clipped to their range", info.clipped,
+                  method)
+    return (score, info) if return_info else score
+
+
+def _undefined_value(method: str, flat: str) -> float:
+    if flat == "nan":
+        return np.nan
+    perfect = flat == "one"
+    if method == "sqdiff_normed":
+        return 0.0 if perfect else 1.0
+    return 1.0 if perfect else 0.0
+
+
+def _finish(out: np.ndarray, method: str, info: MatchInfo) -> None:
+    """Clip rounding excursions in place and count them."""
+    if method in ("ccorr_normed", "ccoeff_normed"):
+        bad = np.abs(out) > 1
+        if bad.any():
+            info.clipped += int(np.count_nonzero(bad))
+            np.clip(out, -1, 1, out=out)
+    elif method in ("sqdiff", "sqdiff_normed"):
+        bad = out < 0
+        if bad.any():
+            info.clipped += int(np.count_nonzero(bad))
+            np.maximum(out, 0, out=out)
+
+
+def _flat_template(tpl, msk, method) -> bool:
+    """Exact test: constant per channel (ccoeff_normed) or all zero (the others)."""
+    weight = np.ones_like(tpl) if msk is None else np.broadcast_to(msk, tpl.shape)
+    if method == "ccoeff_normed":
+        return all(np.ptp(t[w > 0]) == 0 for t, w in zip(tpl, weight))
+    if method in ("ccorr_normed", "sqdiff_normed"):
+        return not np.any(tpl * weight)
+    return False
+
+
+def _tiles(img, tiling, window):
+    """Yield ``(r0, rows, tile)``: input rows of each tile, zero-padded to one shape."""
+    nd = len(window)
+    out_rows = img.shape[1] - window[0] + 1
+    in_rows = tiling.rows + window[0] - 1
+    for k in range(tiling.count):
+        r0 = k * tiling.rows
+        tile = img[:, r0:r0 + in_rows]
+        if tile.shape[1] < in_rows:                    # the last tile: keep one FFT plan
+            tile = np.pad(tile, [(0, 0), (0, in_rows - tile.shape[1])] + [(0, 0)] * (nd - 1))
+        yield r0, min(tiling.rows, out_rows - r0), np.ascontiguousarray(tile)
+
+
+def _score_unmasked(img, tpl, method, flat, info):
+    channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
+    nd, n = len(window), math.prod(window)
+    out_shape = tuple(s - t + 1 for s, t in zip(spatial, window))
+    score = np.empty(out_shape, dtype=img.dtype)
+    undefined = _undefined_value(method, flat)
+    info.flat_template = _flat_template(tpl, None, method)
+    if info.flat_template:
+        score.fill(undefined)
+        info.flat_windows = score.size
+        return score
+    t_mean = tpl.reshape(channels, -1).mean(axis=1)
+    t_zero = tpl - t_mean.reshape((-1,) + (1,) * nd)                  # T' per channel
+    t_ssd, t_energy = float(np.sum(t_zero ** 2)), float(np.sum(tpl ** 2))
+    centre = np.array([float(np.mean(img[c], dtype=np.float64)) for c in range(channels)])
+    squares = method != "ccorr"               # ccorr needs Σ I only; ccoeff needs neither
+
+    tiling = _plan_tiles(spatial, window, channels, img.dtype.itemsize)
+    info.transform_shape, info.tiles = tiling.shape, tiling.count
+    kernels = _template_spectra(t_zero, tiling.shape, img.dtype)
+    axes = tuple(range(1, nd + 1))
+    for r0, rows, tile in _tiles(img, tiling, window):
+        tile_out = (rows,) + out_shape[1:]
+        spectrum = fftlib.rfftn(tile, axes=axes, s=tiling.shape)
+        res = _correlate_tile(spectrum, kernels, tiling.shape, tile_out).astype(np.float64)
+        del spectrum
+        if method != "ccoeff":
+            sums = _centred_sums(tile, centre, window, rows, squares)
+            res = _combine(method, res, sums, centre, t_mean, t_ssd, t_energy, n,
+                           undefined, info)
+        _finish(res, method, info)
+        score[r0:r0 + rows] = res
+    return score
+
+
+@dataclass
+class _Sums:
+    """Float64 window sums of ``z = I − c`` of one tile, per channel, and rounding scales."""
+
+    s1: list          # Σ z over each window
+    s2: list | None   # Σ z² over each window
+    energy: list      # Σ z² over the tile (the scale of the running sums)
+    absolute: list    # Σ |z| over the tile
+
+
+def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
+    nd = len(window)
+    parts, energy, absolute = [], [], []
+    for c in range(tile.shape[0]):
+        z = np.subtract(tile[c], centre[c], dtype=np.float64)
+        z2 = np.square(z)
+        parts += [z, z2] if squares else [z]
+        energy.append(float(np.sum(z2)))
+        absolute.append(float(np.sum(np.abs(z))))
+    sums = _unstack(_window_sums(_stack(parts, nd), window), nd)
+    sums = [s[:rows] for s in sums]
+    per = 2 if squares else 1
+    return _Sums(s1=sums[::per], s2=sums[1::per] if squares else None, energy=energy,
+                 absolute=absolute)
+
+
+def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, info):
+    """One tile's scores from ``Σ T'·I`` and the float64 window sums of ``I − c``.
+
+    ``Σ I = s1 + n·c``, ``Σ (I − mean_w I)² = s2 − s1²/n``, ``Σ I² = s2 + 2c·s1 + n·c²``
+    per channel; the rounding ``slack`` of each window quantity is 16 float64
+    roundings of the running sums it was taken from.
+    """
+    channels = len(sums.s1)
+    if method in ("ccoeff_normed", "sqdiff", "sqdiff_normed"):
+        var, slack = np.zeros_like(corr), np.zeros_like(corr)
+        for c in range(channels):
+            s1, s2 = sums.s1[c], sums.s2[c]
+            var += s2 - s1 * s1 / n
+            slack += sums.energy[c] + (2.0 / n) * np.abs(s1) * sums.absolute[c]
+        if method == "ccoeff_normed":
+            return _normalize(corr, var, _FLAT_ROUNDINGS * _EPS64 * slack, t_ssd,
+                              undefined, info)
+        res = t_ssd + np.maximum(var, 0) - 2.0 * corr
+        for c in range(channels):
+            gap = t_mean[c] - (sums.s1[c] / n + centre[c])       # mean(T) − mean_w(I)
+            res += n * gap * gap
+        if method == "sqdiff":
+            return res
+    else:
+        res = corr.copy()                                         # Σ T·I = Σ T'·I + …
+        for c in range(channels):
+            res += t_mean[c] * (sums.s1[c] + n * centre[c])       # … + mean(T)·Σ I
+        if method == "ccorr":
+            return res
+    energy, slack = np.zeros_like(corr), np.zeros_like(corr)
+    for c in range(channels):
+        energy += sums.s2[c] + 2.0 * centre[c] * sums.s1[c] + n * centre[c] ** 2
+        slack += sums.energy[c] + 2.0 * abs(centre[c]) * sums.absolute[c]
+    return _normalize(res, energy, _FLAT_ROUNDINGS * _EPS64 * slack, t_energy, undefined,
+                      info)
+
+
+def _normalize(numerator, window_term, threshold, template_term, undefined, info):
+    """``numerator / sqrt(window_term · template_term)``; flat windows get ``undefined``.
+
+    A window is flat where ``window_term`` (its sum of squared deviations, or of
+    squares) is at most ``threshold``, the rounding error of its computation.
+    """
+    flat = window_term <= threshold
+    info.flat_windows += int(np.count_nonzero(flat))
+    den = np.sqrt(np.maximum(window_term, 0) * template_term)
+    den[flat] = 1.0
+    res = np.divide(numerator, den, out=den)
+    res[flat] = undefined
+    return res
+
+
+def _score_masked(img, tpl, msk, method, flat, info):
+    """OpenCV's masked scores, every window sum a float64 FFT correlation (Padfield)."""
+    channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
+    nd = len(window)
+    out_shape = tuple(s - t + 1 for s, t in zip(spatial, window))
+    score = np.empty(out_shape, dtype=img.dtype)
+    undefined = _undefined_value(method, flat)
+    info.flat_template = _flat_template(tpl, msk, method)
+    if info.flat_template:
+        score.fill(undefined)
+        info.flat_windows = score.size
+        return score
+    img64 = img.astype(np.float64, copy=False)
+    m = np.broadcast_to(msk, tpl.shape)
+    m2 = m * m
+    centre = np.array([float(np.mean(img64[c])) for c in range(channels)])
+    col = (-1,) + (1,) * nd
+    if method.startswith("ccoeff"):
+        t_bar = (m * tpl).reshape(channels, -1).sum(1) / m.reshape(channels, -1).sum(1)
+        kernel = m2 * (tpl - t_bar.reshape(col))                  # M²·T'
+    elif method.startswith("sqdiff"):
+        kernel = m2 * (tpl - centre.reshape(col))                 # M²·(T − c)
+    else:
+        kernel = m2 * tpl                                         # M²·T
+    kernel_sum = kernel.reshape(channels, -1).sum(1)
+    binary = bool(np.all((msk == 0) | (msk == 1)))
+    norms = {"m": m, "m2": m2}
+    need = {"ccorr": ["k"], "ccorr_normed": ["k", "m2", "q"], "sqdiff": ["k", "q"],
+            "sqdiff_normed": ["k", "m2", "q"], "ccoeff": ["k", "m"],
+            "ccoeff_normed": ["k", "m", "m2", "q"]}[method]
+    if binary and "m" in need and "m2" in need:
+        need.remove("m2")                                         # M² = M
+    tiling = _plan_tiles(spatial, window, channels, 8)
+    info.transform_shape, info.tiles = tiling.shape, tiling.count
+    kernel_specs = {"k": _template_spectra(kernel, tiling.shape, np.float64)}
+    for name in ("m", "m2"):
+        if name in need or (name == "m2" and "q" in need and not binary):
+            kernel_specs[name] = _template_spectra(np.ascontiguousarray(norms[name]),
+                                                   tiling.shape, np.float64)
+    if "q" in need and "m2" not in kernel_specs:
+        kernel_specs["m2"] = kernel_specs["m"] if "m" in kernel_specs else \
+            _template_spectra(np.ascontiguousarray(m2), tiling.shape, np.float64)
+    axes = tuple(range(1, nd + 1))
+    log_p = math.log2(max(math.prod(tiling.shape), 2))
+    s_m = m.reshape(channels, -1).sum(1)
+    s_m2 = m2.reshape(channels, -1).sum(1)
+    t_energy = float(np.sum(m2 * tpl * tpl))
+    t_ssd = float(np.sum(kernel * (tpl - t_bar.reshape(col)))) if method.startswith("ccoeff") \
+        else 0.0
+    norm_m2 = np.sqrt((m2 * m2).reshape(channels, -1).sum(1))
+    for r0, rows, tile in _tiles(img64, tiling, window):
+        tile_out = (rows,) + out_shape[1:]
+        z = tile - centre.reshape(col)
+        z_spec = fftlib.rfftn(z, axes=axes, s=tiling.shape)
+
+        def corr(spec, name):
+            """Per-channel window sums ``Σ x·kernel`` (shape (C, *tile_out))."""
+            full = fftlib.irfftn(spec * kernel_specs[name], s=tiling.shape, axes=axes)
+            return full[(slice(None),) + tuple(slice(0, k) for k in tile_out)]
+
+        p = corr(z_spec, "k")                                     # Σ kernel·z
+        if "q" in need:
+            z2 = z * z
+            q = corr(fftlib.rfftn(z2, axes=axes, s=tiling.shape), "m2")   # Σ M²·z²
+            # FFT rounding scale of q (and of the products with z): per channel
+            q_slack = np.array([np.sqrt(np.sum(z2[c] ** 2)) * norm_m2[c]
+                                for c in range(channels)]) * 16 * log_p * _EPS64
+        if method == "ccorr":
+            res = (p + (kernel_sum * centre).reshape(col)).sum(0)
+        elif method.startswith("sqdiff"):
+            t_c = float(np.sum(m2 * (tpl - centre.reshape(col)) ** 2))
+            res = t_c - 2.0 * p.sum(0) + q.sum(0)
+        elif method == "ccorr_normed":
+            res = (p + (kernel_sum * centre).reshape(col)).sum(0)
+        else:
+            a = corr(z_spec, "m")                                 # Σ M·z
+            i_bar = a / s_m.reshape(col)                          # mean_w(z), M-weighted
+            res = (p - i_bar * kernel_sum.reshape(col)).sum(0)
+        if method in ("ccorr_normed", "sqdiff_normed"):
+            b = corr(z_spec, "m2")                                # Σ M²·z
+            energy = (q + 2.0 * centre.reshape(col) * b
+                      + (s_m2 * centre ** 2).reshape(col)).sum(0)
+            res = _normalize(res, energy, float(np.sum(q_slack * (1 + 2 * np.abs(centre)))),
+                             t_energy, undefined, info)
+        elif method == "ccoeff_normed":
+            b = a if binary else corr(z_spec, "m2")               # Σ M²·z
+            var = (q - 2.0 * i_bar * b + i_bar * i_bar * s_m2.reshape(col)).sum(0)
+            res = _normalize(res, var, float(np.sum(q_slack)), t_ssd, undefined, info)
+        _finish(res, method, info)
+        score[r0:r0 + rows] = res
+    return score
