@@ -34,6 +34,8 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +68,7 @@ _EPS64 = np.finfo(np.float64).eps
 #: Window sums of squares below this many float64 roundings of their inputs are zero.
 _FLAT_ROUNDINGS = 16.0
 #: Target size, in bytes, of one tile's image spectrum (keeps transforms in cache).
-_TILE_SPECTRUM_BYTES = 6 << 20
+_TILE_SPECTRUM_BYTES = 2 << 20
 
 
 @dataclass
@@ -219,7 +221,8 @@ class _Tiling:
     shape: tuple
 
 
-def _plan_tiles(image_shape, template_shape, channels: int, itemsize: int) -> _Tiling:
+def _plan_tiles(image_shape, template_shape, channels: int, itemsize: int,
+                threads: int = 1) -> _Tiling:
     """Tile rows that minimize FFT work plus the repeated window-sum rows.
 
     Each tile costs two transforms of ``P = prod(shape)`` points (``P log P``) and
@@ -244,7 +247,7 @@ def _plan_tiles(image_shape, template_shape, channels: int, itemsize: int) -> _T
         fft = count * 2 * points * math.log2(max(points, 2))
         fft *= 1.0 if spectrum_bytes <= _TILE_SPECTRUM_BYTES else 1.35
         box = count * (rows + template_shape[0] - 1) * row_points * channels * 12.0
-        cost = fft + box + count * 2e4
+        cost = (fft + box + count * 2e4) / count * -(-count // threads)   # in rounds
         fits = 8 * spectrum_bytes <= budget
         candidates.append((not fits, cost, length, rows, count))
         if length >= full:
@@ -282,36 +285,28 @@ def _correlate_tile(spectrum: np.ndarray, kernels_conj: np.ndarray, shape, out_s
 
 
 def _window_sums(z: np.ndarray, window) -> np.ndarray:
-    """Sums of ``z`` over every ``window``-sized box of its leading spatial axes.
+    """Sums of ``z`` over every ``window``-sized box of its spatial axes (destroys ``z``).
 
     ``z`` has layout ``(*spatial[:-1], K, spatial[-1])`` (K stacked quantities); each
-    spatial axis shrinks by ``window - 1``. Running sums in the array's dtype (float64
-    here): the leading axes by one vectorized addition per row, the last by
-    ``cumsum``; each window sum is the difference of two running sums.
+    spatial axis shrinks by ``window - 1``. Running sums in float64, in place: the
+    leading axes by one vectorized addition per row (and one subtraction per row
+    for the window differences), the last axis by ``cumsum``.
     """
     nd = len(window)
     for ax in range(nd - 1):
         n, w = z.shape[ax], window[ax]
-        run = np.empty(z.shape[:ax] + (n + 1,) + z.shape[ax + 1:], dtype=z.dtype)
         lead = (slice(None),) * ax
-        run[lead + (0,)] = 0
-        for i in range(n):
-            np.add(run[lead + (i,)], z[lead + (i,)], out=run[lead + (i + 1,)])
-        z = run[lead + (slice(w, None),)] - run[lead + (slice(0, n + 1 - w),)]
+        for i in range(1, n):                                  # running sums
+            np.add(z[lead + (i,)], z[lead + (i - 1,)], out=z[lead + (i,)])
+        for i in range(n - 1, w - 1, -1):                      # minus the sum w rows up
+            np.subtract(z[lead + (i,)], z[lead + (i - w,)], out=z[lead + (i,)])
+        z = z[lead + (slice(w - 1, None),)]
     w = window[-1]
-    run = np.empty(z.shape[:-1] + (z.shape[-1] + 1,), dtype=z.dtype)
-    run[..., 0] = 0
-    np.cumsum(z, axis=-1, out=run[..., 1:])
-    return run[..., w:] - run[..., :-w]
-
-
-def _stack(parts, nd: int) -> np.ndarray:
-    """Stack ``(*spatial)`` float64 arrays into the ``(*spatial[:-1], K, spatial[-1])`` layout."""
-    return np.stack(parts, axis=nd - 1)
-
-
-def _unstack(sums: np.ndarray, nd: int):
-    return [sums[(slice(None),) * (nd - 1) + (k,)] for k in range(sums.shape[nd - 1])]
+    np.cumsum(z, axis=-1, out=z)
+    out = np.empty(z.shape[:-1] + (z.shape[-1] - w + 1,))
+    out[..., 0] = z[..., w - 1]
+    np.subtract(z[..., w:], z[..., :-w], out=out[..., 1:])
+    return out
 
 
 # -- the scores --------------------------------------------------------------------
@@ -457,14 +452,12 @@ def _undefined_value(method: str, flat: str) -> float:
 def _finish(out: np.ndarray, method: str, info: MatchInfo) -> None:
     """Clip rounding excursions in place and count them."""
     if method in ("ccorr_normed", "ccoeff_normed"):
-        bad = np.abs(out) > 1
-        if bad.any():
-            info.clipped += int(np.count_nonzero(bad))
+        if np.nanmax(out, initial=-1.0) > 1 or np.nanmin(out, initial=1.0) < -1:
+            info.clipped += int(np.count_nonzero(np.abs(out) > 1))
             np.clip(out, -1, 1, out=out)
     elif method in ("sqdiff", "sqdiff_normed"):
-        bad = out < 0
-        if bad.any():
-            info.clipped += int(np.count_nonzero(bad))
+        if np.nanmin(out, initial=0.0) < 0:
+            info.clipped += int(np.count_nonzero(out < 0))
             np.maximum(out, 0, out=out)
 
 
@@ -507,23 +500,72 @@ def _score_unmasked(img, tpl, method, flat, info):
     t_ssd, t_energy = float(np.sum(t_zero ** 2)), float(np.sum(tpl ** 2))
     centre = np.array([float(np.mean(img[c], dtype=np.float64)) for c in range(channels)])
     squares = method != "ccorr"               # ccorr needs Σ I only; ccoeff needs neither
-
-    tiling = _plan_tiles(spatial, window, channels, img.dtype.itemsize)
+    threads = _threads()
+    tiling = _plan_tiles(spatial, window, channels, img.dtype.itemsize, threads)
     info.transform_shape, info.tiles = tiling.shape, tiling.count
     kernels = _template_spectra(t_zero, tiling.shape, img.dtype)
     axes = tuple(range(1, nd + 1))
-    for r0, rows, tile in _tiles(img, tiling, window):
-        tile_out = (rows,) + out_shape[1:]
+
+    def job(r0, rows, tile, counts):
         spectrum = fftlib.rfftn(tile, axes=axes, s=tiling.shape)
-        res = _correlate_tile(spectrum, kernels, tiling.shape, tile_out).astype(np.float64)
+        res = _correlate_tile(spectrum, kernels, tiling.shape, (rows,) + out_shape[1:])
         del spectrum
         if method != "ccoeff":
             sums = _centred_sums(tile, centre, window, rows, squares)
             res = _combine(method, res, sums, centre, t_mean, t_ssd, t_energy, n,
-                           undefined, info)
-        _finish(res, method, info)
+                           undefined, counts)
+        _finish(res, method, counts)
         score[r0:r0 + rows] = res
+
+    _run_tiles(job, _tiles(img, tiling, window), threads, info)
     return score
+
+
+def _threads() -> int:
+    """Threads for the tiles: the current FFT engine's thread count."""
+    return max(1, int(getattr(fftlib.get_fft_engine(), "threads", 1)))
+
+
+_POOL: list = []                    # [(workers, executor)], created on first use
+_POOL_LOCK = threading.Lock()
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """A persistent pool, so each worker keeps its per-thread FFTW plans between calls."""
+    with _POOL_LOCK:
+        if not _POOL or _POOL[0][0] < workers:
+            if _POOL:
+                _POOL.pop()[1].shutdown(wait=False)
+            _POOL.append((workers, ThreadPoolExecutor(workers,
+                                                      thread_name_prefix="fftconv-match")))
+        return _POOL[0][1]
+
+
+def _run_tiles(job, tiles, threads: int, info: MatchInfo) -> None:
+    """Run ``job(r0, rows, tile, counts)`` on every tile, on ``threads`` threads.
+
+    With several threads each tile is one task whose transforms run single-threaded
+    on the same FFT engine (numpy and FFTW release the GIL), so the window sums are
+    parallel too. Counts of flat and clipped windows are summed afterwards.
+    """
+    tiles = list(tiles)
+    counts = [MatchInfo(method=info.method, dtype=info.dtype) for _ in tiles]
+    if threads <= 1 or len(tiles) == 1:
+        for (r0, rows, tile), c in zip(tiles, counts):
+            job(r0, rows, tile, c)
+    else:
+        engine = fftlib.get_fft_engine()
+        effort = getattr(engine, "planner_effort", None)
+
+        def task(item):
+            (r0, rows, tile), c = item
+            with fftlib.set_fft_engine(engine.name, threads=1, planner_effort=effort):
+                job(r0, rows, tile, c)
+
+        for _ in _executor(threads).map(task, zip(tiles, counts)):
+            pass
+    info.flat_windows += sum(c.flat_windows for c in counts)
+    info.clipped += sum(c.clipped for c in counts)
 
 
 @dataclass
@@ -533,21 +575,28 @@ class _Sums:
     s1: list          # Σ z over each window
     s2: list | None   # Σ z² over each window
     energy: list      # Σ z² over the tile (the scale of the running sums)
-    absolute: list    # Σ |z| over the tile
+    absolute: list    # a bound of Σ |z| over the tile
 
 
 def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
     nd = len(window)
-    parts, energy, absolute = [], [], []
-    for c in range(tile.shape[0]):
-        z = np.subtract(tile[c], centre[c], dtype=np.float64)
-        z2 = np.square(z)
-        parts += [z, z2] if squares else [z]
-        energy.append(float(np.sum(z2)))
-        absolute.append(float(np.sum(np.abs(z))))
-    sums = _unstack(_window_sums(_stack(parts, nd), window), nd)
-    sums = [s[:rows] for s in sums]
     per = 2 if squares else 1
+    channels = tile.shape[0]
+    z = np.empty(tile.shape[1:-1] + (per * channels, tile.shape[-1]))
+    lead = (slice(None),) * (nd - 1)
+    energy, absolute = [], []
+    for c in range(channels):
+        zc = z[lead + (per * c,)]
+        np.subtract(tile[c], centre[c], out=zc, dtype=np.float64)
+        if squares:
+            np.square(zc, out=z[lead + (per * c + 1,)])
+            energy.append(float(np.sum(z[lead + (per * c + 1,)])))
+        else:
+            energy.append(float(np.vdot(zc.ravel(), zc.ravel())) if zc.flags.c_contiguous
+                          else float(np.sum(zc * zc)))
+        absolute.append(math.sqrt(zc.size * energy[-1]))     # Cauchy–Schwarz
+    sums = _window_sums(z, window)
+    sums = [sums[lead + (k,)][:rows] for k in range(per * channels)]
     return _Sums(s1=sums[::per], s2=sums[1::per] if squares else None, energy=energy,
                  absolute=absolute)
 
@@ -556,19 +605,28 @@ def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, 
     """One tile's scores from ``Σ T'·I`` and the float64 window sums of ``I − c``.
 
     ``Σ I = s1 + n·c``, ``Σ (I − mean_w I)² = s2 − s1²/n``, ``Σ I² = s2 + 2c·s1 + n·c²``
-    per channel; the rounding ``slack`` of each window quantity is 16 float64
-    roundings of the running sums it was taken from.
+    per channel. The rounding error of a window's ``s2 − s1²/n`` is at most about
+    ``ε·(E + 2|s1|/n·A)`` with ``E = Σ z²`` and ``A = Σ |z|`` over the tile (the
+    running sums it is the difference of); 16 times that is the flatness threshold.
     """
     channels = len(sums.s1)
+    tol = _FLAT_ROUNDINGS * _EPS64
     if method in ("ccoeff_normed", "sqdiff", "sqdiff_normed"):
-        var, slack = np.zeros_like(corr), np.zeros_like(corr)
+        var = np.zeros(corr.shape)
         for c in range(channels):
-            s1, s2 = sums.s1[c], sums.s2[c]
-            var += s2 - s1 * s1 / n
-            slack += sums.energy[c] + (2.0 / n) * np.abs(s1) * sums.absolute[c]
+            s1 = sums.s1[c]
+            var -= s1 * s1 * (1.0 / n)
+            var += sums.s2[c]
+        bound_const = tol * sum(sums.energy)
+        slope = [2.0 * tol / n * sums.absolute[c] for c in range(channels)]
+        largest = bound_const + sum(k * max(float(s1.max()), -float(s1.min()))
+                                    for k, s1 in zip(slope, sums.s1))
+
+        def bound_at(where):
+            return bound_const + sum(k * np.abs(s1[where]) for k, s1 in zip(slope, sums.s1))
+
         if method == "ccoeff_normed":
-            return _normalize(corr, var, _FLAT_ROUNDINGS * _EPS64 * slack, t_ssd,
-                              undefined, info)
+            return _normalize(corr, var, largest, bound_at, t_ssd, undefined, info)
         res = t_ssd + np.maximum(var, 0) - 2.0 * corr
         for c in range(channels):
             gap = t_mean[c] - (sums.s1[c] / n + centre[c])       # mean(T) − mean_w(I)
@@ -576,31 +634,42 @@ def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, 
         if method == "sqdiff":
             return res
     else:
-        res = corr.copy()                                         # Σ T·I = Σ T'·I + …
+        res = corr.astype(np.float64)                             # Σ T·I = Σ T'·I + …
         for c in range(channels):
             res += t_mean[c] * (sums.s1[c] + n * centre[c])       # … + mean(T)·Σ I
         if method == "ccorr":
             return res
-    energy, slack = np.zeros_like(corr), np.zeros_like(corr)
+    energy = np.zeros(corr.shape)
     for c in range(channels):
         energy += sums.s2[c] + 2.0 * centre[c] * sums.s1[c] + n * centre[c] ** 2
-        slack += sums.energy[c] + 2.0 * abs(centre[c]) * sums.absolute[c]
-    return _normalize(res, energy, _FLAT_ROUNDINGS * _EPS64 * slack, t_energy, undefined,
-                      info)
+    bound = tol * sum(e + 2.0 * abs(centre[c]) * a
+                      for c, (e, a) in enumerate(zip(sums.energy, sums.absolute)))
+    return _normalize(res, energy, bound, lambda where: bound, t_energy, undefined, info)
 
 
-def _normalize(numerator, window_term, threshold, template_term, undefined, info):
+def _normalize(numerator, window_term, largest, bound_at, template_term, undefined, info):
     """``numerator / sqrt(window_term · template_term)``; flat windows get ``undefined``.
 
     A window is flat where ``window_term`` (its sum of squared deviations, or of
-    squares) is at most ``threshold``, the rounding error of its computation.
+    squares) is at most its rounding error ``bound_at(where)`` (evaluated only on
+    the candidates below ``largest``, the largest bound of the tile).
+    ``window_term`` (float64) is overwritten with the result.
     """
-    flat = window_term <= threshold
-    info.flat_windows += int(np.count_nonzero(flat))
-    den = np.sqrt(np.maximum(window_term, 0) * template_term)
-    den[flat] = 1.0
-    res = np.divide(numerator, den, out=den)
-    res[flat] = undefined
+    flat = None
+    candidates = window_term <= largest
+    if candidates.any():
+        flat = np.zeros(window_term.shape, dtype=bool)
+        flat[candidates] = window_term[candidates] <= bound_at(candidates)
+        if flat.any():
+            info.flat_windows += int(np.count_nonzero(flat))
+            window_term[flat] = 1.0
+        else:
+            flat = None
+    window_term *= template_term
+    res = np.sqrt(window_term, out=window_term)
+    np.divide(numerator, res, out=res)
+    if flat is not None:
+        res[flat] = undefined
     return res
 
 
@@ -686,12 +755,14 @@ def _score_masked(img, tpl, msk, method, flat, info):
             b = corr(z_spec, "m2")                                # Σ M²·z
             energy = (q + 2.0 * centre.reshape(col) * b
                       + (s_m2 * centre ** 2).reshape(col)).sum(0)
-            res = _normalize(res, energy, float(np.sum(q_slack * (1 + 2 * np.abs(centre)))),
-                             t_energy, undefined, info)
+            bound = float(np.sum(q_slack * (1 + 2 * np.abs(centre))))
+            res = _normalize(res, energy, bound, lambda where: bound, t_energy, undefined,
+                             info)
         elif method == "ccoeff_normed":
             b = a if binary else corr(z_spec, "m2")               # Σ M²·z
             var = (q - 2.0 * i_bar * b + i_bar * i_bar * s_m2.reshape(col)).sum(0)
-            res = _normalize(res, var, float(np.sum(q_slack)), t_ssd, undefined, info)
+            bound = float(np.sum(q_slack))
+            res = _normalize(res, var, bound, lambda where: bound, t_ssd, undefined, info)
         _finish(res, method, info)
         score[r0:r0 + rows] = res
     return score
