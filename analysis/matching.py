@@ -90,9 +90,11 @@ class MatchInfo:
     flat_windows : int
         Image windows whose normalized score is undefined (flat windows).
     clipped : int
-        Scores that rounding pushed outside their range (``[-1, 1]`` for
-        ``ccorr_normed`` / ``ccoeff_normed``, ``>= 0`` for the squared differences)
-        and that were clipped back.
+        Scores outside their method's range that were clipped back into it:
+        ``[-1, 1]`` for ``ccorr_normed`` / ``ccoeff_normed`` and ``>= 0`` for
+        ``sqdiff`` (only rounding gets there), ``[0, 1]`` for ``sqdiff_normed``
+        (OpenCV's range: it caps this score at 1, a mismatch that large has no
+        further meaning).
     """
 
     method: str
@@ -394,7 +396,9 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     sums in float64 of the mean-free image (Lewis 1995; Briechle & Hanebeck 2001
     for integral-image sums). A window is *flat* when its sum of squared deviations
     (or of squares) is below 16 float64 roundings of the sums it came from.
-    Normalized scores are clipped to their range; ``return_info`` reports how many.
+    Normalized scores are clipped to their range (``[-1, 1]``; ``[0, 1]`` for
+    ``sqdiff_normed``, which can exceed 1 between windows of very different energy
+    and which OpenCV caps at 1); ``return_info`` reports how many.
 
     References
     ----------
@@ -451,11 +455,12 @@ def _undefined_value(method: str, flat: str) -> float:
 
 def _finish(out: np.ndarray, method: str, info: MatchInfo) -> None:
     """Clip rounding excursions in place and count them."""
-    if method in ("ccorr_normed", "ccoeff_normed"):
-        if np.nanmax(out, initial=-1.0) > 1 or np.nanmin(out, initial=1.0) < -1:
-            info.clipped += int(np.count_nonzero(np.abs(out) > 1))
-            np.clip(out, -1, 1, out=out)
-    elif method in ("sqdiff", "sqdiff_normed"):
+    low = {"ccorr_normed": -1.0, "ccoeff_normed": -1.0, "sqdiff_normed": 0.0}.get(method)
+    if low is not None:
+        if np.nanmax(out, initial=-1.0) > 1 or np.nanmin(out, initial=1.0) < low:
+            info.clipped += int(np.count_nonzero((out > 1) | (out < low)))
+            np.clip(out, low, 1, out=out)
+    elif method == "sqdiff":
         if np.nanmin(out, initial=0.0) < 0:
             info.clipped += int(np.count_nonzero(out < 0))
             np.maximum(out, 0, out=out)
@@ -506,8 +511,12 @@ def _score_unmasked(img, tpl, method, flat, info):
     kernels = _template_spectra(t_zero, tiling.shape, img.dtype)
     axes = tuple(range(1, nd + 1))
 
+    shift = centre.astype(img.dtype).reshape((-1,) + (1,) * nd)
+
     def job(r0, rows, tile, counts):
-        spectrum = fftlib.rfftn(tile, axes=axes, s=tiling.shape)
+        # Σ T' = 0, so Σ T'·(I − c) = Σ T'·I: removing the mean first keeps the FFT's
+        # rounding (relative to ‖I‖·‖T'‖) free of the image's offset.
+        spectrum = fftlib.rfftn(tile - shift, axes=axes, s=tiling.shape)
         res = _correlate_tile(spectrum, kernels, tiling.shape, (rows,) + out_shape[1:])
         del spectrum
         if method != "ccoeff":
