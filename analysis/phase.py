@@ -89,9 +89,9 @@ def phase_correlate(a, b, upsample_factor=1, normalization="phase", window=None)
         classic phase correlation, robust to illumination; None: plain
         cross-correlation, better for noisy images.
     window : {None, 'hann'} or ndarray
-        Multiply both images by this window (of the images' shape) first; a Hann
-        window suppresses the spectral leakage of the image borders, which
-        otherwise biases non-periodic images toward zero shift.
+        Subtract each image's mean and multiply by this window (of the images'
+        shape) first; a Hann window suppresses the spectral leakage of the image
+        borders, which otherwise biases non-periodic images toward zero shift.
 
     Returns
     -------
@@ -164,7 +164,9 @@ def phase_correlate(a, b, upsample_factor=1, normalization="phase", window=None)
             if window.shape != a.shape:
                 raise bad_value(_FUNC, "window", window,
                                 f"None, 'hann' or an array of the images' shape {a.shape}")
-        a, b = a * window, b * window
+        # Remove the means first: a bright image times the window is a bump of the
+        # window's shape in both images, which correlates best at zero shift.
+        a, b = (a - a.mean()) * window, (b - b.mean()) * window
     axes = tuple(range(a.ndim))
     spec_a = fftlib.fftn(a.astype(np.complex128), axes=axes)
     spec_b = fftlib.fftn(b.astype(np.complex128), axes=axes)
