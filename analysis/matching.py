@@ -67,8 +67,6 @@ _FUNC = "match_template"
 _EPS64 = np.finfo(np.float64).eps
 #: Window sums of squares below this many float64 roundings of their inputs are zero.
 _FLAT_ROUNDINGS = 16.0
-#: Target size, in bytes, of one tile's image spectrum (keeps transforms in cache).
-_TILE_SPECTRUM_BYTES = 2 << 20
 
 
 @dataclass
@@ -225,38 +223,30 @@ class _Tiling:
 
 def _plan_tiles(image_shape, template_shape, channels: int, itemsize: int,
                 threads: int = 1) -> _Tiling:
-    """Tile rows that minimize FFT work plus the repeated window-sum rows.
+    """Overlap-save tiles of rows: transforms of about ``4·t0`` rows, at least 256.
 
-    Each tile costs two transforms of ``P = prod(shape)`` points (``P log P``) and
-    the window sums of its input rows; the overlap of ``t0 - 1`` rows is computed
-    twice. Tiles whose spectrum exceeds a few MB lose the cache, and the memory
-    budget (:func:`fftconv.get_memory_budget`) bounds a tile's buffers.
+    Small tiles keep a tile's transforms and float64 window sums in cache, at the
+    price of recomputing the ``t0 - 1`` overlapping rows; around four template
+    heights per tile (OpenCV's ``crossCorr`` uses blocks of ~4.5 template sizes) is
+    where the two balance in measurements on 1024² and 2048² images. Tiles are
+    shrunk further so that the buffers of the tiles in flight (one per thread) stay
+    within :func:`fftconv.get_memory_budget`.
     """
-    out0 = image_shape[0] - template_shape[0] + 1
+    t0 = template_shape[0]
+    out0 = image_shape[0] - t0 + 1
     rest = tuple(fftlib.next_fast_len(n) for n in image_shape[1:])
-    rest_points = math.prod(rest[:-1]) * (rest[-1] // 2 + 1)
-    row_points = math.prod(image_shape[1:])
-    budget = fftconv.get_memory_budget()
     full = fftlib.next_fast_len(image_shape[0])
-    candidates = []
-    length = fftlib.next_fast_len(max(2 * template_shape[0], 16))
-    while True:
-        length = min(length, full)
-        rows = min(length - template_shape[0] + 1, out0)
-        count = -(-out0 // rows)
-        points = length * rest_points * channels
-        spectrum_bytes = points * 2 * itemsize
-        fft = count * 2 * points * math.log2(max(points, 2))
-        fft *= 1.0 if spectrum_bytes <= _TILE_SPECTRUM_BYTES else 1.35
-        box = count * (rows + template_shape[0] - 1) * row_points * channels * 12.0
-        cost = (fft + box + count * 2e4) / count * -(-count // threads)   # in rounds
-        fits = 8 * spectrum_bytes <= budget
-        candidates.append((not fits, cost, length, rows, count))
-        if length >= full:
+    length = min(full, fftlib.next_fast_len(max(4 * t0, 256)))
+    # float64 window sums and scratch (~36 B per pixel and channel) plus the spectrum
+    per_row = math.prod(rest) * (36 * channels + 2 * itemsize + 16)
+    budget = fftconv.get_memory_budget() // max(threads, 1)
+    while length > t0 and length * per_row > budget:
+        smaller = fftlib.next_fast_len(max(t0, length // 2))
+        if smaller >= length:
             break
-        length = fftlib.next_fast_len(length + 1)
-    _, _, length, rows, count = min(candidates)
-    return _Tiling(rows=rows, count=count, shape=(length,) + rest)
+        length = smaller
+    rows = max(1, min(length - t0 + 1, out0))
+    return _Tiling(rows=rows, count=-(-out0 // rows), shape=(length,) + rest)
 
 
 def _template_spectra(kernels: np.ndarray, shape, dtype) -> np.ndarray:
@@ -286,6 +276,26 @@ def _correlate_tile(spectrum: np.ndarray, kernels_conj: np.ndarray, shape, out_s
     return full[tuple(slice(0, n) for n in out_shape)]
 
 
+_LOCAL = threading.local()
+
+
+def _buffer(name: str, shape, dtype=np.float64) -> np.ndarray:
+    """A scratch array kept per thread between tiles and calls (contents undefined).
+
+    Fresh multi-megabyte arrays cost a page fault per 4 KiB on first touch, which
+    for the window sums is as much as the arithmetic; the buffers of the last tile
+    shape are kept instead (a few tile-sized arrays per thread).
+    """
+    store = getattr(_LOCAL, "buffers", None)
+    if store is None:
+        store = _LOCAL.buffers = {}
+    shape, dtype = tuple(shape), np.dtype(dtype)
+    buf = store.get(name)
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        buf = store[name] = np.empty(shape, dtype)
+    return buf
+
+
 def _window_sums(z: np.ndarray, window) -> np.ndarray:
     """Sums of ``z`` over every ``window``-sized box of its spatial axes (destroys ``z``).
 
@@ -305,7 +315,7 @@ def _window_sums(z: np.ndarray, window) -> np.ndarray:
         z = z[lead + (slice(w - 1, None),)]
     w = window[-1]
     np.cumsum(z, axis=-1, out=z)
-    out = np.empty(z.shape[:-1] + (z.shape[-1] - w + 1,))
+    out = _buffer("window_sums", z.shape[:-1] + (z.shape[-1] - w + 1,))
     out[..., 0] = z[..., w - 1]
     np.subtract(z[..., w:], z[..., :-w], out=out[..., 1:])
     return out
@@ -453,17 +463,23 @@ def _undefined_value(method: str, flat: str) -> float:
     return 1.0 if perfect else 0.0
 
 
+#: Lower end of each normalized score's range (the upper end is 1).
+_LOW = {"ccorr_normed": -1.0, "ccoeff_normed": -1.0, "sqdiff_normed": 0.0}
+
+
+def _clip(out: np.ndarray, low: float, info: MatchInfo) -> None:
+    """Clip ``out`` (no NaN) into ``[low, 1]`` in place, counting what moved."""
+    if out.size and (out.max() > 1 or out.min() < low):
+        info.clipped += int(np.count_nonzero((out > 1) | (out < low)))
+        np.clip(out, low, 1, out=out)
+
+
 def _finish(out: np.ndarray, method: str, info: MatchInfo) -> None:
-    """Clip rounding excursions in place and count them."""
-    low = {"ccorr_normed": -1.0, "ccoeff_normed": -1.0, "sqdiff_normed": 0.0}.get(method)
-    if low is not None:
-        if np.nanmax(out, initial=-1.0) > 1 or np.nanmin(out, initial=1.0) < low:
-            info.clipped += int(np.count_nonzero((out > 1) | (out < low)))
-            np.clip(out, low, 1, out=out)
-    elif method == "sqdiff":
-        if np.nanmin(out, initial=0.0) < 0:
-            info.clipped += int(np.count_nonzero(out < 0))
-            np.maximum(out, 0, out=out)
+    """``sqdiff`` is a sum of squares: clip rounding below zero (the normalized
+    scores are clipped by :func:`_normalize`)."""
+    if method == "sqdiff" and out.size and out.min() < 0:
+        info.clipped += int(np.count_nonzero(out < 0))
+        np.maximum(out, 0, out=out)
 
 
 def _flat_template(tpl, msk, method) -> bool:
@@ -516,15 +532,18 @@ def _score_unmasked(img, tpl, method, flat, info):
     def job(r0, rows, tile, counts):
         # Σ T' = 0, so Σ T'·(I − c) = Σ T'·I: removing the mean first keeps the FFT's
         # rounding (relative to ‖I‖·‖T'‖) free of the image's offset.
-        spectrum = fftlib.rfftn(tile - shift, axes=axes, s=tiling.shape)
+        centred = np.subtract(tile, shift, out=_buffer("tile", tile.shape, tile.dtype))
+        spectrum = fftlib.rfftn(centred, axes=axes, s=tiling.shape)
         res = _correlate_tile(spectrum, kernels, tiling.shape, (rows,) + out_shape[1:])
         del spectrum
+        target = score[r0:r0 + rows]
         if method != "ccoeff":
             sums = _centred_sums(tile, centre, window, rows, squares)
             res = _combine(method, res, sums, centre, t_mean, t_ssd, t_energy, n,
-                           undefined, counts)
-        _finish(res, method, counts)
-        score[r0:r0 + rows] = res
+                           undefined, counts, out=target)
+        if res is not target:
+            _finish(res, method, counts)
+            target[...] = res
 
     _run_tiles(job, _tiles(img, tiling, window), threads, info)
     return score
@@ -585,15 +604,16 @@ class _Sums:
     s2: list | None   # Σ z² over each window
     energy: list      # Σ z² over the tile (the scale of the running sums)
     absolute: list    # a bound of Σ |z| over the tile
+    peak: list        # max |z| over the tile
 
 
 def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
     nd = len(window)
     per = 2 if squares else 1
     channels = tile.shape[0]
-    z = np.empty(tile.shape[1:-1] + (per * channels, tile.shape[-1]))
+    z = _buffer("centred", tile.shape[1:-1] + (per * channels, tile.shape[-1]))
     lead = (slice(None),) * (nd - 1)
-    energy, absolute = [], []
+    energy, absolute, peak = [], [], []
     for c in range(channels):
         zc = z[lead + (per * c,)]
         np.subtract(tile[c], centre[c], out=zc, dtype=np.float64)
@@ -604,38 +624,45 @@ def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
             energy.append(float(np.vdot(zc.ravel(), zc.ravel())) if zc.flags.c_contiguous
                           else float(np.sum(zc * zc)))
         absolute.append(math.sqrt(zc.size * energy[-1]))     # Cauchy–Schwarz
+        peak.append(max(float(tile[c].max()) - centre[c], centre[c] - float(tile[c].min())))
     sums = _window_sums(z, window)
     sums = [sums[lead + (k,)][:rows] for k in range(per * channels)]
     return _Sums(s1=sums[::per], s2=sums[1::per] if squares else None, energy=energy,
-                 absolute=absolute)
+                 absolute=absolute, peak=peak)
 
 
-def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, info):
+def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, info,
+             out=None):
     """One tile's scores from ``Σ T'·I`` and the float64 window sums of ``I − c``.
 
     ``Σ I = s1 + n·c``, ``Σ (I − mean_w I)² = s2 − s1²/n``, ``Σ I² = s2 + 2c·s1 + n·c²``
     per channel. The rounding error of a window's ``s2 − s1²/n`` is at most about
     ``ε·(E + 2|s1|/n·A)`` with ``E = Σ z²`` and ``A = Σ |z|`` over the tile (the
     running sums it is the difference of); 16 times that is the flatness threshold.
+    Normalized scores are written to ``out`` when given.
     """
     channels = len(sums.s1)
     tol = _FLAT_ROUNDINGS * _EPS64
     if method in ("ccoeff_normed", "sqdiff", "sqdiff_normed"):
-        var = np.zeros(corr.shape)
-        for c in range(channels):
+        var = _buffer("variance", corr.shape)
+        for c in range(channels):                                 # Σ s2 − s1²/n
             s1 = sums.s1[c]
-            var -= s1 * s1 * (1.0 / n)
+            if c == 0:
+                np.multiply(s1, s1, out=var)
+                var *= -1.0 / n
+            else:
+                var -= s1 * s1 * (1.0 / n)
             var += sums.s2[c]
         bound_const = tol * sum(sums.energy)
-        slope = [2.0 * tol / n * sums.absolute[c] for c in range(channels)]
-        largest = bound_const + sum(k * max(float(s1.max()), -float(s1.min()))
-                                    for k, s1 in zip(slope, sums.s1))
+        slope = [2.0 * tol / n * a for a in sums.absolute]
+        largest = bound_const + sum(k * n * p for k, p in zip(slope, sums.peak))
 
         def bound_at(where):
             return bound_const + sum(k * np.abs(s1[where]) for k, s1 in zip(slope, sums.s1))
 
         if method == "ccoeff_normed":
-            return _normalize(corr, var, largest, bound_at, t_ssd, undefined, info)
+            return _normalize(corr, var, largest, bound_at, t_ssd, undefined, info,
+                              _LOW[method], out)
         res = t_ssd + np.maximum(var, 0) - 2.0 * corr
         for c in range(channels):
             gap = t_mean[c] - (sums.s1[c] / n + centre[c])       # mean(T) − mean_w(I)
@@ -653,20 +680,23 @@ def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, 
         energy += sums.s2[c] + 2.0 * centre[c] * sums.s1[c] + n * centre[c] ** 2
     bound = tol * sum(e + 2.0 * abs(centre[c]) * a
                       for c, (e, a) in enumerate(zip(sums.energy, sums.absolute)))
-    return _normalize(res, energy, bound, lambda where: bound, t_energy, undefined, info)
+    return _normalize(res, energy, bound, lambda where: bound, t_energy, undefined, info,
+                      _LOW[method], out)
 
 
-def _normalize(numerator, window_term, largest, bound_at, template_term, undefined, info):
-    """``numerator / sqrt(window_term · template_term)``; flat windows get ``undefined``.
+def _normalize(numerator, window_term, largest, bound_at, template_term, undefined, info,
+               low, out=None):
+    """``numerator / sqrt(window_term · template_term)``, clipped to ``[low, 1]``.
 
     A window is flat where ``window_term`` (its sum of squared deviations, or of
-    squares) is at most its rounding error ``bound_at(where)`` (evaluated only on
-    the candidates below ``largest``, the largest bound of the tile).
-    ``window_term`` (float64) is overwritten with the result.
+    squares) is at most its rounding error ``bound_at(where)``; the bound is only
+    evaluated when some window is below ``largest``, the largest bound of the tile.
+    Flat windows get ``undefined``. ``window_term`` (float64) is overwritten; the
+    result goes to ``out`` (any float dtype) or to ``window_term``.
     """
     flat = None
-    candidates = window_term <= largest
-    if candidates.any():
+    if window_term.size and window_term.min() <= largest:
+        candidates = window_term <= largest
         flat = np.zeros(window_term.shape, dtype=bool)
         flat[candidates] = window_term[candidates] <= bound_at(candidates)
         if flat.any():
@@ -675,8 +705,12 @@ def _normalize(numerator, window_term, largest, bound_at, template_term, undefin
         else:
             flat = None
     window_term *= template_term
-    res = np.sqrt(window_term, out=window_term)
-    np.divide(numerator, res, out=res)
+    np.sqrt(window_term, out=window_term)
+    res = window_term if out is None else out
+    np.divide(numerator, window_term, out=res)
+    if flat is not None:
+        res[flat] = 0.0
+    _clip(res, low, info)
     if flat is not None:
         res[flat] = undefined
     return res
@@ -766,12 +800,13 @@ def _score_masked(img, tpl, msk, method, flat, info):
                       + (s_m2 * centre ** 2).reshape(col)).sum(0)
             bound = float(np.sum(q_slack * (1 + 2 * np.abs(centre))))
             res = _normalize(res, energy, bound, lambda where: bound, t_energy, undefined,
-                             info)
+                             info, _LOW[method])
         elif method == "ccoeff_normed":
             b = a if binary else corr(z_spec, "m2")               # Σ M²·z
             var = (q - 2.0 * i_bar * b + i_bar * i_bar * s_m2.reshape(col)).sum(0)
             bound = float(np.sum(q_slack))
-            res = _normalize(res, var, bound, lambda where: bound, t_ssd, undefined, info)
+            res = _normalize(res, var, bound, lambda where: bound, t_ssd, undefined, info,
+                             _LOW[method])
         _finish(res, method, info)
         score[r0:r0 + rows] = res
     return score
