@@ -259,11 +259,19 @@ def _template_spectra(kernels: np.ndarray, shape, dtype) -> np.ndarray:
     """
     nd = len(shape)
     axes = tuple(range(kernels.ndim - nd, kernels.ndim))
-    spec = fftlib.rfftn(np.ascontiguousarray(kernels, dtype=dtype), axes=axes[-1:],
-                        s=shape[-1:])
-    if nd > 1:
-        spec = fftlib.fftn(spec, axes=axes[:-1], s=shape[:-1])
+    with _single_threaded():             # small transforms: waking FFT threads costs more
+        spec = fftlib.rfftn(np.ascontiguousarray(kernels, dtype=dtype), axes=axes[-1:],
+                            s=shape[-1:])
+        if nd > 1:
+            spec = fftlib.fftn(spec, axes=axes[:-1], s=shape[:-1])
     return np.conj(spec, out=spec)
+
+
+def _single_threaded():
+    """The current FFT engine (same library and planner effort) with one thread."""
+    engine = fftlib.get_fft_engine()
+    return fftlib.set_fft_engine(engine.name, threads=1,
+                                 planner_effort=getattr(engine, "planner_effort", None))
 
 
 def _correlate_tile(spectrum: np.ndarray, kernels_conj: np.ndarray, shape, out_shape):
