@@ -247,7 +247,16 @@ def _plan_tiles(image_shape, template_shape, channels: int, itemsize: int,
             break
         length = smaller
     rows = max(1, min(length - t0 + 1, out0))
-    return _Tiling(rows=rows, count=-(-out0 // rows), shape=(length,) + rest)
+    count = -(-out0 // rows)
+    if threads > 1 and count > 1 and count % threads:
+        # a whole number of rounds on the threads: the next multiple of `threads`
+        # (smaller tiles, so they stay in cache and within the memory budget)
+        tiles = count + threads - count % threads
+        rows = -(-out0 // tiles)
+        length = fftlib.next_fast_len(rows + t0 - 1)
+        rows = min(length - t0 + 1, out0)
+        count = -(-out0 // rows)
+    return _Tiling(rows=rows, count=count, shape=(length,) + rest)
 
 
 def _template_spectra(kernels: np.ndarray, shape, dtype) -> np.ndarray:
@@ -306,12 +315,15 @@ def _buffer(name: str, shape, dtype=np.float64) -> np.ndarray:
 
 
 def _window_sums(z: np.ndarray, window) -> np.ndarray:
-    """Sums of ``z`` over every ``window``-sized box of its spatial axes (destroys ``z``).
+    """Window sums of ``z`` over its spatial axes, *divided by* ``window[-1]`` (destroys ``z``).
 
     ``z`` has layout ``(*spatial[:-1], K, spatial[-1])`` (K stacked quantities); each
-    spatial axis shrinks by ``window - 1``. Running sums in float64, in place: the
-    leading axes by one vectorized addition per row (and one subtraction per row
-    for the window differences), the last axis by :func:`scipy.ndimage.uniform_filter1d`.
+    spatial axis shrinks by ``window - 1``. Float64 throughout. The leading axes:
+    running sums by one vectorized addition per row, in place, then the window
+    differences in one subtraction. The last axis: :func:`scipy.ndimage.uniform_filter1d`,
+    a float64 running sum along each line that returns the window *mean* (twice as
+    fast as ``cumsum`` and a difference, and it releases the GIL); callers fold the
+    factor ``window[-1]`` into their formulas instead of spending a pass on it.
     """
     nd = len(window)
     for ax in range(nd - 1):
@@ -319,17 +331,16 @@ def _window_sums(z: np.ndarray, window) -> np.ndarray:
         lead = (slice(None),) * ax
         for i in range(1, n):                                  # running sums
             np.add(z[lead + (i,)], z[lead + (i - 1,)], out=z[lead + (i,)])
-        for i in range(n - 1, w - 1, -1):                      # minus the sum w rows up
-            np.subtract(z[lead + (i,)], z[lead + (i - w,)], out=z[lead + (i,)])
-        z = z[lead + (slice(w - 1, None),)]
-    # The last axis: scipy's running mean (a float64 running sum along each line,
-    # twice as fast as cumsum and a difference); output i averages [i - w//2, …).
+        diff = _buffer(f"rows{ax}", z.shape[:ax] + (n - w + 1,) + z.shape[ax + 1:])
+        diff[lead + (0,)] = z[lead + (w - 1,)]
+        np.subtract(z[lead + (slice(w, None),)], z[lead + (slice(0, n - w),)],
+                    out=diff[lead + (slice(1, None),)])
+        z = diff
     w = window[-1]
     means = _buffer("window_sums", z.shape)
+    # output i of the running mean averages [i - w//2, i - w//2 + w)
     scipy.ndimage.uniform_filter1d(z, w, axis=-1, output=means, mode="constant")
-    out = means[..., w // 2: w // 2 + z.shape[-1] - w + 1]
-    out *= w
-    return out
+    return means[..., w // 2: w // 2 + z.shape[-1] - w + 1]
 
 
 # -- the scores --------------------------------------------------------------------
@@ -535,7 +546,10 @@ def _score_unmasked(img, tpl, method, flat, info):
     threads = _threads()
     tiling = _plan_tiles(spatial, window, channels, img.dtype.itemsize, threads)
     info.transform_shape, info.tiles = tiling.shape, tiling.count
-    kernels = _template_spectra(t_zero, tiling.shape, img.dtype)
+    # ccoeff_normed: a unit template (T' / sqrt(Σ T'² · w)) puts the template's norm
+    # and the running mean's 1/w into the correlation for free.
+    unit = t_zero / math.sqrt(t_ssd * window[-1]) if method == "ccoeff_normed" else t_zero
+    kernels = _template_spectra(unit, tiling.shape, img.dtype)
     axes = tuple(range(1, nd + 1))
 
     shift = centre.astype(img.dtype).reshape((-1,) + (1,) * nd)
@@ -611,11 +625,12 @@ def _run_tiles(job, tiles, threads: int, info: MatchInfo) -> None:
 class _Sums:
     """Float64 window sums of ``z = I − c`` of one tile, per channel, and rounding scales."""
 
-    s1: list          # Σ z over each window
-    s2: list | None   # Σ z² over each window
+    s1: list          # Σ z over each window, divided by ``scale``
+    s2: list | None   # Σ z² over each window, divided by ``scale``
     energy: list      # Σ z² over the tile (the scale of the running sums)
     absolute: list    # a bound of Σ |z| over the tile
     peak: list        # max |z| over the tile
+    scale: float      # the window sums are ``scale`` times s1, s2
 
 
 def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
@@ -639,7 +654,7 @@ def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
     sums = _window_sums(z, window)
     sums = [sums[lead + (k,)][:rows] for k in range(per * channels)]
     return _Sums(s1=sums[::per], s2=sums[1::per] if squares else None, energy=energy,
-                 absolute=absolute, peak=peak)
+                 absolute=absolute, peak=peak, scale=float(window[-1]))
 
 
 def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, info,
@@ -650,45 +665,53 @@ def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, 
     per channel. The rounding error of a window's ``s2 − s1²/n`` is at most about
     ``ε·(E + 2|s1|/n·A)`` with ``E = Σ z²`` and ``A = Σ |z|`` over the tile (the
     running sums it is the difference of); 16 times that is the flatness threshold.
-    Normalized scores are written to ``out`` when given.
+    For ``ccoeff_normed`` ``corr`` is already divided by ``sqrt(Σ T'² · scale)`` (the
+    template was scaled before its transform), so the window sums are used as they
+    come (divided by ``scale``). Normalized scores are written to ``out`` when given.
     """
     channels = len(sums.s1)
     tol = _FLAT_ROUNDINGS * _EPS64
-    if method in ("ccoeff_normed", "sqdiff", "sqdiff_normed"):
-        var = _buffer("variance", corr.shape)
-        for c in range(channels):                                 # Σ s2 − s1²/n
+    k = sums.scale
+    if method == "ccoeff_normed":
+        var = _buffer("variance", corr.shape)                     # (Σ s2 − s1²/n) / k
+        for c in range(channels):
             s1 = sums.s1[c]
             if c == 0:
                 np.multiply(s1, s1, out=var)
-                var *= -1.0 / n
+                var *= -k / n
             else:
-                var -= s1 * s1 * (1.0 / n)
+                var -= s1 * s1 * (k / n)
             var += sums.s2[c]
-        bound_const = tol * sum(sums.energy)
+        bound_const = tol * sum(sums.energy) / k
         slope = [2.0 * tol / n * a for a in sums.absolute]
-        largest = bound_const + sum(k * n * p for k, p in zip(slope, sums.peak))
+        largest = bound_const + sum(q * n * p / k for q, p in zip(slope, sums.peak))
 
         def bound_at(where):
-            return bound_const + sum(k * np.abs(s1[where]) for k, s1 in zip(slope, sums.s1))
+            return bound_const + sum(q * np.abs(s1[where]) for q, s1 in zip(slope, sums.s1))
 
-        if method == "ccoeff_normed":
-            return _normalize(corr, var, largest, bound_at, t_ssd, undefined, info,
-                              _LOW[method], out)
+        return _normalize(corr, var, largest, bound_at, 1.0, undefined, info, _LOW[method],
+                          out)
+    s1 = [k * s for s in sums.s1]
+    s2 = [k * s for s in sums.s2] if sums.s2 is not None else None
+    if method in ("sqdiff", "sqdiff_normed"):
+        var = np.zeros(corr.shape)
+        for c in range(channels):
+            var += s2[c] - s1[c] * s1[c] / n
         res = t_ssd + np.maximum(var, 0) - 2.0 * corr
         for c in range(channels):
-            gap = t_mean[c] - (sums.s1[c] / n + centre[c])       # mean(T) − mean_w(I)
+            gap = t_mean[c] - (s1[c] / n + centre[c])             # mean(T) − mean_w(I)
             res += n * gap * gap
         if method == "sqdiff":
             return res
     else:
         res = corr.astype(np.float64)                             # Σ T·I = Σ T'·I + …
         for c in range(channels):
-            res += t_mean[c] * (sums.s1[c] + n * centre[c])       # … + mean(T)·Σ I
+            res += t_mean[c] * (s1[c] + n * centre[c])            # … + mean(T)·Σ I
         if method == "ccorr":
             return res
     energy = np.zeros(corr.shape)
     for c in range(channels):
-        energy += sums.s2[c] + 2.0 * centre[c] * sums.s1[c] + n * centre[c] ** 2
+        energy += s2[c] + 2.0 * centre[c] * s1[c] + n * centre[c] ** 2
     bound = tol * sum(e + 2.0 * abs(centre[c]) * a
                       for c, (e, a) in enumerate(zip(sums.energy, sums.absolute)))
     return _normalize(res, energy, bound, lambda where: bound, t_energy, undefined, info,
@@ -715,10 +738,14 @@ def _normalize(numerator, window_term, largest, bound_at, template_term, undefin
             window_term[flat] = 1.0
         else:
             flat = None
-    window_term *= template_term
-    np.sqrt(window_term, out=window_term)
+    if template_term != 1.0:
+        window_term *= template_term
+    if out is not None and out.dtype == np.float32:
+        den = np.sqrt(window_term, out=_buffer("denominator", out.shape, np.float32))
+    else:
+        den = np.sqrt(window_term, out=window_term)
     res = window_term if out is None else out
-    np.divide(numerator, window_term, out=res)
+    np.divide(numerator, den, out=res)
     if flat is not None:
         res[flat] = 0.0
     _clip(res, low, info)
