@@ -314,8 +314,10 @@ def _buffer(name: str, shape, dtype=np.float64) -> np.ndarray:
     return buf
 
 
-def _window_sums(z: np.ndarray, window) -> np.ndarray:
+def _window_sums(z: np.ndarray, window):
     """Window sums of ``z`` over its spatial axes, *divided by* ``window[-1]`` (destroys ``z``).
+
+    Returns the window sums and the totals of each of the K quantities over ``z``.
 
     ``z`` has layout ``(*spatial[:-1], K, spatial[-1])`` (K stacked quantities); each
     spatial axis shrinks by ``window - 1``. Float64 throughout. The leading axes:
@@ -326,11 +328,15 @@ def _window_sums(z: np.ndarray, window) -> np.ndarray:
     factor ``window[-1]`` into their formulas instead of spending a pass on it.
     """
     nd = len(window)
+    totals = None
     for ax in range(nd - 1):
         n, w = z.shape[ax], window[ax]
         lead = (slice(None),) * ax
         for i in range(1, n):                                  # running sums
             np.add(z[lead + (i,)], z[lead + (i - 1,)], out=z[lead + (i,)])
+        if ax == 0:                                            # the last row: the totals
+            last = z[n - 1]
+            totals = last.sum(axis=tuple(a for a in range(last.ndim) if a != nd - 2))
         diff = _buffer(f"rows{ax}", z.shape[:ax] + (n - w + 1,) + z.shape[ax + 1:])
         diff[lead + (0,)] = z[lead + (w - 1,)]
         np.subtract(z[lead + (slice(w, None),)], z[lead + (slice(0, n - w),)],
@@ -340,7 +346,7 @@ def _window_sums(z: np.ndarray, window) -> np.ndarray:
     means = _buffer("window_sums", z.shape)
     # output i of the running mean averages [i - w//2, i - w//2 + w)
     scipy.ndimage.uniform_filter1d(z, w, axis=-1, output=means, mode="constant")
-    return means[..., w // 2: w // 2 + z.shape[-1] - w + 1]
+    return means[..., w // 2: w // 2 + z.shape[-1] - w + 1], totals
 
 
 # -- the scores --------------------------------------------------------------------
@@ -629,7 +635,6 @@ class _Sums:
     s2: list | None   # Σ z² over each window, divided by ``scale``
     energy: list      # Σ z² over the tile (the scale of the running sums)
     absolute: list    # a bound of Σ |z| over the tile
-    peak: list        # max |z| over the tile
     scale: float      # the window sums are ``scale`` times s1, s2
 
 
@@ -639,22 +644,22 @@ def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
     channels = tile.shape[0]
     z = _buffer("centred", tile.shape[1:-1] + (per * channels, tile.shape[-1]))
     lead = (slice(None),) * (nd - 1)
-    energy, absolute, peak = [], [], []
     for c in range(channels):
         zc = z[lead + (per * c,)]
         np.subtract(tile[c], centre[c], out=zc, dtype=np.float64)
         if squares:
             np.square(zc, out=z[lead + (per * c + 1,)])
-            energy.append(float(np.sum(z[lead + (per * c + 1,)])))
-        else:
-            energy.append(float(np.vdot(zc.ravel(), zc.ravel())) if zc.flags.c_contiguous
-                          else float(np.sum(zc * zc)))
-        absolute.append(math.sqrt(zc.size * energy[-1]))     # Cauchy–Schwarz
-        peak.append(max(float(tile[c].max()) - centre[c], centre[c] - float(tile[c].min())))
-    sums = _window_sums(z, window)
+    sums, totals = _window_sums(z, window)
+    if not squares:                       # Σ z² is only needed for the rounding bounds
+        energy = [float(np.sum(np.square(tile[c] - np.float32(centre[c]), dtype=np.float64)))
+                  for c in range(channels)]
+    else:
+        energy = [float(totals[per * c + 1]) for c in range(channels)]
+    size = math.prod(tile.shape[1:])
     sums = [sums[lead + (k,)][:rows] for k in range(per * channels)]
     return _Sums(s1=sums[::per], s2=sums[1::per] if squares else None, energy=energy,
-                 absolute=absolute, peak=peak, scale=float(window[-1]))
+                 absolute=[math.sqrt(size * e) for e in energy],       # Cauchy–Schwarz
+                 scale=float(window[-1]))
 
 
 def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, info,
@@ -684,7 +689,9 @@ def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, 
             var += sums.s2[c]
         bound_const = tol * sum(sums.energy) / k
         slope = [2.0 * tol / n * a for a in sums.absolute]
-        largest = bound_const + sum(q * n * p / k for q, p in zip(slope, sums.peak))
+        # |Σ_w z| <= sqrt(n Σ_w z²) <= sqrt(n E): the largest bound, without a pass
+        largest = bound_const + sum(q * math.sqrt(n * e) / k
+                                    for q, e in zip(slope, sums.energy))
 
         def bound_at(where):
             return bound_const + sum(q * np.abs(s1[where]) for q, s1 in zip(slope, sums.s1))
