@@ -36,7 +36,7 @@ import math
 import numbers
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.ndimage
@@ -103,7 +103,6 @@ class MatchInfo:
     flat_template: bool = False
     flat_windows: int = 0
     clipped: int = 0
-    notes: list = field(default_factory=list)
 
 
 # -- argument checks ---------------------------------------------------------------
@@ -113,7 +112,7 @@ def _as_real_array(param: str, value) -> np.ndarray:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise bad_type(_FUNC, param, value, "a real numeric array_like") from exc
-    if arr.dtype.kind not in "fiub" or arr.dtype == np.float16 and False:
+    if arr.dtype.kind not in "fiub":
         raise bad_type(_FUNC, param, value, "a real numeric array_like (float, int or bool)")
     if arr.size == 0:
         raise bad_value(_FUNC, param, arr, "a non-empty array")
@@ -178,7 +177,7 @@ def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_valu
         spatial = template.shape[1:]
         if mask.shape == spatial:
             mask = mask[None]
-        elif channel_axis is not None and mask.ndim == template.ndim + 0 \
+        elif channel_axis is not None and mask.ndim == template.ndim \
                 and np.moveaxis(mask, channel_axis, 0).shape == template.shape:
             mask = np.moveaxis(mask, channel_axis, 0)
         else:
@@ -196,7 +195,8 @@ def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_valu
     if not isinstance(constant_values, numbers.Real):
         raise bad_type(_FUNC, "constant_values", constant_values, "a real number")
     for name, arr in (("image", image), ("template", template)):
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        # min and max propagate NaN: two passes without a boolean temporary
+        if arr.dtype.kind == "f" and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
             raise bad_value(_FUNC, name, arr, "finite values (no NaN or inf)")
     image = image.astype(dtype, copy=False)
     if pad_input:
@@ -359,8 +359,8 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     Parameters
     ----------
     image : array_like, shape (H, W) or (D, H, W), plus a channel axis if ``channel_axis``
-        Real values (float, int or bool). float32 (and 8/16-bit integers) are
-        scored in float32, everything else in float64.
+        Real values (float, int or bool). float32, float16, bool and 8/16-bit
+        integers are scored in float32, everything else in float64.
     template : array_like
         Same number of dimensions (and channels) as ``image``, no larger along any
         spatial axis.
@@ -762,7 +762,18 @@ def _normalize(numerator, window_term, largest, bound_at, template_term, undefin
 
 
 def _score_masked(img, tpl, msk, method, flat, info):
-    """OpenCV's masked scores, every window sum a float64 FFT correlation (Padfield)."""
+    """OpenCV's masked scores; every window sum a float64 FFT correlation (Padfield 2012).
+
+    Per channel, with ``z = I − c`` (``c`` the channel's mean) and ``K`` the method's
+    kernel (``M²·T'``, ``M²·(T − c)`` or ``M²·T``)::
+
+        p = Σ K z      a = Σ M z      b = Σ M² z      q = Σ M² z²
+
+    over each window, from the tile's spectra of ``z`` and ``z²`` (each transformed
+    once) and the spectra of ``K``, ``M`` and ``M²`` (once per call; ``M² = M`` for a
+    binary mask). The FFT's rounding, about ``ε·log₂P·‖z²‖·‖M²‖`` per window, is the
+    flatness threshold.
+    """
     channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
     nd = len(window)
     out_shape = tuple(s - t + 1 for s, t in zip(spatial, window))
@@ -773,83 +784,77 @@ def _score_masked(img, tpl, msk, method, flat, info):
         score.fill(undefined)
         info.flat_windows = score.size
         return score
-    img64 = img.astype(np.float64, copy=False)
-    m = np.broadcast_to(msk, tpl.shape)
-    m2 = m * m
-    centre = np.array([float(np.mean(img64[c])) for c in range(channels)])
     col = (-1,) + (1,) * nd
+
+    def per_channel(x):
+        return x.reshape(channels, -1).sum(axis=1)
+
+    img64 = img.astype(np.float64, copy=False)
+    centre = np.array([float(np.mean(img64[c])) for c in range(channels)])
+    m = np.ascontiguousarray(np.broadcast_to(msk, tpl.shape))
+    m2 = m * m
+    binary = bool(np.all((msk == 0) | (msk == 1)))
     if method.startswith("ccoeff"):
-        t_bar = (m * tpl).reshape(channels, -1).sum(1) / m.reshape(channels, -1).sum(1)
+        t_bar = per_channel(m * tpl) / per_channel(m)           # M-weighted template mean
         kernel = m2 * (tpl - t_bar.reshape(col))                  # M²·T'
+        t_ssd = float(np.sum(kernel * (tpl - t_bar.reshape(col))))
     elif method.startswith("sqdiff"):
         kernel = m2 * (tpl - centre.reshape(col))                 # M²·(T − c)
+        t_ssd = float(np.sum(kernel * (tpl - centre.reshape(col))))   # Σ M²(T − c)²
     else:
         kernel = m2 * tpl                                         # M²·T
-    kernel_sum = kernel.reshape(channels, -1).sum(1)
-    binary = bool(np.all((msk == 0) | (msk == 1)))
-    norms = {"m": m, "m2": m2}
-    need = {"ccorr": ["k"], "ccorr_normed": ["k", "m2", "q"], "sqdiff": ["k", "q"],
-            "sqdiff_normed": ["k", "m2", "q"], "ccoeff": ["k", "m"],
-            "ccoeff_normed": ["k", "m", "m2", "q"]}[method]
-    if binary and "m" in need and "m2" in need:
-        need.remove("m2")                                         # M² = M
+        t_ssd = 0.0
+    kernel_sum = per_channel(kernel)
+    t_energy = float(np.sum(m2 * tpl * tpl))                      # Σ (M T)²
+    s_m, s_m2 = per_channel(m), per_channel(m2)
+    need_a = method.startswith("ccoeff")
+    need_q = method not in ("ccorr", "ccoeff")
+    need_b = method in ("ccorr_normed", "sqdiff_normed", "ccoeff_normed")
+
     tiling = _plan_tiles(spatial, window, channels, 8)
     info.transform_shape, info.tiles = tiling.shape, tiling.count
-    kernel_specs = {"k": _template_spectra(kernel, tiling.shape, np.float64)}
-    for name in ("m", "m2"):
-        if name in need or (name == "m2" and "q" in need and not binary):
-            kernel_specs[name] = _template_spectra(np.ascontiguousarray(norms[name]),
-                                                   tiling.shape, np.float64)
-    if "q" in need and "m2" not in kernel_specs:
-        kernel_specs["m2"] = kernel_specs["m"] if "m" in kernel_specs else \
-            _template_spectra(np.ascontiguousarray(m2), tiling.shape, np.float64)
+    spectra = {"k": _template_spectra(kernel, tiling.shape, np.float64)}
+    if need_a:
+        spectra["m"] = _template_spectra(m, tiling.shape, np.float64)
+    if need_q or need_b:
+        spectra["m2"] = spectra["m"] if binary and need_a else \
+            _template_spectra(m2, tiling.shape, np.float64)
     axes = tuple(range(1, nd + 1))
     log_p = math.log2(max(math.prod(tiling.shape), 2))
-    s_m = m.reshape(channels, -1).sum(1)
-    s_m2 = m2.reshape(channels, -1).sum(1)
-    t_energy = float(np.sum(m2 * tpl * tpl))
-    t_ssd = float(np.sum(kernel * (tpl - t_bar.reshape(col)))) if method.startswith("ccoeff") \
-        else 0.0
-    norm_m2 = np.sqrt((m2 * m2).reshape(channels, -1).sum(1))
+    norm_m2 = np.sqrt(per_channel(m2 * m2))
     for r0, rows, tile in _tiles(img64, tiling, window):
-        tile_out = (rows,) + out_shape[1:]
+        crop = (slice(None), slice(0, rows)) + tuple(slice(0, n) for n in out_shape[1:])
         z = tile - centre.reshape(col)
         z_spec = fftlib.rfftn(z, axes=axes, s=tiling.shape)
 
-        def corr(spec, name):
-            """Per-channel window sums ``Σ x·kernel`` (shape (C, *tile_out))."""
-            full = fftlib.irfftn(spec * kernel_specs[name], s=tiling.shape, axes=axes)
-            return full[(slice(None),) + tuple(slice(0, k) for k in tile_out)]
+        def corr(spectrum, name):
+            """Per-channel window sums of the tile with kernel ``name``: (C, rows, …)."""
+            return fftlib.irfftn(spectrum * spectra[name], s=tiling.shape, axes=axes)[crop]
 
-        p = corr(z_spec, "k")                                     # Σ kernel·z
-        if "q" in need:
+        p = corr(z_spec, "k")
+        if need_q:
             z2 = z * z
-            q = corr(fftlib.rfftn(z2, axes=axes, s=tiling.shape), "m2")   # Σ M²·z²
-            # FFT rounding scale of q (and of the products with z): per channel
-            q_slack = np.array([np.sqrt(np.sum(z2[c] ** 2)) * norm_m2[c]
-                                for c in range(channels)]) * 16 * log_p * _EPS64
-        if method == "ccorr":
-            res = (p + (kernel_sum * centre).reshape(col)).sum(0)
+            q = corr(fftlib.rfftn(z2, axes=axes, s=tiling.shape), "m2")
+            q_round = _FLAT_ROUNDINGS * log_p * _EPS64 * np.sqrt(per_channel(z2 * z2)) * norm_m2
+        if method in ("ccorr", "ccorr_normed"):
+            res = (p + (kernel_sum * centre).reshape(col)).sum(0)          # Σ M² T I
         elif method.startswith("sqdiff"):
-            t_c = float(np.sum(m2 * (tpl - centre.reshape(col)) ** 2))
-            res = t_c - 2.0 * p.sum(0) + q.sum(0)
-        elif method == "ccorr_normed":
-            res = (p + (kernel_sum * centre).reshape(col)).sum(0)
+            res = t_ssd - 2.0 * p.sum(0) + q.sum(0)                         # Σ M²(T − I)²
         else:
-            a = corr(z_spec, "m")                                 # Σ M·z
-            i_bar = a / s_m.reshape(col)                          # mean_w(z), M-weighted
-            res = (p - i_bar * kernel_sum.reshape(col)).sum(0)
+            a = corr(z_spec, "m")
+            i_bar = a / s_m.reshape(col)                                    # M-weighted mean
+            res = (p - i_bar * kernel_sum.reshape(col)).sum(0)              # Σ M² T' I'
         if method in ("ccorr_normed", "sqdiff_normed"):
-            b = corr(z_spec, "m2")                                # Σ M²·z
-            energy = (q + 2.0 * centre.reshape(col) * b
+            b = corr(z_spec, "m2")
+            energy = (q + 2.0 * centre.reshape(col) * b                     # Σ M² I²
                       + (s_m2 * centre ** 2).reshape(col)).sum(0)
-            bound = float(np.sum(q_slack * (1 + 2 * np.abs(centre))))
+            bound = float(np.sum(q_round * (1 + 2 * np.abs(centre))))
             res = _normalize(res, energy, bound, lambda where: bound, t_energy, undefined,
                              info, _LOW[method])
         elif method == "ccoeff_normed":
-            b = a if binary else corr(z_spec, "m2")               # Σ M²·z
+            b = a if binary else corr(z_spec, "m2")
             var = (q - 2.0 * i_bar * b + i_bar * i_bar * s_m2.reshape(col)).sum(0)
-            bound = float(np.sum(q_slack))
+            bound = float(np.sum(q_round))                                  # Σ M² I'² above
             res = _normalize(res, var, bound, lambda where: bound, t_ssd, undefined, info,
                              _LOW[method])
         _finish(res, method, info)

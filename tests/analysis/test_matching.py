@@ -193,16 +193,21 @@ EXPECTED_UNDEFINED = {
 }
 
 
+@pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("flat", FLAT_POLICIES)
 @pytest.mark.parametrize("method", ["ccoeff_normed", "ccorr_normed", "sqdiff_normed"])
-def test_flat_windows_follow_the_policy(method, flat, dtype):
+def test_flat_windows_follow_the_policy(method, flat, dtype, masked):
     rng = np.random.default_rng(12)
     image = rng.random((80, 90)).astype(dtype) + 5            # far from zero: no zero windows
     value = 0.0 if method != "ccoeff_normed" else 7.25
     image[20:50, 30:70] = value                               # a flat region
     template = rng.random((9, 11)).astype(dtype)
-    score, info = match_template(image, template, method, flat=flat, return_info=True)
+    mask = np.ones(template.shape)
+    if masked:
+        mask[:, 0] = 0                                        # the first column is ignored
+    score, info = match_template(image, template, method, flat=flat, return_info=True,
+                                 mask=mask if masked else None)
     inside = score[20:50 - 8, 30:70 - 10]                     # windows entirely in the region
     if flat == "nan":
         assert np.isnan(inside).all()
@@ -211,7 +216,9 @@ def test_flat_windows_follow_the_policy(method, flat, dtype):
     outside = np.ones(score.shape, bool)
     outside[20 - 8:50, 30 - 10:70] = False                    # windows touching no flat pixel
     assert np.isfinite(score[outside]).all()
-    assert info.flat_windows == inside.size
+    # with the first column masked, windows starting one column left of the region are
+    # flat too
+    assert info.flat_windows == inside.size + (inside.shape[0] if masked else 0)
     assert not info.flat_template
 
 
