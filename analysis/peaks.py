@@ -146,7 +146,9 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
         others; or ``'max'`` / ``'min'``.
     subpixel : bool
         Refine each peak by a parabola through it and its two neighbours along each
-        axis (skipped at the border and where a neighbour is NaN).
+        axis (skipped at the border and where a neighbour is NaN). The refined
+        score stays in the method's range (at most 1 for the normalized
+        correlations, at least 0 for the squared differences).
 
     Returns
     -------
@@ -232,4 +234,10 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
             delta[ok] = np.clip((fm[ok] - fp[ok]) / (2 * curve[ok]), -0.5, 0.5)
             coords[:, axis] += delta
             values[ok] += (fp[ok] - fm[ok]) * delta[ok] / 4
-    return Peaks(coords=coords, scores=sign * values, indices=indices)
+    scores = sign * values
+    # the parabola's vertex may overshoot a bounded score (an exact match is 1, not 1.00002)
+    if method in ("ccorr_normed", "ccoeff_normed"):
+        np.minimum(scores, 1.0, out=scores)
+    elif method in ("sqdiff", "sqdiff_normed"):
+        np.maximum(scores, 0.0, out=scores)
+    return Peaks(coords=coords, scores=scores, indices=indices)

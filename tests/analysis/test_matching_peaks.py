@@ -41,7 +41,9 @@ def test_minima_for_sqdiff_and_the_match_position():
         score = match_template(image, template, method)
         peaks = find_peaks(score, max_peaks=1, method=method)
         np.testing.assert_array_equal(peaks.indices[0], [17, 33])
-        assert peaks.scores[0] <= score.min() + 1e-12
+        assert 0 <= peaks.scores[0] <= score.min() + 1e-12
+    best = find_peaks(match_template(image, template), max_peaks=1)
+    assert best.scores[0] <= 1 and best.scores[0] == pytest.approx(1, abs=1e-9)
 
 
 def test_suppression_keeps_peaks_apart():
