@@ -49,8 +49,8 @@ from .peaks import Peaks, find_peaks, match_boxes, to_xy
 from .phase import PhaseCorrelation, phase_correlate
 
 __all__ = ["METHODS", "NORMED_METHODS", "FLAT_POLICIES", "PAD_MODES", "MatchInfo",
-           "match_template", "find_peaks", "Peaks", "to_xy", "match_boxes",
-           "phase_correlate", "PhaseCorrelation"]
+           "match_template", "release_buffers", "find_peaks", "Peaks", "to_xy",
+           "match_boxes", "phase_correlate", "PhaseCorrelation"]
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +295,8 @@ def _correlate_tile(spectrum: np.ndarray, kernels_conj: np.ndarray, shape, out_s
 
 
 _LOCAL = threading.local()
+_STORES: dict = {}                  # thread id -> that thread's scratch buffers
+_STORES_LOCK = threading.Lock()
 
 
 def _buffer(name: str, shape, dtype=np.float64) -> np.ndarray:
@@ -302,16 +304,47 @@ def _buffer(name: str, shape, dtype=np.float64) -> np.ndarray:
 
     Fresh multi-megabyte arrays cost a page fault per 4 KiB on first touch, which
     for the window sums is as much as the arithmetic; the buffers of the last tile
-    shape are kept instead (a few tile-sized arrays per thread).
+    shape are kept instead (a few tile-sized arrays per thread, freed by
+    :func:`release_buffers`).
     """
     store = getattr(_LOCAL, "buffers", None)
     if store is None:
         store = _LOCAL.buffers = {}
+        with _STORES_LOCK:
+            _STORES[threading.get_ident()] = store
     shape, dtype = tuple(shape), np.dtype(dtype)
     buf = store.get(name)
     if buf is None or buf.shape != shape or buf.dtype != dtype:
+        store.pop(name, None)
         buf = store[name] = np.empty(shape, dtype)
     return buf
+
+
+def release_buffers() -> int:
+    """Free the scratch buffers :func:`match_template` keeps between calls.
+
+    Each thread that scored tiles keeps the float64 buffers of its last tile shape
+    (about 36 bytes per pixel of a tile and channel: tens of MB for a 2048-wide
+    image) so the next call skips the page faults of fresh memory. Call this when
+    no match is running to return the memory; the next call allocates again.
+
+    Returns
+    -------
+    int
+        Bytes released.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _ = match_template(np.random.default_rng(0).random((300, 300)), np.eye(8, 9))
+    >>> release_buffers() > 0, release_buffers()
+    (True, 0)
+    """
+    with _STORES_LOCK:
+        released = sum(buf.nbytes for store in _STORES.values() for buf in store.values())
+        for store in _STORES.values():
+            store.clear()
+    return released
 
 
 def _window_sums(z: np.ndarray, window):
