@@ -580,7 +580,9 @@ def _score_unmasked(img, tpl, method, flat, info):
     t_mean = tpl.reshape(channels, -1).mean(axis=1)
     t_zero = tpl - t_mean.reshape((-1,) + (1,) * nd)                  # T' per channel
     t_ssd, t_energy = float(np.sum(t_zero ** 2)), float(np.sum(tpl ** 2))
-    centre = np.array([float(np.mean(img[c], dtype=np.float64)) for c in range(channels)])
+    # Any constant works (the formulas are exact for every c); near the mean it keeps
+    # the sums small. numpy's pairwise sum in the image's precision is near enough.
+    centre = np.array([float(np.mean(img[c])) for c in range(channels)])
     squares = method != "ccorr"               # ccorr needs Σ I only; ccoeff needs neither
     threads = _threads()
     tiling = _plan_tiles(spatial, window, channels, img.dtype.itemsize, threads)
