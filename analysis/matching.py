@@ -16,8 +16,8 @@ with the zero-mean template is already the numerator of ``ccoeff``: a zero-mean
 template cancels the window mean of the image. It is computed by real FFTs at the
 image's working precision, over overlap-save tiles of the image whose transforms
 are only as large as a tile (the circular wrap-around lands in discarded rows).
-The window sums ``Σ I`` and ``Σ I²`` come from running sums in **float64** of the
-image minus its mean, so the variance ``Σ I² − (Σ I)²/N`` of a window keeps its
+The window sums ``Σ I`` and ``Σ I²`` come from running sums in **float64** of each
+tile minus its mean, so the variance ``Σ I² − (Σ I)²/N`` of a window keeps its
 digits. The other methods follow exactly::
 
     ccorr    = Σ T'·I + mean(T)·Σ I
@@ -463,9 +463,10 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
 
     The correlation is computed by FFT, one zero-mean template correlation per
     position (no padding to image + template: overlap-save tiles along the first
-    axis, each transform only as large as its tile), and the window sums by running
-    sums in float64 of the mean-free image (Lewis 1995; Briechle & Hanebeck 2001
-    for integral-image sums). A window is *flat* when its sum of squared deviations
+    axis, each transform only as large as its tile; with an FFT engine of several
+    threads the tiles run in parallel), and the window sums by running sums in
+    float64 of each tile minus its mean (Lewis 1995; Briechle & Hanebeck 2001 for
+    integral-image sums). A window is *flat* when its sum of squared deviations
     (or of squares) is below 16 float64 roundings of the sums it came from.
     Normalized scores are clipped to their range (``[-1, 1]``; ``[0, 1]`` for
     ``sqdiff_normed``, which can exceed 1 between windows of very different energy
@@ -580,9 +581,6 @@ def _score_unmasked(img, tpl, method, flat, info):
     t_mean = tpl.reshape(channels, -1).mean(axis=1)
     t_zero = tpl - t_mean.reshape((-1,) + (1,) * nd)                  # T' per channel
     t_ssd, t_energy = float(np.sum(t_zero ** 2)), float(np.sum(tpl ** 2))
-    # Any constant works (the formulas are exact for every c); near the mean it keeps
-    # the sums small. numpy's pairwise sum in the image's precision is near enough.
-    centre = np.array([float(np.mean(img[c])) for c in range(channels)])
     squares = method != "ccorr"               # ccorr needs Σ I only; ccoeff needs neither
     threads = _threads()
     tiling = _plan_tiles(spatial, window, channels, img.dtype.itemsize, threads)
@@ -593,11 +591,13 @@ def _score_unmasked(img, tpl, method, flat, info):
     kernels = _template_spectra(unit, tiling.shape, img.dtype)
     axes = tuple(range(1, nd + 1))
 
-    shift = centre.astype(img.dtype).reshape((-1,) + (1,) * nd)
-
     def job(r0, rows, tile, counts):
-        # Σ T' = 0, so Σ T'·(I − c) = Σ T'·I: removing the mean first keeps the FFT's
-        # rounding (relative to ‖I‖·‖T'‖) free of the image's offset.
+        # Each tile is centred on its own mean c (any constant keeps the formulas
+        # exact; the local mean keeps the sums small). Σ T' = 0, so the correlation
+        # Σ T'·(I − c) = Σ T'·I, and the FFT's rounding (relative to ‖I − c‖·‖T'‖)
+        # is free of the image's offset.
+        centre = np.array([float(np.mean(tile[c])) for c in range(channels)])
+        shift = centre.astype(img.dtype).reshape((-1,) + (1,) * nd)
         centred = np.subtract(tile, shift, out=_buffer("tile", tile.shape, tile.dtype))
         spectrum = fftlib.rfftn(centred, axes=axes, s=tiling.shape)
         res = _correlate_tile(spectrum, kernels, tiling.shape, (rows,) + out_shape[1:])
