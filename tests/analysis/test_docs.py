@@ -33,3 +33,24 @@ def test_rst_shows_the_current_lenet5_table(capsys):
     start = text.index("    $ fftconv cost lenet5") + 1
     shown = [line[4:] for line in text[start:start + len(printed)]]
     assert shown == printed
+
+
+MATCHING_DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "matching.rst"
+
+
+def test_matching_docstring_examples():
+    import analysis.match_bench
+    import analysis.match_plots
+    import analysis.matching
+    import analysis.peaks
+    import analysis.phase
+
+    for module in (analysis.matching, analysis.peaks, analysis.phase, analysis.match_plots,
+                   analysis.match_bench):
+        result = doctest.testmod(module, optionflags=FLAGS)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_matching_rst_examples():
+    result = doctest.testfile(str(MATCHING_DOC), module_relative=False, optionflags=FLAGS)
+    assert result.failed == 0 and result.attempted > 0

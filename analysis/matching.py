@@ -1,0 +1,897 @@
+"""Template matching by cross-correlation: the six OpenCV scores, masks, tiling.
+
+:func:`match_template` slides a template over an image and scores every position
+with one of OpenCV's six methods (``sqdiff``, ``sqdiff_normed``, ``ccorr``,
+``ccorr_normed``, ``ccoeff``, ``ccoeff_normed``); ``ccoeff_normed`` is the normalized
+cross-correlation of :func:`skimage.feature.match_template`, with its ``pad_input``
+semantics. Peaks of a score map are found by :func:`analysis.peaks.find_peaks`, and
+whole-image translations by :func:`analysis.phase.phase_correlate` (both re-exported
+here).
+
+How the scores are computed (Lewis 1995; Briechle & Hanebeck 2001; Padfield 2012)
+------------------------------------------------------------------------------
+Every unmasked score is rewritten in terms of **one** correlation and two window
+sums. With ``T' = T − mean(T)`` (per channel) the correlation ``Σ T'·I`` of the image
+with the zero-mean template is already the numerator of ``ccoeff``: a zero-mean
+template cancels the window mean of the image. It is computed by real FFTs at the
+image's working precision, over overlap-save tiles of the image whose transforms
+are only as large as a tile (the circular wrap-around lands in discarded rows).
+The window sums ``Σ I`` and ``Σ I²`` come from running sums in **float64** of each
+tile minus its mean, so the variance ``Σ I² − (Σ I)²/N`` of a window keeps its
+digits. The other methods follow exactly::
+
+    ccorr    = Σ T'·I + mean(T)·Σ I
+    sqdiff   = Σ T'² + Σ (I − mean_w I)² − 2 Σ T'·I + N (mean(T) − mean_w I)²
+
+which avoids the cancellation of the textbook ``Σ T² − 2 Σ T·I + Σ I²`` at good
+matches. Masked scores (OpenCV's weighted definitions, which reduce to Padfield's
+masked NCC for a binary mask) need a few more correlations, all computed in float64
+on the image spectrum that is transformed once per tile.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.ndimage
+
+import fftconv
+from fftconv import fftlib
+from fftconv.errors import bad_type, bad_value
+
+from .peaks import Peaks, find_peaks, match_boxes, to_xy
+from .phase import PhaseCorrelation, phase_correlate
+
+__all__ = ["METHODS", "NORMED_METHODS", "FLAT_POLICIES", "PAD_MODES", "MatchInfo",
+           "match_template", "release_buffers", "find_peaks", "Peaks", "to_xy",
+           "match_boxes", "phase_correlate", "PhaseCorrelation"]
+
+log = logging.getLogger(__name__)
+
+#: The six scores of ``cv2.matchTemplate`` (``TM_SQDIFF`` … ``TM_CCOEFF_NORMED``).
+METHODS = ("sqdiff", "sqdiff_normed", "ccorr", "ccorr_normed", "ccoeff", "ccoeff_normed")
+#: Methods whose score is a ratio that is undefined on flat windows or templates.
+NORMED_METHODS = ("sqdiff_normed", "ccorr_normed", "ccoeff_normed")
+#: What an undefined normalized score becomes (see :func:`match_template`).
+FLAT_POLICIES = ("zero", "one", "nan")
+#: ``numpy.pad`` modes accepted with ``pad_input=True``.
+PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "mean", "median",
+             "maximum", "minimum")
+
+_FUNC = "match_template"
+_EPS64 = np.finfo(np.float64).eps
+#: Window sums of squares below this many float64 roundings of their inputs are zero.
+_FLAT_ROUNDINGS = 16.0
+
+
+@dataclass
+class MatchInfo:
+    """What :func:`match_template` did (returned with ``return_info=True``).
+
+    Attributes
+    ----------
+    method : str
+    dtype : numpy.dtype
+        Dtype of the score map.
+    transform_shape : tuple of int
+        FFT size of one tile (spatial axes).
+    tiles : int
+        Number of overlap-save tiles the image was cut into.
+    flat_template : bool
+        The template is flat (constant, or zero for ``ccorr_normed`` /
+        ``sqdiff_normed``, under the mask): every normalized score is undefined.
+    flat_windows : int
+        Image windows whose normalized score is undefined (flat windows).
+    clipped : int
+        Scores outside their method's range that were clipped back into it:
+        ``[-1, 1]`` for ``ccorr_normed`` / ``ccoeff_normed`` and ``>= 0`` for
+        ``sqdiff`` (only rounding gets there), ``[0, 1]`` for ``sqdiff_normed``
+        (OpenCV's range: it caps this score at 1, a mismatch that large has no
+        further meaning).
+    """
+
+    method: str
+    dtype: np.dtype
+    transform_shape: tuple = ()
+    tiles: int = 0
+    flat_template: bool = False
+    flat_windows: int = 0
+    clipped: int = 0
+
+
+# -- argument checks ---------------------------------------------------------------
+
+def _as_real_array(param: str, value) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise bad_type(_FUNC, param, value, "a real numeric array_like") from exc
+    if arr.dtype.kind not in "fiub":
+        raise bad_type(_FUNC, param, value, "a real numeric array_like (float, int or bool)")
+    if arr.size == 0:
+        raise bad_value(_FUNC, param, arr, "a non-empty array")
+    return arr
+
+
+def _working_dtype(image: np.ndarray) -> np.dtype:
+    """float32 stays float32 (so do small ints and float16); everything else is float64."""
+    if image.dtype in (np.float32, np.float16) or image.dtype.kind in "iub" \
+            and image.dtype.itemsize <= 2:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _check_choice(param: str, value, choices) -> str:
+    if not isinstance(value, str):
+        raise bad_type(_FUNC, param, value, f"one of {', '.join(map(repr, choices))}")
+    if value not in choices:
+        raise bad_value(_FUNC, param, value, f"one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def _check_channel_axis(channel_axis, ndim: int):
+    if channel_axis is None:
+        return None
+    if not isinstance(channel_axis, numbers.Integral) or isinstance(channel_axis, bool):
+        raise bad_type(_FUNC, "channel_axis", channel_axis, "None or an int")
+    if not -ndim <= channel_axis < ndim:
+        raise bad_value(_FUNC, "channel_axis", channel_axis,
+                        f"None or an axis of the image, in [-{ndim}, {ndim})")
+    return int(channel_axis) % ndim
+
+
+def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_values):
+    """Validated ``(image, template, mask)`` as ``(C, *spatial)`` arrays of the work dtype."""
+    image = _as_real_array("image", image)
+    template = _as_real_array("template", template)
+    if template.ndim != image.ndim:
+        raise bad_value(_FUNC, "template", template,
+                        f"an array with as many dimensions as the image ({image.ndim})")
+    channel_axis = _check_channel_axis(channel_axis, image.ndim)
+    spatial_ndim = image.ndim - (channel_axis is not None)
+    if spatial_ndim not in (2, 3):
+        allowed = ("a 2-D or 3-D image (plus the channel axis)" if channel_axis is not None
+                   else "a 2-D or 3-D image (pass channel_axis for colour)")
+        raise bad_value(_FUNC, "image", image, allowed)
+    if channel_axis is not None:
+        if template.shape[channel_axis] != image.shape[channel_axis]:
+            raise bad_value(_FUNC, "template", template,
+                            f"{image.shape[channel_axis]} channels along axis {channel_axis},"
+                            " like the image")
+        image = np.moveaxis(image, channel_axis, 0)
+        template = np.moveaxis(template, channel_axis, 0)
+    else:
+        image, template = image[None], template[None]
+    if any(t > i for t, i in zip(template.shape[1:], image.shape[1:])):
+        raise bad_value(_FUNC, "template", template,
+                        f"no larger than the image {image.shape[1:]} along every spatial axis")
+    dtype = _working_dtype(image)
+    if mask is not None:
+        mask = _as_real_array("mask", mask)
+        spatial = template.shape[1:]
+        if mask.shape == spatial:
+            mask = mask[None]
+        elif channel_axis is not None and mask.ndim == template.ndim \
+                and np.moveaxis(mask, channel_axis, 0).shape == template.shape:
+            mask = np.moveaxis(mask, channel_axis, 0)
+        else:
+            raise bad_value(_FUNC, "mask", mask,
+                            f"an array of the template's spatial shape {spatial}"
+                            + (" or of the template's shape" if channel_axis is not None else ""))
+        mask = mask.astype(np.float64)
+        if not np.all(np.isfinite(mask)) or np.any(mask < 0):
+            raise bad_value(_FUNC, "mask", mask, "finite, non-negative weights")
+        if np.any(mask.reshape(mask.shape[0], -1).sum(axis=1) <= 0):
+            raise bad_value(_FUNC, "mask", mask, "weights with a positive sum (per channel)")
+    if not isinstance(pad_input, (bool, np.bool_)):
+        raise bad_type(_FUNC, "pad_input", pad_input, "a bool")
+    mode = _check_choice("mode", mode, PAD_MODES)
+    if not isinstance(constant_values, numbers.Real):
+        raise bad_type(_FUNC, "constant_values", constant_values, "a real number")
+    for name, arr in (("image", image), ("template", template)):
+        # min and max propagate NaN: two passes without a boolean temporary
+        if arr.dtype.kind == "f" and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+            raise bad_value(_FUNC, name, arr, "finite values (no NaN or inf)")
+    image = image.astype(dtype, copy=False)
+    if pad_input:
+        widths = [(0, 0)] + [(t // 2, (t - 1) // 2) for t in template.shape[1:]]
+        kwargs = {"constant_values": constant_values} if mode == "constant" else {}
+        image = np.pad(image, widths, mode=mode, **kwargs)
+    return image, template.astype(np.float64), mask
+
+
+# -- tiles and transforms ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Tiling:
+    """Overlap-save tiles along the first spatial axis (whole extent along the others).
+
+    ``rows`` valid output rows per tile from ``rows + t0 - 1`` input rows, transformed
+    at ``shape`` (``shape[0] >= rows + t0 - 1``; ``shape[d] >= image extent`` else,
+    so the circular wrap only reaches discarded outputs).
+    """
+
+    rows: int
+    count: int
+    shape: tuple
+
+
+def _plan_tiles(image_shape, template_shape, channels: int, itemsize: int,
+                threads: int = 1) -> _Tiling:
+    """Overlap-save tiles of rows: transforms of about ``4·t0`` rows, at least 256.
+
+    Small tiles keep a tile's transforms and float64 window sums in cache, at the
+    price of recomputing the ``t0 - 1`` overlapping rows; around four template
+    heights per tile (OpenCV's ``crossCorr`` uses blocks of ~4.5 template sizes) is
+    where the two balance in measurements on 1024² and 2048² images. Tiles are
+    shrunk further so that the buffers of the tiles in flight (one per thread) stay
+    within :func:`fftconv.get_memory_budget`.
+    """
+    t0 = template_shape[0]
+    out0 = image_shape[0] - t0 + 1
+    rest = tuple(fftlib.next_fast_len(n) for n in image_shape[1:])
+    full = fftlib.next_fast_len(image_shape[0])
+    length = min(full, fftlib.next_fast_len(max(4 * t0, 256)))
+    # float64 window sums and scratch (~36 B per pixel and channel) plus the spectrum
+    per_row = math.prod(rest) * (36 * channels + 2 * itemsize + 16)
+    budget = fftconv.get_memory_budget() // max(threads, 1)
+    while length > t0 and length * per_row > budget:
+        smaller = fftlib.next_fast_len(max(t0, length // 2))
+        if smaller >= length:
+            break
+        length = smaller
+    rows = max(1, min(length - t0 + 1, out0))
+    count = -(-out0 // rows)
+    if threads > 1 and count > 1 and count % threads:
+        # a whole number of rounds on the threads: the next multiple of `threads`
+        # (smaller tiles, so they stay in cache and within the memory budget)
+        tiles = count + threads - count % threads
+        rows = -(-out0 // tiles)
+        length = fftlib.next_fast_len(rows + t0 - 1)
+        rows = min(length - t0 + 1, out0)
+        count = -(-out0 // rows)
+    return _Tiling(rows=rows, count=count, shape=(length,) + rest)
+
+
+def _template_spectra(kernels: np.ndarray, shape, dtype) -> np.ndarray:
+    """Conjugate spectra of ``(K, *t)`` kernels zero-padded to ``shape``, pruned.
+
+    The last axis is transformed first, over the kernel's rows only; the other axes
+    then transform ``shape[-1] // 2 + 1`` columns: about half the work of
+    transforming the zero-padded kernel at once.
+    """
+    nd = len(shape)
+    axes = tuple(range(kernels.ndim - nd, kernels.ndim))
+    with _single_threaded():             # small transforms: waking FFT threads costs more
+        spec = fftlib.rfftn(np.ascontiguousarray(kernels, dtype=dtype), axes=axes[-1:],
+                            s=shape[-1:])
+        if nd > 1:
+            spec = fftlib.fftn(spec, axes=axes[:-1], s=shape[:-1])
+    return np.conj(spec, out=spec)
+
+
+def _single_threaded():
+    """The current FFT engine (same library and planner effort) with one thread."""
+    engine = fftlib.get_fft_engine()
+    return fftlib.set_fft_engine(engine.name, threads=1,
+                                 planner_effort=getattr(engine, "planner_effort", None))
+
+
+def _correlate_tile(spectrum: np.ndarray, kernels_conj: np.ndarray, shape, out_shape):
+    """``Σ_c irfft(X_c · conj(K_c))`` cropped to ``out_shape`` (one inverse transform)."""
+    if spectrum.shape[0] == 1:
+        product = np.multiply(spectrum[0], kernels_conj[0])
+    else:
+        product = np.einsum("c...,c...->...", spectrum, kernels_conj)
+    nd = len(shape)
+    full = fftlib.irfftn(product, s=shape, axes=tuple(range(nd)))
+    return full[tuple(slice(0, n) for n in out_shape)]
+
+
+_LOCAL = threading.local()
+_STORES: dict = {}                  # thread id -> that thread's scratch buffers
+_STORES_LOCK = threading.Lock()
+
+
+def _buffer(name: str, shape, dtype=np.float64) -> np.ndarray:
+    """A scratch array kept per thread between tiles and calls (contents undefined).
+
+    Fresh multi-megabyte arrays cost a page fault per 4 KiB on first touch, which
+    for the window sums is as much as the arithmetic; the buffers of the last tile
+    shape are kept instead (a few tile-sized arrays per thread, freed by
+    :func:`release_buffers`).
+    """
+    store = getattr(_LOCAL, "buffers", None)
+    if store is None:
+        store = _LOCAL.buffers = {}
+        with _STORES_LOCK:
+            _STORES[threading.get_ident()] = store
+    shape, dtype = tuple(shape), np.dtype(dtype)
+    buf = store.get(name)
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        store.pop(name, None)
+        buf = store[name] = np.empty(shape, dtype)
+    return buf
+
+
+def release_buffers() -> int:
+    """Free the scratch buffers :func:`match_template` keeps between calls.
+
+    Each thread that scored tiles keeps the float64 buffers of its last tile shape
+    (about 36 bytes per pixel of a tile and channel: tens of MB for a 2048-wide
+    image) so the next call skips the page faults of fresh memory. Call this when
+    no match is running to return the memory; the next call allocates again.
+
+    Returns
+    -------
+    int
+        Bytes released.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _ = match_template(np.random.default_rng(0).random((300, 300)), np.eye(8, 9))
+    >>> release_buffers() > 0, release_buffers()
+    (True, 0)
+    """
+    with _STORES_LOCK:
+        released = sum(buf.nbytes for store in _STORES.values() for buf in store.values())
+        for store in _STORES.values():
+            store.clear()
+    return released
+
+
+def _window_sums(z: np.ndarray, window):
+    """Window sums of ``z`` over its spatial axes, *divided by* ``window[-1]`` (destroys ``z``).
+
+    Returns the window sums and the totals of each of the K quantities over ``z``.
+
+    ``z`` has layout ``(*spatial[:-1], K, spatial[-1])`` (K stacked quantities); each
+    spatial axis shrinks by ``window - 1``. Float64 throughout. The leading axes:
+    running sums by one vectorized addition per row, in place, then the window
+    differences in one subtraction. The last axis: :func:`scipy.ndimage.uniform_filter1d`,
+    a float64 running sum along each line that returns the window *mean* (twice as
+    fast as ``cumsum`` and a difference, and it releases the GIL); callers fold the
+    factor ``window[-1]`` into their formulas instead of spending a pass on it.
+    """
+    nd = len(window)
+    totals = None
+    for ax in range(nd - 1):
+        n, w = z.shape[ax], window[ax]
+        lead = (slice(None),) * ax
+        for i in range(1, n):                                  # running sums
+            np.add(z[lead + (i,)], z[lead + (i - 1,)], out=z[lead + (i,)])
+        if ax == 0:                                            # the last row: the totals
+            last = z[n - 1]
+            totals = last.sum(axis=tuple(a for a in range(last.ndim) if a != nd - 2))
+        diff = _buffer(f"rows{ax}", z.shape[:ax] + (n - w + 1,) + z.shape[ax + 1:])
+        diff[lead + (0,)] = z[lead + (w - 1,)]
+        np.subtract(z[lead + (slice(w, None),)], z[lead + (slice(0, n - w),)],
+                    out=diff[lead + (slice(1, None),)])
+        z = diff
+    w = window[-1]
+    means = _buffer("window_sums", z.shape)
+    # output i of the running mean averages [i - w//2, i - w//2 + w)
+    scipy.ndimage.uniform_filter1d(z, w, axis=-1, output=means, mode="constant")
+    return means[..., w // 2: w // 2 + z.shape[-1] - w + 1], totals
+
+
+# -- the scores --------------------------------------------------------------------
+
+def match_template(image, template, method="ccoeff_normed", pad_input=False,
+                   mode="constant", constant_values=0, mask=None, flat="zero",
+                   channel_axis=None, return_info=False):
+    r"""Score every position of a template in an image (OpenCV's six methods).
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W) or (D, H, W), plus a channel axis if ``channel_axis``
+        Real values (float, int or bool). float32, float16, bool and 8/16-bit
+        integers are scored in float32, everything else in float64.
+    template : array_like
+        Same number of dimensions (and channels) as ``image``, no larger along any
+        spatial axis.
+    method : {'ccoeff_normed', 'ccoeff', 'ccorr_normed', 'ccorr', 'sqdiff_normed', 'sqdiff'}
+        The score (formulas under Notes). Maxima are matches, except for the
+        ``sqdiff`` methods, where minima are.
+    pad_input : bool
+        False (default): scores only where the template lies inside the image; the
+        output has size ``image − template + 1`` per spatial axis and entry ``[i, j]``
+        is the window whose top-left corner is ``(i, j)``. True: the image is padded
+        (with ``mode``) so the output has the image's size and entry ``[i, j]`` is
+        the window *centred* on ``(i, j)`` (its corner is ``(i − h//2, j − w//2)``),
+        as in :func:`skimage.feature.match_template`.
+    mode : str
+        :func:`numpy.pad` mode for ``pad_input``: ``'constant'`` (default),
+        ``'edge'``, ``'reflect'``, ``'symmetric'``, ``'wrap'``, ``'mean'``,
+        ``'median'``, ``'maximum'`` or ``'minimum'``.
+    constant_values : float
+        Padding value for ``mode='constant'``.
+    mask : array_like, optional
+        Non-negative weights ``M`` of the template's spatial shape (or of its full
+        shape, per channel). Pixels of weight 0 are ignored; OpenCV's masked
+        formulas (Notes). A binary mask gives Padfield's masked NCC.
+    flat : {'zero', 'one', 'nan'}
+        The normalized scores divide by the template's and the window's spread
+        (``ccoeff_normed``: standard deviations; ``ccorr_normed`` and
+        ``sqdiff_normed``: root energies). Where either is zero (a *flat* window or
+        template) the score is undefined, and becomes: ``'zero'`` (default) — the
+        score of no similarity: correlation 0, ``sqdiff_normed`` 1 (scikit-image's
+        and OpenCV's value for flat windows); ``'one'`` — the score of a perfect
+        match: correlation 1, ``sqdiff_normed`` 0 (OpenCV's value for a flat
+        template with ``ccoeff_normed``); ``'nan'`` — NaN. No NaN or inf appears
+        otherwise. Ignored by the unnormalized methods.
+    channel_axis : int, optional
+        Axis of the colour channels of ``image`` and ``template``. Each channel
+        is centred by its own mean and the products are summed over channels, as
+        ``cv2.matchTemplate`` does for colour images.
+    return_info : bool
+        Also return a :class:`MatchInfo` (tiles, flat windows, clipped values).
+
+    Returns
+    -------
+    score : ndarray, shape (H − h + 1, W − w + 1) (or (H, W) with ``pad_input``)
+        float32 for float32 input, else float64. 3-D images give a 3-D map.
+    info : MatchInfo
+        Only with ``return_info=True``.
+
+    Notes
+    -----
+    With ``T`` the template, ``I`` the image window at a position, ``N`` the number
+    of template pixels, ``T' = T − mean(T)`` and ``I' = I − mean(I)`` (per channel;
+    sums run over pixels and channels)::
+
+        sqdiff        = Σ (T − I)²
+        sqdiff_normed = Σ (T − I)² / sqrt(Σ T² · Σ I²)
+        ccorr         = Σ T·I
+        ccorr_normed  = Σ T·I / sqrt(Σ T² · Σ I²)
+        ccoeff        = Σ T'·I'
+        ccoeff_normed = Σ T'·I' / sqrt(Σ T'² · Σ I'²)
+
+    These are OpenCV's definitions (``TM_SQDIFF`` … ``TM_CCOEFF_NORMED``);
+    ``ccoeff_normed`` is the normalized cross-correlation of Lewis (1995) that
+    scikit-image computes. With a mask ``M`` the products are weighted by ``M²``
+    and the means by ``M``: ``Σ (M(T − I))²``, ``Σ M²·T·I``, and for ``ccoeff``
+    ``T' = T − Σ M T / Σ M``, ``I' = I − Σ M I / Σ M`` with ``Σ M² T' I'`` over
+    ``sqrt(Σ M² T'² · Σ M² I'²)`` (Padfield 2012 for binary ``M``).
+
+    The correlation is computed by FFT, one zero-mean template correlation per
+    position (no padding to image + template: overlap-save tiles along the first
+    axis, each transform only as large as its tile; with an FFT engine of several
+    threads the tiles run in parallel), and the window sums by running sums in
+    float64 of each tile minus its mean (Lewis 1995; Briechle & Hanebeck 2001 for
+    integral-image sums). A window is *flat* when its sum of squared deviations
+    (or of squares) is below 16 float64 roundings of the sums it came from.
+    Normalized scores are clipped to their range (``[-1, 1]``; ``[0, 1]`` for
+    ``sqdiff_normed``, which can exceed 1 between windows of very different energy
+    and which OpenCV caps at 1); ``return_info`` reports how many.
+
+    References
+    ----------
+    J. P. Lewis, "Fast normalized cross-correlation", Vision Interface, 1995.
+    K. Briechle and U. D. Hanebeck, "Template matching using fast normalized cross
+    correlation", Proc. SPIE 4387, 2001.
+    D. Padfield, "Masked object registration in the Fourier domain", IEEE Trans.
+    Image Processing 21(5), 2012.
+    G. Bradski, "The OpenCV Library", Dr. Dobb's Journal, 2000 (``matchTemplate``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> image = rng.random((40, 50))
+    >>> template = image[12:20, 30:41].copy()
+    >>> score = match_template(image, template)
+    >>> score.shape
+    (33, 40)
+    >>> [int(i) for i in np.unravel_index(np.argmax(score), score.shape)]
+    [12, 30]
+    >>> round(float(score.max()), 6)
+    1.0
+    >>> d = match_template(image, template, method="sqdiff")
+    >>> [int(i) for i in np.unravel_index(np.argmin(d), d.shape)], round(float(d.min()), 9)
+    ([12, 30], 0.0)
+    """
+    method = _check_choice("method", method, METHODS)
+    flat = _check_choice("flat", flat, FLAT_POLICIES)
+    if not isinstance(return_info, (bool, np.bool_)):
+        raise bad_type(_FUNC, "return_info", return_info, "a bool")
+    img, tpl, msk = _prepare(image, template, mask, channel_axis, pad_input, mode,
+                             constant_values)
+    dtype = img.dtype
+    info = MatchInfo(method=method, dtype=dtype)
+    if msk is None:
+        score = _score_unmasked(img, tpl, method, flat, info)
+    else:
+        score = _score_masked(img, tpl, msk, method, flat, info)
+    if info.clipped:
+        log.debug("match_template: %d %s scores clipped to their range", info.clipped,
+                  method)
+    return (score, info) if return_info else score
+
+
+def _undefined_value(method: str, flat: str) -> float:
+    if flat == "nan":
+        return np.nan
+    perfect = flat == "one"
+    if method == "sqdiff_normed":
+        return 0.0 if perfect else 1.0
+    return 1.0 if perfect else 0.0
+
+
+#: Lower end of each normalized score's range (the upper end is 1).
+_LOW = {"ccorr_normed": -1.0, "ccoeff_normed": -1.0, "sqdiff_normed": 0.0}
+
+
+def _clip(out: np.ndarray, low: float, info: MatchInfo) -> None:
+    """Clip ``out`` (no NaN) into ``[low, 1]`` in place, counting what moved."""
+    if out.size and (out.max() > 1 or out.min() < low):
+        info.clipped += int(np.count_nonzero((out > 1) | (out < low)))
+        np.clip(out, low, 1, out=out)
+
+
+def _finish(out: np.ndarray, method: str, info: MatchInfo) -> None:
+    """``sqdiff`` is a sum of squares: clip rounding below zero (the normalized
+    scores are clipped by :func:`_normalize`)."""
+    if method == "sqdiff" and out.size and out.min() < 0:
+        info.clipped += int(np.count_nonzero(out < 0))
+        np.maximum(out, 0, out=out)
+
+
+def _flat_template(tpl, msk, method) -> bool:
+    """Exact test: constant per channel (ccoeff_normed) or all zero (the others)."""
+    weight = np.ones_like(tpl) if msk is None else np.broadcast_to(msk, tpl.shape)
+    if method == "ccoeff_normed":
+        return all(np.ptp(t[w > 0]) == 0 for t, w in zip(tpl, weight))
+    if method in ("ccorr_normed", "sqdiff_normed"):
+        return not np.any(tpl * weight)
+    return False
+
+
+def _tiles(img, tiling, window):
+    """Yield ``(r0, rows, tile)``: input rows of each tile, zero-padded to one shape."""
+    nd = len(window)
+    out_rows = img.shape[1] - window[0] + 1
+    in_rows = tiling.rows + window[0] - 1
+    for k in range(tiling.count):
+        r0 = k * tiling.rows
+        tile = img[:, r0:r0 + in_rows]
+        if tile.shape[1] < in_rows:                    # the last tile: keep one FFT plan
+            tile = np.pad(tile, [(0, 0), (0, in_rows - tile.shape[1])] + [(0, 0)] * (nd - 1))
+        yield r0, min(tiling.rows, out_rows - r0), np.ascontiguousarray(tile)
+
+
+def _score_unmasked(img, tpl, method, flat, info):
+    channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
+    nd, n = len(window), math.prod(window)
+    out_shape = tuple(s - t + 1 for s, t in zip(spatial, window))
+    score = np.empty(out_shape, dtype=img.dtype)
+    undefined = _undefined_value(method, flat)
+    info.flat_template = _flat_template(tpl, None, method)
+    if info.flat_template:
+        score.fill(undefined)
+        info.flat_windows = score.size
+        return score
+    t_mean = tpl.reshape(channels, -1).mean(axis=1)
+    t_zero = tpl - t_mean.reshape((-1,) + (1,) * nd)                  # T' per channel
+    t_ssd, t_energy = float(np.sum(t_zero ** 2)), float(np.sum(tpl ** 2))
+    squares = method != "ccorr"               # ccorr needs Σ I only; ccoeff needs neither
+    threads = _threads()
+    tiling = _plan_tiles(spatial, window, channels, img.dtype.itemsize, threads)
+    info.transform_shape, info.tiles = tiling.shape, tiling.count
+    # ccoeff_normed: a unit template (T' / sqrt(Σ T'² · w)) puts the template's norm
+    # and the running mean's 1/w into the correlation for free.
+    unit = t_zero / math.sqrt(t_ssd * window[-1]) if method == "ccoeff_normed" else t_zero
+    kernels = _template_spectra(unit, tiling.shape, img.dtype)
+    axes = tuple(range(1, nd + 1))
+
+    def job(r0, rows, tile, counts):
+        # Each tile is centred on its own mean c (any constant keeps the formulas
+        # exact; the local mean keeps the sums small). Σ T' = 0, so the correlation
+        # Σ T'·(I − c) = Σ T'·I, and the FFT's rounding (relative to ‖I − c‖·‖T'‖)
+        # is free of the image's offset.
+        centre = np.array([float(np.mean(tile[c])) for c in range(channels)])
+        shift = centre.astype(img.dtype).reshape((-1,) + (1,) * nd)
+        centred = np.subtract(tile, shift, out=_buffer("tile", tile.shape, tile.dtype))
+        spectrum = fftlib.rfftn(centred, axes=axes, s=tiling.shape)
+        res = _correlate_tile(spectrum, kernels, tiling.shape, (rows,) + out_shape[1:])
+        del spectrum
+        target = score[r0:r0 + rows]
+        if method != "ccoeff":
+            sums = _centred_sums(tile, centre, window, rows, squares)
+            res = _combine(method, res, sums, centre, t_mean, t_ssd, t_energy, n,
+                           undefined, counts, out=target)
+        if res is not target:
+            _finish(res, method, counts)
+            target[...] = res
+
+    _run_tiles(job, _tiles(img, tiling, window), threads, info)
+    return score
+
+
+def _threads() -> int:
+    """Threads for the tiles: the current FFT engine's thread count."""
+    return max(1, int(getattr(fftlib.get_fft_engine(), "threads", 1)))
+
+
+_POOL: list = []                    # [(workers, executor)], created on first use
+_POOL_LOCK = threading.Lock()
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """A persistent pool, so each worker keeps its per-thread FFTW plans between calls."""
+    with _POOL_LOCK:
+        if not _POOL or _POOL[0][0] < workers:
+            if _POOL:
+                _POOL.pop()[1].shutdown(wait=False)
+            _POOL.append((workers, ThreadPoolExecutor(workers,
+                                                      thread_name_prefix="fftconv-match")))
+        return _POOL[0][1]
+
+
+def _run_tiles(job, tiles, threads: int, info: MatchInfo) -> None:
+    """Run ``job(r0, rows, tile, counts)`` on every tile, on ``threads`` threads.
+
+    With several threads each tile is one task whose transforms run single-threaded
+    on the same FFT engine (numpy and FFTW release the GIL), so the window sums are
+    parallel too. Counts of flat and clipped windows are summed afterwards.
+    """
+    tiles = list(tiles)
+    counts = [MatchInfo(method=info.method, dtype=info.dtype) for _ in tiles]
+    if threads <= 1 or len(tiles) == 1:
+        for (r0, rows, tile), c in zip(tiles, counts):
+            job(r0, rows, tile, c)
+    else:
+        engine = fftlib.get_fft_engine()
+        effort = getattr(engine, "planner_effort", None)
+
+        def task(item):
+            (r0, rows, tile), c = item
+            with fftlib.set_fft_engine(engine.name, threads=1, planner_effort=effort):
+                job(r0, rows, tile, c)
+
+        for _ in _executor(threads).map(task, zip(tiles, counts)):
+            pass
+    info.flat_windows += sum(c.flat_windows for c in counts)
+    info.clipped += sum(c.clipped for c in counts)
+
+
+@dataclass
+class _Sums:
+    """Float64 window sums of ``z = I − c`` of one tile, per channel, and rounding scales."""
+
+    s1: list          # Σ z over each window, divided by ``scale``
+    s2: list | None   # Σ z² over each window, divided by ``scale``
+    energy: list      # Σ z² over the tile (the scale of the running sums)
+    absolute: list    # a bound of Σ |z| over the tile
+    scale: float      # the window sums are ``scale`` times s1, s2
+
+
+def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
+    nd = len(window)
+    per = 2 if squares else 1
+    channels = tile.shape[0]
+    z = _buffer("centred", tile.shape[1:-1] + (per * channels, tile.shape[-1]))
+    lead = (slice(None),) * (nd - 1)
+    for c in range(channels):
+        zc = z[lead + (per * c,)]
+        np.subtract(tile[c], centre[c], out=zc, dtype=np.float64)
+        if squares:
+            np.square(zc, out=z[lead + (per * c + 1,)])
+    sums, totals = _window_sums(z, window)
+    if not squares:                       # Σ z² is only needed for the rounding bounds
+        energy = [float(np.sum(np.square(tile[c] - np.float32(centre[c]), dtype=np.float64)))
+                  for c in range(channels)]
+    else:
+        energy = [float(totals[per * c + 1]) for c in range(channels)]
+    size = math.prod(tile.shape[1:])
+    sums = [sums[lead + (k,)][:rows] for k in range(per * channels)]
+    return _Sums(s1=sums[::per], s2=sums[1::per] if squares else None, energy=energy,
+                 absolute=[math.sqrt(size * e) for e in energy],       # Cauchy–Schwarz
+                 scale=float(window[-1]))
+
+
+def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, info,
+             out=None):
+    """One tile's scores from ``Σ T'·I`` and the float64 window sums of ``I − c``.
+
+    ``Σ I = s1 + n·c``, ``Σ (I − mean_w I)² = s2 − s1²/n``, ``Σ I² = s2 + 2c·s1 + n·c²``
+    per channel. The rounding error of a window's ``s2 − s1²/n`` is at most about
+    ``ε·(E + 2|s1|/n·A)`` with ``E = Σ z²`` and ``A = Σ |z|`` over the tile (the
+    running sums it is the difference of); 16 times that is the flatness threshold.
+    For ``ccoeff_normed`` ``corr`` is already divided by ``sqrt(Σ T'² · scale)`` (the
+    template was scaled before its transform), so the window sums are used as they
+    come (divided by ``scale``). Normalized scores are written to ``out`` when given.
+    """
+    channels = len(sums.s1)
+    tol = _FLAT_ROUNDINGS * _EPS64
+    k = sums.scale
+    if method == "ccoeff_normed":
+        var = _buffer("variance", corr.shape)                     # (Σ s2 − s1²/n) / k
+        for c in range(channels):
+            s1 = sums.s1[c]
+            if c == 0:
+                np.multiply(s1, s1, out=var)
+                var *= -k / n
+            else:
+                var -= s1 * s1 * (k / n)
+            var += sums.s2[c]
+        bound_const = tol * sum(sums.energy) / k
+        slope = [2.0 * tol / n * a for a in sums.absolute]
+        # |Σ_w z| <= sqrt(n Σ_w z²) <= sqrt(n E): the largest bound, without a pass
+        largest = bound_const + sum(q * math.sqrt(n * e) / k
+                                    for q, e in zip(slope, sums.energy))
+
+        def bound_at(where):
+            return bound_const + sum(q * np.abs(s1[where]) for q, s1 in zip(slope, sums.s1))
+
+        return _normalize(corr, var, largest, bound_at, 1.0, undefined, info, _LOW[method],
+                          out)
+    s1 = [k * s for s in sums.s1]
+    s2 = [k * s for s in sums.s2] if sums.s2 is not None else None
+    if method in ("sqdiff", "sqdiff_normed"):
+        var = np.zeros(corr.shape)
+        for c in range(channels):
+            var += s2[c] - s1[c] * s1[c] / n
+        res = t_ssd + np.maximum(var, 0) - 2.0 * corr
+        for c in range(channels):
+            gap = t_mean[c] - (s1[c] / n + centre[c])             # mean(T) − mean_w(I)
+            res += n * gap * gap
+        if method == "sqdiff":
+            return res
+    else:
+        res = corr.astype(np.float64)                             # Σ T·I = Σ T'·I + …
+        for c in range(channels):
+            res += t_mean[c] * (s1[c] + n * centre[c])            # … + mean(T)·Σ I
+        if method == "ccorr":
+            return res
+    energy = np.zeros(corr.shape)
+    for c in range(channels):
+        energy += s2[c] + 2.0 * centre[c] * s1[c] + n * centre[c] ** 2
+    bound = tol * sum(e + 2.0 * abs(centre[c]) * a
+                      for c, (e, a) in enumerate(zip(sums.energy, sums.absolute)))
+    return _normalize(res, energy, bound, lambda where: bound, t_energy, undefined, info,
+                      _LOW[method], out)
+
+
+def _normalize(numerator, window_term, largest, bound_at, template_term, undefined, info,
+               low, out=None):
+    """``numerator / sqrt(window_term · template_term)``, clipped to ``[low, 1]``.
+
+    A window is flat where ``window_term`` (its sum of squared deviations, or of
+    squares) is at most its rounding error ``bound_at(where)``; the bound is only
+    evaluated when some window is below ``largest``, the largest bound of the tile.
+    Flat windows get ``undefined``. ``window_term`` (float64) is overwritten; the
+    result goes to ``out`` (any float dtype) or to ``window_term``.
+    """
+    flat = None
+    if window_term.size and window_term.min() <= largest:
+        candidates = window_term <= largest
+        flat = np.zeros(window_term.shape, dtype=bool)
+        flat[candidates] = window_term[candidates] <= bound_at(candidates)
+        if flat.any():
+            info.flat_windows += int(np.count_nonzero(flat))
+            window_term[flat] = 1.0
+        else:
+            flat = None
+    if template_term != 1.0:
+        window_term *= template_term
+    if out is not None and out.dtype == np.float32:
+        den = np.sqrt(window_term, out=_buffer("denominator", out.shape, np.float32))
+    else:
+        den = np.sqrt(window_term, out=window_term)
+    res = window_term if out is None else out
+    np.divide(numerator, den, out=res)
+    if flat is not None:
+        res[flat] = 0.0
+    _clip(res, low, info)
+    if flat is not None:
+        res[flat] = undefined
+    return res
+
+
+def _score_masked(img, tpl, msk, method, flat, info):
+    """OpenCV's masked scores; every window sum a float64 FFT correlation (Padfield 2012).
+
+    Per channel, with ``z = I − c`` (``c`` the channel's mean) and ``K`` the method's
+    kernel (``M²·T'``, ``M²·(T − c)`` or ``M²·T``)::
+
+        p = Σ K z      a = Σ M z      b = Σ M² z      q = Σ M² z²
+
+    over each window, from the tile's spectra of ``z`` and ``z²`` (each transformed
+    once) and the spectra of ``K``, ``M`` and ``M²`` (once per call; ``M² = M`` for a
+    binary mask). The FFT's rounding, about ``ε·log₂P·‖z²‖·‖M²‖`` per window, is the
+    flatness threshold.
+    """
+    channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
+    nd = len(window)
+    out_shape = tuple(s - t + 1 for s, t in zip(spatial, window))
+    score = np.empty(out_shape, dtype=img.dtype)
+    undefined = _undefined_value(method, flat)
+    info.flat_template = _flat_template(tpl, msk, method)
+    if info.flat_template:
+        score.fill(undefined)
+        info.flat_windows = score.size
+        return score
+    col = (-1,) + (1,) * nd
+
+    def per_channel(x):
+        return x.reshape(channels, -1).sum(axis=1)
+
+    img64 = img.astype(np.float64, copy=False)
+    centre = np.array([float(np.mean(img64[c])) for c in range(channels)])
+    m = np.ascontiguousarray(np.broadcast_to(msk, tpl.shape))
+    m2 = m * m
+    binary = bool(np.all((msk == 0) | (msk == 1)))
+    if method.startswith("ccoeff"):
+        t_bar = per_channel(m * tpl) / per_channel(m)           # M-weighted template mean
+        kernel = m2 * (tpl - t_bar.reshape(col))                  # M²·T'
+        t_ssd = float(np.sum(kernel * (tpl - t_bar.reshape(col))))
+    elif method.startswith("sqdiff"):
+        kernel = m2 * (tpl - centre.reshape(col))                 # M²·(T − c)
+        t_ssd = float(np.sum(kernel * (tpl - centre.reshape(col))))   # Σ M²(T − c)²
+    else:
+        kernel = m2 * tpl                                         # M²·T
+        t_ssd = 0.0
+    kernel_sum = per_channel(kernel)
+    t_energy = float(np.sum(m2 * tpl * tpl))                      # Σ (M T)²
+    s_m, s_m2 = per_channel(m), per_channel(m2)
+    need_a = method.startswith("ccoeff")
+    need_q = method not in ("ccorr", "ccoeff")
+    need_b = method in ("ccorr_normed", "sqdiff_normed", "ccoeff_normed")
+
+    tiling = _plan_tiles(spatial, window, channels, 8)
+    info.transform_shape, info.tiles = tiling.shape, tiling.count
+    spectra = {"k": _template_spectra(kernel, tiling.shape, np.float64)}
+    if need_a:
+        spectra["m"] = _template_spectra(m, tiling.shape, np.float64)
+    if need_q or need_b:
+        spectra["m2"] = spectra["m"] if binary and need_a else \
+            _template_spectra(m2, tiling.shape, np.float64)
+    axes = tuple(range(1, nd + 1))
+    log_p = math.log2(max(math.prod(tiling.shape), 2))
+    norm_m2 = np.sqrt(per_channel(m2 * m2))
+    for r0, rows, tile in _tiles(img64, tiling, window):
+        crop = (slice(None), slice(0, rows)) + tuple(slice(0, n) for n in out_shape[1:])
+        z = tile - centre.reshape(col)
+        z_spec = fftlib.rfftn(z, axes=axes, s=tiling.shape)
+
+        def corr(spectrum, name):
+            """Per-channel window sums of the tile with kernel ``name``: (C, rows, …)."""
+            return fftlib.irfftn(spectrum * spectra[name], s=tiling.shape, axes=axes)[crop]
+
+        p = corr(z_spec, "k")
+        if need_q:
+            z2 = z * z
+            q = corr(fftlib.rfftn(z2, axes=axes, s=tiling.shape), "m2")
+            q_round = _FLAT_ROUNDINGS * log_p * _EPS64 * np.sqrt(per_channel(z2 * z2)) * norm_m2
+        if method in ("ccorr", "ccorr_normed"):
+            res = (p + (kernel_sum * centre).reshape(col)).sum(0)          # Σ M² T I
+        elif method.startswith("sqdiff"):
+            res = t_ssd - 2.0 * p.sum(0) + q.sum(0)                         # Σ M²(T − I)²
+        else:
+            a = corr(z_spec, "m")
+            i_bar = a / s_m.reshape(col)                                    # M-weighted mean
+            res = (p - i_bar * kernel_sum.reshape(col)).sum(0)              # Σ M² T' I'
+        if method in ("ccorr_normed", "sqdiff_normed"):
+            b = corr(z_spec, "m2")
+            energy = (q + 2.0 * centre.reshape(col) * b                     # Σ M² I²
+                      + (s_m2 * centre ** 2).reshape(col)).sum(0)
+            bound = float(np.sum(q_round * (1 + 2 * np.abs(centre))))
+            res = _normalize(res, energy, bound, lambda where: bound, t_energy, undefined,
+                             info, _LOW[method])
+        elif method == "ccoeff_normed":
+            b = a if binary else corr(z_spec, "m2")
+            var = (q - 2.0 * i_bar * b + i_bar * i_bar * s_m2.reshape(col)).sum(0)
+            bound = float(np.sum(q_round))                                  # Σ M² I'² above
+            res = _normalize(res, var, bound, lambda where: bound, t_ssd, undefined, info,
+                             _LOW[method])
+        _finish(res, method, info)
+        score[r0:r0 + rows] = res
+    return score

@@ -1,0 +1,127 @@
+"""``fftconv match``: find a template in an image; or time matching against its peers."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_OUT = "fftconv-match"
+METHOD_NAMES = ("ccoeff_normed", "ccoeff", "ccorr_normed", "ccorr", "sqdiff_normed",
+                "sqdiff")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "match", help="find a template in an image (or --bench: time it against peers)",
+        description="Score every position of TEMPLATE in IMAGE (PNG or .npy), print the "
+                    "best matches (row, col, x, y, score) and write a PNG of the image "
+                    "with the matched boxes beside the score map. With --bench, time "
+                    "match_template against OpenCV and scikit-image instead (float32, "
+                    "median of --repeats runs, ratios).")
+    p.add_argument("image", nargs="?", metavar="IMAGE", help="image file (.png or .npy)")
+    p.add_argument("template", nargs="?", metavar="TEMPLATE", help="template file")
+    p.add_argument("--method", choices=METHOD_NAMES, default="ccoeff_normed")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="keep matches scoring at least this (at most, for sqdiff); "
+                        "default 0.5 for ccorr_normed/ccoeff_normed, else none")
+    p.add_argument("--min-distance", type=int, default=None,
+                   help="minimum distance between matches in pixels "
+                        "(default: half the template's smaller side)")
+    p.add_argument("--max-peaks", type=int, default=10, help="report at most this many")
+    p.add_argument("--pad-input", action="store_true",
+                   help="score every pixel as a window centre (output of the image's size)")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"output directory for the PNG (default: ./{DEFAULT_OUT})")
+    p.add_argument("--no-figure", action="store_true", help="do not write the PNG")
+    p.add_argument("--bench", action="store_true",
+                   help="time fftconv, OpenCV and scikit-image on random float32 images")
+    p.add_argument("--case", action="append", metavar="IMAGE:TEMPLATE",
+                   help="--bench case, e.g. 1024:64; repeatable (default 1024:64 and "
+                        "2048:128)")
+    p.add_argument("--repeats", type=int, default=7, help="--bench: timed runs (median)")
+    p.add_argument("--threads", type=int, default=2, help="--bench: threads for everyone")
+    p.set_defaults(func=run)
+
+
+def read_image(path: str):
+    """An image file as a float array: ``.npy`` (no pickles) or anything matplotlib reads."""
+    import numpy as np
+
+    from ..errors import bad_value
+
+    if path.lower().endswith(".npy"):
+        return np.load(path, allow_pickle=False)
+    import matplotlib.image
+
+    try:
+        image = matplotlib.image.imread(path)
+    except (ValueError, SyntaxError) as exc:       # PIL's errors for non-images
+        raise bad_value("fftconv match", "IMAGE", path, f"a PNG or .npy file ({exc})") from exc
+    if image.ndim == 3 and image.shape[-1] == 4:
+        image = image[..., :3]                     # drop alpha
+    return image
+
+
+def _bench(args) -> int:
+    from analysis.match_bench import DEFAULT_CASES, format_match_table, parse_case, run_match_bench
+
+    from ..errors import bad_value
+
+    for name in ("repeats", "threads"):
+        if getattr(args, name) < 1:
+            raise bad_value("fftconv match", f"--{name}", getattr(args, name), "a positive int")
+    cases = [parse_case(text) for text in args.case] if args.case else DEFAULT_CASES
+    print(f"timing match_template ({args.method}) against its peers: float32, "
+          f"{args.threads} threads, median of {args.repeats} ...", flush=True)
+    rows = run_match_bench(cases, methods=(args.method,), threads=args.threads,
+                           repeats=args.repeats)
+    print(format_match_table(rows, args.threads, args.repeats))
+    return 0
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from ..errors import bad_value
+
+    if args.bench:
+        return _bench(args)
+    if not args.image or not args.template:
+        raise bad_value("fftconv match", "IMAGE TEMPLATE", (args.image, args.template),
+                        "two image files (or --bench)")
+    from analysis.matching import find_peaks, match_template
+
+    image, template = read_image(args.image), read_image(args.template)
+    colour = image.ndim == 3 and template.ndim == 3 and image.shape[-1] == template.shape[-1]
+    if not colour:                                  # mixed grey / colour: compare greys
+        image = image.mean(axis=-1) if image.ndim == 3 else image
+        template = template.mean(axis=-1) if template.ndim == 3 else template
+    score = match_template(image, template, method=args.method, pad_input=args.pad_input,
+                           channel_axis=-1 if colour else None)
+    spatial = template.shape[:2]
+    threshold = args.threshold
+    if threshold is None and args.method in ("ccoeff_normed", "ccorr_normed"):
+        threshold = 0.5
+    min_distance = args.min_distance or max(1, min(spatial) // 2)
+    peaks = find_peaks(score, threshold=threshold, min_distance=min_distance,
+                       max_peaks=args.max_peaks, method=args.method)
+    print(f"fftconv match: {args.template} {template.shape} in {args.image} {image.shape}, "
+          f"{args.method}: {len(peaks)} match{'es' if len(peaks) != 1 else ''}")
+    print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
+    for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):
+        print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.6g}")
+    if not args.no_figure:
+        from analysis.match_plots import match_figure
+
+        from ..nn.checkpoint import atomic_write
+
+        os.makedirs(args.out, exist_ok=True)
+        name = os.path.splitext(os.path.basename(args.image))[0]
+        path = os.path.join(args.out, f"{name}_{args.method}.png")
+        shown = np.clip(image, 0, 1) if image.dtype.kind == "f" and colour else image
+        fig = match_figure(shown, score, peaks, spatial, args.method, args.pad_input,
+                           title=f"{os.path.basename(args.template)} in "
+                                 f"{os.path.basename(args.image)}")
+        with atomic_write(path) as f:
+            fig.savefig(f, format="png", dpi=100)
+        print(f"wrote {path}")
+    return 0
