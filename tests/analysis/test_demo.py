@@ -5,13 +5,14 @@ import html.parser
 import io
 import re
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from analysis import demo
 from fftconv.cli import main
 
-SECTIONS = ["machine", "benchmark", "training", "spectrum", "diffusion", "cost"]
+SECTIONS = ["machine", "benchmark", "training", "spectrum", "diffusion", "matching", "cost"]
 
 
 class _Page(html.parser.HTMLParser):
@@ -73,6 +74,37 @@ def test_the_tables_come_from_the_run(quick_report):
     assert "lenet-c1" in text and "c1[5]" in text
     assert "parameters: 60,840" in text                # fftconv cost lenet5
     assert "quick (smoke test)" in text and "AMD" in text or "CPU" in text
+
+
+def test_the_matching_section_finds_every_copy(quick_report):
+    _, page, _ = quick_report
+    text = " ".join(page.text)
+    assert "3 of 3 copies found within one pixel" in text
+    assert "recovered by phase correlation" in text
+
+
+def test_scene_holds_the_template_where_it_says():
+    scene, template, truth = demo.make_scene(seed=4)
+    assert demo.make_scene(seed=4)[0].tobytes() == scene.tobytes()      # seeded
+    h, w = template.shape
+    for r, c in truth:
+        window = scene[r:r + h, c:c + w]
+        assert np.corrcoef(window.ravel(), template.ravel())[0, 1] > 0.9
+    boxes = [(r, c) for r, c in truth]
+    for i, (r0, c0) in enumerate(boxes):                # copies never overlap
+        for r1, c1 in boxes[i + 1:]:
+            assert abs(r0 - r1) >= h or abs(c0 - c1) >= w
+
+
+def test_make_scene_checks_its_arguments():
+    with pytest.raises(ValueError, match=r"make_scene: parameter 'size' must be an int >= 100; "
+                                         r"got 50"):
+        demo.make_scene(size=50)
+    with pytest.raises(TypeError, match=r"make_scene: parameter 'seed' must be an int >= 0"):
+        demo.make_scene(seed=1.5)
+    with pytest.raises(ValueError, match=r"make_scene: parameter 'distractors' must be small "
+                                         r"enough that 3 \+ distractors digits fit"):
+        demo.make_scene(distractors=40)
 
 
 def test_machine_info_names_the_libraries():
