@@ -21,6 +21,7 @@ ORDER = (
     "plot_lenet5.py",
     "plot_filter_spectra.py",
     "plot_diffusion.py",
+    "plot_template_matching.py",
 )
 
 _SEEN = "_fftconv_scraped_figures"
