@@ -18,8 +18,14 @@ comma := ,
 test: $(VENV)/.stamp-test+fftw
 	$(BIN)/python -m pytest -q
 
+# The demo: benchmark, train, analyse, report (fftconv-report/index.html).
 demo: $(VENV)/.stamp-fftw+bench
 	$(BIN)/fftconv demo
+
+# The documentation, offline, warnings as errors; the gallery examples run during
+# the build. Open docs/_build/html/index.html.
+docs: $(VENV)/.stamp-docs+fftw
+	MPLBACKEND=Agg $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 # The asv suite, in this environment, offline (no builds, no downloads).
 bench: $(VENV)/.stamp-fftw+bench
@@ -28,3 +34,4 @@ bench: $(VENV)/.stamp-fftw+bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst

@@ -474,12 +474,12 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
 
     References
     ----------
-    J. P. Lewis, "Fast normalized cross-correlation", Vision Interface, 1995.
-    K. Briechle and U. D. Hanebeck, "Template matching using fast normalized cross
-    correlation", Proc. SPIE 4387, 2001.
-    D. Padfield, "Masked object registration in the Fourier domain", IEEE Trans.
-    Image Processing 21(5), 2012.
-    G. Bradski, "The OpenCV Library", Dr. Dobb's Journal, 2000 (``matchTemplate``).
+    * J. P. Lewis, "Fast normalized cross-correlation", Vision Interface, 1995.
+    * K. Briechle and U. D. Hanebeck, "Template matching using fast normalized cross
+      correlation", Proc. SPIE 4387, 2001.
+    * D. Padfield, "Masked object registration in the Fourier domain", IEEE Trans.
+      Image Processing 21(5), 2012.
+    * G. Bradski, "The OpenCV Library", Dr. Dobb's Journal, 2000 (``matchTemplate``).
 
     Examples
     --------

@@ -1,25 +1,44 @@
-"""``fftconv demo``: the main job on embedded defaults.
+"""``fftconv demo``: the main job on embedded defaults, written up as an HTML report.
 
-For now it benchmarks the backends on the built-in layer table; later issues add
-training, filter analysis, template matching and the HTML report.
+The pipeline lives in :mod:`analysis.demo` (imported lazily, so ``fftconv`` itself
+never imports ``analysis``); this module only parses the options.
 """
 
 from __future__ import annotations
 
+DEFAULT_OUT = "fftconv-report"
+
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("demo", help="run the main job on embedded defaults",
-                              description="Benchmark every backend on a small table of "
-                                          "typical layers and print the table.")
-    p.add_argument("--repeats", type=int, default=3)
+    p = subparsers.add_parser(
+        "demo", help="benchmark, train, analyse and report, on embedded defaults",
+        description="Benchmark every backend on a small grid of layers (with 'auto''s "
+                    "choices and a crossover figure), train LeNet-5 on the embedded "
+                    "digits with the backend 'auto' picks, analyse the learned filters "
+                    "in frequency and as propagators, find a template in a generated "
+                    "scene, print LeNet-5's cost table, and write everything as one "
+                    "HTML report (index.html and PNG figures).")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"report directory (default: ./{DEFAULT_OUT})")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke-test size: two layers, one repeat, one epoch (seconds)")
+    p.add_argument("--seed", type=int, default=None, help="seed of every random step (default 0)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="LeNet-5 training epochs (default 10; 1 with --quick)")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="timed runs per backend and layer (default 5; 1 with --quick)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS/FFT threads for the benchmark (default: the libraries')")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from .. import available_backends
-    from ..bench import DEFAULT_LAYERS, format_table, run_layer_bench
+    from analysis import demo
 
-    print(f"fftconv demo: timing backends {', '.join(available_backends())} "
-          f"on {len(DEFAULT_LAYERS)} layers (float32, forward)")
-    print(format_table(run_layer_bench(DEFAULT_LAYERS, repeats=args.repeats)))
+    config = demo.QUICK if args.quick else demo.FULL
+    changes = {name: getattr(args, name) for name in ("seed", "epochs", "repeats", "threads")
+               if getattr(args, name) is not None}
+    index = demo.run_demo(args.out, config, log=lambda text: print(text, flush=True),
+                          **changes)
+    print(f"wrote {index}")
     return 0

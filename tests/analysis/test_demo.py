@@ -1,0 +1,137 @@
+"""`fftconv demo --quick` writes a complete report: every section, every image a real PNG."""
+
+import contextlib
+import html.parser
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from analysis import demo
+from fftconv.cli import main
+
+SECTIONS = ["machine", "benchmark", "training", "spectrum", "diffusion", "matching", "cost"]
+
+
+class _Page(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.imgs, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.ids.append(attrs["id"])
+        if tag == "img":
+            self.imgs.append(attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "report"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(["demo", "--quick", "--out", str(out)])
+    assert status == 0
+    page = _Page()
+    page.feed((out / "index.html").read_text(encoding="utf-8"))
+    return out, page, printed.getvalue()
+
+
+def test_every_section_is_present_and_timed(quick_report):
+    out, page, printed = quick_report
+    assert page.ids == SECTIONS
+    text = " ".join(page.text)
+    assert text.count("computed in") >= len(SECTIONS) - 1
+    assert f"wrote {out / 'index.html'}" in printed
+
+
+def test_every_image_is_a_valid_png_next_to_the_page(quick_report):
+    out, page, _ = quick_report
+    assert len(page.imgs) >= 5
+    for attrs in page.imgs:
+        src = attrs["src"]
+        assert "/" not in src and not src.startswith(("http", "file:")), src
+        assert attrs.get("alt")
+        with Image.open(out / src) as image:
+            assert image.format == "PNG"
+            image.verify()
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [a["src"] for a in page.imgs] + ["index.html"])
+
+
+def test_the_tables_come_from_the_run(quick_report):
+    _, page, _ = quick_report
+    text = " ".join(page.text)
+    for backend in ("direct", "im2col", "fft"):
+        assert f"{backend} (ms)" in text
+    assert re.search(r"Test accuracy \d+\.\d\d% \(\d+ of 359 digits\)", text)
+    assert "lenet-c1" in text and "c1[5]" in text
+    assert "parameters: 60,840" in text                # fftconv cost lenet5
+    assert "quick (smoke test)" in text and "AMD" in text or "CPU" in text
+
+
+def test_the_matching_section_finds_every_copy(quick_report):
+    _, page, _ = quick_report
+    text = " ".join(page.text)
+    assert "3 of 3 copies found within one pixel" in text
+    assert "recovered by phase correlation" in text
+
+
+def test_scene_holds_the_template_where_it_says():
+    scene, template, truth = demo.make_scene(seed=4)
+    assert demo.make_scene(seed=4)[0].tobytes() == scene.tobytes()      # seeded
+    h, w = template.shape
+    for r, c in truth:
+        window = scene[r:r + h, c:c + w]
+        assert np.corrcoef(window.ravel(), template.ravel())[0, 1] > 0.9
+    boxes = [(r, c) for r, c in truth]
+    for i, (r0, c0) in enumerate(boxes):                # copies never overlap
+        for r1, c1 in boxes[i + 1:]:
+            assert abs(r0 - r1) >= h or abs(c0 - c1) >= w
+
+
+def test_make_scene_checks_its_arguments():
+    with pytest.raises(ValueError, match=r"make_scene: parameter 'size' must be an int >= 100; "
+                                         r"got 50"):
+        demo.make_scene(size=50)
+    with pytest.raises(TypeError, match=r"make_scene: parameter 'seed' must be an int >= 0"):
+        demo.make_scene(seed=1.5)
+    with pytest.raises(ValueError, match=r"make_scene: parameter 'distractors' must be small "
+                                         r"enough that 3 \+ distractors digits fit"):
+        demo.make_scene(distractors=40)
+
+
+def test_machine_info_names_the_libraries():
+    info = dict(demo.machine_info())
+    assert {"CPU", "cores", "numpy", "FFT engine", "BLAS", "backends",
+            "cost model of 'auto'"} <= set(info)
+    assert "fft" in info["backends"]
+
+
+def test_run_demo_checks_its_arguments(tmp_path):
+    with pytest.raises(TypeError, match=r"run_demo: parameter 'out' must be a str or "
+                                        r"os.PathLike path; got 3"):
+        demo.run_demo(3)
+    with pytest.raises(TypeError, match=r"run_demo: parameter 'config' must be a DemoConfig"):
+        demo.run_demo(tmp_path, config={"epochs": 1})
+    with pytest.raises(ValueError, match=r"run_demo: parameter 'epochs' must be an int >= 1; "
+                                         r"got 0"):
+        demo.run_demo(tmp_path, demo.QUICK, epochs=0)
+    with pytest.raises(ValueError, match=r"run_demo: parameter 'temperature' must be a finite "
+                                         r"real number > 0"):
+        demo.run_demo(tmp_path, demo.QUICK, temperature=-1.0)
+    with pytest.raises(TypeError, match=r"run_demo: parameter 'changes' must be field names of "
+                                        r"DemoConfig; got \['colour'\]"):
+        demo.run_demo(tmp_path, demo.QUICK, colour=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_reports_bad_options(tmp_path, capsys):
+    assert main(["demo", "--quick", "--epochs", "0", "--out", str(tmp_path / "r")]) == 1
+    assert "fftconv demo: error: run_demo: parameter 'epochs'" in capsys.readouterr().err
