@@ -59,22 +59,21 @@ __all__ = ["Choice", "choose_backend", "autotune", "estimate", "features",
 
 K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 
-#: Constants fitted by ``fftconv calibrate`` on the development machine (2 cores,
-#: x86-64, pyFFTW engine, 2 threads); used until this machine is calibrated.
+#: Constants fitted by ``fftconv calibrate --repeats 7`` on the development machine
+#: (2-core AMD EPYC VM, pyFFTW engine, 2 threads, 2026-11-22); used until this
+#: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"gemm": 1 / 60e9, "bytes": 2.5e-10, "taps": 4e-6, "call": 2e-5},
-        "float64": {"gemm": 1 / 30e9, "bytes": 2.5e-10, "taps": 4e-6, "call": 2e-5},
+        "float32": {"bytes": 9.941e-12, "call": 6.553e-05, "gemm": 1.304e-11, "taps": 0},
+        "float64": {"bytes": 1.754e-12, "call": 6.933e-05, "gemm": 3.117e-11, "taps": 0},
     },
     "im2col": {
-        "float32": {"gemm": 1 / 60e9, "bytes": 2.5e-10, "taps": 4e-6, "call": 2e-5},
-        "float64": {"gemm": 1 / 30e9, "bytes": 2.5e-10, "taps": 4e-6, "call": 2e-5},
+        "float32": {"bytes": 9.941e-12, "call": 3.725e-05, "gemm": 1.304e-11, "taps": 1.745e-06},
+        "float64": {"bytes": 1.754e-12, "call": 8.253e-05, "gemm": 3.117e-11, "taps": 0},
     },
     "fft": {
-        "float32": {"fft": 0.09e-9, "cgemm_flops": 1 / 60e9, "cgemm_calls": 0.3e-6,
-                    "bytes": 2.5e-10, "call": 1e-4},
-        "float64": {"fft": 0.15e-9, "cgemm_flops": 1 / 30e9, "cgemm_calls": 0.3e-6,
-                    "bytes": 2.5e-10, "call": 1e-4},
+        "float32": {"bytes": 1.485e-10, "call": 8.463e-05, "cgemm_calls": 4.196e-08, "cgemm_flops": 9.144e-11, "fft": 0},
+        "float64": {"bytes": 6.944e-11, "call": 9.494e-05, "cgemm_calls": 0, "cgemm_flops": 1.224e-10, "fft": 2.347e-10},
     },
 }
 
@@ -89,8 +88,10 @@ def _direct_features(spec: ConvSpec) -> dict:
     taps = spec.kh * spec.kw
     item = spec.dtype.itemsize
     pixels = spec.n * spec.out_h * spec.out_w
+    # per tap: the shifted input is read and copied (2), the product written and
+    # added into the accumulator (3)
     return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group),
-            "bytes": taps * pixels * (spec.c_in + spec.c_out) * item,
+            "bytes": taps * pixels * (2 * spec.c_in + 3 * spec.c_out) * item,
             "taps": taps, "call": 1.0}
 
 
@@ -98,8 +99,10 @@ def _im2col_features(spec: ConvSpec) -> dict:
     taps = spec.kh * spec.kw
     item = spec.dtype.itemsize
     pixels = spec.n * spec.out_h * spec.out_w
+    # the column matrix is read and written once (2), the output written and
+    # reshaped into place (3)
     return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group * taps),
-            "bytes": pixels * (spec.c_in * taps + spec.c_out) * item,
+            "bytes": pixels * (2 * spec.c_in * taps + 3 * spec.c_out) * item,
             "taps": taps, "call": 1.0}
 
 
@@ -346,6 +349,9 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3) -> dict:
     return times
 
 
+AUTOTUNE_REPEATS = 5
+
+
 def _autotuned(spec: ConvSpec, candidates) -> Choice:
     key = _tune_key(spec)
     with _TUNED_LOCK:
@@ -355,7 +361,7 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
     if isinstance(known, dict) and known.get("name") in candidates \
             and isinstance(known.get("seconds"), dict):
         return Choice(known["name"], dict(known["seconds"]), measured=True)
-    times = _measure(spec, candidates)
+    times = _measure(spec, candidates, AUTOTUNE_REPEATS)
     winner = min(times, key=times.get)
     with _TUNED_LOCK:
         _TUNED[key] = {"name": winner, "seconds": times}
@@ -415,21 +421,40 @@ DESIGN_LAYERS = (
     _design(2, 4, 96, 4, 15), _design(1, 2, 128, 2, 21), _design(8, 16, 24, 16, 7),
     _design(4, 32, 28, 32, 5, stride=2), _design(4, 32, 28, 32, 3, padding=1, groups=32),
     _design(16, 8, 12, 8, 3), _design(1, 16, 64, 16, 11), _design(2, 64, 8, 128, 3),
-    _design(1, 1, 200, 1, 31),
+    _design(1, 1, 200, 1, 31), _design(4, 4, 12, 4, 5), _design(2, 96, 32, 96, 1),
+    _design(2, 48, 48, 48, 3, padding=1, groups=48),
 )
 
 
-def _fit(rows: list, times: list) -> dict:
-    """Non-negative least squares on relative error: ``min Σ ((f·c − t)/t)²``, ``c ≥ 0``."""
+def _fit(rows: list, times: list, shared=()) -> list:
+    """Non-negative least squares on relative error: ``min Σ ((f·c − t)/t)²``, ``c ≥ 0``.
+
+    ``rows`` is a list of ``(backend, features)``. Features named in ``shared`` get
+    one constant for every backend (the same BLAS, the same memory), the others one
+    per backend. Returns ``{backend: {feature: constant}}``.
+    """
     from scipy.optimize import nnls
-    keys = list(rows[0])
-    a = np.array([[r[k] for k in keys] for r in rows], dtype=float)
+    columns = []
+    for name, feats in rows:
+        for k in feats:
+            col = k if k in shared else (name, k)
+            if col not in columns:
+                columns.append(col)
+    a = np.zeros((len(rows), len(columns)))
+    for i, (name, feats) in enumerate(rows):
+        for k, v in feats.items():
+            a[i, columns.index(k if k in shared else (name, k))] = v
     t = np.asarray(times, dtype=float)
     a /= t[:, None]
     scale = np.linalg.norm(a, axis=0)
     scale[scale == 0] = 1.0
     coef, _ = nnls(a / scale, np.ones(len(t)))
-    return dict(zip(keys, (coef / scale).tolist()))
+    coef = coef / scale
+    fitted = {}
+    for name, feats in rows:
+        fitted.setdefault(name, {k: float(coef[columns.index(k if k in shared else (name, k))])
+                                 for k in feats})
+    return fitted
 
 
 def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAYERS,
@@ -447,26 +472,31 @@ def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAY
     from .backends import _REGISTRY
     constants = {name: {} for name in SHIPPED_CONSTANTS}
     report = {}
+    # direct and im2col run the same BLAS over the same memory: their GEMM and
+    # byte constants are fitted jointly, so the two are ranked on one scale.
+    groups = ((("direct", "im2col"), ("gemm", "bytes")), (("fft",), ()))
     for dtype in dtypes:
         specs = [make_spec("calibrate", d["x"], d["w"], dtype=dtype, **d["kwargs"])
                  for d in layers]
-        for name in SHIPPED_CONSTANTS:
-            backend = _REGISTRY[name]
+        for names, shared in groups:
             rows, times = [], []
-            for spec in specs:
-                if not backend.supports(spec):
-                    continue
-                seconds = _measure(spec, {name: backend}, repeats)[name]
-                rows.append(features(name, spec))
-                times.append(seconds)
-                if progress:
-                    progress()
-            fitted = _fit(rows, times)
-            constants[name][dtype] = fitted
-            pred = np.array([sum(fitted[k] * r[k] for k in r) for r in rows])
-            rel = np.abs(pred / np.array(times) - 1)
-            report[f"{name}/{dtype}"] = {"median_rel_error": float(np.median(rel)),
-                                         "max_rel_error": float(rel.max())}
+            for name in names:
+                backend = _REGISTRY[name]
+                for spec in specs:
+                    if not backend.supports(spec):
+                        continue
+                    times.append(_measure(spec, {name: backend}, repeats)[name])
+                    rows.append((name, features(name, spec)))
+                    if progress:
+                        progress()
+            fitted = _fit(rows, times, shared)
+            for name in names:
+                constants[name][dtype] = fitted[name]
+                pairs = [(f, t) for (n, f), t in zip(rows, times) if n == name]
+                rel = np.array([abs(sum(fitted[name][k] * f[k] for k in f) / t - 1)
+                                for f, t in pairs])
+                report[f"{name}/{dtype}"] = {"median_rel_error": float(np.median(rel)),
+                                             "max_rel_error": float(rel.max())}
     for name in constants:          # dtypes not calibrated keep the shipped values
         for dtype in SHIPPED_CONSTANTS[name]:
             constants[name].setdefault(dtype, SHIPPED_CONSTANTS[name][dtype])
