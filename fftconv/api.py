@@ -194,6 +194,9 @@ def convolve(a, b, mode="full", axes=None, method="auto"):
         Inputs with the same number of dimensions; float, complex or integer
         (integers become float64). Along axes not in ``axes`` the sizes must be
         equal or 1 (broadcast), so a stack of signals is convolved in one call.
+        The output has the broadcast size there in every mode
+        (``scipy.signal.fftconvolve`` in ``'same'`` mode instead crops those axes
+        to ``a``'s size, dropping results when ``b`` is the larger one).
     mode : {'full', 'same', 'valid'}
         Output size along each convolved axis: ``A + B - 1``; ``A`` (centred);
         ``max(A, B) - min(A, B) + 1``.

@@ -103,3 +103,19 @@ def test_kernel_broadcasting_up_a_non_convolved_axis(method):
     assert got.shape == (4, 40, 30) and got.flags.c_contiguous
     for i in range(4):
         assert_conv_close(got[i], scipy.signal.convolve(a[0], b[i], mode="same"))
+
+
+@pytest.mark.parametrize("shapes, axes", [
+    (((230, 190), (9, 5)), None),
+    (((3, 300, 40), (1, 11, 7)), (1, 2)),
+    (((4, 120, 60), (1, 9, 5)), (1, 2)),
+])
+def test_streamed_rows_of_blocks_give_the_same_result(monkeypatch, shapes, axes):
+    """With a tiny streaming budget every row of blocks is its own step."""
+    from fftconv import _signal
+    monkeypatch.setattr(_signal, "STREAM_BYTES", 1)
+    a, b = _inputs(shapes, np.float64, seed=3)
+    for mode in MODES:
+        got = fftconv.convolve(a, b, mode=mode, axes=axes, method="fft")
+        want = scipy.signal.fftconvolve(a, b, mode=mode, axes=axes)
+        assert_conv_close(got, want, err_msg=f"{shapes} {mode}")
