@@ -418,13 +418,16 @@ def crossover_figure(curves):
         names = list(rows[0].seconds)
         for name in names:
             ax.plot(ks, [row.seconds[name] * 1e3 for row in rows], marker="o", label=name)
-        for i, a in enumerate(names):
-            for b in names[i + 1:]:
-                for k in crossovers(ks, [r.seconds[a] for r in rows],
-                                    [r.seconds[b] for r in rows]):
-                    ax.axvline(k, color="0.6", lw=0.8, ls=":")
-                    ax.annotate(f"{a}/{b}\nk≈{k:.1f}", (k, ax.get_ylim()[1]), fontsize=7,
-                                ha="center", va="top", color="0.3")
+        marks = sorted((k, f"{a}/{b}") for i, a in enumerate(names) for b in names[i + 1:]
+                       for k in crossovers(ks, [r.seconds[a] for r in rows],
+                                           [r.seconds[b] for r in rows]))
+        for level, (k, pair) in enumerate(marks):
+            ax.axvline(k, color="0.6", lw=0.8, ls=":")
+            # staggered heights, so crossovers close together stay readable
+            ax.annotate(f"{pair} k≈{k:.1f}", (k, 0.98 - 0.06 * (level % 4)),
+                        xycoords=("data", "axes fraction"), fontsize=7, ha="center",
+                        va="top", color="0.3",
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
         ax.scatter(ks, [row.seconds[row.auto] * 1e3 for row in rows], s=160,
                    facecolors="none", edgecolors="k", lw=1.2, label="auto's choice", zorder=3)
         ax.set_xscale("log", base=2)
