@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from fftconv.checks import is_int
+from fftconv.checks import is_int, parse_int_pair
 from fftconv.errors import bad_type, bad_value
 
 
@@ -69,11 +69,8 @@ def positive(func: str, param: str, value, allow_zero: bool = False) -> float:
 def size_pair(func: str, param: str, value, minimum=(1, 1)) -> tuple[int, int]:
     """An int or a pair of ints, each ``>=`` the matching entry of ``minimum``."""
     allowed = (f"an int or a pair of ints at least {tuple(int(m) for m in minimum)}")
-    if is_int(value):
-        pair = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(is_int, value)):
-        pair = (int(value[0]), int(value[1]))
-    else:
+    pair = parse_int_pair(value)
+    if pair is None:
         raise bad_type(func, param, value, allowed)
     if pair[0] < minimum[0] or pair[1] < minimum[1]:
         raise bad_value(func, param, value, allowed)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import bad_type, bad_value
 
-__all__ = ["is_int", "positive_int", "positive_pair", "int_tuple"]
+__all__ = ["is_int", "positive_int", "parse_int_pair", "positive_pair", "int_tuple"]
 
 
 def is_int(value) -> bool:
@@ -40,14 +40,20 @@ def positive_int(func: str, param: str, value) -> int:
     return int(value)
 
 
+def parse_int_pair(value) -> tuple[int, int] | None:
+    """``k`` → ``(k, k)``, a pair of ints → that pair, anything else → ``None``."""
+    if is_int(value):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(map(is_int, value)):
+        return (int(value[0]), int(value[1]))
+    return None
+
+
 def positive_pair(func: str, param: str, value) -> tuple[int, int]:
     """An int or a pair of ints, each ``>= 1``; an int ``k`` means ``(k, k)``."""
     allowed = "a positive int or a pair of positive ints"
-    if is_int(value):
-        pair = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(is_int, value)):
-        pair = (int(value[0]), int(value[1]))
-    else:
+    pair = parse_int_pair(value)
+    if pair is None:
         raise bad_type(func, param, value, allowed)
     if min(pair) < 1:
         raise bad_value(func, param, value, allowed)
