@@ -31,7 +31,8 @@ Autotuning
 Inside ``with fftconv.autotune():`` (or with ``choose_backend(spec, autotune=True)``)
 ``'auto'`` times every supporting backend once per geometry and remembers the
 winner, in memory and on disk (``autotune.json`` in the same directory), like
-cuDNN's benchmark mode.
+cuDNN's benchmark mode. :func:`clear_autotune` (and every ``fftconv calibrate``)
+forgets the winners, for instance ones measured while the machine was busy.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ import numpy as np
 from ._spec import ConvSpec
 from .fftlib import fast_lengths, get_fft_engine, next_fast_len
 
-__all__ = ["Choice", "choose_backend", "autotune", "estimate", "features",
+__all__ = ["Choice", "choose_backend", "autotune", "clear_autotune", "estimate", "features",
            "choose_fft_tiles", "calibrate", "load_constants", "save_constants",
            "constants_source", "cache_dir", "SHIPPED_CONSTANTS", "DESIGN_LAYERS"]
 
@@ -322,6 +323,23 @@ def _load_tuned() -> dict:
     return {}
 
 
+def clear_autotune() -> int:
+    """Forget every remembered autotune winner (in memory and on disk).
+
+    Winners measured while the machine was busy stay until cleared; ``fftconv
+    calibrate`` clears them, since it re-measures the machine. Returns how many
+    winners were forgotten.
+    """
+    with _TUNED_LOCK:
+        known = set(_TUNED) | set(_load_tuned())
+        _TUNED.clear()
+        try:
+            os.remove(autotune_path())
+        except FileNotFoundError:
+            pass
+    return len(known)
+
+
 def _measure(spec: ConvSpec, candidates, repeats: int = 3) -> dict:
     """Forward seconds of each candidate on random data of ``spec``'s shape.
 
@@ -502,4 +520,5 @@ def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAY
             constants[name].setdefault(dtype, SHIPPED_CONSTANTS[name][dtype])
     if save:
         save_constants(constants, report)
+        clear_autotune()        # winners measured before this calibration may be stale
     return constants, report

@@ -8,7 +8,8 @@ def register(subparsers) -> None:
         "calibrate", help="fit the backend cost model to this machine",
         description="Time every backend on a design set of layers, fit the cost model's "
                     "constants by non-negative least squares on relative error, and store "
-                    "them in the user cache directory for 'auto' to use.")
+                    "them in the user cache directory for 'auto' to use. Remembered "
+                    "autotune winners are cleared (they may predate the calibration).")
     p.add_argument("--dtype", action="append", choices=("float32", "float64"),
                    help="precision to calibrate; repeatable (default: both)")
     p.add_argument("--repeats", type=int, default=3)

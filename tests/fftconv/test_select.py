@@ -77,6 +77,10 @@ def test_autotune_measures_once_and_remembers_on_disk(monkeypatch, tmp_path):
         y = fftconv.conv2d(np.ones((1, 2, 12, 12), np.float32),
                            np.ones((2, 2, 3, 3), np.float32))
     assert len(calls) == 1 and y.shape == (1, 2, 10, 10)
+    assert select.clear_autotune() == 1                    # forgotten, file removed
+    assert not (tmp_path / "autotune.json").exists()
+    fftconv.choose_backend(s, autotune=True)
+    assert len(calls) == 2                                 # measured again
 
 
 @pytest.mark.parametrize("content", ["{broken", '{"format": "other"}',
