@@ -41,7 +41,13 @@ def positive_int(func: str, param: str, value) -> int:
 
 
 def parse_int_pair(value) -> tuple[int, int] | None:
-    """``k`` → ``(k, k)``, a pair of ints → that pair, anything else → ``None``."""
+    """``k`` → ``(k, k)``, a pair of ints → that pair, anything else → ``None``.
+
+    Examples
+    --------
+    >>> parse_int_pair(3), parse_int_pair([2, 5]), parse_int_pair(2.0)
+    ((3, 3), (2, 5), None)
+    """
     if is_int(value):
         return (int(value), int(value))
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(map(is_int, value)):

@@ -329,6 +329,13 @@ def clear_autotune() -> int:
     Winners measured while the machine was busy stay until cleared; ``fftconv
     calibrate`` clears them, since it re-measures the machine. Returns how many
     winners were forgotten.
+
+    Examples
+    --------
+    >>> import fftconv
+    >>> n = fftconv.select.clear_autotune()     # the next autotuned call measures again
+    >>> n >= 0
+    True
     """
     with _TUNED_LOCK:
         known = set(_TUNED) | set(_load_tuned())
