@@ -37,7 +37,8 @@ import scipy.fft
 from .errors import bad_type, bad_value
 
 __all__ = ["ENGINES", "available_engines", "get_fft_engine", "set_fft_engine",
-           "rfftn", "irfftn", "fftn", "ifftn", "next_fast_len", "fast_lengths", "export_wisdom",
+           "rfftn", "irfftn", "fftn", "ifftn", "rfftn_into", "irfftn_into", "empty_aligned",
+           "next_fast_len", "fast_lengths", "export_wisdom",
            "import_wisdom", "default_threads"]
 
 ENGINES = ("numpy", "scipy", "pyfftw")
@@ -112,6 +113,14 @@ class Engine:
     def __repr__(self) -> str:
         return f"<fftconv FFT engine {self.name!r}, threads={self.threads}>"
 
+    def rfftn_into(self, a, out, axes):
+        np.copyto(out, self.rfftn(a, axes))
+        return out
+
+    def irfftn_into(self, a, out, axes):
+        np.copyto(out, self.irfftn(a, tuple(out.shape[ax] for ax in axes), axes))
+        return out
+
 
 class NumpyEngine(Engine):
     name = "numpy"
@@ -141,6 +150,11 @@ class ScipyEngine(Engine):
 
     def irfftn(self, a, s, axes):
         return scipy.fft.irfftn(a, s, axes, workers=self.threads)
+
+    def irfftn_into(self, a, out, axes):
+        shape = tuple(out.shape[ax] for ax in axes)
+        np.copyto(out, scipy.fft.irfftn(a, shape, axes, workers=self.threads, overwrite_x=True))
+        return out
 
     def fftn(self, a, axes, s=None):
         return scipy.fft.fftn(a, s, axes, workers=self.threads)
@@ -180,6 +194,40 @@ class PyfftwEngine(Engine):
         # buffer, which the next call through the same plan would overwrite.
         out = pyfftw.empty_aligned(plan.output_array.shape, dtype=plan.output_array.dtype)
         return plan(a, output_array=out)
+
+    def _run_into(self, inverse: bool, a: np.ndarray, out: np.ndarray, axes):
+        """Transform ``a`` straight into ``out`` with a plan made for exactly their layouts.
+
+        FFTW reads and writes any strides, so a transposed ``out`` costs far less
+        than a contiguous result followed by a transpose. Plans are made on scratch
+        arrays of the same layout (planning overwrites its arrays); unaligned
+        arrays get an ``FFTW_UNALIGNED`` plan rather than a hidden copy.
+        """
+        plans = getattr(self._local, "plans", None)
+        if plans is None:
+            plans = self._local.plans = {}
+        axes = tuple(ax % a.ndim for ax in axes)
+        aligned = all(arr.ctypes.data % pyfftw.simd_alignment == 0 for arr in (a, out))
+        key = ("into", inverse, a.shape, a.strides, a.dtype.str, out.shape, out.strides,
+               out.dtype.str, axes, aligned)
+        plan = plans.get(key)
+        if plan is None:
+            # Out-of-place real-to-complex plans preserve their input by default.
+            flags = [self.planner_effort] + (["FFTW_DESTROY_INPUT"] if inverse else [])
+            if not aligned:
+                flags.append("FFTW_UNALIGNED")
+            plan = pyfftw.FFTW(_scratch_like(a), _scratch_like(out), axes=axes,
+                               direction="FFTW_BACKWARD" if inverse else "FFTW_FORWARD",
+                               flags=flags, threads=self.threads)
+            plans[key] = plan
+        plan(a, out, normalise_idft=True)
+        return out
+
+    def rfftn_into(self, a, out, axes):
+        return self._run_into(False, a, out, axes)
+
+    def irfftn_into(self, a, out, axes):
+        return self._run_into(True, a, out, axes)
 
     def rfftn(self, a, axes, s=None):
         return self._run("rfftn", a, axes, s)
@@ -284,6 +332,45 @@ def rfftn(a, axes, s=None):
 def irfftn(a, s, axes):
     """Inverse of :func:`rfftn`: real output of sizes ``s`` over ``axes``."""
     return get_fft_engine().irfftn(a, s, axes)
+
+
+def rfftn_into(a, out, axes):
+    """Real FFT of ``a`` over ``axes``, written into ``out``; returns ``out``.
+
+    ``out`` may have any strides (for example a transposed view of a
+    frequency-major array): pyFFTW writes it directly, the other engines copy the
+    result in. Its shape is ``a``'s with the last of ``axes`` halved (``n//2 + 1``).
+    """
+    return get_fft_engine().rfftn_into(a, out, axes)
+
+
+def irfftn_into(a, out, axes):
+    """Inverse real FFT of ``a`` into real ``out`` (sizes from ``out``); returns ``out``.
+
+    ``a`` is used as scratch and left **undefined** (FFTW's multi-dimensional
+    complex-to-real transforms overwrite their input); pass a copy to keep it.
+    """
+    return get_fft_engine().irfftn_into(a, out, axes)
+
+
+def empty_aligned(shape, dtype) -> np.ndarray:
+    """An uninitialised array aligned for SIMD transforms (plain ``np.empty`` without pyFFTW)."""
+    if pyfftw is None:
+        return np.empty(shape, dtype)
+    return pyfftw.empty_aligned(shape, dtype=dtype)
+
+
+def _scratch_like(a: np.ndarray) -> np.ndarray:
+    """An aligned array with exactly ``a``'s shape, dtype and strides (to plan on).
+
+    The strides must be non-negative and must not overlap, as for any view of an
+    array the backends own.
+    """
+    if any(st < 0 or st % a.itemsize for st in a.strides):
+        raise ValueError(f"fftlib: cannot plan for strides {a.strides} of {a.dtype}")
+    extent = 1 + sum((n - 1) * st for n, st in zip(a.shape, a.strides)) // a.itemsize
+    base = pyfftw.empty_aligned(extent, dtype=a.dtype)
+    return np.lib.stride_tricks.as_strided(base, shape=a.shape, strides=a.strides)
 
 
 def fftn(a, axes, s=None):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import fftconv
+from fftconv.backends import fft as fft_backend
 from fftconv.backends.direct import conv2d_reference
 from fftconv.backends.fft import FFTBackend, set_tile_size, spectrum_cache
 from fftconv.testing import assert_conv_close, relative_error
@@ -102,3 +103,16 @@ def test_tile_size_errors():
     with pytest.raises(ValueError, match=r"set_tile_size: parameter 'th' must be a positive int"):
         with set_tile_size(0):
             pass
+
+
+@pytest.mark.parametrize("threshold", [0, 10**9])
+def test_per_frequency_products_split_across_threads_agree(threshold, monkeypatch):
+    """The threaded split of the per-frequency products is the same product."""
+    rng = np.random.default_rng(3)
+    a = (rng.standard_normal((37, 2, 5, 6)) + 1j * rng.standard_normal((37, 2, 5, 6)))
+    b = (rng.standard_normal((37, 2, 6, 4)) + 1j * rng.standard_normal((37, 2, 6, 4)))
+    monkeypatch.setattr(fft_backend, "THREADED_PRODUCT_MIN_MACS", threshold)
+    with fftconv.fftlib.set_fft_engine("scipy", threads=3):
+        got = fft_backend._per_frequency_matmul(a.astype(np.complex64), b.swapaxes(-1, -2)
+                                                .astype(np.complex64).swapaxes(-1, -2))
+    np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-5)

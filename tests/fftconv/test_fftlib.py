@@ -32,6 +32,27 @@ def test_transforms_agree_with_numpy_and_keep_precision(engine, dtype):
         np.testing.assert_allclose(fftlib.ifftn(full, axes=(1,)), z, atol=tol * 10)
 
 
+@pytest.mark.parametrize("aligned", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_transforms_into_strided_outputs(engine, dtype, aligned):
+    """rfftn_into / irfftn_into write any (transposed) layout, aligned or not."""
+    rng = np.random.default_rng(1)
+    cdtype = np.result_type(dtype, np.complex64)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    offset = 0 if aligned else 1                          # one element off alignment
+    a = rng.standard_normal((3, 2, 4, 16, 12)).astype(dtype)
+    storage = fftlib.empty_aligned(16 * 7 * 2 * 3 * 4 + offset, cdtype)
+    freq_major = storage[offset:].reshape(16, 7, 2, 3, 4)
+    out = freq_major.transpose(3, 2, 4, 0, 1)             # (3, 2, 4, 16, 7), strided
+    with fftlib.set_fft_engine(engine, threads=2):
+        assert fftlib.rfftn_into(a, out, axes=(-2, -1)) is out
+        np.testing.assert_allclose(out, np.fft.rfftn(a, axes=(-2, -1)), atol=tol * 50)
+        back = np.empty_like(a)
+        assert fftlib.irfftn_into(out, back, axes=(-2, -1)) is back
+        np.testing.assert_allclose(back, a, atol=tol * 10)
+
+
 def test_set_fft_engine_as_call_and_as_context():
     default = fftlib.get_fft_engine()
     with fftlib.set_fft_engine("numpy") as engine:
