@@ -27,8 +27,8 @@ from .api import conv2d, conv2d_backward
 from .backends import available_backends
 from .errors import bad_value
 
-__all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "run_layer_bench",
-           "format_table", "torch_peer", "SWEEP_LAYERS", "grid_layers", "run_sweep",
+__all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
+           "run_layer_bench", "format_table", "torch_peer", "SWEEP_LAYERS", "grid_layers", "run_sweep",
            "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
            "crossover_figure"]
 
@@ -103,14 +103,30 @@ def parse_layer(text: str) -> Layer:
 
 def time_call(fn, repeats: int = 5, warmup: int = 1) -> float:
     """Median wall-clock seconds of ``fn()`` over ``repeats`` runs after ``warmup`` runs."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return time_calls({"fn": fn}, repeats, warmup)["fn"]
+
+
+def time_calls(calls: dict, repeats: int = 5, warmup: int = 1) -> dict:
+    """Median wall-clock seconds of each of ``calls`` (name → function), side by side.
+
+    After ``warmup`` runs of each, the functions are timed in rounds: each round
+    runs every function once, in an order rotated from round to round. A slow
+    spell of a shared machine then falls on all candidates alike instead of on
+    whichever happened to be timed during it, so the *ratios* of the medians are
+    robust even when the absolute times drift.
+    """
+    names = list(calls)
+    for name in names:
+        for _ in range(warmup):
+            calls[name]()
+    times = {name: [] for name in names}
+    for r in range(repeats):
+        for i in range(len(names)):
+            name = names[(r + i) % len(names)]
+            start = time.perf_counter()
+            calls[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(times[name])) for name in names}
 
 
 def torch_peer(threads: int | None = None):
@@ -183,19 +199,19 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
                                      layer.k)).astype(dtype)
             dy = rng.standard_normal(layer.spec(dtype).output_shape).astype(dtype)
             for passname in ("forward", "forward+backward") if backward else ("forward",):
-                row = BenchRow(layer, passname)
+                calls = {}
                 for name in backends:
                     def call(name=name):
                         conv2d(x, w, backend=name, **layer.kwargs)
                         if passname != "forward":
                             conv2d_backward(dy, x, w, backend=name, **layer.kwargs)
-                    row.seconds[name] = time_call(call, repeats)
-                    if progress:
-                        progress()
+                    calls[name] = call
                 if torch_make is not None:
-                    row.seconds["torch"] = time_call(
-                        torch_make(layer, x, w, passname != "forward"), repeats)
-                rows.append(row)
+                    calls["torch"] = torch_make(layer, x, w, passname != "forward")
+                rows.append(BenchRow(layer, passname, time_calls(calls, repeats)))
+                if progress:
+                    for _ in backends:
+                        progress()
     return rows
 
 
@@ -319,16 +335,16 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
             best = min(choice.costs.values())
             x = rng.standard_normal(spec.input_shape).astype(dtype)
             w = rng.standard_normal(spec.weight_shape).astype(dtype)
-            seconds, skipped = {}, []
+            calls, skipped = {}, []
             for name in choice.costs:
                 if max_estimate_ratio and choice.costs[name] > max_estimate_ratio * best:
                     skipped.append(name)
                     continue
                 # fresh weights every run, as in training (no kernel-spectrum reuse)
                 ws = iter([w * (1 + 1e-3 * r) for r in range(repeats + 2)])
-                seconds[name] = time_call(
-                    lambda name=name: conv2d(x, next(ws), backend=name, **layer.kwargs),
-                    repeats)
+                calls[name] = (lambda name=name, ws=ws:
+                               conv2d(x, next(ws), backend=name, **layer.kwargs))
+            seconds = time_calls(calls, repeats)
             row = SweepRow(layer, seconds, choice.name, skipped=tuple(skipped))
             if autotune_check:
                 choose_backend(spec, autotune=True)                  # first call: times
@@ -477,13 +493,13 @@ def run_signal_bench(cases, dtype="float32", repeats=5, threads=2, mode="full"):
             b = rng.standard_normal(kernel).astype(dtype)
             label = Layer("x".join(map(str, image)) + " * " + "x".join(map(str, kernel)),
                           1, 1, image[0], image[-1], 1, kernel[0])
-            row = BenchRow(label, f"convolve {mode}")
-            row.seconds["fftconv"] = time_call(
-                lambda: convolve(a, b, mode=mode, method="fft"), repeats)
+            # scipy.fft's workers setting does not reach fftconv's engine, whose
+            # thread count is explicit.
             with scipy.fft.set_workers(threads):
-                row.seconds["scipy.fftconvolve"] = time_call(
-                    lambda: scipy.signal.fftconvolve(a, b, mode=mode), repeats)
-                row.seconds["scipy.oaconvolve"] = time_call(
-                    lambda: scipy.signal.oaconvolve(a, b, mode=mode), repeats)
-            rows.append(row)
+                seconds = time_calls({
+                    "fftconv": lambda: convolve(a, b, mode=mode, method="fft"),
+                    "scipy.fftconvolve": lambda: scipy.signal.fftconvolve(a, b, mode=mode),
+                    "scipy.oaconvolve": lambda: scipy.signal.oaconvolve(a, b, mode=mode),
+                }, repeats)
+            rows.append(BenchRow(label, f"convolve {mode}", seconds))
     return rows

@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-from fftconv.bench import DEFAULT_LAYERS, Layer, format_table, parse_layer, run_layer_bench
+from fftconv.bench import (DEFAULT_LAYERS, Layer, format_table, parse_layer, run_layer_bench,
+                           time_calls)
 from fftconv.cli import main
 
 
@@ -35,3 +36,12 @@ def test_format_table_ratios():
     assert "(1.00x)" in table
     assert parse_layer("n=2,c=3,h=4,w=5,o=6,k=3,s=2,g=3").groups == 3
     assert len(DEFAULT_LAYERS) >= 5
+
+
+def test_time_calls_interleaves_rounds_in_rotated_order():
+    order = []
+    calls = {name: (lambda name=name: order.append(name)) for name in "abc"}
+    medians = time_calls(calls, repeats=3, warmup=1)
+    assert set(medians) == set("abc") and all(t >= 0 for t in medians.values())
+    assert order[:3] == list("abc")                               # warmups
+    assert order[3:] == list("abc") + list("bca") + list("cab")  # rotated rounds
