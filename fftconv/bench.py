@@ -28,8 +28,8 @@ from .backends import available_backends
 from .errors import bad_value
 
 __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
-           "run_layer_bench", "format_table", "torch_peer", "SWEEP_LAYERS", "grid_layers", "run_sweep",
-           "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
+           "run_layer_bench", "format_table", "torch_peer", "SWEEP_LAYERS", "grid_layers",
+           "run_sweep", "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
            "crossover_figure"]
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import platform
 import threading
@@ -117,8 +118,10 @@ class Engine:
         np.copyto(out, self.rfftn(a, axes))
         return out
 
-    def irfftn_into(self, a, out, axes):
+    def irfftn_into(self, a, out, axes, scaled=True):
         np.copyto(out, self.irfftn(a, tuple(out.shape[ax] for ax in axes), axes))
+        if not scaled:
+            out *= math.prod(out.shape[ax] for ax in axes)
         return out
 
 
@@ -151,9 +154,10 @@ class ScipyEngine(Engine):
     def irfftn(self, a, s, axes):
         return scipy.fft.irfftn(a, s, axes, workers=self.threads)
 
-    def irfftn_into(self, a, out, axes):
+    def irfftn_into(self, a, out, axes, scaled=True):
         shape = tuple(out.shape[ax] for ax in axes)
-        np.copyto(out, scipy.fft.irfftn(a, shape, axes, workers=self.threads, overwrite_x=True))
+        np.copyto(out, scipy.fft.irfftn(a, shape, axes, norm=None if scaled else "forward",
+                                        workers=self.threads, overwrite_x=True))
         return out
 
     def fftn(self, a, axes, s=None):
@@ -195,7 +199,7 @@ class PyfftwEngine(Engine):
         out = pyfftw.empty_aligned(plan.output_array.shape, dtype=plan.output_array.dtype)
         return plan(a, output_array=out)
 
-    def _run_into(self, inverse: bool, a: np.ndarray, out: np.ndarray, axes):
+    def _run_into(self, inverse: bool, a: np.ndarray, out: np.ndarray, axes, scaled=True):
         """Transform ``a`` straight into ``out`` with a plan made for exactly their layouts.
 
         FFTW reads and writes any strides, so a transposed ``out`` costs far less
@@ -220,14 +224,14 @@ class PyfftwEngine(Engine):
                                direction="FFTW_BACKWARD" if inverse else "FFTW_FORWARD",
                                flags=flags, threads=self.threads)
             plans[key] = plan
-        plan(a, out, normalise_idft=True)
+        plan(a, out, normalise_idft=scaled)
         return out
 
     def rfftn_into(self, a, out, axes):
         return self._run_into(False, a, out, axes)
 
-    def irfftn_into(self, a, out, axes):
-        return self._run_into(True, a, out, axes)
+    def irfftn_into(self, a, out, axes, scaled=True):
+        return self._run_into(True, a, out, axes, scaled)
 
     def rfftn(self, a, axes, s=None):
         return self._run("rfftn", a, axes, s)
@@ -344,13 +348,15 @@ def rfftn_into(a, out, axes):
     return get_fft_engine().rfftn_into(a, out, axes)
 
 
-def irfftn_into(a, out, axes):
+def irfftn_into(a, out, axes, scaled=True):
     """Inverse real FFT of ``a`` into real ``out`` (sizes from ``out``); returns ``out``.
 
     ``a`` is used as scratch and left **undefined** (FFTW's multi-dimensional
     complex-to-real transforms overwrite their input); pass a copy to keep it.
+    ``scaled=False`` leaves out the ``1/prod(sizes)`` factor, for callers that
+    have folded it into a spectrum already (it saves a pass over ``out``).
     """
-    return get_fft_engine().irfftn_into(a, out, axes)
+    return get_fft_engine().irfftn_into(a, out, axes, scaled)
 
 
 def empty_aligned(shape, dtype) -> np.ndarray:

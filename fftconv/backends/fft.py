@@ -307,27 +307,28 @@ def _spectra(tiles: np.ndarray, groups: int) -> np.ndarray:
     return spectra.reshape(fh * fw, groups, m, c // groups)
 
 
-def _inverse(spectra: np.ndarray, plan: TilePlan, order: tuple) -> np.ndarray:
+def _inverse(spectra: np.ndarray, plan: TilePlan, order: tuple, scaled: bool = True) -> np.ndarray:
     """Real inverse transforms of the frequency-major ``(F, a, b, c)`` ``spectra``.
 
     Returns the contiguous real maps ``(a, b, c)`` permuted by ``order`` (a
     permutation of ``(0, 1, 2)``), each ``th × tw``. ``spectra`` is consumed
-    (FFTW's complex-to-real transforms overwrite their input).
+    (FFTW's complex-to-real transforms overwrite their input). ``scaled=False``
+    when the ``1/(th·tw)`` is already in the spectra (the cached kernel's).
     """
     fh, fw = plan.spectrum_shape
     maps = spectra.reshape(fh, fw, *spectra.shape[1:]).transpose(*(2 + i for i in order), 0, 1)
     out = fftlib.empty_aligned(maps.shape[:3] + (plan.th, plan.tw),
                                np.finfo(spectra.dtype).dtype)
-    return fftlib.irfftn_into(maps, out, axes=(-2, -1))
+    return fftlib.irfftn_into(maps, out, axes=(-2, -1), scaled=scaled)
 
 
-def _maps(spectra: np.ndarray, plan: TilePlan) -> np.ndarray:
+def _maps(spectra: np.ndarray, plan: TilePlan, scaled: bool = True) -> np.ndarray:
     """Inverse of :func:`_spectra`: ``(F, g, M, C/g)`` → real ``(M, C, th, tw)``.
 
-    ``spectra`` is consumed.
+    ``spectra`` is consumed; ``scaled`` as for :func:`_inverse`.
     """
     _, g, m, cg = spectra.shape
-    return _inverse(spectra, plan, (1, 0, 2)).reshape(m, g * cg, plan.th, plan.tw)
+    return _inverse(spectra, plan, (1, 0, 2), scaled).reshape(m, g * cg, plan.th, plan.tw)
 
 
 #: Complex multiply-adds per frequency above which the per-frequency products are
@@ -368,11 +369,13 @@ def _per_frequency_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _kernel_spectrum(kq: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:
-    """Conjugated kernel spectrum ``conj(W)``, frequency-major ``(F, g, C/g, O/g)``, cached.
+    """``conj(W) / (th·tw)``, frequency-major ``(F, g, C/g, O/g)``, cached.
 
-    The conjugate is what the forward correlation multiplies by, so inference
-    uses the cached array as it is. ``kq`` is ``(O, C/g, kh, kw)``; each of its
-    ``O·C/g`` kernels is zero-padded to ``th × tw`` and transformed once.
+    The conjugate is what the forward correlation multiplies by, and the inverse
+    transform's ``1/(th·tw)`` is folded in, so inference uses the cached array as
+    it is and the inverse transforms of products with it skip their scaling
+    pass. ``kq`` is ``(O, C/g, kh, kw)``; each of its ``O·C/g`` kernels is
+    zero-padded to ``th × tw`` and transformed once.
     """
     key = ("kernel", plan, groups, kq.dtype.str)
     spectrum = spectrum_cache.get(key, kq)
@@ -384,7 +387,9 @@ def _kernel_spectrum(kq: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:
         spectra = _spectra(padded.reshape(groups, o // groups, cg, plan.th, plan.tw)
                            .transpose(0, 2, 1, 3, 4).reshape(groups * cg, o // groups,
                                                              plan.th, plan.tw), 1)
-        spectrum = np.conjugate(spectra, out=spectra).reshape(-1, groups, cg, o // groups)
+        np.conjugate(spectra, out=spectra)
+        spectra *= 1.0 / (plan.th * plan.tw)
+        spectrum = spectra.reshape(-1, groups, cg, o // groups)
         spectrum_cache.put(key, kq, spectrum)
     return spectrum
 
@@ -479,7 +484,8 @@ class FFTBackend(Backend):
             xspec = _spectra(_input_tiles(xq[n0:n1], plan, a0, a1), g)   # (F, g, M, Cg)
             if cache_inputs:
                 spectrum_cache.put(("input", plan, g, spec), x, xspec)
-            tiles = _maps(_per_frequency_matmul(xspec, kspec), plan)     # (M, O, th, tw)
+            product = _per_frequency_matmul(xspec, kspec)                   # (F, g, M, Og)
+            tiles = _maps(product, plan, scaled=False)                      # (M, O, th, tw)
             self._write_valid(tiles, plan, spec, y, n0, n1, a0, a1)
         return y
 
@@ -508,7 +514,7 @@ class FFTBackend(Backend):
         g = spec.groups
         want_dx, want_dw = "input" in needs, "weight" in needs
         kspec_t = None
-        if want_dx:                                               # Wᵀ: (F, g, Og, Cg)
+        if want_dx:                                       # Wᵀ/(th·tw): (F, g, Og, Cg)
             kspec_t = np.conj(_kernel_spectrum(_prepare_kernel(w, geo), plan, g)).swapaxes(-1, -2)
         xq = _prepare_input(x, geo) if want_dw else None
         chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, geo, plan),
@@ -523,8 +529,8 @@ class FFTBackend(Backend):
         for n0, n1, a0, a1 in chunks:
             dyspec = _spectra(_output_blocks(dy[n0:n1], plan, a0, a1), g)   # (F, g, M, Og)
             if want_dx:
-                self._add_full(_maps(_per_frequency_matmul(dyspec, kspec_t), plan), plan, dxq,
-                               n0, n1, a0, a1)
+                full = _maps(_per_frequency_matmul(dyspec, kspec_t), plan, scaled=False)
+                self._add_full(full, plan, dxq, n0, n1, a0, a1)
             if want_dw:
                 xspec = cached_x if cached_x is not None else \
                     _spectra(_input_tiles(xq[n0:n1], plan, a0, a1), g)
