@@ -17,7 +17,6 @@ the same calls for tracking across commits.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +25,7 @@ from ._spec import make_spec
 from .api import conv2d, conv2d_backward
 from .backends import available_backends
 from .errors import bad_value
+from .timing import time_rounds
 
 __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
            "run_layer_bench", "format_table", "torch_peer", "SWEEP_LAYERS", "grid_layers",
@@ -109,24 +109,12 @@ def time_call(fn, repeats: int = 5, warmup: int = 1) -> float:
 def time_calls(calls: dict, repeats: int = 5, warmup: int = 1) -> dict:
     """Median wall-clock seconds of each of ``calls`` (name → function), side by side.
 
-    After ``warmup`` runs of each, the functions are timed in rounds: each round
-    runs every function once, in an order rotated from round to round. A slow
-    spell of a shared machine then falls on all candidates alike instead of on
-    whichever happened to be timed during it, so the *ratios* of the medians are
-    robust even when the absolute times drift.
+    The functions are timed in interleaved rounds (:func:`fftconv.timing.time_rounds`),
+    so a slow spell of a shared machine falls on all of them alike and the
+    *ratios* of the medians stay meaningful when absolute times drift.
     """
-    names = list(calls)
-    for name in names:
-        for _ in range(warmup):
-            calls[name]()
-    times = {name: [] for name in names}
-    for r in range(repeats):
-        for i in range(len(names)):
-            name = names[(r + i) % len(names)]
-            start = time.perf_counter()
-            calls[name]()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(times[name])) for name in names}
+    return {name: float(np.median(runs))
+            for name, runs in time_rounds(calls, repeats, warmup).items()}
 
 
 def torch_peer(threads: int | None = None):

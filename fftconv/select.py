@@ -42,7 +42,6 @@ import math
 import os
 import platform
 import threading
-import time
 import warnings
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -53,6 +52,7 @@ import numpy as np
 
 from ._spec import ConvSpec
 from .fftlib import fast_lengths, get_fft_engine, next_fast_len
+from .timing import time_rounds
 
 __all__ = ["Choice", "choose_backend", "autotune", "clear_autotune", "estimate", "features",
            "choose_fft_tiles", "calibrate", "load_constants", "save_constants",
@@ -350,7 +350,8 @@ def clear_autotune() -> int:
 def _measure(spec: ConvSpec, candidates, repeats: int = 3) -> dict:
     """Forward seconds of each candidate on random data of ``spec``'s shape.
 
-    The *minimum* over repeats: interference from other processes only ever adds
+    One warm-up run each (plans, buffers), then interleaved rounds
+    (:func:`fftconv.timing.time_rounds`). The *minimum* over rounds: interference from other processes only ever adds
     time (a 2-thread BLAS or FFT call whose partner thread is descheduled waits a
     whole time slice), so the minimum is the robust estimate of a backend's own
     cost for fitting and for autotuning. Reports for people (``fftconv bench``,
@@ -361,17 +362,12 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3) -> dict:
     w = rng.standard_normal(spec.weight_shape).astype(spec.dtype)
     # New weights for every run, as in training: no backend may profit from a cache
     # of the weights that the model does not count (the FFT kernel spectra).
-    weights = [w * (1 + 1e-3 * r) for r in range(repeats + 1)]
-    times = {}
+    calls = {}
     for name, backend in candidates.items():
-        backend.forward(x, weights[0], spec)              # warm-up: plans, buffers
-        runs = []
-        for r in range(repeats):
-            start = time.perf_counter()
-            backend.forward(x, weights[r + 1], spec)
-            runs.append(time.perf_counter() - start)
-        times[name] = float(np.min(runs))
-    return times
+        weights = iter([w * (1 + 1e-3 * r) for r in range(repeats + 1)])
+        calls[name] = (lambda backend=backend, weights=weights:
+                       backend.forward(x, next(weights), spec))
+    return {name: float(np.min(runs)) for name, runs in time_rounds(calls, repeats).items()}
 
 
 AUTOTUNE_REPEATS = 5

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["api", "errors", "checks", "fftlib", "select", "bench", "backends",
+MODULES = ["api", "errors", "checks", "fftlib", "select", "bench", "timing", "backends",
            "backends.base", "backends.fft", "testing"]
 
 
