@@ -16,6 +16,13 @@ previous engine on exit). The default is pyFFTW when it is importable, else scip
 
 All engines keep single precision: float32 in → complex64 spectra → float32 out.
 
+:func:`rfftn_into` / :func:`irfftn_into` transform into a caller's array of any
+strides (pyFFTW writes it directly: the FFT backend uses them to produce and
+consume its frequency-major layout without transpose passes). Their pyFFTW
+plans are made for exactly the layouts given and always for SIMD-aligned
+memory; arrays from :func:`empty_aligned` are used in place, others through an
+aligned copy.
+
 Transform lengths: :func:`next_fast_len` returns the smallest length at or above
 ``n`` of the form ``2^a · m`` with ``m`` in 1, 3, 5, 9, 15, which every engine
 transforms efficiently.
@@ -39,7 +46,7 @@ from .errors import bad_type, bad_value
 
 __all__ = ["ENGINES", "available_engines", "get_fft_engine", "set_fft_engine",
            "rfftn", "irfftn", "fftn", "ifftn", "rfftn_into", "irfftn_into", "empty_aligned",
-           "next_fast_len", "fast_lengths", "export_wisdom",
+           "zeros_aligned", "next_fast_len", "fast_lengths", "export_wisdom",
            "import_wisdom", "default_threads"]
 
 ENGINES = ("numpy", "scipy", "pyfftw")
@@ -203,28 +210,33 @@ class PyfftwEngine(Engine):
         """Transform ``a`` straight into ``out`` with a plan made for exactly their layouts.
 
         FFTW reads and writes any strides, so a transposed ``out`` costs far less
-        than a contiguous result followed by a transpose. Plans are made on scratch
-        arrays of the same layout (planning overwrites its arrays); unaligned
-        arrays get an ``FFTW_UNALIGNED`` plan rather than a hidden copy.
+        than a contiguous result followed by a transpose. Plans are made on aligned
+        scratch arrays of the same layout (planning overwrites its arrays). An
+        array that is not SIMD-aligned goes through an aligned copy of the same
+        layout: one plan per layout, never a second, slower ``FFTW_UNALIGNED``
+        plan made (and measured) in the middle of a run because an allocation
+        happened to land elsewhere. Arrays from :func:`empty_aligned` never copy.
         """
         plans = getattr(self._local, "plans", None)
         if plans is None:
             plans = self._local.plans = {}
         axes = tuple(ax % a.ndim for ax in axes)
-        aligned = all(arr.ctypes.data % pyfftw.simd_alignment == 0 for arr in (a, out))
         key = ("into", inverse, a.shape, a.strides, a.dtype.str, out.shape, out.strides,
-               out.dtype.str, axes, aligned)
+               out.dtype.str, axes)
         plan = plans.get(key)
         if plan is None:
             # Out-of-place real-to-complex plans preserve their input by default.
             flags = [self.planner_effort] + (["FFTW_DESTROY_INPUT"] if inverse else [])
-            if not aligned:
-                flags.append("FFTW_UNALIGNED")
             plan = pyfftw.FFTW(_scratch_like(a), _scratch_like(out), axes=axes,
                                direction="FFTW_BACKWARD" if inverse else "FFTW_FORWARD",
                                flags=flags, threads=self.threads)
             plans[key] = plan
-        plan(a, out, normalise_idft=scaled)
+        if not _aligned(a):
+            a = _copy_like(a)
+        target = out if _aligned(out) else _scratch_like(out)
+        plan(a, target, normalise_idft=scaled)
+        if target is not out:
+            np.copyto(out, target)
         return out
 
     def rfftn_into(self, a, out, axes):
@@ -366,6 +378,13 @@ def empty_aligned(shape, dtype) -> np.ndarray:
     return pyfftw.empty_aligned(shape, dtype=dtype)
 
 
+def zeros_aligned(shape, dtype) -> np.ndarray:
+    """Like :func:`empty_aligned`, filled with zeros."""
+    out = empty_aligned(shape, dtype)
+    out.fill(0)
+    return out
+
+
 def _scratch_like(a: np.ndarray) -> np.ndarray:
     """An aligned array with exactly ``a``'s shape, dtype and strides (to plan on).
 
@@ -377,6 +396,17 @@ def _scratch_like(a: np.ndarray) -> np.ndarray:
     extent = 1 + sum((n - 1) * st for n, st in zip(a.shape, a.strides)) // a.itemsize
     base = pyfftw.empty_aligned(extent, dtype=a.dtype)
     return np.lib.stride_tricks.as_strided(base, shape=a.shape, strides=a.strides)
+
+
+def _aligned(a: np.ndarray) -> bool:
+    return a.ctypes.data % pyfftw.simd_alignment == 0
+
+
+def _copy_like(a: np.ndarray) -> np.ndarray:
+    """An aligned copy of ``a`` with the same strides."""
+    copy = _scratch_like(a)
+    np.copyto(copy, a)
+    return copy
 
 
 def fftn(a, axes, s=None):

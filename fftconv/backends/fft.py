@@ -270,7 +270,9 @@ def _input_tiles(xq: np.ndarray, plan: TilePlan, a0: int, a1: int) -> np.ndarray
     view = np.lib.stride_tricks.as_strided(
         src, shape=(b, na, plan.ntw, c, plan.th, plan.tw),
         strides=(s[0], s[2] * plan.t_h, s[3] * plan.t_w, s[1], s[2], s[3]), writeable=False)
-    return np.array(view, order="C")                     # always a fresh, writable copy
+    tiles = fftlib.empty_aligned(view.shape, view.dtype)   # a fresh, aligned copy
+    np.copyto(tiles, view)
+    return tiles
 
 
 def _output_blocks(dy: np.ndarray, plan: TilePlan, a0: int, a1: int) -> np.ndarray:
@@ -284,7 +286,7 @@ def _output_blocks(dy: np.ndarray, plan: TilePlan, a0: int, a1: int) -> np.ndarr
     part = dy[:, :, a0 * plan.t_h:a1 * plan.t_h]
     blocks[:, :, :part.shape[2], :ow] = part
     blocks = blocks.reshape(b, o, na, plan.t_h, plan.ntw, plan.t_w)
-    out = np.zeros((b, na, plan.ntw, o, plan.th, plan.tw), dtype=dy.dtype)
+    out = fftlib.zeros_aligned((b, na, plan.ntw, o, plan.th, plan.tw), dy.dtype)
     out[..., :plan.t_h, :plan.t_w] = blocks.transpose(0, 2, 4, 1, 3, 5)
     return out
 
@@ -355,7 +357,7 @@ def _per_frequency_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     threads (numpy releases the GIL inside ``matmul``).
     """
     f, g, m, k = a.shape
-    out = np.empty((f, g, m, b.shape[-1]), dtype=np.result_type(a, b))
+    out = fftlib.empty_aligned((f, g, m, b.shape[-1]), np.result_type(a, b))
     threads = min(fftlib.get_fft_engine().threads, f)
     if threads < 2 or g * m * k * b.shape[-1] < THREADED_PRODUCT_MIN_MACS:
         return np.matmul(a, b, out=out)
@@ -381,7 +383,7 @@ def _kernel_spectrum(kq: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:
     spectrum = spectrum_cache.get(key, kq)
     if spectrum is None:
         o, cg, kh, kw = kq.shape
-        padded = np.zeros((o, cg, plan.th, plan.tw), dtype=kq.dtype)
+        padded = fftlib.zeros_aligned((o, cg, plan.th, plan.tw), kq.dtype)
         padded[:, :, :kh, :kw] = kq
         # (O, C/g) → (g, C/g, O/g) so that "maps" are the group's input channels.
         spectra = _spectra(padded.reshape(groups, o // groups, cg, plan.th, plan.tw)
