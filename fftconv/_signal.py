@@ -197,8 +197,8 @@ def _blocked(a: np.ndarray, axes, blocks, transform, nblocks, other) -> np.ndarr
             other_pos.append(pos)
             pos += 1
     view = view.transpose(block_pos + other_pos + sample_pos)
-    out = np.zeros(tuple(nblocks) + tuple(a.shape[ax] for ax in other) + tuple(transform),
-                   dtype=a.dtype)
+    out = fftlib.zeros_aligned(tuple(nblocks) + tuple(a.shape[ax] for ax in other)
+                               + tuple(transform), a.dtype)
     out[(Ellipsis,) + tuple(slice(0, b) for b in blocks)] = view
     return out
 
