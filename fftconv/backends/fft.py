@@ -56,6 +56,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -340,6 +341,24 @@ THREADED_PRODUCT_MIN_MACS = 1024
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
+_BLAS = None
+
+
+def _one_blas_thread():
+    """A context in which BLAS runs in the calling thread only.
+
+    The per-frequency products are many small GEMMs: waking BLAS worker threads
+    for them costs more than it gains, and the workers then spin for a while
+    (OpenBLAS busy-waits ~0.1 s after a threaded call), competing with FFTW's
+    threads for the cores. Measured here: product and transform times varied
+    1.5–60 ms from call to call with BLAS threads awake, steadily at the low
+    end without. Parallelism comes from splitting the frequencies instead.
+    """
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -359,15 +378,41 @@ def _per_frequency_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     f, g, m, k = a.shape
     out = fftlib.empty_aligned((f, g, m, b.shape[-1]), np.result_type(a, b))
     threads = min(fftlib.get_fft_engine().threads, f)
-    if threads < 2 or g * m * k * b.shape[-1] < THREADED_PRODUCT_MIN_MACS:
-        return np.matmul(a, b, out=out)
-    edges = [f * i // threads for i in range(threads + 1)]
-    parts = [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
-    futures = [_pool(threads - 1).submit(np.matmul, a[p], b[p], out=out[p]) for p in parts[1:]]
-    np.matmul(a[parts[0]], b[parts[0]], out=out[parts[0]])
-    for future in futures:
-        future.result()
+    with _one_blas_thread():
+        if threads < 2 or g * m * k * b.shape[-1] < THREADED_PRODUCT_MIN_MACS:
+            return np.matmul(a, b, out=out)
+        edges = [f * i // threads for i in range(threads + 1)]
+        parts = [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
+        futures = [_pool(threads - 1).submit(np.matmul, a[p], b[p], out=out[p])
+                   for p in parts[1:]]
+        np.matmul(a[parts[0]], b[parts[0]], out=out[parts[0]])
+        for future in futures:
+            future.result()
     return out
+
+
+@lru_cache(maxsize=64)
+def _twiddles(n: int, taps: int, sign: int, dtype: str) -> np.ndarray:
+    """``exp(sign·2πi·f·t/n)`` for frequencies ``f < n`` and taps ``t < taps``, ``(n, taps)``."""
+    f = np.arange(n)[:, None]
+    t = np.arange(taps)[None, :]
+    matrix = np.exp(sign * 2j * np.pi * ((f * t) % n) / n).astype(dtype)
+    matrix.flags.writeable = False
+    return matrix
+
+
+def _small_support_pays(plan: TilePlan) -> bool:
+    """Whether the kernel-sized transforms are cheaper as matrix products.
+
+    A kernel occupies ``kh × kw`` of its ``th × tw`` transform: its spectrum is
+    ``E_h · k · E_wᵀ`` with DFT matrices restricted to the support, about
+    ``kh·fw·(kw + th)`` multiply-adds per map against ``th·tw·log₂(th·tw)`` for
+    an FFT of the zero-padded map (which FFTW also has to write strided). The
+    same holds for the kernel gradient, of which only ``kh × kw`` taps are kept
+    (a pruned inverse). Only the largest kernels keep the FFT.
+    """
+    fw = plan.tw // 2 + 1
+    return plan.kh * fw * (plan.kw + plan.th) <= plan.th * plan.tw * math.log2(plan.th * plan.tw)
 
 
 def _kernel_spectrum(kq: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:
@@ -377,23 +422,77 @@ def _kernel_spectrum(kq: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:
     transform's ``1/(th·tw)`` is folded in, so inference uses the cached array as
     it is and the inverse transforms of products with it skip their scaling
     pass. ``kq`` is ``(O, C/g, kh, kw)``; each of its ``O·C/g`` kernels is
-    zero-padded to ``th × tw`` and transformed once.
+    transformed once, by DFT matrices on its support when that is cheaper
+    (:func:`_small_support_pays`), else as a zero-padded ``th × tw`` map.
     """
     key = ("kernel", plan, groups, kq.dtype.str)
     spectrum = spectrum_cache.get(key, kq)
     if spectrum is None:
         o, cg, kh, kw = kq.shape
-        padded = fftlib.zeros_aligned((o, cg, plan.th, plan.tw), kq.dtype)
-        padded[:, :, :kh, :kw] = kq
         # (O, C/g) → (g, C/g, O/g) so that "maps" are the group's input channels.
-        spectra = _spectra(padded.reshape(groups, o // groups, cg, plan.th, plan.tw)
-                           .transpose(0, 2, 1, 3, 4).reshape(groups * cg, o // groups,
-                                                             plan.th, plan.tw), 1)
-        np.conjugate(spectra, out=spectra)
-        spectra *= 1.0 / (plan.th * plan.tw)
+        maps = kq.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+        cdtype = np.result_type(kq.dtype, np.complex64)
+        if _small_support_pays(plan):
+            spectra = _support_spectra(maps, plan, cdtype)
+        else:
+            padded = fftlib.zeros_aligned(maps.shape[:3] + (plan.th, plan.tw), kq.dtype)
+            padded[..., :kh, :kw] = maps
+            spectra = _spectra(padded.reshape(groups * cg, o // groups, plan.th, plan.tw), 1)
+            np.conjugate(spectra, out=spectra)
+            spectra *= 1.0 / (plan.th * plan.tw)
         spectrum = spectra.reshape(-1, groups, cg, o // groups)
         spectrum_cache.put(key, kq, spectrum)
     return spectrum
+
+
+def _support_spectra(maps: np.ndarray, plan: TilePlan, cdtype) -> np.ndarray:
+    """``conj(DFT(maps)) / (th·tw)`` of ``(a, b, c, kh, kw)`` maps, as ``(F, a·b·c)``.
+
+    ``Ŵ[u, v] = Σ_{p,q} w[p, q] e^{-2πi(up/th + vq/tw)}``: one product with the
+    ``(kw × fw)`` DFT matrix over the columns, one with ``(th × kh)`` over the
+    rows, which leaves the result frequency-major without a transpose of the
+    output. Conjugate twiddles give ``conj(Ŵ)`` directly.
+    """
+    *lead, kh, kw = maps.shape
+    n = math.prod(lead)
+    fw = plan.tw // 2 + 1
+    e_w = _twiddles(plan.tw, kw, +1, np.dtype(cdtype).str)[:fw]        # (fw, kw)
+    e_h = _twiddles(plan.th, kh, +1, np.dtype(cdtype).str)              # (th, kh)
+    with _one_blas_thread():
+        cols = np.ascontiguousarray(maps, dtype=cdtype).reshape(n * kh, kw) @ e_w.T
+        # (n, kh, fw) → (kh, fw·n), then the row transform lands on (th, fw, n)
+        rows = np.ascontiguousarray(cols.reshape(n, kh, fw).transpose(1, 2, 0))
+        spectra = (e_h * (1.0 / (plan.th * plan.tw))) @ rows.reshape(kh, fw * n)
+    return spectra.reshape(plan.th * fw, n)
+
+
+def _support_inverse(spectra: np.ndarray, plan: TilePlan) -> np.ndarray:
+    """The first ``kh × kw`` taps of the real inverse of ``(F, a, b, c)`` spectra.
+
+    A pruned inverse by DFT matrices: rows ``p < kh`` first
+    (``(kh × th) @ (th × fw·maps)``), then the half-spectrum columns for
+    ``q < kw``, where every frequency ``0 < v < tw/2`` stands for itself and its
+    Hermitian mirror (weight 2). Returns real ``(a, c, b, kh, kw)`` — the maps
+    in kernel order ``(g, O/g, C/g)`` as :func:`_inverse` with ``(0, 2, 1)``.
+    """
+    f, a, b, c = spectra.shape
+    fw = plan.tw // 2 + 1
+    n = a * b * c
+    cdtype = spectra.dtype
+    e_h = _twiddles(plan.th, plan.kh, +1, cdtype.str).T                 # (kh, th)
+    weights = np.full(fw, 2.0)
+    weights[0] = 1.0
+    if plan.tw % 2 == 0:
+        weights[-1] = 1.0
+    e_w = (_twiddles(plan.tw, plan.kw, +1, cdtype.str)[:fw]
+           * weights[:, None]).astype(cdtype)                             # (fw, kw)
+    with _one_blas_thread():
+        rows = e_h @ spectra.reshape(plan.th, fw * n)                     # (kh, fw·n)
+        per_map = np.ascontiguousarray(rows.reshape(plan.kh, fw, a, b, c)
+                                       .transpose(0, 2, 4, 3, 1))         # (kh, a, c, b, fw)
+        taps = (per_map.reshape(-1, fw) @ e_w).real                       # (kh·a·c·b, kw)
+    taps = taps.reshape(plan.kh, a, c, b, plan.kw).transpose(1, 2, 3, 0, 4)
+    return taps * (1.0 / (plan.th * plan.tw))
 
 
 def _chunks(batch: int, plan: TilePlan, bytes_per_tile: int, budget: int):
@@ -558,8 +657,11 @@ class FFTBackend(Backend):
                 dx *= rows[:, None] & cols[None, :]
         if want_dw:
             # (F, g, Cq/g, O/g) → inverse per kernel (g, O/g, Cq/g) → first kh × kw taps
-            kq = _inverse(dwspec, plan, (0, 2, 1)).reshape(
-                spec.c_out, cq, plan.th, plan.tw)[:, :, :plan.kh, :plan.kw]
+            if _small_support_pays(plan):
+                kq = _support_inverse(dwspec, plan).reshape(spec.c_out, cq, plan.kh, plan.kw)
+            else:
+                kq = _inverse(dwspec, plan, (0, 2, 1)).reshape(
+                    spec.c_out, cq, plan.th, plan.tw)[:, :, :plan.kh, :plan.kw]
             full = _depth_to_space(kq, *spec.stride)
             (dh, dwl) = spec.dilation
             dw = np.ascontiguousarray(full[:, :, :spec.span_h:dh, :spec.span_w:dwl])
