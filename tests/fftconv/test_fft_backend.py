@@ -29,6 +29,24 @@ def test_every_tile_size_gives_the_same_result(index, extra):
     assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
 
 
+@pytest.mark.parametrize("support_dft", [False, True])
+@pytest.mark.parametrize("index", range(2, N_GEOMETRIES, 7))
+def test_kernel_transforms_by_fft_and_by_support_dft_agree(index, support_dft, monkeypatch):
+    """Kernel spectra and the pruned kernel gradient: both ways give the reference."""
+    monkeypatch.setattr(fft_backend, "_small_support_pays", lambda plan: support_dft)
+    g, spec, x, w, _, dy = case(index)
+    spectrum_cache.clear()
+    geo, _ = FFT.plan(spec)
+    for extra in (0, 3):                      # odd and even transform widths
+        with set_tile_size(geo.kh + extra, geo.kw + extra + 1):
+            y = fftconv.conv2d(x, w, backend="fft", **conv_kwargs(g))
+            dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend="fft", **conv_kwargs(g))
+        assert_conv_close(y, reference(index), err_msg=str(spec))
+        dx_ref, dw_ref = reference_grads(index)
+        assert_conv_close(dx, dx_ref, err_msg=f"dx {spec}")
+        assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
+
+
 @pytest.mark.parametrize("budget", [1, 40_000])
 def test_memory_budget_chunks_images_and_tile_rows(budget):
     rng = np.random.default_rng(3)
