@@ -67,7 +67,8 @@ from ..errors import bad_value
 from . import register_backend
 from .base import Backend, get_memory_budget
 
-__all__ = ["FFTBackend", "TilePlan", "spectrum_cache", "SpectrumCache", "set_tile_size"]
+__all__ = ["FFTBackend", "TilePlan", "spectrum_cache", "SpectrumCache", "set_tile_size",
+           "support_dft_pays"]
 
 
 @dataclass(frozen=True)
@@ -334,10 +335,12 @@ def _maps(spectra: np.ndarray, plan: TilePlan, scaled: bool = True) -> np.ndarra
     return _inverse(spectra, plan, (1, 0, 2), scaled).reshape(m, g * cg, plan.th, plan.tw)
 
 
-#: Complex multiply-adds per frequency above which the per-frequency products are
-#: split across threads. Below it, each product is a few hundred flops and
-#: concurrent tiny BLAS calls contend (measured slower than one thread here).
+#: Complex multiply-adds per frequency, and in all, above which the per-frequency
+#: products are split across threads. Below them each product is a few hundred
+#: flops, or the whole too short to repay waking a thread (measured slower than
+#: one thread here).
 THREADED_PRODUCT_MIN_MACS = 1024
+THREADED_PRODUCT_MIN_TOTAL = 1 << 23
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -379,7 +382,9 @@ def _per_frequency_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = fftlib.empty_aligned((f, g, m, b.shape[-1]), np.result_type(a, b))
     threads = min(fftlib.get_fft_engine().threads, f)
     with _one_blas_thread():
-        if threads < 2 or g * m * k * b.shape[-1] < THREADED_PRODUCT_MIN_MACS:
+        macs = g * m * k * b.shape[-1]
+        if threads < 2 or macs < THREADED_PRODUCT_MIN_MACS \
+                or f * macs < THREADED_PRODUCT_MIN_TOTAL:
             return np.matmul(a, b, out=out)
         edges = [f * i // threads for i in range(threads + 1)]
         parts = [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
@@ -401,7 +406,7 @@ def _twiddles(n: int, taps: int, sign: int, dtype: str) -> np.ndarray:
     return matrix
 
 
-def _small_support_pays(plan: TilePlan) -> bool:
+def support_dft_pays(kh: int, kw: int, th: int, tw: int) -> bool:
     """Whether the kernel-sized transforms are cheaper as matrix products.
 
     A kernel occupies ``kh × kw`` of its ``th × tw`` transform: its spectrum is
@@ -411,8 +416,11 @@ def _small_support_pays(plan: TilePlan) -> bool:
     same holds for the kernel gradient, of which only ``kh × kw`` taps are kept
     (a pruned inverse). Only the largest kernels keep the FFT.
     """
-    fw = plan.tw // 2 + 1
-    return plan.kh * fw * (plan.kw + plan.th) <= plan.th * plan.tw * math.log2(plan.th * plan.tw)
+    return kh * (tw // 2 + 1) * (kw + th) <= th * tw * math.log2(max(th * tw, 2))
+
+
+def _small_support_pays(plan: TilePlan) -> bool:
+    return support_dft_pays(plan.kh, plan.kw, plan.th, plan.tw)
 
 
 def _kernel_spectrum(kq: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:

@@ -130,6 +130,7 @@ def test_per_frequency_products_split_across_threads_agree(threshold, monkeypatc
     a = (rng.standard_normal((37, 2, 5, 6)) + 1j * rng.standard_normal((37, 2, 5, 6)))
     b = (rng.standard_normal((37, 2, 6, 4)) + 1j * rng.standard_normal((37, 2, 6, 4)))
     monkeypatch.setattr(fft_backend, "THREADED_PRODUCT_MIN_MACS", threshold)
+    monkeypatch.setattr(fft_backend, "THREADED_PRODUCT_MIN_TOTAL", threshold)
     with fftconv.fftlib.set_fft_engine("scipy", threads=3):
         got = fft_backend._per_frequency_matmul(a.astype(np.complex64), b.swapaxes(-1, -2)
                                                 .astype(np.complex64).swapaxes(-1, -2))
