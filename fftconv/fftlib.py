@@ -174,7 +174,7 @@ class ScipyEngine(Engine):
         return scipy.fft.ifftn(a, s, axes, workers=self.threads)
 
 
-#: Elements of input below which a pyFFTW transform runs on one thread (2²¹:
+#: Real-side elements below which a pyFFTW transform runs on one thread (2²¹:
 #: e.g. 32 maps of 256 × 256, or 512 maps of 64 × 64).
 PARALLEL_MIN_ELEMENTS = 1 << 21
 
@@ -189,8 +189,8 @@ class PyfftwEngine(Engine):
         self.planner_effort = planner_effort
         self._local = threading.local()
 
-    def _threads_for(self, a: np.ndarray) -> int:
-        """Threads for transforming ``a``: all of them only for large batches.
+    def _threads_for(self, elements: int) -> int:
+        """Threads for a transform of ``elements`` real-side values: all only for large batches.
 
         Waking worker threads costs little on a quiet machine, but on a shared VM
         a woken thread (or one competing with another library's spinning BLAS
@@ -198,7 +198,7 @@ class PyfftwEngine(Engine):
         ran 4.7 ms on one thread and 8–33 ms on two. Below
         :data:`PARALLEL_MIN_ELEMENTS` the transform runs on the calling thread.
         """
-        return self.threads if a.size >= PARALLEL_MIN_ELEMENTS else 1
+        return self.threads if elements >= PARALLEL_MIN_ELEMENTS else 1
 
     def plan_count(self) -> int:
         """Number of plans cached for the calling thread."""
@@ -214,7 +214,8 @@ class PyfftwEngine(Engine):
         plan = plans.get(key)
         if plan is None:
             builder = getattr(pyfftw.builders, kind)
-            plan = builder(a, s=s, axes=axes, threads=self._threads_for(a),
+            real_side = a.size * (2 if kind.startswith("irfft") else 1)
+            plan = builder(a, s=s, axes=axes, threads=self._threads_for(real_side),
                            planner_effort=self.planner_effort)
             plans[key] = plan
         # A fresh aligned output for every call: FFTW objects return their internal
@@ -245,7 +246,7 @@ class PyfftwEngine(Engine):
             flags = [self.planner_effort] + (["FFTW_DESTROY_INPUT"] if inverse else [])
             plan = pyfftw.FFTW(_scratch_like(a), _scratch_like(out), axes=axes,
                                direction="FFTW_BACKWARD" if inverse else "FFTW_FORWARD",
-                               flags=flags, threads=self._threads_for(a))
+                               flags=flags, threads=self._threads_for(max(a.size, out.size)))
             plans[key] = plan
         if not _aligned(a):
             a = _copy_like(a)

@@ -14,12 +14,14 @@ map, per kernel and per output map and the per-frequency products separately::
 * ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix,
   one step per kernel offset, a fixed call cost;
 * ``fft``: at the tile size :func:`choose_fft_tiles` picks, the FFT work
-  ``(input maps + output maps + kernels) · points · log₂ points``, the per-frequency
-  complex GEMMs (flops, and a cost per matrix product), the bytes gathered and
-  scattered, a fixed call cost.
+  ``(input maps + output maps) · points · log₂ points``, the kernels' transform
+  (FFT work too, or the flops of the DFT matrices on their support when the
+  backend uses those), the per-frequency complex GEMMs (flops, and a cost per
+  matrix product), a fixed call cost.
 
 The constants are machine-dependent. ``fftconv calibrate`` (:func:`calibrate`)
-times the real backends on a design set of layers and fits the constants by
+times the real backends on a design set of layers (the FFT backend at several
+tile sizes each, so that the fit sees what a tiling costs) and fits the constants by
 non-negative least squares on the *relative* error, then stores them as JSON in
 the user cache directory (``$FFTCONV_CACHE_DIR``, else ``$XDG_CACHE_HOME/fftconv``,
 else ``~/.cache/fftconv``). Without a valid file for this machine, FFT engine and
@@ -65,16 +67,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 9.941e-12, "call": 6.553e-05, "gemm": 1.304e-11, "taps": 0},
-        "float64": {"bytes": 1.754e-12, "call": 6.933e-05, "gemm": 3.117e-11, "taps": 0},
+        "float32": {"bytes": 6.742e-12, "call": 0.0001063, "gemm": 1.923e-11, "taps": 0},
+        "float64": {"bytes": 5.274e-12, "call": 9.799e-05, "gemm": 2.141e-11, "taps": 1.789e-07},
     },
     "im2col": {
-        "float32": {"bytes": 9.941e-12, "call": 3.725e-05, "gemm": 1.304e-11, "taps": 1.745e-06},
-        "float64": {"bytes": 1.754e-12, "call": 8.253e-05, "gemm": 3.117e-11, "taps": 0},
+        "float32": {"bytes": 4.199e-11, "call": 0, "gemm": 1.923e-11, "taps": 3.032e-06},
+        "float64": {"bytes": 3.395e-11, "call": 0, "gemm": 2.141e-11, "taps": 2.013e-06},
     },
     "fft": {
-        "float32": {"bytes": 1.485e-10, "call": 8.463e-05, "cgemm_calls": 4.196e-08, "cgemm_flops": 9.144e-11, "fft": 0},
-        "float64": {"bytes": 6.944e-11, "call": 9.494e-05, "cgemm_calls": 0, "cgemm_flops": 1.224e-10, "fft": 2.347e-10},
+        "float32": {"call": 0.0001737, "cgemm_calls": 0, "cgemm_flops": 1.678e-11, "fft": 3.76e-10, "kernel_dft": 2.331e-09, "maps": 1.148e-09},
+        "float64": {"call": 0.0001422, "cgemm_calls": 0, "cgemm_flops": 2.751e-11, "fft": 4.706e-10, "kernel_dft": 4.799e-09, "maps": 2.568e-09},
     },
 }
 
@@ -107,7 +109,8 @@ def _im2col_features(spec: ConvSpec) -> dict:
             "taps": taps, "call": 1.0}
 
 
-def _fft_features_at(spec: ConvSpec, th: int, tw: int) -> dict:
+def _fft_features_at(spec: ConvSpec, th: int, tw: int, kernel_share: float = 1.0) -> dict:
+    """FFT features at transform size ``th × tw``; kernel transforms weighted by ``kernel_share``."""
     from .backends.fft import support_dft_pays
     sh, sw = spec.stride
     kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)      # polyphase kernel taps
@@ -117,19 +120,35 @@ def _fft_features_at(spec: ConvSpec, th: int, tw: int) -> dict:
     maps = spec.n * (c_in + spec.c_out) * tiles
     kernels = spec.c_out * c_in // spec.groups
     freqs = th * (tw // 2 + 1)
-    transforms = maps * points * math.log2(max(points, 2))
-    products = 8.0 * freqs * spec.n * tiles * c_in * spec.c_out / spec.groups
-    # kernels: transformed by DFT matrices on their support when that is cheaper
+    log_points = math.log2(max(points, 2))
+    transforms = maps * points * log_points
+    # kernels: by DFT matrices on their support when that pays (the spectra written
+    # dominate: measured ∝ kernels × frequencies), else as FFTs of padded maps
+    spectrum_elements = 0.0
     if support_dft_pays(kh, kw, th, tw):
-        products += 8.0 * kernels * kh * (tw // 2 + 1) * (kw + th)
+        spectrum_elements = kernel_share * kernels * freqs
     else:
-        transforms += kernels * points * math.log2(max(points, 2))
-    return {"fft": transforms, "cgemm_flops": products, "cgemm_calls": freqs * spec.groups,
-            "bytes": maps * points * spec.dtype.itemsize * 4, "call": 1.0}
+        transforms += kernel_share * kernels * points * log_points
+        maps += kernel_share * kernels
+    return {"fft": transforms, "maps": float(maps), "kernel_dft": spectrum_elements,
+            "cgemm_flops": 8.0 * freqs * spec.n * tiles * c_in * spec.c_out / spec.groups,
+            "cgemm_calls": freqs * spec.groups, "call": 1.0}
+
+
+def _tile_candidates(spec: ConvSpec) -> tuple[list, list]:
+    """Fast transform lengths per axis, from ``2K - 1`` up to the single tile."""
+    sh, sw = spec.stride
+    kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)
+    full_h = next_fast_len(spec.out_h + kh - 1)
+    full_w = next_fast_len(spec.out_w + kw - 1)
+    return (fast_lengths(min(2 * kh - 1, full_h), full_h) or [full_h],
+            fast_lengths(min(2 * kw - 1, full_w), full_w) or [full_w])
 
 
 def _fft_features(spec: ConvSpec) -> dict:
-    return _fft_features_at(spec, *choose_fft_tiles(spec))
+    """Features at the tiling the backend will run: forced by ``set_tile_size``, or chosen."""
+    from .backends.fft import forced_tile_size
+    return _fft_features_at(spec, *(forced_tile_size() or choose_fft_tiles(spec)))
 
 
 _FEATURES = {"direct": _direct_features, "im2col": _im2col_features, "fft": _fft_features}
@@ -240,26 +259,45 @@ def estimate(name: str, spec: ConvSpec, constants: dict | None = None) -> float:
 
 # -- FFT tile size -----------------------------------------------------------------
 
+#: Weight of the kernel transforms when choosing the tile size. Kernel spectra
+#: are reused: for every call with the same weights (inference, from the
+#: cache) and, in training, by the backward pass, which does about three times
+#: the forward's map work with them. Counting them in full favoured narrow
+#: tiles with small kernel spectra, measured 1.5× slower than one tile once the
+#: spectra are cached (16×32×64² 7×7 and 8×16×128² 11×11 layers).
+KERNEL_SHARE = 0.25
+
+
 @lru_cache(maxsize=4096)
 def choose_fft_tiles(spec: ConvSpec) -> tuple[int, int]:
     """Transform size ``(T_h, T_w)`` of the FFT backend for ``spec``.
 
-    Candidates are the fast lengths (:func:`fftconv.fftlib.fast_lengths`) from ``2K - 1`` (each tile yields at least
-    ``K`` outputs, ``K`` the polyphase kernel size) up to the single tile covering
-    the whole image; the pair with the lowest estimate wins.
+    Candidates are the fast lengths (:func:`fftconv.fftlib.fast_lengths`) from
+    ``2K - 1`` (each tile yields at least ``K`` outputs, ``K`` the polyphase kernel
+    size) up to the single tile covering the whole image; the pair with the lowest
+    estimate wins, the kernel transforms counted at :data:`KERNEL_SHARE`.
     """
     weights = load_constants()["fft"]
     weights = weights.get(spec.dtype.name, weights["float64"])
-    sh, sw = spec.stride
-    kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)
-    full_h = next_fast_len(spec.out_h + kh - 1)
-    full_w = next_fast_len(spec.out_w + kw - 1)
-    cand_h = fast_lengths(min(2 * kh - 1, full_h), full_h) or [full_h]
-    cand_w = fast_lengths(min(2 * kw - 1, full_w), full_w) or [full_w]
+    cand_h, cand_w = _tile_candidates(spec)
 
     def seconds(hw):
-        return sum(weights[k] * v for k, v in _fft_features_at(spec, *hw).items())
+        feats = _fft_features_at(spec, *hw, kernel_share=KERNEL_SHARE)
+        return sum(weights[k] * v for k, v in feats.items())
     return min(((th, tw) for th in cand_h for tw in cand_w), key=seconds)
+
+
+def _calibration_tilings(spec: ConvSpec) -> list:
+    """Tilings :func:`calibrate` times the FFT backend at for ``spec``.
+
+    The single tile, the smallest and a middle square-ish tile, and the current
+    model's choice: timing several tilings of each layer lets the fit see what a
+    tile size costs, which the tile choice then depends on.
+    """
+    cand_h, cand_w = _tile_candidates(spec)
+    picks = {(cand_h[-1], cand_w[-1]), (cand_h[0], cand_w[0]),
+             (cand_h[len(cand_h) // 2], cand_w[len(cand_w) // 2]), choose_fft_tiles(spec)}
+    return sorted(picks)
 
 
 # -- choosing ---------------------------------------------------------------------
@@ -483,6 +521,19 @@ def _fit(rows: list, times: list, shared=()) -> list:
     return fitted
 
 
+def _calibration_runs(name: str, backend, spec: ConvSpec, repeats: int):
+    """``(seconds, features)`` of ``backend`` on ``spec`` (the FFT at several tilings)."""
+    if name != "fft":
+        return [(_measure(spec, {name: backend}, repeats)[name], features(name, spec))]
+    from .backends.fft import set_tile_size
+    runs = []
+    for th, tw in _calibration_tilings(spec):
+        with set_tile_size(th, tw):
+            runs.append((_measure(spec, {name: backend}, repeats)[name],
+                         _fft_features_at(spec, th, tw)))
+    return runs
+
+
 def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAYERS,
               progress=None, save: bool = True) -> tuple[dict, dict]:
     """Time every backend on ``layers`` and fit the cost-model constants.
@@ -498,8 +549,10 @@ def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAY
     from .backends import _REGISTRY
     constants = {name: {} for name in SHIPPED_CONSTANTS}
     report = {}
-    # direct and im2col run the same BLAS over the same memory: their GEMM and
-    # byte constants are fitted jointly, so the two are ranked on one scale.
+    # direct and im2col run the same BLAS: their GEMM constant is fitted jointly,
+    # so the two are ranked on one scale. Their bytes are not alike (im2col's
+    # column gather is a strided copy, direct's shifts are contiguous adds), and a
+    # shared byte constant underestimated im2col 3–4× on large kernels.
     groups = ((("direct", "im2col"), ("gemm",)), (("fft",), ()))
     for dtype in dtypes:
         specs = [make_spec("calibrate", d["x"], d["w"], dtype=dtype, **d["kwargs"])
@@ -511,8 +564,9 @@ def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAY
                 for spec in specs:
                     if not backend.supports(spec):
                         continue
-                    times.append(_measure(spec, {name: backend}, repeats)[name])
-                    rows.append((name, features(name, spec)))
+                    for timing, feats in _calibration_runs(name, backend, spec, repeats):
+                        times.append(timing)
+                        rows.append((name, feats))
                     if progress:
                         progress()
             fitted = _fit(rows, times, shared)

@@ -34,6 +34,7 @@ def test_every_tile_size_gives_the_same_result(index, extra):
 def test_kernel_transforms_by_fft_and_by_support_dft_agree(index, support_dft, monkeypatch):
     """Kernel spectra and the pruned kernel gradient: both ways give the reference."""
     monkeypatch.setattr(fft_backend, "_small_support_pays", lambda plan: support_dft)
+    monkeypatch.setattr(fft_backend, "_pruned_inverse_pays", lambda plan: support_dft)
     g, spec, x, w, _, dy = case(index)
     spectrum_cache.clear()
     geo, _ = FFT.plan(spec)
