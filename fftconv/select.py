@@ -67,16 +67,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 6.742e-12, "call": 0.0001063, "gemm": 1.923e-11, "taps": 0},
-        "float64": {"bytes": 5.274e-12, "call": 9.799e-05, "gemm": 2.141e-11, "taps": 1.789e-07},
+        "float32": {"bytes": 3.373e-13, "call": 5.984e-05, "gemm": 1.396e-11, "taps": 1.78e-06},
+        "float64": {"bytes": 2.475e-12, "call": 4.879e-05, "gemm": 2.383e-11, "taps": 2.339e-06},
     },
     "im2col": {
-        "float32": {"bytes": 4.199e-11, "call": 0, "gemm": 1.923e-11, "taps": 3.032e-06},
-        "float64": {"bytes": 3.395e-11, "call": 0, "gemm": 2.141e-11, "taps": 2.013e-06},
+        "float32": {"bytes": 3e-11, "call": 0, "gemm": 1.396e-11, "taps": 2.223e-06},
+        "float64": {"bytes": 2.806e-11, "call": 0, "gemm": 2.383e-11, "taps": 2.674e-06},
     },
     "fft": {
-        "float32": {"call": 0.0001737, "cgemm_calls": 0, "cgemm_flops": 1.678e-11, "fft": 3.76e-10, "kernel_dft": 2.331e-09, "maps": 1.148e-09},
-        "float64": {"call": 0.0001422, "cgemm_calls": 0, "cgemm_flops": 2.751e-11, "fft": 4.706e-10, "kernel_dft": 4.799e-09, "maps": 2.568e-09},
+        "float32": {"call": 0.0002182, "cgemm_calls": 0, "cgemm_flops": 2.027e-11, "fft": 3.377e-10, "kernel_dft": 2.115e-09, "maps": 4.85e-10},
+        "float64": {"call": 0.0001607, "cgemm_calls": 0, "cgemm_flops": 2.974e-11, "fft": 5.377e-10, "kernel_dft": 4.527e-09, "maps": 2.707e-09},
     },
 }
 
@@ -487,6 +487,10 @@ DESIGN_LAYERS = (
     _design(16, 8, 12, 8, 3), _design(1, 16, 64, 16, 11), _design(2, 64, 8, 128, 3),
     _design(1, 1, 200, 1, 31), _design(4, 4, 12, 4, 5), _design(2, 96, 32, 96, 1),
     _design(2, 48, 48, 48, 3, padding=1, groups=48),
+    # tiny layers with many taps (per-offset overheads), large images with few
+    # channels (column matrices and FFT tiles far beyond the cache)
+    _design(2, 4, 20, 4, 7), _design(1, 16, 160, 16, 3, padding=1),
+    _design(1, 4, 320, 4, 5), _design(1, 1, 384, 1, 3), _design(2, 64, 48, 64, 1),
 )
 
 

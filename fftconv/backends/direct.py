@@ -117,17 +117,20 @@ class DirectBackend(Backend):
         xg = _channel_major(pad_input(x, spec.padding), g)
         wg = w.reshape(g, og, cg, spec.kh, spec.kw)
         m = spec.n * spec.out_h * spec.out_w
-        acc = np.zeros((g, og, m), dtype=spec.dtype)
-        term = np.empty_like(acc)
+        acc = np.empty((g, og, m), dtype=spec.dtype)
+        term = np.empty_like(acc) if spec.kh * spec.kw > 1 else None
         for p in range(spec.kh):
             for q in range(spec.kw):
                 rows, cols = _offset_view(spec, p, q)
                 shifted = xg[:, :, :, rows, cols].reshape(g, cg, m)
+                first = p == q == 0            # the first offset writes, the others add
+                out = acc if first else term
                 if cg == 1:      # depthwise: an outer product is cheaper than a K=1 GEMM
-                    np.multiply(wg[:, :, :, p, q], shifted, out=term)
+                    np.multiply(wg[:, :, :, p, q], shifted, out=out)
                 else:
-                    np.matmul(wg[:, :, :, p, q], shifted, out=term)
-                acc += term
+                    np.matmul(wg[:, :, :, p, q], shifted, out=out)
+                if not first:
+                    acc += term
         return _from_channel_major(acc, spec.output_shape)
 
     def grad_input(self, dy, w, spec):
