@@ -58,6 +58,11 @@ def im2col(xp: np.ndarray, spec: ConvSpec, r0: int = 0, r1: int | None = None) -
     r1 = spec.out_h if r1 is None else r1
     b, g, cg = xp.shape[0], spec.groups, spec.c_in_per_group
     xg = xp.reshape(b, g, cg, *xp.shape[2:])
+    if spec.kh == spec.kw == 1:
+        # a 1×1 kernel's columns are the input itself: a view (read-only use)
+        # when the tap covers whole rows, as at stride 1 without padding
+        rows, columns = _tap_slices(spec, 0, 0, r0, r1)
+        return xg[:, :, :, rows, columns].reshape(b, g, cg, (r1 - r0) * spec.out_w)
     cols = np.empty((b, g, cg, spec.kh, spec.kw, r1 - r0, spec.out_w), dtype=xp.dtype)
     for p in range(spec.kh):
         for q in range(spec.kw):
