@@ -67,16 +67,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 3.373e-13, "call": 5.984e-05, "gemm": 1.396e-11, "taps": 1.78e-06},
-        "float64": {"bytes": 2.475e-12, "call": 4.879e-05, "gemm": 2.383e-11, "taps": 2.339e-06},
+        "float32": {"bytes": 7.175e-12, "call": 5.587e-05, "gemm": 8.92e-12, "taps": 2.372e-06},
+        "float64": {"bytes": 8.107e-12, "call": 7.178e-05, "gemm": 1.442e-11, "taps": 1.913e-06},
     },
     "im2col": {
-        "float32": {"bytes": 3e-11, "call": 0, "gemm": 1.396e-11, "taps": 2.223e-06},
-        "float64": {"bytes": 2.806e-11, "call": 0, "gemm": 2.383e-11, "taps": 2.674e-06},
+        "float32": {"bytes": 3.427e-11, "call": 0, "gemm": 8.92e-12, "taps": 2.34e-06},
+        "float64": {"bytes": 2.874e-11, "call": 0, "gemm": 1.442e-11, "taps": 2.274e-06},
     },
     "fft": {
-        "float32": {"call": 0.0002182, "cgemm_calls": 0, "cgemm_flops": 2.027e-11, "fft": 3.377e-10, "kernel_dft": 2.115e-09, "maps": 4.85e-10},
-        "float64": {"call": 0.0001607, "cgemm_calls": 0, "cgemm_flops": 2.974e-11, "fft": 5.377e-10, "kernel_dft": 4.527e-09, "maps": 2.707e-09},
+        "float32": {"call": 0.0001808, "cgemm_calls": 0, "cgemm_flops": 1.825e-11, "fft": 3.398e-10, "kernel_dft": 2.189e-09, "maps": 7.098e-10},
+        "float64": {"call": 0.0001634, "cgemm_calls": 0, "cgemm_flops": 3.176e-11, "fft": 4.358e-10, "kernel_dft": 4.134e-09, "maps": 2.538e-09},
     },
 }
 
