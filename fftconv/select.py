@@ -67,16 +67,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 7.175e-12, "call": 5.587e-05, "gemm": 8.92e-12, "taps": 2.372e-06},
-        "float64": {"bytes": 8.107e-12, "call": 7.178e-05, "gemm": 1.442e-11, "taps": 1.913e-06},
+        "float32": {"bytes": 4.197e-12, "call": 2.874e-05, "gemm": 1.215e-11, "taps": 3.14e-06},
+        "float64": {"bytes": 3.316e-12, "call": 9.19e-06, "gemm": 2.16e-11, "taps": 4.177e-06},
     },
     "im2col": {
-        "float32": {"bytes": 3.427e-11, "call": 0, "gemm": 8.92e-12, "taps": 2.34e-06},
-        "float64": {"bytes": 2.874e-11, "call": 0, "gemm": 1.442e-11, "taps": 2.274e-06},
+        "float32": {"bytes": 1.055e-11, "call": 5.942e-05, "gemm": 1.215e-11, "spill": 1.516e-10, "taps": 7.579e-07},
+        "float64": {"bytes": 0, "call": 5.439e-05, "gemm": 2.16e-11, "spill": 1.243e-10, "taps": 1.169e-06},
     },
     "fft": {
-        "float32": {"call": 0.0001808, "cgemm_calls": 0, "cgemm_flops": 1.825e-11, "fft": 3.398e-10, "kernel_dft": 2.189e-09, "maps": 7.098e-10},
-        "float64": {"call": 0.0001634, "cgemm_calls": 0, "cgemm_flops": 3.176e-11, "fft": 4.358e-10, "kernel_dft": 4.134e-09, "maps": 2.538e-09},
+        "float32": {"call": 0.0002198, "cgemm_calls": 0, "cgemm_flops": 1.597e-11, "fft": 3.517e-10, "kernel_dft": 2.506e-09, "maps": 1.822e-09},
+        "float64": {"call": 0.0001681, "cgemm_calls": 0, "cgemm_flops": 2.781e-11, "fft": 4.514e-10, "kernel_dft": 4.428e-09, "maps": 2.754e-09},
     },
 }
 
@@ -98,14 +98,22 @@ def _direct_features(spec: ConvSpec) -> dict:
             "taps": taps, "call": 1.0}
 
 
+#: Column matrices up to this size stay in cache between the unfold and the GEMM.
+COLUMN_CACHE_BYTES = 4 << 20
+
+
 def _im2col_features(spec: ConvSpec) -> dict:
     taps = spec.kh * spec.kw
     item = spec.dtype.itemsize
     pixels = spec.n * spec.out_h * spec.out_w
     # the column matrix is read and written once (2), the output written and
-    # reshaped into place (3)
+    # reshaped into place (3); a column matrix larger than the cache is written
+    # to memory and read back from it ("spill", slower per byte)
+    columns = 0 if (spec.kh, spec.kw, spec.stride) == (1, 1, (1, 1)) else \
+        pixels * spec.c_in * taps * item               # 1×1: a view of the input
     return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group * taps),
-            "bytes": pixels * (2 * spec.c_in * taps + 3 * spec.c_out) * item,
+            "bytes": 2 * columns + pixels * 3 * spec.c_out * item,
+            "spill": max(0, columns - COLUMN_CACHE_BYTES),
             "taps": taps, "call": 1.0}
 
 
