@@ -11,8 +11,9 @@ map, per kernel and per output map and the per-frequency products separately::
 * ``direct``: GEMM work ``macs·(K + K½)/K`` with inner size ``K = C_in/g`` (small
   inner dimensions cannot keep the BLAS kernels busy), the bytes of the ``kh·kw``
   shifted copies, one Python step per kernel offset, a fixed call cost;
-* ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix,
-  one step per kernel offset, a fixed call cost;
+* ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix
+  (and again the part beyond the cache), one step per kernel offset, a fixed
+  call cost;
 * ``fft``: at the tile size :func:`choose_fft_tiles` picks, the FFT work
   ``(input maps + output maps) · points · log₂ points``, the kernels' transform
   (FFT work too, or the flops of the DFT matrices on their support when the
