@@ -68,16 +68,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 4.197e-12, "call": 2.874e-05, "gemm": 1.215e-11, "taps": 3.14e-06},
-        "float64": {"bytes": 3.316e-12, "call": 9.19e-06, "gemm": 2.16e-11, "taps": 4.177e-06},
+        "float32": {"bytes": 2.582e-12, "call": 2.455e-05, "gemm": 1.145e-11, "taps": 3.16e-06},
+        "float64": {"bytes": 2.033e-12, "call": 0, "gemm": 2.185e-11, "taps": 4.286e-06},
     },
     "im2col": {
-        "float32": {"bytes": 1.055e-11, "call": 5.942e-05, "gemm": 1.215e-11, "spill": 1.516e-10, "taps": 7.579e-07},
-        "float64": {"bytes": 0, "call": 5.439e-05, "gemm": 2.16e-11, "spill": 1.243e-10, "taps": 1.169e-06},
+        "float32": {"bytes": 1.265e-11, "call": 4.971e-05, "gemm": 1.145e-11, "spill": 1.357e-10, "taps": 7.909e-07},
+        "float64": {"bytes": 0, "call": 5.629e-05, "gemm": 2.185e-11, "spill": 1.338e-10, "taps": 1.133e-06},
     },
     "fft": {
-        "float32": {"call": 0.0002198, "cgemm_calls": 0, "cgemm_flops": 1.597e-11, "fft": 3.517e-10, "kernel_dft": 2.506e-09, "maps": 1.822e-09},
-        "float64": {"call": 0.0001681, "cgemm_calls": 0, "cgemm_flops": 2.781e-11, "fft": 4.514e-10, "kernel_dft": 4.428e-09, "maps": 2.754e-09},
+        "float32": {"call": 0.0001824, "cgemm_calls": 0, "cgemm_flops": 1.753e-11, "fft": 3.392e-10, "kernel_dft": 2.245e-09, "maps": 7.107e-10},
+        "float64": {"call": 0.0001719, "cgemm_calls": 0, "cgemm_flops": 2.814e-11, "fft": 4.142e-10, "kernel_dft": 4.252e-09, "maps": 2.709e-09},
     },
 }
 
