@@ -21,6 +21,7 @@ import numpy as np
 
 from .._spec import ConvSpec
 from . import register_backend
+from ._parallel import blas_threads, one_blas_thread, run_parts, split_matmul
 from .base import Backend, pad_input
 
 __all__ = ["DirectBackend", "conv2d_reference", "conv2d_backward_reference"]
@@ -94,6 +95,11 @@ def _offset_view(spec: ConvSpec, p: int, q: int) -> tuple[slice, slice]:
             slice(q * dw, q * dw + (spec.out_w - 1) * sw + 1, sw))
 
 
+#: Multiply-adds from which the direct forward splits its kernel offsets across
+#: threads (smaller layers run on the calling thread).
+DIRECT_SPLIT_MIN_MACS = 1 << 22
+
+
 def _pointwise(spec: ConvSpec) -> bool:
     """A 1×1 kernel at stride 1 without padding: every output is one input pixel's mix."""
     return (spec.kh, spec.kw, spec.stride) == (1, 1, (1, 1)) and \
@@ -123,25 +129,40 @@ class DirectBackend(Backend):
         if _pointwise(spec):
             # one offset reading every pixel: a product per image, already in
             # (N, C_out, H, W) order, without the channel-major round trip
-            y = np.matmul(w.reshape(g, og, cg), x.reshape(spec.n, g, cg, spec.h * spec.w))
+            y = np.empty((spec.n, g, og, spec.h * spec.w), dtype=spec.dtype)
+            threads = blas_threads() if spec.macs >= DIRECT_SPLIT_MIN_MACS else 1
+            split_matmul(w.reshape(g, og, cg), x.reshape(spec.n, g, cg, spec.h * spec.w), y,
+                         threads)
             return y.reshape(spec.output_shape)
         xg = _channel_major(pad_input(x, spec.padding), g)
         wg = w.reshape(g, og, cg, spec.kh, spec.kw)
         m = spec.n * spec.out_h * spec.out_w
-        acc = np.empty((g, og, m), dtype=spec.dtype)
-        term = np.empty_like(acc) if spec.kh * spec.kw > 1 else None
-        for p in range(spec.kh):
-            for q in range(spec.kw):
+        offsets = [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
+
+        def accumulate(part):
+            """Σ over the offsets in ``part`` of one product each, ``(g, Og, M)``."""
+            acc = np.empty((g, og, m), dtype=spec.dtype)
+            term = np.empty_like(acc) if len(part) > 1 else None
+            for i, (p, q) in enumerate(part):
                 rows, cols = _offset_view(spec, p, q)
                 shifted = xg[:, :, :, rows, cols].reshape(g, cg, m)
-                first = p == q == 0            # the first offset writes, the others add
-                out = acc if first else term
-                if cg == 1:      # depthwise: an outer product is cheaper than a K=1 GEMM
+                out = acc if i == 0 else term      # the first offset writes, the rest add
+                if cg == 1:  # depthwise: an outer product is cheaper than a K=1 GEMM
                     np.multiply(wg[:, :, :, p, q], shifted, out=out)
                 else:
                     np.matmul(wg[:, :, :, p, q], shifted, out=out)
-                if not first:
+                if i:
                     acc += term
+            return acc
+
+        threads = min(blas_threads(), len(offsets)) if spec.macs >= DIRECT_SPLIT_MIN_MACS else 1
+        # The offsets split across threads, each product on one BLAS thread: one
+        # hand-off per call instead of a BLAS wake-up per offset (_parallel).
+        with one_blas_thread():
+            partial = run_parts(accumulate, [offsets[i::threads] for i in range(threads)])
+        acc = partial[0]
+        for more in partial[1:]:
+            acc += more
         return _from_channel_major(acc, spec.output_shape)
 
     def grad_input(self, dy, w, spec):

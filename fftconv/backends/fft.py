@@ -56,7 +56,6 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -69,6 +68,7 @@ from .._spec import ConvSpec
 from ..checks import is_int
 from ..errors import bad_value
 from . import register_backend
+from ._parallel import one_blas_thread, run_parts
 from .base import Backend, get_memory_budget
 
 __all__ = ["FFTBackend", "TilePlan", "spectrum_cache", "SpectrumCache", "set_tile_size",
@@ -315,7 +315,8 @@ def _spectra(tiles: np.ndarray, groups: int) -> np.ndarray:
     return spectra.reshape(fh * fw, groups, m, c // groups)
 
 
-def _inverse(spectra: np.ndarray, plan: TilePlan, order: tuple, scaled: bool = True) -> np.ndarray:
+def _inverse(spectra: np.ndarray, plan: TilePlan, order: tuple,
+             scaled: bool = True) -> np.ndarray:
     """Real inverse transforms of the frequency-major ``(F, a, b, c)`` ``spectra``.
 
     Returns the contiguous real maps ``(a, b, c)`` permuted by ``order`` (a
@@ -346,35 +347,6 @@ def _maps(spectra: np.ndarray, plan: TilePlan, scaled: bool = True) -> np.ndarra
 THREADED_PRODUCT_MIN_MACS = 1024
 THREADED_PRODUCT_MIN_TOTAL = 1 << 23
 
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-_POOLS_LOCK = threading.Lock()
-_BLAS = None
-
-
-def _one_blas_thread():
-    """A context in which BLAS runs in the calling thread only.
-
-    The per-frequency products are many small GEMMs: waking BLAS worker threads
-    for them costs more than it gains, and the workers then spin for a while
-    (OpenBLAS busy-waits ~0.1 s after a threaded call), competing with FFTW's
-    threads for the cores. Measured here: product and transform times varied
-    1.5–60 ms from call to call with BLAS threads awake, steadily at the low
-    end without. Parallelism comes from splitting the frequencies instead.
-    """
-    global _BLAS
-    if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
-        _BLAS = ThreadpoolController()
-    return _BLAS.limit(limits=1, user_api="blas")
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    with _POOLS_LOCK:
-        if workers not in _POOLS:
-            _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="fftconv-product")
-        return _POOLS[workers]
-
-
 def _per_frequency_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` for stacks ``(F, g, m, k) @ (F, g, k, n)``, one product per frequency.
 
@@ -385,18 +357,16 @@ def _per_frequency_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     f, g, m, k = a.shape
     out = fftlib.empty_aligned((f, g, m, b.shape[-1]), np.result_type(a, b))
     threads = min(fftlib.get_fft_engine().threads, f)
-    with _one_blas_thread():
+    # Many small GEMMs: BLAS workers woken for them cost more than they give and
+    # keep spinning next to FFTW's threads; split the frequencies instead.
+    with one_blas_thread():
         macs = g * m * k * b.shape[-1]
         if threads < 2 or macs < THREADED_PRODUCT_MIN_MACS \
                 or f * macs < THREADED_PRODUCT_MIN_TOTAL:
             return np.matmul(a, b, out=out)
         edges = [f * i // threads for i in range(threads + 1)]
-        parts = [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
-        futures = [_pool(threads - 1).submit(np.matmul, a[p], b[p], out=out[p])
-                   for p in parts[1:]]
-        np.matmul(a[parts[0]], b[parts[0]], out=out[parts[0]])
-        for future in futures:
-            future.result()
+        run_parts(lambda p: np.matmul(a[p], b[p], out=out[p]),
+                  [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])])
     return out
 
 
@@ -482,7 +452,7 @@ def _support_spectra(maps: np.ndarray, plan: TilePlan, cdtype) -> np.ndarray:
     fw = plan.tw // 2 + 1
     e_w = _twiddles(plan.tw, kw, +1, np.dtype(cdtype).str)[:fw]        # (fw, kw)
     e_h = _twiddles(plan.th, kh, +1, np.dtype(cdtype).str)              # (th, kh)
-    with _one_blas_thread():
+    with one_blas_thread():
         cols = np.ascontiguousarray(maps, dtype=cdtype).reshape(n * kh, kw) @ e_w.T
         # (n, kh, fw) → (kh, fw·n), then the row transform lands on (th, fw, n)
         rows = np.ascontiguousarray(cols.reshape(n, kh, fw).transpose(1, 2, 0))
@@ -510,7 +480,7 @@ def _support_inverse(spectra: np.ndarray, plan: TilePlan) -> np.ndarray:
         weights[-1] = 1.0
     e_w = (_twiddles(plan.tw, plan.kw, +1, cdtype.str)[:fw]
            * weights[:, None]).astype(cdtype)                             # (fw, kw)
-    with _one_blas_thread():
+    with one_blas_thread():
         rows = e_h @ spectra.reshape(plan.th, fw * n)                     # (kh, fw·n)
         per_map = np.ascontiguousarray(rows.reshape(plan.kh, fw, a, b, c)
                                        .transpose(0, 2, 4, 3, 1))         # (kh, a, c, b, fw)

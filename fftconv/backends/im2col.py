@@ -25,6 +25,7 @@ import numpy as np
 
 from .._spec import ConvSpec
 from . import register_backend
+from ._parallel import blas_threads, split_matmul
 from .base import Backend, get_memory_budget, pad_input
 
 __all__ = ["Im2colBackend", "im2col", "col2im"]
@@ -88,6 +89,10 @@ def col2im(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec, r0: int = 0,
             dg[:, :, :, rows, columns] += cols[:, :, :, p, q]
 
 
+#: Multiply-adds from which the im2col forward splits its product across threads.
+IM2COL_SPLIT_MIN_MACS = 1 << 22
+
+
 def _chunks(spec: ConvSpec):
     """Yield ``(n0, n1, r0, r1)`` blocks whose column matrix fits the memory budget."""
     row_bytes = spec.c_in * spec.kh * spec.kw * spec.out_w * spec.dtype.itemsize
@@ -117,9 +122,14 @@ class Im2colBackend(Backend):
         xp = pad_input(x, spec.padding)
         wm = self._weight_matrix(w, spec)
         y = np.empty(spec.output_shape, dtype=spec.dtype)
+        threads = blas_threads() if spec.macs >= IM2COL_SPLIT_MIN_MACS else 1
         for n0, n1, r0, r1 in _chunks(spec):
             cols = im2col(xp[n0:n1], spec, r0, r1)
-            block = np.matmul(wm, cols)                               # (B, g, Og, rows·OW)
+            block = np.empty(cols.shape[:2] + (spec.c_out_per_group, cols.shape[-1]),
+                             dtype=spec.dtype)                        # (B, g, Og, rows·OW)
+            # The product's columns split across threads, each on one BLAS thread
+            # (no BLAS workers left spinning next to the other backends' threads).
+            split_matmul(wm, cols, block, threads)
             y[n0:n1, :, r0:r1] = block.reshape(n1 - n0, spec.c_out, r1 - r0, spec.out_w)
         return y
 

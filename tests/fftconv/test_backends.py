@@ -201,3 +201,42 @@ def test_pointwise_fast_paths_match_the_oracle(name, groups):
                                                w.astype(float), spec)
     assert_conv_close(dx, dx_ref)
     assert_conv_close(dw, dw_ref)
+
+
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
+def test_direct_offsets_split_across_threads_agree(index, monkeypatch):
+    """The threaded split of the kernel offsets sums the same terms."""
+    from fftconv.backends import direct
+    monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(direct, "blas_threads", lambda: 3)
+    g, spec, x, w, _, _ = case(index)
+    assert_conv_close(fftconv.conv2d(x, w, backend="direct", **conv_kwargs(g)),
+                      reference(index), err_msg=str(spec))
+
+
+def test_run_parts_keeps_order_and_uses_the_pool():
+    import threading
+
+    from fftconv.backends._parallel import run_parts
+    names = run_parts(lambda part: (part, threading.current_thread().name), [0, 1, 2])
+    assert [part for part, _ in names] == [0, 1, 2]
+    assert names[0][1] == threading.current_thread().name
+    assert all(name.startswith("fftconv") for _, name in names[1:])
+
+
+@pytest.mark.parametrize("name", ["direct", "im2col"])
+def test_products_split_across_threads_agree(name, monkeypatch):
+    """im2col's columns and direct's pointwise product, split three ways."""
+    from fftconv.backends import direct, im2col
+    from fftconv.backends.direct import conv2d_reference
+    for module in (direct, im2col):
+        monkeypatch.setattr(module, "blas_threads", lambda: 3)
+    monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
+    rng = np.random.default_rng(11)
+    for k, groups in ((1, 1), (1, 2), (3, 2)):
+        x = rng.standard_normal((2, 4, 9, 7))
+        w = rng.standard_normal((6, 4 // groups, k, k))
+        spec = fftconv.make_spec("test", x.shape, w.shape, groups=groups)
+        assert_conv_close(fftconv.conv2d(x, w, groups=groups, backend=name),
+                          conv2d_reference(x, w, spec), err_msg=str(spec))
