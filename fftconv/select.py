@@ -68,16 +68,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 2.582e-12, "call": 2.455e-05, "gemm": 1.145e-11, "taps": 3.16e-06},
-        "float64": {"bytes": 2.033e-12, "call": 0, "gemm": 2.185e-11, "taps": 4.286e-06},
+        "float32": {"bytes": 0, "call": 6.212e-05, "gemm": 1.174e-11, "taps": 2.854e-06},
+        "float64": {"bytes": 0, "call": 0.0001027, "gemm": 2.028e-11, "taps": 1.454e-06},
     },
     "im2col": {
-        "float32": {"bytes": 1.265e-11, "call": 4.971e-05, "gemm": 1.145e-11, "spill": 1.357e-10, "taps": 7.909e-07},
-        "float64": {"bytes": 0, "call": 5.629e-05, "gemm": 2.185e-11, "spill": 1.338e-10, "taps": 1.133e-06},
+        "float32": {"bytes": 8.146e-12, "call": 8.519e-05, "gemm": 1.174e-11, "spill": 1.479e-10, "taps": 6.773e-07},
+        "float64": {"bytes": 4.613e-12, "call": 9.327e-05, "gemm": 2.028e-11, "spill": 1.214e-10, "taps": 6.495e-07},
     },
     "fft": {
-        "float32": {"call": 0.0001824, "cgemm_calls": 0, "cgemm_flops": 1.753e-11, "fft": 3.392e-10, "kernel_dft": 2.245e-09, "maps": 7.107e-10},
-        "float64": {"call": 0.0001719, "cgemm_calls": 0, "cgemm_flops": 2.814e-11, "fft": 4.142e-10, "kernel_dft": 4.252e-09, "maps": 2.709e-09},
+        "float32": {"call": 0.000169, "cgemm_calls": 0, "cgemm_flops": 1.758e-11, "fft": 3.357e-10, "kernel_dft": 2.243e-09, "maps": 8.097e-10},
+        "float64": {"call": 0.0001497, "cgemm_calls": 0, "cgemm_flops": 2.968e-11, "fft": 4.642e-10, "kernel_dft": 4.131e-09, "maps": 2.261e-09},
     },
 }
 
