@@ -68,16 +68,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 0, "call": 6.212e-05, "gemm": 1.174e-11, "taps": 2.854e-06},
-        "float64": {"bytes": 0, "call": 0.0001027, "gemm": 2.028e-11, "taps": 1.454e-06},
+        "float32": {"bytes": 0, "call": 0.0001093, "gemm": 1.219e-11, "taps": 9.179e-07},
+        "float64": {"bytes": 0, "call": 0.0001245, "gemm": 2.323e-11, "taps": 2.093e-07},
     },
     "im2col": {
-        "float32": {"bytes": 8.146e-12, "call": 8.519e-05, "gemm": 1.174e-11, "spill": 1.479e-10, "taps": 6.773e-07},
-        "float64": {"bytes": 4.613e-12, "call": 9.327e-05, "gemm": 2.028e-11, "spill": 1.214e-10, "taps": 6.495e-07},
+        "float32": {"bytes": 7.972e-12, "call": 9.529e-05, "gemm": 1.219e-11, "spill": 1.631e-10, "taps": 2.054e-07},
+        "float64": {"bytes": 6.976e-12, "call": 9.201e-05, "gemm": 2.323e-11, "spill": 1.191e-10, "taps": 5.243e-07},
     },
     "fft": {
-        "float32": {"call": 0.000169, "cgemm_calls": 0, "cgemm_flops": 1.758e-11, "fft": 3.357e-10, "kernel_dft": 2.243e-09, "maps": 8.097e-10},
-        "float64": {"call": 0.0001497, "cgemm_calls": 0, "cgemm_flops": 2.968e-11, "fft": 4.642e-10, "kernel_dft": 4.131e-09, "maps": 2.261e-09},
+        "float32": {"call": 0.0001763, "cgemm_calls": 0, "cgemm_flops": 1.684e-11, "fft": 3.392e-10, "kernel_dft": 2.166e-09, "maps": 9.959e-10},
+        "float64": {"call": 0.0001644, "cgemm_calls": 0, "cgemm_flops": 2.921e-11, "fft": 4.49e-10, "kernel_dft": 4.128e-09, "maps": 2.394e-09},
     },
 }
 

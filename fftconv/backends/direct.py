@@ -97,7 +97,7 @@ def _offset_view(spec: ConvSpec, p: int, q: int) -> tuple[slice, slice]:
 
 #: Multiply-adds from which the direct forward splits its kernel offsets across
 #: threads (smaller layers run on the calling thread).
-DIRECT_SPLIT_MIN_MACS = 1 << 22
+DIRECT_SPLIT_MIN_MACS = 1 << 25
 
 
 def _pointwise(spec: ConvSpec) -> bool:

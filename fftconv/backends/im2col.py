@@ -90,7 +90,7 @@ def col2im(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec, r0: int = 0,
 
 
 #: Multiply-adds from which the im2col forward splits its product across threads.
-IM2COL_SPLIT_MIN_MACS = 1 << 22
+IM2COL_SPLIT_MIN_MACS = 1 << 25
 
 
 def _chunks(spec: ConvSpec):
