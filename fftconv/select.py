@@ -11,8 +11,9 @@ map, per kernel and per output map and the per-frequency products separately::
 * ``direct``: GEMM work ``macs·(K + K½)/K`` with inner size ``K = C_in/g`` (small
   inner dimensions cannot keep the BLAS kernels busy), the bytes of the ``kh·kw``
   shifted copies, one Python step per kernel offset, a fixed call cost;
-* ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix,
-  one step per kernel offset, a fixed call cost;
+* ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix
+  (and again the part beyond the last-level cache), one step per kernel offset,
+  a fixed call cost;
 * ``fft``: at the tile size :func:`choose_fft_tiles` picks, the FFT work
   ``(input maps + output maps) · points · log₂ points``, the kernels' transform
   (FFT work too, or the flops of the DFT matrices on their support when the
@@ -67,16 +68,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 0, "call": 8.034e-05, "gemm": 1.594e-11, "taps": 1.316e-06},
-        "float64": {"bytes": 0, "call": 0.0001101, "gemm": 2.579e-11, "taps": 1.074e-06},
+        "float32": {"bytes": 0, "call": 9.751e-05, "gemm": 1.303e-11, "taps": 1.313e-06},
+        "float64": {"bytes": 0, "call": 0.0001234, "gemm": 2.36e-11, "taps": 3.222e-07},
     },
     "im2col": {
-        "float32": {"bytes": 3.152e-11, "call": 1.35e-05, "gemm": 1.594e-11, "taps": 2.443e-06},
-        "float64": {"bytes": 5.243e-11, "call": 0, "gemm": 2.579e-11, "taps": 3.715e-06},
+        "float32": {"bytes": 4.276e-11, "call": 2.65e-05, "gemm": 1.303e-11, "spill": 2.074e-10, "taps": 2.153e-06},
+        "float64": {"bytes": 2.736e-11, "call": 5.96e-05, "gemm": 2.36e-11, "spill": 1.96e-10, "taps": 6.737e-07},
     },
     "fft": {
-        "float32": {"call": 0.00018, "cgemm_calls": 0, "cgemm_flops": 1.67e-11, "fft": 3.317e-10, "kernel_dft": 2.135e-09, "maps": 1.071e-09},
-        "float64": {"call": 0.0002066, "cgemm_calls": 0, "cgemm_flops": 3.513e-11, "fft": 4.925e-10, "kernel_dft": 4.656e-09, "maps": 1.707e-09},
+        "float32": {"call": 0.0002093, "cgemm_calls": 0, "cgemm_flops": 1.695e-11, "fft": 3.541e-10, "kernel_dft": 2.447e-09, "maps": 1.741e-09},
+        "float64": {"call": 0.0001775, "cgemm_calls": 0, "cgemm_flops": 3.089e-11, "fft": 4.65e-10, "kernel_dft": 3.941e-09, "maps": 2.728e-09},
     },
 }
 
@@ -103,14 +104,32 @@ def _im2col_features(spec: ConvSpec) -> dict:
     item = spec.dtype.itemsize
     pixels = spec.n * spec.out_h * spec.out_w
     # the column matrix is read and written once (2), the output written and
-    # reshaped into place (3). (A separate cost for column matrices beyond the
-    # cache was tried: it fitted the design layers better and predicted the
-    # sweep worse, 30–35 of 36 layers right against 31–35 without.)
+    # reshaped into place (3); the part of a column matrix beyond the last-level
+    # cache goes to memory and back ("spill"). With the threshold at the L3 size
+    # the refitted model picked within 1.2× on 32–36 of 36 layers of four sweep
+    # tables, against 29–35 without it and 29–34 with the threshold at half.
     columns = 0 if (spec.kh, spec.kw, spec.stride) == (1, 1, (1, 1)) else \
         pixels * spec.c_in * taps * item               # 1×1: a view of the input
     return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group * taps),
             "bytes": 2 * columns + pixels * 3 * spec.c_out * item,
+            "spill": max(0, columns - last_level_cache_bytes()),
             "taps": taps, "call": 1.0}
+
+
+@lru_cache(maxsize=1)
+def last_level_cache_bytes() -> int:
+    """Size of this machine's last-level CPU cache (Linux sysfs), else 32 MiB."""
+    sizes = []
+    root = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for entry in os.listdir(root):
+            with open(os.path.join(root, entry, "size")) as fh:
+                text = fh.read().strip().upper()
+            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+            sizes.append(int(text.rstrip("KMG")) * scale)
+    except (OSError, ValueError):
+        pass
+    return max(sizes, default=32 << 20)
 
 
 def _fft_features_at(spec: ConvSpec, th: int, tw: int, kernel_share: float = 1.0) -> dict:

@@ -176,3 +176,13 @@ def test_crossovers_and_figure():
     ax = fig.axes[0]
     assert ax.get_xlabel().startswith("kernel size") and len(ax.lines) >= 2
     assert any("direct/fft" in t.get_text() for t in ax.texts)
+
+
+def test_im2col_spill_counts_columns_beyond_the_last_level_cache():
+    llc = select.last_level_cache_bytes()
+    assert 1 << 20 <= llc <= 1 << 32
+    small = spec((2, 16, 32, 32), (16, 16, 3, 3))
+    big = spec((1, 64, 512, 512), (8, 64, 5, 5))
+    assert select.features("im2col", small)["spill"] == 0
+    columns = 64 * 25 * 508 * 508 * 4
+    assert select.features("im2col", big)["spill"] == columns - llc
