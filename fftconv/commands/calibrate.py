@@ -26,7 +26,8 @@ def run(args) -> int:
     from .. import select
 
     dtypes = tuple(args.dtype or ("float32", "float64"))
-    total = len(dtypes) * len(select.DESIGN_LAYERS) * len(select.SHIPPED_CONSTANTS)
+    total = (len(dtypes) * len(select.DESIGN_LAYERS) * len(select.SHIPPED_CONSTANTS)
+             * select.CALIBRATION_PASSES)
     with tqdm(total=total, unit="timing", disable=not sys.stderr.isatty()) as bar:
         constants, report = select.calibrate(dtypes, repeats=args.repeats,
                                              progress=bar.update, save=not args.dry_run)
