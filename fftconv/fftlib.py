@@ -239,6 +239,11 @@ class PyfftwEngine(Engine):
         if plans is None:
             plans = self._local.plans = {}
         axes = tuple(ax % a.ndim for ax in axes)
+        if not _plannable(a):                  # negative or overlapping strides
+            a = np.ascontiguousarray(a)
+        if not _plannable(out):
+            return np.copyto(out, self._run_into(inverse, a, np.empty_like(out, order="C"),
+                                                 axes, scaled)) or out
         key = ("into", inverse, a.shape, a.strides, a.dtype.str, out.shape, out.strides,
                out.dtype.str, axes)
         plan = plans.get(key)
@@ -414,6 +419,15 @@ def _scratch_like(a: np.ndarray) -> np.ndarray:
     extent = 1 + sum((n - 1) * st for n, st in zip(a.shape, a.strides)) // a.itemsize
     base = pyfftw.empty_aligned(extent, dtype=a.dtype)
     return np.lib.stride_tricks.as_strided(base, shape=a.shape, strides=a.strides)
+
+
+def _plannable(a: np.ndarray) -> bool:
+    """Whether ``a``'s layout can be reproduced for planning: non-negative strides,
+    multiples of the item size, no two elements sharing memory."""
+    if any(st < 0 or st % a.itemsize for st in a.strides):
+        return False
+    extent = 1 + sum((n - 1) * st for n, st in zip(a.shape, a.strides)) // a.itemsize
+    return extent >= a.size
 
 
 def _aligned(a: np.ndarray) -> bool:

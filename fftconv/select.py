@@ -15,10 +15,11 @@ map, per kernel and per output map and the per-frequency products separately::
   (and again the part beyond the last-level cache), one step per kernel offset,
   a fixed call cost;
 * ``fft``: at the tile size :func:`choose_fft_tiles` picks, the FFT work
-  ``(input maps + output maps) · points · log₂ points``, the kernels' transform
-  (FFT work too, or the flops of the DFT matrices on their support when the
-  backend uses those), the per-frequency complex GEMMs (flops, and a cost per
-  matrix product), a fixed call cost.
+  ``(input maps + output maps) · points · log₂ points`` and the number of maps
+  transformed, the kernels' transform (FFT work too, or the spectrum elements the
+  DFT matrices on their support write, when the backend uses those), the
+  per-frequency complex GEMMs (flops, and a cost per matrix product), a fixed
+  call cost.
 
 The constants are machine-dependent. ``fftconv calibrate`` (:func:`calibrate`)
 times the real backends on a design set of layers (the FFT backend at several

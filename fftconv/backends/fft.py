@@ -347,6 +347,7 @@ def _maps(spectra: np.ndarray, plan: TilePlan, scaled: bool = True) -> np.ndarra
 THREADED_PRODUCT_MIN_MACS = 1024
 THREADED_PRODUCT_MIN_TOTAL = 1 << 23
 
+
 def _per_frequency_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` for stacks ``(F, g, m, k) @ (F, g, k, n)``, one product per frequency.
 
@@ -615,7 +616,8 @@ class FFTBackend(Backend):
         want_dx, want_dw = "input" in needs, "weight" in needs
         kspec_t = None
         if want_dx:                                       # Wᵀ/(th·tw): (F, g, Og, Cg)
-            kspec_t = np.conj(_kernel_spectrum(_prepare_kernel(w, geo), plan, g)).swapaxes(-1, -2)
+            kspec = _kernel_spectrum(_prepare_kernel(w, geo), plan, g)
+            kspec_t = np.conj(kspec).swapaxes(-1, -2)
         xq = _prepare_input(x, geo) if want_dw else None
         chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, geo, plan),
                               get_memory_budget()))

@@ -48,6 +48,12 @@ def test_transforms_into_strided_outputs(engine, dtype, aligned):
     with fftlib.set_fft_engine(engine, threads=2):
         assert fftlib.rfftn_into(a, out, axes=(-2, -1)) is out
         np.testing.assert_allclose(out, np.fft.rfftn(a, axes=(-2, -1)), atol=tol * 50)
+        # negative strides on both sides: planned through contiguous copies
+        flipped_in = np.ascontiguousarray(a[..., ::-1])[..., ::-1]
+        flipped_out = np.empty(out.shape[:-1] + (out.shape[-1],), out.dtype)[..., ::-1]
+        assert flipped_in.strides[-1] < 0 and flipped_out.strides[-1] < 0
+        fftlib.rfftn_into(flipped_in, flipped_out, axes=(-2, -1))
+        np.testing.assert_allclose(flipped_out, out, atol=tol * 50)
         spectrum = out.copy()
         back = np.empty_like(a)
         assert fftlib.irfftn_into(out, back, axes=(-2, -1)) is back
