@@ -106,15 +106,16 @@ def time_call(fn, repeats: int = 5, warmup: int = 1) -> float:
     return time_calls({"fn": fn}, repeats, warmup)["fn"]
 
 
-def time_calls(calls: dict, repeats: int = 5, warmup: int = 1) -> dict:
+def time_calls(calls: dict, repeats: int = 5, warmup: int = 1, settle: int = 1) -> dict:
     """Median wall-clock seconds of each of ``calls`` (name → function), side by side.
 
     The functions are timed in interleaved rounds (:func:`fftconv.timing.time_rounds`),
     so a slow spell of a shared machine falls on all of them alike and the
-    *ratios* of the medians stay meaningful when absolute times drift.
+    *ratios* of the medians stay meaningful when absolute times drift; each timed
+    run follows ``settle`` untimed runs of the same function (its steady state).
     """
     return {name: float(np.median(runs))
-            for name, runs in time_rounds(calls, repeats, warmup).items()}
+            for name, runs in time_rounds(calls, repeats, warmup, settle).items()}
 
 
 def torch_peer(threads: int | None = None):
@@ -329,7 +330,8 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
                     skipped.append(name)
                     continue
                 # fresh weights every run, as in training (no kernel-spectrum reuse)
-                ws = iter([w * (1 + 1e-3 * r) for r in range(repeats + 2)])
+                # (a warm-up, then a settling and a timed run per round)
+                ws = iter([w * (1 + 1e-3 * r) for r in range(2 * repeats + 2)])
                 calls[name] = (lambda name=name, ws=ws:
                                conv2d(x, next(ws), backend=name, **layer.kwargs))
             seconds = time_calls(calls, repeats)

@@ -41,7 +41,10 @@ def test_format_table_ratios():
 def test_time_calls_interleaves_rounds_in_rotated_order():
     order = []
     calls = {name: (lambda name=name: order.append(name)) for name in "abc"}
-    medians = time_calls(calls, repeats=3, warmup=1)
+    medians = time_calls(calls, repeats=3, warmup=1, settle=0)
     assert set(medians) == set("abc") and all(t >= 0 for t in medians.values())
     assert order[:3] == list("abc")                               # warmups
     assert order[3:] == list("abc") + list("bca") + list("cab")  # rotated rounds
+    order.clear()
+    time_calls(calls, repeats=2, warmup=0)                        # settle=1: steady state
+    assert order == list("aabbcc") + list("bbccaa")
