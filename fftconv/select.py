@@ -414,7 +414,8 @@ def clear_autotune() -> int:
     return len(known)
 
 
-def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min) -> dict:
+def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
+             settle: int = 0) -> dict:
     """Forward seconds of each candidate on random data of ``spec``'s shape.
 
     One warm-up run each (plans, buffers), then interleaved rounds
@@ -422,10 +423,10 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min) -> 
     fitting, the *minimum*: interference from other processes only ever adds time
     (a 2-thread BLAS or FFT call whose partner thread is descheduled waits a whole
     time slice), so the minimum is the robust estimate of a backend's own cost.
-    Autotuning asks for the median instead: the backend that is usually fastest,
-    by the statistic every report (``fftconv bench``, asv) gives — a backend with
-    a bimodal time (2-thread BLAS here) can have the better minimum and the worse
-    median.
+    Autotuning asks for the median instead, of steady-state runs (``settle``
+    untimed runs before each timed one), as ``fftconv bench`` reports them: the
+    backend that is usually fastest — a backend with a bimodal time (2-thread
+    BLAS here) can have the better minimum and the worse median.
     """
     rng = np.random.default_rng(0)
     x = rng.standard_normal(spec.input_shape).astype(spec.dtype)
@@ -434,10 +435,11 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min) -> 
     # of the weights that the model does not count (the FFT kernel spectra).
     calls = {}
     for name, backend in candidates.items():
-        weights = iter([w * (1 + 1e-3 * r) for r in range(repeats + 1)])
+        weights = iter([w * (1 + 1e-3 * r) for r in range(repeats * (1 + settle) + 1)])
         calls[name] = (lambda backend=backend, weights=weights:
                        backend.forward(x, next(weights), spec))
-    return {name: float(statistic(runs)) for name, runs in time_rounds(calls, repeats).items()}
+    runs = time_rounds(calls, repeats, settle=settle)
+    return {name: float(statistic(times)) for name, times in runs.items()}
 
 
 AUTOTUNE_REPEATS = 7
@@ -452,7 +454,7 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
     if isinstance(known, dict) and known.get("name") in candidates \
             and isinstance(known.get("seconds"), dict):
         return Choice(known["name"], dict(known["seconds"]), measured=True)
-    times = _measure(spec, candidates, AUTOTUNE_REPEATS, statistic=np.median)
+    times = _measure(spec, candidates, AUTOTUNE_REPEATS, statistic=np.median, settle=1)
     winner = min(times, key=times.get)
     with _TUNED_LOCK:
         _TUNED[key] = {"name": winner, "seconds": times}

@@ -61,12 +61,12 @@ def test_autotune_measures_once_and_remembers_on_disk(monkeypatch, tmp_path):
     monkeypatch.setattr(select, "_TUNED", {})
     calls = []
     real = select._measure
-    monkeypatch.setattr(select, "_measure", lambda s, c, repeats=3, statistic=np.min:
-                        calls.append(statistic) or real(s, c, 1, statistic))
+    monkeypatch.setattr(select, "_measure", lambda s, c, repeats=3, statistic=np.min, settle=0:
+                        calls.append((statistic, settle)) or real(s, c, 1, statistic, settle))
     s = spec((1, 2, 12, 12), (2, 2, 3, 3))
     first = fftconv.choose_backend(s, autotune=True)
     second = fftconv.choose_backend(s, autotune=True)
-    assert calls == [np.median] and first.measured and second.name == first.name
+    assert calls == [(np.median, 1)] and first.measured and second.name == first.name
     assert first.name == min(first.costs, key=first.costs.get)
     stored = json.loads((tmp_path / "autotune.json").read_text())
     assert stored["format"] == "fftconv-autotune" and len(stored["winners"]) == 1
