@@ -14,13 +14,10 @@ from .conftest import N_GEOMETRIES, case, conv_kwargs, reference, reference_grad
 FFT = FFTBackend()
 
 
-@pytest.mark.parametrize("extra", [0, 1, 3])
-@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 5))
-def test_every_tile_size_gives_the_same_result(index, extra):
-    """Overlap-save tiles from the smallest legal transform (1 output per tile) up."""
+def _check_at_tile_size(index, th, tw):
+    """Forward and both gradients of case ``index`` at transform size ``th × tw``."""
     g, spec, x, w, _, dy = case(index)
-    geo, _ = FFT.plan(spec)
-    with set_tile_size(geo.kh + extra, geo.kw + extra):
+    with set_tile_size(th, tw):
         y = fftconv.conv2d(x, w, backend="fft", **conv_kwargs(g))
         dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend="fft", **conv_kwargs(g))
     assert_conv_close(y, reference(index), err_msg=str(spec))
@@ -29,23 +26,24 @@ def test_every_tile_size_gives_the_same_result(index, extra):
     assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
 
 
+@pytest.mark.parametrize("extra", [0, 1, 3])
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 5))
+def test_every_tile_size_gives_the_same_result(index, extra):
+    """Overlap-save tiles from the smallest legal transform (1 output per tile) up."""
+    geo, _ = FFT.plan(case(index)[1])
+    _check_at_tile_size(index, geo.kh + extra, geo.kw + extra)
+
+
 @pytest.mark.parametrize("support_dft", [False, True])
 @pytest.mark.parametrize("index", range(2, N_GEOMETRIES, 7))
 def test_kernel_transforms_by_fft_and_by_support_dft_agree(index, support_dft, monkeypatch):
     """Kernel spectra and the pruned kernel gradient: both ways give the reference."""
     monkeypatch.setattr(fft_backend, "_small_support_pays", lambda plan: support_dft)
     monkeypatch.setattr(fft_backend, "_pruned_inverse_pays", lambda plan: support_dft)
-    g, spec, x, w, _, dy = case(index)
     spectrum_cache.clear()
-    geo, _ = FFT.plan(spec)
+    geo, _ = FFT.plan(case(index)[1])
     for extra in (0, 3):                      # odd and even transform widths
-        with set_tile_size(geo.kh + extra, geo.kw + extra + 1):
-            y = fftconv.conv2d(x, w, backend="fft", **conv_kwargs(g))
-            dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend="fft", **conv_kwargs(g))
-        assert_conv_close(y, reference(index), err_msg=str(spec))
-        dx_ref, dw_ref = reference_grads(index)
-        assert_conv_close(dx, dx_ref, err_msg=f"dx {spec}")
-        assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
+        _check_at_tile_size(index, geo.kh + extra, geo.kw + extra + 1)
 
 
 @pytest.mark.parametrize("budget", [1, 40_000])
