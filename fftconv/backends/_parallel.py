@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import numpy as np
 
 __all__ = ["one_blas_thread", "blas_threads", "pool", "run_parts", "split_matmul"]
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 _BLAS = None
+_SINGLE_LOCK = threading.Lock()
+_single_depth = 0            # callers inside one_blas_thread(), across threads
+_single_limiter = None
 
 
 def _controller():
@@ -29,9 +35,29 @@ def _controller():
     return _BLAS
 
 
+@contextmanager
 def one_blas_thread():
-    """A context in which BLAS runs in the calling thread only (process-wide setting)."""
-    return _controller().limit(limits=1)
+    """A context in which BLAS runs in the calling thread only.
+
+    The BLAS thread count is process-wide, so the contexts of several threads
+    share one limit: the first to enter sets it, the last to leave restores it.
+    (OpenBLAS 0.3.31 here applied a limit set from the main thread to every
+    thread, and ignored one set from another thread: called from a worker
+    thread of the user's, fftconv computes the same results, with BLAS threads.)
+    """
+    global _single_depth, _single_limiter
+    with _SINGLE_LOCK:
+        if _single_depth == 0:
+            _single_limiter = _controller().limit(limits=1)
+        _single_depth += 1
+    try:
+        yield
+    finally:
+        with _SINGLE_LOCK:
+            _single_depth -= 1
+            if _single_depth == 0:
+                _single_limiter.restore_original_limits()
+                _single_limiter = None
 
 
 def blas_threads() -> int:
@@ -59,7 +85,6 @@ def run_parts(fn, parts: list) -> list:
 def split_matmul(a, b, out, threads: int):
     """``np.matmul(a, b, out=out)`` with the columns of ``b`` / ``out`` split across
     ``threads`` threads, each on one BLAS thread; returns ``out``."""
-    import numpy as np
     n = b.shape[-1]
     edges = [n * i // threads for i in range(threads + 1)]
     with one_blas_thread():

@@ -240,3 +240,25 @@ def test_products_split_across_threads_agree(name, monkeypatch):
         spec = fftconv.make_spec("test", x.shape, w.shape, groups=groups)
         assert_conv_close(fftconv.conv2d(x, w, groups=groups, backend=name),
                           conv2d_reference(x, w, spec), err_msg=str(spec))
+
+
+def test_one_blas_thread_is_shared_by_concurrent_callers():
+    """A caller leaving its context does not lift the limit another caller is under."""
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    from fftconv.backends._parallel import blas_threads, one_blas_thread
+
+    def enter_and_leave():
+        with one_blas_thread():
+            pass
+
+    with threadpool_limits(2):
+        with one_blas_thread():
+            assert blas_threads() == 1
+            other = threading.Thread(target=enter_and_leave)
+            other.start()
+            other.join()
+            assert blas_threads() == 1          # still limited: this caller is inside
+        assert blas_threads() == 2              # restored by the last to leave
