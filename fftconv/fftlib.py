@@ -373,13 +373,57 @@ def irfftn(a, s, axes):
     return get_fft_engine().irfftn(a, s, axes)
 
 
+def _check_into(func: str, a, out, axes, inverse: bool) -> tuple:
+    """Validate the arrays of :func:`rfftn_into` / :func:`irfftn_into`; return normalized axes."""
+    for name, arr in (("a", a), ("out", out)):
+        if not isinstance(arr, np.ndarray):
+            raise bad_type(func, name, arr, "a numpy.ndarray")
+    real, cplx = (out, a) if inverse else (a, out)
+    if real.dtype not in (np.float32, np.float64):
+        raise bad_type(func, "out" if inverse else "a", real, "a float32 or float64 array")
+    if cplx.dtype != np.result_type(real.dtype, np.complex64):
+        raise bad_type(func, "a" if inverse else "out", cplx,
+                       f"a {np.result_type(real.dtype, np.complex64)} array")
+    try:
+        axes = tuple(int(ax) % real.ndim for ax in axes)
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise bad_value(func, "axes", axes, "a sequence of axis indices") from None
+    if len(set(axes)) != len(axes) or not axes:
+        raise bad_value(func, "axes", axes, "distinct axis indices")
+    half = list(real.shape)
+    half[axes[-1]] = real.shape[axes[-1]] // 2 + 1
+    if cplx.shape != tuple(half):
+        name = "a" if inverse else "out"
+        raise bad_value(func, name, cplx, f"shape {tuple(half)} (the real shape "
+                        f"{real.shape} with axis {axes[-1]} halved to n//2 + 1)")
+    return axes
+
+
 def rfftn_into(a, out, axes):
     """Real FFT of ``a`` over ``axes``, written into ``out``; returns ``out``.
 
     ``out`` may have any strides (for example a transposed view of a
     frequency-major array): pyFFTW writes it directly, the other engines copy the
-    result in. Its shape is ``a``'s with the last of ``axes`` halved (``n//2 + 1``).
+    result in.
+
+    Parameters
+    ----------
+    a : ndarray, float32 or float64, shape ``(..., n_1, ..., n_k)``
+    out : ndarray, complex64 or complex128
+        ``a``'s shape with the last of ``axes`` halved to ``n_k // 2 + 1``:
+        ``out[..., f] = Σ_t a[..., t] e^{-2πi f·t/n}`` over ``axes``.
+    axes : sequence of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import fftlib
+    >>> a = np.arange(8.0).reshape(2, 4)
+    >>> out = fftlib.empty_aligned((3, 2), np.complex128).T     # a transposed view
+    >>> bool(np.allclose(fftlib.rfftn_into(a, out, axes=(-1,)), np.fft.rfft(a)))
+    True
     """
+    axes = _check_into("rfftn_into", a, out, axes, inverse=False)
     return get_fft_engine().rfftn_into(a, out, axes)
 
 
@@ -388,21 +432,57 @@ def irfftn_into(a, out, axes, scaled=True):
 
     ``a`` is used as scratch and left **undefined** (FFTW's multi-dimensional
     complex-to-real transforms overwrite their input); pass a copy to keep it.
-    ``scaled=False`` leaves out the ``1/prod(sizes)`` factor, for callers that
-    have folded it into a spectrum already (it saves a pass over ``out``).
+
+    Parameters
+    ----------
+    a : ndarray, complex64 or complex128
+        Half spectrum: ``out``'s shape with the last of ``axes`` halved.
+    out : ndarray, float32 or float64, shape ``(..., n_1, ..., n_k)``
+        ``out[..., t] = (1/Π n_i) Σ_f A[..., f] e^{+2πi f·t/n}`` over ``axes``
+        (Hermitian completion of ``a``).
+    axes : sequence of int
+    scaled : bool
+        ``False`` leaves out the ``1/Π n_i`` factor, for callers that have folded
+        it into a spectrum already (it saves a pass over ``out``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import fftlib
+    >>> x = np.arange(6.0)
+    >>> back = fftlib.irfftn_into(np.fft.rfft(x), np.empty(6), axes=(0,))
+    >>> bool(np.allclose(back, x))
+    True
     """
+    axes = _check_into("irfftn_into", a, out, axes, inverse=True)
     return get_fft_engine().irfftn_into(a, out, axes, scaled)
 
 
 def empty_aligned(shape, dtype) -> np.ndarray:
-    """An uninitialised array aligned for SIMD transforms (plain ``np.empty`` without pyFFTW)."""
+    """An uninitialised array aligned for SIMD transforms (plain ``np.empty`` without pyFFTW).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import fftlib
+    >>> fftlib.empty_aligned((2, 3), np.float32).shape
+    (2, 3)
+    """
     if pyfftw is None:
         return np.empty(shape, dtype)
     return pyfftw.empty_aligned(shape, dtype=dtype)
 
 
 def zeros_aligned(shape, dtype) -> np.ndarray:
-    """Like :func:`empty_aligned`, filled with zeros."""
+    """Like :func:`empty_aligned`, filled with zeros.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import fftlib
+    >>> float(fftlib.zeros_aligned(4, np.float64).sum())
+    0.0
+    """
     out = empty_aligned(shape, dtype)
     out.fill(0)
     return out

@@ -62,6 +62,27 @@ def test_transforms_into_strided_outputs(engine, dtype, aligned):
         np.testing.assert_allclose(back, a * (16 * 12), atol=tol * 10 * 16 * 12)
 
 
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: fftlib.rfftn_into([1.0, 2.0], np.empty(2, np.complex128), (0,)),
+     r"rfftn_into: parameter 'a' must be a numpy.ndarray"),
+    (lambda: fftlib.rfftn_into(np.ones(4), np.empty(3, np.complex64), (0,)),
+     r"rfftn_into: parameter 'out' must be a complex128 array"),
+    (lambda: fftlib.rfftn_into(np.ones(4, np.int64), np.empty(3, np.complex128), (0,)),
+     r"rfftn_into: parameter 'a' must be a float32 or float64 array"),
+    (lambda: fftlib.rfftn_into(np.ones(4), np.empty(4, np.complex128), (0,)),
+     r"rfftn_into: parameter 'out' must be shape \(3,\)"),
+    (lambda: fftlib.rfftn_into(np.ones((2, 4)), np.empty((2, 3), np.complex128), (1, 1)),
+     r"rfftn_into: parameter 'axes' must be distinct axis indices"),
+    (lambda: fftlib.irfftn_into(np.ones(3, np.complex128), np.empty(6, np.float32), (0,)),
+     r"irfftn_into: parameter 'a' must be a complex64 array"),
+    (lambda: fftlib.irfftn_into(np.ones(3, np.complex128), np.empty(6), ("x",)),
+     r"irfftn_into: parameter 'axes' must be a sequence of axis indices"),
+])
+def test_transforms_into_reject_bad_arrays(call, pattern):
+    with pytest.raises((TypeError, ValueError), match=pattern):
+        call()
+
+
 def test_set_fft_engine_as_call_and_as_context():
     default = fftlib.get_fft_engine()
     with fftlib.set_fft_engine("numpy") as engine:
