@@ -119,7 +119,13 @@ def _im2col_features(spec: ConvSpec) -> dict:
 
 @lru_cache(maxsize=1)
 def last_level_cache_bytes() -> int:
-    """Size of this machine's last-level CPU cache (Linux sysfs), else 32 MiB."""
+    """Size of this machine's last-level CPU cache in bytes (Linux sysfs), else 32 MiB.
+
+    Examples
+    --------
+    >>> last_level_cache_bytes() >= 1 << 20
+    True
+    """
     sizes = []
     root = "/sys/devices/system/cpu/cpu0/cache"
     try:

@@ -381,18 +381,26 @@ def _twiddles(n: int, taps: int, sign: int, dtype: str) -> np.ndarray:
     return matrix
 
 
-def support_dft_pays(kh: int, kw: int, th: int, tw: int) -> bool:
+def support_dft_pays(kh: int, kw: int, th: int, tw: int, margin: float = 2.0) -> bool:
     """Whether the kernel-sized transforms are cheaper as matrix products.
 
     A kernel occupies ``kh × kw`` of its ``th × tw`` transform: its spectrum is
     ``E_h · k · E_wᵀ`` with DFT matrices restricted to the support, about
-    ``kh·fw·(kw + th)`` multiply-adds per map against ``th·tw·log₂(th·tw)`` for
-    an FFT of the zero-padded map. The products run at BLAS speed while FFTW has
-    to write these tiny transforms strided into the frequency-major layout, so
-    the matrices win even at twice the count (measured faster for every kernel
-    from 3 × 3 at 18² to 31 × 31 at 256², 1.2–3.9×).
+    ``kh·fw·(kw + th)`` multiply-adds per map (``fw = tw//2 + 1``) against
+    ``th·tw·log₂(th·tw)`` for an FFT of the zero-padded map. The products run at
+    BLAS speed while FFTW has to write these tiny transforms strided into the
+    frequency-major layout, so the matrices win even at ``margin = 2`` times the
+    count (measured faster for every kernel from 3 × 3 at 18² to 31 × 31 at
+    256², 1.2–3.9×). The pruned inverse of the kernel gradient uses
+    ``margin = 1``: it reads every frequency of every kernel (a ``th``-deep
+    product) and lost to FFTW's inverse for 31 × 31 kernels at 256².
+
+    Examples
+    --------
+    >>> support_dft_pays(3, 3, 18, 18), support_dft_pays(31, 31, 256, 256, margin=1)
+    (True, False)
     """
-    return kh * (tw // 2 + 1) * (kw + th) <= 2 * th * tw * math.log2(max(th * tw, 2))
+    return kh * (tw // 2 + 1) * (kw + th) <= margin * th * tw * math.log2(max(th * tw, 2))
 
 
 def _small_support_pays(plan: TilePlan) -> bool:
@@ -400,14 +408,7 @@ def _small_support_pays(plan: TilePlan) -> bool:
 
 
 def _pruned_inverse_pays(plan: TilePlan) -> bool:
-    """Whether the kernel gradient's ``kh × kw`` taps are cheaper by DFT matrices.
-
-    The same count as :func:`support_dft_pays`, without its factor 2: the pruned
-    inverse reads every frequency of every kernel (a ``th``-deep product), which
-    lost to FFTW's inverse for 31 × 31 kernels at 256².
-    """
-    return plan.kh * (plan.tw // 2 + 1) * (plan.kw + plan.th) \
-        <= plan.th * plan.tw * math.log2(max(plan.th * plan.tw, 2))
+    return support_dft_pays(plan.kh, plan.kw, plan.th, plan.tw, margin=1.0)
 
 
 def _kernel_spectrum(kq: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:
@@ -509,7 +510,16 @@ _TILE_SIZE: ContextVar = ContextVar("fftconv_fft_tile_size", default=None)
 
 
 def forced_tile_size() -> tuple[int, int] | None:
-    """The ``(th, tw)`` forced by an enclosing :func:`set_tile_size`, else None."""
+    """The ``(th, tw)`` forced by an enclosing :func:`set_tile_size`, else None.
+
+    Examples
+    --------
+    >>> with set_tile_size(16, 32):
+    ...     forced_tile_size()
+    (16, 32)
+    >>> forced_tile_size() is None
+    True
+    """
     return _TILE_SIZE.get()
 
 
