@@ -52,11 +52,43 @@ __all__ = ["ENGINES", "available_engines", "get_fft_engine", "set_fft_engine",
 ENGINES = ("numpy", "scipy", "pyfftw")
 PLANNER_EFFORTS = ("FFTW_ESTIMATE", "FFTW_MEASURE", "FFTW_PATIENT", "FFTW_EXHAUSTIVE")
 
-try:  # optional dependency (the 'fftw' extra)
-    import pyfftw
-    import pyfftw.builders
-except ImportError:  # pragma: no cover - exercised only where pyfftw is missing
-    pyfftw = None
+#: Environment variables with which a user sets how idle OpenMP threads wait; when
+#: any is set, :func:`_import_pyfftw` leaves the waiting to the user's choice.
+OPENMP_WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+
+
+def _import_pyfftw():
+    """Import pyFFTW, its OpenMP threads set to sleep when idle instead of spinning.
+
+    The pyFFTW wheels run FFTW's threads on their own copy of the OpenMP runtime
+    (libgomp), which reads ``OMP_WAIT_POLICY`` once, when it is loaded. By
+    default its idle threads spin for 300 000 iterations before sleeping: after
+    every threaded transform a worker kept a core busy for about 9 ms here, and
+    whatever ran next (our own pool, BLAS, another backend) lost that core. It
+    made the timing of everything that followed an FFT bimodal: a pointwise
+    layer took 1.9 or 3.7 ms depending on whether an FFT had just run, and the
+    autotune winner of a near tie depended on the order of the candidates.
+
+    So the policy is ``PASSIVE`` while the runtime loads, and the variable is
+    removed again afterwards (nothing else in the process, nor its children,
+    sees it). A user who sets any of :data:`OPENMP_WAIT_VARIABLES` keeps that
+    setting; so does a process that imported pyFFTW before fftconv.
+    """
+    chosen_by_user = any(name in os.environ for name in OPENMP_WAIT_VARIABLES)
+    if not chosen_by_user:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        import pyfftw
+        import pyfftw.builders  # noqa: F401  (the submodule the engine calls)
+    except ImportError:  # pragma: no cover - exercised only where pyfftw is missing
+        return None
+    finally:
+        if not chosen_by_user:
+            del os.environ["OMP_WAIT_POLICY"]
+    return pyfftw
+
+
+pyfftw = _import_pyfftw()   # optional dependency (the 'fftw' extra)
 
 
 def default_threads() -> int:

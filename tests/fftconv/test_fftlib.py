@@ -180,3 +180,55 @@ def test_wisdom_round_trip_and_bad_files(tmp_path):
 
     with pytest.warns(RuntimeWarning, match="cannot use"):
         assert fftlib.import_wisdom(tmp_path / "missing.json") is False
+
+
+# -- FFTW's OpenMP threads sleep when idle ------------------------------------------
+
+_IDLE_CPU_SCRIPT = """
+import os, threading, time
+import numpy as np
+from fftconv import fftlib
+a = np.ones((8, 256, 256), np.float32)          # 2**19 values: a threaded transform
+with fftlib.set_fft_engine("pyfftw", threads=2):
+    for _ in range(3):
+        fftlib.rfftn(a, axes=(1, 2))
+main = threading.get_native_id()
+def other_threads_cpu_ns():
+    return sum(int(open(f"/proc/self/task/{t}/schedstat").read().split()[0])
+               for t in os.listdir("/proc/self/task") if int(t) != main)
+before = other_threads_cpu_ns()
+time.sleep(0.2)
+print(os.environ.get("OMP_WAIT_POLICY", "-"), (other_threads_cpu_ns() - before) / 1e6)
+"""
+
+
+def _idle_cpu_after_fft(env_extra: dict) -> tuple[str, float]:
+    """Run a threaded transform in a fresh process; return the OMP_WAIT_POLICY it
+    sees afterwards and the CPU ms its other threads burn in the next 0.2 s."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in fftlib.OPENMP_WAIT_VARIABLES}
+    env.update(env_extra)
+    out = subprocess.run([sys.executable, "-c", _IDLE_CPU_SCRIPT], env=env, check=True,
+                         capture_output=True, text=True, timeout=120).stdout.split()
+    return out[0], float(out[1])
+
+
+@needs_pyfftw
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/schedstat"),
+                    reason="per-thread CPU time from /proc (Linux)")
+def test_fftw_threads_sleep_when_idle_unless_the_user_chose_otherwise():
+    # fftconv's default: FFTW's idle worker sleeps at once after a transform (0 ms
+    # measured here; libgomp's default spin burned 9-11 ms), and the process
+    # environment is left as it was.
+    policy, idle_ms = _idle_cpu_after_fft({})
+    assert policy == "-"
+    assert idle_ms < 1, f"FFTW's idle threads used {idle_ms:.1f} ms of CPU in 200 ms"
+    # A user's own setting wins (here: spin for ever), which also shows that the
+    # measurement above would see a spinning worker.
+    policy, idle_ms = _idle_cpu_after_fft({"OMP_WAIT_POLICY": "ACTIVE",
+                                           "GOMP_SPINCOUNT": "infinite"})
+    assert policy == "ACTIVE"
+    assert idle_ms > 100, f"a spinning worker used only {idle_ms:.1f} ms of 200 ms"
