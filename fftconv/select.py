@@ -56,7 +56,7 @@ import numpy as np
 
 from ._spec import ConvSpec
 from .fftlib import fast_lengths, get_fft_engine, next_fast_len
-from .timing import time_rounds
+from .timing import changing_weights, time_rounds
 
 __all__ = ["Choice", "choose_backend", "autotune", "clear_autotune", "estimate", "features",
            "choose_fft_tiles", "calibrate", "load_constants", "save_constants",
@@ -441,7 +441,7 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
     # of the weights that the model does not count (the FFT kernel spectra).
     calls = {}
     for name, backend in candidates.items():
-        weights = iter([w * (1 + 1e-3 * r) for r in range(repeats * (1 + settle) + 1)])
+        weights = changing_weights(w)
         calls[name] = (lambda backend=backend, weights=weights:
                        backend.forward(x, next(weights), spec))
     runs = time_rounds(calls, repeats, settle=settle)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
-__all__ = ["time_rounds"]
+__all__ = ["time_rounds", "changing_weights"]
 
 
 def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0) -> dict:
@@ -49,3 +50,23 @@ def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0) -> 
             calls[name]()
             times[name].append(time.perf_counter() - start)
     return times
+
+
+def changing_weights(w):
+    """An endless supply of weights whose values change from one call to the next.
+
+    As in training, no timed call may profit from a cache of the weights that
+    the cost model does not count: the FFT backend keeps one kernel spectrum per
+    geometry, validated against the exact weights it came from, so cycling
+    through three slightly different copies (``w``, ``w·1.001``, ``w·1.002``)
+    misses it every call, at a memory cost of three copies however long the
+    timing runs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ws = changing_weights(np.ones(2))
+    >>> [float(next(ws)[0]) for _ in range(4)]
+    [1.0, 1.001, 1.002, 1.0]
+    """
+    return itertools.cycle([w * (1 + 1e-3 * r) for r in range(3)])

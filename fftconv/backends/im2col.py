@@ -125,12 +125,15 @@ class Im2colBackend(Backend):
         threads = blas_threads() if spec.macs >= IM2COL_SPLIT_MIN_MACS else 1
         for n0, n1, r0, r1 in _chunks(spec):
             cols = im2col(xp[n0:n1], spec, r0, r1)
-            block = np.empty(cols.shape[:2] + (spec.c_out_per_group, cols.shape[-1]),
-                             dtype=spec.dtype)                        # (B, g, Og, rows·OW)
+            shape = cols.shape[:2] + (spec.c_out_per_group, cols.shape[-1])  # (B, g, Og, rows·OW)
+            whole_images = (r0, r1) == (0, spec.out_h)
+            # whole images: the product lands in the output itself (a view), no copy
+            block = y[n0:n1].reshape(shape) if whole_images else np.empty(shape, spec.dtype)
             # The product's columns split across threads, each on one BLAS thread
             # (no BLAS workers left spinning next to the other backends' threads).
             split_matmul(wm, cols, block, threads)
-            y[n0:n1, :, r0:r1] = block.reshape(n1 - n0, spec.c_out, r1 - r0, spec.out_w)
+            if not whole_images:
+                y[n0:n1, :, r0:r1] = block.reshape(n1 - n0, spec.c_out, r1 - r0, spec.out_w)
         return y
 
     def grad_input(self, dy, w, spec):

@@ -174,6 +174,35 @@ def test_sweep_reports_auto_and_autotune(monkeypatch, tmp_path):
     assert summary["layers"] == 2 and 0 <= summary["auto_within"] <= 2
 
 
+def test_sweep_times_a_near_tie_again_and_pools_the_rounds(monkeypatch):
+    from fftconv import bench
+    per_round = {"direct": [1.0, 1.0], "im2col": [1.1, 0.9], "fft": [3.0, 3.0]}
+    seen = []
+
+    def fake_rounds(calls, repeats, warmup=1, settle=0):
+        seen.append((sorted(calls), repeats, settle))
+        return {name: per_round[name][len(seen) - 1:][:1] * repeats for name in calls}
+    monkeypatch.setattr(bench, "time_rounds", fake_rounds)
+    seconds = bench._sweep_seconds(dict.fromkeys(per_round), repeats=3)
+    # im2col measured 1.1× the fastest: within SWEEP_CLOSE, so both close ones
+    # run 2·3 more rounds; fft, 3× slower, does not
+    assert seen == [(["direct", "fft", "im2col"], 3, 1), (["direct", "im2col"], 6, 1)]
+    assert seconds == {"direct": 1.0, "im2col": 0.9, "fft": 3.0}   # medians of 3 + 6 rounds
+
+
+def test_changing_weights_never_hit_the_kernel_spectrum_cache():
+    from fftconv.backends.fft import spectrum_cache
+    from fftconv.timing import changing_weights
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 2, 16, 16)), rng.standard_normal((2, 2, 9, 9))
+    ws = changing_weights(w)
+    fftconv.conv2d(x, next(ws), backend="fft")
+    hits = spectrum_cache.hits
+    for _ in range(6):
+        fftconv.conv2d(x, next(ws), backend="fft")
+    assert spectrum_cache.hits == hits
+
+
 def test_sweep_skips_only_on_request():
     layers = [Layer("big-k", 1, 1, 64, 64, 1, 31)]
     rows = run_sweep(layers, repeats=1, autotune_check=False, max_estimate_ratio=1.0,
