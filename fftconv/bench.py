@@ -295,10 +295,10 @@ def _sweep_seconds(calls: dict, repeats: int) -> dict:
 
     After ``repeats`` interleaved rounds of every call, the calls within
     :data:`SWEEP_CLOSE` of the fastest run ``2·repeats`` more rounds among
-    themselves, and their medians are taken over all their rounds. The ratio
-    of two backends that run equally fast wandered by ±5–10 % from one
-    second to the next here, more than the 5 % the autotune check allows; the
-    extra rounds go where the verdict is close, and only there.
+    themselves, and their medians are taken over all their rounds. Measured
+    here, the ratio of two backends that run about equally fast moved by
+    5–10 % between measurements a few seconds apart, more than the 5 % the
+    autotune check allows; the extra rounds go where the verdict is close.
     """
     runs = time_rounds(calls, repeats, settle=1)
     medians = {name: np.median(times) for name, times in runs.items()}

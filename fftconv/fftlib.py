@@ -66,8 +66,7 @@ def _import_pyfftw():
     every threaded transform a worker kept a core busy for about 9 ms here, and
     whatever ran next (our own pool, BLAS, another backend) lost that core. It
     made the timing of everything that followed an FFT bimodal: a pointwise
-    layer took 1.9 or 3.7 ms depending on whether an FFT had just run, and the
-    autotune winner of a near tie depended on the order of the candidates.
+    layer took 1.9 ms, or 3.7 ms when an FFT had just run.
 
     So the policy is ``PASSIVE`` while the runtime loads, and the variable is
     removed again afterwards (nothing else in the process, nor its children,
