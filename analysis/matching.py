@@ -567,16 +567,24 @@ def _tiles(img, tiling, window):
         yield r0, min(tiling.rows, out_rows - r0), np.ascontiguousarray(tile)
 
 
-def _score_unmasked(img, tpl, method, flat, info):
-    channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
-    nd, n = len(window), math.prod(window)
-    out_shape = tuple(s - t + 1 for s, t in zip(spatial, window))
+def _empty_score(img, tpl, msk, method, flat, info) -> tuple[np.ndarray, float, bool]:
+    """The score array of every window position, the value of an undefined score,
+    and whether the scoring is over: a flat template fills every window with it."""
+    out_shape = tuple(s - t + 1 for s, t in zip(img.shape[1:], tpl.shape[1:]))
     score = np.empty(out_shape, dtype=img.dtype)
     undefined = _undefined_value(method, flat)
-    info.flat_template = _flat_template(tpl, None, method)
+    info.flat_template = _flat_template(tpl, msk, method)
     if info.flat_template:
         score.fill(undefined)
         info.flat_windows = score.size
+    return score, undefined, info.flat_template
+
+
+def _score_unmasked(img, tpl, method, flat, info):
+    channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
+    nd, n = len(window), math.prod(window)
+    score, undefined, done = _empty_score(img, tpl, None, method, flat, info)
+    if done:
         return score
     t_mean = tpl.reshape(channels, -1).mean(axis=1)
     t_zero = tpl - t_mean.reshape((-1,) + (1,) * nd)                  # T' per channel
@@ -600,7 +608,7 @@ def _score_unmasked(img, tpl, method, flat, info):
         shift = centre.astype(img.dtype).reshape((-1,) + (1,) * nd)
         centred = np.subtract(tile, shift, out=_buffer("tile", tile.shape, tile.dtype))
         spectrum = fftlib.rfftn(centred, axes=axes, s=tiling.shape)
-        res = _correlate_tile(spectrum, kernels, tiling.shape, (rows,) + out_shape[1:])
+        res = _correlate_tile(spectrum, kernels, tiling.shape, (rows,) + score.shape[1:])
         del spectrum
         target = score[r0:r0 + rows]
         if method != "ccoeff":
@@ -811,13 +819,8 @@ def _score_masked(img, tpl, msk, method, flat, info):
     """
     channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
     nd = len(window)
-    out_shape = tuple(s - t + 1 for s, t in zip(spatial, window))
-    score = np.empty(out_shape, dtype=img.dtype)
-    undefined = _undefined_value(method, flat)
-    info.flat_template = _flat_template(tpl, msk, method)
-    if info.flat_template:
-        score.fill(undefined)
-        info.flat_windows = score.size
+    score, undefined, done = _empty_score(img, tpl, msk, method, flat, info)
+    if done:
         return score
     col = (-1,) + (1,) * nd
 
@@ -858,7 +861,7 @@ def _score_masked(img, tpl, msk, method, flat, info):
     log_p = math.log2(max(math.prod(tiling.shape), 2))
     norm_m2 = np.sqrt(per_channel(m2 * m2))
     for r0, rows, tile in _tiles(img64, tiling, window):
-        crop = (slice(None), slice(0, rows)) + tuple(slice(0, n) for n in out_shape[1:])
+        crop = (slice(None), slice(0, rows)) + tuple(slice(0, n) for n in score.shape[1:])
         z = tile - centre.reshape(col)
         z_spec = fftlib.rfftn(z, axes=axes, s=tiling.shape)
 
