@@ -5,6 +5,10 @@ from __future__ import annotations
 import itertools
 import time
 
+import numpy as np
+
+from .errors import bad_type
+
 __all__ = ["time_rounds", "changing_weights"]
 
 
@@ -62,6 +66,15 @@ def changing_weights(w):
     misses it every call, at a memory cost of three copies however long the
     timing runs.
 
+    Parameters
+    ----------
+    w : ndarray of floats, any shape (conv2d weights: ``(C_out, C_in/g, kh, kw)``)
+
+    Returns
+    -------
+    iterator of ndarray
+        ``w·(1 + 10⁻³·r)`` for ``r = 0, 1, 2, 0, 1, 2, ...``, each of ``w``'s shape.
+
     Examples
     --------
     >>> import numpy as np
@@ -69,4 +82,6 @@ def changing_weights(w):
     >>> [float(next(ws)[0]) for _ in range(4)]
     [1.0, 1.001, 1.002, 1.0]
     """
+    if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
+        raise bad_type("changing_weights", "w", w, "a floating-point ndarray")
     return itertools.cycle([w * (1 + 1e-3 * r) for r in range(3)])

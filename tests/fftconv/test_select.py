@@ -203,6 +203,13 @@ def test_changing_weights_never_hit_the_kernel_spectrum_cache():
     assert spectrum_cache.hits == hits
 
 
+@pytest.mark.parametrize("bad", [[1.0, 2.0], np.arange(3)])
+def test_changing_weights_rejects_what_is_not_a_float_array(bad):
+    from fftconv.timing import changing_weights
+    with pytest.raises(TypeError, match=r"changing_weights: parameter 'w'.*floating-point"):
+        changing_weights(bad)
+
+
 def test_sweep_skips_only_on_request():
     layers = [Layer("big-k", 1, 1, 64, 64, 1, 31)]
     rows = run_sweep(layers, repeats=1, autotune_check=False, max_estimate_ratio=1.0,
