@@ -285,27 +285,32 @@ class SweepRow:
         return self.seconds.get(name, float("inf")) / self.seconds[self.fastest]
 
 
-#: Backends measured within this factor of the fastest are timed for twice as many
-#: rounds again before the sweep names the fastest (:func:`_sweep_seconds`).
-SWEEP_CLOSE = 1.15
+#: Every backend is timed for at least ``repeats`` rounds and this many seconds;
+#: those within :data:`SWEEP_CLOSE` of the fastest then run ``2·repeats`` more
+#: rounds, and at least :data:`SWEEP_CLOSE_SECONDS`, before the sweep names the
+#: fastest (:func:`_sweep_seconds`).
+SWEEP_SECONDS = 0.2
+SWEEP_CLOSE, SWEEP_CLOSE_SECONDS = 1.15, 1.0
 
 
 def _sweep_seconds(calls: dict, repeats: int) -> dict:
-    """Median seconds of each of ``calls``, a near tie measured three times as long.
+    """Median seconds of each of ``calls``, a near tie measured longer.
 
-    After ``repeats`` interleaved rounds of every call, the calls within
-    :data:`SWEEP_CLOSE` of the fastest run ``2·repeats`` more rounds among
-    themselves, and their medians are taken over all their rounds. Measured
-    here, the ratio of two backends that run about equally fast moved by
-    5–10 % between measurements a few seconds apart, more than the 5 % the
-    autotune check allows; the extra rounds go where the verdict is close.
+    After interleaved rounds of every call (``repeats`` of them, over at least
+    :data:`SWEEP_SECONDS`), the calls within :data:`SWEEP_CLOSE` of the fastest
+    run ``2·repeats`` more rounds among themselves, over at least
+    :data:`SWEEP_CLOSE_SECONDS`, and their medians are taken over all their
+    rounds. Measured here, the ratio of two backends that run about equally
+    fast moved by 5–10 % between measurements a few seconds apart, more than
+    the 5 % the autotune check allows; the extra time goes where the verdict is
+    close.
     """
-    runs = time_rounds(calls, repeats, settle=1)
+    runs = time_rounds(calls, repeats, settle=1, min_seconds=SWEEP_SECONDS)
     medians = {name: np.median(times) for name, times in runs.items()}
     close = [name for name in calls if medians[name] <= SWEEP_CLOSE * min(medians.values())]
     if len(close) > 1:
         for name, times in time_rounds({name: calls[name] for name in close}, 2 * repeats,
-                                       settle=1).items():
+                                       settle=1, min_seconds=SWEEP_CLOSE_SECONDS).items():
             runs[name] += times
     return {name: float(np.median(times)) for name, times in runs.items()}
 
@@ -319,8 +324,10 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
     layers : sequence of Layer
     dtype : {'float32', 'float64'}
     repeats : int
-        Timed runs per backend and layer (median reported); backends within
-        :data:`SWEEP_CLOSE` of the fastest get ``2·repeats`` more.
+        Timed runs per backend and layer, at least (median reported): short
+        layers run more rounds, to fill :data:`SWEEP_SECONDS`; backends within
+        :data:`SWEEP_CLOSE` of the fastest get ``2·repeats`` more, over at least
+        :data:`SWEEP_CLOSE_SECONDS`.
     threads : int, optional
         BLAS and FFT threads.
     autotune_check : bool

@@ -421,7 +421,7 @@ def clear_autotune() -> int:
 
 
 def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
-             settle: int = 0) -> dict:
+             settle: int = 0, min_seconds: float = 0.0) -> dict:
     """Forward seconds of each candidate on random data of ``spec``'s shape.
 
     One warm-up run each (plans, buffers), then interleaved rounds
@@ -432,7 +432,8 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
     Autotuning asks for the median instead, of steady-state runs (``settle``
     untimed runs before each timed one), as ``fftconv bench`` reports them: the
     backend that is usually fastest — a backend with a bimodal time (2-thread
-    BLAS here) can have the better minimum and the worse median.
+    BLAS here) can have the better minimum and the worse median. Rounds go on
+    for at least ``min_seconds`` (:func:`~fftconv.timing.time_rounds`).
     """
     rng = np.random.default_rng(0)
     x = rng.standard_normal(spec.input_shape).astype(spec.dtype)
@@ -444,13 +445,15 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
         weights = changing_weights(w)
         calls[name] = (lambda backend=backend, weights=weights:
                        backend.forward(x, next(weights), spec))
-    runs = time_rounds(calls, repeats, settle=settle)
+    runs = time_rounds(calls, repeats, settle=settle, min_seconds=min_seconds)
     return {name: float(statistic(times)) for name, times in runs.items()}
 
 
-AUTOTUNE_REPEATS = 7
-#: Two candidates closer than this ratio are timed again, three times as long.
-AUTOTUNE_CLOSE = 1.15
+#: Autotune times every candidate for at least this many rounds and seconds ...
+AUTOTUNE_REPEATS, AUTOTUNE_SECONDS = 7, 0.2
+#: ... and the best two again, for at least this many seconds, when they are
+#: closer than :data:`AUTOTUNE_CLOSE`.
+AUTOTUNE_CLOSE, AUTOTUNE_CLOSE_SECONDS = 1.15, 1.0
 
 
 def _autotuned(spec: ConvSpec, candidates) -> Choice:
@@ -462,14 +465,16 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
     if isinstance(known, dict) and known.get("name") in candidates \
             and isinstance(known.get("seconds"), dict):
         return Choice(known["name"], dict(known["seconds"]), measured=True)
-    times = _measure(spec, candidates, AUTOTUNE_REPEATS, statistic=np.median, settle=1)
+    times = _measure(spec, candidates, AUTOTUNE_REPEATS, statistic=np.median, settle=1,
+                     min_seconds=AUTOTUNE_SECONDS)
     first, second = sorted(times, key=times.get)[:2] if len(times) > 1 else (None, None)
     if second is not None and times[second] < AUTOTUNE_CLOSE * times[first]:
-        # a near tie: the medians of 7 rounds move by more than the gap here, so the
-        # two are timed again, longer, side by side
+        # a near tie: the ratio of two such backends moves by 5–10 % between
+        # measurements a few seconds apart, more than the gap, so the two are
+        # timed again, side by side, over a second of the machine's spells
         close = {name: candidates[name] for name in (first, second)}
         times.update(_measure(spec, close, 3 * AUTOTUNE_REPEATS, statistic=np.median,
-                              settle=1))
+                              settle=1, min_seconds=AUTOTUNE_CLOSE_SECONDS))
     winner = min(times, key=times.get)
     with _TUNED_LOCK:
         _TUNED[key] = {"name": winner, "seconds": times}

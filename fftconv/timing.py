@@ -12,7 +12,8 @@ from .errors import bad_type
 __all__ = ["time_rounds", "changing_weights"]
 
 
-def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0) -> dict:
+def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0,
+                min_seconds: float = 0.0) -> dict:
     """Wall-clock seconds of every run of each of ``calls`` (name → function).
 
     After ``warmup`` untimed runs of each, the functions are timed in
@@ -26,6 +27,13 @@ def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0) -> 
     cache, its threads awake) rather than in the wake of the previous candidate:
     measured here, the FFT backend's 31 × 31 layer took 13 ms after its own call
     and 16–18 ms right after PyTorch's 230 ms call had flushed the cache.
+
+    With ``min_seconds`` > 0, rounds continue past ``repeats`` until that much
+    time has passed since the first timed round (in the manner of
+    :meth:`timeit.Timer.autorange`): the slow spells of a shared machine last
+    milliseconds to seconds, so the nine rounds of a 0.1 ms layer can fall
+    entirely inside one of them, while the rounds of a measurement spread over a
+    fixed time sample the machine's spells in the same proportion for any layer.
 
     Returns
     -------
@@ -45,7 +53,9 @@ def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0) -> 
         for _ in range(warmup):
             calls[name]()
     times = {name: [] for name in names}
-    for r in range(repeats):
+    start_all = time.perf_counter()
+    r = 0
+    while r < repeats or time.perf_counter() - start_all < min_seconds:
         for i in range(len(names)):
             name = names[(r + i) % len(names)]
             for _ in range(settle):
@@ -53,6 +63,7 @@ def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0) -> 
             start = time.perf_counter()
             calls[name]()
             times[name].append(time.perf_counter() - start)
+        r += 1
     return times
 
 

@@ -16,6 +16,16 @@ def spec(x, w, **kw):
     return fftconv.make_spec("test", x, w, dtype=np.float32, **kw)
 
 
+@pytest.fixture(autouse=True)
+def short_timings(monkeypatch):
+    """Time autotune and sweeps by rounds alone here: the tests check what is
+    chosen and remembered, and a second of timing per call would only slow them."""
+    from fftconv import bench
+    for module, name in ((select, "AUTOTUNE_SECONDS"), (select, "AUTOTUNE_CLOSE_SECONDS"),
+                         (bench, "SWEEP_SECONDS"), (bench, "SWEEP_CLOSE_SECONDS")):
+        monkeypatch.setattr(module, name, 0.0)
+
+
 @pytest.fixture
 def model_constants(monkeypatch):
     """Pin the cost model to the shipped constants (no calibration file can interfere)."""
@@ -61,13 +71,15 @@ def test_autotune_measures_once_and_remembers_on_disk(monkeypatch, tmp_path):
     monkeypatch.setattr(select, "_TUNED", {})
     calls = []
     real = select._measure
-    monkeypatch.setattr(select, "_measure", lambda s, c, repeats=3, statistic=np.min, settle=0:
-                        calls.append((statistic, settle)) or real(s, c, 1, statistic, settle))
+    monkeypatch.setattr(select, "_measure", lambda s, c, repeats=3, statistic=np.min, settle=0,
+                        min_seconds=0: calls.append((statistic, settle, min_seconds))
+                        or real(s, c, 1, statistic, settle))
     s = spec((1, 2, 12, 12), (2, 2, 3, 3))
     first = fftconv.choose_backend(s, autotune=True)
     measured = len(calls)                  # 1, or 2 when the best two were close
     second = fftconv.choose_backend(s, autotune=True)
-    assert calls[0] == (np.median, 1) and measured in (1, 2) and len(calls) == measured
+    assert calls[0] == (np.median, 1, select.AUTOTUNE_SECONDS)
+    assert measured in (1, 2) and len(calls) == measured
     assert first.measured and second.name == first.name
     assert first.name == min(first.costs, key=first.costs.get)
     stored = json.loads((tmp_path / "autotune.json").read_text())
@@ -90,12 +102,14 @@ def test_autotune_times_a_near_tie_again(monkeypatch, tmp_path):
     monkeypatch.setattr(select, "_TUNED", {})
     rounds = iter([{"direct": 1.00, "im2col": 1.05, "fft": 3.0},   # close: look again
                    {"direct": 1.10, "im2col": 1.00}])
-    seen = []
-    monkeypatch.setattr(select, "_measure", lambda s, c, *a, **k: seen.append(sorted(c))
-                        or next(rounds))
+    seen, budgets = [], []
+    monkeypatch.setattr(select, "AUTOTUNE_CLOSE_SECONDS", 1.5)   # told apart from the first
+    monkeypatch.setattr(select, "_measure", lambda s, c, *a, min_seconds=0, **k:
+                        seen.append(sorted(c)) or budgets.append(min_seconds) or next(rounds))
     choice = fftconv.choose_backend(spec((1, 2, 12, 12), (2, 2, 3, 3)), autotune=True)
     assert seen == [["direct", "fft", "im2col"], ["direct", "im2col"]]
     assert choice.name == "im2col" and choice.costs["fft"] == 3.0
+    assert budgets == [select.AUTOTUNE_SECONDS, select.AUTOTUNE_CLOSE_SECONDS]
 
 
 @pytest.mark.parametrize("content", ["{broken", '{"format": "other"}',
@@ -179,35 +193,16 @@ def test_sweep_times_a_near_tie_again_and_pools_the_rounds(monkeypatch):
     per_round = {"direct": [1.0, 1.0], "im2col": [1.1, 0.9], "fft": [3.0, 3.0]}
     seen = []
 
-    def fake_rounds(calls, repeats, warmup=1, settle=0):
-        seen.append((sorted(calls), repeats, settle))
+    def fake_rounds(calls, repeats, warmup=1, settle=0, min_seconds=0):
+        seen.append((sorted(calls), repeats, settle, min_seconds))
         return {name: per_round[name][len(seen) - 1:][:1] * repeats for name in calls}
     monkeypatch.setattr(bench, "time_rounds", fake_rounds)
     seconds = bench._sweep_seconds(dict.fromkeys(per_round), repeats=3)
     # im2col measured 1.1× the fastest: within SWEEP_CLOSE, so both close ones
-    # run 2·3 more rounds; fft, 3× slower, does not
-    assert seen == [(["direct", "fft", "im2col"], 3, 1), (["direct", "im2col"], 6, 1)]
+    # run 2·3 more rounds, and longer; fft, 3× slower, does not
+    assert seen == [(["direct", "fft", "im2col"], 3, 1, bench.SWEEP_SECONDS),
+                    (["direct", "im2col"], 6, 1, bench.SWEEP_CLOSE_SECONDS)]
     assert seconds == {"direct": 1.0, "im2col": 0.9, "fft": 3.0}   # medians of 3 + 6 rounds
-
-
-def test_changing_weights_never_hit_the_kernel_spectrum_cache():
-    from fftconv.backends.fft import spectrum_cache
-    from fftconv.timing import changing_weights
-    rng = np.random.default_rng(0)
-    x, w = rng.standard_normal((1, 2, 16, 16)), rng.standard_normal((2, 2, 9, 9))
-    ws = changing_weights(w)
-    fftconv.conv2d(x, next(ws), backend="fft")
-    hits = spectrum_cache.hits
-    for _ in range(6):
-        fftconv.conv2d(x, next(ws), backend="fft")
-    assert spectrum_cache.hits == hits
-
-
-@pytest.mark.parametrize("bad", [[1.0, 2.0], np.arange(3)])
-def test_changing_weights_rejects_what_is_not_a_float_array(bad):
-    from fftconv.timing import changing_weights
-    with pytest.raises(TypeError, match=r"changing_weights: parameter 'w'.*floating-point"):
-        changing_weights(bad)
 
 
 def test_sweep_skips_only_on_request():

@@ -1,0 +1,55 @@
+"""Side-by-side timing: rounds, time budgets and weights that change every call."""
+
+import types
+
+import numpy as np
+import pytest
+
+import fftconv
+from fftconv import timing
+from fftconv.timing import changing_weights, time_rounds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A clock that moves only when a timed function says it has run."""
+    now = [0.0]
+    monkeypatch.setattr(timing, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+
+    def costing(seconds):
+        def run():
+            now[0] += seconds
+        return run
+    return costing
+
+
+@pytest.mark.parametrize("settle, min_seconds, rounds", [
+    (0, 0.0, 3),        # rounds alone
+    (0, 0.1, 3),        # the rounds already fill the budget
+    (0, 1.0, 25),       # 0.04 s a round: the 25th reaches 1 s
+    (1, 1.0, 13),       # settling runs count too: 0.08 s a round
+])
+def test_rounds_go_on_until_the_time_budget_is_spent(clock, settle, min_seconds, rounds):
+    runs = time_rounds({"fast": clock(0.01), "slow": clock(0.03)}, repeats=3, warmup=2,
+                       settle=settle, min_seconds=min_seconds)
+    assert {name: len(t) for name, t in runs.items()} == {"fast": rounds, "slow": rounds}
+    assert runs["fast"] == pytest.approx([0.01] * rounds)
+    assert runs["slow"] == pytest.approx([0.03] * rounds)
+
+
+def test_changing_weights_never_hit_the_kernel_spectrum_cache():
+    from fftconv.backends.fft import spectrum_cache
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 2, 16, 16)), rng.standard_normal((2, 2, 9, 9))
+    ws = changing_weights(w)
+    fftconv.conv2d(x, next(ws), backend="fft")
+    hits = spectrum_cache.hits
+    for _ in range(6):
+        fftconv.conv2d(x, next(ws), backend="fft")
+    assert spectrum_cache.hits == hits
+
+
+@pytest.mark.parametrize("bad", [[1.0, 2.0], np.arange(3)])
+def test_changing_weights_rejects_what_is_not_a_float_array(bad):
+    with pytest.raises(TypeError, match=r"changing_weights: parameter 'w'.*floating-point"):
+        changing_weights(bad)
