@@ -10,7 +10,8 @@ map, per kernel and per output map and the per-frequency products separately::
 
 * ``direct``: GEMM work ``macs·(K + K½)/K`` with inner size ``K = C_in/g`` (small
   inner dimensions cannot keep the BLAS kernels busy), the bytes of the ``kh·kw``
-  shifted copies, one Python step per kernel offset, a fixed call cost;
+  shifted copies, one Python step per kernel offset (per offset and band of
+  output rows, when the layer runs in bands), a fixed call cost;
 * ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix
   (and again the part beyond the last-level cache), one step per kernel offset,
   a fixed call cost;
@@ -90,14 +91,16 @@ def _gemm_work(macs: int, k: int) -> float:
 
 
 def _direct_features(spec: ConvSpec) -> dict:
+    from .backends.direct import forward_steps
     taps = spec.kh * spec.kw
     item = spec.dtype.itemsize
     pixels = spec.n * spec.out_h * spec.out_w
     # per tap: the shifted input is read and copied (2), the product written and
-    # added into the accumulator (3)
+    # added into the accumulator (3); "taps" counts the products computed, one
+    # per tap and band of output rows
     return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group),
             "bytes": taps * pixels * (2 * spec.c_in + 3 * spec.c_out) * item,
-            "taps": taps, "call": 1.0}
+            "taps": forward_steps(spec), "call": 1.0}
 
 
 def _im2col_features(spec: ConvSpec) -> dict:

@@ -214,6 +214,45 @@ def test_direct_offsets_split_across_threads_agree(index, monkeypatch):
                       reference(index), err_msg=str(spec))
 
 
+@pytest.mark.parametrize("band_bytes", [1, 2_000, 60_000])
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
+def test_direct_bands_of_output_rows_agree(index, threads, band_bytes, monkeypatch):
+    """The banded forward, with bands of one row, of a few rows and of whole images."""
+    from fftconv.backends import direct
+    monkeypatch.setattr(direct, "DIRECT_BAND_MIN_BYTES", 0)
+    monkeypatch.setattr(direct, "DIRECT_BAND_BYTES", band_bytes)
+    monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(direct, "blas_threads", lambda: threads)
+    g, spec, x, w, _, _ = case(index)
+    assert_conv_close(fftconv.conv2d(x, w, backend="direct", **conv_kwargs(g)),
+                      reference(index), err_msg=str(spec))
+
+
+@pytest.mark.parametrize("n, out_h, threads, band_bytes, sizes", [
+    (3, 7, 1, 1, [1] * 21),                      # a row at a time
+    (2, 9, 1, 3 * 128, [3] * 6),                 # three rows of 128 bytes each
+    (2, 58, 2, 47 * 128, [29] * 4),              # equal halves, not 47 + 11
+    (1, 7, 2, 10**9, [4, 3]),                    # one image, split for two threads
+    (3, 7, 2, 3 * 128, [2, 2, 2, 1] * 3),        # 3 images: an even count of bands
+    (4, 5, 1, 10**9, [20]),                      # whole images
+    (8, 5, 2, 3 * 5 * 128, [10] * 4),            # two images each, for two threads
+])
+def test_direct_bands_cover_every_row_once_in_even_shares(n, out_h, threads, band_bytes, sizes,
+                                                           monkeypatch):
+    from fftconv.backends import direct
+    monkeypatch.setattr(direct, "DIRECT_BAND_BYTES", band_bytes)
+    spec = fftconv.make_spec("test", (n, 2, out_h + 2, 6), (3, 2, 3, 3), dtype=np.float32)
+    assert direct._column_bytes(spec) * spec.out_w == 128           # bytes per output row
+    bands = direct._bands(spec, threads)
+    rows = [(m, i) for n0, n1, i0, i1 in bands for m in range(n0, n1) for i in range(i0, i1)]
+    assert sorted(rows) == [(m, i) for m in range(n) for i in range(out_h)]
+    assert [(n1 - n0) * (i1 - i0) for n0, n1, i0, i1 in bands] == sizes
+    shares = [sum((n1 - n0) * (i1 - i0) for n0, n1, i0, i1 in share)
+              for share in direct._shares(bands, threads)]
+    assert len(shares) == min(threads, len(bands)) and max(shares) - min(shares) <= 1
+
+
 def test_run_parts_keeps_order_and_uses_the_pool():
     import threading
 

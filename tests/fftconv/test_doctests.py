@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["api", "errors", "checks", "fftlib", "select", "bench", "timing", "backends",
-           "backends.base", "backends.fft", "testing"]
+           "backends.base", "backends.direct", "backends.fft", "testing"]
 
 
 @pytest.mark.parametrize("name", MODULES)
