@@ -66,20 +66,20 @@ __all__ = ["Choice", "choose_backend", "autotune", "clear_autotune", "estimate",
 K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 
 #: Constants fitted by ``fftconv calibrate --repeats 7`` on the development machine
-#: (2-core AMD EPYC VM, pyFFTW engine, 2 threads, 2026-11-22); used until this
+#: (2-core AMD EPYC VM, pyFFTW engine, 2 threads, 2026-11-23); used until this
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 0, "call": 0.0001054, "gemm": 1.229e-11, "taps": 9.458e-07},
-        "float64": {"bytes": 0, "call": 0.0001327, "gemm": 2.325e-11, "taps": 2.02e-08},
+        "float32": {"bytes": 0, "call": 0.0001183, "gemm": 1.246e-11, "taps": 0},
+        "float64": {"bytes": 0, "call": 0.0001337, "gemm": 2.15e-11, "taps": 0},
     },
     "im2col": {
-        "float32": {"bytes": 2.921e-11, "call": 5.102e-05, "gemm": 1.229e-11, "spill": 2.331e-10, "taps": 1.223e-06},
-        "float64": {"bytes": 2.725e-11, "call": 6.026e-05, "gemm": 2.325e-11, "spill": 1.898e-10, "taps": 7.931e-07},
+        "float32": {"bytes": 2.842e-11, "call": 4.251e-05, "gemm": 1.246e-11, "spill": 2.511e-10, "taps": 1.348e-06},
+        "float64": {"bytes": 2.547e-11, "call": 5.558e-05, "gemm": 2.15e-11, "spill": 2.138e-10, "taps": 8.339e-07},
     },
     "fft": {
-        "float32": {"call": 0.0001718, "cgemm_calls": 0, "cgemm_flops": 1.555e-11, "fft": 3.051e-10, "kernel_dft": 1.963e-09, "maps": 8.011e-10},
-        "float64": {"call": 0.0001564, "cgemm_calls": 0, "cgemm_flops": 2.423e-11, "fft": 3.983e-10, "kernel_dft": 3.863e-09, "maps": 2.509e-09},
+        "float32": {"call": 0.0001886, "cgemm_calls": 0, "cgemm_flops": 1.577e-11, "fft": 3.227e-10, "kernel_dft": 2.108e-09, "maps": 1.063e-09},
+        "float64": {"call": 0.0001766, "cgemm_calls": 0, "cgemm_flops": 2.49e-11, "fft": 4.14e-10, "kernel_dft": 3.951e-09, "maps": 2.868e-09},
     },
 }
 

@@ -159,7 +159,8 @@ def _banded(spec: ConvSpec) -> bool:
     return spec.n * spec.out_h * spec.out_w * _column_bytes(spec) >= DIRECT_BAND_MIN_BYTES
 
 
-def _forward_threads(spec: ConvSpec) -> int:
+def _threads(spec: ConvSpec) -> int:
+    """Threads for one pass over ``spec`` (1 below :data:`DIRECT_SPLIT_MIN_MACS`)."""
     return blas_threads() if spec.macs >= DIRECT_SPLIT_MIN_MACS else 1
 
 
@@ -178,7 +179,7 @@ def forward_steps(spec: ConvSpec) -> int:
     if _pointwise(spec):
         return 1
     taps = spec.kh * spec.kw
-    return taps * len(_bands(spec, _forward_threads(spec))) if _banded(spec) else taps
+    return taps * len(_bands(spec, _threads(spec))) if _banded(spec) else taps
 
 
 def _accumulate(xg, taps, spec: ConvSpec, offsets, band, buffers) -> np.ndarray:
@@ -296,13 +297,13 @@ class DirectBackend(Backend):
             # (N, C_out, H, W) order, without the channel-major round trip
             y = np.empty((spec.n, g, og, spec.h * spec.w), dtype=spec.dtype)
             split_matmul(w.reshape(g, og, cg), x.reshape(spec.n, g, cg, spec.h * spec.w), y,
-                         _forward_threads(spec))
+                         _threads(spec))
             return y.reshape(spec.output_shape)
         xg = _channel_major(pad_input(x, spec.padding), g)
         taps = np.ascontiguousarray(
             w.reshape(g, og, cg, spec.kh, spec.kw).transpose(3, 4, 0, 1, 2))
         y = np.empty((spec.n, g, og, spec.out_h, spec.out_w), dtype=spec.dtype)
-        threads = _forward_threads(spec)
+        threads = _threads(spec)
         # Threads get whole pieces, each product on one BLAS thread: one hand-off
         # per call instead of a BLAS wake-up per offset (_parallel).
         with one_blas_thread():
@@ -316,13 +317,26 @@ class DirectBackend(Backend):
         g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
         oh, ow = spec.out_h, spec.out_w
         dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
-        wt = w.reshape(g, og, cg, spec.kh, spec.kw).transpose(0, 2, 1, 3, 4)  # (g, Cg, Og, ..)
-        dxp = np.zeros((g, cg, spec.n, spec.padded_h, spec.padded_w), dtype=spec.dtype)
-        for p in range(spec.kh):
-            for q in range(spec.kw):
+        wt = np.ascontiguousarray(                                   # (kh, kw, g, Cg, Og)
+            w.reshape(g, og, cg, spec.kh, spec.kw).transpose(3, 4, 0, 2, 1))
+        offsets = [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
+
+        def scatter(part):
+            """The offsets in ``part`` scatter-added onto a zeroed padded gradient."""
+            dxp = np.zeros((g, cg, spec.n, spec.padded_h, spec.padded_w), dtype=spec.dtype)
+            for p, q in part:
                 rows, cols = _offset_view(spec, p, q)
-                scatter = np.matmul(wt[:, :, :, p, q], dyg)             # (g, Cg, N·OH·OW)
-                dxp[:, :, :, rows, cols] += scatter.reshape(g, cg, spec.n, oh, ow)
+                dxp[:, :, :, rows, cols] += np.matmul(wt[p, q], dyg).reshape(
+                    g, cg, spec.n, oh, ow)
+            return dxp
+        # the offsets split across threads as in the forward, each with its own
+        # gradient buffer, the buffers added at the end
+        threads = min(_threads(spec), len(offsets))
+        with one_blas_thread():
+            partial = run_parts(scatter, [offsets[i::threads] for i in range(threads)])
+        dxp = partial[0]
+        for more in partial[1:]:
+            dxp += more
         (pt, _), (pl, _) = spec.padding
         dx = dxp[:, :, :, pt:pt + spec.h, pl:pl + spec.w]
         return _from_channel_major(dx.reshape(g, cg, -1), spec.input_shape)
@@ -331,11 +345,17 @@ class DirectBackend(Backend):
         g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
         xg = _channel_major(pad_input(x, spec.padding), g)
         dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
-        dw = np.empty((g, og, cg, spec.kh, spec.kw), dtype=spec.dtype)
+        dw = np.empty((spec.kh, spec.kw, g, og, cg), dtype=spec.dtype)
         m = dyg.shape[-1]
-        for p in range(spec.kh):
-            for q in range(spec.kw):
+        offsets = [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
+
+        def products(part):
+            """``dw`` at the offsets in ``part``: one product each, written in place."""
+            for p, q in part:
                 rows, cols = _offset_view(spec, p, q)
                 shifted = xg[:, :, :, rows, cols].reshape(g, cg, m)
-                dw[:, :, :, p, q] = np.matmul(dyg, shifted.transpose(0, 2, 1))
-        return dw.reshape(spec.weight_shape)
+                np.matmul(dyg, shifted.transpose(0, 2, 1), out=dw[p, q])
+        threads = min(_threads(spec), len(offsets))
+        with one_blas_thread():
+            run_parts(products, [offsets[i::threads] for i in range(threads)])
+        return np.ascontiguousarray(dw.transpose(2, 3, 4, 0, 1)).reshape(spec.weight_shape)

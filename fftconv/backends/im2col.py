@@ -136,12 +136,18 @@ class Im2colBackend(Backend):
                 y[n0:n1, :, r0:r1] = block.reshape(n1 - n0, spec.c_out, r1 - r0, spec.out_w)
         return y
 
+    # The gradients' products split across threads like the forward's, each on one
+    # BLAS thread: a product on BLAS's own threads leaves its workers spinning
+    # for ~100 ms afterwards (OpenBLAS 0.3.31 here), a core taken from what runs next.
+
     def grad_input(self, dy, w, spec):
         wt = self._weight_matrix(w, spec).transpose(0, 2, 1)         # (g, Cg·kh·kw, Og)
         dxp = np.zeros((spec.n, spec.c_in, spec.padded_h, spec.padded_w), dtype=spec.dtype)
+        threads = blas_threads() if spec.macs >= IM2COL_SPLIT_MIN_MACS else 1
         for n0, n1, r0, r1 in _chunks(spec):
             d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
-            col2im(np.matmul(wt, d), dxp[n0:n1], spec, r0, r1)
+            dcols = np.empty(d.shape[:2] + wt.shape[1:2] + d.shape[-1:], dtype=spec.dtype)
+            col2im(split_matmul(wt, d, dcols, threads), dxp[n0:n1], spec, r0, r1)
         (pt, _), (pl, _) = spec.padding
         return np.ascontiguousarray(dxp[:, :, pt:pt + spec.h, pl:pl + spec.w])
 
@@ -149,8 +155,10 @@ class Im2colBackend(Backend):
         xp = pad_input(x, spec.padding)
         dw = np.zeros((spec.groups, spec.c_out_per_group,
                        spec.c_in_per_group * spec.kh * spec.kw), dtype=spec.dtype)
+        threads = blas_threads() if spec.macs >= IM2COL_SPLIT_MIN_MACS else 1
         for n0, n1, r0, r1 in _chunks(spec):
             cols = im2col(xp[n0:n1], spec, r0, r1)
             d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
-            dw += np.matmul(d, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            per_image = np.empty(d.shape[:3] + cols.shape[2:3], dtype=spec.dtype)
+            dw += split_matmul(d, cols.transpose(0, 1, 3, 2), per_image, threads).sum(axis=0)
         return dw.reshape(spec.weight_shape)

@@ -214,6 +214,42 @@ def test_direct_offsets_split_across_threads_agree(index, monkeypatch):
                       reference(index), err_msg=str(spec))
 
 
+@pytest.mark.parametrize("name", ["direct", "im2col"])
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
+def test_gradients_split_across_threads_agree(index, name, monkeypatch):
+    """The gradients' offsets (direct) and product columns (im2col), split three ways."""
+    from fftconv.backends import direct, im2col
+    for module in (direct, im2col):
+        monkeypatch.setattr(module, "blas_threads", lambda: 3)
+    monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
+    g, spec, x, w, _, dy = case(index)
+    dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend=name, **conv_kwargs(g))
+    dx_ref, dw_ref = reference_grads(index)
+    assert_conv_close(dx, dx_ref, err_msg=f"dx {spec}")
+    assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
+
+
+def test_gradients_leave_no_blas_threads_running(monkeypatch):
+    """Every product of a backward pass runs inside ``one_blas_thread``: BLAS's own
+    workers, once woken, spin for ~100 ms and take a core from what runs next."""
+    from fftconv.backends import _parallel
+    outside = []
+    real_matmul = np.matmul
+
+    def watched(*args, **kwargs):
+        outside.append(_parallel._single_depth == 0)
+        return real_matmul(*args, **kwargs)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 12, 12)).astype(np.float32)
+    w = rng.standard_normal((4, 6, 3, 3)).astype(np.float32)
+    dy = rng.standard_normal((2, 4, 10, 10)).astype(np.float32)
+    monkeypatch.setattr(np, "matmul", watched)
+    for name in ("direct", "im2col"):
+        fftconv.conv2d_backward(dy, x, w, backend=name)
+    assert outside and not any(outside)
+
+
 @pytest.mark.parametrize("band_bytes", [1, 2_000, 60_000])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
