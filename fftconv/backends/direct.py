@@ -95,6 +95,11 @@ def conv2d_backward_reference(dy: np.ndarray, x: np.ndarray, w: np.ndarray,
     return dxp[:, :, pt:pt + spec.h, pl:pl + spec.w], dw
 
 
+def _offsets(spec: ConvSpec) -> list:
+    """The kernel offsets ``(p, q)``, row by row."""
+    return [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
+
+
 def _offset_view(spec: ConvSpec, p: int, q: int) -> tuple[slice, slice]:
     """Rows and columns of the padded input that kernel tap ``(p, q)`` meets."""
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
@@ -259,7 +264,7 @@ def _from_channel_major(acc: np.ndarray, spec_shape) -> np.ndarray:
 def _forward_by_offsets(xg, taps, spec: ConvSpec, y, threads: int) -> None:
     """The whole output at once, the offsets split across ``threads``, partial sums added
     (a working set that sits in cache as it is)."""
-    offsets = [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
+    offsets = _offsets(spec)
     whole = (0, spec.n, 0, spec.out_h)
     columns = spec.n * spec.out_h * spec.out_w
     partial = run_parts(lambda part: _accumulate(xg, taps, spec, part, whole,
@@ -273,7 +278,7 @@ def _forward_by_offsets(xg, taps, spec: ConvSpec, y, threads: int) -> None:
 def _forward_by_bands(xg, taps, spec: ConvSpec, y, threads: int) -> None:
     """Band by band (:func:`_bands`), every offset on a band, the bands split across
     ``threads``."""
-    offsets = [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
+    offsets = _offsets(spec)
     bands = _bands(spec, threads)
 
     def run(part):
@@ -319,7 +324,7 @@ class DirectBackend(Backend):
         dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
         wt = np.ascontiguousarray(                                   # (kh, kw, g, Cg, Og)
             w.reshape(g, og, cg, spec.kh, spec.kw).transpose(3, 4, 0, 2, 1))
-        offsets = [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
+        offsets = _offsets(spec)
 
         def scatter(part):
             """The offsets in ``part`` scatter-added onto a zeroed padded gradient."""
@@ -347,7 +352,7 @@ class DirectBackend(Backend):
         dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
         dw = np.empty((spec.kh, spec.kw, g, og, cg), dtype=spec.dtype)
         m = dyg.shape[-1]
-        offsets = [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
+        offsets = _offsets(spec)
 
         def products(part):
             """``dw`` at the offsets in ``part``: one product each, written in place."""
