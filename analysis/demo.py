@@ -196,8 +196,11 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
     names = list(dict.fromkeys(n for row in rows for n in row.seconds))
     section.paragraph(
         "Every registered backend computes the same float32 forward conv2d on each "
-        f"layer; each entry is the median of {cfg.repeats} timed runs after one "
-        "warm-up, with fresh weights every run (as in training). 'auto' is the cost "
+        f"layer; each entry is the median of at least {cfg.repeats} timed runs "
+        f"filling at least {fftconv.bench.SWEEP_SECONDS:g} s, after one warm-up, "
+        "with fresh weights every run (as in training); backends within "
+        f"{fftconv.bench.SWEEP_CLOSE:g}× of the fastest are timed for at least "
+        f"{fftconv.bench.SWEEP_CLOSE_SECONDS:g} s more. 'auto' is the cost "
         "model's choice before anything is timed; 'auto / fastest' is its measured "
         "time over the fastest backend's (1.00 is a perfect pick). "
         "`fftconv calibrate` fits the cost model to this machine.")
