@@ -257,6 +257,7 @@ def test_direct_bands_of_output_rows_agree(index, threads, band_bytes, monkeypat
     """The banded forward, with bands of one row, of a few rows and of whole images."""
     from fftconv.backends import direct
     monkeypatch.setattr(direct, "DIRECT_BAND_MIN_BYTES", 0)
+    monkeypatch.setattr(direct, "DIRECT_BAND_MIN_BYTES_DEPTHWISE", 0)
     monkeypatch.setattr(direct, "DIRECT_BAND_BYTES", band_bytes)
     monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(direct, "blas_threads", lambda: threads)
