@@ -71,6 +71,7 @@ def test_autotune_measures_once_and_remembers_on_disk(monkeypatch, tmp_path):
     monkeypatch.setattr(select, "_TUNED", {})
     calls = []
     real = select._measure
+    monkeypatch.setattr(select, "AUTOTUNE_SECONDS", 0.25)   # passed on, not spent: real() below
     monkeypatch.setattr(select, "_measure", lambda s, c, repeats=3, statistic=np.min, settle=0,
                         min_seconds=0: calls.append((statistic, settle, min_seconds))
                         or real(s, c, 1, statistic, settle))
@@ -78,7 +79,7 @@ def test_autotune_measures_once_and_remembers_on_disk(monkeypatch, tmp_path):
     first = fftconv.choose_backend(s, autotune=True)
     measured = len(calls)                  # 1, or 2 when the best two were close
     second = fftconv.choose_backend(s, autotune=True)
-    assert calls[0] == (np.median, 1, select.AUTOTUNE_SECONDS)
+    assert calls[0] == (np.median, 1, 0.25)
     assert measured in (1, 2) and len(calls) == measured
     assert first.measured and second.name == first.name
     assert first.name == min(first.costs, key=first.costs.get)
@@ -103,13 +104,14 @@ def test_autotune_times_a_near_tie_again(monkeypatch, tmp_path):
     rounds = iter([{"direct": 1.00, "im2col": 1.05, "fft": 3.0},   # close: look again
                    {"direct": 1.10, "im2col": 1.00}])
     seen, budgets = [], []
-    monkeypatch.setattr(select, "AUTOTUNE_CLOSE_SECONDS", 1.5)   # told apart from the first
+    monkeypatch.setattr(select, "AUTOTUNE_SECONDS", 0.25)        # budgets told apart
+    monkeypatch.setattr(select, "AUTOTUNE_CLOSE_SECONDS", 1.5)
     monkeypatch.setattr(select, "_measure", lambda s, c, *a, min_seconds=0, **k:
                         seen.append(sorted(c)) or budgets.append(min_seconds) or next(rounds))
     choice = fftconv.choose_backend(spec((1, 2, 12, 12), (2, 2, 3, 3)), autotune=True)
     assert seen == [["direct", "fft", "im2col"], ["direct", "im2col"]]
     assert choice.name == "im2col" and choice.costs["fft"] == 3.0
-    assert budgets == [select.AUTOTUNE_SECONDS, select.AUTOTUNE_CLOSE_SECONDS]
+    assert budgets == [0.25, 1.5]
 
 
 @pytest.mark.parametrize("content", ["{broken", '{"format": "other"}',
@@ -197,11 +199,12 @@ def test_sweep_times_a_near_tie_again_and_pools_the_rounds(monkeypatch):
         seen.append((sorted(calls), repeats, settle, min_seconds))
         return {name: per_round[name][len(seen) - 1:][:1] * repeats for name in calls}
     monkeypatch.setattr(bench, "time_rounds", fake_rounds)
+    monkeypatch.setattr(bench, "SWEEP_SECONDS", 0.25)              # budgets told apart
+    monkeypatch.setattr(bench, "SWEEP_CLOSE_SECONDS", 1.5)
     seconds = bench._sweep_seconds(dict.fromkeys(per_round), repeats=3)
     # im2col measured 1.1× the fastest: within SWEEP_CLOSE, so both close ones
     # run 2·3 more rounds, and longer; fft, 3× slower, does not
-    assert seen == [(["direct", "fft", "im2col"], 3, 1, bench.SWEEP_SECONDS),
-                    (["direct", "im2col"], 6, 1, bench.SWEEP_CLOSE_SECONDS)]
+    assert seen == [(["direct", "fft", "im2col"], 3, 1, 0.25), (["direct", "im2col"], 6, 1, 1.5)]
     assert seconds == {"direct": 1.0, "im2col": 0.9, "fft": 3.0}   # medians of 3 + 6 rounds
 
 
