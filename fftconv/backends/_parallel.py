@@ -18,7 +18,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["one_blas_thread", "blas_threads", "pool", "run_parts", "split_matmul"]
+__all__ = ["one_blas_thread", "blas_threads", "threads_for", "pool", "run_parts",
+           "even_slices", "split_matmul"]
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -67,6 +68,12 @@ def blas_threads() -> int:
     return max(1, min(lib.num_threads for lib in libs)) if libs else 1
 
 
+def threads_for(macs: int, min_macs: int) -> int:
+    """Threads for a pass of ``macs`` multiply-adds: the BLAS setting in force from
+    ``min_macs`` on, else 1 (waking a thread costs more than a small pass gains)."""
+    return blas_threads() if macs >= min_macs else 1
+
+
 def pool(workers: int) -> ThreadPoolExecutor:
     """A persistent pool of ``workers`` threads (created once per size)."""
     with _POOLS_LOCK:
@@ -83,12 +90,23 @@ def run_parts(fn, parts: list) -> list:
     return [first] + [future.result() for future in futures]
 
 
+def even_slices(n: int, parts: int) -> list:
+    """``range(n)`` cut into ``parts`` consecutive slices whose lengths differ by at
+    most one (empty ones left out).
+
+    Examples
+    --------
+    >>> even_slices(7, 3)
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 7, None)]
+    """
+    edges = [n * i // parts for i in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+
+
 def split_matmul(a, b, out, threads: int):
     """``np.matmul(a, b, out=out)`` with the columns of ``b`` / ``out`` split across
     ``threads`` threads, each on one BLAS thread; returns ``out``."""
-    n = b.shape[-1]
-    edges = [n * i // threads for i in range(threads + 1)]
     with one_blas_thread():
         run_parts(lambda part: np.matmul(a, b[..., part], out=out[..., part]),
-                  [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo])
+                  even_slices(b.shape[-1], threads))
     return out

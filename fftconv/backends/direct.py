@@ -28,7 +28,7 @@ import numpy as np
 
 from .._spec import ConvSpec
 from . import register_backend
-from ._parallel import blas_threads, one_blas_thread, run_parts, split_matmul
+from ._parallel import even_slices, one_blas_thread, run_parts, split_matmul, threads_for
 from .base import Backend, pad_input
 
 __all__ = ["DirectBackend", "conv2d_reference", "conv2d_backward_reference", "forward_steps"]
@@ -161,8 +161,14 @@ def _round_up(value: int, multiple: int) -> int:
 def _shares(bands: list, threads: int) -> list:
     """``bands`` in ``threads`` runs of consecutive bands, equal in count to within one
     (a band cut short at an image's last row falls to each thread alike)."""
-    count = min(threads, len(bands))
-    return [bands[len(bands) * i // count:len(bands) * (i + 1) // count] for i in range(count)]
+    return [bands[part] for part in even_slices(len(bands), threads)]
+
+
+def _dealt(offsets: list, threads: int) -> list:
+    """``offsets`` dealt round-robin to ``threads`` parts (fewer when there are fewer
+    offsets), so that each part spans the kernel's rows alike."""
+    count = min(threads, len(offsets))
+    return [offsets[i::count] for i in range(count)]
 
 
 def _banded(spec: ConvSpec) -> bool:
@@ -176,7 +182,7 @@ def _banded(spec: ConvSpec) -> bool:
 
 def _threads(spec: ConvSpec) -> int:
     """Threads for one pass over ``spec`` (1 below :data:`DIRECT_SPLIT_MIN_MACS`)."""
-    return blas_threads() if spec.macs >= DIRECT_SPLIT_MIN_MACS else 1
+    return threads_for(spec.macs, DIRECT_SPLIT_MIN_MACS)
 
 
 def forward_steps(spec: ConvSpec) -> int:
@@ -279,7 +285,7 @@ def _forward_by_offsets(xg, taps, spec: ConvSpec, y, threads: int) -> None:
     columns = spec.n * spec.out_h * spec.out_w
     partial = run_parts(lambda part: _accumulate(xg, taps, spec, part, whole,
                                                  _band_buffers(spec, columns)),
-                        [offsets[i::threads] for i in range(min(threads, len(offsets)))])
+                        _dealt(offsets, threads))
     for more in partial[1:]:
         partial[0] += more
     _store_band(y, partial[0], whole)
@@ -346,9 +352,8 @@ class DirectBackend(Backend):
             return dxp
         # the offsets split across threads as in the forward, each with its own
         # gradient buffer, the buffers added at the end
-        threads = min(_threads(spec), len(offsets))
         with one_blas_thread():
-            partial = run_parts(scatter, [offsets[i::threads] for i in range(threads)])
+            partial = run_parts(scatter, _dealt(offsets, _threads(spec)))
         dxp = partial[0]
         for more in partial[1:]:
             dxp += more
@@ -370,7 +375,6 @@ class DirectBackend(Backend):
                 rows, cols = _offset_view(spec, p, q)
                 shifted = xg[:, :, :, rows, cols].reshape(g, cg, m)
                 np.matmul(dyg, shifted.transpose(0, 2, 1), out=dw[p, q])
-        threads = min(_threads(spec), len(offsets))
         with one_blas_thread():
-            run_parts(products, [offsets[i::threads] for i in range(threads)])
+            run_parts(products, _dealt(offsets, _threads(spec)))
         return np.ascontiguousarray(dw.transpose(2, 3, 4, 0, 1)).reshape(spec.weight_shape)

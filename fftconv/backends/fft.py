@@ -68,7 +68,7 @@ from .._spec import ConvSpec
 from ..checks import is_int
 from ..errors import bad_value
 from . import register_backend
-from ._parallel import one_blas_thread, run_parts
+from ._parallel import even_slices, one_blas_thread, run_parts
 from .base import Backend, get_memory_budget
 
 __all__ = ["FFTBackend", "TilePlan", "spectrum_cache", "SpectrumCache", "set_tile_size",
@@ -365,9 +365,7 @@ def _per_frequency_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if threads < 2 or macs < THREADED_PRODUCT_MIN_MACS \
                 or f * macs < THREADED_PRODUCT_MIN_TOTAL:
             return np.matmul(a, b, out=out)
-        edges = [f * i // threads for i in range(threads + 1)]
-        run_parts(lambda p: np.matmul(a[p], b[p], out=out[p]),
-                  [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])])
+        run_parts(lambda p: np.matmul(a[p], b[p], out=out[p]), even_slices(f, threads))
     return out
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._spec import ConvSpec
 from . import register_backend
-from ._parallel import blas_threads, split_matmul
+from ._parallel import split_matmul, threads_for
 from .base import Backend, get_memory_budget, pad_input
 
 __all__ = ["Im2colBackend", "im2col", "col2im"]
@@ -89,7 +89,7 @@ def col2im(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec, r0: int = 0,
             dg[:, :, :, rows, columns] += cols[:, :, :, p, q]
 
 
-#: Multiply-adds from which the im2col forward splits its product across threads.
+#: Multiply-adds from which im2col splits its products across threads.
 IM2COL_SPLIT_MIN_MACS = 1 << 25
 
 
@@ -122,7 +122,7 @@ class Im2colBackend(Backend):
         xp = pad_input(x, spec.padding)
         wm = self._weight_matrix(w, spec)
         y = np.empty(spec.output_shape, dtype=spec.dtype)
-        threads = blas_threads() if spec.macs >= IM2COL_SPLIT_MIN_MACS else 1
+        threads = threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS)
         for n0, n1, r0, r1 in _chunks(spec):
             cols = im2col(xp[n0:n1], spec, r0, r1)
             shape = cols.shape[:2] + (spec.c_out_per_group, cols.shape[-1])  # (B, g, Og, rows·OW)
@@ -143,7 +143,7 @@ class Im2colBackend(Backend):
     def grad_input(self, dy, w, spec):
         wt = self._weight_matrix(w, spec).transpose(0, 2, 1)         # (g, Cg·kh·kw, Og)
         dxp = np.zeros((spec.n, spec.c_in, spec.padded_h, spec.padded_w), dtype=spec.dtype)
-        threads = blas_threads() if spec.macs >= IM2COL_SPLIT_MIN_MACS else 1
+        threads = threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS)
         for n0, n1, r0, r1 in _chunks(spec):
             d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
             dcols = np.empty(d.shape[:2] + wt.shape[1:2] + d.shape[-1:], dtype=spec.dtype)
@@ -155,7 +155,7 @@ class Im2colBackend(Backend):
         xp = pad_input(x, spec.padding)
         dw = np.zeros((spec.groups, spec.c_out_per_group,
                        spec.c_in_per_group * spec.kh * spec.kw), dtype=spec.dtype)
-        threads = blas_threads() if spec.macs >= IM2COL_SPLIT_MIN_MACS else 1
+        threads = threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS)
         for n0, n1, r0, r1 in _chunks(spec):
             cols = im2col(xp[n0:n1], spec, r0, r1)
             d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)

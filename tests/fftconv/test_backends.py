@@ -206,9 +206,9 @@ def test_pointwise_fast_paths_match_the_oracle(name, groups):
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
 def test_direct_offsets_split_across_threads_agree(index, monkeypatch):
     """The threaded split of the kernel offsets sums the same terms."""
-    from fftconv.backends import direct
+    from fftconv.backends import _parallel, direct
     monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
-    monkeypatch.setattr(direct, "blas_threads", lambda: 3)
+    monkeypatch.setattr(_parallel, "blas_threads", lambda: 3)
     g, spec, x, w, _, _ = case(index)
     assert_conv_close(fftconv.conv2d(x, w, backend="direct", **conv_kwargs(g)),
                       reference(index), err_msg=str(spec))
@@ -218,9 +218,8 @@ def test_direct_offsets_split_across_threads_agree(index, monkeypatch):
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
 def test_gradients_split_across_threads_agree(index, name, monkeypatch):
     """The gradients' offsets (direct) and product columns (im2col), split three ways."""
-    from fftconv.backends import direct, im2col
-    for module in (direct, im2col):
-        monkeypatch.setattr(module, "blas_threads", lambda: 3)
+    from fftconv.backends import _parallel, direct, im2col
+    monkeypatch.setattr(_parallel, "blas_threads", lambda: 3)
     monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
     g, spec, x, w, _, dy = case(index)
@@ -255,12 +254,12 @@ def test_gradients_leave_no_blas_threads_running(monkeypatch):
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
 def test_direct_bands_of_output_rows_agree(index, threads, band_bytes, monkeypatch):
     """The banded forward, with bands of one row, of a few rows and of whole images."""
-    from fftconv.backends import direct
+    from fftconv.backends import _parallel, direct
     monkeypatch.setattr(direct, "DIRECT_BAND_MIN_BYTES", 0)
     monkeypatch.setattr(direct, "DIRECT_BAND_MIN_BYTES_DEPTHWISE", 0)
     monkeypatch.setattr(direct, "DIRECT_BAND_BYTES", band_bytes)
     monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
-    monkeypatch.setattr(direct, "blas_threads", lambda: threads)
+    monkeypatch.setattr(_parallel, "blas_threads", lambda: threads)
     g, spec, x, w, _, _ = case(index)
     assert_conv_close(fftconv.conv2d(x, w, backend="direct", **conv_kwargs(g)),
                       reference(index), err_msg=str(spec))
@@ -303,10 +302,9 @@ def test_run_parts_keeps_order_and_uses_the_pool():
 @pytest.mark.parametrize("name", ["direct", "im2col"])
 def test_products_split_across_threads_agree(name, monkeypatch):
     """im2col's columns and direct's pointwise product, split three ways."""
-    from fftconv.backends import direct, im2col
+    from fftconv.backends import _parallel, direct, im2col
     from fftconv.backends.direct import conv2d_reference
-    for module in (direct, im2col):
-        monkeypatch.setattr(module, "blas_threads", lambda: 3)
+    monkeypatch.setattr(_parallel, "blas_threads", lambda: 3)
     monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
     rng = np.random.default_rng(11)

@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["api", "errors", "checks", "fftlib", "select", "bench", "timing", "backends",
-           "backends.base", "backends.direct", "backends.fft", "testing"]
+           "backends.base", "backends._parallel", "backends.direct", "backends.fft",
+           "testing"]
 
 
 @pytest.mark.parametrize("name", MODULES)
