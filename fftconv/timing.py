@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 import time
 
 import numpy as np
 
-from .errors import bad_type
+from .checks import is_int
+from .errors import bad_type, bad_value
 
 __all__ = ["time_rounds", "changing_weights"]
 
@@ -35,10 +38,23 @@ def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0,
     entirely inside one of them, while the rounds of a measurement spread over a
     fixed time sample the machine's spells in the same proportion for any layer.
 
+    Parameters
+    ----------
+    calls : dict of str → callable
+        The functions to time, each called without arguments.
+    repeats : int
+        Rounds at least.
+    warmup : int
+        Untimed runs of each function before the first round.
+    settle : int
+        Untimed runs of a function right before each of its timed runs.
+    min_seconds : float
+        Time the rounds fill at least, counted from the first timed round.
+
     Returns
     -------
     dict
-        ``{name: [seconds of round 0, round 1, ...]}``.
+        ``{name: [seconds of round 0, round 1, ...]}``, as many rounds for each.
 
     Examples
     --------
@@ -48,6 +64,14 @@ def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0,
     >>> order, [len(v) for v in runs.values()]
     (['a', 'b', 'b', 'a'], [2, 2])
     """
+    if not isinstance(min_seconds, numbers.Real) or isinstance(min_seconds, bool):
+        raise bad_type("time_rounds", "min_seconds", min_seconds, "a number of seconds")
+    if not 0 <= min_seconds < math.inf:
+        raise bad_value("time_rounds", "min_seconds", min_seconds, "a finite number >= 0")
+    if not is_int(settle):
+        raise bad_type("time_rounds", "settle", settle, "an int >= 0")
+    if settle < 0:
+        raise bad_value("time_rounds", "settle", settle, "an int >= 0")
     names = list(calls)
     for name in names:
         for _ in range(warmup):

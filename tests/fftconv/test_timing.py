@@ -37,6 +37,19 @@ def test_rounds_go_on_until_the_time_budget_is_spent(clock, settle, min_seconds,
     assert runs["slow"] == pytest.approx([0.03] * rounds)
 
 
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"min_seconds": "1"}, TypeError, r"time_rounds: parameter 'min_seconds' must be a number"),
+    ({"min_seconds": True}, TypeError, r"time_rounds: parameter 'min_seconds' must be a number"),
+    ({"min_seconds": -0.5}, ValueError, r"'min_seconds' must be a finite number >= 0; got -0.5"),
+    ({"min_seconds": float("inf")}, ValueError, r"'min_seconds' must be a finite number >= 0"),
+    ({"settle": -1}, ValueError, r"time_rounds: parameter 'settle' must be an int >= 0; got -1"),
+    ({"settle": 1.5}, TypeError, r"parameter 'settle' must be an int >= 0; got 1.5"),
+])
+def test_time_rounds_rejects_bad_budgets(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        time_rounds({"a": lambda: None}, repeats=1, **kwargs)
+
+
 def test_changing_weights_never_hit_the_kernel_spectrum_cache():
     from fftconv.backends.fft import spectrum_cache
     rng = np.random.default_rng(0)
