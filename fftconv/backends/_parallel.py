@@ -27,6 +27,7 @@ _BLAS = None
 _SINGLE_LOCK = threading.Lock()
 _single_depth = 0            # callers inside one_blas_thread(), across threads
 _single_limiter = None
+_outer_threads = 1             # blas_threads() before the first of them entered
 
 
 def _controller():
@@ -46,10 +47,13 @@ def one_blas_thread():
     (OpenBLAS 0.3.31 here applied a limit set from the main thread to every
     thread, and ignored one set from another thread: called from a worker
     thread of the user's, fftconv computes the same results, with BLAS threads.)
+    Inside the context :func:`blas_threads` still reports the count in force
+    before it, the count the work is split by.
     """
-    global _single_depth, _single_limiter
+    global _single_depth, _single_limiter, _outer_threads
     with _SINGLE_LOCK:
         if _single_depth == 0:
+            _outer_threads = _library_threads()
             _single_limiter = _controller().limit(limits=1)
         _single_depth += 1
     try:
@@ -62,10 +66,18 @@ def one_blas_thread():
                 _single_limiter = None
 
 
-def blas_threads() -> int:
-    """The BLAS thread count in force (1 when no BLAS library is found)."""
+def _library_threads() -> int:
     libs = _controller().lib_controllers
     return max(1, min(lib.num_threads for lib in libs)) if libs else 1
+
+
+def blas_threads() -> int:
+    """The BLAS thread count in force (1 when no BLAS library is found), outside
+    :func:`one_blas_thread`: the user's setting, not the context's own limit."""
+    with _SINGLE_LOCK:
+        if _single_depth:
+            return _outer_threads
+    return _library_threads()
 
 
 def threads_for(macs: int, min_macs: int) -> int:

@@ -322,7 +322,7 @@ def test_one_blas_thread_is_shared_by_concurrent_callers():
 
     from threadpoolctl import threadpool_limits
 
-    from fftconv.backends._parallel import blas_threads, one_blas_thread
+    from fftconv.backends._parallel import _library_threads, blas_threads, one_blas_thread
 
     def enter_and_leave():
         with one_blas_thread():
@@ -330,9 +330,39 @@ def test_one_blas_thread_is_shared_by_concurrent_callers():
 
     with threadpool_limits(2):
         with one_blas_thread():
-            assert blas_threads() == 1
+            assert _library_threads() == 1
+            assert blas_threads() == 2          # the count to split work by: the user's
             other = threading.Thread(target=enter_and_leave)
             other.start()
             other.join()
-            assert blas_threads() == 1          # still limited: this caller is inside
-        assert blas_threads() == 2              # restored by the last to leave
+            assert _library_threads() == 1      # still limited: this caller is inside
+        assert _library_threads() == blas_threads() == 2     # restored by the last to leave
+
+
+@pytest.mark.parametrize("name, method", [("direct", "forward"), ("direct", "grad_input"),
+                                          ("direct", "grad_weight")])
+def test_work_splits_by_the_users_thread_count(name, method, monkeypatch):
+    """The split is decided under the BLAS count in force, not under the limit of 1
+    that the backend's own ``one_blas_thread`` sets while it runs."""
+    from threadpoolctl import threadpool_limits
+
+    from fftconv.backends import _parallel, direct, get_backend, im2col
+    monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
+    parts = []
+    real_run_parts = _parallel.run_parts
+
+    def counted(fn, work):
+        parts.append(len(work))
+        return real_run_parts(fn, work)
+    monkeypatch.setattr(direct, "run_parts", counted)
+    spec = fftconv.make_spec("test", (2, 4, 10, 10), (4, 4, 3, 3), dtype=np.float32)
+    rng = np.random.default_rng(2)
+    x, w, dy = (rng.standard_normal(s).astype(np.float32)
+                for s in (spec.input_shape, spec.weight_shape, spec.output_shape))
+    args = {"forward": (x, w), "grad_input": (dy, w), "grad_weight": (dy, x)}[method]
+    with threadpool_limits(2):
+        if _parallel.blas_threads() < 2:
+            pytest.skip("this BLAS runs on one thread only")
+        getattr(get_backend(name), method)(*args, spec)
+    assert parts == [2]
