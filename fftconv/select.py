@@ -13,8 +13,8 @@ map, per kernel and per output map and the per-frequency products separately::
   shifted copies, one Python step per kernel offset (per offset and band of
   output rows, when the layer runs in bands), a fixed call cost;
 * ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix
-  (and again the part beyond the last-level cache), one step per kernel offset,
-  a fixed call cost;
+  and the output, one step per kernel offset and block of rows (the copies
+  that unfold a block), a fixed call cost;
 * ``fft``: at the tile size :func:`choose_fft_tiles` picks, the FFT work
   ``(input maps + output maps) · points · log₂ points`` and the number of maps
   transformed, the kernels' transform (FFT work too, or the spectrum elements the
@@ -70,16 +70,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 0, "call": 0.0001183, "gemm": 1.246e-11, "taps": 0},
-        "float64": {"bytes": 0, "call": 0.0001337, "gemm": 2.15e-11, "taps": 0},
+        "float32": {"bytes": 0, "call": 0.000107, "gemm": 1.405e-11, "taps": 1.449e-07},
+        "float64": {"bytes": 0, "call": 0.0001319, "gemm": 2.291e-11, "taps": 0},
     },
     "im2col": {
-        "float32": {"bytes": 2.842e-11, "call": 4.251e-05, "gemm": 1.246e-11, "spill": 2.511e-10, "taps": 1.348e-06},
-        "float64": {"bytes": 2.547e-11, "call": 5.558e-05, "gemm": 2.15e-11, "spill": 2.138e-10, "taps": 8.339e-07},
+        "float32": {"bytes": 2.772e-11, "call": 3.72e-05, "gemm": 1.405e-11, "taps": 2.445e-06},
+        "float64": {"bytes": 2.406e-11, "call": 2.77e-05, "gemm": 2.291e-11, "taps": 2.494e-06},
     },
     "fft": {
-        "float32": {"call": 0.0001886, "cgemm_calls": 0, "cgemm_flops": 1.577e-11, "fft": 3.227e-10, "kernel_dft": 2.108e-09, "maps": 1.063e-09},
-        "float64": {"call": 0.0001766, "cgemm_calls": 0, "cgemm_flops": 2.49e-11, "fft": 4.14e-10, "kernel_dft": 3.951e-09, "maps": 2.868e-09},
+        "float32": {"call": 0.0001907, "cgemm_calls": 0, "cgemm_flops": 1.721e-11, "fft": 3.568e-10, "kernel_dft": 2.211e-09, "maps": 1.083e-09},
+        "float64": {"call": 0.0001732, "cgemm_calls": 0, "cgemm_flops": 2.941e-11, "fft": 4.924e-10, "kernel_dft": 4.409e-09, "maps": 2.933e-09},
     },
 }
 
@@ -104,42 +104,18 @@ def _direct_features(spec: ConvSpec) -> dict:
 
 
 def _im2col_features(spec: ConvSpec) -> dict:
+    from .backends.base import is_pointwise
+    from .backends.im2col import forward_steps
     taps = spec.kh * spec.kw
     item = spec.dtype.itemsize
     pixels = spec.n * spec.out_h * spec.out_w
-    # the column matrix is read and written once (2), the output written and
-    # reshaped into place (3); the part of a column matrix beyond the last-level
-    # cache goes to memory and back ("spill"). With the threshold at the L3 size
-    # the refitted model picked within 1.2× on 32–36 of 36 layers of four sweep
-    # tables, against 29–35 without it and 29–34 with the threshold at half.
-    columns = 0 if (spec.kh, spec.kw, spec.stride) == (1, 1, (1, 1)) else \
-        pixels * spec.c_in * taps * item               # 1×1: a view of the input
+    # the column matrix is written by the copies and read by the product (2), a
+    # block at a time, so from cache; the output written once, in place (1);
+    # "taps" counts the copies, one per kernel offset and block of rows
+    columns = 0 if is_pointwise(spec) else pixels * spec.c_in * taps * item
     return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group * taps),
-            "bytes": 2 * columns + pixels * 3 * spec.c_out * item,
-            "spill": max(0, columns - last_level_cache_bytes()),
-            "taps": taps, "call": 1.0}
-
-
-@lru_cache(maxsize=1)
-def last_level_cache_bytes() -> int:
-    """Size of this machine's last-level CPU cache in bytes (Linux sysfs), else 32 MiB.
-
-    Examples
-    --------
-    >>> last_level_cache_bytes() >= 1 << 20
-    True
-    """
-    sizes = []
-    root = "/sys/devices/system/cpu/cpu0/cache"
-    try:
-        for entry in os.listdir(root):
-            with open(os.path.join(root, entry, "size")) as fh:
-                text = fh.read().strip().upper()
-            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
-            sizes.append(int(text.rstrip("KMG")) * scale)
-    except (OSError, ValueError):
-        pass
-    return max(sizes, default=32 << 20)
+            "bytes": 2 * columns + pixels * spec.c_out * item,
+            "taps": forward_steps(spec), "call": 1.0}
 
 
 def _fft_features_at(spec: ConvSpec, th: int, tw: int, kernel_share: float = 1.0) -> dict:
@@ -425,7 +401,8 @@ def clear_autotune() -> int:
 
 def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
              settle: int = 0, min_seconds: float = 0.0) -> dict:
-    """Forward seconds of each candidate on random data of ``spec``'s shape.
+    """Forward seconds of each candidate on random data of ``spec``'s shape (the
+    candidates that run the same code timed once: :func:`~fftconv.backends.same_code`).
 
     One warm-up run each (plans, buffers), then interleaved rounds
     (:func:`fftconv.timing.time_rounds`), summarized by ``statistic``. For
@@ -443,13 +420,16 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
     w = rng.standard_normal(spec.weight_shape).astype(spec.dtype)
     # New weights for every run, as in training: no backend may profit from a cache
     # of the weights that the model does not count (the FFT kernel spectra).
+    from .backends import same_code
+    # Backends that run the same code on this layer are timed once.
+    groups = same_code(spec, candidates)
     calls = {}
-    for name, backend in candidates.items():
+    for first, *_ in groups:
         weights = changing_weights(w)
-        calls[name] = (lambda backend=backend, weights=weights:
-                       backend.forward(x, next(weights), spec))
+        calls[first] = (lambda backend=candidates[first], weights=weights:
+                        backend.forward(x, next(weights), spec))
     runs = time_rounds(calls, repeats, settle=settle, min_seconds=min_seconds)
-    return {name: float(statistic(times)) for name, times in runs.items()}
+    return {name: float(statistic(runs[group[0]])) for group in groups for name in group}
 
 
 #: Autotune times every candidate for at least this many rounds and seconds ...
@@ -468,14 +448,16 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
     if isinstance(known, dict) and known.get("name") in candidates \
             and isinstance(known.get("seconds"), dict):
         return Choice(known["name"], dict(known["seconds"]), measured=True)
+    from .backends import same_code
     times = _measure(spec, candidates, AUTOTUNE_REPEATS, statistic=np.median, settle=1,
                      min_seconds=AUTOTUNE_SECONDS)
-    first, second = sorted(times, key=times.get)[:2] if len(times) > 1 else (None, None)
-    if second is not None and times[second] < AUTOTUNE_CLOSE * times[first]:
+    # the code paths by their time (the backends of one path share it)
+    ranked = sorted(same_code(spec, candidates), key=lambda group: times[group[0]])
+    if len(ranked) > 1 and times[ranked[1][0]] < AUTOTUNE_CLOSE * times[ranked[0][0]]:
         # a near tie: the ratio of two such backends moves by 5–10 % between
         # measurements a few seconds apart, more than the gap, so the two are
         # timed again, side by side, over a second of the machine's spells
-        close = {name: candidates[name] for name in (first, second)}
+        close = {name: candidates[name] for group in ranked[:2] for name in group}
         times.update(_measure(spec, close, 3 * AUTOTUNE_REPEATS, statistic=np.median,
                               settle=1, min_seconds=AUTOTUNE_CLOSE_SECONDS))
     winner = min(times, key=times.get)

@@ -16,7 +16,8 @@ from ..errors import bad_type, bad_value
 from .base import Backend, get_memory_budget, set_memory_budget
 
 __all__ = ["Backend", "register_backend", "available_backends", "get_backend",
-           "set_backend", "current_backend_name", "set_memory_budget", "get_memory_budget"]
+           "set_backend", "current_backend_name", "set_memory_budget", "get_memory_budget",
+           "same_code"]
 
 _REGISTRY: dict[str, Backend] = {}
 _CURRENT: ContextVar[str] = ContextVar("fftconv_backend", default="auto")
@@ -64,6 +65,27 @@ def get_backend(name: str) -> Backend:
         raise bad_value("get_backend", "backend", name,
                         "a concrete backend name ('auto' is a policy; see choose_backend)")
     return _REGISTRY[name]
+
+
+def same_code(spec, names) -> list[list[str]]:
+    """``names`` grouped by the code their forward runs on ``spec``
+    (:meth:`Backend.forward_path`), in the order of first appearance.
+
+    Timing one member of a group times them all: autotuning and ``fftconv bench``
+    do so, rather than report the noise between two runs of one computation as a
+    difference of backends.
+
+    Examples
+    --------
+    >>> import fftconv
+    >>> pointwise = fftconv.make_spec("1x1", (8, 64, 32, 32), (64, 64, 1, 1))
+    >>> same_code(pointwise, ["direct", "im2col", "fft"])
+    [['direct', 'im2col'], ['fft']]
+    """
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(get_backend(name).forward_path(spec), []).append(name)
+    return list(groups.values())
 
 
 def current_backend_name() -> str:

@@ -30,10 +30,12 @@ import numpy as np
 from .._spec import ConvSpec
 from ..checks import is_int
 from ..errors import bad_type, bad_value
+from ._parallel import split_matmul, threads_for
 
 __all__ = ["Backend", "pad_input", "stuff_zeros", "flip_transpose_weight",
            "grad_input_via_forward", "grad_weight_via_forward", "set_memory_budget",
-           "get_memory_budget", "DEFAULT_MEMORY_BUDGET"]
+           "get_memory_budget", "DEFAULT_MEMORY_BUDGET", "is_pointwise", "pointwise_forward",
+           "POINTWISE_PATH"]
 
 DEFAULT_MEMORY_BUDGET = 1 << 30
 _BUDGET: ContextVar[int] = ContextVar("fftconv_im2col_budget", default=DEFAULT_MEMORY_BUDGET)
@@ -82,6 +84,36 @@ def pad_input(x: np.ndarray, padding) -> np.ndarray:
     if pt == pb == pl == pr == 0:
         return x
     return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+
+
+def is_pointwise(spec: ConvSpec) -> bool:
+    """A 1×1 kernel at stride 1 without padding: every output pixel is a mix of the
+    channels of one input pixel, and the input itself is the column matrix."""
+    return (spec.kh, spec.kw, spec.stride) == (1, 1, (1, 1)) and \
+        spec.padding == ((0, 0), (0, 0))
+
+
+#: Multiply-adds from which :func:`pointwise_forward` splits its product across threads.
+POINTWISE_SPLIT_MIN_MACS = 1 << 25
+
+#: What :meth:`Backend.forward_path` names for a pointwise layer in the backends
+#: that run :func:`pointwise_forward` (direct and im2col).
+POINTWISE_PATH = "pointwise product"
+
+
+def pointwise_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """The forward of a pointwise layer (:func:`is_pointwise`): one product per image
+    and group, ``y[n, g] = W_g @ x[n, g]`` with ``x[n, g]`` viewed as a
+    ``(C_in/g) × (H·W)`` matrix, written straight into ``(N, C_out, H, W)`` order.
+
+    Shift-and-accumulate (one offset) and im2col (the input is its own column
+    matrix) both reduce to this product, so both backends run this function.
+    """
+    g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
+    y = np.empty((spec.n, g, og, spec.h * spec.w), dtype=spec.dtype)
+    split_matmul(w.reshape(g, og, cg), x.reshape(spec.n, g, cg, spec.h * spec.w), y,
+                 threads_for(spec.macs, POINTWISE_SPLIT_MIN_MACS))
+    return y.reshape(spec.output_shape)
 
 
 def stuff_zeros(dy: np.ndarray, stride) -> np.ndarray:
@@ -192,6 +224,19 @@ class Backend:
         """Bias-free cross-correlation: ``(N, C_in, H, W), (C_out, C_in/g, kh, kw)
         → (N, C_out, OH, OW)``."""
         raise NotImplementedError
+
+    def forward_path(self, spec: ConvSpec) -> str:
+        """A name for the code :meth:`forward` runs on ``spec``.
+
+        Backends that return the same name for a geometry run the same
+        computation on it (direct and im2col on a pointwise layer both run
+        :func:`pointwise_forward`). Autotuning and ``fftconv bench`` time such a
+        path once and credit the time to each of its backends: two timings of one
+        computation differ only by the machine's noise, and naming a winner
+        between them would report that noise as a difference of backends.
+        Default: the backend's own name.
+        """
+        return self.name
 
     def grad_input(self, dy: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
         """Gradient with respect to the input, shape ``(N, C_in, H, W)``."""

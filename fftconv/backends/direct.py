@@ -28,8 +28,8 @@ import numpy as np
 
 from .._spec import ConvSpec
 from . import register_backend
-from ._parallel import even_slices, one_blas_thread, run_parts, split_matmul, threads_for
-from .base import Backend, pad_input
+from ._parallel import one_blas_thread, row_blocks, run_parts, shares, threads_for
+from .base import POINTWISE_PATH, Backend, is_pointwise, pad_input, pointwise_forward
 
 __all__ = ["DirectBackend", "conv2d_reference", "conv2d_backward_reference", "forward_steps"]
 
@@ -133,35 +133,11 @@ def _column_bytes(spec: ConvSpec) -> int:
 
 
 def _bands(spec: ConvSpec, threads: int) -> list:
-    """Output bands ``(n0, n1, i0, i1)``: images ``n0:n1``, output rows ``i0:i1``.
-
-    A band's working set is at most about :data:`DIRECT_BAND_BYTES`: whole images
-    when they are that small, else equal runs of rows of one image. Their count
-    is a multiple of ``threads`` where the layer allows, so that every thread
-    gets the same work (two threads given bands of 47 and 11 rows took 1.5×
-    the time of two given 29 and 29).
-    """
-    n, oh = spec.n, spec.out_h
-    fit = max(1, DIRECT_BAND_BYTES // (_column_bytes(spec) * spec.out_w))   # rows
-    if fit >= oh and n >= threads:
-        count = min(n, _round_up(-(-n // (fit // oh)), threads))
-        images = -(-n // count)
-        return [(i, min(i + images, n), 0, oh) for i in range(0, n, images)]
-    per_image = min(oh, max(-(-oh // fit), -(-threads // n)))
-    while (n * per_image) % threads and per_image < oh:
-        per_image += 1
-    rows = -(-oh // per_image)
-    return [(i, i + 1, r, min(r + rows, oh)) for i in range(n) for r in range(0, oh, rows)]
-
-
-def _round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
-
-
-def _shares(bands: list, threads: int) -> list:
-    """``bands`` in ``threads`` runs of consecutive bands, equal in count to within one
-    (a band cut short at an image's last row falls to each thread alike)."""
-    return [bands[part] for part in even_slices(len(bands), threads)]
+    """Output bands ``(n0, n1, i0, i1)`` whose working set is at most about
+    :data:`DIRECT_BAND_BYTES`, in a count that suits ``threads``
+    (:func:`~fftconv.backends._parallel.row_blocks`)."""
+    return row_blocks(spec.n, spec.out_h, _column_bytes(spec) * spec.out_w,
+                      DIRECT_BAND_BYTES, threads)
 
 
 def _dealt(offsets: list, threads: int) -> list:
@@ -197,7 +173,7 @@ def forward_steps(spec: ConvSpec) -> int:
     >>> forward_steps(fftconv.make_spec("s", (1, 3, 32, 32), (8, 3, 5, 5)))   # one band
     25
     """
-    if _pointwise(spec):
+    if is_pointwise(spec):
         return 1
     taps = spec.kh * spec.kw
     return taps * len(_bands(spec, _threads(spec))) if _banded(spec) else taps
@@ -259,12 +235,6 @@ def _store_band(y: np.ndarray, acc: np.ndarray, band) -> None:
     y[n0:n1, :, :, i0:i1] = acc.reshape(g, og, n1 - n0, i1 - i0, -1).transpose(2, 0, 1, 3, 4)
 
 
-def _pointwise(spec: ConvSpec) -> bool:
-    """A 1×1 kernel at stride 1 without padding: every output is one input pixel's mix."""
-    return (spec.kh, spec.kw, spec.stride) == (1, 1, (1, 1)) and \
-        spec.padding == ((0, 0), (0, 0))
-
-
 def _channel_major(a: np.ndarray, groups: int) -> np.ndarray:
     """View ``(N, C, H, W)`` as ``(g, C/g, N, H, W)`` (no copy)."""
     n, c, h, w = a.shape
@@ -302,7 +272,7 @@ def _forward_by_bands(xg, taps, spec: ConvSpec, y, threads: int) -> None:
         buffers = _band_buffers(spec, largest * spec.out_w)
         for band in part:
             _store_band(y, _accumulate(xg, taps, spec, offsets, band, buffers), band)
-    run_parts(run, _shares(bands, threads))
+    run_parts(run, shares(bands, threads))
 
 
 @register_backend
@@ -311,15 +281,15 @@ class DirectBackend(Backend):
 
     name = "direct"
 
+    def forward_path(self, spec):
+        return POINTWISE_PATH if is_pointwise(spec) else self.name
+
     def forward(self, x, w, spec):
         g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
-        if _pointwise(spec):
+        if is_pointwise(spec):
             # one offset reading every pixel: a product per image, already in
             # (N, C_out, H, W) order, without the channel-major round trip
-            y = np.empty((spec.n, g, og, spec.h * spec.w), dtype=spec.dtype)
-            split_matmul(w.reshape(g, og, cg), x.reshape(spec.n, g, cg, spec.h * spec.w), y,
-                         _threads(spec))
-            return y.reshape(spec.output_shape)
+            return pointwise_forward(x, w, spec)
         xg = _channel_major(pad_input(x, spec.padding), g)
         taps = np.ascontiguousarray(
             w.reshape(g, og, cg, spec.kh, spec.kw).transpose(3, 4, 0, 1, 2))

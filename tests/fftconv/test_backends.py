@@ -203,6 +203,28 @@ def test_pointwise_fast_paths_match_the_oracle(name, groups):
     assert_conv_close(dw, dw_ref)
 
 
+@pytest.mark.parametrize("shapes, kwargs, pointwise", [
+    (((2, 6, 5, 7), (4, 6, 1, 1)), {}, True),
+    (((2, 6, 5, 7), (6, 2, 1, 1)), {"groups": 3}, True),
+    (((2, 6, 5, 7), (4, 6, 1, 1)), {"stride": 2}, False),    # strided: a column copy
+    (((2, 6, 5, 7), (4, 6, 1, 1)), {"padding": 1}, False),
+    (((2, 6, 5, 7), (4, 6, 3, 3)), {}, False),
+])
+def test_backends_share_a_forward_path_only_where_they_run_the_same_code(shapes, kwargs,
+                                                                           pointwise):
+    """Autotune and the sweep time a shared path once (``Backend.forward_path``): the
+    claim holds only if the backends' results are identical to the last bit."""
+    from fftconv.backends import get_backend
+    spec = fftconv.make_spec("test", *shapes, dtype=np.float32, **kwargs)
+    direct, im2col, fft = (get_backend(name) for name in ("direct", "im2col", "fft"))
+    assert (direct.forward_path(spec) == im2col.forward_path(spec)) is pointwise
+    assert fft.forward_path(spec) == "fft"
+    if pointwise:
+        rng = np.random.default_rng(5)
+        x, w = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+        np.testing.assert_array_equal(direct.forward(x, w, spec), im2col.forward(x, w, spec))
+
+
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
 def test_direct_offsets_split_across_threads_agree(index, monkeypatch):
     """The threaded split of the kernel offsets sums the same terms."""
@@ -265,6 +287,45 @@ def test_direct_bands_of_output_rows_agree(index, threads, band_bytes, monkeypat
                       reference(index), err_msg=str(spec))
 
 
+@pytest.mark.parametrize("block_bytes", [1, 2_000, 60_000])
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
+def test_im2col_blocks_of_output_rows_agree(index, threads, block_bytes, monkeypatch):
+    """The blocked forward, with column blocks of one row, of a few rows and of
+    whole images, split across threads."""
+    from fftconv.backends import _parallel, im2col
+    monkeypatch.setattr(im2col, "IM2COL_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(im2col, "IM2COL_MIN_COPY_BYTES", 0)
+    monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(_parallel, "blas_threads", lambda: threads)
+    g, spec, x, w, _, _ = case(index)
+    if block_bytes == 1:                      # every output row a block of its own
+        assert len(im2col._forward_blocks(spec)) == spec.n * spec.out_h
+    assert_conv_close(fftconv.conv2d(x, w, backend="im2col", **conv_kwargs(g)),
+                      reference(index), err_msg=str(spec))
+
+
+@pytest.mark.parametrize("block_bytes, copy_bytes, budget, threads, blocks", [
+    (4 << 20, 64 << 10, 1 << 30, 1, 1),       # 2.6 MB of columns: one block
+    (1 << 20, 64 << 10, 1 << 30, 1, 3),       # 1 MB holds 18 images: 3 blocks of 16
+    (1 << 20, 64 << 10, 1 << 30, 2, 4),       # an even count for 2 threads: 4 of 12
+    (1 << 20, 1 << 20, 1 << 30, 1, 1),        # 9 offsets' copies of 1 MB: one block
+    (1 << 20, 64 << 10, 1 << 19, 2, 12),      # 0.5 MB budget, 2 threads: 4 images each
+])
+def test_im2col_forward_block_sizes(block_bytes, copy_bytes, budget, threads, blocks,
+                                    monkeypatch):
+    from fftconv.backends import _parallel, im2col
+    monkeypatch.setattr(im2col, "IM2COL_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(im2col, "IM2COL_MIN_COPY_BYTES", copy_bytes)
+    monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(_parallel, "blas_threads", lambda: threads)
+    spec = fftconv.make_spec("test", (48, 8, 16, 16), (8, 8, 3, 3), dtype=np.float32)
+    assert im2col._row_bytes(spec) * spec.out_h * spec.n == 48 * 72 * 14 * 14 * 4
+    with fftconv.set_memory_budget(budget):
+        assert len(im2col._forward_blocks(spec)) == blocks
+        assert im2col.forward_steps(spec) == 9 * blocks
+
+
 @pytest.mark.parametrize("n, out_h, threads, band_bytes, sizes", [
     (3, 7, 1, 1, [1] * 21),                      # a row at a time
     (2, 9, 1, 3 * 128, [3] * 6),                 # three rows of 128 bytes each
@@ -276,7 +337,7 @@ def test_direct_bands_of_output_rows_agree(index, threads, band_bytes, monkeypat
 ])
 def test_direct_bands_cover_every_row_once_in_even_shares(n, out_h, threads, band_bytes, sizes,
                                                            monkeypatch):
-    from fftconv.backends import direct
+    from fftconv.backends import _parallel, direct
     monkeypatch.setattr(direct, "DIRECT_BAND_BYTES", band_bytes)
     spec = fftconv.make_spec("test", (n, 2, out_h + 2, 6), (3, 2, 3, 3), dtype=np.float32)
     assert direct._column_bytes(spec) * spec.out_w == 128           # bytes per output row
@@ -285,7 +346,7 @@ def test_direct_bands_cover_every_row_once_in_even_shares(n, out_h, threads, ban
     assert sorted(rows) == [(m, i) for m in range(n) for i in range(out_h)]
     assert [(n1 - n0) * (i1 - i0) for n0, n1, i0, i1 in bands] == sizes
     shares = [sum((n1 - n0) * (i1 - i0) for n0, n1, i0, i1 in share)
-              for share in direct._shares(bands, threads)]
+              for share in _parallel.shares(bands, threads)]
     assert len(shares) == min(threads, len(bands)) and max(shares) - min(shares) <= 1
 
 
@@ -301,12 +362,13 @@ def test_run_parts_keeps_order_and_uses_the_pool():
 
 @pytest.mark.parametrize("name", ["direct", "im2col"])
 def test_products_split_across_threads_agree(name, monkeypatch):
-    """im2col's columns and direct's pointwise product, split three ways."""
-    from fftconv.backends import _parallel, direct, im2col
+    """im2col's column blocks and the pointwise product, split three ways."""
+    from fftconv.backends import _parallel, base, direct, im2col
     from fftconv.backends.direct import conv2d_reference
     monkeypatch.setattr(_parallel, "blas_threads", lambda: 3)
     monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(base, "POINTWISE_SPLIT_MIN_MACS", 0)
     rng = np.random.default_rng(11)
     for k, groups in ((1, 1), (1, 2), (3, 2)):
         x = rng.standard_normal((2, 4, 9, 7))
@@ -340,7 +402,7 @@ def test_one_blas_thread_is_shared_by_concurrent_callers():
 
 
 @pytest.mark.parametrize("name, method", [("direct", "forward"), ("direct", "grad_input"),
-                                          ("direct", "grad_weight")])
+                                          ("direct", "grad_weight"), ("im2col", "forward")])
 def test_work_splits_by_the_users_thread_count(name, method, monkeypatch):
     """The split is decided under the BLAS count in force, not under the limit of 1
     that the backend's own ``one_blas_thread`` sets while it runs."""
@@ -356,6 +418,7 @@ def test_work_splits_by_the_users_thread_count(name, method, monkeypatch):
         parts.append(len(work))
         return real_run_parts(fn, work)
     monkeypatch.setattr(direct, "run_parts", counted)
+    monkeypatch.setattr(im2col, "run_parts", counted)
     spec = fftconv.make_spec("test", (2, 4, 10, 10), (4, 4, 3, 3), dtype=np.float32)
     rng = np.random.default_rng(2)
     x, w, dy = (rng.standard_normal(s).astype(np.float32)

@@ -114,6 +114,25 @@ def test_autotune_times_a_near_tie_again(monkeypatch, tmp_path):
     assert budgets == [0.25, 1.5]
 
 
+def test_autotune_times_one_code_path_once(monkeypatch, tmp_path):
+    """On a pointwise layer direct and im2col run one function: it is timed once,
+    both get its time, and no near tie between them is timed again."""
+    from fftconv import timing
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(select, "_TUNED", {})
+    timed = []
+    real_rounds = timing.time_rounds
+
+    def recorded(calls, *args, **kwargs):
+        timed.append(sorted(calls))
+        return real_rounds(calls, *args, **kwargs)
+    monkeypatch.setattr(select, "time_rounds", recorded)
+    choice = fftconv.choose_backend(spec((2, 8, 16, 16), (8, 8, 1, 1)), autotune=True)
+    assert timed[0] == ["direct", "fft"]                   # im2col: direct's code
+    assert all("im2col" not in names for names in timed)
+    assert choice.costs["im2col"] == choice.costs["direct"]
+
+
 @pytest.mark.parametrize("content", ["{broken", '{"format": "other"}',
                                      '{"format": "fftconv-autotune", "winners": 3}',
                                      '{"format": "fftconv-autotune", "winners": '
@@ -227,11 +246,13 @@ def test_crossovers_and_figure():
     assert any("direct/fft" in t.get_text() for t in ax.texts)
 
 
-def test_im2col_spill_counts_columns_beyond_the_last_level_cache():
-    llc = select.last_level_cache_bytes()
-    assert 1 << 20 <= llc <= 1 << 32
+def test_im2col_features_count_its_copies_per_block_and_none_for_a_pointwise_layer():
+    from fftconv.backends import im2col
     small = spec((2, 16, 32, 32), (16, 16, 3, 3))
-    big = spec((1, 64, 512, 512), (8, 64, 5, 5))
-    assert select.features("im2col", small)["spill"] == 0
-    columns = 64 * 25 * 508 * 508 * 4
-    assert select.features("im2col", big)["spill"] == columns - llc
+    big = spec((1, 64, 512, 512), (8, 64, 5, 5))               # 1.6 GB of columns
+    assert select.features("im2col", small)["taps"] == 9       # one block
+    blocks = len(im2col._forward_blocks(big))
+    assert blocks > 100 and select.features("im2col", big)["taps"] == 25 * blocks
+    assert select.features("im2col", big)["bytes"] == (2 * 64 * 25 + 8) * 508 * 508 * 4
+    pointwise = select.features("im2col", spec((2, 16, 32, 32), (8, 16, 1, 1)))
+    assert pointwise["taps"] == 0 and pointwise["bytes"] == 2 * 8 * 32 * 32 * 4
