@@ -203,7 +203,10 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
         f"{fftconv.bench.SWEEP_CLOSE_SECONDS:g} s more. 'auto' is the cost "
         "model's choice before anything is timed; 'auto / fastest' is its measured "
         "time over the fastest backend's (1.00 is a perfect pick). "
-        "`fftconv calibrate` fits the cost model to this machine.")
+        "`fftconv calibrate` fits the cost model to this machine."
+        + (" Where backends run the same code (direct and im2col on a 1×1 layer at "
+           "stride 1), it is timed once and both columns show that time."
+           if any(row.borrowed for row in rows) else ""))
     header = ["layer", "N×C×H×W → C_out@k×k"] + [f"{n} (ms)" for n in names] + \
         ["fastest", "auto", "auto / fastest"]
     if cfg.autotune_check:

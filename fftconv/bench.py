@@ -275,6 +275,7 @@ class SweepRow:
     auto: str                # the cost model's choice (no autotune)
     tuned: str = ""          # autotune's choice on a second call
     skipped: tuple = ()      # backends not timed (estimated far slower)
+    borrowed: tuple = ()     # backends credited with the time of one running the same code
 
     @property
     def fastest(self) -> str:
@@ -348,6 +349,7 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
+    from .backends import same_code
     from .fftlib import get_fft_engine, set_fft_engine
     from .select import choose_backend
 
@@ -364,17 +366,20 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
             best = min(choice.costs.values())
             x = rng.standard_normal(spec.input_shape).astype(dtype)
             w = rng.standard_normal(spec.weight_shape).astype(dtype)
-            calls, skipped = {}, []
-            for name in choice.costs:
-                if max_estimate_ratio and choice.costs[name] > max_estimate_ratio * best:
-                    skipped.append(name)
-                    continue
+            skipped = [name for name in choice.costs
+                       if max_estimate_ratio and choice.costs[name] > max_estimate_ratio * best]
+            # backends that run the same code on this layer are timed once
+            groups = same_code(spec, [name for name in choice.costs if name not in skipped])
+            calls = {}
+            for first, *_ in groups:
                 # new weights every run, as in training (no kernel-spectrum reuse)
                 ws = changing_weights(w)
-                calls[name] = (lambda name=name, ws=ws:
-                               conv2d(x, next(ws), backend=name, **layer.kwargs))
-            row = SweepRow(layer, _sweep_seconds(calls, repeats), choice.name,
-                           skipped=tuple(skipped))
+                calls[first] = (lambda name=first, ws=ws:
+                                conv2d(x, next(ws), backend=name, **layer.kwargs))
+            timed = _sweep_seconds(calls, repeats)
+            row = SweepRow(layer, {name: timed[group[0]] for group in groups for name in group},
+                           choice.name, skipped=tuple(skipped),
+                           borrowed=tuple(name for group in groups for name in group[1:]))
             if autotune_check:
                 choose_backend(spec, autotune=True)                  # first call: times
                 row.tuned = choose_backend(spec, autotune=True).name  # second: remembered
@@ -403,7 +408,8 @@ def format_sweep(rows) -> str:
     for row in rows:
         cells = [f"{row.layer.describe()}"]
         for n in names:
-            cells.append(f"{row.seconds[n] * 1e3:.2f}" if n in row.seconds else "skip")
+            cells.append("skip" if n not in row.seconds else
+                         f"{row.seconds[n] * 1e3:.2f}" + ("=" if n in row.borrowed else ""))
         cells += [row.fastest, row.auto, f"{row.ratio(row.auto):.2f}",
                   row.tuned or "-", f"{row.ratio(row.tuned):.2f}" if row.tuned else "-"]
         lines.append(cells)
@@ -412,7 +418,8 @@ def format_sweep(rows) -> str:
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*line) for line in lines]
     s = sweep_summary(rows)
-    out.append("median ms per backend; 'skip' = not timed (estimated far slower)")
+    out.append("median ms per backend; 'skip' = not timed (estimated far slower); "
+               "'=' = the same code as a backend to its left, timed once")
     out.append(f"auto (cost model) within {s['auto_tolerance']}x of the fastest: "
                f"{s['auto_within']}/{s['layers']} layers "
                f"({100 * s['auto_within'] / max(s['layers'], 1):.0f}%)")

@@ -84,7 +84,8 @@ def _sweep(args, bench) -> int:
     print(bench.format_sweep(rows))
     os.makedirs(args.out, exist_ok=True)
     record = [{"layer": row.layer.describe(), "seconds": row.seconds, "auto": row.auto,
-               "tuned": row.tuned, "skipped": list(row.skipped)} for row in rows]
+               "tuned": row.tuned, "skipped": list(row.skipped),
+               "borrowed": list(row.borrowed)} for row in rows]
     if not args.no_figure:
         curves = []
         for family in bench.CROSSOVER_FAMILIES:

@@ -227,6 +227,22 @@ def test_sweep_times_a_near_tie_again_and_pools_the_rounds(monkeypatch):
     assert seconds == {"direct": 1.0, "im2col": 0.9, "fft": 3.0}   # medians of 3 + 6 rounds
 
 
+def test_sweep_times_one_code_path_once_and_says_so(monkeypatch):
+    from fftconv import bench
+    timed = []
+    real_seconds = bench._sweep_seconds
+    monkeypatch.setattr(bench, "_sweep_seconds",
+                        lambda calls, repeats: timed.append(sorted(calls)) or
+                        real_seconds(calls, repeats))
+    rows = run_sweep([Layer("1x1", 2, 8, 16, 16, 8, 1), Layer("3x3", 2, 8, 16, 16, 8, 3)],
+                     repeats=1, autotune_check=False, progress=False)
+    assert timed == [["direct", "fft"], ["direct", "fft", "im2col"]]
+    assert rows[0].seconds["im2col"] == rows[0].seconds["direct"]
+    assert rows[0].borrowed == ("im2col",) and rows[1].borrowed == ()
+    table = format_sweep(rows).splitlines()
+    assert "=" in table[2] and "=" not in table[3]          # (no '=' in these layer names)
+
+
 def test_sweep_skips_only_on_request():
     layers = [Layer("big-k", 1, 1, 64, 64, 1, 31)]
     rows = run_sweep(layers, repeats=1, autotune_check=False, max_estimate_ratio=1.0,
