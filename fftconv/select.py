@@ -415,16 +415,16 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
     BLAS here) can have the better minimum and the worse median. Rounds go on
     for at least ``min_seconds`` (:func:`~fftconv.timing.time_rounds`).
     """
+    from .backends import same_code
     rng = np.random.default_rng(0)
     x = rng.standard_normal(spec.input_shape).astype(spec.dtype)
     w = rng.standard_normal(spec.weight_shape).astype(spec.dtype)
-    # New weights for every run, as in training: no backend may profit from a cache
-    # of the weights that the model does not count (the FFT kernel spectra).
-    from .backends import same_code
     # Backends that run the same code on this layer are timed once.
     groups = same_code(spec, candidates)
     calls = {}
     for first, *_ in groups:
+        # New weights for every run, as in training: no backend may profit from a
+        # cache of the weights that the model does not count (the FFT kernel spectra).
         weights = changing_weights(w)
         calls[first] = (lambda backend=candidates[first], weights=weights:
                         backend.forward(x, next(weights), spec))

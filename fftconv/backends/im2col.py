@@ -100,11 +100,12 @@ def col2im(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec, r0: int = 0,
 #: Multiply-adds from which im2col splits its work across threads.
 IM2COL_SPLIT_MIN_MACS = 1 << 25
 
-#: The forward unfolds and multiplies a block of output rows at a time, its column
-#: matrix about this size (L2 + a share of L3 here), so that the columns are still
-#: in cache when the product reads them, and the blocks split across threads.
-#: Measured on 2 threads, against one column matrix of the whole batch: 0.4–0.9
-#: of the time on the sweep's 3×3 to 31×31 layers of 4–150 MB of columns.
+#: The forward unfolds and multiplies a block of images or output rows at a time,
+#: its column matrix about this size (L2 + a share of L3 here), so that the
+#: columns are still in cache when the product reads them, and the blocks split
+#: across threads. Measured on 2 threads, against one column matrix of the whole
+#: batch: 0.30–0.93 of the time on the sweep's 3×3 to 31×31 layers of 4–150 MB
+#: of columns.
 IM2COL_BLOCK_BYTES = 4 << 20
 #: ... but large enough that each kernel offset's copy into the block moves this
 #: much: with 961 offsets, 4 MB blocks made copies of 4 KB and took 1.3–1.5× the
