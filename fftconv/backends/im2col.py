@@ -111,6 +111,11 @@ IM2COL_BLOCK_BYTES = 4 << 20
 #: much: with 961 offsets, 4 MB blocks made copies of 4 KB and took 1.3–1.5× the
 #: time of one matrix, the numpy call per copy outweighing the cache it saved.
 IM2COL_MIN_COPY_BYTES = 64 << 10
+#: Blocks that would be larger than this (a last-level cache) gain nothing from
+#: the cache: such a layer (31×31 kernels) is cut into one block per thread
+#: instead. With 64 KB copies (61 MB blocks) 31×31 layers took 1.10–1.22× the
+#: time of one matrix on one thread; one block per thread, 1.0 (the same work).
+IM2COL_BLOCK_MAX_BYTES = 32 << 20
 
 
 def _row_bytes(spec: ConvSpec) -> int:
@@ -126,10 +131,13 @@ def _blocks(spec: ConvSpec, block_bytes: int, threads: int) -> list:
 
 def _forward_blocks(spec: ConvSpec) -> list:
     """The forward's blocks: :data:`IM2COL_BLOCK_BYTES` of columns, or more to give
-    every offset's copy :data:`IM2COL_MIN_COPY_BYTES`, and within the memory
-    budget (:func:`fftconv.get_memory_budget`) with a block per thread alive."""
+    every offset's copy :data:`IM2COL_MIN_COPY_BYTES`; one per thread if that is
+    more than :data:`IM2COL_BLOCK_MAX_BYTES`; and within the memory budget
+    (:func:`fftconv.get_memory_budget`) with a block per thread alive."""
     threads = threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS)
     wanted = max(IM2COL_BLOCK_BYTES, spec.kh * spec.kw * IM2COL_MIN_COPY_BYTES)
+    if wanted > IM2COL_BLOCK_MAX_BYTES:
+        wanted = -(-_row_bytes(spec) * spec.out_h * spec.n // threads)
     return _blocks(spec, min(wanted, max(1, get_memory_budget() // threads)), threads)
 
 

@@ -311,12 +311,15 @@ def test_im2col_blocks_of_output_rows_agree(index, threads, block_bytes, monkeyp
     (1 << 20, 64 << 10, 1 << 30, 2, 4),       # an even count for 2 threads: 4 of 12
     (1 << 20, 1 << 20, 1 << 30, 1, 1),        # 9 offsets' copies of 1 MB: one block
     (1 << 20, 64 << 10, 1 << 19, 2, 12),      # 0.5 MB budget, 2 threads: 4 images each
+    (1 << 20, 8 << 20, 1 << 30, 1, 1),        # 72 MB wanted, past the cap: one block...
+    (1 << 20, 8 << 20, 1 << 30, 2, 2),        # ... per thread
 ])
 def test_im2col_forward_block_sizes(block_bytes, copy_bytes, budget, threads, blocks,
                                     monkeypatch):
     from fftconv.backends import _parallel, im2col
     monkeypatch.setattr(im2col, "IM2COL_BLOCK_BYTES", block_bytes)
     monkeypatch.setattr(im2col, "IM2COL_MIN_COPY_BYTES", copy_bytes)
+    monkeypatch.setattr(im2col, "IM2COL_BLOCK_MAX_BYTES", 32 << 20)
     monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(_parallel, "blas_threads", lambda: threads)
     spec = fftconv.make_spec("test", (48, 8, 16, 16), (8, 8, 3, 3), dtype=np.float32)
