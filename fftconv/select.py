@@ -70,16 +70,16 @@ K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
 #: machine is calibrated. Units: seconds per unit of each feature.
 SHIPPED_CONSTANTS = {
     "direct": {
-        "float32": {"bytes": 0, "call": 0.000107, "gemm": 1.405e-11, "taps": 1.449e-07},
-        "float64": {"bytes": 0, "call": 0.0001319, "gemm": 2.291e-11, "taps": 0},
+        "float32": {"bytes": 0, "call": 0.0001294, "gemm": 1.457e-11, "taps": 8.57e-08},
+        "float64": {"bytes": 0, "call": 0.0001229, "gemm": 2.606e-11, "taps": 4.696e-07},
     },
     "im2col": {
-        "float32": {"bytes": 2.772e-11, "call": 3.72e-05, "gemm": 1.405e-11, "taps": 2.445e-06},
-        "float64": {"bytes": 2.406e-11, "call": 2.77e-05, "gemm": 2.291e-11, "taps": 2.494e-06},
+        "float32": {"bytes": 2.796e-11, "call": 3.164e-05, "gemm": 1.457e-11, "taps": 2.152e-06},
+        "float64": {"bytes": 2.856e-11, "call": 2.612e-05, "gemm": 2.606e-11, "taps": 2.663e-06},
     },
     "fft": {
-        "float32": {"call": 0.0001907, "cgemm_calls": 0, "cgemm_flops": 1.721e-11, "fft": 3.568e-10, "kernel_dft": 2.211e-09, "maps": 1.083e-09},
-        "float64": {"call": 0.0001732, "cgemm_calls": 0, "cgemm_flops": 2.941e-11, "fft": 4.924e-10, "kernel_dft": 4.409e-09, "maps": 2.933e-09},
+        "float32": {"call": 0.0002226, "cgemm_calls": 0, "cgemm_flops": 2.178e-11, "fft": 4.01e-10, "kernel_dft": 2.432e-09, "maps": 9.826e-10},
+        "float64": {"call": 0.0001838, "cgemm_calls": 0, "cgemm_flops": 3.21e-11, "fft": 5.225e-10, "kernel_dft": 4.404e-09, "maps": 2.324e-09},
     },
 }
 
