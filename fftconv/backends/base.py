@@ -35,7 +35,7 @@ from ._parallel import split_matmul, threads_for
 __all__ = ["Backend", "pad_input", "stuff_zeros", "flip_transpose_weight",
            "grad_input_via_forward", "grad_weight_via_forward", "set_memory_budget",
            "get_memory_budget", "DEFAULT_MEMORY_BUDGET", "is_pointwise", "pointwise_forward",
-           "POINTWISE_PATH"]
+           "POINTWISE_PATH", "tap_slices"]
 
 DEFAULT_MEMORY_BUDGET = 1 << 30
 _BUDGET: ContextVar[int] = ContextVar("fftconv_im2col_budget", default=DEFAULT_MEMORY_BUDGET)
@@ -86,6 +86,31 @@ def pad_input(x: np.ndarray, padding) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
 
 
+def tap_slices(spec: ConvSpec, p: int, q: int, r0: int = 0,
+               r1: int | None = None) -> tuple[slice, slice]:
+    """Rows and columns of the padded input that kernel offset ``(p, q)`` meets for
+    output rows ``[r0, r1)`` (default: all ``OH``) and every output column::
+
+        rows    = p·dh + i·sh   for i in [r0, r1)
+        columns = q·dw + j·sw   for j in [0, OW)
+
+    Both the direct backend (one product per offset) and im2col (one copy per
+    offset) read the input through these.
+
+    Examples
+    --------
+    >>> import fftconv
+    >>> spec = fftconv.make_spec("s", (1, 1, 9, 9), (1, 1, 3, 3), stride=2)
+    >>> tap_slices(spec, 1, 2)
+    (slice(1, 8, 2), slice(2, 9, 2))
+    """
+    r1 = spec.out_h if r1 is None else r1
+    (sh, sw), (dh, dw) = spec.stride, spec.dilation
+    top, left = p * dh + r0 * sh, q * dw
+    return (slice(top, top + (r1 - r0 - 1) * sh + 1, sh),
+            slice(left, left + (spec.out_w - 1) * sw + 1, sw))
+
+
 def is_pointwise(spec: ConvSpec) -> bool:
     """A 1×1 kernel at stride 1 without padding: every output pixel is a mix of the
     channels of one input pixel, and the input itself is the column matrix."""
@@ -108,6 +133,25 @@ def pointwise_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarra
 
     Shift-and-accumulate (one offset) and im2col (the input is its own column
     matrix) both reduce to this product, so both backends run this function.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+    w : ndarray, shape (C_out, C_in/g, 1, 1)
+    spec : ConvSpec
+        A pointwise geometry of these shapes.
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, H, W)
+        ``y[n, o, i, j] = Σ_c w[o, c] · x[n, g(o)·C_in/g + c, i, j]``.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> x, w = np.ones((2, 4, 3, 3)), np.full((5, 4, 1, 1), 0.5)
+    >>> pointwise_forward(x, w, fftconv.make_spec("s", x.shape, w.shape))[0, :, 0, 0]
+    array([2., 2., 2., 2., 2.])
     """
     g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
     y = np.empty((spec.n, g, og, spec.h * spec.w), dtype=spec.dtype)

@@ -29,7 +29,8 @@ import numpy as np
 from .._spec import ConvSpec
 from . import register_backend
 from ._parallel import one_blas_thread, row_blocks, run_parts, shares, threads_for
-from .base import POINTWISE_PATH, Backend, is_pointwise, pad_input, pointwise_forward
+from .base import (POINTWISE_PATH, Backend, is_pointwise, pad_input, pointwise_forward,
+                   tap_slices)
 
 __all__ = ["DirectBackend", "conv2d_reference", "conv2d_backward_reference", "forward_steps"]
 
@@ -98,13 +99,6 @@ def conv2d_backward_reference(dy: np.ndarray, x: np.ndarray, w: np.ndarray,
 def _offsets(spec: ConvSpec) -> list:
     """The kernel offsets ``(p, q)``, row by row."""
     return [(p, q) for p in range(spec.kh) for q in range(spec.kw)]
-
-
-def _offset_view(spec: ConvSpec, p: int, q: int) -> tuple[slice, slice]:
-    """Rows and columns of the padded input that kernel tap ``(p, q)`` meets."""
-    (sh, sw), (dh, dw) = spec.stride, spec.dilation
-    return (slice(p * dh, p * dh + (spec.out_h - 1) * sh + 1, sh),
-            slice(q * dw, q * dw + (spec.out_w - 1) * sw + 1, sw))
 
 
 #: Multiply-adds from which the direct forward splits its work across threads
@@ -201,17 +195,14 @@ def _accumulate(xg, taps, spec: ConvSpec, offsets, band, buffers) -> np.ndarray:
         A view of the accumulator buffer, columns in ``(n, i, j)`` order.
     """
     g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
-    (sh, sw), (dh, dw) = spec.stride, spec.dilation
     n0, n1, i0, i1 = band
     shape = (n1 - n0, i1 - i0, spec.out_w)
     m = shape[0] * shape[1] * shape[2]
     shifted, acc, term = (buf[:g * k * m].reshape(g, k, m)
                           for buf, k in zip(buffers, (cg, og, og)))
     for t, (p, q) in enumerate(offsets):
-        r0 = p * dh + i0 * sh
-        view = xg[:, :, n0:n1, r0:r0 + (shape[1] - 1) * sh + 1:sh,
-                  q * dw:q * dw + (shape[2] - 1) * sw + 1:sw]
-        np.copyto(shifted.reshape(g, cg, *shape), view)
+        rows, columns = tap_slices(spec, p, q, i0, i1)
+        np.copyto(shifted.reshape(g, cg, *shape), xg[:, :, n0:n1, rows, columns])
         out = acc if t == 0 else term          # the first offset writes, the rest add
         if cg == 1:      # depthwise: an outer product is cheaper than a K=1 GEMM
             np.multiply(taps[p, q], shifted, out=out)
@@ -316,7 +307,7 @@ class DirectBackend(Backend):
             """The offsets in ``part`` scatter-added onto a zeroed padded gradient."""
             dxp = np.zeros((g, cg, spec.n, spec.padded_h, spec.padded_w), dtype=spec.dtype)
             for p, q in part:
-                rows, cols = _offset_view(spec, p, q)
+                rows, cols = tap_slices(spec, p, q)
                 dxp[:, :, :, rows, cols] += np.matmul(wt[p, q], dyg).reshape(
                     g, cg, spec.n, oh, ow)
             return dxp
@@ -342,7 +333,7 @@ class DirectBackend(Backend):
         def products(part):
             """``dw`` at the offsets in ``part``: one product each, written in place."""
             for p, q in part:
-                rows, cols = _offset_view(spec, p, q)
+                rows, cols = tap_slices(spec, p, q)
                 shifted = xg[:, :, :, rows, cols].reshape(g, cg, m)
                 np.matmul(dyg, shifted.transpose(0, 2, 1), out=dw[p, q])
         with one_blas_thread():

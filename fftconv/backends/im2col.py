@@ -34,17 +34,9 @@ from .._spec import ConvSpec
 from . import register_backend
 from ._parallel import one_blas_thread, row_blocks, run_parts, shares, split_matmul, threads_for
 from .base import (POINTWISE_PATH, Backend, get_memory_budget, is_pointwise, pad_input,
-                   pointwise_forward)
+                   pointwise_forward, tap_slices)
 
 __all__ = ["Im2colBackend", "im2col", "col2im", "forward_steps"]
-
-def _tap_slices(spec: ConvSpec, p: int, q: int, r0: int, r1: int) -> tuple[slice, slice]:
-    """Padded-input rows/columns that tap ``(p, q)`` reads for output rows ``[r0, r1)``."""
-    (sh, sw), (dh, dw) = spec.stride, spec.dilation
-    top = p * dh + r0 * sh
-    left = q * dw
-    return (slice(top, top + (r1 - r0 - 1) * sh + 1, sh),
-            slice(left, left + (spec.out_w - 1) * sw + 1, sw))
 
 
 def im2col(xp: np.ndarray, spec: ConvSpec, r0: int = 0, r1: int | None = None) -> np.ndarray:
@@ -70,12 +62,12 @@ def im2col(xp: np.ndarray, spec: ConvSpec, r0: int = 0, r1: int | None = None) -
     if spec.kh == spec.kw == 1:
         # a 1×1 kernel's columns are the input itself: a view (read-only use)
         # when the tap covers whole rows, as at stride 1 without padding
-        rows, columns = _tap_slices(spec, 0, 0, r0, r1)
+        rows, columns = tap_slices(spec, 0, 0, r0, r1)
         return xg[:, :, :, rows, columns].reshape(b, g, cg, (r1 - r0) * spec.out_w)
     cols = np.empty((b, g, cg, spec.kh, spec.kw, r1 - r0, spec.out_w), dtype=xp.dtype)
     for p in range(spec.kh):
         for q in range(spec.kw):
-            rows, columns = _tap_slices(spec, p, q, r0, r1)
+            rows, columns = tap_slices(spec, p, q, r0, r1)
             cols[:, :, :, p, q] = xg[:, :, :, rows, columns]
     return cols.reshape(b, g, cg * spec.kh * spec.kw, (r1 - r0) * spec.out_w)
 
@@ -93,7 +85,7 @@ def col2im(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec, r0: int = 0,
     dg = dxp.reshape(b, g, cg, *dxp.shape[2:])
     for p in range(spec.kh):
         for q in range(spec.kw):
-            rows, columns = _tap_slices(spec, p, q, r0, r1)
+            rows, columns = tap_slices(spec, p, q, r0, r1)
             dg[:, :, :, rows, columns] += cols[:, :, :, p, q]
 
 
