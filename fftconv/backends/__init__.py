@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from .._spec import ConvSpec
 from ..errors import bad_type, bad_value
 from .base import Backend, get_memory_budget, set_memory_budget
 
@@ -60,11 +61,16 @@ def get_backend(name: str) -> Backend:
     ValueError
         If no backend has that name (the message lists the registered ones).
     """
-    _check_name("get_backend", name)
+    return _REGISTRY[_concrete_name("get_backend", name)]
+
+
+def _concrete_name(func: str, name) -> str:
+    """``name`` if it names a registered backend, else a clear error from ``func``."""
+    _check_name(func, name)
     if name == "auto":
-        raise bad_value("get_backend", "backend", name,
+        raise bad_value(func, "backend", name,
                         "a concrete backend name ('auto' is a policy; see choose_backend)")
-    return _REGISTRY[name]
+    return name
 
 
 def same_code(spec, names) -> list[list[str]]:
@@ -75,6 +81,25 @@ def same_code(spec, names) -> list[list[str]]:
     do so, rather than report the noise between two runs of one computation as a
     difference of backends.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The layer (:func:`fftconv.make_spec`).
+    names : iterable of str
+        Registered backend names (``'auto'`` is not one).
+
+    Returns
+    -------
+    list of list of str
+        Every name exactly once; names in one list run the same code on ``spec``.
+
+    Raises
+    ------
+    TypeError
+        If ``spec`` is not a ConvSpec or a name is not a string.
+    ValueError
+        If a name is not a registered backend.
+
     Examples
     --------
     >>> import fftconv
@@ -82,9 +107,12 @@ def same_code(spec, names) -> list[list[str]]:
     >>> same_code(pointwise, ["direct", "im2col", "fft"])
     [['direct', 'im2col'], ['fft']]
     """
+    if not isinstance(spec, ConvSpec):
+        raise bad_type("same_code", "spec", spec, "a ConvSpec (see fftconv.make_spec)")
     groups: dict[str, list[str]] = {}
     for name in names:
-        groups.setdefault(get_backend(name).forward_path(spec), []).append(name)
+        backend = _REGISTRY[_concrete_name("same_code", name)]
+        groups.setdefault(backend.forward_path(spec), []).append(name)
     return list(groups.values())
 
 

@@ -141,6 +141,21 @@ def row_blocks(n: int, rows: int, row_bytes: int, block_bytes: int, threads: int
     *loop tiling* (Lam, Rothberg & Wolf, *The cache performance and optimizations
     of blocked algorithms*, ASPLOS 1991).
 
+    Parameters
+    ----------
+    n, rows : int
+        Images and output rows per image.
+    row_bytes, block_bytes : int
+        Bytes of working set per output row, and the most a block should hold.
+    threads : int
+        Threads the blocks are shared among (:func:`shares`).
+
+    Returns
+    -------
+    list of (n0, n1, i0, i1)
+        In order; every block either whole images (``i0, i1 = 0, rows``) or rows of
+        one image (``n1 = n0 + 1``).
+
     Examples
     --------
     >>> row_blocks(2, 58, 128, 47 * 128, threads=2)      # 29 + 29 rows, not 47 + 11

@@ -96,3 +96,16 @@ def test_im2col_memory_budget_chunks_without_changing_results(budget):
         for a, b in zip(fftconv.conv2d_backward(dy, x, w, backend="im2col", **kwargs), grads):
             np.testing.assert_allclose(a, b)
     assert get_memory_budget() == 1 << 30
+
+
+@pytest.mark.parametrize("spec_arg, names, error, match", [
+    ("not a spec", ["direct"], TypeError, r"same_code: parameter 'spec'.*ConvSpec"),
+    (None, [3], TypeError, r"same_code: parameter 'backend'"),
+    (None, ["nonexistent"], ValueError, r"same_code: parameter 'backend'.*'direct'"),
+    (None, ["auto"], ValueError, r"same_code: parameter 'backend'.*concrete"),
+])
+def test_same_code_rejects_bad_input(spec_arg, names, error, match):
+    from fftconv.backends import same_code
+    spec = make_spec("t", (1, 2, 8, 8), (2, 2, 1, 1)) if spec_arg is None else spec_arg
+    with pytest.raises(error, match=match):
+        same_code(spec, names)
