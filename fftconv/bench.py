@@ -25,7 +25,7 @@ from ._spec import make_spec
 from .api import conv2d, conv2d_backward
 from .backends import available_backends
 from .errors import bad_value
-from .timing import changing_weights, time_rounds
+from .timing import changing_weights, median_seconds, time_rounds
 
 __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
            "run_layer_bench", "format_table", "torch_peer", "SWEEP_LAYERS", "grid_layers",
@@ -287,33 +287,8 @@ class SweepRow:
 
 
 #: Every backend is timed for at least ``repeats`` rounds and this many seconds;
-#: those within :data:`SWEEP_CLOSE` of the fastest then run ``2·repeats`` more
-#: rounds, and at least :data:`SWEEP_CLOSE_SECONDS`, before the sweep names the
-#: fastest (:func:`_sweep_seconds`).
+#: a near tie is then timed longer (:func:`fftconv.timing.median_seconds`).
 SWEEP_SECONDS = 0.2
-SWEEP_CLOSE, SWEEP_CLOSE_SECONDS = 1.15, 1.0
-
-
-def _sweep_seconds(calls: dict, repeats: int) -> dict:
-    """Median seconds of each of ``calls``, a near tie measured longer.
-
-    After interleaved rounds of every call (``repeats`` of them, over at least
-    :data:`SWEEP_SECONDS`), the calls within :data:`SWEEP_CLOSE` of the fastest
-    run ``2·repeats`` more rounds among themselves, over at least
-    :data:`SWEEP_CLOSE_SECONDS`, and their medians are taken over all their
-    rounds. Measured here, the ratio of two backends that run about equally
-    fast moved by 5–10 % between measurements a few seconds apart, more than
-    the 5 % the autotune check allows; the extra time goes where the verdict is
-    close.
-    """
-    runs = time_rounds(calls, repeats, settle=1, min_seconds=SWEEP_SECONDS)
-    medians = {name: np.median(times) for name, times in runs.items()}
-    close = [name for name in calls if medians[name] <= SWEEP_CLOSE * min(medians.values())]
-    if len(close) > 1:
-        for name, times in time_rounds({name: calls[name] for name in close}, 2 * repeats,
-                                       settle=1, min_seconds=SWEEP_CLOSE_SECONDS).items():
-            runs[name] += times
-    return {name: float(np.median(times)) for name, times in runs.items()}
 
 
 def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
@@ -327,8 +302,9 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
     repeats : int
         Timed runs per backend and layer, at least (median reported): short
         layers run more rounds, to fill :data:`SWEEP_SECONDS`; backends within
-        :data:`SWEEP_CLOSE` of the fastest get ``2·repeats`` more, over at least
-        :data:`SWEEP_CLOSE_SECONDS`.
+        :data:`~fftconv.timing.NEAR_TIE` of the fastest get ``2·repeats`` more, over
+        at least :data:`~fftconv.timing.NEAR_TIE_SECONDS`
+        (:func:`~fftconv.timing.median_seconds`, the rule autotuning follows too).
     threads : int, optional
         BLAS and FFT threads.
     autotune_check : bool
@@ -376,7 +352,7 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
                 ws = changing_weights(w)
                 calls[first] = (lambda name=first, ws=ws:
                                 conv2d(x, next(ws), backend=name, **layer.kwargs))
-            timed = _sweep_seconds(calls, repeats)
+            timed = median_seconds(calls, repeats, min_seconds=SWEEP_SECONDS)
             row = SweepRow(layer, {name: timed[group[0]] for group in groups for name in group},
                            choice.name, skipped=tuple(skipped),
                            borrowed=tuple(name for group in groups for name in group[1:]))

@@ -36,8 +36,10 @@ Autotuning
 Inside ``with fftconv.autotune():`` (or with ``choose_backend(spec, autotune=True)``)
 ``'auto'`` times every supporting backend once per geometry and remembers the
 winner, in memory and on disk (``autotune.json`` in the same directory), like
-cuDNN's benchmark mode. :func:`clear_autotune` (and every ``fftconv calibrate``)
-forgets the winners, for instance ones measured while the machine was busy.
+cuDNN's benchmark mode. It names the fastest by the rule ``fftconv bench`` uses
+(:func:`fftconv.timing.median_seconds`: medians, near ties timed longer).
+:func:`clear_autotune` (and every ``fftconv calibrate``) forgets the winners,
+for instance ones measured while the machine was busy.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ import numpy as np
 
 from ._spec import ConvSpec
 from .fftlib import fast_lengths, get_fft_engine, next_fast_len
-from .timing import changing_weights, time_rounds
+from .timing import changing_weights, median_seconds, time_rounds
 
 __all__ = ["Choice", "choose_backend", "autotune", "clear_autotune", "estimate", "features",
            "choose_fft_tiles", "calibrate", "load_constants", "save_constants",
@@ -399,27 +401,18 @@ def clear_autotune() -> int:
     return len(known)
 
 
-def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
-             settle: int = 0, min_seconds: float = 0.0) -> dict:
-    """Forward seconds of each candidate on random data of ``spec``'s shape (the
-    candidates that run the same code timed once: :func:`~fftconv.backends.same_code`).
+def _forward_calls(spec: ConvSpec, candidates) -> tuple:
+    """The code paths that ``candidates`` run on ``spec``, and a call of each.
 
-    One warm-up run each (plans, buffers), then interleaved rounds
-    (:func:`fftconv.timing.time_rounds`), summarized by ``statistic``. For
-    fitting, the *minimum*: interference from other processes only ever adds time
-    (a 2-thread BLAS or FFT call whose partner thread is descheduled waits a whole
-    time slice), so the minimum is the robust estimate of a backend's own cost.
-    Autotuning asks for the median instead, of steady-state runs (``settle``
-    untimed runs before each timed one), as ``fftconv bench`` reports them: the
-    backend that is usually fastest — a backend with a bimodal time (2-thread
-    BLAS here) can have the better minimum and the worse median. Rounds go on
-    for at least ``min_seconds`` (:func:`~fftconv.timing.time_rounds`).
+    Returns ``(groups, calls)``: the backends grouped by the code they run
+    (:func:`~fftconv.backends.same_code`), and for the first of each group a
+    function that runs its forward on random data of ``spec``'s shape. Backends
+    that run the same code are timed once.
     """
     from .backends import same_code
     rng = np.random.default_rng(0)
     x = rng.standard_normal(spec.input_shape).astype(spec.dtype)
     w = rng.standard_normal(spec.weight_shape).astype(spec.dtype)
-    # Backends that run the same code on this layer are timed once.
     groups = same_code(spec, candidates)
     calls = {}
     for first, *_ in groups:
@@ -428,15 +421,40 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3, statistic=np.min,
         weights = changing_weights(w)
         calls[first] = (lambda backend=candidates[first], weights=weights:
                         backend.forward(x, next(weights), spec))
-    runs = time_rounds(calls, repeats, settle=settle, min_seconds=min_seconds)
-    return {name: float(statistic(runs[group[0]])) for group in groups for name in group}
+    return groups, calls
 
 
-#: Autotune times every candidate for at least this many rounds and seconds ...
+def _measure(spec: ConvSpec, candidates, repeats: int = 3) -> dict:
+    """Minimum forward seconds of each candidate, for fitting the constants.
+
+    One warm-up run each (plans, buffers), then ``repeats`` interleaved rounds
+    (:func:`fftconv.timing.time_rounds`). The *minimum*, since interference from
+    other processes only ever adds time (a 2-thread BLAS or FFT call whose
+    partner thread is descheduled waits a whole time slice): it is the robust
+    estimate of a backend's own cost.
+    """
+    groups, calls = _forward_calls(spec, candidates)
+    runs = time_rounds(calls, repeats)
+    return {name: float(np.min(runs[group[0]])) for group in groups for name in group}
+
+
+def _autotune_seconds(spec: ConvSpec, candidates) -> dict:
+    """Median forward seconds of each candidate, as autotuning compares them.
+
+    Unlike :func:`_measure`, the *median* of steady-state runs, by the rule
+    ``fftconv bench`` names the fastest with (:func:`fftconv.timing.median_seconds`:
+    a near tie timed longer): the backend that is usually fastest is wanted, and
+    a backend with a bimodal time (2-thread BLAS here) can have the better
+    minimum and the worse median.
+    """
+    groups, calls = _forward_calls(spec, candidates)
+    seconds = median_seconds(calls, AUTOTUNE_REPEATS, min_seconds=AUTOTUNE_SECONDS)
+    return {name: seconds[group[0]] for group in groups for name in group}
+
+
+#: Autotune times every candidate for at least this many rounds and seconds; a
+#: near tie is then timed longer (:func:`fftconv.timing.median_seconds`).
 AUTOTUNE_REPEATS, AUTOTUNE_SECONDS = 7, 0.2
-#: ... and the best two again, for at least this many seconds, when they are
-#: closer than :data:`AUTOTUNE_CLOSE`.
-AUTOTUNE_CLOSE, AUTOTUNE_CLOSE_SECONDS = 1.15, 1.0
 
 
 def _autotuned(spec: ConvSpec, candidates) -> Choice:
@@ -448,18 +466,7 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
     if isinstance(known, dict) and known.get("name") in candidates \
             and isinstance(known.get("seconds"), dict):
         return Choice(known["name"], dict(known["seconds"]), measured=True)
-    from .backends import same_code
-    times = _measure(spec, candidates, AUTOTUNE_REPEATS, statistic=np.median, settle=1,
-                     min_seconds=AUTOTUNE_SECONDS)
-    # the code paths by their time (the backends of one path share it)
-    ranked = sorted(same_code(spec, candidates), key=lambda group: times[group[0]])
-    if len(ranked) > 1 and times[ranked[1][0]] < AUTOTUNE_CLOSE * times[ranked[0][0]]:
-        # a near tie: the ratio of two such backends moves by 5–10 % between
-        # measurements a few seconds apart, more than the gap, so the two are
-        # timed again, side by side, over a second of the machine's spells
-        close = {name: candidates[name] for group in ranked[:2] for name in group}
-        times.update(_measure(spec, close, 3 * AUTOTUNE_REPEATS, statistic=np.median,
-                              settle=1, min_seconds=AUTOTUNE_CLOSE_SECONDS))
+    times = _autotune_seconds(spec, candidates)
     winner = min(times, key=times.get)
     with _TUNED_LOCK:
         _TUNED[key] = {"name": winner, "seconds": times}

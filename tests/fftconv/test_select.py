@@ -20,9 +20,9 @@ def spec(x, w, **kw):
 def short_timings(monkeypatch):
     """Time autotune and sweeps by rounds alone here: the tests check what is
     chosen and remembered, and a second of timing per call would only slow them."""
-    from fftconv import bench
-    for module, name in ((select, "AUTOTUNE_SECONDS"), (select, "AUTOTUNE_CLOSE_SECONDS"),
-                         (bench, "SWEEP_SECONDS"), (bench, "SWEEP_CLOSE_SECONDS")):
+    from fftconv import bench, timing
+    for module, name in ((select, "AUTOTUNE_SECONDS"), (bench, "SWEEP_SECONDS"),
+                         (timing, "NEAR_TIE_SECONDS")):
         monkeypatch.setattr(module, name, 0.0)
 
 
@@ -70,48 +70,48 @@ def test_autotune_measures_once_and_remembers_on_disk(monkeypatch, tmp_path):
     monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(select, "_TUNED", {})
     calls = []
-    real = select._measure
-    monkeypatch.setattr(select, "AUTOTUNE_SECONDS", 0.25)   # passed on, not spent: real() below
-    monkeypatch.setattr(select, "_measure", lambda s, c, repeats=3, statistic=np.min, settle=0,
-                        min_seconds=0: calls.append((statistic, settle, min_seconds))
-                        or real(s, c, 1, statistic, settle))
+    real = select._autotune_seconds
+    monkeypatch.setattr(select, "_autotune_seconds",
+                        lambda s, c: calls.append(sorted(c)) or real(s, c))
     s = spec((1, 2, 12, 12), (2, 2, 3, 3))
     first = fftconv.choose_backend(s, autotune=True)
-    measured = len(calls)                  # 1, or 2 when the best two were close
     second = fftconv.choose_backend(s, autotune=True)
-    assert calls[0] == (np.median, 1, 0.25)
-    assert measured in (1, 2) and len(calls) == measured
+    assert calls == [sorted(fftconv.available_backends())]
     assert first.measured and second.name == first.name
     assert first.name == min(first.costs, key=first.costs.get)
     stored = json.loads((tmp_path / "autotune.json").read_text())
     assert stored["format"] == "fftconv-autotune" and len(stored["winners"]) == 1
     monkeypatch.setattr(select, "_TUNED", {})              # a new process reads the file
     assert fftconv.choose_backend(s, autotune=True).name == first.name
-    assert len(calls) == measured
+    assert len(calls) == 1
     with fftconv.autotune():                               # the context-manager form
         y = fftconv.conv2d(np.ones((1, 2, 12, 12), np.float32),
                            np.ones((2, 2, 3, 3), np.float32))
-    assert len(calls) == measured and y.shape == (1, 2, 10, 10)
+    assert len(calls) == 1 and y.shape == (1, 2, 10, 10)
     assert select.clear_autotune() == 1                    # forgotten, file removed
     assert not (tmp_path / "autotune.json").exists()
     fftconv.choose_backend(s, autotune=True)
-    assert len(calls) > measured                           # measured again
+    assert len(calls) == 2                                 # measured again
 
 
-def test_autotune_times_a_near_tie_again(monkeypatch, tmp_path):
+def test_autotune_and_the_sweep_name_the_fastest_by_one_rule(monkeypatch, tmp_path):
+    """Both ask median_seconds, with their own rounds and time, nothing else."""
+    from fftconv import bench
     monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(select, "_TUNED", {})
-    rounds = iter([{"direct": 1.00, "im2col": 1.05, "fft": 3.0},   # close: look again
-                   {"direct": 1.10, "im2col": 1.00}])
-    seen, budgets = [], []
-    monkeypatch.setattr(select, "AUTOTUNE_SECONDS", 0.25)        # budgets told apart
-    monkeypatch.setattr(select, "AUTOTUNE_CLOSE_SECONDS", 1.5)
-    monkeypatch.setattr(select, "_measure", lambda s, c, *a, min_seconds=0, **k:
-                        seen.append(sorted(c)) or budgets.append(min_seconds) or next(rounds))
-    choice = fftconv.choose_backend(spec((1, 2, 12, 12), (2, 2, 3, 3)), autotune=True)
-    assert seen == [["direct", "fft", "im2col"], ["direct", "im2col"]]
-    assert choice.name == "im2col" and choice.costs["fft"] == 3.0
-    assert budgets == [0.25, 1.5]
+    asked = []
+
+    def fake(calls, repeats, min_seconds=0.0):
+        asked.append((sorted(calls), repeats, min_seconds))
+        return {name: 1.0 + i for i, name in enumerate(sorted(calls))}
+    monkeypatch.setattr(select, "median_seconds", fake)
+    monkeypatch.setattr(bench, "median_seconds", fake)
+    monkeypatch.setattr(select, "AUTOTUNE_SECONDS", 0.25)
+    monkeypatch.setattr(bench, "SWEEP_SECONDS", 0.5)
+    rows = run_sweep([Layer("3x3", 1, 2, 12, 12, 2, 3)], repeats=4, progress=False)
+    names = sorted(fftconv.available_backends())
+    assert asked == [(names, 4, 0.5), (names, select.AUTOTUNE_REPEATS, 0.25)]
+    assert rows[0].fastest == rows[0].tuned == names[0]
 
 
 def test_autotune_times_one_code_path_once(monkeypatch, tmp_path):
@@ -126,7 +126,7 @@ def test_autotune_times_one_code_path_once(monkeypatch, tmp_path):
     def recorded(calls, *args, **kwargs):
         timed.append(sorted(calls))
         return real_rounds(calls, *args, **kwargs)
-    monkeypatch.setattr(select, "time_rounds", recorded)
+    monkeypatch.setattr(timing, "time_rounds", recorded)
     choice = fftconv.choose_backend(spec((2, 8, 16, 16), (8, 8, 1, 1)), autotune=True)
     assert timed[0] == ["direct", "fft"]                   # im2col: direct's code
     assert all("im2col" not in names for names in timed)
@@ -209,31 +209,13 @@ def test_sweep_reports_auto_and_autotune(monkeypatch, tmp_path):
     assert summary["layers"] == 2 and 0 <= summary["auto_within"] <= 2
 
 
-def test_sweep_times_a_near_tie_again_and_pools_the_rounds(monkeypatch):
-    from fftconv import bench
-    per_round = {"direct": [1.0, 1.0], "im2col": [1.1, 0.9], "fft": [3.0, 3.0]}
-    seen = []
-
-    def fake_rounds(calls, repeats, warmup=1, settle=0, min_seconds=0):
-        seen.append((sorted(calls), repeats, settle, min_seconds))
-        return {name: per_round[name][len(seen) - 1:][:1] * repeats for name in calls}
-    monkeypatch.setattr(bench, "time_rounds", fake_rounds)
-    monkeypatch.setattr(bench, "SWEEP_SECONDS", 0.25)              # budgets told apart
-    monkeypatch.setattr(bench, "SWEEP_CLOSE_SECONDS", 1.5)
-    seconds = bench._sweep_seconds(dict.fromkeys(per_round), repeats=3)
-    # im2col measured 1.1× the fastest: within SWEEP_CLOSE, so both close ones
-    # run 2·3 more rounds, and longer; fft, 3× slower, does not
-    assert seen == [(["direct", "fft", "im2col"], 3, 1, 0.25), (["direct", "im2col"], 6, 1, 1.5)]
-    assert seconds == {"direct": 1.0, "im2col": 0.9, "fft": 3.0}   # medians of 3 + 6 rounds
-
-
 def test_sweep_times_one_code_path_once_and_says_so(monkeypatch):
     from fftconv import bench
     timed = []
-    real_seconds = bench._sweep_seconds
-    monkeypatch.setattr(bench, "_sweep_seconds",
-                        lambda calls, repeats: timed.append(sorted(calls)) or
-                        real_seconds(calls, repeats))
+    real_seconds = bench.median_seconds
+    monkeypatch.setattr(bench, "median_seconds",
+                        lambda calls, *args, **kwargs: timed.append(sorted(calls)) or
+                        real_seconds(calls, *args, **kwargs))
     rows = run_sweep([Layer("1x1", 2, 8, 16, 16, 8, 1), Layer("3x3", 2, 8, 16, 16, 8, 3)],
                      repeats=1, autotune_check=False, progress=False)
     assert timed == [["direct", "fft"], ["direct", "fft", "im2col"]]

@@ -50,6 +50,51 @@ def test_time_rounds_rejects_bad_budgets(kwargs, error, match):
         time_rounds({"a": lambda: None}, repeats=1, **kwargs)
 
 
+def test_a_near_tie_runs_more_rounds_over_its_own_time_budget(clock):
+    rounds = []
+    real = timing.time_rounds
+
+    def recorded(calls, *args, **kwargs):
+        runs = real(calls, *args, **kwargs)
+        rounds.append({name: len(times) for name, times in runs.items()})
+        return runs
+    calls = {"a": clock(0.010), "b": clock(0.011), "c": clock(0.030)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timing, "time_rounds", recorded)
+        seconds = timing.median_seconds(calls, repeats=3, near_tie_seconds=1.0)
+    assert seconds == pytest.approx({"a": 0.010, "b": 0.011, "c": 0.030})
+    # b is 1.1x a, c 3x: a and b alone go on, 0.042 s a round (settling runs
+    # included), until the 24th round passes 1 s
+    assert rounds == [{"a": 3, "b": 3, "c": 3}, {"a": 24, "b": 24}]
+
+
+def test_median_seconds_times_a_near_tie_again_and_pools_the_rounds(monkeypatch):
+    per_round = {"direct": [1.0, 1.0], "im2col": [1.1, 0.9], "fft": [3.0, 3.0]}
+    seen = []
+
+    def fake_rounds(calls, repeats, warmup=1, settle=0, min_seconds=0):
+        seen.append((sorted(calls), repeats, settle, min_seconds))
+        return {name: per_round[name][len(seen) - 1:][:1] * repeats for name in calls}
+    monkeypatch.setattr(timing, "time_rounds", fake_rounds)
+    monkeypatch.setattr(timing, "NEAR_TIE_SECONDS", 1.5)           # budgets told apart
+    seconds = timing.median_seconds(dict.fromkeys(per_round), repeats=3, min_seconds=0.25)
+    # im2col measured 1.1× the fastest: within NEAR_TIE, so both close ones run
+    # 2·3 more rounds, and longer; fft, 3× slower, does not
+    assert seen == [(["direct", "fft", "im2col"], 3, 1, 0.25), (["direct", "im2col"], 6, 1, 1.5)]
+    assert seconds == {"direct": 1.0, "im2col": 0.9, "fft": 3.0}   # medians of 3 + 6 rounds
+    seen.clear()
+    timing.median_seconds(dict.fromkeys(per_round), repeats=3, near_tie=1.05)
+    assert [names for names, *_ in seen] == [["direct", "fft", "im2col"]]   # no tie at 5 %
+
+
+@pytest.mark.parametrize("near_tie, error", [(0.9, ValueError), (float("nan"), ValueError),
+                                             (float("inf"), ValueError), (True, TypeError),
+                                             ("1.1", TypeError)])
+def test_median_seconds_rejects_a_bad_near_tie_factor(near_tie, error):
+    with pytest.raises(error, match=r"median_seconds: parameter 'near_tie'"):
+        timing.median_seconds({"a": lambda: None}, repeats=1, near_tie=near_tie)
+
+
 def test_changing_weights_never_hit_the_kernel_spectrum_cache():
     from fftconv.backends.fft import spectrum_cache
     rng = np.random.default_rng(0)
