@@ -38,12 +38,15 @@ Inside ``with fftconv.autotune():`` (or with ``choose_backend(spec, autotune=Tru
 winner, in memory and on disk (``autotune.json`` in the same directory), like
 cuDNN's benchmark mode. It names the fastest by the rule ``fftconv bench`` uses
 (:func:`fftconv.timing.median_seconds`: medians, near ties timed longer).
-:func:`clear_autotune` (and every ``fftconv calibrate``) forgets the winners,
-for instance ones measured while the machine was busy.
+Winners are keyed by machine, FFT engine, threads and a digest of fftconv's
+source, so edited code measures again. :func:`clear_autotune` (and every
+``fftconv calibrate``) forgets the winners, for instance ones measured while the
+machine was busy.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -360,9 +363,32 @@ _TUNED: dict = {}
 _TUNED_LOCK = threading.Lock()
 
 
+@lru_cache(maxsize=None)
+def _source_digest() -> str:
+    """A digest of fftconv's own source files (12 hex digits).
+
+    An autotune winner holds only for the code that was timed: an edited or
+    upgraded backend can change which one is fastest, and the version number
+    does not change with every edit. Winners are therefore keyed by this digest,
+    and those of any other source are dropped when the file is next written.
+    """
+    root = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256()
+    for folder, subfolders, files in os.walk(root):
+        subfolders.sort()                      # a fixed order, whatever the file system
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, root).encode())
+                with open(path, "rb") as fh:
+                    digest.update(fh.read())
+    return digest.hexdigest()[:12]
+
+
 def _tune_key(spec: ConvSpec) -> str:
     origin = _origin()
-    return f"{spec} @ {origin['machine']}/{origin['engine']}x{origin['threads']}"
+    return (f"{spec} @ {origin['machine']}/{origin['engine']}x{origin['threads']}"
+            f" #{_source_digest()}")
 
 
 def autotune_path() -> str:
@@ -470,7 +496,9 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
     winner = min(times, key=times.get)
     with _TUNED_LOCK:
         _TUNED[key] = {"name": winner, "seconds": times}
-        merged = _load_tuned()
+        # winners timed with other source are stale: dropped, not kept forever
+        merged = {k: v for k, v in _load_tuned().items()
+                  if k.endswith(f" #{_source_digest()}")}
         merged[key] = _TUNED[key]
         try:
             _atomic_json(autotune_path(), {"format": "fftconv-autotune", "version": 1,

@@ -94,6 +94,26 @@ def test_autotune_measures_once_and_remembers_on_disk(monkeypatch, tmp_path):
     assert len(calls) == 2                                 # measured again
 
 
+def test_autotune_forgets_winners_timed_with_other_source(monkeypatch, tmp_path):
+    """A winner remembered from an edited or upgraded fftconv is measured again,
+    and dropped from the file when the new winner is written."""
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(select, "_TUNED", {})
+    s = spec((1, 2, 12, 12), (2, 2, 3, 3))
+    key = select._tune_key(s)
+    assert key.endswith(f" #{select._source_digest()}") and len(select._source_digest()) == 12
+    old_key = key.replace(select._source_digest(), "0" * 12)
+    old = {"name": "fft", "seconds": {"direct": 9.0, "im2col": 9.0, "fft": 1.0}}
+    (tmp_path / "autotune.json").write_text(json.dumps(
+        {"format": "fftconv-autotune", "version": 1, "winners": {old_key: old}}))
+    monkeypatch.setattr(select, "_autotune_seconds",
+                        lambda s, c: {"direct": 1.0, "im2col": 2.0, "fft": 3.0})
+    choice = fftconv.choose_backend(s, autotune=True)
+    assert choice.name == "direct" and choice.costs["fft"] == 3.0    # measured, not recalled
+    winners = json.loads((tmp_path / "autotune.json").read_text())["winners"]
+    assert list(winners) == [key]
+
+
 def test_autotune_and_the_sweep_name_the_fastest_by_one_rule(monkeypatch, tmp_path):
     """Both ask median_seconds, with their own rounds and time, nothing else."""
     from fftconv import bench
