@@ -4,7 +4,7 @@ For each image the receptive fields are laid out as the columns of a matrix
 ``cols`` of shape ``(g, Cg·kh·kw, OH·OW)`` (CS231n's "im2col"); the convolution is
 then ``W_g @ cols_g`` with ``W_g`` the ``(C_out/g) × (Cg·kh·kw)`` weight matrix of
 group ``g``. The unfolding loops over the ``kh × kw`` kernel offsets only (as in
-Chainer's ``im2col``): each offset is one strided copy of the whole batch.
+Chainer's ``im2col``): each offset is one strided copy per block (below).
 
 Gradients reuse the same matrices::
 
@@ -18,11 +18,14 @@ holds, so the forward never builds it whole: it unfolds and multiplies a block
 of images or output rows at a time, each block's columns a few MB
 (:data:`IM2COL_BLOCK_BYTES`), so that the product reads them from cache, and
 the blocks split across threads (loop tiling, as in the direct backend's bands).
-The gradients process the batch in chunks only when the columns would exceed
-:func:`fftconv.get_memory_budget` bytes (1 GiB by default; see
-:func:`fftconv.set_memory_budget`), a single image too large on its own in bands
-of output rows. A pointwise layer (1×1 kernel, stride 1, no padding) is its own
-column matrix: its forward is the product alone
+The gradients work in the same blocks: ``grad_weight`` unfolds a block and
+adds its product into a sum per thread; ``grad_input`` multiplies a block and
+adds its columns back onto the input, each thread into the images no other
+thread touches, and into a private copy of an image whose rows two threads
+share (the bands of one image overlap on the input by the kernel's height). No
+block exceeds :func:`fftconv.get_memory_budget` bytes over the threads (1 GiB by
+default; see :func:`fftconv.set_memory_budget`). A pointwise layer (1×1 kernel,
+stride 1, no padding) is its own column matrix: its forward is the product alone
 (:func:`~fftconv.backends.base.pointwise_forward`, shared with the direct backend).
 """
 
@@ -32,7 +35,7 @@ import numpy as np
 
 from .._spec import ConvSpec
 from . import register_backend
-from ._parallel import one_blas_thread, row_blocks, run_parts, shares, split_matmul, threads_for
+from ._parallel import one_blas_thread, row_blocks, run_parts, shares, threads_for
 from .base import (POINTWISE_PATH, Backend, get_memory_budget, is_pointwise, pad_input,
                    pointwise_forward, tap_slices)
 
@@ -115,22 +118,26 @@ def _row_bytes(spec: ConvSpec) -> int:
     return spec.c_in * spec.kh * spec.kw * spec.out_w * spec.dtype.itemsize
 
 
-def _blocks(spec: ConvSpec, block_bytes: int, threads: int) -> list:
-    """Blocks ``(n0, n1, r0, r1)`` of images and output rows whose column matrices
-    hold about ``block_bytes`` each (:func:`~fftconv.backends._parallel.row_blocks`)."""
-    return row_blocks(spec.n, spec.out_h, _row_bytes(spec), block_bytes, threads)
+def _blocks(spec: ConvSpec) -> list:
+    """Blocks ``(n0, n1, r0, r1)`` of images and output rows, the unit of work of
+    the forward and of both gradients (:func:`~fftconv.backends._parallel.row_blocks`).
 
-
-def _forward_blocks(spec: ConvSpec) -> list:
-    """The forward's blocks: :data:`IM2COL_BLOCK_BYTES` of columns, or more to give
-    every offset's copy :data:`IM2COL_MIN_COPY_BYTES`; one per thread if that is
-    more than :data:`IM2COL_BLOCK_MAX_BYTES`; and within the memory budget
-    (:func:`fftconv.get_memory_budget`) with a block per thread alive."""
+    Each holds :data:`IM2COL_BLOCK_BYTES` of columns, or more to give every
+    offset's copy :data:`IM2COL_MIN_COPY_BYTES`; one per thread if that is more
+    than :data:`IM2COL_BLOCK_MAX_BYTES`; and within the memory budget
+    (:func:`fftconv.get_memory_budget`) with a block per thread alive.
+    """
     threads = threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS)
     wanted = max(IM2COL_BLOCK_BYTES, spec.kh * spec.kw * IM2COL_MIN_COPY_BYTES)
     if wanted > IM2COL_BLOCK_MAX_BYTES:
         wanted = -(-_row_bytes(spec) * spec.out_h * spec.n // threads)
-    return _blocks(spec, min(wanted, max(1, get_memory_budget() // threads)), threads)
+    block_bytes = min(wanted, max(1, get_memory_budget() // threads))
+    return row_blocks(spec.n, spec.out_h, _row_bytes(spec), block_bytes, threads)
+
+
+def _thread_parts(spec: ConvSpec) -> list:
+    """:func:`_blocks` in one run of consecutive blocks per thread."""
+    return shares(_blocks(spec), threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS))
 
 
 def forward_steps(spec: ConvSpec) -> int:
@@ -147,7 +154,7 @@ def forward_steps(spec: ConvSpec) -> int:
     """
     if is_pointwise(spec):
         return 0
-    return spec.kh * spec.kw * len(_forward_blocks(spec))
+    return spec.kh * spec.kw * len(_blocks(spec))
 
 
 @register_backend
@@ -178,34 +185,68 @@ class Im2colBackend(Backend):
                           out=y[n0:n1, :, :, r0 * ow:r1 * ow])
         # Threads take whole blocks, unfolding and multiplying them on one BLAS
         # thread each (no BLAS workers left spinning next to other threads).
-        parts = shares(_forward_blocks(spec), threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS))
         with one_blas_thread():
-            run_parts(run, parts)
+            run_parts(run, _thread_parts(spec))
         return y.reshape(spec.output_shape)
 
-    # The gradients' products split across threads like the forward's, each on one
-    # BLAS thread: a product on BLAS's own threads leaves its workers spinning
-    # for ~100 ms afterwards (OpenBLAS 0.3.31 here), a core taken from what runs next.
+    # The gradients work in the forward's blocks, split across threads the same
+    # way, each thread on one BLAS thread: a product on BLAS's own threads leaves
+    # its workers spinning for ~100 ms afterwards (OpenBLAS 0.3.31 here), a core
+    # taken from what runs next.
 
     def grad_input(self, dy, w, spec):
         wt = self._weight_matrix(w, spec).transpose(0, 2, 1)         # (g, Cg·kh·kw, Og)
         dxp = np.zeros((spec.n, spec.c_in, spec.padded_h, spec.padded_w), dtype=spec.dtype)
-        threads = threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS)
-        for n0, n1, r0, r1 in _blocks(spec, get_memory_budget(), 1):
-            d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
-            dcols = np.empty(d.shape[:2] + wt.shape[1:2] + d.shape[-1:], dtype=spec.dtype)
-            col2im(split_matmul(wt, d, dcols, threads), dxp[n0:n1], spec, r0, r1)
+        parts = _thread_parts(spec)
+        shared = _shared_images(parts)
+
+        def run(part):
+            # An image whose rows two threads share gets a private buffer in each
+            # (col2im adds into rows that neighbouring bands overlap); the rest
+            # are added straight into dxp, which no other thread touches there.
+            private = {}
+            for n0, n1, r0, r1 in part:
+                d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
+                if n0 in shared:              # a block of rows of this one image
+                    target = private.setdefault(n0, np.zeros((1,) + dxp.shape[1:], dxp.dtype))
+                else:
+                    target = dxp[n0:n1]
+                col2im(np.matmul(wt, d), target, spec, r0, r1)
+            return private
+        with one_blas_thread():
+            privates = run_parts(run, parts)
+        for private in privates:
+            for n, image in private.items():
+                dxp[n:n + 1] += image
         (pt, _), (pl, _) = spec.padding
         return np.ascontiguousarray(dxp[:, :, pt:pt + spec.h, pl:pl + spec.w])
 
     def grad_weight(self, dy, x, spec):
         xp = pad_input(x, spec.padding)
-        dw = np.zeros((spec.groups, spec.c_out_per_group,
-                       spec.c_in_per_group * spec.kh * spec.kw), dtype=spec.dtype)
-        threads = threads_for(spec.macs, IM2COL_SPLIT_MIN_MACS)
-        for n0, n1, r0, r1 in _blocks(spec, get_memory_budget(), 1):
-            cols = im2col(xp[n0:n1], spec, r0, r1)
-            d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
-            per_image = np.empty(d.shape[:3] + cols.shape[2:3], dtype=spec.dtype)
-            dw += split_matmul(d, cols.transpose(0, 1, 3, 2), per_image, threads).sum(axis=0)
-        return dw.reshape(spec.weight_shape)
+        parts = _thread_parts(spec)
+
+        def run(part):
+            # dW_g = Σ over the blocks of this thread of dY_g @ cols_gᵀ
+            dw = np.zeros((spec.groups, spec.c_out_per_group,
+                           spec.c_in_per_group * spec.kh * spec.kw), dtype=spec.dtype)
+            for n0, n1, r0, r1 in part:
+                cols = im2col(xp[n0:n1], spec, r0, r1)
+                d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
+                dw += np.matmul(d, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            return dw
+        with one_blas_thread():
+            partial = run_parts(run, parts)
+        for more in partial[1:]:
+            partial[0] += more
+        return partial[0].reshape(spec.weight_shape)
+
+
+def _shared_images(parts: list) -> set:
+    """Images whose output rows fall in more than one of ``parts`` (runs of blocks)."""
+    seen, shared = {}, set()
+    for index, part in enumerate(parts):
+        for n0, n1, _, _ in part:
+            for n in range(n0, n1):
+                if seen.setdefault(n, index) != index:
+                    shared.add(n)
+    return shared

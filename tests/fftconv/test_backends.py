@@ -239,7 +239,7 @@ def test_direct_offsets_split_across_threads_agree(index, monkeypatch):
 @pytest.mark.parametrize("name", ["direct", "im2col"])
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
 def test_gradients_split_across_threads_agree(index, name, monkeypatch):
-    """The gradients' offsets (direct) and product columns (im2col), split three ways."""
+    """The gradients' offsets (direct) and blocks of rows (im2col), split three ways."""
     from fftconv.backends import _parallel, direct, im2col
     monkeypatch.setattr(_parallel, "blas_threads", lambda: 3)
     monkeypatch.setattr(direct, "DIRECT_SPLIT_MIN_MACS", 0)
@@ -291,18 +291,35 @@ def test_direct_bands_of_output_rows_agree(index, threads, band_bytes, monkeypat
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 9))
 def test_im2col_blocks_of_output_rows_agree(index, threads, block_bytes, monkeypatch):
-    """The blocked forward, with column blocks of one row, of a few rows and of
-    whole images, split across threads."""
+    """The blocked forward and gradients, with column blocks of one row, of a few
+    rows and of whole images, split across threads (on 3 threads with one-row
+    blocks, threads share images, and their gradients' bands overlap)."""
     from fftconv.backends import _parallel, im2col
     monkeypatch.setattr(im2col, "IM2COL_BLOCK_BYTES", block_bytes)
     monkeypatch.setattr(im2col, "IM2COL_MIN_COPY_BYTES", 0)
     monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(_parallel, "blas_threads", lambda: threads)
-    g, spec, x, w, _, _ = case(index)
+    g, spec, x, w, _, dy = case(index)
     if block_bytes == 1:                      # every output row a block of its own
-        assert len(im2col._forward_blocks(spec)) == spec.n * spec.out_h
+        assert len(im2col._blocks(spec)) == spec.n * spec.out_h
     assert_conv_close(fftconv.conv2d(x, w, backend="im2col", **conv_kwargs(g)),
                       reference(index), err_msg=str(spec))
+    dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend="im2col", **conv_kwargs(g))
+    dx_ref, dw_ref = reference_grads(index)
+    assert_conv_close(dx, dx_ref, err_msg=f"dx {spec}")
+    assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
+
+
+def test_im2col_images_shared_by_threads():
+    """The images whose rows fall to more than one thread, which the input
+    gradient gives a private buffer per thread."""
+    from fftconv.backends._parallel import row_blocks, shares
+    from fftconv.backends.im2col import _shared_images
+    assert _shared_images(shares(row_blocks(4, 6, 1, 10**9, 2), 2)) == set()  # 2 images each
+    assert _shared_images(shares(row_blocks(1, 6, 1, 2, 2), 2)) == {0}       # one image's bands
+    # 3 images of 2 bands each over 2 threads: 3 bands each, the middle image split
+    parts = shares(row_blocks(3, 4, 1, 2, 2), 2)
+    assert [len(part) for part in parts] == [3, 3] and _shared_images(parts) == {1}
 
 
 @pytest.mark.parametrize("block_bytes, copy_bytes, budget, threads, blocks", [
@@ -325,7 +342,7 @@ def test_im2col_forward_block_sizes(block_bytes, copy_bytes, budget, threads, bl
     spec = fftconv.make_spec("test", (48, 8, 16, 16), (8, 8, 3, 3), dtype=np.float32)
     assert im2col._row_bytes(spec) * spec.out_h * spec.n == 48 * 72 * 14 * 14 * 4
     with fftconv.set_memory_budget(budget):
-        assert len(im2col._forward_blocks(spec)) == blocks
+        assert len(im2col._blocks(spec)) == blocks
         assert im2col.forward_steps(spec) == 9 * blocks
 
 
@@ -405,7 +422,8 @@ def test_one_blas_thread_is_shared_by_concurrent_callers():
 
 
 @pytest.mark.parametrize("name, method", [("direct", "forward"), ("direct", "grad_input"),
-                                          ("direct", "grad_weight"), ("im2col", "forward")])
+                                          ("direct", "grad_weight"), ("im2col", "forward"),
+                                          ("im2col", "grad_input"), ("im2col", "grad_weight")])
 def test_work_splits_by_the_users_thread_count(name, method, monkeypatch):
     """The split is decided under the BLAS count in force, not under the limit of 1
     that the backend's own ``one_blas_thread`` sets while it runs."""

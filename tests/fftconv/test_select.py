@@ -269,7 +269,7 @@ def test_im2col_features_count_its_copies_per_block_and_none_for_a_pointwise_lay
     small = spec((2, 16, 32, 32), (16, 16, 3, 3))
     big = spec((1, 64, 512, 512), (8, 64, 5, 5))               # 1.6 GB of columns
     assert select.features("im2col", small)["taps"] == 9       # one block
-    blocks = len(im2col._forward_blocks(big))
+    blocks = len(im2col._blocks(big))
     assert blocks > 100 and select.features("im2col", big)["taps"] == 25 * blocks
     assert select.features("im2col", big)["bytes"] == (2 * 64 * 25 + 8) * 508 * 508 * 4
     pointwise = select.features("im2col", spec((2, 16, 32, 32), (8, 16, 1, 1)))
