@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 
 __all__ = ["one_blas_thread", "blas_threads", "threads_for", "pool", "run_parts",
-           "even_slices", "split_matmul", "row_blocks", "shares"]
+           "even_slices", "split_matmul", "row_blocks", "shares", "add_up"]
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -100,6 +100,20 @@ def run_parts(fn, parts: list) -> list:
         if len(parts) > 1 else []
     first = fn(parts[0])
     return [first] + [future.result() for future in futures]
+
+
+def add_up(partials: list):
+    """The sum of the threads' partial results, added into the first in place.
+
+    Examples
+    --------
+    >>> add_up([np.ones(2), np.ones(2), np.ones(2)])
+    array([3., 3.])
+    """
+    total, *rest = partials
+    for more in rest:
+        total += more
+    return total
 
 
 def even_slices(n: int, parts: int) -> list:

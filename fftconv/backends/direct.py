@@ -28,7 +28,7 @@ import numpy as np
 
 from .._spec import ConvSpec
 from . import register_backend
-from ._parallel import one_blas_thread, row_blocks, run_parts, shares, threads_for
+from ._parallel import add_up, one_blas_thread, row_blocks, run_parts, shares, threads_for
 from .base import (POINTWISE_PATH, Backend, is_pointwise, pad_input, pointwise_forward,
                    tap_slices)
 
@@ -247,9 +247,7 @@ def _forward_by_offsets(xg, taps, spec: ConvSpec, y, threads: int) -> None:
     partial = run_parts(lambda part: _accumulate(xg, taps, spec, part, whole,
                                                  _band_buffers(spec, columns)),
                         _dealt(offsets, threads))
-    for more in partial[1:]:
-        partial[0] += more
-    _store_band(y, partial[0], whole)
+    _store_band(y, add_up(partial), whole)
 
 
 def _forward_by_bands(xg, taps, spec: ConvSpec, y, threads: int) -> None:
@@ -315,9 +313,7 @@ class DirectBackend(Backend):
         # gradient buffer, the buffers added at the end
         with one_blas_thread():
             partial = run_parts(scatter, _dealt(offsets, _threads(spec)))
-        dxp = partial[0]
-        for more in partial[1:]:
-            dxp += more
+        dxp = add_up(partial)
         (pt, _), (pl, _) = spec.padding
         dx = dxp[:, :, :, pt:pt + spec.h, pl:pl + spec.w]
         return _from_channel_major(dx.reshape(g, cg, -1), spec.input_shape)

@@ -35,7 +35,7 @@ import numpy as np
 
 from .._spec import ConvSpec
 from . import register_backend
-from ._parallel import one_blas_thread, row_blocks, run_parts, shares, threads_for
+from ._parallel import add_up, one_blas_thread, row_blocks, run_parts, shares, threads_for
 from .base import (POINTWISE_PATH, Backend, get_memory_budget, is_pointwise, pad_input,
                    pointwise_forward, tap_slices)
 
@@ -236,9 +236,7 @@ class Im2colBackend(Backend):
             return dw
         with one_blas_thread():
             partial = run_parts(run, parts)
-        for more in partial[1:]:
-            partial[0] += more
-        return partial[0].reshape(spec.weight_shape)
+        return add_up(partial).reshape(spec.weight_shape)
 
 
 def _shared_images(parts: list) -> set:
