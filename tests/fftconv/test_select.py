@@ -19,7 +19,7 @@ def spec(x, w, **kw):
 @pytest.fixture(autouse=True)
 def short_timings(monkeypatch):
     """Time autotune and sweeps by rounds alone here: the tests check what is
-    chosen and remembered, and a second of timing per call would only slow them."""
+    chosen and remembered, and seconds of timing per call would only slow them."""
     from fftconv import bench, timing
     for module, name in ((select, "AUTOTUNE_SECONDS"), (bench, "SWEEP_SECONDS"),
                          (timing, "NEAR_TIE_SECONDS")):
