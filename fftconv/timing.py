@@ -20,6 +20,14 @@ NEAR_TIE = 1.15
 NEAR_TIE_SECONDS = 3.0
 
 
+def _check_seconds(func: str, name: str, value) -> None:
+    """A time budget must be a finite number of seconds >= 0 (else a clear error)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise bad_type(func, name, value, "a number of seconds")
+    if not 0 <= value < math.inf:
+        raise bad_value(func, name, value, "a finite number >= 0")
+
+
 def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0,
                 min_seconds: float = 0.0) -> dict:
     """Wall-clock seconds of every run of each of ``calls`` (name → function).
@@ -69,10 +77,7 @@ def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0,
     >>> order, [len(v) for v in runs.values()]
     (['a', 'b', 'b', 'a'], [2, 2])
     """
-    if not isinstance(min_seconds, numbers.Real) or isinstance(min_seconds, bool):
-        raise bad_type("time_rounds", "min_seconds", min_seconds, "a number of seconds")
-    if not 0 <= min_seconds < math.inf:
-        raise bad_value("time_rounds", "min_seconds", min_seconds, "a finite number >= 0")
+    _check_seconds("time_rounds", "min_seconds", min_seconds)
     if not is_int(settle):
         raise bad_type("time_rounds", "settle", settle, "an int >= 0")
     if settle < 0:
@@ -147,6 +152,8 @@ def median_seconds(calls: dict, repeats: int, min_seconds: float = 0.0,
         raise bad_type("median_seconds", "near_tie", near_tie, "a factor >= 1")
     if not 1 <= near_tie < math.inf:
         raise bad_value("median_seconds", "near_tie", near_tie, "a finite factor >= 1")
+    _check_seconds("median_seconds", "min_seconds", min_seconds)
+    _check_seconds("median_seconds", "near_tie_seconds", near_tie_seconds)
     runs = time_rounds(calls, repeats, settle=1, min_seconds=min_seconds)
     medians = {name: np.median(times) for name, times in runs.items()}
     close = [name for name in calls if medians[name] <= near_tie * min(medians.values())]

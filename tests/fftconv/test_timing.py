@@ -95,6 +95,21 @@ def test_median_seconds_rejects_a_bad_near_tie_factor(near_tie, error):
         timing.median_seconds({"a": lambda: None}, repeats=1, near_tie=near_tie)
 
 
+@pytest.mark.parametrize("budget", ["min_seconds", "near_tie_seconds"])
+@pytest.mark.parametrize("value, error, match", [
+    ("1", TypeError, r"must be a number of seconds; got '1'"),
+    (True, TypeError, r"must be a number of seconds"),
+    (-0.5, ValueError, r"must be a finite number >= 0; got -0.5"),
+    (float("inf"), ValueError, r"must be a finite number >= 0"),
+])
+def test_median_seconds_rejects_bad_time_budgets(budget, value, error, match):
+    """Named as its own parameters, before anything is timed (not as time_rounds')."""
+    ran = []
+    with pytest.raises(error, match=rf"median_seconds: parameter '{budget}' " + match):
+        timing.median_seconds({"a": lambda: ran.append(1)}, repeats=1, **{budget: value})
+    assert ran == []
+
+
 def test_changing_weights_never_hit_the_kernel_spectrum_cache():
     from fftconv.backends.fft import spectrum_cache
     rng = np.random.default_rng(0)
