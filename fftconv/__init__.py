@@ -2,12 +2,15 @@
 
 Public API
 ----------
-conv2d, conv2d_backward
-    The deep-learning layer op (cross-correlation, NCHW / OIHW) and its gradients.
+conv2d, conv2d_backward, ConvContext
+    The deep-learning layer op (cross-correlation, NCHW / OIHW), its gradients,
+    and the context a forward hands its backward.
 convolve, correlate
     N-d signal ops with ``scipy.signal`` semantics.
-available_backends, get_backend, set_backend, choose_backend, autotune
-    The backend registry, the scoped choice, the ``'auto'`` policy (a fitted cost
+available_backends, get_backend, set_backend, register_backend, Backend
+    The backend registry (a backend of one's own: subclass ``Backend``).
+choose_backend, autotune
+    the scoped choice, the ``'auto'`` policy (a fitted cost
     model; ``fftconv calibrate``) and measured autotuning.
 fftlib
     The FFT engines (numpy, scipy, pyFFTW) and ``set_fft_engine``.
@@ -17,19 +20,19 @@ ConvSpec, make_spec
     Canonical, validated convolution geometry.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from ._spec import ConvSpec, make_spec
-from .api import conv2d, conv2d_backward, convolve, correlate
+from .api import ConvContext, conv2d, conv2d_backward, convolve, correlate
 from .backends import (Backend, available_backends, current_backend_name, get_backend,
-                       get_memory_budget, register_backend, set_backend, set_memory_budget)
+                       get_memory_budget, register_backend, set_backend, set_memory_budget,
+                       unregister_backend)
 from . import fftlib
 from .select import autotune, choose_backend
 
 __all__ = [
     "conv2d", "conv2d_backward", "convolve", "correlate",
     "available_backends", "get_backend", "set_backend", "current_backend_name",
-    "register_backend", "Backend", "choose_backend", "ConvSpec", "make_spec",
+    "register_backend", "unregister_backend", "Backend", "ConvContext", "choose_backend", "ConvSpec", "make_spec",
     "set_memory_budget", "get_memory_budget", "autotune", "fftlib",
     "__version__",
 ]

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _signal
-from ._spec import as_float_array, make_spec
-from .backends import resolve_backend
-from .errors import bad_type, bad_value
+from dataclasses import dataclass, field
 
-__all__ = ["conv2d", "conv2d_backward", "convolve", "correlate"]
+from . import _signal
+from ._spec import ConvSpec, as_float_array, make_spec
+from .errors import bad_type, bad_value
+from .select import resolve_backend
+
+__all__ = ["conv2d", "conv2d_backward", "convolve", "correlate", "ConvContext"]
 
 _X_LAYOUT = "(N, C_in, H, W)"
 _W_LAYOUT = "(C_out, C_in/groups, kh, kw)"
@@ -44,7 +46,34 @@ def _prepare(func, x, w, bias, stride, padding, dilation, groups, extra=()):
     return cast[0], cast[1], None if bias is None else bias.astype(dtype, copy=False), spec
 
 
-def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=None):
+@dataclass(frozen=True)
+class ConvContext:
+    """What a :func:`conv2d` forward hands to its :func:`conv2d_backward`.
+
+    The explicit state of autograd frameworks (``ctx.save_for_backward``):
+    ``conv2d(..., return_context=True)`` returns it beside the output, and the
+    caller passes it back as ``conv2d_backward(..., context=ctx)``, so the
+    backward reuses what the forward computed (the FFT backend's plan, kernel
+    spectrum and input spectra) instead of computing it again. Nothing is kept
+    anywhere else: dropping the context frees it.
+
+    Attributes
+    ----------
+    spec : ConvSpec
+        The forward's geometry and dtype.
+    backend : str
+        The backend that ran the forward (``'auto'`` resolved).
+    saved : dict
+        Private to that backend (:meth:`fftconv.Backend.forward_saving`).
+    """
+
+    spec: ConvSpec
+    backend: str
+    saved: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=None,
+           return_context=False):
     """2-D cross-correlation layer op (``torch.nn.functional.conv2d`` semantics).
 
     Parameters
@@ -68,12 +97,17 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
     backend : str, optional
         ``'direct'``, ``'im2col'``, ... or ``'auto'``. Default: the innermost
         :func:`set_backend` choice, else ``'auto'``.
+    return_context : bool
+        Also return the :class:`ConvContext` that :func:`conv2d_backward`
+        reuses (training); default ``False`` (inference keeps nothing).
 
     Returns
     -------
     y : ndarray, shape (N, C_out, OH, OW)
         ``OH = floor((H + pad_top + pad_bottom - dilation·(kh - 1) - 1) / stride) + 1``,
         likewise ``OW``. dtype: the common dtype of the inputs.
+    context : ConvContext
+        Only with ``return_context=True``.
 
     Raises
     ------
@@ -103,11 +137,17 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
     array([[[[10., 18.],
              [42., 50.]]]])
     """
+    if not isinstance(return_context, bool):
+        raise bad_type("conv2d", "return_context", return_context, "a bool")
     x, w, bias, spec = _prepare("conv2d", x, w, bias, stride, padding, dilation, groups)
-    y = resolve_backend("conv2d", backend, spec).forward(x, w, spec)
+    chosen = resolve_backend("conv2d", backend, spec)
+    if return_context:
+        y, saved = chosen.forward_saving(x, w, spec)
+    else:
+        y = chosen.forward(x, w, spec)
     if bias is not None:
         y += bias[:, None, None]
-    return y
+    return (y, ConvContext(spec, chosen.name, saved)) if return_context else y
 
 
 def _parse_needs(needs) -> frozenset:
@@ -123,7 +163,7 @@ def _parse_needs(needs) -> frozenset:
 
 
 def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, backend=None,
-                    needs=("input", "weight", "bias")):
+                    needs=("input", "weight", "bias"), context=None):
     """Gradients of :func:`conv2d` with respect to its input, weight and bias.
 
     Parameters
@@ -138,6 +178,10 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, backend
         As given to :func:`conv2d`.
     needs : str or iterable of {'input', 'weight', 'bias'}
         Which gradients to compute; the others are returned as ``None``.
+    context : ConvContext, optional
+        What ``conv2d(x, w, ..., return_context=True)`` returned for this
+        ``x`` and ``w``: the backward then runs on the forward's backend and
+        reuses its work. Its geometry must be this call's.
 
     Returns
     -------
@@ -179,10 +223,29 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, backend
         raise bad_value("conv2d_backward", "dy", dy,
                         f"of the forward output's shape (N, C_out, OH, OW) = {spec.output_shape}")
     dy = dy.astype(spec.dtype, copy=False)
-    be = resolve_backend("conv2d_backward", backend, spec)
-    dx, dw = be.backward(dy, x, w, spec, chosen) if chosen - {"bias"} else (None, None)
+    saved = None
+    if context is not None:
+        _check_context(context, spec, backend)
+        backend, saved = context.backend, context.saved
+    runner = resolve_backend("conv2d_backward", backend, spec)
+    dx, dw = (runner.backward(dy, x, w, spec, chosen, saved=saved) if chosen - {"bias"}
+              else (None, None))
     db = dy.sum(axis=(0, 2, 3)) if "bias" in chosen else None
     return dx, dw, db
+
+
+def _check_context(context, spec: ConvSpec, backend) -> None:
+    """``context`` must come from a forward of ``spec`` (and of ``backend``, if named)."""
+    if not isinstance(context, ConvContext):
+        raise bad_type("conv2d_backward", "context", context,
+                       "a ConvContext (from conv2d(..., return_context=True)) or None")
+    if context.spec != spec:
+        raise bad_value("conv2d_backward", "context", context,
+                        f"the context of a forward of this call's geometry, {spec}")
+    if backend is not None and backend != context.backend:
+        raise bad_value("conv2d_backward", "backend", backend,
+                        f"None or {context.backend!r}, the backend of the forward whose "
+                        "context is given")
 
 
 def convolve(a, b, mode="full", axes=None, method="auto"):

@@ -22,6 +22,8 @@ import os
 import platform
 import threading
 
+from ._version import __version__
+from .errors import bad_value
 from .fftlib import get_fft_engine
 
 __all__ = ["cache_dir", "constants_path", "origin", "fitted", "reload", "save",
@@ -51,7 +53,6 @@ def constants_path() -> str:
 
 def origin() -> dict:
     """What fitted constants depend on: the machine, the FFT engine and its threads."""
-    from . import __version__
     engine = get_fft_engine()
     return {"machine": platform.machine(), "processor": platform.processor(),
             "cores": os.cpu_count(), "engine": engine.name, "threads": engine.threads,
@@ -134,7 +135,6 @@ def save(table: dict, report: dict | None = None) -> str:
     ValueError
         If ``table`` is not ``{backend: {dtype: {feature: finite number >= 0}}}``.
     """
-    from .errors import bad_value
     if not _valid_table(table) or not table:
         raise bad_value("save_constants", "constants", table,
                         "a table {backend: {dtype: {feature: seconds}}} with finite "

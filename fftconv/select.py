@@ -1,35 +1,34 @@
 """Choosing a backend for ``'auto'``: a fitted cost model, and measured autotuning.
 
-The model
----------
-Each backend's forward time is estimated as a weighted sum of *features* of the
-layer, in the spirit of Mathieu et al. (2013), who count transform work per input
-map, per kernel and per output map and the per-frequency products separately::
+This module knows no backend by name. It works over the registry it is handed
+(by default every registered backend, :func:`fftconv.backends.registered`), and
+asks each backend what it knows about itself (:class:`fftconv.Backend`):
 
-    seconds(backend, spec) = Σ_k  constant[backend][dtype][k] · feature_k(spec)
+* whether it computes a geometry (:meth:`~fftconv.Backend.applies`);
+* the *features* its forward time is proportional to
+  (:meth:`~fftconv.Backend.features`), and seconds per unit of each, the
+  *constants* (:meth:`~fftconv.Backend.weights`: this machine's calibration,
+  else the backend's shipped constants, else a default cost)::
 
-* ``direct``: GEMM work ``macs·(K + K½)/K`` with inner size ``K = C_in/g`` (small
-  inner dimensions cannot keep the BLAS kernels busy), the bytes of the ``kh·kw``
-  shifted copies, one Python step per kernel offset (per offset and band of
-  output rows, when the layer runs in bands), a fixed call cost;
-* ``im2col``: GEMM work with ``K = C_in/g·kh·kw``, the bytes of the column matrix
-  and the output, one step per kernel offset and block of rows (the copies
-  that unfold a block), a fixed call cost;
-* ``fft``: at the tile size :func:`choose_fft_tiles` picks, the FFT work
-  ``(input maps + output maps) · points · log₂ points`` and the number of maps
-  transformed, the kernels' transform (FFT work too, or the spectrum elements the
-  DFT matrices on their support write, when the backend uses those), the
-  per-frequency complex GEMMs (flops, and a cost per matrix product), a fixed
-  call cost.
+      seconds(backend, spec) = Σ_k  constant[backend][dtype][k] · feature_k(spec)
 
-The constants are machine-dependent. ``fftconv calibrate`` (:func:`calibrate`)
-times the real backends on a design set of layers (the FFT backend at several
-tile sizes each, so that the fit sees what a tiling costs) and fits the constants by
-non-negative least squares on the *relative* error, then stores them as JSON in
-the user cache directory (``$FFTCONV_CACHE_DIR``, else ``$XDG_CACHE_HOME/fftconv``,
-else ``~/.cache/fftconv``). Without a valid file for this machine, FFT engine and
-thread count, the shipped constants (fitted on a 2-core x86-64 machine) are used;
-a missing, stale or corrupt file never breaks a call.
+  in the spirit of Mathieu et al. (2013), who count transform work per input
+  map, per kernel and per output map and the per-frequency products separately.
+
+``'auto'`` runs the cheapest backend that applies and memoizes the choice per
+geometry, registry, constants and backend settings (:func:`forget_choices`).
+
+Calibration
+-----------
+``fftconv calibrate`` (:func:`calibrate`) times the registered backends on a
+design set of layers (each at the settings it offers,
+:meth:`~fftconv.Backend.calibration_cases`: the FFT backend at several tile
+sizes, so the fit sees what a tiling costs) and fits the constants by
+non-negative least squares on the *relative* error; backends of one
+:attr:`~fftconv.Backend.calibration_group` are fitted jointly, sharing the
+constants of their :attr:`~fftconv.Backend.shared_features`. The result is
+stored as JSON in the user cache directory (:mod:`fftconv.constants`); a
+missing, stale or corrupt file never breaks a call.
 
 Autotuning
 ----------
@@ -47,10 +46,8 @@ machine was busy.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
-import platform
 import threading
 import warnings
 from contextlib import contextmanager
@@ -60,269 +57,141 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._spec import ConvSpec
-from .fftlib import fast_lengths, get_fft_engine, next_fast_len
+from . import constants as _constants
+from ._spec import ConvSpec, make_spec
+from .backends.base import Backend, estimate_seconds
+from .backends.registry import (_REGISTRY, check_name, current_backend_name, get_backend,
+                                registered, same_code)
+from .errors import bad_type, bad_value
 from .timing import changing_weights, median_seconds, time_rounds
 
-__all__ = ["Choice", "choose_backend", "autotune", "clear_autotune", "estimate", "features",
-           "choose_fft_tiles", "calibrate", "load_constants", "save_constants",
-           "constants_source", "cache_dir", "SHIPPED_CONSTANTS", "DESIGN_LAYERS"]
+__all__ = ["Choice", "choose_backend", "resolve_backend", "forget_choices", "autotune",
+           "clear_autotune", "estimate", "features", "calibrate", "calibration_steps",
+           "load_constants", "save_constants", "shipped_constants", "constants_source",
+           "constants_path", "cache_dir", "DESIGN_LAYERS"]
 
-K_HALF = 24.0      # GEMM inner size at which BLAS reaches half its peak rate
-
-#: Constants fitted by ``fftconv calibrate --repeats 7`` on the development machine
-#: (2-core AMD EPYC VM, pyFFTW engine, 2 threads, 2026-11-23); used until this
-#: machine is calibrated. Units: seconds per unit of each feature.
-SHIPPED_CONSTANTS = {
-    "direct": {
-        "float32": {"bytes": 0, "call": 0.0001294, "gemm": 1.457e-11, "taps": 8.57e-08},
-        "float64": {"bytes": 0, "call": 0.0001229, "gemm": 2.606e-11, "taps": 4.696e-07},
-    },
-    "im2col": {
-        "float32": {"bytes": 2.796e-11, "call": 3.164e-05, "gemm": 1.457e-11, "taps": 2.152e-06},
-        "float64": {"bytes": 2.856e-11, "call": 2.612e-05, "gemm": 2.606e-11, "taps": 2.663e-06},
-    },
-    "fft": {
-        "float32": {"call": 0.0002226, "cgemm_calls": 0, "cgemm_flops": 2.178e-11, "fft": 4.01e-10, "kernel_dft": 2.432e-09, "maps": 9.826e-10},
-        "float64": {"call": 0.0001838, "cgemm_calls": 0, "cgemm_flops": 3.21e-11, "fft": 5.225e-10, "kernel_dft": 4.404e-09, "maps": 2.324e-09},
-    },
-}
+cache_dir = _constants.cache_dir
+constants_path = _constants.constants_path
 
 
-# -- features ----------------------------------------------------------------------
-
-def _gemm_work(macs: int, k: int) -> float:
-    return macs * (k + K_HALF) / k
+def _backends(registry) -> dict[str, Backend]:
+    return registered() if registry is None else dict(registry)
 
 
-def _direct_features(spec: ConvSpec) -> dict:
-    from .backends.direct import forward_steps
-    taps = spec.kh * spec.kw
-    item = spec.dtype.itemsize
-    pixels = spec.n * spec.out_h * spec.out_w
-    # per tap: the shifted input is read and copied (2), the product written and
-    # added into the accumulator (3); "taps" counts the products computed, one
-    # per tap and band of output rows
-    return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group),
-            "bytes": taps * pixels * (2 * spec.c_in + 3 * spec.c_out) * item,
-            "taps": forward_steps(spec), "call": 1.0}
-
-
-def _im2col_features(spec: ConvSpec) -> dict:
-    from .backends.base import is_pointwise
-    from .backends.im2col import forward_steps
-    taps = spec.kh * spec.kw
-    item = spec.dtype.itemsize
-    pixels = spec.n * spec.out_h * spec.out_w
-    # the column matrix is written by the copies and read by the product (2), a
-    # block at a time, so from cache; the output written once, in place (1);
-    # "taps" counts the copies, one per kernel offset and block of rows
-    columns = 0 if is_pointwise(spec) else pixels * spec.c_in * taps * item
-    return {"gemm": _gemm_work(spec.macs, spec.c_in_per_group * taps),
-            "bytes": 2 * columns + pixels * spec.c_out * item,
-            "taps": forward_steps(spec), "call": 1.0}
-
-
-def _fft_features_at(spec: ConvSpec, th: int, tw: int, kernel_share: float = 1.0) -> dict:
-    """FFT features at transform size ``th × tw``; kernel transforms weighted by ``kernel_share``."""
-    from .backends.fft import support_dft_pays
-    sh, sw = spec.stride
-    kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)      # polyphase kernel taps
-    c_in = spec.c_in * sh * sw                                  # polyphase channels
-    tiles = math.ceil(spec.out_h / (th - kh + 1)) * math.ceil(spec.out_w / (tw - kw + 1))
-    points = th * tw
-    maps = spec.n * (c_in + spec.c_out) * tiles
-    kernels = spec.c_out * c_in // spec.groups
-    freqs = th * (tw // 2 + 1)
-    log_points = math.log2(max(points, 2))
-    transforms = maps * points * log_points
-    # kernels: by DFT matrices on their support when that pays (the spectra written
-    # dominate: measured ∝ kernels × frequencies), else as FFTs of padded maps
-    spectrum_elements = 0.0
-    if support_dft_pays(kh, kw, th, tw):
-        spectrum_elements = kernel_share * kernels * freqs
-    else:
-        transforms += kernel_share * kernels * points * log_points
-        maps += kernel_share * kernels
-    return {"fft": transforms, "maps": float(maps), "kernel_dft": spectrum_elements,
-            "cgemm_flops": 8.0 * freqs * spec.n * tiles * c_in * spec.c_out / spec.groups,
-            "cgemm_calls": freqs * spec.groups, "call": 1.0}
-
-
-def _tile_candidates(spec: ConvSpec) -> tuple[list, list]:
-    """Fast transform lengths per axis, from ``2K - 1`` up to the single tile."""
-    sh, sw = spec.stride
-    kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)
-    full_h = next_fast_len(spec.out_h + kh - 1)
-    full_w = next_fast_len(spec.out_w + kw - 1)
-    return (fast_lengths(min(2 * kh - 1, full_h), full_h) or [full_h],
-            fast_lengths(min(2 * kw - 1, full_w), full_w) or [full_w])
-
-
-def _fft_features(spec: ConvSpec) -> dict:
-    """Features at the tiling the backend will run: forced by ``set_tile_size``, or chosen."""
-    from .backends.fft import forced_tile_size
-    return _fft_features_at(spec, *(forced_tile_size() or choose_fft_tiles(spec)))
-
-
-_FEATURES = {"direct": _direct_features, "im2col": _im2col_features, "fft": _fft_features}
-
+# -- features and constants ---------------------------------------------------------
 
 def features(name: str, spec: ConvSpec) -> dict:
-    """The cost-model features of backend ``name`` for ``spec`` (see the module notes)."""
-    return _FEATURES[name](spec)
-
-
-# -- constants: shipped, fitted, stored --------------------------------------------
-
-_LOCK = threading.Lock()
-_STATE = {"constants": None, "source": None}
-
-
-def cache_dir() -> str:
-    """Directory of fftconv's calibration and autotune files (created on write)."""
-    explicit = os.environ.get("FFTCONV_CACHE_DIR")
-    if explicit:
-        return explicit
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "fftconv")
-
-
-def _origin() -> dict:
-    """What the constants depend on: the machine, the FFT engine and the threads."""
-    from . import __version__
-    engine = get_fft_engine()
-    return {"machine": platform.machine(), "processor": platform.processor(),
-            "cores": os.cpu_count(), "engine": engine.name, "threads": engine.threads,
-            "fftconv": __version__}
-
-
-def _valid_constants(table) -> bool:
-    try:
-        return all(
-            set(table[name][dtype]) == set(SHIPPED_CONSTANTS[name][dtype])
-            and all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0
-                    for v in table[name][dtype].values())
-            for name in SHIPPED_CONSTANTS for dtype in SHIPPED_CONSTANTS[name])
-    except (KeyError, TypeError):
-        return False
-
-
-def _atomic_json(path: str, payload) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=1, sort_keys=True)
-    os.replace(tmp, path)
-
-
-def _read_json(path: str):
-    """Parsed JSON, or ``None`` for a missing or unreadable file."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return None
-
-
-def constants_path() -> str:
-    return os.path.join(cache_dir(), "cost_model.json")
-
-
-def load_constants(reload: bool = False) -> dict:
-    """The constants in force: this machine's calibration if valid, else the shipped ones."""
-    with _LOCK:
-        if _STATE["constants"] is not None and not reload:
-            return _STATE["constants"]
-        payload = _read_json(constants_path())
-        if (isinstance(payload, dict) and payload.get("format") == "fftconv-cost-model"
-                and payload.get("origin") == _origin()
-                and _valid_constants(payload.get("constants"))):
-            constants, source = payload["constants"], constants_path()
-        else:
-            constants, source = SHIPPED_CONSTANTS, "shipped defaults"
-        _STATE.update(constants=constants, source=source)
-        choose_fft_tiles.cache_clear()
-        return constants
-
-
-def constants_source() -> str:
-    """Where the constants in force came from (a file path or ``'shipped defaults'``)."""
-    load_constants()
-    return _STATE["source"]
-
-
-def save_constants(constants: dict, report: dict | None = None) -> str:
-    """Store fitted constants for this machine (atomically) and use them from now on."""
-    if not _valid_constants(constants):
-        raise ValueError("save_constants: parameter 'constants' must have the shape of "
-                         "SHIPPED_CONSTANTS with finite non-negative values")
-    _atomic_json(constants_path(), {"format": "fftconv-cost-model", "version": 1,
-                                    "origin": _origin(), "constants": constants,
-                                    "report": report or {}})
-    load_constants(reload=True)
-    return constants_path()
+    """The cost-model features of backend ``name`` for ``spec`` (:meth:`Backend.features`)."""
+    return get_backend(name).features(spec)
 
 
 def estimate(name: str, spec: ConvSpec, constants: dict | None = None) -> float:
-    """Estimated forward seconds of backend ``name`` for ``spec``."""
-    table = (constants or load_constants())[name]
-    weights = table.get(spec.dtype.name, table["float64"])
-    return sum(weights[k] * v for k, v in features(name, spec).items())
+    """Estimated forward seconds of backend ``name`` for ``spec``.
 
-
-# -- FFT tile size -----------------------------------------------------------------
-
-#: Weight of the kernel transforms when choosing the tile size. Kernel spectra
-#: are reused: for every call with the same weights (inference, from the
-#: cache) and, in training, by the backward pass, which does about three times
-#: the forward's map work with them. Counting them in full favoured narrow
-#: tiles with small kernel spectra, measured 1.5× slower than one tile once the
-#: spectra are cached (16×32×64² 7×7 and 8×16×128² 11×11 layers).
-KERNEL_SHARE = 0.25
-
-
-@lru_cache(maxsize=4096)
-def choose_fft_tiles(spec: ConvSpec) -> tuple[int, int]:
-    """Transform size ``(T_h, T_w)`` of the FFT backend for ``spec``.
-
-    Candidates are the fast lengths (:func:`fftconv.fftlib.fast_lengths`) from
-    ``2K - 1`` (each tile yields at least ``K`` outputs, ``K`` the polyphase kernel
-    size) up to the single tile covering the whole image; the pair with the lowest
-    estimate wins, the kernel transforms counted at :data:`KERNEL_SHARE`.
+    Parameters
+    ----------
+    name : str
+        A registered backend.
+    spec : ConvSpec
+    constants : dict, optional
+        A table ``{backend: {dtype: {feature: seconds}}}`` to price the features
+        with (a ``'float64'`` entry serves other dtypes); default: the constants
+        in force (:meth:`Backend.cost`).
     """
-    weights = load_constants()["fft"]
-    weights = weights.get(spec.dtype.name, weights["float64"])
-    cand_h, cand_w = _tile_candidates(spec)
+    backend = get_backend(name)
+    if constants is None:
+        return backend.cost(spec)
+    table = constants[name]
+    weights = table.get(spec.dtype.name, table.get("float64", {}))
+    return estimate_seconds(backend.features(spec), weights,
+                            fallback=Backend.features(backend, spec))
 
-    def seconds(hw):
-        feats = _fft_features_at(spec, *hw, kernel_share=KERNEL_SHARE)
-        return sum(weights[k] * v for k, v in feats.items())
-    return min(((th, tw) for th in cand_h for tw in cand_w), key=seconds)
+
+def shipped_constants(registry=None) -> dict:
+    """``{backend: {dtype: {feature: seconds}}}``: what the backends ship with."""
+    return {name: b.shipped_constants for name, b in _backends(registry).items()
+            if b.shipped_constants}
 
 
-def _calibration_tilings(spec: ConvSpec) -> list:
-    """Tilings :func:`calibrate` times the FFT backend at for ``spec``.
+def load_constants(reload: bool = False, registry=None) -> dict:
+    """The constants in force, ``{backend: {dtype: {feature: seconds}}}``.
 
-    The single tile, the smallest and a middle square-ish tile, and the current
-    model's choice: timing several tilings of each layer lets the fit see what a
-    tile size costs, which the tile choice then depends on.
+    Per backend and dtype: this machine's calibration if valid, else the shipped
+    constants, else the default cost (:data:`fftconv.backends.base.DEFAULT_CONSTANTS`).
+    ``reload`` reads the calibration file again.
     """
-    cand_h, cand_w = _tile_candidates(spec)
-    picks = {(cand_h[-1], cand_w[-1]), (cand_h[0], cand_w[0]),
-             (cand_h[len(cand_h) // 2], cand_w[len(cand_w) // 2]), choose_fft_tiles(spec)}
-    return sorted(picks)
+    if reload:
+        _constants.reload()
+    fitted = _constants.fitted()
+    table = {}
+    for name, backend in _backends(registry).items():
+        dtypes = set(backend.shipped_constants) | set(fitted.get(name, {})) or {"float64"}
+        table[name] = {dtype: backend.weights(dtype) for dtype in sorted(dtypes)}
+    return table
+
+
+def constants_source() -> str:
+    """Where the fitted constants came from: a file path or ``'shipped defaults'``."""
+    return _constants.source()
+
+
+def save_constants(constants: dict, report: dict | None = None, registry=None) -> str:
+    """Store fitted constants for this machine (atomically) and use them from now on.
+
+    Parameters
+    ----------
+    constants : dict
+        ``{backend: {dtype: {feature: seconds}}}``: registered backends, each
+        with at least one dtype, whose features are those the backend prices
+        (the keys of its shipped constants, when it has some), with finite
+        non-negative values.
+    report : dict, optional
+        The fit's quality, stored beside the constants.
+
+    Returns
+    -------
+    str
+        The file written (:func:`constants_path`).
+    """
+    backends = _backends(registry)
+    allowed = ("a table {backend: {dtype: {feature: seconds}}} of registered backends "
+               "with their features and finite non-negative values")
+
+    def valid(name, per_dtype):
+        backend = backends.get(name)
+        if backend is None or not isinstance(per_dtype, dict) or not per_dtype:
+            return False
+        for dtype, weights in per_dtype.items():
+            if not (isinstance(dtype, str) and _constants.valid_weights(weights) and weights):
+                return False
+            shipped = backend.shipped_constants
+            expected = shipped.get(dtype, shipped.get("float64"))
+            if expected is not None and set(weights) != set(expected):
+                return False
+        return True
+
+    if not isinstance(constants, dict) or not constants or not all(
+            valid(name, per_dtype) for name, per_dtype in constants.items()):
+        raise bad_value("save_constants", "constants", constants, allowed)
+    path = _constants.save(constants, report)
+    forget_choices()
+    return path
 
 
 # -- choosing ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Choice:
-    """A backend choice and the evidence: seconds per candidate, and how they were had."""
+    """A backend choice and the evidence: seconds per candidate, and how they were had.
+
+    ``skipped`` maps the backends that were not candidates to the reason
+    (they do not apply to the geometry, or their cost could not be estimated).
+    """
 
     name: str
     costs: dict = field(default_factory=dict)
     measured: bool = False
+    skipped: dict = field(default_factory=dict)
 
     @property
     def reason(self) -> str:
@@ -330,6 +199,66 @@ class Choice:
         kind = "measured" if self.measured else "estimated"
         parts = ", ".join(f"{name} {seconds * 1e3:.3g} ms" for name, seconds in ranked)
         return f"chose {self.name!r}: {kind} forward time {parts}"
+
+
+def _why_not(backend: Backend, spec: ConvSpec) -> str | None:
+    """``None`` if ``backend`` computes ``spec``, else the reason it does not."""
+    if backend.supports(spec):
+        return None
+    return backend.applies(spec) or "it does not support this geometry"
+
+
+def resolve_backend(func: str, name, spec: ConvSpec) -> Backend:
+    """The backend that runs ``spec``: ``name``, else the context's choice, else ``'auto'``.
+
+    Raises
+    ------
+    NotImplementedError
+        When an explicitly named backend does not compute ``spec`` (with its
+        reason); ``'auto'`` always finds one for a valid spec.
+    """
+    name = current_backend_name() if name is None else check_name(func, name)
+    if name == "auto":
+        return _REGISTRY[choose_backend(spec).name]
+    backend = _REGISTRY[name]
+    reason = _why_not(backend, spec)
+    if reason is not None:
+        raise NotImplementedError(f"{func}: backend {name!r} does not support {spec}: {reason}")
+    return backend
+
+
+_CHOICES: dict = {}
+_CHOICES_LIMIT = 4096
+
+
+def forget_choices() -> None:
+    """Forget the memoized ``'auto'`` choices (they are keyed by everything they
+    depend on; this is for a backend whose :meth:`~Backend.cost` was changed in place)."""
+    _CHOICES.clear()
+
+
+def _estimated(spec: ConvSpec, backends: dict) -> Choice:
+    costs, skipped = {}, {}
+    for name, backend in backends.items():
+        reason = _why_not(backend, spec)
+        if reason is None:
+            try:
+                seconds = float(backend.cost(spec))
+            except Exception as exc:    # a user's backend must never break 'auto'
+                reason = f"its cost raised {type(exc).__name__}: {exc}"
+            else:
+                if math.isfinite(seconds) and seconds >= 0:
+                    costs[name] = seconds
+                    continue
+                reason = f"its cost is {seconds!r}, not a finite number of seconds"
+            warnings.warn(f"choose_backend: backend {name!r} left out of 'auto' for {spec}: "
+                          f"{reason}", RuntimeWarning, stacklevel=4)
+        skipped[name] = reason
+    if not costs:
+        raise bad_value("choose_backend", "spec", spec,
+                        "a geometry some registered backend computes ("
+                        + "; ".join(f"{n}: {r}" for n, r in skipped.items()) + ")")
+    return Choice(min(costs, key=costs.get), costs, skipped=skipped)
 
 
 _AUTOTUNE: ContextVar[bool] = ContextVar("fftconv_autotune", default=False)
@@ -386,17 +315,18 @@ def _source_digest() -> str:
 
 
 def _tune_key(spec: ConvSpec) -> str:
-    origin = _origin()
+    origin = _constants.origin()
     return (f"{spec} @ {origin['machine']}/{origin['engine']}x{origin['threads']}"
             f" #{_source_digest()}")
 
 
 def autotune_path() -> str:
+    """The autotune file, ``autotune.json`` in :func:`cache_dir`."""
     return os.path.join(cache_dir(), "autotune.json")
 
 
 def _load_tuned() -> dict:
-    payload = _read_json(autotune_path())
+    payload = _constants.read_json(autotune_path())
     if isinstance(payload, dict) and payload.get("format") == "fftconv-autotune" \
             and isinstance(payload.get("winners"), dict):
         return payload["winners"]
@@ -435,7 +365,6 @@ def _forward_calls(spec: ConvSpec, candidates) -> tuple:
     function that runs its forward on random data of ``spec``'s shape. Backends
     that run the same code are timed once.
     """
-    from .backends import same_code
     rng = np.random.default_rng(0)
     x = rng.standard_normal(spec.input_shape).astype(spec.dtype)
     w = rng.standard_normal(spec.weight_shape).astype(spec.dtype)
@@ -501,7 +430,7 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
                   if k.endswith(f" #{_source_digest()}")}
         merged[key] = _TUNED[key]
         try:
-            _atomic_json(autotune_path(), {"format": "fftconv-autotune", "version": 1,
+            _constants.write_json_atomic(autotune_path(), {"format": "fftconv-autotune", "version": 1,
                                            "winners": merged})
         except OSError as exc:     # a read-only cache directory costs only persistence
             warnings.warn(f"autotune: cannot write {autotune_path()}: {exc}",
@@ -509,7 +438,7 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
     return Choice(winner, times, measured=True)
 
 
-def choose_backend(spec: ConvSpec, autotune: bool | None = None) -> Choice:
+def choose_backend(spec: ConvSpec, autotune: bool | None = None, registry=None) -> Choice:
     """The backend ``'auto'`` runs for ``spec``, with the evidence for the choice.
 
     Parameters
@@ -518,11 +447,21 @@ def choose_backend(spec: ConvSpec, autotune: bool | None = None) -> Choice:
     autotune : bool, optional
         Time the candidates (once per geometry, remembered on disk) instead of
         estimating. Default: whether an :func:`autotune` block is active.
+    registry : mapping of str to Backend, optional
+        The candidates; default: every registered backend.
 
     Returns
     -------
     Choice
-        ``.name``, ``.costs`` (seconds per candidate) and ``.reason``.
+        ``.name``, ``.costs`` (seconds per candidate), ``.skipped`` (the
+        backends that do not apply, with the reason) and ``.reason``.
+
+    Notes
+    -----
+    Estimated choices are memoized per geometry, candidate set, constants in
+    force (:func:`fftconv.constants.generation`) and each candidate's
+    :meth:`~Backend.context_key` (the FFT backend's forced tile size), so a
+    repeated layer costs a dictionary lookup.
 
     Examples
     --------
@@ -532,12 +471,21 @@ def choose_backend(spec: ConvSpec, autotune: bool | None = None) -> Choice:
     >>> choice.name, sorted(choice.costs)
     ('fft', ['direct', 'fft', 'im2col'])
     """
-    from .backends import _REGISTRY
-    candidates = {name: b for name, b in _REGISTRY.items() if b.supports(spec)}
+    if not isinstance(spec, ConvSpec):
+        raise bad_type("choose_backend", "spec", spec, "a ConvSpec (see fftconv.make_spec)")
+    backends = _backends(registry)
     if autotune if autotune is not None else _AUTOTUNE.get():
+        candidates = {name: b for name, b in backends.items() if _why_not(b, spec) is None}
         return _autotuned(spec, candidates)
-    costs = {name: b.cost(spec) for name, b in candidates.items()}
-    return Choice(min(costs, key=costs.get), costs)
+    key = (spec, _constants.generation(),
+           tuple((name, id(b), b.context_key()) for name, b in backends.items()))
+    choice = _CHOICES.get(key)
+    if choice is None:
+        choice = _estimated(spec, backends)
+        if len(_CHOICES) >= _CHOICES_LIMIT:
+            _CHOICES.clear()
+        _CHOICES[key] = choice
+    return choice
 
 
 # -- calibration -------------------------------------------------------------------
@@ -597,31 +545,62 @@ def _fit(rows: list, times: list, shared=()) -> list:
     return fitted
 
 
-def _calibration_cases(name: str, spec: ConvSpec) -> list:
-    """``(tiling, features)`` to time ``name`` at on ``spec`` (the FFT at several tilings)."""
-    if name != "fft":
-        return [(None, features(name, spec))]
-    return [((th, tw), _fft_features_at(spec, th, tw)) for th, tw in _calibration_tilings(spec)]
+def _calibration_groups(backends: dict) -> list:
+    """``[(names, shared features)]``: backends of one :attr:`~Backend.calibration_group`
+    are fitted together, each other backend alone."""
+    groups: dict = {}
+    for name, backend in backends.items():
+        key = backend.calibration_group or ("own", name)
+        names, shared = groups.setdefault(key, ([], set()))
+        names.append(name)
+        shared.update(backend.shared_features)
+    return [(tuple(names), tuple(sorted(shared))) for names, shared in groups.values()]
 
 
-def _time_case(name: str, backend, spec: ConvSpec, tiling, repeats: int) -> float:
-    from .backends.fft import set_tile_size
-    if tiling is None:
-        return _measure(spec, {name: backend}, repeats)[name]
-    with set_tile_size(*tiling):
+def _time_case(name: str, backend: Backend, spec: ConvSpec, setting, repeats: int) -> float:
+    with backend.calibration_setting(setting):
         return _measure(spec, {name: backend}, repeats)[name]
 
 
 #: Passes over the whole design set in :func:`calibrate`; each case keeps its
 #: fastest pass. A shared machine has slow spells lasting seconds, longer than
-#: one case's repeats, which several passes apart step around: fits from one
-#: pass varied enough to move 'auto' on 3–5 of the 36 sweep layers.
+#: one case's repeats, which several passes apart step around.
 CALIBRATION_PASSES = 3
 
 
+def _design_specs(dtype, layers) -> list:
+    return [make_spec("calibrate", d["x"], d["w"], dtype=dtype, **d["kwargs"]) for d in layers]
+
+
+def calibration_steps(dtypes=("float32", "float64"), layers=DESIGN_LAYERS,
+                      registry=None) -> int:
+    """How many times :func:`calibrate` calls its ``progress`` (one per layer,
+    backend and pass)."""
+    backends = _backends(registry)
+    return CALIBRATION_PASSES * sum(
+        b.supports(spec) for dtype in dtypes for spec in _design_specs(dtype, layers)
+        for b in backends.values())
+
+
 def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAYERS,
-              progress=None, save: bool = True) -> tuple[dict, dict]:
+              progress=None, save: bool = True, registry=None) -> tuple[dict, dict]:
     """Time every backend on ``layers`` and fit the cost-model constants.
+
+    Parameters
+    ----------
+    dtypes : sequence of str
+        The dtypes to fit constants for; others keep the shipped ones.
+    repeats : int
+        Timed runs per case and pass (:data:`CALIBRATION_PASSES` passes, each
+        case keeping its fastest).
+    layers : sequence of dict
+        The design set (default :data:`DESIGN_LAYERS`).
+    progress : callable, optional
+        Called once per layer, backend and pass (:func:`calibration_steps` times).
+    save : bool
+        Store the constants (:func:`save_constants`) and forget autotune winners.
+    registry : mapping of str to Backend, optional
+        The backends to calibrate; default: every registered one.
 
     Returns
     -------
@@ -630,42 +609,38 @@ def calibrate(dtypes=("float32", "float64"), repeats: int = 3, layers=DESIGN_LAY
     report : dict
         Per backend and dtype, the median and worst relative error of the fit.
     """
-    from ._spec import make_spec
-    from .backends import _REGISTRY
-    constants = {name: {} for name in SHIPPED_CONSTANTS}
+    backends = _backends(registry)
+    constants = {name: {} for name in backends}
     report = {}
-    # direct and im2col run the same BLAS: their GEMM constant is fitted jointly,
-    # so the two are ranked on one scale. Their bytes are not alike (im2col's
-    # column gather is a strided copy, direct's shifts are contiguous adds), and a
-    # shared byte constant underestimated im2col 3–4× on large kernels.
-    groups = ((("direct", "im2col"), ("gemm",)), (("fft",), ()))
     for dtype in dtypes:
-        specs = [make_spec("calibrate", d["x"], d["w"], dtype=dtype, **d["kwargs"])
-                 for d in layers]
-        for names, shared in groups:
-            cases = [(name, spec, tiling, feats) for name in names for spec in specs
-                     if _REGISTRY[name].supports(spec)
-                     for tiling, feats in _calibration_cases(name, spec)]
+        specs = _design_specs(dtype, layers)
+        for names, shared in _calibration_groups(backends):
+            cases = [(name, spec, setting, feats) for name in names for spec in specs
+                     if backends[name].supports(spec)
+                     for setting, feats in backends[name].calibration_cases(spec)]
+            if not cases:
+                continue
             times = [math.inf] * len(cases)
             for _ in range(CALIBRATION_PASSES):
-                for i, (name, spec, tiling, _) in enumerate(cases):
-                    times[i] = min(times[i], _time_case(name, _REGISTRY[name], spec, tiling,
+                for i, (name, spec, setting, _) in enumerate(cases):
+                    times[i] = min(times[i], _time_case(name, backends[name], spec, setting,
                                                         repeats))
                     if progress and (i + 1 == len(cases) or cases[i + 1][:2] != (name, spec)):
                         progress()                     # one layer of one backend done
             rows = [(name, feats) for name, _, _, feats in cases]
             fitted = _fit(rows, times, shared)
-            for name in names:
+            for name in fitted:
                 constants[name][dtype] = fitted[name]
                 pairs = [(f, t) for (n, f), t in zip(rows, times) if n == name]
                 rel = np.array([abs(sum(fitted[name][k] * f[k] for k in f) / t - 1)
                                 for f, t in pairs])
                 report[f"{name}/{dtype}"] = {"median_rel_error": float(np.median(rel)),
                                              "max_rel_error": float(rel.max())}
-    for name in constants:          # dtypes not calibrated keep the shipped values
-        for dtype in SHIPPED_CONSTANTS[name]:
-            constants[name].setdefault(dtype, SHIPPED_CONSTANTS[name][dtype])
+    for name, backend in backends.items():     # dtypes not calibrated keep the shipped values
+        for dtype, weights in backend.shipped_constants.items():
+            constants[name].setdefault(dtype, weights)
+    constants = {name: table for name, table in constants.items() if table}
     if save:
-        save_constants(constants, report)
+        save_constants(constants, report, registry=backends)
         clear_autotune()        # winners measured before this calibration may be stale
     return constants, report

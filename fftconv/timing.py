@@ -169,11 +169,11 @@ def changing_weights(w):
     """An endless supply of weights whose values change from one call to the next.
 
     As in training, no timed call may profit from a cache of the weights that
-    the cost model does not count: the FFT backend keeps one kernel spectrum per
-    geometry, validated against the exact weights it came from, so cycling
-    through three slightly different copies (``w``, ``w·1.001``, ``w·1.002``)
-    misses it every call, at a memory cost of three copies however long the
-    timing runs.
+    the cost model does not count. fftconv's backends keep nothing between
+    calls, but a backend registered by a user may: cycling through three
+    slightly different copies (``w``, ``w·1.001``, ``w·1.002``) defeats any
+    cache validated against the exact weights, at a memory cost of three copies
+    however long the timing runs.
 
     Parameters
     ----------

@@ -36,3 +36,12 @@ def _fast_fftw_planning(_isolated_cache_dir):
             yield
     else:
         yield
+
+
+@pytest.fixture(autouse=True)
+def _forget_auto_choices():
+    """'auto' memoizes its choices; a test that patches a backend's cost in place
+    must not leave its choices to the next test."""
+    yield
+    from fftconv import select
+    select.forget_choices()

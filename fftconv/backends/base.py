@@ -22,17 +22,18 @@ as autograd frameworks return.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 import numpy as np
 
+from .. import constants as _constants
 from .._spec import ConvSpec
 from ..checks import is_int
 from ..errors import bad_type, bad_value
 from ._parallel import split_matmul, threads_for
 
-__all__ = ["Backend", "pad_input", "stuff_zeros", "flip_transpose_weight",
+__all__ = ["Backend", "DEFAULT_CONSTANTS", "estimate_seconds", "gemm_work", "K_HALF", "pad_input", "stuff_zeros", "flip_transpose_weight",
            "grad_input_via_forward", "grad_weight_via_forward", "set_memory_budget",
            "get_memory_budget", "DEFAULT_MEMORY_BUDGET", "is_pointwise", "pointwise_forward",
            "POINTWISE_PATH", "tap_slices"]
@@ -241,33 +242,138 @@ def grad_weight_via_forward(forward, dy: np.ndarray, x: np.ndarray, spec: ConvSp
                                         wspec).transpose(1, 0, 2, 3))
 
 
+#: What a backend without constants of its own costs until ``fftconv calibrate``
+#: fits it: one nanosecond per multiply-add and 0.1 ms per call (a BLAS-backed
+#: backend runs tens of multiply-adds per nanosecond, so an uncalibrated
+#: backend is chosen by ``'auto'`` only where nothing else is cheap).
+DEFAULT_CONSTANTS = {"macs": 1e-9, "call": 1e-4}
+
+
 class Backend:
     """Base class of a convolution backend (register with :func:`register_backend`).
 
-    Subclasses set ``name`` and implement :meth:`forward` and :meth:`cost`; they
-    may override :meth:`supports`, :meth:`grad_input` and :meth:`grad_weight`.
-    All arrays are C-contiguous-agnostic numpy arrays in ``spec.dtype``.
+    A backend describes itself, so the chooser (:mod:`fftconv.select`) needs to
+    know nothing about it:
+
+    * :meth:`applies` says whether it computes a geometry, and if not, why;
+    * :meth:`features` are the quantities its forward time is proportional to,
+      and :attr:`shipped_constants` the seconds per unit of each (fitted to this
+      machine by ``fftconv calibrate``); :meth:`cost` is their product;
+    * :meth:`forward` computes the bias-free cross-correlation, and
+      :meth:`forward_saving` also returns what its :meth:`backward` can reuse.
+
+    Only ``name`` and :meth:`forward` are required: the gradients default to the
+    seed formulas (each a forward), and the cost to :data:`DEFAULT_CONSTANTS`
+    times the default features (multiply-adds and one call). All arrays are
+    numpy arrays in ``spec.dtype``.
+
+    Examples
+    --------
+    A backend of one's own, registered and used at once:
+
+    >>> import numpy as np, fftconv
+    >>> from fftconv.backends.direct import conv2d_reference
+    >>> @fftconv.register_backend
+    ... class Reference(fftconv.Backend):
+    ...     name = "reference"
+    ...     def applies(self, spec):
+    ...         return None if spec.groups == 1 else "groups > 1 are not implemented"
+    ...     def forward(self, x, w, spec):
+    ...         return conv2d_reference(x, w, spec)
+    >>> x, w = np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3))
+    >>> fftconv.conv2d(x, w, backend="reference")[0, 0, 0]
+    array([9., 9., 9.])
+    >>> fftconv.unregister_backend("reference")
     """
 
     name: str = ""
 
+    #: Cost-model constants shipped with the backend, ``{dtype name: {feature:
+    #: seconds per unit}}`` for the features of :meth:`features` (a ``'float64'``
+    #: entry serves dtypes without their own). Empty: :data:`DEFAULT_CONSTANTS`.
+    shipped_constants: dict = {}
+
+    #: Backends naming the same group are calibrated jointly, with one constant
+    #: for every feature in :attr:`shared_features` (the same BLAS, say); the
+    #: default, ``None``, is a group of its own.
+    calibration_group: str | None = None
+    shared_features: tuple = ()
+
+    # -- what it applies to, and what it costs ------------------------------------
+    def applies(self, spec: ConvSpec) -> str | None:
+        """``None`` if this backend computes ``spec``, else the reason it does not.
+
+        Default: every geometry.
+        """
+        return None
+
     def supports(self, spec: ConvSpec) -> bool:
-        """Whether this backend can compute ``spec`` (default: every geometry)."""
-        return True
+        """Whether this backend computes ``spec`` (:meth:`applies` gives no reason against)."""
+        return self.applies(spec) is None
+
+    def features(self, spec: ConvSpec) -> dict:
+        """The quantities the forward time of ``spec`` is a weighted sum of.
+
+        Default: ``{'macs': multiply-adds, 'call': 1}``, priced by
+        :data:`DEFAULT_CONSTANTS` until calibrated.
+        """
+        return {"macs": float(spec.macs), "call": 1.0}
+
+    def weights(self, dtype) -> dict:
+        """Seconds per unit of each feature for ``dtype``: this machine's fitted
+        constants (``fftconv calibrate``) if there are any, else the shipped ones,
+        else :data:`DEFAULT_CONSTANTS`."""
+        name = np.dtype(dtype).name
+        for table in (_constants.fitted().get(self.name, {}), self.shipped_constants):
+            weights = table.get(name, table.get("float64"))
+            if weights:
+                return weights
+        return DEFAULT_CONSTANTS
 
     def cost(self, spec: ConvSpec) -> float:
-        """Estimated seconds for the forward pass of ``spec`` (used by ``'auto'``).
+        """Estimated seconds of the forward of ``spec``: ``Σ_k weights[k] · features[k]``.
 
-        The built-in backends use the fitted model of :mod:`fftconv.select`; a new
-        backend overrides this.
+        Features without a constant (a backend with features of its own that
+        was never calibrated) are priced by :data:`DEFAULT_CONSTANTS` on the
+        default features instead, so an estimate is always there.
         """
-        from ..select import estimate
-        return estimate(self.name, spec)
+        return estimate_seconds(self.features(spec), self.weights(spec.dtype),
+                                fallback=Backend.features(self, spec))
 
+    def context_key(self):
+        """What, besides the geometry and the constants, :meth:`cost` depends on in
+        the current context (a hashable; default ``None``). ``'auto'`` memoizes
+        its choices per geometry and this key."""
+        return None
+
+    # -- calibration --------------------------------------------------------------
+    def calibration_cases(self, spec: ConvSpec) -> list:
+        """``(setting, features)`` pairs to time ``spec`` at when calibrating.
+
+        Default: one case, the backend as it runs (setting ``None``). A backend
+        with a free parameter the cost model decides (the FFT tile size) offers
+        several, so the fit sees what the parameter costs.
+        """
+        return [(None, self.features(spec))]
+
+    def calibration_setting(self, setting):
+        """A context manager that runs the backend at ``setting`` (default: as it is)."""
+        return nullcontext()
+
+    # -- computing ----------------------------------------------------------------
     def forward(self, x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
         """Bias-free cross-correlation: ``(N, C_in, H, W), (C_out, C_in/g, kh, kw)
         → (N, C_out, OH, OW)``."""
         raise NotImplementedError
+
+    def forward_saving(self, x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> tuple:
+        """``(y, saved)``: the forward and what its :meth:`backward` can reuse.
+
+        ``saved`` is a dict private to the backend (default: empty); the caller
+        hands it back to :meth:`backward` unchanged, in a
+        :class:`~fftconv.ConvContext`. Nothing is kept anywhere else.
+        """
+        return self.forward(x, w, spec), {}
 
     def forward_path(self, spec: ConvSpec) -> str:
         """A name for the code :meth:`forward` runs on ``spec``.
@@ -290,11 +396,13 @@ class Backend:
         """Gradient with respect to the weight, shape ``(C_out, C_in/g, kh, kw)``."""
         return grad_weight_via_forward(self.forward, dy, x, spec)
 
-    def backward(self, dy, x, w, spec: ConvSpec, needs) -> tuple:
+    def backward(self, dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
         """``(dx, dw)`` for the gradients named in ``needs`` (others ``None``).
 
-        Override to share work between the two (the FFT backend transforms ``dy``
-        once for both).
+        ``saved`` is what :meth:`forward_saving` returned for this ``x`` and
+        ``w``, or ``None``. Override to share work between the two gradients or
+        to reuse the forward's (the FFT backend transforms ``dy`` once for both
+        and takes the input's and kernel's spectra from ``saved``).
         """
         dx = self.grad_input(dy, w, spec) if "input" in needs else None
         dw = self.grad_weight(dy, x, spec) if "weight" in needs else None
@@ -302,3 +410,25 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<fftconv backend {self.name!r}>"
+
+
+#: GEMM inner size at which BLAS reaches half its peak rate (see :func:`gemm_work`).
+K_HALF = 24.0
+
+
+def gemm_work(macs: int, inner: int) -> float:
+    """Multiply-adds of a GEMM weighted by its inner size: ``macs·(K + K½)/K``.
+
+    Small inner dimensions cannot keep the BLAS kernels busy; the weight makes
+    a product of inner size ``K½`` (:data:`K_HALF`) cost twice its multiply-adds.
+    """
+    return macs * (inner + K_HALF) / inner
+
+
+def estimate_seconds(features: dict, weights: dict, fallback: dict | None = None) -> float:
+    """``Σ_k weights[k] · features[k]``; with a feature lacking its weight, the same
+    sum over ``fallback`` features priced by :data:`DEFAULT_CONSTANTS`."""
+    if features.keys() <= weights.keys():
+        return float(sum(weights[k] * v for k, v in features.items()))
+    fallback = fallback if fallback is not None else {}
+    return float(sum(DEFAULT_CONSTANTS.get(k, 0.0) * v for k, v in fallback.items()))

@@ -27,9 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._spec import ConvSpec
-from . import register_backend
+from .registry import register_backend
 from ._parallel import add_up, one_blas_thread, row_blocks, run_parts, shares, threads_for
-from .base import (POINTWISE_PATH, Backend, is_pointwise, pad_input, pointwise_forward,
+from .base import (POINTWISE_PATH, Backend, gemm_work, is_pointwise, pad_input, pointwise_forward,
                    tap_slices)
 
 __all__ = ["DirectBackend", "conv2d_reference", "conv2d_backward_reference", "forward_steps"]
@@ -269,6 +269,26 @@ class DirectBackend(Backend):
     """Shift-and-accumulate: one BLAS product per kernel offset (``kh·kw`` in all)."""
 
     name = "direct"
+    #: Fitted by ``fftconv calibrate --repeats 7`` on a 2-core x86-64 machine
+    #: (pyFFTW engine, 2 threads); seconds per unit of each of :meth:`features`.
+    shipped_constants = {
+        "float32": {"bytes": 0, "call": 0.0001294, "gemm": 1.457e-11, "taps": 8.57e-08},
+        "float64": {"bytes": 0, "call": 0.0001229, "gemm": 2.606e-11, "taps": 4.696e-07},
+    }
+    calibration_group = "blas"          # the same BLAS as im2col: one GEMM constant
+    shared_features = ("gemm",)
+
+    def features(self, spec):
+        """GEMM work with inner size ``C_in/g`` (:func:`~fftconv.backends.base.gemm_work`),
+        the bytes of the shifted copies, one step per product (per kernel offset,
+        and band of output rows when the layer runs in bands), one call."""
+        taps = spec.kh * spec.kw
+        pixels = spec.n * spec.out_h * spec.out_w
+        # per offset: the shifted input is read and copied (2), the product
+        # written and added into the accumulator (3)
+        return {"gemm": gemm_work(spec.macs, spec.c_in_per_group),
+                "bytes": taps * pixels * (2 * spec.c_in + 3 * spec.c_out) * spec.dtype.itemsize,
+                "taps": forward_steps(spec), "call": 1.0}
 
     def forward_path(self, spec):
         return POINTWISE_PATH if is_pointwise(spec) else self.name

@@ -11,7 +11,8 @@ through FFTs"; Vasilache et al. 2014, "fbfft"; NNPACK's tiled transforms):
 2. **Tile** (overlap-save). The padded input is cut into overlapping tiles of
    ``T = t + K - 1`` rows/columns (a fast length, ``2^a·m``, m ≤ 15), each of which yields
    ``t`` valid outputs; a tile covering the whole image is the untiled method. The
-   tile size is chosen by the cost model in :mod:`fftconv.select`, so small
+   tile size is chosen by the backend's cost model (:func:`fftconv.tiling.choose_tiles`
+   rating each candidate by the fitted constants), so small
    kernels on large images get small, cache-resident transforms and large
    per-frequency matrix products (NNPACK).
 3. **Transform each map once.** Every input tile, every kernel and every output
@@ -26,22 +27,24 @@ through FFTs"; Vasilache et al. 2014, "fbfft"; NNPACK's tiled transforms):
    ``Y_f = X_f · conj(W_f)`` with ``(M × C_in/g) @ (C_in/g × C_out/g)`` per frequency
    and group: one batched GEMM, never ``C_in × C_out`` separate convolutions. When
    each product is large enough, the frequencies are split across threads.
-5. **Backward reuses the forward's spectra** (fbfft). With ``DY`` the spectra of
+5. **Backward reuses the forward's spectra** (fbfft), handed over explicitly. With ``DY`` the spectra of
    ``dy``'s ``t × t`` blocks zero-padded to ``T``::
 
        DX_f = DY_f · W_fᵀ          (full convolution, overlap-add of the tiles)
        DW_f = Σ_m X_fᵀ · conj(DY_f) (valid correlation, summed over tiles and batch)
 
-   ``W`` and ``X`` come from the forward call (an exact-content cache), ``DY`` is
+   ``W`` and ``X`` come from the forward call (its saved context), ``DY`` is
    transformed once for both gradients.
 6. **Kernel-sized transforms by DFT matrices** when cheaper: a kernel's spectrum
    is ``E_h · k · E_wᵀ`` with DFT matrices restricted to its ``kh × kw`` support
    (BLAS speed, frequency-major output), and the kernel gradient's ``kh × kw``
    taps are a pruned inverse the same way (:func:`support_dft_pays`).
 
-Kernel spectra are cached for inference (same weights, many inputs) and validated
-against an exact copy of the weights, so any change to the weights invalidates
-them. float32 stays float32 (complex64 spectra).
+Nothing is cached behind the caller's back: :meth:`FFTBackend.forward_saving`
+returns the plan, the kernel spectrum and the input spectra with the output, and
+the backward takes them from there (a :class:`fftconv.ConvContext` carries them
+through :func:`fftconv.conv2d` and :func:`fftconv.conv2d_backward`). float32
+stays float32 (complex64 spectra).
 
 Accuracy: the rounding error of an FFT convolution is spread over the whole
 output, with ``‖y − y_exact‖ ≲ c · ε · log₂(T) · ‖x‖·‖w‖`` per tile (ε the unit
@@ -54,119 +57,37 @@ and ≤ 1e-12).
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from .. import constants as _constants
 from .. import fftlib
 from .._spec import ConvSpec
 from ..checks import is_int
 from ..errors import bad_value
-from . import register_backend
+from ..tiling import TilePlan, choose_tiles, tile_lengths
+from .registry import register_backend
 from ._parallel import even_slices, one_blas_thread, run_parts
-from .base import Backend, get_memory_budget
+from .base import Backend, estimate_seconds, get_memory_budget
 
-__all__ = ["FFTBackend", "TilePlan", "spectrum_cache", "SpectrumCache", "set_tile_size",
-           "forced_tile_size", "support_dft_pays"]
-
-
-@dataclass(frozen=True)
-class TilePlan:
-    """Overlap-save tiling of a stride-1 valid correlation.
-
-    ``th × tw`` is the transform size, ``t_h × t_w = (th - kh + 1) × (tw - kw + 1)``
-    the valid outputs per tile, ``nth × ntw`` the number of tiles.
-    """
-
-    th: int
-    tw: int
-    kh: int
-    kw: int
-    nth: int
-    ntw: int
-
-    @property
-    def t_h(self) -> int:
-        return self.th - self.kh + 1
-
-    @property
-    def t_w(self) -> int:
-        return self.tw - self.kw + 1
-
-    @property
-    def spectrum_shape(self) -> tuple[int, int]:
-        return (self.th, self.tw // 2 + 1)
-
-    @classmethod
-    def make(cls, th: int, tw: int, kh: int, kw: int, out_h: int, out_w: int) -> "TilePlan":
-        return cls(th, tw, kh, kw, math.ceil(out_h / (th - kh + 1)),
-                   math.ceil(out_w / (tw - kw + 1)))
-
-
-# -- spectrum cache ----------------------------------------------------------------
-
-class SpectrumCache:
-    """Small LRU cache of spectra, validated against an exact copy of their source.
-
-    A hit requires the same key *and* an array equal, element for element, to the
-    one the spectrum was computed from; so changing weights (or inputs) in place
-    can never return a stale spectrum. Entries are evicted least-recently-used
-    beyond ``max_bytes``.
-    """
-
-    def __init__(self, max_bytes: int = 256 << 20):
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key, source: np.ndarray):
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0].shape == source.shape \
-                    and np.array_equal(entry[0], source):
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return entry[1]
-            self.misses += 1
-            return None
-
-    def put(self, key, source: np.ndarray, spectrum: np.ndarray) -> None:
-        size = source.nbytes + spectrum.nbytes
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[0].nbytes + old[1].nbytes
-            self._entries[key] = (source.copy(), spectrum)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, (src, spec) = self._entries.popitem(last=False)
-                self._bytes -= src.nbytes + spec.nbytes
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-            self.hits = self.misses = 0
-
-
-#: The process-wide cache of kernel and input spectra used by the FFT backend.
-spectrum_cache = SpectrumCache()
+__all__ = ["FFTBackend", "set_tile_size", "forced_tile_size", "support_dft_pays",
+           "KERNEL_SHARE"]
 
 
 # -- stride-1 geometry: polyphase split and dilation -----------------------------------
 
 @dataclass(frozen=True)
-class _Stride1:
-    """The stride-1 valid correlation a ConvSpec is reduced to."""
+class _Polyphase:
+    """The stride-1 valid correlation a ConvSpec reduces to (module notes, step 1).
+
+    ``rows × cols`` of the padded input are kept (a multiple of the stride), split
+    into ``sh·sw`` phases of ``C_in`` channels each, against a kernel of ``kh × kw``
+    polyphase taps.
+    """
 
     spec: ConvSpec
     rows: int          # padded-input rows/cols kept (a multiple of the stride)
@@ -183,7 +104,7 @@ class _Stride1:
         return self.spec.c_in * self.phases
 
     @classmethod
-    def of(cls, spec: ConvSpec) -> "_Stride1":
+    def of(cls, spec: ConvSpec) -> "_Polyphase":
         (sh, sw) = spec.stride
         kh, kw = -(-spec.span_h // sh), -(-spec.span_w // sw)
         return cls(spec, (spec.out_h - 1 + kh) * sh, (spec.out_w - 1 + kw) * sw, kh, kw)
@@ -207,16 +128,16 @@ def _depth_to_space(a: np.ndarray, sh: int, sw: int) -> np.ndarray:
     return a.reshape(b, c // (sh * sw), h * sh, w * sw)
 
 
-def _prepare_input(x: np.ndarray, geo: _Stride1) -> np.ndarray:
+def _prepare_input(x: np.ndarray, poly: _Polyphase) -> np.ndarray:
     """Pad (and crop unused rows of) ``x``, then split it into stride phases."""
-    spec = geo.spec
+    spec = poly.spec
     (pt, _), (pl, _) = spec.padding
-    if spec.stride == (1, 1) and (pt, pl) == (0, 0) and (geo.rows, geo.cols) == (spec.h, spec.w):
+    if spec.stride == (1, 1) and (pt, pl) == (0, 0) and (poly.rows, poly.cols) == (spec.h, spec.w):
         return np.ascontiguousarray(x, dtype=spec.dtype)     # already the stride-1 input
-    xp = np.zeros((x.shape[0], spec.c_in, geo.rows, geo.cols), dtype=spec.dtype)
-    # Rows past geo.rows are never read (stride remainder): leave them out.
-    h = max(0, min(spec.h, geo.rows - pt))
-    w = max(0, min(spec.w, geo.cols - pl))
+    xp = np.zeros((x.shape[0], spec.c_in, poly.rows, poly.cols), dtype=spec.dtype)
+    # Rows past poly.rows are never read (stride remainder): leave them out.
+    h = max(0, min(spec.h, poly.rows - pt))
+    w = max(0, min(spec.w, poly.cols - pl))
     xp[:, :, pt:pt + h, pl:pl + w] = x[:, :, :h, :w]
     return _space_to_depth(xp, *spec.stride)
 
@@ -239,33 +160,33 @@ def _covered(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray]:
     return masks[0], masks[1]
 
 
-def _prepare_kernel(w: np.ndarray, geo: _Stride1) -> np.ndarray:
+def _prepare_kernel(w: np.ndarray, poly: _Polyphase) -> np.ndarray:
     """Dilate ``w`` (zeros between taps) and split it into stride phases."""
-    spec = geo.spec
+    spec = poly.spec
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
-    k = np.zeros((spec.c_out, spec.c_in_per_group, geo.kh * sh, geo.kw * sw), dtype=spec.dtype)
+    k = np.zeros((spec.c_out, spec.c_in_per_group, poly.kh * sh, poly.kw * sw), dtype=spec.dtype)
     k[:, :, :spec.span_h:dh, :spec.span_w:dw] = w
     return _space_to_depth(k, sh, sw)
 
 
 # -- tiled transforms ----------------------------------------------------------------
 
-def _input_tiles(xq: np.ndarray, plan: TilePlan, a0: int, a1: int) -> np.ndarray:
+def _input_tiles(x_phases: np.ndarray, plan: TilePlan, a0: int, a1: int) -> np.ndarray:
     """Overlapping tiles of tile rows ``[a0, a1)``, batch-leading.
 
-    ``xq`` is ``(B, C, R, S)`` (stride-1, padded). Returns the contiguous real array
+    ``x_phases`` is ``(B, C, R, S)`` (stride-1, padded). Returns the contiguous real array
     ``(B, a1-a0, ntw, C, th, tw)``, zero where a tile runs past the input. Rows of a
     tile stay contiguous, so the gather is a near-sequential copy; a single tile
-    that is exactly ``xq`` is returned as a view (read-only use).
+    that is exactly ``x_phases`` is returned as a view (read-only use).
     """
-    b, c, _, _ = xq.shape
+    b, c, _, _ = x_phases.shape
     na = a1 - a0
     top = a0 * plan.t_h
     need_h = na * plan.t_h + plan.kh - 1
     need_w = plan.ntw * plan.t_w + plan.kw - 1
     # Pad so every tile lies inside the array; the extra zeros only reach outputs
     # beyond the last real one, which are discarded.
-    src = xq[:, :, top:top + need_h, :need_w]
+    src = x_phases[:, :, top:top + need_h, :need_w]
     if (plan.nth, plan.ntw) == (1, 1) and src.shape[2:] == (plan.th, plan.tw) \
             and src.flags.c_contiguous:
         return src.reshape(b, 1, 1, c, plan.th, plan.tw)
@@ -409,34 +330,29 @@ def _pruned_inverse_pays(plan: TilePlan) -> bool:
     return support_dft_pays(plan.kh, plan.kw, plan.th, plan.tw, margin=1.0)
 
 
-def _kernel_spectrum(kq: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:
-    """``conj(W) / (th·tw)``, frequency-major ``(F, g, C/g, O/g)``, cached.
+def _kernel_spectrum(k_phases: np.ndarray, plan: TilePlan, groups: int) -> np.ndarray:
+    """``conj(W) / (th·tw)``, frequency-major ``(F, g, C/g, O/g)``.
 
     The conjugate is what the forward correlation multiplies by, and the inverse
-    transform's ``1/(th·tw)`` is folded in, so inference uses the cached array as
-    it is and the inverse transforms of products with it skip their scaling
-    pass. ``kq`` is ``(O, C/g, kh, kw)``; each of its ``O·C/g`` kernels is
-    transformed once, by DFT matrices on its support when that is cheaper
-    (:func:`_small_support_pays`), else as a zero-padded ``th × tw`` map.
+    transform's ``1/(th·tw)`` is folded in, so the inverse transforms of products
+    with it skip their scaling pass. ``k_phases`` is ``(O, C/g, kh, kw)``; each of
+    its ``O·C/g`` kernels is transformed once, by DFT matrices on its support
+    when that is cheaper (:func:`_small_support_pays`), else as a zero-padded
+    ``th × tw`` map.
     """
-    key = ("kernel", plan, groups, kq.dtype.str)
-    spectrum = spectrum_cache.get(key, kq)
-    if spectrum is None:
-        o, cg, kh, kw = kq.shape
-        # (O, C/g) → (g, C/g, O/g) so that "maps" are the group's input channels.
-        maps = kq.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
-        cdtype = np.result_type(kq.dtype, np.complex64)
-        if _small_support_pays(plan):
-            spectra = _support_spectra(maps, plan, cdtype)
-        else:
-            padded = fftlib.zeros_aligned(maps.shape[:3] + (plan.th, plan.tw), kq.dtype)
-            padded[..., :kh, :kw] = maps
-            spectra = _spectra(padded.reshape(groups * cg, o // groups, plan.th, plan.tw), 1)
-            np.conjugate(spectra, out=spectra)
-            spectra *= 1.0 / (plan.th * plan.tw)
-        spectrum = spectra.reshape(-1, groups, cg, o // groups)
-        spectrum_cache.put(key, kq, spectrum)
-    return spectrum
+    o, cg, kh, kw = k_phases.shape
+    # (O, C/g) → (g, C/g, O/g) so that "maps" are the group's input channels.
+    maps = k_phases.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    cdtype = np.result_type(k_phases.dtype, np.complex64)
+    if _small_support_pays(plan):
+        spectra = _support_spectra(maps, plan, cdtype)
+    else:
+        padded = fftlib.zeros_aligned(maps.shape[:3] + (plan.th, plan.tw), k_phases.dtype)
+        padded[..., :kh, :kw] = maps
+        spectra = _spectra(padded.reshape(groups * cg, o // groups, plan.th, plan.tw), 1)
+        np.conjugate(spectra, out=spectra)
+        spectra *= 1.0 / (plan.th * plan.tw)
+    return spectra.reshape(-1, groups, cg, o // groups)
 
 
 def _support_spectra(maps: np.ndarray, plan: TilePlan, cdtype) -> np.ndarray:
@@ -525,7 +441,7 @@ def forced_tile_size() -> tuple[int, int] | None:
 def set_tile_size(th: int, tw: int | None = None):
     """Force the FFT transform (tile) size inside the ``with`` block.
 
-    By default the cost model picks it per layer (:func:`fftconv.select.choose_fft_tiles`);
+    By default the cost model picks it per layer (:meth:`FFTBackend.plan`);
     forcing it is for studying the tiling trade-off. ``th`` / ``tw`` must be at least
     the (polyphase) kernel size of every layer run inside the block; results do not
     depend on the tile size beyond rounding.
@@ -551,52 +467,144 @@ def set_tile_size(th: int, tw: int | None = None):
         _TILE_SIZE.reset(token)
 
 
+#: Weight of the kernel transforms when choosing the tile size. Kernel spectra
+#: are reused by the backward pass (from the forward's context), which does
+#: about three times the forward's map work with them; counting them in full
+#: favours narrow tiles with small kernel spectra, which lose once the spectra
+#: are shared.
+KERNEL_SHARE = 0.25
+
+
+def _features_at(spec: ConvSpec, plan: TilePlan, kernel_share: float = 1.0) -> dict:
+    """Cost features of the FFT forward of ``spec`` at tiling ``plan``.
+
+    The map transforms ``(input + output maps) · points · log₂ points`` and the
+    number of maps, the kernels' transforms (FFT work too, or the spectrum
+    elements that DFT matrices on their support write, :func:`support_dft_pays`)
+    weighted by ``kernel_share``, the per-frequency complex GEMMs (flops, and
+    one product per frequency and group), one call (Mathieu et al. 2013 count
+    the same terms).
+    """
+    poly = _Polyphase.of(spec)
+    c_in = poly.channels
+    points = plan.th * plan.tw
+    maps = spec.n * (c_in + spec.c_out) * plan.tiles
+    kernels = spec.c_out * c_in // spec.groups
+    freqs = plan.th * (plan.tw // 2 + 1)
+    log_points = math.log2(max(points, 2))
+    transforms = maps * points * log_points
+    spectrum_elements = 0.0
+    if _small_support_pays(plan):       # the spectra written dominate: ∝ kernels × freqs
+        spectrum_elements = kernel_share * kernels * freqs
+    else:
+        transforms += kernel_share * kernels * points * log_points
+        maps += kernel_share * kernels
+    return {"fft": transforms, "maps": float(maps), "kernel_dft": spectrum_elements,
+            "cgemm_flops": 8.0 * freqs * spec.n * plan.tiles * c_in * spec.c_out / spec.groups,
+            "cgemm_calls": freqs * spec.groups, "call": 1.0}
+
+
+@lru_cache(maxsize=4096)
+def _cheapest_tiles(spec: ConvSpec, weights: tuple, generation: int) -> TilePlan:
+    """The tiling of ``spec`` with the lowest estimate (kernels at :data:`KERNEL_SHARE`).
+
+    ``weights`` are the constants in force as sorted ``(feature, seconds)`` pairs
+    and ``generation`` that of :mod:`fftconv.constants`, so a new calibration
+    plans again.
+    """
+    poly = _Polyphase.of(spec)
+    table = dict(weights)
+    return choose_tiles((spec.out_h, spec.out_w), (poly.kh, poly.kw),
+                        lambda plan: estimate_seconds(_features_at(spec, plan, KERNEL_SHARE),
+                                                      table))
+
+
 @register_backend
 class FFTBackend(Backend):
     """Convolution theorem with tiling, per-frequency GEMMs and spectrum reuse."""
 
     name = "fft"
+    #: Fitted by ``fftconv calibrate --repeats 7`` on a 2-core x86-64 machine
+    #: (pyFFTW engine, 2 threads); seconds per unit of each of :meth:`features`.
+    shipped_constants = {
+        "float32": {"call": 0.0002226, "cgemm_calls": 0, "cgemm_flops": 2.178e-11,
+                    "fft": 4.01e-10, "kernel_dft": 2.432e-09, "maps": 9.826e-10},
+        "float64": {"call": 0.0001838, "cgemm_calls": 0, "cgemm_flops": 3.21e-11,
+                    "fft": 5.225e-10, "kernel_dft": 4.404e-09, "maps": 2.324e-09},
+    }
 
     # -- planning --------------------------------------------------------------
-    def plan(self, spec: ConvSpec) -> tuple[_Stride1, TilePlan]:
-        """The stride-1 reduction and the tiling the cost model prefers for ``spec``."""
-        from ..select import choose_fft_tiles
-        geo = _Stride1.of(spec)
+    def plan(self, spec: ConvSpec) -> tuple[_Polyphase, TilePlan]:
+        """The stride-1 reduction of ``spec`` and its tiling: forced by
+        :func:`set_tile_size`, else the cheapest by the cost model."""
+        poly = _Polyphase.of(spec)
         forced = _TILE_SIZE.get()
-        if forced is not None:
-            th, tw = forced
-            if th < geo.kh or tw < geo.kw:
-                raise bad_value("set_tile_size", "th, tw", forced,
-                                f"at least the polyphase kernel size ({geo.kh}, {geo.kw}) "
-                                f"of {spec}")
-        else:
-            th, tw = choose_fft_tiles(spec)
-        return geo, TilePlan.make(th, tw, geo.kh, geo.kw, spec.out_h, spec.out_w)
+        if forced is None:
+            weights = tuple(sorted(self.weights(spec.dtype).items()))
+            return poly, _cheapest_tiles(spec, weights, _constants.generation())
+        if forced[0] < poly.kh or forced[1] < poly.kw:
+            raise bad_value("set_tile_size", "th, tw", forced,
+                            f"at least the polyphase kernel size ({poly.kh}, {poly.kw}) "
+                            f"of {spec}")
+        return poly, TilePlan.make(forced, (poly.kh, poly.kw), (spec.out_h, spec.out_w))
 
-    def _tile_bytes(self, spec: ConvSpec, geo: _Stride1, plan: TilePlan) -> int:
+    def features(self, spec):
+        """Features at the tiling the backend runs (:func:`_features_at`)."""
+        return _features_at(spec, self.plan(spec)[1])
+
+    def context_key(self):
+        return _TILE_SIZE.get()
+
+    def calibration_cases(self, spec):
+        """The single tile, the smallest, a middle square-ish one and the model's
+        choice: timing several tilings of each layer lets the fit see what a tile
+        size costs, which the tile choice then depends on."""
+        poly = _Polyphase.of(spec)
+        cand_h, cand_w = tile_lengths(spec.out_h, poly.kh), tile_lengths(spec.out_w, poly.kw)
+        chosen = _cheapest_tiles(spec, tuple(sorted(self.weights(spec.dtype).items())),
+                                 _constants.generation()).transform
+        picks = {(cand_h[-1], cand_w[-1]), (cand_h[0], cand_w[0]),
+                 (cand_h[len(cand_h) // 2], cand_w[len(cand_w) // 2]), chosen}
+        out = (spec.out_h, spec.out_w)
+        return [(pick, _features_at(spec, TilePlan.make(pick, (poly.kh, poly.kw), out)))
+                for pick in sorted(picks)]
+
+    def calibration_setting(self, setting):
+        """``set_tile_size(*setting)``, or the backend as it is for ``None``."""
+        return nullcontext() if setting is None else set_tile_size(*setting)
+
+    def _tile_bytes(self, spec: ConvSpec, poly: _Polyphase, plan: TilePlan) -> int:
         fh, fw = plan.spectrum_shape
         itemsize = np.dtype(spec.dtype).itemsize
         # real tiles + complex spectra of the input and output maps of one tile
-        return (geo.channels + spec.c_out) * (plan.th * plan.tw + 2 * fh * fw) * itemsize
+        return (poly.channels + spec.c_out) * (plan.th * plan.tw + 2 * fh * fw) * itemsize
 
     # -- forward ---------------------------------------------------------------
     def forward(self, x, w, spec):
-        geo, plan = self.plan(spec)
+        return self._forward(x, w, spec, save=False)[0]
+
+    def forward_saving(self, x, w, spec):
+        """The forward, and the plan and spectra its backward reuses: the kernel
+        spectrum, and the input's spectra when they were computed in one piece."""
+        return self._forward(x, w, spec, save=True)
+
+    def _forward(self, x, w, spec, save: bool):
+        poly, plan = self.plan(spec)
         g = spec.groups
-        xq = _prepare_input(x, geo)
-        kspec = _kernel_spectrum(_prepare_kernel(w, geo), plan, g)          # conj(W)
-        chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, geo, plan),
+        x_phases = _prepare_input(x, poly)
+        kspec = _kernel_spectrum(_prepare_kernel(w, poly), plan, g)          # conj(W)
+        chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, poly, plan),
                               get_memory_budget()))
-        cache_inputs = len(chunks) == 1
+        saved = {"plan": plan, "kernel_spectrum": kspec} if save else {}
         y = np.empty(spec.output_shape, dtype=spec.dtype)
         for n0, n1, a0, a1 in chunks:
-            xspec = _spectra(_input_tiles(xq[n0:n1], plan, a0, a1), g)   # (F, g, M, Cg)
-            if cache_inputs:
-                spectrum_cache.put(("input", plan, g, spec), x, xspec)
+            xspec = _spectra(_input_tiles(x_phases[n0:n1], plan, a0, a1), g)   # (F, g, M, Cg)
+            if save and len(chunks) == 1:
+                saved["input_spectra"] = xspec
             product = _per_frequency_matmul(xspec, kspec)                   # (F, g, M, Og)
             tiles = _maps(product, plan, scaled=False)                      # (M, O, th, tw)
             self._write_valid(tiles, plan, spec, y, n0, n1, a0, a1)
-        return y
+        return y, saved
 
     @staticmethod
     def _write_valid(tiles, plan: TilePlan, spec: ConvSpec, y, n0, n1, a0, a1):
@@ -617,22 +625,26 @@ class FFTBackend(Backend):
     def grad_weight(self, dy, x, spec):
         return self.backward(dy, x, None, spec, ("weight",))[1]
 
-    def backward(self, dy, x, w, spec, needs):
-        """Both gradients from one transform of ``dy`` (see the module notes)."""
-        geo, plan = self.plan(spec)
+    def backward(self, dy, x, w, spec, needs, saved=None):
+        """Both gradients from one transform of ``dy`` (see the module notes); the
+        plan, kernel spectrum and input spectra of ``saved`` are reused."""
+        saved = saved or {}
+        poly = _Polyphase.of(spec)
+        plan = saved.get("plan") or self.plan(spec)[1]
         g = spec.groups
         want_dx, want_dw = "input" in needs, "weight" in needs
         kspec_t = None
         if want_dx:                                       # Wᵀ/(th·tw): (F, g, Og, Cg)
-            kspec = _kernel_spectrum(_prepare_kernel(w, geo), plan, g)
+            kspec = saved.get("kernel_spectrum")
+            if kspec is None:
+                kspec = _kernel_spectrum(_prepare_kernel(w, poly), plan, g)
             kspec_t = np.conj(kspec).swapaxes(-1, -2)
-        xq = _prepare_input(x, geo) if want_dw else None
-        chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, geo, plan),
+        saved_x = saved.get("input_spectra") if want_dw else None
+        x_phases = _prepare_input(x, poly) if want_dw and saved_x is None else None
+        chunks = list(_chunks(spec.n, plan, self._tile_bytes(spec, poly, plan),
                               get_memory_budget()))
-        cached_x = (spectrum_cache.get(("input", plan, g, spec), x)
-                    if want_dw and len(chunks) == 1 else None)
-        cq = geo.channels // g
-        dxq = (np.zeros((spec.n, geo.channels, (plan.nth + 1) * plan.t_h + plan.kh,
+        cq = poly.channels // g
+        dx_phases = (np.zeros((spec.n, poly.channels, (plan.nth + 1) * plan.t_h + plan.kh,
                          (plan.ntw + 1) * plan.t_w + plan.kw), dtype=spec.dtype)
                if want_dx else None)
         dwspec = None
@@ -640,10 +652,10 @@ class FFTBackend(Backend):
             dyspec = _spectra(_output_blocks(dy[n0:n1], plan, a0, a1), g)   # (F, g, M, Og)
             if want_dx:
                 full = _maps(_per_frequency_matmul(dyspec, kspec_t), plan, scaled=False)
-                self._add_full(full, plan, dxq, n0, n1, a0, a1)
+                self._add_full(full, plan, dx_phases, n0, n1, a0, a1)
             if want_dw:
-                xspec = cached_x if cached_x is not None else \
-                    _spectra(_input_tiles(xq[n0:n1], plan, a0, a1), g)
+                xspec = saved_x if saved_x is not None else \
+                    _spectra(_input_tiles(x_phases[n0:n1], plan, a0, a1), g)
                 part = _per_frequency_matmul(xspec.swapaxes(-1, -2),
                                              np.conjugate(dyspec, out=dyspec))
                 if dwspec is None:
@@ -652,12 +664,12 @@ class FFTBackend(Backend):
                     dwspec += part
         dx = dw = None
         if want_dx:
-            dxp = _depth_to_space(dxq[:, :, :geo.rows // spec.stride[0],
-                                      :geo.cols // spec.stride[1]], *spec.stride)
+            dxp = _depth_to_space(dx_phases[:, :, :poly.rows // spec.stride[0],
+                                      :poly.cols // spec.stride[1]], *spec.stride)
             (pt, _), (pl, _) = spec.padding
             dx = np.zeros(spec.input_shape, dtype=spec.dtype)
-            h = max(0, min(spec.h, geo.rows - pt))
-            wd = max(0, min(spec.w, geo.cols - pl))
+            h = max(0, min(spec.h, poly.rows - pt))
+            wd = max(0, min(spec.w, poly.cols - pl))
             dx[:, :, :h, :wd] = dxp[:, :, pt:pt + h, pl:pl + wd]
             # Inputs no window reads get exactly zero, as autograd returns (the
             # transforms would leave rounding noise there).
@@ -677,17 +689,17 @@ class FFTBackend(Backend):
         return dx, dw
 
     @staticmethod
-    def _add_full(tiles, plan: TilePlan, dxq, n0, n1, a0, a1):
-        """Overlap-add full-convolution tiles ``(M, C, th, tw)`` into ``dxq``.
+    def _add_full(tiles, plan: TilePlan, dx_phases, n0, n1, a0, a1):
+        """Overlap-add full-convolution tiles ``(M, C, th, tw)`` into ``dx_phases``.
 
         Tile ``(a, b)`` covers rows ``[a·t_h, a·t_h + th)``: its rows are cut into
         ``t_h``-high parts that land in consecutive blocks (likewise columns).
         """
         b = n1 - n0
-        c = dxq.shape[1]
+        c = dx_phases.shape[1]
         na = a1 - a0
         if (plan.nth, plan.ntw) == (1, 1):          # one tile: nothing overlaps
-            dxq[n0:n1, :, :plan.th, :plan.tw] = tiles.reshape(b, c, plan.th, plan.tw)
+            dx_phases[n0:n1, :, :plan.th, :plan.tw] = tiles.reshape(b, c, plan.th, plan.tw)
             return
         t = tiles.reshape(b, na, plan.ntw, c, plan.th, plan.tw).transpose(0, 3, 1, 4, 2, 5)
         for u in range(0, plan.th, plan.t_h):
@@ -695,6 +707,6 @@ class FFTBackend(Backend):
             for v in range(0, plan.tw, plan.t_w):
                 wv = min(plan.t_w, plan.tw - v)
                 row0 = a0 * plan.t_h + u
-                target = dxq[n0:n1, :, row0:row0 + na * plan.t_h, v:v + plan.ntw * plan.t_w]
+                target = dx_phases[n0:n1, :, row0:row0 + na * plan.t_h, v:v + plan.ntw * plan.t_w]
                 target = target.reshape(b, c, na, plan.t_h, plan.ntw, plan.t_w)
                 target[:, :, :, :hu, :, :wv] += t[:, :, :, u:u + hu, :, v:v + wv]

@@ -26,8 +26,7 @@ def run(args) -> int:
     from .. import select
 
     dtypes = tuple(args.dtype or ("float32", "float64"))
-    total = (len(dtypes) * len(select.DESIGN_LAYERS) * len(select.SHIPPED_CONSTANTS)
-             * select.CALIBRATION_PASSES)
+    total = select.calibration_steps(dtypes)
     with tqdm(total=total, unit="timing", disable=not sys.stderr.isatty()) as bar:
         constants, report = select.calibrate(dtypes, repeats=args.repeats,
                                              progress=bar.update, save=not args.dry_run)

@@ -181,6 +181,7 @@ class Conv2d(Module):
         self.weight = Parameter(weight.astype(dtype))
         self.bias = Parameter(np.zeros(self.out_channels, dtype)) if bias else None
         self._x = None
+        self._context = None
 
     def _kwargs(self) -> dict:
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation,
@@ -193,12 +194,20 @@ class Conv2d(Module):
     def forward(self, x):
         self._x = x
         bias = None if self.bias is None else self.bias.data
-        return conv2d(x, self._weight(), bias, **self._kwargs())
+        if not self.training:                  # inference: nothing kept for a backward
+            self._context = None
+            return conv2d(x, self._weight(), bias, **self._kwargs())
+        y, self._context = conv2d(x, self._weight(), bias, return_context=True,
+                                  **self._kwargs())
+        return y
 
     def backward(self, dy, input_grad=True):
         x = _require_forward(self, "_x")
         needs = ("input", "weight") if input_grad else ("weight",)
-        dx, dw, _ = conv2d_backward(dy, x, self._weight(), needs=needs, **self._kwargs())
+        kwargs = self._kwargs()
+        if self._context is not None:          # the forward's backend, and its work
+            kwargs.update(backend=None, context=self._context)
+        dx, dw, _ = conv2d_backward(dy, x, self._weight(), needs=needs, **kwargs)
         self.weight.grad += dw if self.mask is None else dw * self.mask
         if self.bias is not None:
             self.bias.grad += dy.sum(axis=(0, 2, 3))

@@ -6,7 +6,7 @@ import pytest
 import fftconv
 from fftconv.backends import fft as fft_backend
 from fftconv.backends.direct import conv2d_reference
-from fftconv.backends.fft import FFTBackend, set_tile_size, spectrum_cache
+from fftconv.backends.fft import FFTBackend, set_tile_size
 from fftconv.testing import assert_conv_close, relative_error
 
 from .conftest import N_GEOMETRIES, case, conv_kwargs, reference, reference_grads
@@ -30,8 +30,8 @@ def _check_at_tile_size(index, th, tw):
 @pytest.mark.parametrize("index", range(0, N_GEOMETRIES, 5))
 def test_every_tile_size_gives_the_same_result(index, extra):
     """Overlap-save tiles from the smallest legal transform (1 output per tile) up."""
-    geo, _ = FFT.plan(case(index)[1])
-    _check_at_tile_size(index, geo.kh + extra, geo.kw + extra)
+    poly, _ = FFT.plan(case(index)[1])
+    _check_at_tile_size(index, poly.kh + extra, poly.kw + extra)
 
 
 @pytest.mark.parametrize("support_dft", [False, True])
@@ -40,10 +40,9 @@ def test_kernel_transforms_by_fft_and_by_support_dft_agree(index, support_dft, m
     """Kernel spectra and the pruned kernel gradient: both ways give the reference."""
     monkeypatch.setattr(fft_backend, "_small_support_pays", lambda plan: support_dft)
     monkeypatch.setattr(fft_backend, "_pruned_inverse_pays", lambda plan: support_dft)
-    spectrum_cache.clear()
-    geo, _ = FFT.plan(case(index)[1])
+    poly, _ = FFT.plan(case(index)[1])
     for extra in (0, 3):                      # odd and even transform widths
-        _check_at_tile_size(index, geo.kh + extra, geo.kw + extra + 1)
+        _check_at_tile_size(index, poly.kh + extra, poly.kw + extra + 1)
 
 
 @pytest.mark.parametrize("budget", [1, 40_000])
@@ -61,34 +60,72 @@ def test_memory_budget_chunks_images_and_tile_rows(budget):
             assert_conv_close(got, want)
 
 
-def test_kernel_spectra_are_cached_and_invalidated_when_weights_change():
+def test_forward_keeps_nothing_between_calls():
+    """No input, weight or spectrum outlives a call: the arrays passed in are
+    released, the memory traced does not grow with the number of calls (the FFT
+    engine's plans keep scratch of a fixed size per shape), and weights changed
+    in place are always seen."""
+    import gc
+    import tracemalloc
+    import weakref
     rng = np.random.default_rng(4)
-    x, w = rng.standard_normal((2, 3, 20, 20)), rng.standard_normal((4, 3, 5, 5))
-    spectrum_cache.clear()
-    fftconv.conv2d(x, w, backend="fft")
-    hits = spectrum_cache.hits
+    x, w = rng.standard_normal((2, 3, 40, 40)), rng.standard_normal((4, 3, 5, 5))
+    probe = rng.standard_normal(x.shape)
+    fftconv.conv2d(probe, w, backend="fft")
+    released = weakref.ref(probe)
+    del probe
+    gc.collect()                           # cycles of frames an earlier test left
+    assert released() is None
+    tracemalloc.start()
+    try:
+        traced = []
+        for calls in (3, 8):      # the first calls make the plans and their scratch
+            for _ in range(calls):
+                fftconv.conv2d(rng.standard_normal(x.shape), w, backend="fft")
+            traced.append(tracemalloc.get_traced_memory()[0])
+        grown = traced[1] - traced[0]
+    finally:
+        tracemalloc.stop()
+    assert grown < x.nbytes // 4
     x2 = rng.standard_normal(x.shape)
-    assert_conv_close(fftconv.conv2d(x2, w, backend="fft"),
-                      fftconv.conv2d(x2, w, backend="direct"))
-    assert spectrum_cache.hits == hits + 1                 # same weights: reused
     w[0, 0, 2, 2] += 1.0                                   # change the weights in place
     assert_conv_close(fftconv.conv2d(x2, w, backend="fft"),
                       fftconv.conv2d(x2, w, backend="direct"))
-    assert spectrum_cache.hits == hits + 1                 # stale entry not used
 
 
-def test_backward_reuses_forward_spectra():
+def _count_transforms(monkeypatch):
+    """Count the FFT backend's map and kernel transforms."""
+    counts = {"maps": 0, "kernels": 0}
+    spectra, kernel = fft_backend._spectra, fft_backend._kernel_spectrum
+
+    def counted_spectra(*args):
+        counts["maps"] += 1
+        return spectra(*args)
+
+    def counted_kernel(*args):
+        counts["kernels"] += 1
+        return kernel(*args)
+    monkeypatch.setattr(fft_backend, "_spectra", counted_spectra)
+    monkeypatch.setattr(fft_backend, "_kernel_spectrum", counted_kernel)
+    return counts
+
+
+def test_backward_reuses_forward_spectra_through_the_context(monkeypatch):
     rng = np.random.default_rng(5)
     x, w = rng.standard_normal((2, 3, 24, 24)), rng.standard_normal((4, 3, 7, 7))
     dy = rng.standard_normal((2, 4, 18, 18))
-    spectrum_cache.clear()
-    fftconv.conv2d(x, w, backend="fft")
-    hits = spectrum_cache.hits
-    dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend="fft")
-    assert spectrum_cache.hits == hits + 2                 # kernel and input spectra
+    counts = _count_transforms(monkeypatch)
+    y, ctx = fftconv.conv2d(x, w, backend="fft", return_context=True)
+    assert counts == {"maps": 1, "kernels": 1}
+    assert ctx.backend == "fft" and ctx.spec == fftconv.make_spec("t", x.shape, w.shape)
+    dx, dw, _ = fftconv.conv2d_backward(dy, x, w, context=ctx)
+    assert counts == {"maps": 2, "kernels": 1}             # only dy is transformed
     ref_dx, ref_dw, _ = fftconv.conv2d_backward(dy, x, w, backend="direct")
+    assert_conv_close(y, fftconv.conv2d(x, w, backend="direct"))
     assert_conv_close(dx, ref_dx)
     assert_conv_close(dw, ref_dw)
+    fftconv.conv2d_backward(dy, x, w, backend="fft")      # without it: everything again
+    assert counts == {"maps": 4, "kernels": 2}
 
 
 @pytest.mark.parametrize("engine", fftconv.fftlib.available_engines())

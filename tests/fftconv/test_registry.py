@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import fftconv
-from fftconv.backends import _REGISTRY, Backend, resolve_backend
+from fftconv.backends import _REGISTRY, Backend
+from fftconv.select import resolve_backend
 from fftconv import get_memory_budget, set_memory_budget
 from fftconv.backends.im2col import _blocks
 from fftconv._spec import make_spec

@@ -27,11 +27,12 @@ def short_timings(monkeypatch):
 
 
 @pytest.fixture
-def model_constants(monkeypatch):
+def model_constants(monkeypatch, tmp_path):
     """Pin the cost model to the shipped constants (no calibration file can interfere)."""
-    monkeypatch.setitem(select._STATE, "constants", select.SHIPPED_CONSTANTS)
-    select.choose_fft_tiles.cache_clear()
-    yield select.SHIPPED_CONSTANTS
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    select.load_constants(reload=True)
+    yield select.shipped_constants()
+    monkeypatch.undo()
     select.load_constants(reload=True)
 
 
@@ -59,9 +60,11 @@ def test_choice_follows_a_mocked_cost(monkeypatch):
         monkeypatch.setattr(backend, "forward",
                             lambda x, w, s, n=name, f=original: ran.append(n) or f(x, w, s))
     x, w = np.ones((1, 1, 8, 8)), np.ones((1, 1, 3, 3))
+    select.forget_choices()              # costs changed in place: memoized choices are stale
     fftconv.conv2d(x, w)
     assert ran == ["fft"]
     monkeypatch.setattr(_REGISTRY["im2col"], "cost", lambda s: 0.5)
+    select.forget_choices()
     fftconv.conv2d(x, w)
     assert ran == ["fft", "im2col"]
 
@@ -170,18 +173,18 @@ def test_corrupt_or_stale_autotune_file_never_breaks_a_call(monkeypatch, tmp_pat
                                      "STALE", "NEGATIVE"])
 def test_bad_calibration_files_fall_back_to_shipped(monkeypatch, tmp_path, content):
     monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
-    good = {"format": "fftconv-cost-model", "version": 1, "origin": select._origin(),
-            "constants": select.SHIPPED_CONSTANTS}
+    good = {"format": "fftconv-cost-model", "version": 1, "origin": select._constants.origin(),
+            "constants": select.shipped_constants()}
     if content == "STALE":
         good["origin"] = dict(good["origin"], threads=999)
         content = json.dumps(good)
     elif content == "NEGATIVE":
-        bad = json.loads(json.dumps(select.SHIPPED_CONSTANTS))
+        bad = json.loads(json.dumps(select.shipped_constants()))
         bad["fft"]["float32"]["fft"] = -1.0
         content = json.dumps(dict(good, constants=bad))
     (tmp_path / "cost_model.json").write_text(content)
     try:
-        assert select.load_constants(reload=True) is select.SHIPPED_CONSTANTS
+        assert select.load_constants(reload=True) == select.shipped_constants()
         assert select.constants_source() == "shipped defaults"
         assert fftconv.choose_backend(spec((1, 1, 10, 10), (1, 1, 3, 3))).name
     finally:
@@ -192,7 +195,7 @@ def test_bad_calibration_files_fall_back_to_shipped(monkeypatch, tmp_path, conte
 def test_calibration_fits_known_constants_and_is_used(monkeypatch, tmp_path):
     """On synthetic timings that follow the model exactly, the fit recovers it."""
     monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
-    truth = json.loads(json.dumps(select.SHIPPED_CONSTANTS))
+    truth = json.loads(json.dumps(select.shipped_constants()))
     truth["im2col"]["float32"]["taps"] = 3 * truth["im2col"]["float32"]["taps"] + 1e-6
     truth["fft"]["float32"]["fft"] *= 2.0           # per-backend constants move freely
 
