@@ -12,7 +12,7 @@ import numpy as np
 
 from fftconv.errors import bad_type
 
-from ._checks import integer, is_real, positive, size_pair
+from fftconv.checks import integer, is_real, positive, size_pair
 
 __all__ = ["stripes", "demo_image"]
 

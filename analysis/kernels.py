@@ -20,7 +20,7 @@ import numpy as np
 
 from fftconv.errors import bad_type, bad_value
 
-from ._checks import choice, integer, is_real, positive, real_array
+from fftconv.checks import as_array, choice, integer, is_real, positive
 
 __all__ = ["sobel", "laplacian", "gaussian", "gabor", "box", "sharpen", "NAMED_KERNELS",
            "named_kernel", "stack_kernels"]
@@ -367,7 +367,7 @@ def stack_kernels(kernels):
     if isinstance(kernels, np.ndarray) or not hasattr(kernels, "__len__") or not kernels:
         raise bad_type("stack_kernels", "kernels", kernels,
                        "a non-empty sequence of 2-d array_likes")
-    arrays = [real_array("stack_kernels", f"kernels[{i}]", k, 2, 2, "(kh, kw)")
+    arrays = [as_array("stack_kernels", f"kernels[{i}]", k, ndim=2, layout="(kh, kw)", finite=True)
               for i, k in enumerate(kernels)]
     side = max(max(a.shape) for a in arrays)
     side += 1 - side % 2

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from fftconv.errors import bad_value
 
 from . import diffusion, kernels, spectrum
-from ._checks import integer, real_array
+from fftconv.checks import as_array, integer
 
 __all__ = ["filter_labels", "filter_spectra_figure", "orientation_rose_figure",
            "radial_profile_figure", "image_spectrum_figure", "frequency_mask_figure",
@@ -71,12 +71,14 @@ def _filters(func, w, labels, common_size=True):
     """
     if isinstance(w, (list, tuple)) and any(isinstance(k, np.ndarray) or np.ndim(k) >= 2
                                             for k in w):
-        flat = [real_array(func, f"w[{i}]", k, 2, 2, "(kh, kw)") for i, k in enumerate(w)]
+        flat = [as_array(func, f"w[{i}]", k, ndim=2,
+                         layout="(kh, kw)", finite=True) for i, k in enumerate(w)]
         if common_size:
             flat = kernels.stack_kernels(flat)
         default = [f"[{i}]" for i in range(len(flat))]
     else:
-        arr = real_array(func, "w", w, 2, layout="(..., kh, kw) or a list of 2-d kernels")
+        arr = as_array(func, "w", w, min_ndim=2,
+                       layout="(..., kh, kw) or a list of 2-d kernels", finite=True)
         flat = arr.reshape((-1,) + arr.shape[-2:])
         default = filter_labels(arr.shape)
     if labels is None:
@@ -297,7 +299,7 @@ def image_spectrum_figure(image, bins=36):
     >>> len(image_spectrum_figure(stripes(64, 37, 6)).axes)
     3
     """
-    image = real_array("image_spectrum_figure", "image", image, 2, 2, "(H, W)")
+    image = as_array("image_spectrum_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     spec = spectrum.image_spectrum(image)
     centres, energy = spectrum.orientation_energy(spec, bins)
     angle = spectrum.dominant_orientation(spec)
@@ -342,7 +344,7 @@ def frequency_mask_figure(image, mask):
     >>> len(frequency_mask_figure(demo_image(32), lowpass(32, 0.1)).axes)
     4
     """
-    image = real_array("frequency_mask_figure", "image", image, 2, 2, "(H, W)")
+    image = as_array("frequency_mask_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     filtered = spectrum.apply_frequency_mask(image, mask)
     kernel = spectrum.mask_kernel(mask)
     fy, fx = spectrum.frequency_grid(kernel.shape)
@@ -395,7 +397,7 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=1.0, label
     5
     """
     flat, labels = _filters("diffusion_figure", w, labels, common_size=False)
-    image = real_array("diffusion_figure", "image", image, 2, 2, "(H, W)")
+    image = as_array("diffusion_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     props = [diffusion.softmax_kernel(k, temperature) for k in flat]
     steps = list(steps)
     ncols = 2 + len(steps)
@@ -446,7 +448,7 @@ def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
     >>> len(stochastic_figure(demo_image(32), heat_kernel(0.5), samples=(1, 10)).axes)
     4
     """
-    image = real_array("stochastic_figure", "image", image, 2, 2, "(H, W)")
+    image = as_array("stochastic_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     samples = list(samples)
     means = [diffusion.stochastic_convolve(image, propagator, s, seed=seed) for s in samples]
     exact = spectrum.circular_convolve(image, propagator)

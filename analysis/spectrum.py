@@ -37,7 +37,7 @@ import scipy.signal
 import fftconv
 from fftconv.errors import bad_type, bad_value
 
-from ._checks import choice, integer, positive, real_array, size_pair
+from fftconv.checks import as_array, choice, integer, positive, size_pair
 
 __all__ = ["Spectrum", "filter_spectrum", "image_spectrum", "dc_gain", "centroid_frequency",
            "spectral_flatness", "radial_profile", "pass_type", "orientation_energy",
@@ -212,7 +212,7 @@ def filter_spectrum(w, size=None, shift=True):
     >>> bool(np.allclose(s.transform.imag, 0))   # symmetric kernel: real spectrum
     True
     """
-    w = real_array("filter_spectrum", "w", w, 2, layout="(..., kh, kw)")
+    w = as_array("filter_spectrum", "w", w, min_ndim=2, layout="(..., kh, kw)", finite=True)
     kh, kw = w.shape[-2:]
     size = (kh, kw) if size is None else size_pair("filter_spectrum", "size", size,
                                                     minimum=(kh, kw))
@@ -265,7 +265,8 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     >>> round(float(dominant_orientation(s)))
     30
     """
-    image = real_array("image_spectrum", "image", image, 2, layout="(..., H, W)")
+    image = as_array("image_spectrum", "image", image, min_ndim=2,
+                     layout="(..., H, W)", finite=True)
     if window is not None:
         choice("image_spectrum", "window", window, ("hann",))
     h, w = image.shape[-2:]
@@ -832,8 +833,8 @@ def bandpass(shape, low, high, kind="ideal", order=2):
 
 
 def _image_and_mask(func, image, mask):
-    image = real_array(func, "image", image, 2, layout="(..., H, W)")
-    mask = real_array(func, "mask", mask, 2, 2, "(H, W)")
+    image = as_array(func, "image", image, min_ndim=2, layout="(..., H, W)", finite=True)
+    mask = as_array(func, "mask", mask, ndim=2, layout="(H, W)", finite=True)
     if mask.shape != image.shape[-2:]:
         raise bad_value(func, "mask", mask,
                         f"of the images' shape (H, W) = {image.shape[-2:]}")
@@ -911,7 +912,7 @@ def mask_kernel(mask):
     >>> round(float(k.sum()), 12), np.unravel_index(k.argmax(), k.shape)
     (1.0, (np.int64(8), np.int64(8)))
     """
-    mask = real_array("mask_kernel", "mask", mask, 2, 2, "(H, W)")
+    mask = as_array("mask_kernel", "mask", mask, ndim=2, layout="(H, W)", finite=True)
     kernel = scipy.fft.ifft2(scipy.fft.ifftshift(mask)).real
     return scipy.fft.fftshift(kernel).astype(mask.dtype, copy=False)
 
@@ -951,8 +952,10 @@ def circular_convolve(image, kernel, method="auto"):
     >>> circular_convolve(x, np.array([[1.0, 0.0, 0.0]]))[0]    # wraps to the last column
     array([0., 0., 0., 1.])
     """
-    image = real_array("circular_convolve", "image", image, 2, layout="(..., H, W)")
-    kernel = real_array("circular_convolve", "kernel", kernel, 2, 2, "(kh, kw)")
+    image = as_array("circular_convolve", "image", image, min_ndim=2,
+                     layout="(..., H, W)", finite=True)
+    kernel = as_array("circular_convolve", "kernel", kernel, ndim=2,
+                      layout="(kh, kw)", finite=True)
     kh, kw = kernel.shape
     pad = [(0, 0)] * (image.ndim - 2) + [(kh - 1 - kh // 2, kh // 2),
                                           (kw - 1 - kw // 2, kw // 2)]
