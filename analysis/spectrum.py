@@ -32,12 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 import scipy.ndimage
-import scipy.signal
 
 import fftconv
+from fftconv.checks import as_array, choice, integer, positive, size_pair
 from fftconv.errors import bad_type, bad_value
 
-from fftconv.checks import as_array, choice, integer, positive, size_pair
+from .windows import separable_window
 
 __all__ = ["Spectrum", "filter_spectrum", "image_spectrum", "dc_gain", "centroid_frequency",
            "spectral_flatness", "radial_profile", "pass_type", "orientation_energy",
@@ -232,8 +232,9 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     image : array_like, shape (..., H, W)
         One image or a stack; the transform runs over the last two axes.
     window : {'hann', None}
-        Taper applied before the transform. A periodic Hann window in each axis
-        removes the cross-shaped leakage that the image borders (an implicit
+        Taper applied before the transform (:mod:`analysis.windows`, the same
+        tapers as :func:`analysis.phase.phase_correlate`). A periodic Hann window in
+        each axis removes the cross-shaped leakage that the image borders (an implicit
         discontinuity for the DFT) would otherwise add along the axes.
     remove_mean : bool
         Subtract each image's (window-weighted) mean first, so the DC term is
@@ -267,12 +268,9 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     """
     image = as_array("image_spectrum", "image", image, min_ndim=2,
                      layout="(..., H, W)", finite=True)
-    if window is not None:
-        choice("image_spectrum", "window", window, ("hann",))
     h, w = image.shape[-2:]
-    taper = np.ones((h, w), image.dtype) if window is None else np.outer(
-        scipy.signal.windows.hann(h, sym=False), scipy.signal.windows.hann(w, sym=False)
-    ).astype(image.dtype)
+    taper = np.ones((h, w), image.dtype) if window is None else separable_window(
+        "image_spectrum", "window", window, (h, w), image.dtype)
     if remove_mean:
         image = image - (image * taper).sum(axis=(-2, -1), keepdims=True) / taper.sum()
     transform = scipy.fft.fft2(image * taper)
