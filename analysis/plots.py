@@ -151,12 +151,12 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4):
     """
     flat, labels = _filters("filter_spectra_figure", w, labels)
     ncols = integer("filter_spectra_figure", "ncols", ncols)
-    spec = spectrum.filter_spectrum(flat, size)
-    kinds = np.atleast_1d(spectrum.pass_type(spec))
-    angles = np.atleast_1d(spectrum.dominant_orientation(spec))
+    spectra = spectrum.filter_spectrum(flat, size)
+    kinds = np.atleast_1d(spectrum.pass_type(spectra))
+    angles = np.atleast_1d(spectrum.dominant_orientation(spectra))
     ncols, nrows = _grid(len(flat), ncols)
     fig = Figure(figsize=(3.6 * ncols, 1.9 * nrows + 0.4), layout="constrained")
-    fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spec.fy.size})",
+    fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spectra.fy.size})",
                  fontsize=10)
     axes = fig.subplots(nrows, 2 * ncols, squeeze=False)
     for ax in axes.ravel():
@@ -167,7 +167,7 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4):
         ax_s.set_axis_on()
         _show_kernel(ax_k, k, label)
         angle = "" if np.isnan(angles[n]) else f", {angles[n]:.0f}°"
-        _show_spectrum(ax_s, spec.magnitude[n], spec.fy, spec.fx, f"{kinds[n]}{angle}")
+        _show_spectrum(ax_s, spectra.magnitude[n], spectra.fy, spectra.fx, f"{kinds[n]}{angle}")
     return fig
 
 
@@ -203,10 +203,10 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
     """
     flat, labels = _filters("orientation_rose_figure", w, labels)
     ncols = integer("orientation_rose_figure", "ncols", ncols)
-    spec = spectrum.filter_spectrum(flat, size)
-    centres, energy = spectrum.orientation_energy(spec, bins)
-    angles = np.atleast_1d(spectrum.dominant_orientation(spec))
-    select = np.atleast_1d(spectrum.orientation_selectivity(spec))
+    spectra = spectrum.filter_spectrum(flat, size)
+    centres, energy = spectrum.orientation_energy(spectra, bins)
+    angles = np.atleast_1d(spectrum.dominant_orientation(spectra))
+    select = np.atleast_1d(spectrum.orientation_selectivity(spectra))
     ncols, nrows = _grid(len(flat), ncols)
     fig = Figure(figsize=(2.2 * ncols, 2.4 * nrows + 0.4), layout="constrained")
     fig.suptitle("Orientation of spectral energy (wave-vector direction, degrees)",
@@ -254,9 +254,9 @@ def radial_profile_figure(w, size=64, labels=None):
     3
     """
     flat, labels = _filters("radial_profile_figure", w, labels)
-    spec = spectrum.filter_spectrum(flat, size)
-    radii, profile = spectrum.radial_profile(spec)
-    kinds = np.atleast_1d(spectrum.pass_type(spec))
+    spectra = spectrum.filter_spectrum(flat, size)
+    radii, profile = spectrum.radial_profile(spectra)
+    kinds = np.atleast_1d(spectrum.pass_type(spectra))
     fig = Figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.subplots()
     floor = -60.0
@@ -300,14 +300,15 @@ def image_spectrum_figure(image, bins=36):
     3
     """
     image = as_array("image_spectrum_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
-    spec = spectrum.image_spectrum(image)
-    centres, energy = spectrum.orientation_energy(spec, bins)
-    angle = spectrum.dominant_orientation(spec)
+    scene_spectrum = spectrum.image_spectrum(image)
+    centres, energy = spectrum.orientation_energy(scene_spectrum, bins)
+    angle = spectrum.dominant_orientation(scene_spectrum)
     fig = Figure(figsize=(9.0, 3.2), layout="constrained")
     ax_i = fig.add_subplot(1, 3, 1)
     _show_image(ax_i, image, "image")
     ax_s = fig.add_subplot(1, 3, 2)
-    _show_spectrum(ax_s, spec.log_magnitude, spec.fy, spec.fx, "log(1 + |X(f)|)")
+    _show_spectrum(ax_s, scene_spectrum.log_magnitude, scene_spectrum.fy, scene_spectrum.fx,
+                   "log(1 + |X(f)|)")
     ax_r = fig.add_subplot(1, 3, 3, projection="polar")
     theta = np.radians(np.concatenate([centres, centres + 180.0]))
     ax_r.bar(theta, np.nan_to_num(np.concatenate([energy, energy])),

@@ -71,10 +71,10 @@ class Spectrum:
     Examples
     --------
     >>> from analysis import kernels
-    >>> spec = filter_spectrum(kernels.sobel(), size=16)
-    >>> spec.transform.shape, spec.dc_index, float(spec.fx[spec.dc_index[1] + 4])
+    >>> spectrum = filter_spectrum(kernels.sobel(), size=16)
+    >>> spectrum.transform.shape, spectrum.dc_index, float(spectrum.fx[spectrum.dc_index[1] + 4])
     ((16, 16), (8, 8), 0.25)
-    >>> round(float(spec.magnitude[8, 12]), 12)     # |2 sin(2π·0.25) · (2 + 2)| at fx = 0.25
+    >>> round(float(spectrum.magnitude[8, 12]), 12)     # |2 sin(2π·0.25) · (2 + 2)| at fx = 0.25
     8.0
     """
 
@@ -281,10 +281,11 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     return Spectrum(transform, fy, fx, bool(shift))
 
 
-def _spectrum(func: str, spec) -> Spectrum:
-    if not isinstance(spec, Spectrum):
-        raise bad_type(func, "spec", spec, "a Spectrum (from filter_spectrum or image_spectrum)")
-    return spec
+def _check_spectrum(func: str, spectrum) -> Spectrum:
+    if not isinstance(spectrum, Spectrum):
+        raise bad_type(func, "spectrum", spectrum,
+                       "a Spectrum (from filter_spectrum or image_spectrum)")
+    return spectrum
 
 
 def _scalar(values: np.ndarray):
@@ -294,12 +295,12 @@ def _scalar(values: np.ndarray):
 
 # -- descriptors -------------------------------------------------------------------
 
-def dc_gain(spec):
+def dc_gain(spectrum):
     """Gain at zero frequency, ``K(0) = Σ w``: the response to a constant image.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum`.
 
     Returns
@@ -319,17 +320,17 @@ def dc_gain(spec):
     >>> float(dc_gain(filter_spectrum(kernels.sharpen())))
     1.0
     """
-    spec = _spectrum("dc_gain", spec)
-    i, j = spec.dc_index
-    return _scalar(np.array(spec.transform[..., i, j].real))
+    spectrum = _check_spectrum("dc_gain", spectrum)
+    i, j = spectrum.dc_index
+    return _scalar(np.array(spectrum.transform[..., i, j].real))
 
 
-def centroid_frequency(spec):
+def centroid_frequency(spectrum):
     """Power-weighted mean radial frequency, in cycles/pixel.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
@@ -354,20 +355,20 @@ def centroid_frequency(spec):
     ...      < centroid_frequency(filter_spectrum(narrow, 64)))
     True
     """
-    spec = _spectrum("centroid_frequency", spec)
-    power = spec.power
+    spectrum = _check_spectrum("centroid_frequency", spectrum)
+    power = spectrum.power
     total = power.sum(axis=(-2, -1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = (power * spec.radius).sum(axis=(-2, -1)) / total
+        out = (power * spectrum.radius).sum(axis=(-2, -1)) / total
     return _scalar(np.where(total > 0, out, np.nan))
 
 
-def spectral_flatness(spec):
+def spectral_flatness(spectrum):
     """Wiener entropy of the power spectrum: geometric over arithmetic mean, in [0, 1].
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
@@ -395,22 +396,22 @@ def spectral_flatness(spec):
     >>> bool(spectral_flatness(filter_spectrum(kernels.gaussian(5, 1.0), 16)) < 0.5)
     True
     """
-    spec = _spectrum("spectral_flatness", spec)
-    power = spec.power.astype(np.float64)
+    spectrum = _check_spectrum("spectral_flatness", spectrum)
+    power = spectrum.power.astype(np.float64)
     mean = power.mean(axis=(-2, -1))
     floor = 1e-10 * mean[..., None, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        geo = np.exp(np.log(power + floor).mean(axis=(-2, -1)))
-        out = np.minimum(geo / mean, 1.0)
+        geometric_mean = np.exp(np.log(power + floor).mean(axis=(-2, -1)))
+        out = np.minimum(geometric_mean / mean, 1.0)
     return _scalar(np.where(mean > 0, out, np.nan))
 
 
-def radial_profile(spec, rings=None):
+def radial_profile(spectrum, rings=None):
     """Orientation-averaged power as a function of radial frequency.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
     rings : int, optional
         Number of ring spacings between 0 and 0.5 cycles/pixel. Default
@@ -441,14 +442,14 @@ def radial_profile(spec, rings=None):
     >>> radii[[0, -1]], np.unique(profile)
     (array([0. , 0.5]), array([4.]))
     """
-    spec = _spectrum("radial_profile", spec)
-    p, q = spec.transform.shape[-2:]
+    spectrum = _check_spectrum("radial_profile", spectrum)
+    p, q = spectrum.transform.shape[-2:]
     rings = max(min(p, q) // 2, 1) if rings is None else integer("radial_profile", "rings",
                                                                   rings)
-    index = np.rint(spec.radius * (2 * rings)).astype(np.int64).ravel()
+    index = np.rint(spectrum.radius * (2 * rings)).astype(np.int64).ravel()
     inside = index <= rings
     counts = np.bincount(index[inside], minlength=rings + 1).astype(np.float64)
-    power = spec.power.reshape(spec.transform.shape[:-2] + (p * q,))[..., inside]
+    power = spectrum.power.reshape(spectrum.transform.shape[:-2] + (p * q,))[..., inside]
     sums = np.zeros(power.shape[:-1] + (rings + 1,))
     np.add.at(sums, (..., index[inside]), power)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -456,12 +457,12 @@ def radial_profile(spec, rings=None):
     return np.arange(rings + 1) / (2 * rings), profile
 
 
-def pass_type(spec, rings=None):
+def pass_type(spectrum, rings=None):
     """Low-, band-, high- or all-pass, by the half-power (−3 dB) rule.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
     rings : int, optional
         Passed to :func:`radial_profile`.
@@ -492,8 +493,8 @@ def pass_type(spec, rings=None):
     ...  (kernels.gaussian(5, 1.0), kernels.sobel(), kernels.laplacian())]
     ['lowpass', 'bandpass', 'highpass']
     """
-    spec = _spectrum("pass_type", spec)
-    _, profile = radial_profile(spec, rings)
+    spectrum = _check_spectrum("pass_type", spectrum)
+    _, profile = radial_profile(spectrum, rings)
     top = np.nanmax(profile, axis=-1)
     low = profile[..., 0] >= top / 2
     high = profile[..., -1] >= top / 2
@@ -502,23 +503,23 @@ def pass_type(spec, rings=None):
     return _scalar(np.where(top > 0, labels, "zero"))
 
 
-def _orientation_moment(spec: Spectrum) -> tuple[np.ndarray, np.ndarray]:
+def _orientation_moment(spectrum: Spectrum) -> tuple[np.ndarray, np.ndarray]:
     """Mean resultant ``z = Σ S(f) e^{2iθ_f} / Σ S(f)`` over ``0 < |f| <= 0.5``."""
-    radius = spec.radius
+    radius = spectrum.radius
     disc = (radius > 0) & (radius <= 0.5)
-    theta = np.radians(spec.orientation[disc])
-    power = spec.power[..., disc]
+    theta = np.radians(spectrum.orientation[disc])
+    power = spectrum.power[..., disc]
     total = power.sum(axis=-1)
     resultant = (power * np.exp(2j * theta)).sum(axis=-1)
     return resultant, total
 
 
-def dominant_orientation(spec):
+def dominant_orientation(spectrum):
     """Direction in which a filter's (or image's) spectral energy is concentrated, in degrees.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` or :func:`image_spectrum`.
 
     Returns
@@ -548,8 +549,8 @@ def dominant_orientation(spec):
     ...  (kernels.sobel("x"), kernels.sobel("y"), kernels.gabor(theta=30))]
     [0, 90, 30]
     """
-    spec = _spectrum("dominant_orientation", spec)
-    resultant, total = _orientation_moment(spec)
+    spectrum = _check_spectrum("dominant_orientation", spectrum)
+    resultant, total = _orientation_moment(spectrum)
     with np.errstate(invalid="ignore", divide="ignore"):
         strength = np.abs(resultant) / total
     angle = (np.degrees(np.angle(resultant)) / 2) % 180.0
@@ -557,12 +558,12 @@ def dominant_orientation(spec):
     return _scalar(np.where((total > 0) & (strength >= 1e-12), angle, np.nan))
 
 
-def orientation_selectivity(spec):
+def orientation_selectivity(spectrum):
     """How concentrated the spectral energy is around one orientation, in [0, 1].
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
@@ -587,19 +588,19 @@ def orientation_selectivity(spec):
     >>> bool(orientation_selectivity(filter_spectrum(kernels.sobel(), 32)) > 0.5)
     True
     """
-    spec = _spectrum("orientation_selectivity", spec)
-    resultant, total = _orientation_moment(spec)
+    spectrum = _check_spectrum("orientation_selectivity", spectrum)
+    resultant, total = _orientation_moment(spectrum)
     with np.errstate(invalid="ignore", divide="ignore"):
         strength = np.abs(resultant) / total
     return _scalar(np.where(total > 0, strength, np.nan))
 
 
-def orientation_energy(spec, bins=36, band=(0.0, 0.5)):
+def orientation_energy(spectrum, bins=36, band=(0.0, 0.5)):
     """Fraction of spectral energy per orientation bin (the data of an orientation rose).
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` or :func:`image_spectrum`.
     bins : int
         Number of bins over ``[0, 180)``; bin ``k`` is centred on ``k·180/bins``
@@ -633,11 +634,11 @@ def orientation_energy(spec, bins=36, band=(0.0, 0.5)):
     >>> float(centres[np.argmax(energy)])
     60.0
     """
-    spec = _spectrum("orientation_energy", spec)
+    spectrum = _check_spectrum("orientation_energy", spectrum)
     bins = integer("orientation_energy", "bins", bins)
     lo, hi = _band("orientation_energy", band)
-    p, q = spec.transform.shape[-2:]
-    power = spec.power if spec.shifted else scipy.fft.fftshift(spec.power, axes=(-2, -1))
+    p, q = spectrum.transform.shape[-2:]
+    power = spectrum.power if spectrum.shifted else scipy.fft.fftshift(spectrum.power, axes=(-2, -1))
     step = 0.5 / max(p, q)
     radii = np.arange(lo + step / 2, hi, step)
     per_bin = max(1, int(np.ceil(np.pi * hi / step / bins)))
@@ -693,10 +694,10 @@ def filter_descriptors(w, size=64):
     >>> [str(t) for t in d["pass_type"]], float(d["dominant_orientation"][1])
     (['lowpass', 'bandpass'], 90.0)
     """
-    spec = filter_spectrum(w, size)
+    spectrum = filter_spectrum(w, size)
     funcs = (dc_gain, dominant_orientation, orientation_selectivity, centroid_frequency,
              pass_type, spectral_flatness)
-    return {f.__name__: np.asarray(f(spec)) for f in funcs}
+    return {f.__name__: np.asarray(f(spectrum)) for f in funcs}
 
 
 # -- frequency-domain filtering ------------------------------------------------------
