@@ -20,7 +20,7 @@ import numpy as np
 
 from fftconv.errors import bad_type, bad_value
 
-from fftconv.checks import as_array, choice, integer, is_real, positive
+from fftconv.checks import as_array, choice, integer, positive, real
 
 __all__ = ["sobel", "laplacian", "gaussian", "gabor", "box", "sharpen", "NAMED_KERNELS",
            "named_kernel", "stack_kernels"]
@@ -209,9 +209,8 @@ def gabor(size=11, wavelength=4.0, theta=0.0, sigma=None, phase=0.0, aspect=1.0)
         sigma = wavelength / math.pi * math.sqrt(math.log(2) / 2) * 3.0
     sigma = positive("gabor", "sigma", sigma)
     aspect = positive("gabor", "aspect", aspect)
-    for name, value in (("theta", theta), ("phase", phase)):
-        if not is_real(value) or not math.isfinite(value):
-            raise bad_type("gabor", name, value, "a finite real number of degrees")
+    theta, phase = (real("gabor", name, value, "a finite real number of degrees")
+                    for name, value in (("theta", theta), ("phase", phase)))
     t, ph = math.radians(theta), math.radians(phase)
     x, y = _offsets(size)
     u = x * math.cos(t) + y * math.sin(t)
