@@ -17,25 +17,10 @@ import numpy as np
 import scipy.sparse
 
 import fftconv
-from fftconv.checks import int_tuple
+from fftconv.checks import as_array, int_tuple
 from fftconv.errors import bad_type, bad_value
 
 __all__ = ["conv_matrix", "fc_to_conv"]
-
-
-def _float_array(func: str, param: str, value, ndim: int, layout: str) -> np.ndarray:
-    """float32 / float64 kept, integers to float64 (as conv2d); anything else rejected."""
-    if not isinstance(value, np.ndarray):
-        raise bad_type(func, param, value, "a numpy.ndarray")
-    if value.dtype.kind in "iu":
-        value = value.astype(np.float64)
-    elif value.dtype not in (np.float32, np.float64):
-        raise bad_type(func, param, value, "an array of dtype float32, float64 or an integer type")
-    if value.ndim != ndim:
-        raise bad_value(func, param, value, f"a {ndim}-d array {layout}")
-    if value.size == 0:
-        raise bad_value(func, param, value, "a non-empty array")
-    return value
 
 
 def conv_matrix(input_shape, w, stride=1, padding=0, dilation=1, groups=1, sparse=False):
@@ -99,7 +84,7 @@ def conv_matrix(input_shape, w, stride=1, padding=0, dilation=1, groups=1, spars
     """
     func = "conv_matrix"
     x_shape = int_tuple(func, "input_shape", input_shape, 4, "(N, C_in, H, W)")
-    w = _float_array(func, "w", w, 4, "(C_out, C_in/groups, kh, kw)")
+    w = as_array(func, "w", w, ndim=4, layout="(C_out, C_in/groups, kh, kw)", arrays_only=True)
     if not isinstance(sparse, (bool, np.bool_)):
         raise bad_type(func, "sparse", sparse, "a bool")
     spec = fftconv.make_spec(func, x_shape, w.shape, stride, padding, dilation, groups, w.dtype)
@@ -180,7 +165,8 @@ def fc_to_conv(linear_weight, in_shape):
     True
     """
     func = "fc_to_conv"
-    weight = _float_array(func, "linear_weight", linear_weight, 2, "(out_features, in_features)")
+    weight = as_array(func, "linear_weight", linear_weight, ndim=2,
+                      layout="(out_features, in_features)", arrays_only=True)
     shape = int_tuple(func, "in_shape", in_shape, 3, "(C, H, W)")
     if int(np.prod(shape)) != weight.shape[1]:
         raise bad_value(func, "in_shape", in_shape,

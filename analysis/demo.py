@@ -38,7 +38,7 @@ from fftconv.errors import bad_type, bad_value
 from fftconv.nn.plots import training_curves_figure
 
 from . import diffusion, plots, spectrum
-from ._checks import integer, positive
+from fftconv.checks import integer, positive
 from .architectures import get_model
 from .complexity import network_cost
 from .images import demo_image

@@ -36,7 +36,7 @@ import scipy.special
 import fftconv
 from fftconv.errors import bad_type, bad_value
 
-from ._checks import integer, is_int, positive, real_array
+from fftconv.checks import as_array, integer, is_int, positive
 from .spectrum import _kernel_on_grid
 
 __all__ = ["softmax_kernel", "heat_kernel", "Moments", "propagator_moments", "diffuse",
@@ -83,7 +83,7 @@ def softmax_kernel(w, temperature=1.0):
     >>> round(float(p[1, 1]), 4), round(float(p.sum()), 12)
     (0.999, 1.0)
     """
-    w = real_array("softmax_kernel", "w", w, 2, layout="(..., kh, kw)")
+    w = as_array("softmax_kernel", "w", w, min_ndim=2, layout="(..., kh, kw)", finite=True)
     temperature = positive("softmax_kernel", "temperature", temperature)
     z = (w - w.max(axis=(-2, -1), keepdims=True)) / temperature
     e = np.exp(z)
@@ -198,7 +198,8 @@ def propagator_moments(p):
     >>> propagator_moments(p).mean
     array([1., 0.])
     """
-    p = real_array("propagator_moments", "p", p, 2, layout="(..., kh, kw)").astype(np.float64)
+    p = as_array("propagator_moments", "p", p, min_ndim=2,
+                 layout="(..., kh, kw)", finite=True).astype(np.float64)
     kh, kw = p.shape[-2:]
     x = np.broadcast_to((np.arange(kw) - kw // 2)[None, :], (kh, kw)).astype(np.float64)
     y = np.broadcast_to(-(np.arange(kh) - kh // 2)[:, None], (kh, kw)).astype(np.float64)
@@ -267,8 +268,8 @@ def diffuse(image, kernel, steps):
     >>> bool(np.isclose(diffuse(x, p, 50).sum(), x.sum()))     # mass is conserved
     True
     """
-    image = real_array("diffuse", "image", image, 2, layout="(..., H, W)")
-    kernel = real_array("diffuse", "kernel", kernel, 2, 2, "(kh, kw)")
+    image = as_array("diffuse", "image", image, min_ndim=2, layout="(..., H, W)", finite=True)
+    kernel = as_array("diffuse", "kernel", kernel, ndim=2, layout="(kh, kw)", finite=True)
     values, many = _steps("diffuse", steps)
     dtype = np.result_type(image, kernel)
     h, w = image.shape[-2:]
@@ -281,7 +282,7 @@ def diffuse(image, kernel, steps):
 
 
 def _probability_kernel(func, kernel):
-    kernel = real_array(func, "kernel", kernel, 2, 2, "(kh, kw)")
+    kernel = as_array(func, "kernel", kernel, ndim=2, layout="(kh, kw)", finite=True)
     total = float(kernel.sum())
     if kernel.min() < 0 or abs(total - 1.0) > _MASS_TOLERANCE:
         raise bad_value(func, "kernel", kernel,
@@ -335,7 +336,8 @@ def stochastic_convolve(image, kernel, samples, seed=None):
     >>> bool(5 < errors[0] / errors[1] < 20)          # ≈ √100 = 10
     True
     """
-    image = real_array("stochastic_convolve", "image", image, 2, layout="(..., H, W)")
+    image = as_array("stochastic_convolve", "image", image, min_ndim=2,
+                     layout="(..., H, W)", finite=True)
     p = _probability_kernel("stochastic_convolve", kernel)
     samples = integer("stochastic_convolve", "samples", samples)
     rng = np.random.default_rng(seed)
@@ -468,7 +470,7 @@ class MovingAverageView:
         return np.moveaxis(y.reshape(rhs.shape), 0, axis).astype(x.dtype, copy=False)
 
     def _signal(self, func, x, axis):
-        x = real_array(func, "x", x, 1)
+        x = as_array(func, "x", x, min_ndim=1, finite=True)
         if not is_int(axis) or not -x.ndim <= axis < x.ndim:
             raise bad_value(func, "axis", axis, f"an axis of x, in [-{x.ndim}, {x.ndim})")
         return x, int(axis) % x.ndim
@@ -510,7 +512,8 @@ def moving_average_view(kernel):
     >>> view.stable_inverse
     True
     """
-    b = np.array(real_array("moving_average_view", "kernel", kernel, 1, 1, "(K,)"),
+    b = np.array(as_array("moving_average_view", "kernel", kernel, ndim=1,
+                          layout="(K,)", finite=True),
                  dtype=np.float64)
     b.setflags(write=False)
     return MovingAverageView(b)

@@ -10,9 +10,7 @@ import math
 
 import numpy as np
 
-from fftconv.errors import bad_type
-
-from ._checks import integer, is_real, positive, size_pair
+from fftconv.checks import integer, positive, real, size_pair
 
 __all__ = ["stripes", "demo_image"]
 
@@ -51,9 +49,8 @@ def stripes(shape, angle, wavelength, phase=0.0):
     """
     h, w = size_pair("stripes", "shape", shape)
     wavelength = positive("stripes", "wavelength", wavelength)
-    for name, value in (("angle", angle), ("phase", phase)):
-        if not is_real(value) or not math.isfinite(value):
-            raise bad_type("stripes", name, value, "a finite real number of degrees")
+    angle, phase = (real("stripes", name, value, "a finite real number of degrees")
+                    for name, value in (("angle", angle), ("phase", phase)))
     t = math.radians(angle)
     x = np.arange(w, dtype=np.float64)[None, :]
     y = -np.arange(h, dtype=np.float64)[:, None]

@@ -20,7 +20,7 @@ import numpy as np
 
 from fftconv.errors import bad_type, bad_value
 
-from ._checks import choice, integer, is_real, positive, real_array
+from fftconv.checks import as_array, choice, integer, positive, real
 
 __all__ = ["sobel", "laplacian", "gaussian", "gabor", "box", "sharpen", "NAMED_KERNELS",
            "named_kernel", "stack_kernels"]
@@ -209,9 +209,8 @@ def gabor(size=11, wavelength=4.0, theta=0.0, sigma=None, phase=0.0, aspect=1.0)
         sigma = wavelength / math.pi * math.sqrt(math.log(2) / 2) * 3.0
     sigma = positive("gabor", "sigma", sigma)
     aspect = positive("gabor", "aspect", aspect)
-    for name, value in (("theta", theta), ("phase", phase)):
-        if not is_real(value) or not math.isfinite(value):
-            raise bad_type("gabor", name, value, "a finite real number of degrees")
+    theta, phase = (real("gabor", name, value, "a finite real number of degrees")
+                    for name, value in (("theta", theta), ("phase", phase)))
     t, ph = math.radians(theta), math.radians(phase)
     x, y = _offsets(size)
     u = x * math.cos(t) + y * math.sin(t)
@@ -367,7 +366,7 @@ def stack_kernels(kernels):
     if isinstance(kernels, np.ndarray) or not hasattr(kernels, "__len__") or not kernels:
         raise bad_type("stack_kernels", "kernels", kernels,
                        "a non-empty sequence of 2-d array_likes")
-    arrays = [real_array("stack_kernels", f"kernels[{i}]", k, 2, 2, "(kh, kw)")
+    arrays = [as_array("stack_kernels", f"kernels[{i}]", k, ndim=2, layout="(kh, kw)", finite=True)
               for i, k in enumerate(kernels)]
     side = max(max(a.shape) for a in arrays)
     side += 1 - side % 2

@@ -43,6 +43,7 @@ import scipy.ndimage
 
 import fftconv
 from fftconv import fftlib
+from fftconv.checks import as_array, choice
 from fftconv.errors import bad_type, bad_value
 
 from .peaks import Peaks, find_peaks, match_boxes, to_xy
@@ -148,8 +149,10 @@ def _check_channel_axis(channel_axis, ndim: int):
 
 def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_values):
     """Validated ``(image, template, mask)`` as ``(C, *spatial)`` arrays of the work dtype."""
-    image = _as_real_array("image", image)
-    template = _as_real_array("template", template)
+    image = as_array(_FUNC, "image", image, integers="keep", bools=True, floats="any",
+                     noun="a real numeric array_like")
+    template = as_array(_FUNC, "template", template, integers="keep", bools=True, floats="any",
+                        noun="a real numeric array_like")
     if template.ndim != image.ndim:
         raise bad_value(_FUNC, "template", template,
                         f"an array with as many dimensions as the image ({image.ndim})")
@@ -173,7 +176,8 @@ def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_valu
                         f"no larger than the image {image.shape[1:]} along every spatial axis")
     dtype = _working_dtype(image)
     if mask is not None:
-        mask = _as_real_array("mask", mask)
+        mask = as_array(_FUNC, "mask", mask, integers="keep", bools=True, floats="any",
+                        noun="a real numeric array_like")
         spatial = template.shape[1:]
         if mask.shape == spatial:
             mask = mask[None]
@@ -191,7 +195,7 @@ def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_valu
             raise bad_value(_FUNC, "mask", mask, "weights with a positive sum (per channel)")
     if not isinstance(pad_input, (bool, np.bool_)):
         raise bad_type(_FUNC, "pad_input", pad_input, "a bool")
-    mode = _check_choice("mode", mode, PAD_MODES)
+    mode = choice(_FUNC, "mode", mode, PAD_MODES)
     if not isinstance(constant_values, numbers.Real):
         raise bad_type(_FUNC, "constant_values", constant_values, "a real number")
     for name, arr in (("image", image), ("template", template)):
@@ -498,8 +502,8 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     >>> [int(i) for i in np.unravel_index(np.argmin(d), d.shape)], round(float(d.min()), 9)
     ([12, 30], 0.0)
     """
-    method = _check_choice("method", method, METHODS)
-    flat = _check_choice("flat", flat, FLAT_POLICIES)
+    method = choice(_FUNC, "method", method, METHODS)
+    flat = choice(_FUNC, "flat", flat, FLAT_POLICIES)
     if not isinstance(return_info, (bool, np.bool_)):
         raise bad_type(_FUNC, "return_info", return_info, "a bool")
     img, tpl, msk = _prepare(image, template, mask, channel_axis, pad_input, mode,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.ndimage
 
+from fftconv.checks import integer
 from fftconv.errors import bad_type, bad_value
 
 __all__ = ["Peaks", "find_peaks", "to_xy", "match_boxes"]
@@ -113,16 +114,6 @@ def match_boxes(coords, template_shape, pad_input: bool = False) -> np.ndarray:
     return np.concatenate([top_left, top_left + [h, w]], axis=1)
 
 
-def _check_int(func, param, value, minimum, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise bad_type(func, param, value, f"an int >= {minimum}" + (" or None" if allow_none else ""))
-    if value < minimum:
-        raise bad_value(func, param, value, f"an int >= {minimum}" + (" or None" if allow_none else ""))
-    return int(value)
-
-
 def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
                method="ccoeff_normed", subpixel=True) -> Peaks:
     """Local maxima of a score map (minima for ``sqdiff``), suppressed and refined.
@@ -190,8 +181,8 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
         raise bad_type(func, "method", method, f"one of {', '.join(map(repr, _PEAK_METHODS))}")
     if method not in _PEAK_METHODS:
         raise bad_value(func, "method", method, f"one of {', '.join(map(repr, _PEAK_METHODS))}")
-    min_distance = _check_int(func, "min_distance", min_distance, 1)
-    max_peaks = _check_int(func, "max_peaks", max_peaks, 1, allow_none=True)
+    min_distance = integer(func, "min_distance", min_distance, 1)
+    max_peaks = integer(func, "max_peaks", max_peaks, 1, allow_none=True)
     if threshold is not None and (not isinstance(threshold, numbers.Real)
                                   or isinstance(threshold, bool) or np.isnan(threshold)):
         raise bad_type(func, "threshold", threshold, "a real number or None")

@@ -10,13 +10,15 @@ pixel for the cost of a few small matrix products, not a 100× larger FFT.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from fftconv import fftlib
-from fftconv.errors import bad_type, bad_value
+from fftconv.checks import as_array, positive_int
+from fftconv.errors import bad_value
+
+from .windows import WINDOWS, separable_window
 
 __all__ = ["PhaseCorrelation", "phase_correlate"]
 
@@ -49,14 +51,6 @@ class PhaseCorrelation:
 
     def __iter__(self):
         return iter((self.shift, self.peak, self.error))
-
-
-def _hann(shape) -> np.ndarray:
-    window = np.ones(shape)
-    for axis, n in enumerate(shape):
-        w = np.hanning(n + 2)[1:-1] if n > 1 else np.ones(1)
-        window = window * w.reshape((-1,) + (1,) * (len(shape) - axis - 1))
-    return window
 
 
 def _dft_at(spectrum: np.ndarray, points) -> np.ndarray:
@@ -92,6 +86,8 @@ def phase_correlate(a, b, upsample_factor=1, normalization="phase", window=None)
         Subtract each image's mean and multiply by this window (of the images'
         shape) first; a Hann window suppresses the spectral leakage of the image
         borders, which otherwise biases non-periodic images toward zero shift.
+        ``'hann'`` is the periodic Hann window in every axis, the same taper as
+        :func:`analysis.spectrum.image_spectrum` uses (:mod:`analysis.windows`).
 
     Returns
     -------
@@ -132,33 +128,23 @@ def phase_correlate(a, b, upsample_factor=1, normalization="phase", window=None)
     >>> phase_correlate(a, moved, upsample_factor=100).shift
     array([ 2.37, -1.61])
     """
-    arrays = []
-    for name, value in (("a", a), ("b", b)):
-        try:
-            arr = np.asarray(value)
-        except (TypeError, ValueError) as exc:
-            raise bad_type(_FUNC, name, value, "a numeric array_like") from exc
-        if arr.dtype.kind not in "fiuc":
-            raise bad_type(_FUNC, name, value, "a numeric array_like")
-        if arr.size == 0 or arr.ndim == 0:
-            raise bad_value(_FUNC, name, arr, "a non-empty array of at least 1 dimension")
+    a, b = (as_array(_FUNC, name, value, complex=True, integers="keep", floats="any",
+                     min_ndim=1, noun="a numeric array_like")
+            for name, value in (("a", a), ("b", b)))
+    for name, arr in (("a", a), ("b", b)):
         if not np.all(np.isfinite(arr)):
             raise bad_value(_FUNC, name, arr, "finite values (no NaN or inf)")
-        arrays.append(arr)
-    a, b = arrays
     if a.shape != b.shape:
         raise bad_value(_FUNC, "b", b, f"an array of the same shape as a {a.shape}")
-    if not isinstance(upsample_factor, numbers.Integral) or isinstance(upsample_factor, bool):
-        raise bad_type(_FUNC, "upsample_factor", upsample_factor, "a positive int")
-    if upsample_factor < 1:
-        raise bad_value(_FUNC, "upsample_factor", upsample_factor, "a positive int")
+    upsample_factor = positive_int(_FUNC, "upsample_factor", upsample_factor)
     if normalization not in NORMALIZATIONS:
         raise bad_value(_FUNC, "normalization", normalization, "'phase' or None")
     if window is not None:
         if isinstance(window, str):
-            if window != "hann":
-                raise bad_value(_FUNC, "window", window, "None, 'hann' or an array")
-            window = _hann(a.shape)
+            if window not in WINDOWS:
+                raise bad_value(_FUNC, "window", window,
+                                f"None, {', '.join(map(repr, WINDOWS))} or an array")
+            window = separable_window(_FUNC, "window", window, a.shape)
         else:
             window = np.asarray(window, dtype=np.float64)
             if window.shape != a.shape:

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from fftconv.errors import bad_value
 
 from . import diffusion, kernels, spectrum
-from ._checks import integer, real_array
+from fftconv.checks import as_array, integer
 
 __all__ = ["filter_labels", "filter_spectra_figure", "orientation_rose_figure",
            "radial_profile_figure", "image_spectrum_figure", "frequency_mask_figure",
@@ -71,12 +71,14 @@ def _filters(func, w, labels, common_size=True):
     """
     if isinstance(w, (list, tuple)) and any(isinstance(k, np.ndarray) or np.ndim(k) >= 2
                                             for k in w):
-        flat = [real_array(func, f"w[{i}]", k, 2, 2, "(kh, kw)") for i, k in enumerate(w)]
+        flat = [as_array(func, f"w[{i}]", k, ndim=2,
+                         layout="(kh, kw)", finite=True) for i, k in enumerate(w)]
         if common_size:
             flat = kernels.stack_kernels(flat)
         default = [f"[{i}]" for i in range(len(flat))]
     else:
-        arr = real_array(func, "w", w, 2, layout="(..., kh, kw) or a list of 2-d kernels")
+        arr = as_array(func, "w", w, min_ndim=2,
+                       layout="(..., kh, kw) or a list of 2-d kernels", finite=True)
         flat = arr.reshape((-1,) + arr.shape[-2:])
         default = filter_labels(arr.shape)
     if labels is None:
@@ -149,12 +151,12 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4):
     """
     flat, labels = _filters("filter_spectra_figure", w, labels)
     ncols = integer("filter_spectra_figure", "ncols", ncols)
-    spec = spectrum.filter_spectrum(flat, size)
-    kinds = np.atleast_1d(spectrum.pass_type(spec))
-    angles = np.atleast_1d(spectrum.dominant_orientation(spec))
+    spectra = spectrum.filter_spectrum(flat, size)
+    kinds = np.atleast_1d(spectrum.pass_type(spectra))
+    angles = np.atleast_1d(spectrum.dominant_orientation(spectra))
     ncols, nrows = _grid(len(flat), ncols)
     fig = Figure(figsize=(3.6 * ncols, 1.9 * nrows + 0.4), layout="constrained")
-    fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spec.fy.size})",
+    fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spectra.fy.size})",
                  fontsize=10)
     axes = fig.subplots(nrows, 2 * ncols, squeeze=False)
     for ax in axes.ravel():
@@ -165,7 +167,7 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4):
         ax_s.set_axis_on()
         _show_kernel(ax_k, k, label)
         angle = "" if np.isnan(angles[n]) else f", {angles[n]:.0f}°"
-        _show_spectrum(ax_s, spec.magnitude[n], spec.fy, spec.fx, f"{kinds[n]}{angle}")
+        _show_spectrum(ax_s, spectra.magnitude[n], spectra.fy, spectra.fx, f"{kinds[n]}{angle}")
     return fig
 
 
@@ -201,10 +203,10 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
     """
     flat, labels = _filters("orientation_rose_figure", w, labels)
     ncols = integer("orientation_rose_figure", "ncols", ncols)
-    spec = spectrum.filter_spectrum(flat, size)
-    centres, energy = spectrum.orientation_energy(spec, bins)
-    angles = np.atleast_1d(spectrum.dominant_orientation(spec))
-    select = np.atleast_1d(spectrum.orientation_selectivity(spec))
+    spectra = spectrum.filter_spectrum(flat, size)
+    centres, energy = spectrum.orientation_energy(spectra, bins)
+    angles = np.atleast_1d(spectrum.dominant_orientation(spectra))
+    select = np.atleast_1d(spectrum.orientation_selectivity(spectra))
     ncols, nrows = _grid(len(flat), ncols)
     fig = Figure(figsize=(2.2 * ncols, 2.4 * nrows + 0.4), layout="constrained")
     fig.suptitle("Orientation of spectral energy (wave-vector direction, degrees)",
@@ -252,9 +254,9 @@ def radial_profile_figure(w, size=64, labels=None):
     3
     """
     flat, labels = _filters("radial_profile_figure", w, labels)
-    spec = spectrum.filter_spectrum(flat, size)
-    radii, profile = spectrum.radial_profile(spec)
-    kinds = np.atleast_1d(spectrum.pass_type(spec))
+    spectra = spectrum.filter_spectrum(flat, size)
+    radii, profile = spectrum.radial_profile(spectra)
+    kinds = np.atleast_1d(spectrum.pass_type(spectra))
     fig = Figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.subplots()
     floor = -60.0
@@ -297,15 +299,16 @@ def image_spectrum_figure(image, bins=36):
     >>> len(image_spectrum_figure(stripes(64, 37, 6)).axes)
     3
     """
-    image = real_array("image_spectrum_figure", "image", image, 2, 2, "(H, W)")
-    spec = spectrum.image_spectrum(image)
-    centres, energy = spectrum.orientation_energy(spec, bins)
-    angle = spectrum.dominant_orientation(spec)
+    image = as_array("image_spectrum_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
+    scene_spectrum = spectrum.image_spectrum(image)
+    centres, energy = spectrum.orientation_energy(scene_spectrum, bins)
+    angle = spectrum.dominant_orientation(scene_spectrum)
     fig = Figure(figsize=(9.0, 3.2), layout="constrained")
     ax_i = fig.add_subplot(1, 3, 1)
     _show_image(ax_i, image, "image")
     ax_s = fig.add_subplot(1, 3, 2)
-    _show_spectrum(ax_s, spec.log_magnitude, spec.fy, spec.fx, "log(1 + |X(f)|)")
+    _show_spectrum(ax_s, scene_spectrum.log_magnitude, scene_spectrum.fy, scene_spectrum.fx,
+                   "log(1 + |X(f)|)")
     ax_r = fig.add_subplot(1, 3, 3, projection="polar")
     theta = np.radians(np.concatenate([centres, centres + 180.0]))
     ax_r.bar(theta, np.nan_to_num(np.concatenate([energy, energy])),
@@ -342,7 +345,7 @@ def frequency_mask_figure(image, mask):
     >>> len(frequency_mask_figure(demo_image(32), lowpass(32, 0.1)).axes)
     4
     """
-    image = real_array("frequency_mask_figure", "image", image, 2, 2, "(H, W)")
+    image = as_array("frequency_mask_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     filtered = spectrum.apply_frequency_mask(image, mask)
     kernel = spectrum.mask_kernel(mask)
     fy, fx = spectrum.frequency_grid(kernel.shape)
@@ -395,7 +398,7 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=1.0, label
     5
     """
     flat, labels = _filters("diffusion_figure", w, labels, common_size=False)
-    image = real_array("diffusion_figure", "image", image, 2, 2, "(H, W)")
+    image = as_array("diffusion_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     props = [diffusion.softmax_kernel(k, temperature) for k in flat]
     steps = list(steps)
     ncols = 2 + len(steps)
@@ -446,7 +449,7 @@ def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
     >>> len(stochastic_figure(demo_image(32), heat_kernel(0.5), samples=(1, 10)).axes)
     4
     """
-    image = real_array("stochastic_figure", "image", image, 2, 2, "(H, W)")
+    image = as_array("stochastic_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     samples = list(samples)
     means = [diffusion.stochastic_convolve(image, propagator, s, seed=seed) for s in samples]
     exact = spectrum.circular_convolve(image, propagator)

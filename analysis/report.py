@@ -90,14 +90,15 @@ def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def format_cell(value, spec=None) -> str:
+def format_cell(value, format_spec=None) -> str:
     """The text of a table cell.
 
     Parameters
     ----------
     value : object
-        ``None`` and NaN show as ``-``; numbers follow ``spec``; anything else is ``str``.
-    spec : str, optional
+        ``None`` and NaN show as ``-``; numbers follow ``format_spec``; anything else
+        is ``str``.
+    format_spec : str, optional
         A format specification for numbers (``'.2f'``, ``'.1%'``, ...). Default:
         ints with thousands separators, floats to 4 significant digits.
 
@@ -116,8 +117,8 @@ def format_cell(value, spec=None) -> str:
         return "-"
     if not _is_number(value):
         return str(value)
-    if spec is not None:
-        return format(value, spec)
+    if format_spec is not None:
+        return format(value, format_spec)
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
     return f"{float(value):.4g}"
@@ -165,9 +166,9 @@ class Table:
         formats = self.formats or (None,) * len(self.header)
         for row in self.rows:
             cells = []
-            for value, spec in zip(row, formats):
+            for value, format_spec in zip(row, formats):
                 cls = ' class="num"' if _is_number(value) else ""
-                cells.append(f"<td{cls}>{html.escape(format_cell(value, spec))}</td>")
+                cells.append(f"<td{cls}>{html.escape(format_cell(value, format_spec))}</td>")
             out.append("<tr>" + "".join(cells) + "</tr>")
         out.append("</tbody></table>")
         return "\n".join(out)
@@ -257,10 +258,10 @@ class Section:
               or not all(f is None or isinstance(f, str) for f in formats)):
             raise bad_value(func, "formats", formats,
                             f"a sequence of {len(header)} format specs (str or None)")
-        for spec in formats:
-            if spec is not None:
+        for format_spec in formats:
+            if format_spec is not None:
                 try:
-                    format(1.5, spec)
+                    format(1.5, format_spec)
                 except ValueError:
                     raise bad_value(func, "formats", formats,
                                     "format specs for numbers, such as '.2f' or '.1%'") from None

@@ -32,12 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 import scipy.ndimage
-import scipy.signal
 
 import fftconv
+from fftconv.checks import as_array, choice, integer, positive, size_pair
 from fftconv.errors import bad_type, bad_value
 
-from ._checks import choice, integer, positive, real_array, size_pair
+from .windows import separable_window
 
 __all__ = ["Spectrum", "filter_spectrum", "image_spectrum", "dc_gain", "centroid_frequency",
            "spectral_flatness", "radial_profile", "pass_type", "orientation_energy",
@@ -71,10 +71,10 @@ class Spectrum:
     Examples
     --------
     >>> from analysis import kernels
-    >>> spec = filter_spectrum(kernels.sobel(), size=16)
-    >>> spec.transform.shape, spec.dc_index, float(spec.fx[spec.dc_index[1] + 4])
+    >>> spectrum = filter_spectrum(kernels.sobel(), size=16)
+    >>> spectrum.transform.shape, spectrum.dc_index, float(spectrum.fx[spectrum.dc_index[1] + 4])
     ((16, 16), (8, 8), 0.25)
-    >>> round(float(spec.magnitude[8, 12]), 12)     # |2 sin(2π·0.25) · (2 + 2)| at fx = 0.25
+    >>> round(float(spectrum.magnitude[8, 12]), 12)     # |2 sin(2π·0.25) · (2 + 2)| at fx = 0.25
     8.0
     """
 
@@ -212,7 +212,7 @@ def filter_spectrum(w, size=None, shift=True):
     >>> bool(np.allclose(s.transform.imag, 0))   # symmetric kernel: real spectrum
     True
     """
-    w = real_array("filter_spectrum", "w", w, 2, layout="(..., kh, kw)")
+    w = as_array("filter_spectrum", "w", w, min_ndim=2, layout="(..., kh, kw)", finite=True)
     kh, kw = w.shape[-2:]
     size = (kh, kw) if size is None else size_pair("filter_spectrum", "size", size,
                                                     minimum=(kh, kw))
@@ -232,8 +232,9 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     image : array_like, shape (..., H, W)
         One image or a stack; the transform runs over the last two axes.
     window : {'hann', None}
-        Taper applied before the transform. A periodic Hann window in each axis
-        removes the cross-shaped leakage that the image borders (an implicit
+        Taper applied before the transform (:mod:`analysis.windows`, the same
+        tapers as :func:`analysis.phase.phase_correlate`). A periodic Hann window in
+        each axis removes the cross-shaped leakage that the image borders (an implicit
         discontinuity for the DFT) would otherwise add along the axes.
     remove_mean : bool
         Subtract each image's (window-weighted) mean first, so the DC term is
@@ -265,13 +266,11 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     >>> round(float(dominant_orientation(s)))
     30
     """
-    image = real_array("image_spectrum", "image", image, 2, layout="(..., H, W)")
-    if window is not None:
-        choice("image_spectrum", "window", window, ("hann",))
+    image = as_array("image_spectrum", "image", image, min_ndim=2,
+                     layout="(..., H, W)", finite=True)
     h, w = image.shape[-2:]
-    taper = np.ones((h, w), image.dtype) if window is None else np.outer(
-        scipy.signal.windows.hann(h, sym=False), scipy.signal.windows.hann(w, sym=False)
-    ).astype(image.dtype)
+    taper = np.ones((h, w), image.dtype) if window is None else separable_window(
+        "image_spectrum", "window", window, (h, w), image.dtype)
     if remove_mean:
         image = image - (image * taper).sum(axis=(-2, -1), keepdims=True) / taper.sum()
     transform = scipy.fft.fft2(image * taper)
@@ -282,10 +281,11 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     return Spectrum(transform, fy, fx, bool(shift))
 
 
-def _spectrum(func: str, spec) -> Spectrum:
-    if not isinstance(spec, Spectrum):
-        raise bad_type(func, "spec", spec, "a Spectrum (from filter_spectrum or image_spectrum)")
-    return spec
+def _check_spectrum(func: str, spectrum) -> Spectrum:
+    if not isinstance(spectrum, Spectrum):
+        raise bad_type(func, "spectrum", spectrum,
+                       "a Spectrum (from filter_spectrum or image_spectrum)")
+    return spectrum
 
 
 def _scalar(values: np.ndarray):
@@ -295,12 +295,12 @@ def _scalar(values: np.ndarray):
 
 # -- descriptors -------------------------------------------------------------------
 
-def dc_gain(spec):
+def dc_gain(spectrum):
     """Gain at zero frequency, ``K(0) = Σ w``: the response to a constant image.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum`.
 
     Returns
@@ -320,17 +320,17 @@ def dc_gain(spec):
     >>> float(dc_gain(filter_spectrum(kernels.sharpen())))
     1.0
     """
-    spec = _spectrum("dc_gain", spec)
-    i, j = spec.dc_index
-    return _scalar(np.array(spec.transform[..., i, j].real))
+    spectrum = _check_spectrum("dc_gain", spectrum)
+    i, j = spectrum.dc_index
+    return _scalar(np.array(spectrum.transform[..., i, j].real))
 
 
-def centroid_frequency(spec):
+def centroid_frequency(spectrum):
     """Power-weighted mean radial frequency, in cycles/pixel.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
@@ -355,20 +355,20 @@ def centroid_frequency(spec):
     ...      < centroid_frequency(filter_spectrum(narrow, 64)))
     True
     """
-    spec = _spectrum("centroid_frequency", spec)
-    power = spec.power
+    spectrum = _check_spectrum("centroid_frequency", spectrum)
+    power = spectrum.power
     total = power.sum(axis=(-2, -1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = (power * spec.radius).sum(axis=(-2, -1)) / total
+        out = (power * spectrum.radius).sum(axis=(-2, -1)) / total
     return _scalar(np.where(total > 0, out, np.nan))
 
 
-def spectral_flatness(spec):
+def spectral_flatness(spectrum):
     """Wiener entropy of the power spectrum: geometric over arithmetic mean, in [0, 1].
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
@@ -396,22 +396,22 @@ def spectral_flatness(spec):
     >>> bool(spectral_flatness(filter_spectrum(kernels.gaussian(5, 1.0), 16)) < 0.5)
     True
     """
-    spec = _spectrum("spectral_flatness", spec)
-    power = spec.power.astype(np.float64)
+    spectrum = _check_spectrum("spectral_flatness", spectrum)
+    power = spectrum.power.astype(np.float64)
     mean = power.mean(axis=(-2, -1))
     floor = 1e-10 * mean[..., None, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        geo = np.exp(np.log(power + floor).mean(axis=(-2, -1)))
-        out = np.minimum(geo / mean, 1.0)
+        geometric_mean = np.exp(np.log(power + floor).mean(axis=(-2, -1)))
+        out = np.minimum(geometric_mean / mean, 1.0)
     return _scalar(np.where(mean > 0, out, np.nan))
 
 
-def radial_profile(spec, rings=None):
+def radial_profile(spectrum, rings=None):
     """Orientation-averaged power as a function of radial frequency.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
     rings : int, optional
         Number of ring spacings between 0 and 0.5 cycles/pixel. Default
@@ -442,14 +442,14 @@ def radial_profile(spec, rings=None):
     >>> radii[[0, -1]], np.unique(profile)
     (array([0. , 0.5]), array([4.]))
     """
-    spec = _spectrum("radial_profile", spec)
-    p, q = spec.transform.shape[-2:]
+    spectrum = _check_spectrum("radial_profile", spectrum)
+    p, q = spectrum.transform.shape[-2:]
     rings = max(min(p, q) // 2, 1) if rings is None else integer("radial_profile", "rings",
                                                                   rings)
-    index = np.rint(spec.radius * (2 * rings)).astype(np.int64).ravel()
+    index = np.rint(spectrum.radius * (2 * rings)).astype(np.int64).ravel()
     inside = index <= rings
     counts = np.bincount(index[inside], minlength=rings + 1).astype(np.float64)
-    power = spec.power.reshape(spec.transform.shape[:-2] + (p * q,))[..., inside]
+    power = spectrum.power.reshape(spectrum.transform.shape[:-2] + (p * q,))[..., inside]
     sums = np.zeros(power.shape[:-1] + (rings + 1,))
     np.add.at(sums, (..., index[inside]), power)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -457,12 +457,12 @@ def radial_profile(spec, rings=None):
     return np.arange(rings + 1) / (2 * rings), profile
 
 
-def pass_type(spec, rings=None):
+def pass_type(spectrum, rings=None):
     """Low-, band-, high- or all-pass, by the half-power (−3 dB) rule.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
     rings : int, optional
         Passed to :func:`radial_profile`.
@@ -493,8 +493,8 @@ def pass_type(spec, rings=None):
     ...  (kernels.gaussian(5, 1.0), kernels.sobel(), kernels.laplacian())]
     ['lowpass', 'bandpass', 'highpass']
     """
-    spec = _spectrum("pass_type", spec)
-    _, profile = radial_profile(spec, rings)
+    spectrum = _check_spectrum("pass_type", spectrum)
+    _, profile = radial_profile(spectrum, rings)
     top = np.nanmax(profile, axis=-1)
     low = profile[..., 0] >= top / 2
     high = profile[..., -1] >= top / 2
@@ -503,23 +503,23 @@ def pass_type(spec, rings=None):
     return _scalar(np.where(top > 0, labels, "zero"))
 
 
-def _orientation_moment(spec: Spectrum) -> tuple[np.ndarray, np.ndarray]:
+def _orientation_moment(spectrum: Spectrum) -> tuple[np.ndarray, np.ndarray]:
     """Mean resultant ``z = Σ S(f) e^{2iθ_f} / Σ S(f)`` over ``0 < |f| <= 0.5``."""
-    radius = spec.radius
+    radius = spectrum.radius
     disc = (radius > 0) & (radius <= 0.5)
-    theta = np.radians(spec.orientation[disc])
-    power = spec.power[..., disc]
+    theta = np.radians(spectrum.orientation[disc])
+    power = spectrum.power[..., disc]
     total = power.sum(axis=-1)
     resultant = (power * np.exp(2j * theta)).sum(axis=-1)
     return resultant, total
 
 
-def dominant_orientation(spec):
+def dominant_orientation(spectrum):
     """Direction in which a filter's (or image's) spectral energy is concentrated, in degrees.
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` or :func:`image_spectrum`.
 
     Returns
@@ -549,8 +549,8 @@ def dominant_orientation(spec):
     ...  (kernels.sobel("x"), kernels.sobel("y"), kernels.gabor(theta=30))]
     [0, 90, 30]
     """
-    spec = _spectrum("dominant_orientation", spec)
-    resultant, total = _orientation_moment(spec)
+    spectrum = _check_spectrum("dominant_orientation", spectrum)
+    resultant, total = _orientation_moment(spectrum)
     with np.errstate(invalid="ignore", divide="ignore"):
         strength = np.abs(resultant) / total
     angle = (np.degrees(np.angle(resultant)) / 2) % 180.0
@@ -558,12 +558,12 @@ def dominant_orientation(spec):
     return _scalar(np.where((total > 0) & (strength >= 1e-12), angle, np.nan))
 
 
-def orientation_selectivity(spec):
+def orientation_selectivity(spectrum):
     """How concentrated the spectral energy is around one orientation, in [0, 1].
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` (or :func:`image_spectrum`).
 
     Returns
@@ -588,19 +588,19 @@ def orientation_selectivity(spec):
     >>> bool(orientation_selectivity(filter_spectrum(kernels.sobel(), 32)) > 0.5)
     True
     """
-    spec = _spectrum("orientation_selectivity", spec)
-    resultant, total = _orientation_moment(spec)
+    spectrum = _check_spectrum("orientation_selectivity", spectrum)
+    resultant, total = _orientation_moment(spectrum)
     with np.errstate(invalid="ignore", divide="ignore"):
         strength = np.abs(resultant) / total
     return _scalar(np.where(total > 0, strength, np.nan))
 
 
-def orientation_energy(spec, bins=36, band=(0.0, 0.5)):
+def orientation_energy(spectrum, bins=36, band=(0.0, 0.5)):
     """Fraction of spectral energy per orientation bin (the data of an orientation rose).
 
     Parameters
     ----------
-    spec : Spectrum
+    spectrum : Spectrum
         From :func:`filter_spectrum` or :func:`image_spectrum`.
     bins : int
         Number of bins over ``[0, 180)``; bin ``k`` is centred on ``k·180/bins``
@@ -634,11 +634,11 @@ def orientation_energy(spec, bins=36, band=(0.0, 0.5)):
     >>> float(centres[np.argmax(energy)])
     60.0
     """
-    spec = _spectrum("orientation_energy", spec)
+    spectrum = _check_spectrum("orientation_energy", spectrum)
     bins = integer("orientation_energy", "bins", bins)
     lo, hi = _band("orientation_energy", band)
-    p, q = spec.transform.shape[-2:]
-    power = spec.power if spec.shifted else scipy.fft.fftshift(spec.power, axes=(-2, -1))
+    p, q = spectrum.transform.shape[-2:]
+    power = spectrum.power if spectrum.shifted else scipy.fft.fftshift(spectrum.power, axes=(-2, -1))
     step = 0.5 / max(p, q)
     radii = np.arange(lo + step / 2, hi, step)
     per_bin = max(1, int(np.ceil(np.pi * hi / step / bins)))
@@ -694,10 +694,10 @@ def filter_descriptors(w, size=64):
     >>> [str(t) for t in d["pass_type"]], float(d["dominant_orientation"][1])
     (['lowpass', 'bandpass'], 90.0)
     """
-    spec = filter_spectrum(w, size)
+    spectrum = filter_spectrum(w, size)
     funcs = (dc_gain, dominant_orientation, orientation_selectivity, centroid_frequency,
              pass_type, spectral_flatness)
-    return {f.__name__: np.asarray(f(spec)) for f in funcs}
+    return {f.__name__: np.asarray(f(spectrum)) for f in funcs}
 
 
 # -- frequency-domain filtering ------------------------------------------------------
@@ -832,8 +832,8 @@ def bandpass(shape, low, high, kind="ideal", order=2):
 
 
 def _image_and_mask(func, image, mask):
-    image = real_array(func, "image", image, 2, layout="(..., H, W)")
-    mask = real_array(func, "mask", mask, 2, 2, "(H, W)")
+    image = as_array(func, "image", image, min_ndim=2, layout="(..., H, W)", finite=True)
+    mask = as_array(func, "mask", mask, ndim=2, layout="(H, W)", finite=True)
     if mask.shape != image.shape[-2:]:
         raise bad_value(func, "mask", mask,
                         f"of the images' shape (H, W) = {image.shape[-2:]}")
@@ -911,7 +911,7 @@ def mask_kernel(mask):
     >>> round(float(k.sum()), 12), np.unravel_index(k.argmax(), k.shape)
     (1.0, (np.int64(8), np.int64(8)))
     """
-    mask = real_array("mask_kernel", "mask", mask, 2, 2, "(H, W)")
+    mask = as_array("mask_kernel", "mask", mask, ndim=2, layout="(H, W)", finite=True)
     kernel = scipy.fft.ifft2(scipy.fft.ifftshift(mask)).real
     return scipy.fft.fftshift(kernel).astype(mask.dtype, copy=False)
 
@@ -951,8 +951,10 @@ def circular_convolve(image, kernel, method="auto"):
     >>> circular_convolve(x, np.array([[1.0, 0.0, 0.0]]))[0]    # wraps to the last column
     array([0., 0., 0., 1.])
     """
-    image = real_array("circular_convolve", "image", image, 2, layout="(..., H, W)")
-    kernel = real_array("circular_convolve", "kernel", kernel, 2, 2, "(kh, kw)")
+    image = as_array("circular_convolve", "image", image, min_ndim=2,
+                     layout="(..., H, W)", finite=True)
+    kernel = as_array("circular_convolve", "kernel", kernel, ndim=2,
+                      layout="(kh, kw)", finite=True)
     kh, kw = kernel.shape
     pad = [(0, 0)] * (image.ndim - 2) + [(kh - 1 - kh // 2, kh // 2),
                                           (kw - 1 - kw // 2, kw // 2)]

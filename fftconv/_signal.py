@@ -22,7 +22,7 @@ import numpy as np
 
 from . import fftlib
 
-from .checks import is_int
+from .checks import as_array, is_int
 from .errors import bad_type, bad_value
 
 MODES = ("full", "same", "valid")
@@ -68,8 +68,8 @@ def normalize_axes(func: str, axes, ndim: int) -> tuple[int, ...]:
 
 def check_signal_args(func: str, a, b, mode: str, axes, method: str):
     """Validate everything once; return ``(a, b, axes)`` ready for the computation."""
-    a = as_signal_array(func, "a", a)
-    b = as_signal_array(func, "b", b)
+    a = as_array(func, "a", a, complex=True)
+    b = as_array(func, "b", b, complex=True)
     if not isinstance(mode, str) or mode not in MODES:
         raise bad_value(func, "mode", mode, "one of 'full', 'same', 'valid'")
     if not isinstance(method, str) or method not in METHODS:

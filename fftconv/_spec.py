@@ -15,7 +15,7 @@ import numpy as np
 from .checks import int_tuple, is_int, positive_pair
 from .errors import bad_type, bad_value
 
-__all__ = ["ConvSpec", "make_spec", "as_float_array", "conv_output_size"]
+__all__ = ["ConvSpec", "make_spec", "conv_output_size"]
 
 Pair = tuple[int, int]
 
@@ -124,10 +124,6 @@ class ConvSpec:
 
 # -- argument parsing ----------------------------------------------------------
 
-
-
-
-
 _PADDING_ALLOWED = ("a non-negative int, a pair (pad_h, pad_w), "
                     "((top, bottom), (left, right)), 'valid' or 'same'")
 
@@ -159,32 +155,6 @@ def _same_padding(kernel: int, dilation: int) -> Pair:
     """
     total = dilation * (kernel - 1)
     return (total // 2, total - total // 2)
-
-
-def as_float_array(func: str, param: str, value, ndim: int | None = None,
-                   layout: str = "") -> np.ndarray:
-    """Validate a numeric ndarray and return it in its computation dtype.
-
-    float32 and float64 are kept; integers become float64; anything else (bool,
-    float16, complex, object, non-arrays) is a TypeError. Empty arrays and arrays
-    of the wrong ``ndim`` are ValueErrors. ``layout`` (for example ``'(N, C, H, W)'``)
-    is quoted in the ndim message.
-    """
-    if not isinstance(value, np.ndarray):
-        raise bad_type(func, param, value, "a numpy.ndarray")
-    kind = value.dtype.kind
-    if kind in "iu":
-        value = value.astype(np.float64)
-    elif value.dtype not in (np.float32, np.float64):
-        raise bad_type(func, param, value,
-                       "an array of dtype float32, float64 or an integer type")
-    if ndim is not None and value.ndim != ndim:
-        raise bad_value(func, param, value, f"a {ndim}-d array {layout}".rstrip())
-    if value.size == 0:
-        raise bad_value(func, param, value, "a non-empty array")
-    return value
-
-
 
 
 def make_spec(func: str, x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1,

@@ -14,12 +14,13 @@ Arguments are validated and canonicalized once into a
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import _signal
-from ._spec import ConvSpec, as_float_array, make_spec
+from ._spec import ConvSpec, make_spec
+from .checks import as_array
 from .errors import bad_type, bad_value
 from .select import resolve_backend
 
@@ -32,11 +33,11 @@ _NEEDS = ("input", "weight", "bias")
 
 def _prepare(func, x, w, bias, stride, padding, dilation, groups, extra=()):
     """Validate arrays and geometry; return arrays in the computation dtype and the spec."""
-    x = as_float_array(func, "x", x, 4, _X_LAYOUT)
-    w = as_float_array(func, "w", w, 4, _W_LAYOUT)
+    x = as_array(func, "x", x, ndim=4, layout=_X_LAYOUT, arrays_only=True)
+    w = as_array(func, "w", w, ndim=4, layout=_W_LAYOUT, arrays_only=True)
     arrays = [x, w, *extra]
     if bias is not None:
-        bias = as_float_array(func, "bias", bias)
+        bias = as_array(func, "bias", bias, arrays_only=True)
         arrays.append(bias)
     dtype = np.result_type(*arrays)
     spec = make_spec(func, x.shape, w.shape, stride, padding, dilation, groups, dtype)
@@ -216,7 +217,7 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, backend
     array([4.])
     """
     chosen = _parse_needs(needs)
-    dy = as_float_array("conv2d_backward", "dy", dy, 4, "(N, C_out, OH, OW)")
+    dy = as_array("conv2d_backward", "dy", dy, ndim=4, layout="(N, C_out, OH, OW)", arrays_only=True)
     x, w, _, spec = _prepare("conv2d_backward", x, w, None, stride, padding, dilation,
                              groups, extra=(dy,))
     if dy.shape != spec.output_shape:

@@ -1,8 +1,12 @@
 """Argument checks shared by fftconv, its trainer and the analysis package.
 
-Each returns the canonical value or raises the TypeError / ValueError built by
-:mod:`fftconv.errors` (naming the function, the parameter, the value received
-and what is allowed).
+This is the one home of the input checks: scalars (:func:`integer`,
+:func:`positive_int`, :func:`real`, :func:`positive`, :func:`choice`), pairs and
+shapes (:func:`positive_pair`, :func:`size_pair`, :func:`int_tuple`) and arrays
+(:func:`as_array`). Each returns the canonical value or raises the TypeError /
+ValueError built by :mod:`fftconv.errors` (naming the function, the parameter, the
+value received and what is allowed): a wrong *type* is a TypeError, a value of the
+right type outside the allowed set is a ValueError.
 
 Examples
 --------
@@ -17,28 +21,154 @@ ValueError: conv2d: parameter 'stride' must be a positive int or a pair of posit
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from .errors import bad_type, bad_value
 
-__all__ = ["is_int", "positive_int", "parse_int_pair", "positive_pair", "int_tuple"]
+__all__ = ["is_int", "is_real", "integer", "positive_int", "real", "positive", "choice",
+           "parse_int_pair", "positive_pair", "size_pair", "int_tuple", "as_array"]
 
+
+# -- scalars -----------------------------------------------------------------------
 
 def is_int(value) -> bool:
-    """True for Python and numpy integers, False for bools and everything else."""
+    """True for Python and numpy integers, False for bools and everything else.
+
+    Examples
+    --------
+    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
+def is_real(value) -> bool:
+    """True for Python and numpy real numbers (ints included), False for bools.
+
+    Examples
+    --------
+    >>> is_real(0.5), is_real(np.float32(2)), is_real(1), is_real(False), is_real(1j)
+    (True, True, True, False, False)
+    """
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(func: str, param: str, value, minimum: int = 1, allow_none: bool = False):
+    """An int ``>= minimum`` (bools are rejected); ``None`` passes when ``allow_none``.
+
+    Examples
+    --------
+    >>> integer("diffuse", "steps", 0, minimum=0)
+    0
+    >>> integer("find_peaks", "max_peaks", None, allow_none=True) is None
+    True
+    >>> integer("find_peaks", "max_peaks", 0, allow_none=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: find_peaks: parameter 'max_peaks' must be an int >= 1 or None; got 0
+    """
+    if value is None and allow_none:
+        return None
+    allowed = f"an int >= {minimum}" + (" or None" if allow_none else "")
+    if not is_int(value):
+        raise bad_type(func, param, value, allowed)
+    if value < minimum:
+        raise bad_value(func, param, value, allowed)
+    return int(value)
+
+
 def positive_int(func: str, param: str, value) -> int:
-    """An integer ``>= 1``."""
+    """An integer ``>= 1`` (bools are rejected).
+
+    Examples
+    --------
+    >>> positive_int("fit", "epochs", 3)
+    3
+    >>> positive_int("fit", "epochs", 2.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: fit: parameter 'epochs' must be a positive int; got 2.0
+    """
     if not is_int(value):
         raise bad_type(func, param, value, "a positive int")
     if value < 1:
         raise bad_value(func, param, value, "a positive int")
     return int(value)
 
+
+def real(func: str, param: str, value, what: str = "a finite real number") -> float:
+    """A finite real number as a float; ``what`` words the allowed set.
+
+    Examples
+    --------
+    >>> real("gabor", "theta", 30)
+    30.0
+    >>> real("gabor", "theta", float("nan"), "a finite real number of degrees")
+    Traceback (most recent call last):
+    ...
+    ValueError: gabor: parameter 'theta' must be a finite real number of degrees; got nan
+    """
+    if not is_real(value):
+        raise bad_type(func, param, value, what)
+    value = float(value)
+    if not math.isfinite(value):
+        raise bad_value(func, param, value, what)
+    return value
+
+
+def positive(func: str, param: str, value, allow_zero: bool = False) -> float:
+    """A finite real number ``> 0`` (or ``>= 0`` with ``allow_zero``), as a float.
+
+    Examples
+    --------
+    >>> positive("gaussian", "sigma", 2)
+    2.0
+    >>> positive("heat_kernel", "t", -1, allow_zero=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: heat_kernel: parameter 't' must be a finite real number >= 0; got -1.0
+    """
+    allowed = f"a finite real number {'>=' if allow_zero else '>'} 0"
+    if not is_real(value):
+        raise bad_type(func, param, value, allowed)
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise bad_value(func, param, value, allowed)
+    return value
+
+
+def choice(func: str, param: str, value, options):
+    """One of ``options`` (compared by type and value, so ``1`` never matches ``True``).
+
+    A value of a type that no option has is a TypeError; a value of the right type
+    that is not an option is a ValueError.
+
+    Examples
+    --------
+    >>> choice("convolve", "mode", "same", ("full", "same", "valid"))
+    'same'
+    >>> choice("convolve", "mode", "circular", ("full", "same", "valid"))
+    Traceback (most recent call last):
+    ...
+    ValueError: convolve: parameter 'mode' must be one of 'full', 'same', 'valid'; got 'circular'
+    >>> choice("convolve", "mode", 5, ("full", "same", "valid"))
+    Traceback (most recent call last):
+    ...
+    TypeError: convolve: parameter 'mode' must be one of 'full', 'same', 'valid'; got 5
+    """
+    for option in options:
+        if type(value) is type(option) and value == option:
+            return option
+    allowed = "one of " + ", ".join(map(repr, options))
+    if not any(type(value) is type(option) for option in options):
+        raise bad_type(func, param, value, allowed)
+    raise bad_value(func, param, value, allowed)
+
+
+# -- pairs and shapes --------------------------------------------------------------
 
 def parse_int_pair(value) -> tuple[int, int] | None:
     """``k`` → ``(k, k)``, a pair of ints → that pair, anything else → ``None``.
@@ -66,6 +196,27 @@ def positive_pair(func: str, param: str, value) -> tuple[int, int]:
     return pair
 
 
+def size_pair(func: str, param: str, value, minimum=(1, 1)) -> tuple[int, int]:
+    """An int or a pair of ints, each ``>=`` the matching entry of ``minimum``.
+
+    Examples
+    --------
+    >>> size_pair("filter_spectrum", "size", 8, minimum=(3, 3))
+    (8, 8)
+    >>> size_pair("filter_spectrum", "size", (8, 2), minimum=(3, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: filter_spectrum: parameter 'size' must be an int or a pair of ints at least (3, 3); got (8, 2)
+    """
+    allowed = f"an int or a pair of ints at least {tuple(int(m) for m in minimum)}"
+    pair = parse_int_pair(value)
+    if pair is None:
+        raise bad_type(func, param, value, allowed)
+    if pair[0] < minimum[0] or pair[1] < minimum[1]:
+        raise bad_value(func, param, value, allowed)
+    return pair
+
+
 def int_tuple(func: str, param: str, value, ndim: int, layout: str = "") -> tuple:
     """A shape: a tuple (or list) of ``ndim`` positive ints; ``layout`` names the axes."""
     allowed = f"a tuple of {ndim} positive ints {layout}".rstrip()
@@ -74,3 +225,130 @@ def int_tuple(func: str, param: str, value, ndim: int, layout: str = "") -> tupl
     if len(value) != ndim or min(value) < 1:
         raise bad_value(func, param, value, allowed)
     return tuple(int(v) for v in value)
+
+
+# -- arrays ------------------------------------------------------------------------
+
+_STANDARD_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_STANDARD_COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
+
+
+def _dtype_words(complex_: bool, integers: str, bools: bool, floats: str) -> str:
+    """``'float32, float64 or an integer type'``: the accepted dtypes, in words."""
+    words = ["float32", "float64"] if floats == "standard" else ["float"]
+    if complex_:
+        words += ["complex64", "complex128"] if floats == "standard" else ["complex"]
+    if integers is not None:
+        words.append("an integer type")
+    if bools:
+        words.append("bool")
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+
+
+def _ndim_words(ndim, min_ndim, max_ndim) -> str | None:
+    if ndim is not None:
+        return f"a {ndim}-d array"
+    if max_ndim == min_ndim:
+        return f"a {min_ndim}-d array"
+    if max_ndim is None:
+        plural = "dimension" if min_ndim == 1 else "dimensions"
+        return f"an array with at least {min_ndim} {plural}"
+    return f"an array with {min_ndim} to {max_ndim} dimensions"
+
+
+def as_array(func: str, param: str, value, *, complex: bool = False,
+             integers: str | None = "float64", bools: bool = False, floats: str = "standard",
+             ndim: int | None = None, min_ndim: int = 0, max_ndim: int | None = None,
+             layout: str = "", finite: bool = False, arrays_only: bool = False,
+             noun: str | None = None) -> np.ndarray:
+    """Validate a numeric array argument and return it as an ndarray.
+
+    Parameters
+    ----------
+    func, param : str
+        The public function and its parameter, quoted in error messages.
+    value : array_like
+        The argument (an ``ndarray`` when ``arrays_only``).
+    complex : bool
+        Accept complex dtypes (else they are a TypeError).
+    integers : {'float64', 'keep', None}
+        Integer arrays are converted to float64 (``'float64'``, the computation
+        dtype of conv2d and the analyses), returned unchanged (``'keep'``: the
+        caller chooses its working dtype) or rejected (``None``).
+    bools : bool
+        Accept (and keep) boolean arrays.
+    floats : {'standard', 'any'}
+        ``'standard'``: only float32 and float64 (and complex64 / complex128) are
+        accepted, so the computation dtype is one the engines support; ``'any'``:
+        every floating (and complex) precision is kept as it is.
+    ndim, min_ndim, max_ndim : int, optional
+        Exactly ``ndim`` dimensions, or between ``min_ndim`` and ``max_ndim``.
+    layout : str
+        Names the axes in the ndim message, for example ``'(N, C, H, W)'``.
+    finite : bool
+        Reject NaN and infinities.
+    arrays_only : bool
+        Require a ``numpy.ndarray`` (conv2d's contract: no silent list conversion).
+    noun : str, optional
+        What the messages call an acceptable argument; by default ``'a real
+        array_like'`` (``'a numeric array_like'`` with ``complex``, ``'an array'``
+        with ``arrays_only``).
+
+    Returns
+    -------
+    ndarray
+        ``value`` itself when its dtype is kept (no copy), else the converted array.
+
+    Raises
+    ------
+    TypeError
+        Not an array (ragged sequences included), or a dtype not allowed.
+    ValueError
+        Wrong number of dimensions, empty, or (with ``finite``) NaN or inf.
+
+    Examples
+    --------
+    >>> as_array("f", "x", [1, 2]).dtype
+    dtype('float64')
+    >>> as_array("f", "x", np.ones(2, np.float16), floats="any").dtype
+    dtype('float16')
+    >>> as_array("f", "x", [1j])
+    Traceback (most recent call last):
+    ...
+    TypeError: f: parameter 'x' must be a real array_like of dtype float32, float64 or an integer type; got [1j]
+    >>> as_array("conv2d", "x", np.ones((2, 3)), ndim=4, layout="(N, C, H, W)", arrays_only=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: conv2d: parameter 'x' must be a 4-d array (N, C, H, W); got ndarray of shape (2, 3) and dtype float64
+    """
+    if noun is None:
+        noun = ("an array" if arrays_only else
+                "a numeric array_like" if complex else "a real array_like")
+    if arrays_only:
+        if not isinstance(value, np.ndarray):
+            raise bad_type(func, param, value, "a numpy.ndarray")
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError) as exc:     # ragged sequences and the like
+            raise bad_type(func, param, value, noun) from exc
+    kind = arr.dtype.kind
+    if kind in "iu" and integers is not None:
+        if integers == "float64":
+            arr = arr.astype(np.float64)
+    elif kind == "b" and bools:
+        pass
+    elif not (kind == "f" or (complex and kind == "c")) or \
+            (floats == "standard" and arr.dtype not in _STANDARD_FLOATS + _STANDARD_COMPLEX):
+        words = _dtype_words(complex, integers, bools, floats)
+        raise bad_type(func, param, value, f"{noun} of dtype {words}")
+    if arr.ndim < min_ndim or (max_ndim is not None and arr.ndim > max_ndim) or \
+            (ndim is not None and arr.ndim != ndim):
+        dims = _ndim_words(ndim, min_ndim, max_ndim)
+        raise bad_value(func, param, arr, f"{dims} {layout}".rstrip())
+    if arr.size == 0:
+        raise bad_value(func, param, arr, "a non-empty array")
+    if finite and not np.isfinite(arr).all():
+        raise bad_value(func, param, arr, "an array of finite values (no NaN or inf)")
+    return arr

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from .. import available_backends
-from ..errors import bad_value
+from ..checks import positive_int
 from .data import minibatches
 from .layers import (AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU,
                      Sequential, Sigmoid, Subsample2d, Tanh)
@@ -189,8 +189,7 @@ def compare_epoch_times(x, y, model: str = "lenet5", *, backends=None, batch_siz
     """
     from threadpoolctl import threadpool_limits
 
-    if not isinstance(threads, int) or threads < 1:
-        raise bad_value("compare_epoch_times", "threads", threads, "a positive int")
+    threads = positive_int("compare_epoch_times", "threads", threads)
     backends = list(backends or available_backends())
     model_kwargs = dict(model_kwargs or {})
     if torch:

@@ -13,6 +13,7 @@ import zlib
 
 import numpy as np
 
+from ..checks import positive_int
 from ..errors import bad_type, bad_value
 from .init import as_generator
 from .module import check_float_dtype
@@ -306,10 +307,7 @@ def minibatches(x, y, batch_size: int, shuffle: bool = False, seed=None):
     >>> [yb.tolist() for _, yb in minibatches(np.zeros(5), np.arange(5), 2)]
     [[0, 1], [2, 3], [4]]
     """
-    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
-        raise bad_type("minibatches", "batch_size", batch_size, "a positive int")
-    if batch_size < 1:
-        raise bad_value("minibatches", "batch_size", batch_size, "a positive int")
+    batch_size = positive_int("minibatches", "batch_size", batch_size)
     n = len(x)
     if len(y) != n:
         raise bad_value("minibatches", "y", y, f"an array of length len(x) = {n}")

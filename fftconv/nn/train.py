@@ -10,13 +10,13 @@ same numbers on every convolution backend.
 from __future__ import annotations
 
 import contextlib
-import numbers
 import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .. import set_backend
+from ..checks import positive_int
 from ..errors import bad_type, bad_value
 from .data import minibatches
 from .init import as_generator
@@ -66,14 +66,6 @@ def _check_xy(func: str, x, y):
                                      "(N, C, H, W)")
     if not isinstance(y, np.ndarray) or len(y) != len(x):
         raise bad_value(func, "y", y, f"a numpy.ndarray of length len(x) = {len(x)}")
-
-
-def _check_positive(func: str, name: str, value) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise bad_type(func, name, value, "a positive int")
-    if value < 1:
-        raise bad_value(func, name, value, "a positive int")
-    return int(value)
 
 
 def _correct(output: np.ndarray, target: np.ndarray) -> int:
@@ -170,8 +162,8 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
     if not isinstance(model, Module):
         raise bad_type(func, "model", model, "a fftconv.nn.Module")
     _check_xy(func, x, y)
-    epochs = _check_positive(func, "epochs", epochs)
-    batch_size = _check_positive(func, "batch_size", batch_size)
+    epochs = positive_int(func, "epochs", epochs)
+    batch_size = positive_int(func, "batch_size", batch_size)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise bad_type(func, "validation_data", validation_data, "a pair (x_val, y_val)")
@@ -244,7 +236,7 @@ def evaluate(model: Module, x, y, loss="cross_entropy", batch_size: int = 256,
     ['accuracy', 'loss']
     """
     _check_xy("evaluate", x, y)
-    batch_size = _check_positive("evaluate", "batch_size", batch_size)
+    batch_size = positive_int("evaluate", "batch_size", batch_size)
     loss_fn = get_loss(loss)
     total, correct = 0.0, 0
     dtype = model.dtype
@@ -280,7 +272,7 @@ def predict(model: Module, x, batch_size: int = 256, backend=None) -> np.ndarray
     """
     if not isinstance(x, np.ndarray) or x.ndim < 2 or len(x) == 0:
         raise bad_type("predict", "x", x, "a non-empty numpy.ndarray with a batch axis")
-    batch_size = _check_positive("predict", "batch_size", batch_size)
+    batch_size = positive_int("predict", "batch_size", batch_size)
     dtype = model.dtype
     with _backend_scope(backend), _mode(model, False):
         outs = [model.forward(x[i:i + batch_size].astype(dtype, copy=False))

@@ -395,7 +395,7 @@ _SPEC = filter_spectrum(kernels.box(3), 8)
     (lambda: image_spectrum(np.ones((8, 8)), window="hamming"), ValueError,
      r"image_spectrum: parameter 'window' must be one of 'hann'; got 'hamming'"),
     (lambda: spectrum.dc_gain(np.ones((3, 3))), TypeError,
-     r"dc_gain: parameter 'spec' must be a Spectrum \(from filter_spectrum or "
+     r"dc_gain: parameter 'spectrum' must be a Spectrum \(from filter_spectrum or "
      r"image_spectrum\); got ndarray of shape \(3, 3\)"),
     (lambda: spectrum.radial_profile(_SPEC, rings=0), ValueError,
      r"radial_profile: parameter 'rings' must be an int >= 1; got 0"),
