@@ -1,4 +1,6 @@
-"""Subcommands of the ``fftconv`` command line, one module each (see ``fftconv.cli``)."""
+"""fftconv's own subcommands of the ``fftconv`` command line, one module each.
 
-#: Module names under ``fftconv.commands``, in the order ``fftconv --help`` lists them.
-COMMANDS = ["demo", "bench", "calibrate", "train", "cost", "spectrum", "diffuse", "match"]
+Each module defines ``register(subparsers)`` and is declared as an entry point of the
+group ``fftconv.commands`` in ``setup.cfg``; ``fftconv.cli`` finds them there, beside
+the analysis subcommands of ``analysis.commands``.
+"""

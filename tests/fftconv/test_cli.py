@@ -48,3 +48,41 @@ def test_time_calls_interleaves_rounds_in_rotated_order():
     order.clear()
     time_calls(calls, repeats=2, warmup=0)                        # settle=1: steady state
     assert order == list("aabbcc") + list("bbccaa")
+
+
+class _BrokenEntryPoint:
+    """Stands in for an importlib.metadata.EntryPoint whose module does not import."""
+
+    name, value, group = "broken", "nowhere.commands.broken:register", "fftconv.commands"
+
+    def load(self):
+        raise ImportError("No module named 'nowhere'")
+
+
+def test_a_broken_plugin_names_its_entry_point_and_spares_the_others(capsys):
+    from fftconv.cli import build_parser, command_entry_points
+
+    parser = build_parser([*command_entry_points(), _BrokenEntryPoint()])
+    args = parser.parse_args(["broken"])
+    assert args.func(args) == 1
+    err = capsys.readouterr().err
+    assert "entry point broken = nowhere.commands.broken:register" in err
+    assert "fftconv.commands" in err and "No module named 'nowhere'" in err
+    assert parser.parse_args(["bench", "--layer", "N=1,C=1,H=4,W=4,O=1,K=3"]).command == "bench"
+
+
+def test_a_plugin_that_fails_half_way_through_register_is_replaced_by_its_error(capsys):
+    from fftconv.cli import build_parser
+
+    class HalfRegistered(_BrokenEntryPoint):
+        name, value = "half", "somewhere:register"
+
+        def load(self):
+            def register(subparsers):
+                subparsers.add_parser("half")
+                raise RuntimeError("register crashed")
+            return register
+
+    args = build_parser([HalfRegistered()]).parse_args(["half"])
+    assert args.func(args) == 1
+    assert "RuntimeError: register crashed" in capsys.readouterr().err

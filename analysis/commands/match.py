@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
+from analysis.matching import METHODS
+
 DEFAULT_OUT = "fftconv-match"
-METHOD_NAMES = ("ccoeff_normed", "ccoeff", "ccorr_normed", "ccorr", "sqdiff_normed",
-                "sqdiff")
 
 
 def register(subparsers) -> None:
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
                     "median of --repeats runs, ratios).")
     p.add_argument("image", nargs="?", metavar="IMAGE", help="image file (.png or .npy)")
     p.add_argument("template", nargs="?", metavar="TEMPLATE", help="template file")
-    p.add_argument("--method", choices=METHOD_NAMES, default="ccoeff_normed")
+    p.add_argument("--method", choices=METHODS, default="ccoeff_normed")
     p.add_argument("--threshold", type=float, default=None,
                    help="keep matches scoring at least this (at most, for sqdiff); "
                         "default 0.5 for ccorr_normed/ccoeff_normed, else none")
@@ -46,7 +46,7 @@ def read_image(path: str):
     """An image file as a float array: ``.npy`` (no pickles) or anything matplotlib reads."""
     import numpy as np
 
-    from ..errors import bad_value
+    from fftconv.errors import bad_value
 
     if path.lower().endswith(".npy"):
         return np.load(path, allow_pickle=False)
@@ -64,7 +64,7 @@ def read_image(path: str):
 def _bench(args) -> int:
     from analysis.match_bench import DEFAULT_CASES, format_match_table, parse_case, run_match_bench
 
-    from ..errors import bad_value
+    from fftconv.errors import bad_value
 
     for name in ("repeats", "threads"):
         if getattr(args, name) < 1:
@@ -81,7 +81,7 @@ def _bench(args) -> int:
 def run(args) -> int:
     import numpy as np
 
-    from ..errors import bad_value
+    from fftconv.errors import bad_value
 
     if args.bench:
         return _bench(args)
@@ -112,7 +112,7 @@ def run(args) -> int:
     if not args.no_figure:
         from analysis.match_plots import match_figure
 
-        from ..nn.checkpoint import atomic_write
+        from fftconv.nn.checkpoint import atomic_write
 
         os.makedirs(args.out, exist_ok=True)
         name = os.path.splitext(os.path.basename(args.image))[0]

@@ -30,7 +30,7 @@ def run(args) -> int:
     from analysis.architectures import get_model
     from analysis.complexity import Conv, Network, network_cost
 
-    from ..bench import parse_layer
+    from fftconv.bench import parse_layer
 
     if "=" in args.model:
         layer = parse_layer(args.model)
