@@ -13,9 +13,9 @@ How the scores are computed (Lewis 1995; Briechle & Hanebeck 2001; Padfield 2012
 Every unmasked score is rewritten in terms of **one** correlation and two window
 sums. With ``T' = T − mean(T)`` (per channel) the correlation ``Σ T'·I`` of the image
 with the zero-mean template is already the numerator of ``ccoeff``: a zero-mean
-template cancels the window mean of the image. It is computed by real FFTs at the
-image's working precision, over overlap-save tiles of the image whose transforms
-are only as large as a tile (the circular wrap-around lands in discarded rows).
+template cancels the window mean of the image. It is computed by the
+library's tiled FFT correlation (:mod:`fftconv.overlap_save`) at the image's working
+precision; this module is the score algebra on top of it.
 The window sums ``Σ I`` and ``Σ I²`` come from running sums in **float64** of each
 tile minus its mean, so the variance ``Σ I² − (Σ I)²/N`` of a window keeps its
 digits. The other methods follow exactly::
@@ -34,23 +34,20 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.ndimage
 
-import fftconv
-from fftconv import fftlib
 from fftconv.checks import as_array, choice
 from fftconv.errors import bad_type, bad_value
+from fftconv.overlap_save import OverlapSave
 
 from .peaks import Peaks, find_peaks, match_boxes, to_xy
 from .phase import PhaseCorrelation, phase_correlate
 
 __all__ = ["METHODS", "NORMED_METHODS", "FLAT_POLICIES", "PAD_MODES", "MatchInfo",
-           "match_template", "release_buffers", "find_peaks", "Peaks", "to_xy",
+           "match_template", "find_peaks", "Peaks", "to_xy",
            "match_boxes", "phase_correlate", "PhaseCorrelation"]
 
 log = logging.getLogger(__name__)
@@ -84,6 +81,9 @@ class MatchInfo:
         FFT size of one tile (spatial axes).
     tiles : int
         Number of overlap-save tiles the image was cut into.
+    chunks : int
+        Number of bands of tile rows they were computed in (the unit of work
+        the threads share, :class:`fftconv.overlap_save.OverlapSave`).
     flat_template : bool
         The template is flat (constant, or zero for ``ccorr_normed`` /
         ``sqdiff_normed``, under the mask): every normalized score is undefined.
@@ -101,6 +101,7 @@ class MatchInfo:
     dtype: np.dtype
     transform_shape: tuple = ()
     tiles: int = 0
+    chunks: int = 0
     flat_template: bool = False
     flat_windows: int = 0
     clipped: int = 0
@@ -108,32 +109,12 @@ class MatchInfo:
 
 # -- argument checks ---------------------------------------------------------------
 
-def _as_real_array(param: str, value) -> np.ndarray:
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise bad_type(_FUNC, param, value, "a real numeric array_like") from exc
-    if arr.dtype.kind not in "fiub":
-        raise bad_type(_FUNC, param, value, "a real numeric array_like (float, int or bool)")
-    if arr.size == 0:
-        raise bad_value(_FUNC, param, arr, "a non-empty array")
-    return arr
-
-
 def _working_dtype(image: np.ndarray) -> np.dtype:
     """float32 stays float32 (so do small ints and float16); everything else is float64."""
     if image.dtype in (np.float32, np.float16) or image.dtype.kind in "iub" \
             and image.dtype.itemsize <= 2:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
-
-
-def _check_choice(param: str, value, choices) -> str:
-    if not isinstance(value, str):
-        raise bad_type(_FUNC, param, value, f"one of {', '.join(map(repr, choices))}")
-    if value not in choices:
-        raise bad_value(_FUNC, param, value, f"one of {', '.join(map(repr, choices))}")
-    return value
 
 
 def _check_channel_axis(channel_axis, ndim: int):
@@ -210,148 +191,15 @@ def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_valu
     return image, template.astype(np.float64), mask
 
 
-# -- tiles and transforms ------------------------------------------------------------
+# -- the correlation engine -------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Tiling:
-    """Overlap-save tiles along the first spatial axis (whole extent along the others).
-
-    ``rows`` valid output rows per tile from ``rows + t0 - 1`` input rows, transformed
-    at ``shape`` (``shape[0] >= rows + t0 - 1``; ``shape[d] >= image extent`` else,
-    so the circular wrap only reaches discarded outputs).
-    """
-
-    rows: int
-    count: int
-    shape: tuple
+def _engine(kernels: np.ndarray, signal_shape, dtype, centre: bool) -> OverlapSave:
+    """The library's overlap-save correlation of a ``(1, G, C, *S)`` signal with
+    ``(G, K, C, *t)`` kernels, at the working precision."""
+    return OverlapSave(kernels, signal_shape, dtype=dtype, centre=centre)
 
 
-def _plan_tiles(image_shape, template_shape, channels: int, itemsize: int,
-                threads: int = 1) -> _Tiling:
-    """Overlap-save tiles of rows: transforms of about ``4·t0`` rows, at least 256.
-
-    Small tiles keep a tile's transforms and float64 window sums in cache, at the
-    price of recomputing the ``t0 - 1`` overlapping rows; around four template
-    heights per tile (OpenCV's ``crossCorr`` uses blocks of ~4.5 template sizes) is
-    where the two balance in measurements on 1024² and 2048² images. Tiles are
-    shrunk further so that the buffers of the tiles in flight (one per thread) stay
-    within :func:`fftconv.get_memory_budget`.
-    """
-    t0 = template_shape[0]
-    out0 = image_shape[0] - t0 + 1
-    rest = tuple(fftlib.next_fast_len(n) for n in image_shape[1:])
-    full = fftlib.next_fast_len(image_shape[0])
-    length = min(full, fftlib.next_fast_len(max(4 * t0, 256)))
-    # float64 window sums and scratch (~36 B per pixel and channel) plus the spectrum
-    per_row = math.prod(rest) * (36 * channels + 2 * itemsize + 16)
-    budget = fftconv.get_memory_budget() // max(threads, 1)
-    while length > t0 and length * per_row > budget:
-        smaller = fftlib.next_fast_len(max(t0, length // 2))
-        if smaller >= length:
-            break
-        length = smaller
-    rows = max(1, min(length - t0 + 1, out0))
-    count = -(-out0 // rows)
-    if threads > 1 and count > 1 and count % threads:
-        # a whole number of rounds on the threads: the next multiple of `threads`
-        # (smaller tiles, so they stay in cache and within the memory budget)
-        tiles = count + threads - count % threads
-        rows = -(-out0 // tiles)
-        length = fftlib.next_fast_len(rows + t0 - 1)
-        rows = min(length - t0 + 1, out0)
-        count = -(-out0 // rows)
-    return _Tiling(rows=rows, count=count, shape=(length,) + rest)
-
-
-def _template_spectra(kernels: np.ndarray, shape, dtype) -> np.ndarray:
-    """Conjugate spectra of ``(K, *t)`` kernels zero-padded to ``shape``, pruned.
-
-    The last axis is transformed first, over the kernel's rows only; the other axes
-    then transform ``shape[-1] // 2 + 1`` columns: about half the work of
-    transforming the zero-padded kernel at once.
-    """
-    nd = len(shape)
-    axes = tuple(range(kernels.ndim - nd, kernels.ndim))
-    with _single_threaded():             # small transforms: waking FFT threads costs more
-        spec = fftlib.rfftn(np.ascontiguousarray(kernels, dtype=dtype), axes=axes[-1:],
-                            s=shape[-1:])
-        if nd > 1:
-            spec = fftlib.fftn(spec, axes=axes[:-1], s=shape[:-1])
-    return np.conj(spec, out=spec)
-
-
-def _single_threaded():
-    """The current FFT engine (same library and planner effort) with one thread."""
-    engine = fftlib.get_fft_engine()
-    return fftlib.set_fft_engine(engine.name, threads=1,
-                                 planner_effort=getattr(engine, "planner_effort", None))
-
-
-def _correlate_tile(spectrum: np.ndarray, kernels_conj: np.ndarray, shape, out_shape):
-    """``Σ_c irfft(X_c · conj(K_c))`` cropped to ``out_shape`` (one inverse transform)."""
-    if spectrum.shape[0] == 1:
-        product = np.multiply(spectrum[0], kernels_conj[0])
-    else:
-        product = np.einsum("c...,c...->...", spectrum, kernels_conj)
-    nd = len(shape)
-    full = fftlib.irfftn(product, s=shape, axes=tuple(range(nd)))
-    return full[tuple(slice(0, n) for n in out_shape)]
-
-
-_LOCAL = threading.local()
-_STORES: dict = {}                  # thread id -> that thread's scratch buffers
-_STORES_LOCK = threading.Lock()
-
-
-def _buffer(name: str, shape, dtype=np.float64) -> np.ndarray:
-    """A scratch array kept per thread between tiles and calls (contents undefined).
-
-    Fresh multi-megabyte arrays cost a page fault per 4 KiB on first touch, which
-    for the window sums is as much as the arithmetic; the buffers of the last tile
-    shape are kept instead (a few tile-sized arrays per thread, freed by
-    :func:`release_buffers`).
-    """
-    store = getattr(_LOCAL, "buffers", None)
-    if store is None:
-        store = _LOCAL.buffers = {}
-        with _STORES_LOCK:
-            _STORES[threading.get_ident()] = store
-    shape, dtype = tuple(shape), np.dtype(dtype)
-    buf = store.get(name)
-    if buf is None or buf.shape != shape or buf.dtype != dtype:
-        store.pop(name, None)
-        buf = store[name] = np.empty(shape, dtype)
-    return buf
-
-
-def release_buffers() -> int:
-    """Free the scratch buffers :func:`match_template` keeps between calls.
-
-    Each thread that scored tiles keeps the float64 buffers of its last tile shape
-    (about 36 bytes per pixel of a tile and channel: tens of MB for a 2048-wide
-    image) so the next call skips the page faults of fresh memory. Call this when
-    no match is running to return the memory; the next call allocates again.
-
-    Returns
-    -------
-    int
-        Bytes released.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> _ = match_template(np.random.default_rng(0).random((300, 300)), np.eye(8, 9))
-    >>> release_buffers() > 0, release_buffers()
-    (True, 0)
-    """
-    with _STORES_LOCK:
-        released = sum(buf.nbytes for store in _STORES.values() for buf in store.values())
-        for store in _STORES.values():
-            store.clear()
-    return released
-
-
-def _window_sums(z: np.ndarray, window):
+def _window_sums(z: np.ndarray, window, workspace):
     """Window sums of ``z`` over its spatial axes, *divided by* ``window[-1]`` (destroys ``z``).
 
     Returns the window sums and the totals of each of the K quantities over ``z``.
@@ -374,13 +222,14 @@ def _window_sums(z: np.ndarray, window):
         if ax == 0:                                            # the last row: the totals
             last = z[n - 1]
             totals = last.sum(axis=tuple(a for a in range(last.ndim) if a != nd - 2))
-        diff = _buffer(f"rows{ax}", z.shape[:ax] + (n - w + 1,) + z.shape[ax + 1:])
+        diff = workspace.array(f"rows{ax}", z.shape[:ax] + (n - w + 1,) + z.shape[ax + 1:],
+                               np.float64)
         diff[lead + (0,)] = z[lead + (w - 1,)]
         np.subtract(z[lead + (slice(w, None),)], z[lead + (slice(0, n - w),)],
                     out=diff[lead + (slice(1, None),)])
         z = diff
     w = window[-1]
-    means = _buffer("window_sums", z.shape)
+    means = workspace.array("window_sums", z.shape, np.float64)
     # output i of the running mean averages [i - w//2, i - w//2 + w)
     scipy.ndimage.uniform_filter1d(z, w, axis=-1, output=means, mode="constant")
     return means[..., w // 2: w // 2 + z.shape[-1] - w + 1], totals
@@ -466,9 +315,10 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     ``sqrt(Σ M² T'² · Σ M² I'²)`` (Padfield 2012 for binary ``M``).
 
     The correlation is computed by FFT, one zero-mean template correlation per
-    position (no padding to image + template: overlap-save tiles along the first
-    axis, each transform only as large as its tile; with an FFT engine of several
-    threads the tiles run in parallel), and the window sums by running sums in
+    position, by the library's overlap-save engine
+    (:class:`fftconv.overlap_save.OverlapSave`: no padding to image + template,
+    each transform only as large as a tile; with an FFT engine of several threads
+    the chunks of tiles, and the scores on them, run in parallel), and the window sums by running sums in
     float64 of each tile minus its mean (Lewis 1995; Briechle & Hanebeck 2001 for
     integral-image sums). A window is *flat* when its sum of squared deviations
     (or of squares) is below 16 float64 roundings of the sums it came from.
@@ -558,19 +408,6 @@ def _flat_template(tpl, msk, method) -> bool:
     return False
 
 
-def _tiles(img, tiling, window):
-    """Yield ``(r0, rows, tile)``: input rows of each tile, zero-padded to one shape."""
-    nd = len(window)
-    out_rows = img.shape[1] - window[0] + 1
-    in_rows = tiling.rows + window[0] - 1
-    for k in range(tiling.count):
-        r0 = k * tiling.rows
-        tile = img[:, r0:r0 + in_rows]
-        if tile.shape[1] < in_rows:                    # the last tile: keep one FFT plan
-            tile = np.pad(tile, [(0, 0), (0, in_rows - tile.shape[1])] + [(0, 0)] * (nd - 1))
-        yield r0, min(tiling.rows, out_rows - r0), np.ascontiguousarray(tile)
-
-
 def _empty_score(img, tpl, msk, method, flat, info) -> tuple[np.ndarray, float, bool]:
     """The score array of every window position, the value of an undefined score,
     and whether the scoring is over: a flat template fills every window with it."""
@@ -585,7 +422,7 @@ def _empty_score(img, tpl, msk, method, flat, info) -> tuple[np.ndarray, float, 
 
 
 def _score_unmasked(img, tpl, method, flat, info):
-    channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
+    channels, window = img.shape[0], tpl.shape[1:]
     nd, n = len(window), math.prod(window)
     score, undefined, done = _empty_score(img, tpl, None, method, flat, info)
     if done:
@@ -594,84 +431,40 @@ def _score_unmasked(img, tpl, method, flat, info):
     t_zero = tpl - t_mean.reshape((-1,) + (1,) * nd)                  # T' per channel
     t_ssd, t_energy = float(np.sum(t_zero ** 2)), float(np.sum(tpl ** 2))
     squares = method != "ccorr"               # ccorr needs Σ I only; ccoeff needs neither
-    threads = _threads()
-    tiling = _plan_tiles(spatial, window, channels, img.dtype.itemsize, threads)
-    info.transform_shape, info.tiles = tiling.shape, tiling.count
     # ccoeff_normed: a unit template (T' / sqrt(Σ T'² · w)) puts the template's norm
     # and the running mean's 1/w into the correlation for free.
     unit = t_zero / math.sqrt(t_ssd * window[-1]) if method == "ccoeff_normed" else t_zero
-    kernels = _template_spectra(unit, tiling.shape, img.dtype)
-    axes = tuple(range(1, nd + 1))
+    # Each chunk is centred on its own mean c (the engine's centre=True): Σ T' = 0,
+    # so the correlation Σ T'·(I − c) = Σ T'·I, and the FFT's rounding (relative
+    # to ‖I − c‖·‖T'‖) is free of the image's offset. The window sums use the same c.
+    engine = _engine(unit[None, None], (1, 1) + img.shape, img.dtype, centre=True)
+    _record(info, engine)
+    counts = []
 
-    def job(r0, rows, tile, counts):
-        # Each tile is centred on its own mean c (any constant keeps the formulas
-        # exact; the local mean keeps the sums small). Σ T' = 0, so the correlation
-        # Σ T'·(I − c) = Σ T'·I, and the FFT's rounding (relative to ‖I − c‖·‖T'‖)
-        # is free of the image's offset.
-        centre = np.array([float(np.mean(tile[c])) for c in range(channels)])
-        shift = centre.astype(img.dtype).reshape((-1,) + (1,) * nd)
-        centred = np.subtract(tile, shift, out=_buffer("tile", tile.shape, tile.dtype))
-        spectrum = fftlib.rfftn(centred, axes=axes, s=tiling.shape)
-        res = _correlate_tile(spectrum, kernels, tiling.shape, (rows,) + score.shape[1:])
-        del spectrum
-        target = score[r0:r0 + rows]
-        if method != "ccoeff":
-            sums = _centred_sums(tile, centre, window, rows, squares)
-            res = _combine(method, res, sums, centre, t_mean, t_ssd, t_energy, n,
-                           undefined, counts, out=target)
+    def scores(chunk):
+        target = score[chunk.rows]
+        if method == "ccoeff":
+            return
+        tally = MatchInfo(method=method, dtype=info.dtype)
+        counts.append(tally)
+        centre = chunk.means[0, 0]
+        sums = _centred_sums(img[:, chunk.inputs], centre, window, target.shape[0], squares,
+                             chunk.workspace)
+        res = _combine(method, target, sums, centre, t_mean, t_ssd, t_energy, n, undefined,
+                       tally, chunk.workspace, out=target)
         if res is not target:
-            _finish(res, method, counts)
             target[...] = res
+        _finish(target, method, tally)
 
-    _run_tiles(job, _tiles(img, tiling, window), threads, info)
+    engine.run(img[None, None], out=score[None, None, None], on_chunk=scores)
+    info.flat_windows += sum(c.flat_windows for c in counts)
+    info.clipped += sum(c.clipped for c in counts)
     return score
 
 
-def _threads() -> int:
-    """Threads for the tiles: the current FFT engine's thread count."""
-    return max(1, int(getattr(fftlib.get_fft_engine(), "threads", 1)))
-
-
-_POOL: list = []                    # [(workers, executor)], created on first use
-_POOL_LOCK = threading.Lock()
-
-
-def _executor(workers: int) -> ThreadPoolExecutor:
-    """A persistent pool, so each worker keeps its per-thread FFTW plans between calls."""
-    with _POOL_LOCK:
-        if not _POOL or _POOL[0][0] < workers:
-            if _POOL:
-                _POOL.pop()[1].shutdown(wait=False)
-            _POOL.append((workers, ThreadPoolExecutor(workers,
-                                                      thread_name_prefix="fftconv-match")))
-        return _POOL[0][1]
-
-
-def _run_tiles(job, tiles, threads: int, info: MatchInfo) -> None:
-    """Run ``job(r0, rows, tile, counts)`` on every tile, on ``threads`` threads.
-
-    With several threads each tile is one task whose transforms run single-threaded
-    on the same FFT engine (numpy and FFTW release the GIL), so the window sums are
-    parallel too. Counts of flat and clipped windows are summed afterwards.
-    """
-    tiles = list(tiles)
-    counts = [MatchInfo(method=info.method, dtype=info.dtype) for _ in tiles]
-    if threads <= 1 or len(tiles) == 1:
-        for (r0, rows, tile), c in zip(tiles, counts):
-            job(r0, rows, tile, c)
-    else:
-        engine = fftlib.get_fft_engine()
-        effort = getattr(engine, "planner_effort", None)
-
-        def task(item):
-            (r0, rows, tile), c = item
-            with fftlib.set_fft_engine(engine.name, threads=1, planner_effort=effort):
-                job(r0, rows, tile, c)
-
-        for _ in _executor(threads).map(task, zip(tiles, counts)):
-            pass
-    info.flat_windows += sum(c.flat_windows for c in counts)
-    info.clipped += sum(c.clipped for c in counts)
+def _record(info: MatchInfo, engine: OverlapSave) -> None:
+    info.transform_shape, info.tiles = engine.plan.transform, engine.plan.tiles
+    info.chunks = len(engine.chunks())
 
 
 @dataclass
@@ -685,18 +478,20 @@ class _Sums:
     scale: float      # the window sums are ``scale`` times s1, s2
 
 
-def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
+def _centred_sums(tile, centre, window, rows, squares: bool, workspace) -> _Sums:
+    """Float64 window sums of ``tile − centre`` per channel (``rows`` output rows)."""
     nd = len(window)
     per = 2 if squares else 1
     channels = tile.shape[0]
-    z = _buffer("centred", tile.shape[1:-1] + (per * channels, tile.shape[-1]))
+    z = workspace.array("centred", tile.shape[1:-1] + (per * channels, tile.shape[-1]),
+                        np.float64)
     lead = (slice(None),) * (nd - 1)
     for c in range(channels):
         zc = z[lead + (per * c,)]
         np.subtract(tile[c], centre[c], out=zc, dtype=np.float64)
         if squares:
             np.square(zc, out=z[lead + (per * c + 1,)])
-    sums, totals = _window_sums(z, window)
+    sums, totals = _window_sums(z, window, workspace)
     if not squares:                       # Σ z² is only needed for the rounding bounds
         energy = [float(np.sum(np.square(tile[c] - np.float32(centre[c]), dtype=np.float64)))
                   for c in range(channels)]
@@ -710,7 +505,7 @@ def _centred_sums(tile, centre, window, rows, squares: bool) -> _Sums:
 
 
 def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, info,
-             out=None):
+             workspace, out=None):
     """One tile's scores from ``Σ T'·I`` and the float64 window sums of ``I − c``.
 
     ``Σ I = s1 + n·c``, ``Σ (I − mean_w I)² = s2 − s1²/n``, ``Σ I² = s2 + 2c·s1 + n·c²``
@@ -725,7 +520,7 @@ def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, 
     tol = _FLAT_ROUNDINGS * _EPS64
     k = sums.scale
     if method == "ccoeff_normed":
-        var = _buffer("variance", corr.shape)                     # (Σ s2 − s1²/n) / k
+        var = workspace.array("variance", corr.shape, np.float64)   # (Σ s2 − s1²/n) / k
         for c in range(channels):
             s1 = sums.s1[c]
             if c == 0:
@@ -744,7 +539,7 @@ def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, 
             return bound_const + sum(q * np.abs(s1[where]) for q, s1 in zip(slope, sums.s1))
 
         return _normalize(corr, var, largest, bound_at, 1.0, undefined, info, _LOW[method],
-                          out)
+                          workspace, out)
     s1 = [k * s for s in sums.s1]
     s2 = [k * s for s in sums.s2] if sums.s2 is not None else None
     if method in ("sqdiff", "sqdiff_normed"):
@@ -769,11 +564,11 @@ def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, 
     bound = tol * sum(e + 2.0 * abs(centre[c]) * a
                       for c, (e, a) in enumerate(zip(sums.energy, sums.absolute)))
     return _normalize(res, energy, bound, lambda where: bound, t_energy, undefined, info,
-                      _LOW[method], out)
+                      _LOW[method], workspace, out)
 
 
 def _normalize(numerator, window_term, largest, bound_at, template_term, undefined, info,
-               low, out=None):
+               low, workspace=None, out=None):
     """``numerator / sqrt(window_term · template_term)``, clipped to ``[low, 1]``.
 
     A window is flat where ``window_term`` (its sum of squared deviations, or of
@@ -795,7 +590,7 @@ def _normalize(numerator, window_term, largest, bound_at, template_term, undefin
     if template_term != 1.0:
         window_term *= template_term
     if out is not None and out.dtype == np.float32:
-        den = np.sqrt(window_term, out=_buffer("denominator", out.shape, np.float32))
+        den = np.sqrt(window_term, out=workspace.array("denominator", out.shape, np.float32))
     else:
         den = np.sqrt(window_term, out=window_term)
     res = window_term if out is None else out
@@ -821,7 +616,7 @@ def _score_masked(img, tpl, msk, method, flat, info):
     binary mask). The FFT's rounding, about ``ε·log₂P·‖z²‖·‖M²‖`` per window, is the
     flatness threshold.
     """
-    channels, spatial, window = img.shape[0], img.shape[1:], tpl.shape[1:]
+    channels, window = img.shape[0], tpl.shape[1:]
     nd = len(window)
     score, undefined, done = _empty_score(img, tpl, msk, method, flat, info)
     if done:
@@ -853,52 +648,65 @@ def _score_masked(img, tpl, msk, method, flat, info):
     need_q = method not in ("ccorr", "ccoeff")
     need_b = method in ("ccorr_normed", "sqdiff_normed", "ccoeff_normed")
 
-    tiling = _plan_tiles(spatial, window, channels, 8)
-    info.transform_shape, info.tiles = tiling.shape, tiling.count
-    spectra = {"k": _template_spectra(kernel, tiling.shape, np.float64)}
-    if need_a:
-        spectra["m"] = _template_spectra(m, tiling.shape, np.float64)
-    if need_q or need_b:
-        spectra["m2"] = spectra["m"] if binary and need_a else \
-            _template_spectra(m2, tiling.shape, np.float64)
-    axes = tuple(range(1, nd + 1))
-    log_p = math.log2(max(math.prod(tiling.shape), 2))
+    # One engine run: per channel (a group), the signals z and z² against the
+    # kernel of each window sum (zero where a sum does not read that signal).
+    m2_on_z = need_b and not (binary and need_a)            # else b = a (M² = M)
+    names = ["k"] + (["m"] if need_a else []) + (["b"] if m2_on_z else [])
+    of_z = {"k": kernel, "m": m, "b": m2}
+    none = np.zeros_like(m)
+    stack = [np.stack([of_z[name], none], axis=1) for name in names]
+    if need_q:
+        names.append("q")
+        stack.append(np.stack([none, m2], axis=1))
+    kernels = np.stack(stack, axis=1)                           # (C, sums, 2, *t)
+    z = img64 - centre.reshape(col)
+    signal = np.stack([z, z * z], axis=1)[None]                 # (1, C, 2, *S)
+    engine = _engine(kernels, signal.shape, np.float64, centre=False)
+    _record(info, engine)
+    sums = np.empty(engine.out_shape)
+    log_p = math.log2(max(math.prod(engine.plan.transform), 2))
     norm_m2 = np.sqrt(per_channel(m2 * m2))
-    for r0, rows, tile in _tiles(img64, tiling, window):
-        crop = (slice(None), slice(0, rows)) + tuple(slice(0, n) for n in score.shape[1:])
-        z = tile - centre.reshape(col)
-        z_spec = fftlib.rfftn(z, axes=axes, s=tiling.shape)
+    counts = []
 
-        def corr(spectrum, name):
-            """Per-channel window sums of the tile with kernel ``name``: (C, rows, …)."""
-            return fftlib.irfftn(spectrum * spectra[name], s=tiling.shape, axes=axes)[crop]
+    def scores(chunk):
+        tally = MatchInfo(method=method, dtype=info.dtype)
+        counts.append(tally)
+        rows = chunk.rows
 
-        p = corr(z_spec, "k")
+        def corr(name):
+            """Per-channel window sums with kernel ``name``: (C, rows, …)."""
+            return sums[0, :, names.index(name), rows]
+
+        p = corr("k")
         if need_q:
-            z2 = z * z
-            q = corr(fftlib.rfftn(z2, axes=axes, s=tiling.shape), "m2")
+            q = corr("q")
+            z2 = signal[0, :, 1, chunk.inputs]
             q_round = _FLAT_ROUNDINGS * log_p * _EPS64 * np.sqrt(per_channel(z2 * z2)) * norm_m2
         if method in ("ccorr", "ccorr_normed"):
             res = (p + (kernel_sum * centre).reshape(col)).sum(0)          # Σ M² T I
         elif method.startswith("sqdiff"):
             res = t_ssd - 2.0 * p.sum(0) + q.sum(0)                         # Σ M²(T − I)²
         else:
-            a = corr(z_spec, "m")
+            a = corr("m")
             i_bar = a / s_m.reshape(col)                                    # M-weighted mean
             res = (p - i_bar * kernel_sum.reshape(col)).sum(0)              # Σ M² T' I'
         if method in ("ccorr_normed", "sqdiff_normed"):
-            b = corr(z_spec, "m2")
+            b = corr("b")
             energy = (q + 2.0 * centre.reshape(col) * b                     # Σ M² I²
                       + (s_m2 * centre ** 2).reshape(col)).sum(0)
             bound = float(np.sum(q_round * (1 + 2 * np.abs(centre))))
             res = _normalize(res, energy, bound, lambda where: bound, t_energy, undefined,
-                             info, _LOW[method])
+                             tally, _LOW[method])
         elif method == "ccoeff_normed":
-            b = a if binary else corr(z_spec, "m2")
+            b = a if binary else corr("b")
             var = (q - 2.0 * i_bar * b + i_bar * i_bar * s_m2.reshape(col)).sum(0)
             bound = float(np.sum(q_round))                                  # Σ M² I'² above
-            res = _normalize(res, var, bound, lambda where: bound, t_ssd, undefined, info,
+            res = _normalize(res, var, bound, lambda where: bound, t_ssd, undefined, tally,
                              _LOW[method])
-        _finish(res, method, info)
-        score[r0:r0 + rows] = res
+        _finish(res, method, tally)
+        score[rows] = res
+
+    engine.run(signal, out=sums, on_chunk=scores)
+    info.flat_windows += sum(c.flat_windows for c in counts)
+    info.clipped += sum(c.clipped for c in counts)
     return score

@@ -15,35 +15,19 @@ Correlation is convolution with the reversed, conjugated second input.
 
 from __future__ import annotations
 
-import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import fftlib
-
+from .backends.base import estimate_seconds, gemm_work
+from .backends.registry import get_backend
 from .checks import as_array, is_int
 from .errors import bad_type, bad_value
+from .overlap_save import OverlapSave
 
 MODES = ("full", "same", "valid")
 METHODS = ("auto", "direct", "fft")
-
-
-def as_signal_array(func: str, param: str, value) -> np.ndarray:
-    """Array-like → ndarray of dtype float32/64 or complex64/128 (integers → float64)."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:       # ragged sequences and the like
-        raise bad_type(func, param, value, "a numeric array_like") from exc
-    kind = arr.dtype.kind
-    if kind in "iu":
-        arr = arr.astype(np.float64)
-    elif arr.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
-        raise bad_type(func, param, value,
-                       "a numeric array_like of float, complex or integer dtype")
-    if arr.size == 0:
-        raise bad_value(func, param, arr, "a non-empty array")
-    return arr
 
 
 def normalize_axes(func: str, axes, ndim: int) -> tuple[int, ...]:
@@ -131,193 +115,107 @@ def direct_full(a: np.ndarray, b: np.ndarray, axes) -> np.ndarray:
     return out
 
 
-#: Cache size beyond which a transform's points cost more (this machine: 1 MiB L2).
-CACHE_BYTES = 1 << 20
+def direct_seconds(a_shape, b_shape, axes, dtype) -> float:
+    """Estimated seconds of :func:`direct_full`, by the direct backend's constants:
+    one shifted multiply-add pass over the full output per tap of the smaller input."""
+    taps = min(math.prod(a_shape[ax] for ax in axes), math.prod(b_shape[ax] for ax in axes))
+    macs = taps * math.prod(full_shape(a_shape, b_shape, axes))
+    weights = get_backend("direct").weights(_real_dtype(dtype))
+    return estimate_seconds({"gemm": gemm_work(macs, 1), "taps": float(taps), "call": 1.0},
+                            weights)
 
 
-def _block_plan(signal: int, kernel: int, ndim: int = 1) -> tuple[int, int, int]:
-    """``(block, transform, nblocks)`` of overlap-add along one axis.
+def _real_dtype(dtype) -> str:
+    return np.finfo(np.dtype(dtype)).dtype.name
 
-    Blocks of ``block = T - K + 1`` samples of the signal are transformed at length
-    ``T`` (a fast length, at least ``2K - 1`` so a block's tail spills into the
-    next block only); ``T`` minimizes ``nblocks · T · log₂T`` times a cache factor
-    ``1 + ¼·log₂(spectrum bytes / CACHE_BYTES)`` for ``ndim``-dimensional
-    transforms whose complex spectrum outgrows the cache (measured: a 576² block is
-    slower per point than a 320² one here). A single block (``T`` the fast length
-    of the full output) is the plain FFT convolution.
+
+@dataclass(frozen=True)
+class _Reduction:
+    """A convolution in one mode as :class:`~fftconv.overlap_save.OverlapSave`'s valid
+    correlation of ``(B, G, 1, *S)`` signals with ``(G, K, 1, *k)`` kernels.
+
+    The larger input is the signal; the smaller, flipped along the convolved
+    axes, the kernel. ``crop`` (slices of the signal) and ``pad`` (zeros) place
+    the requested outputs: output ``f`` of the full convolution reads signal
+    samples ``f - k + 1 … f``. The non-convolved axes are sorted into batch
+    (``B``: only the signal has them), groups (``G``: both) and kernel stacks
+    (``K``: only the kernel), and restored afterwards.
     """
-    def cost(t, nblocks):
-        spill = max(0.0, math.log2(t ** ndim * 8 / CACHE_BYTES))
-        return nblocks * t * math.log2(max(t, 2)) * (1 + 0.25 * spill)
 
-    single = fftlib.next_fast_len(signal + kernel - 1)
-    best, best_cost = (single, single, 1), cost(single, 1)
-    for t in fftlib.fast_lengths(2 * kernel - 1, single - 1):
-        block = t - kernel + 1
-        nblocks = -(-signal // block)
-        c = cost(t, nblocks) * 1.05                     # a little per-block overhead
-        if c < best_cost:
-            best, best_cost = (block, t, nblocks), c
-    block, t, nblocks = best
-    # The same blocks, evened out: the signal often divides exactly then (1024 =
-    # 4 × 256 rather than 4 × 258), which saves padding it first. A tail must
-    # still spill into the next block only.
-    even = -(-signal // nblocks)
-    return (even, t, nblocks) if nblocks > 1 and t <= 2 * even else best
+    signal: np.ndarray
+    kernels: np.ndarray
+    pad: tuple
+    out_order: tuple          # engine output axes -> original axes (a permutation)
+    out_shape: tuple          # engine output, axes split back out
 
-
-def _blocked(a: np.ndarray, axes, blocks, transform, nblocks, other) -> np.ndarray:
-    """``a`` cut into zero-padded blocks, laid out ``(blocks..., other..., transform...)``.
-
-    Along convolved axis ``axes[i]`` the array is cut into ``nblocks[i]`` pieces of
-    ``blocks[i]`` samples, each placed at the start of a ``transform[i]``-long slot;
-    ``other`` are the remaining axes, in order. Two passes over the data.
-    """
-    padded_shape = list(a.shape)
-    for ax, b, n in zip(axes, blocks, nblocks):
-        padded_shape[ax] = b * n
-    if tuple(padded_shape) != a.shape:
-        padded = np.zeros(padded_shape, dtype=a.dtype)
-        padded[tuple(slice(0, s) for s in a.shape)] = a
-    else:
-        padded = a
-    # (..., n_i, b_i, ...) view, then move blocks first and samples last.
-    split = []
-    for ax in range(a.ndim):
-        split += [nblocks[axes.index(ax)], blocks[axes.index(ax)]] if ax in axes \
-            else [a.shape[ax]]
-    view = padded.reshape(split)
-    pos, block_pos, sample_pos, other_pos = 0, [], [], []
-    for ax in range(a.ndim):
-        if ax in axes:
-            block_pos.append(pos)
-            sample_pos.append(pos + 1)
-            pos += 2
+    @classmethod
+    def of(cls, a, b, axes, mode) -> "_Reduction":
+        sizes = [(a.shape[ax], b.shape[ax]) for ax in axes]
+        if mode == "valid":
+            swap = not all(sa >= sb for sa, sb in sizes)
         else:
-            other_pos.append(pos)
-            pos += 1
-    view = view.transpose(block_pos + other_pos + sample_pos)
-    out = fftlib.zeros_aligned(tuple(nblocks) + tuple(a.shape[ax] for ax in other)
-                               + tuple(transform), a.dtype)
-    out[(Ellipsis,) + tuple(slice(0, b) for b in blocks)] = view
-    return out
+            swap = math.prod(sb for _, sb in sizes) > math.prod(sa for sa, _ in sizes)
+        big, small = (b, a) if swap else (a, b)
+        crop, pad = [slice(None)] * a.ndim, []
+        for ax, (sa, sb) in zip(axes, sizes):
+            length = {"full": sa + sb - 1, "same": sa, "valid": abs(sa - sb) + 1}[mode]
+            start = {"full": 0, "same": (sb - 1) // 2, "valid": min(sa, sb) - 1}[mode]
+            k, n = small.shape[ax], big.shape[ax]
+            lo, hi = start - (k - 1), start + length      # signal samples read: [lo, hi)
+            crop[ax] = slice(max(lo, 0), min(hi, n))
+            pad.append((max(-lo, 0), max(hi - n, 0)))
+        other = [ax for ax in range(a.ndim) if ax not in axes]
+        batch = [ax for ax in other if big.shape[ax] > 1 and small.shape[ax] == 1]
+        groups = [ax for ax in other if big.shape[ax] > 1 and small.shape[ax] > 1]
+        stacks = [ax for ax in other if big.shape[ax] == 1 and small.shape[ax] > 1]
+        ones = [ax for ax in other if big.shape[ax] == small.shape[ax] == 1]
+        conv = list(axes)
+
+        def sizes_of(arr, axs):
+            return math.prod(arr.shape[ax] for ax in axs)
+
+        signal = big[tuple(crop)].transpose(batch + groups + ones + stacks + conv)
+        signal = signal.reshape((sizes_of(big, batch), sizes_of(big, groups), 1)
+                                + signal.shape[len(other):])
+        kernels = np.flip(small, axis=tuple(axes)).transpose(groups + stacks + ones + batch
+                                                             + conv)
+        kernels = kernels.reshape((sizes_of(small, groups), sizes_of(small, stacks), 1)
+                                  + kernels.shape[len(other):])
+        order = batch + groups + stacks + ones + conv
+        lengths = []
+        for ax, (lo, hi), k in zip(axes, pad, [small.shape[ax] for ax in axes]):
+            lengths.append(crop[ax].stop - crop[ax].start + lo + hi - k + 1)
+        split = tuple(max(a.shape[ax], b.shape[ax]) for ax in batch + groups + stacks + ones)
+        return cls(signal, kernels, tuple(pad), tuple(np.argsort(order)),
+                   split + tuple(lengths))
+
+    def engine(self, dtype) -> OverlapSave:
+        return OverlapSave(self.kernels, self.signal.shape, pad=self.pad, dtype=dtype)
+
+    def restore(self, y: np.ndarray) -> np.ndarray:
+        """Engine output ``(B, G, K, *L)`` in the inputs' axis order."""
+        return y.reshape(self.out_shape).transpose(self.out_order)
 
 
-def _overlap_add(y: np.ndarray, blocks, nblocks, out: np.ndarray) -> None:
-    """Add blocks ``(blocks..., other..., T...)`` into ``out`` ``(other..., L...)``.
-
-    Block ``j`` along an axis starts at sample ``j·block``; its ``T`` samples
-    spill into the next block's range only (``T ≤ 2·block`` unless there is a
-    single block). All ``2^d`` parts are added with one vectorized add each.
-    ``out`` must hold at least ``max((nblocks + 1)·block, T)`` samples per axis.
-    """
-    d = len(blocks)
-    other = y.shape[d:y.ndim - d]
-    span = [(n + 1) * b for n, b in zip(nblocks, blocks)]
-    transform = y.shape[y.ndim - d:]
-    k = len(other)
-    for parts in itertools.product((0, 1), repeat=d):
-        src_index = [slice(None)] * y.ndim
-        dst_index = [slice(None)] * k
-        view_shape = list(other)
-        valid = True
-        for i, (part, b, n, t) in enumerate(zip(parts, blocks, nblocks, transform)):
-            lo, hi = (0, min(b, t)) if part == 0 else (b, t)
-            if hi <= lo:
-                valid = False
-                break
-            src_index[y.ndim - d + i] = slice(lo, hi)
-            view_shape += [n + 1, b]
-            dst_index += [slice(part, part + n), slice(0, hi - lo)]
-        if not valid:
-            continue
-        # out viewed as (other..., n_0 + 1, b_0, ...): block j, offset u ↔ sample j·b + u
-        target = out[(Ellipsis,) + tuple(slice(0, s) for s in span)].reshape(view_shape)
-        src = y[tuple(src_index)]
-        order = list(range(d, d + k))
-        for i in range(d):
-            order += [i, d + k + i]
-        target[tuple(dst_index)] += src.transpose(order)
+def fft_convolve(a: np.ndarray, b: np.ndarray, axes, mode: str) -> np.ndarray:
+    """``mode`` convolution by overlap-save FFT correlation
+    (:class:`~fftconv.overlap_save.OverlapSave`): only the requested outputs are
+    computed, and neither input is padded or copied whole."""
+    reduction = _Reduction.of(a, b, axes, mode)
+    dtype = np.result_type(a, b, np.float32)
+    return reduction.restore(reduction.engine(dtype).run(reduction.signal))
 
 
-#: Bytes of blocked signal processed at once: small enough that the blocks, their
-#: spectra and the inverse stay in cache between the stages (one pass over memory).
-STREAM_BYTES = 4 << 20
+def fft_seconds(a: np.ndarray, b: np.ndarray, axes, mode: str) -> float:
+    """Estimated seconds of :func:`fft_convolve` (the FFT backend's constants)."""
+    reduction = _Reduction.of(a, b, axes, mode)
+    dtype = np.result_type(a, b, np.float32)
+    return OverlapSave.estimate(reduction.kernels.shape, reduction.signal.shape,
+                                pad=reduction.pad, dtype=dtype)
 
 
-def fft_full(a: np.ndarray, b: np.ndarray, axes) -> np.ndarray:
-    """Full convolution by the convolution theorem, overlap-add where it pays.
-
-    The larger input is cut into blocks along each convolved axis where that is
-    cheaper (a long signal and a short kernel, like ``scipy.signal.oaconvolve``),
-    laid out ``(blocks..., other axes..., samples...)`` so that blocks form
-    batches of transforms over trailing axes (the fastest layout for FFTW). The
-    kernel is transformed once; the signal is streamed through in rows of blocks
-    (:data:`STREAM_BYTES` at a time), each transformed, multiplied in place,
-    inverted and overlap-added straight into the output, so the intermediate
-    arrays stay in cache and memory sees little more than the input and output.
-    Real inputs use real transforms.
-    """
-    if math.prod(b.shape[ax] for ax in axes) > math.prod(a.shape[ax] for ax in axes):
-        a, b = b, a
-    axes = list(axes)
-    other = [ax for ax in range(a.ndim) if ax not in axes]
-    plans = [_block_plan(a.shape[ax], b.shape[ax], len(axes)) for ax in axes]
-    blocks = [p[0] for p in plans]
-    transform = [p[1] for p in plans]
-    nblocks = [p[2] for p in plans]
-    complex_input = np.iscomplexobj(a) or np.iscomplexobj(b)
-    d = len(axes)
-
-    def forward(blocks_, axes_):
-        if complex_input:
-            return fftlib.fftn(blocks_, axes_)
-        half = blocks_.shape[:-1] + (blocks_.shape[-1] // 2 + 1,)
-        return fftlib.rfftn_into(blocks_, fftlib.empty_aligned(
-            half, np.result_type(blocks_.dtype, np.complex64)), axes_)
-
-    fft_axes = list(range(-d, 0))
-    kernel_spectrum = forward(_blocked(b, axes, transform, transform, [1] * d, other), fft_axes)
-    dtype = np.result_type(a, b)
-    other_shape = np.broadcast_shapes(tuple(a.shape[ax] for ax in other),
-                                      tuple(b.shape[ax] for ax in other))
-    out = np.zeros(other_shape + tuple(max((n + 1) * bl, t)
-                                       for n, bl, t in zip(nblocks, blocks, transform)),
-                   dtype=dtype)
-    # rows of blocks along the first convolved axis per step
-    row_bytes = (math.prod(nblocks[1:]) * math.prod(other_shape) * math.prod(transform)
-                 * np.dtype(dtype).itemsize)
-    rows = max(1, STREAM_BYTES // max(row_bytes, 1))
-    first, b0 = axes[0], blocks[0]
-    for j0 in range(0, nblocks[0], rows):
-        n = min(rows, nblocks[0] - j0)
-        part = a[(slice(None),) * first + (slice(j0 * b0, (j0 + n) * b0),)]
-        sig = _blocked(part, axes, blocks, transform, [n] + nblocks[1:], other)
-        spectrum = forward(sig, fft_axes)
-        if np.broadcast_shapes(spectrum.shape, kernel_spectrum.shape) == spectrum.shape:
-            spectrum *= kernel_spectrum              # in place: one pass fewer
-        else:                                        # the kernel broadcasts up an axis
-            spectrum = spectrum * kernel_spectrum
-        if complex_input:
-            y = fftlib.ifftn(spectrum, fft_axes)
-        else:                                        # the spectrum is scratch now
-            y = fftlib.irfftn_into(spectrum, fftlib.empty_aligned(
-                spectrum.shape[:-d] + tuple(transform), np.finfo(spectrum.dtype).dtype),
-                fft_axes)
-        start = j0 * b0
-        target = out[(slice(None),) * len(other_shape)
-                     + (slice(start, start + max((n + 1) * b0, transform[0])),)]
-        _overlap_add(y, blocks, [n] + nblocks[1:], target)
-    lengths = [a.shape[ax] + b.shape[ax] - 1 for ax in axes]
-    full = out[(Ellipsis,) + tuple(slice(0, length) for length in lengths)]
-    # back to the original axis order
-    return np.moveaxis(full, list(range(len(other_shape), full.ndim)), axes)
-
-
-def choose_method(a: np.ndarray, b: np.ndarray, axes) -> str:
-    """'direct' or 'fft' by estimated time (taps × array passes vs. three transforms)."""
-    taps = min(math.prod(a.shape[ax] for ax in axes), math.prod(b.shape[ax] for ax in axes))
-    full = math.prod(full_shape(a.shape, b.shape, axes))
-    direct_s = taps * (3e-6 + full * 1.5e-9)
-    fft_s = 3e-5 + 3 * full * max(math.log2(full), 1.0) * 1.2e-9
-    return "direct" if direct_s <= fft_s else "fft"
+def choose_method(a: np.ndarray, b: np.ndarray, axes, mode: str) -> str:
+    """'direct' or 'fft', whichever the fitted constants of the direct and FFT
+    backends rate faster."""
+    direct = direct_seconds(a.shape, b.shape, axes, np.result_type(a, b, np.float32))
+    return "direct" if direct <= fft_seconds(a, b, axes, mode) else "fft"

@@ -292,9 +292,13 @@ def _convolve(a, b, mode, axes, method):
     # Full convolution is commutative and the 'valid' crop symmetric in (a, b), so
     # which input is larger never matters here; 'same' follows a's shape.
     if method == "auto":
-        method = _signal.choose_method(a, b, axes)
-    full = (_signal.direct_full if method == "direct" else _signal.fft_full)(a, b, axes)
-    return np.ascontiguousarray(_signal.crop_to_mode(full, a.shape, b.shape, axes, mode))
+        method = _signal.choose_method(a, b, axes, mode)
+    if method == "direct":
+        out = _signal.crop_to_mode(_signal.direct_full(a, b, axes), a.shape, b.shape, axes,
+                                   mode)
+    else:
+        out = _signal.fft_convolve(a, b, axes, mode)
+    return np.ascontiguousarray(out)
 
 
 def correlate(a, b, mode="full", axes=None, method="auto"):

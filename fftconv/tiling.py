@@ -107,7 +107,21 @@ def tile_lengths(out_len: int, kernel_len: int) -> list[int]:
     return fast_lengths(min(2 * kernel_len - 1, full), full) or [full]
 
 
-def choose_tiles(out_shape, kernel_shape, seconds) -> TilePlan:
+def _thin(lengths: list, most: int) -> list:
+    """At most ``most`` of ``lengths``, spread evenly, keeping both ends.
+
+    Examples
+    --------
+    >>> _thin([5, 6, 8, 9, 10, 12, 15, 16], 4)
+    [5, 8, 12, 16]
+    """
+    if len(lengths) <= most:
+        return lengths
+    picks = {round(i * (len(lengths) - 1) / (most - 1)) for i in range(most)}
+    return [lengths[i] for i in sorted(picks)]
+
+
+def choose_tiles(out_shape, kernel_shape, seconds, prefer=None, most=None) -> TilePlan:
     """The tiling that ``seconds`` rates cheapest among the candidate shapes.
 
     Parameters
@@ -119,6 +133,14 @@ def choose_tiles(out_shape, kernel_shape, seconds) -> TilePlan:
     seconds : callable
         ``seconds(plan) -> float``, the caller's cost of running a
         :class:`TilePlan`; ties go to the smaller transform.
+    prefer : callable, optional
+        ``prefer(plan) -> bool``: only plans it accepts are rated, unless it
+        accepts none (a caller's structural wish, such as a tile-row count that
+        its threads share evenly).
+    most : int, optional
+        Rate at most this many lengths per axis (spread over the candidates,
+        both ends kept): every combination is rated, so signals of three or
+        more axes need fewer per axis.
 
     Returns
     -------
@@ -127,10 +149,16 @@ def choose_tiles(out_shape, kernel_shape, seconds) -> TilePlan:
     Examples
     --------
     >>> points = lambda plan: plan.tiles * math.prod(plan.transform)
-    >>> choose_tiles((100,), (3,), points).transform     # fewest points transformed
-    (36,)
+    >>> choose_tiles((100,), (3,), points)               # fewest points transformed
+    TilePlan(transform=(36,), kernel=(3,), counts=(3,))
+    >>> choose_tiles((100,), (3,), points, prefer=lambda p: p.counts[0] % 4 == 0).counts
+    (8,)
     """
     candidates = [tile_lengths(n, k) for n, k in zip(out_shape, kernel_shape)]
-    plans = (TilePlan.make(shape, kernel_shape, out_shape)
-             for shape in itertools.product(*candidates))
+    if most is not None:
+        candidates = [_thin(c, most) for c in candidates]
+    plans = [TilePlan.make(shape, kernel_shape, out_shape)
+             for shape in itertools.product(*candidates)]
+    if prefer is not None:
+        plans = [plan for plan in plans if prefer(plan)] or plans
     return min(plans, key=seconds)

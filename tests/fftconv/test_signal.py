@@ -80,12 +80,13 @@ def test_nan_stays_local_with_direct_method():
     (((120, 7, 3), (5, 7, 3)), None),
 ])
 @pytest.mark.parametrize("op", ["convolve", "correlate"])
-def test_overlap_add_for_long_signals_matches_scipy(op, shapes, axes, engine):
-    """A long signal and a short kernel go through the blocked (overlap-add) path."""
-    from fftconv._signal import _block_plan
+def test_overlap_save_tiles_for_long_signals_match_scipy(op, shapes, axes, engine):
+    """A long signal and a short kernel are cut into overlap-save tiles."""
+    from fftconv._signal import _Reduction
     a, b = _inputs(shapes, np.float64, seed=2)
-    longest = max(range(a.ndim), key=lambda ax: a.shape[ax])
-    assert _block_plan(a.shape[longest], b.shape[longest])[2] > 1   # really blocked
+    for mode in MODES:
+        assert _Reduction.of(a, b, axes or tuple(range(a.ndim)), mode).engine(
+            np.float64).plan.tiles > 1                                 # really tiled
     # correlation = convolution with the kernel reversed along the convolved axes
     kernel = b if op == "convolve" else np.flip(b, axis=axes)
     with fftconv.fftlib.set_fft_engine(engine, planner_effort="FFTW_ESTIMATE"):
@@ -110,10 +111,10 @@ def test_kernel_broadcasting_up_a_non_convolved_axis(method):
     (((3, 300, 40), (1, 11, 7)), (1, 2)),
     (((4, 120, 60), (1, 9, 5)), (1, 2)),
 ])
-def test_streamed_rows_of_blocks_give_the_same_result(monkeypatch, shapes, axes):
-    """With a tiny streaming budget every row of blocks is its own step."""
-    from fftconv import _signal
-    monkeypatch.setattr(_signal, "STREAM_BYTES", 1)
+def test_chunks_of_one_tile_row_give_the_same_result(monkeypatch, shapes, axes):
+    """With a tiny chunk size every row of tiles is its own chunk."""
+    from fftconv import overlap_save
+    monkeypatch.setattr(overlap_save, "CHUNK_BYTES", 1)
     a, b = _inputs(shapes, np.float64, seed=3)
     for mode in MODES:
         got = fftconv.convolve(a, b, mode=mode, axes=axes, method="fft")
