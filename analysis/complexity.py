@@ -247,8 +247,8 @@ def _leaves(func: str, model) -> list:
     leaves the naming to :func:`_walk` (``conv1``, ``pool1``, ``fc1``, ...).
     """
     if isinstance(model, nn.Module):
-        leaves = [(name, m) for name, m in model.named_modules() if not m._modules]
-        return leaves or [("", model)]
+        return [(name, m) for name, m in model.named_modules()
+                if next(m.children(), None) is None]
     if isinstance(model, (list, tuple)) and model:
         leaves = []
         for layer in model:
@@ -261,15 +261,16 @@ def _leaves(func: str, model) -> list:
 
 def _input_shape(func: str, model, input_shape) -> tuple:
     """One input's shape without the batch axis: ``input_shape``, else the model's own."""
-    allowed = "a (C, H, W) or (F,) tuple of positive ints (the model has no input_shape)"
+    allowed = "a (C, H, W) or (F,) tuple of positive ints"
     if input_shape is None:
         input_shape = getattr(model, "input_shape", None)
         if input_shape is None:
-            raise bad_value(func, "input_shape", input_shape, allowed)
-    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) not in (1, 3)
-            or not all(is_int(v) and v > 0 for v in input_shape)):
-        raise (bad_type if not isinstance(input_shape, (tuple, list)) else bad_value)(
-            func, "input_shape", input_shape, "a (C, H, W) or (F,) tuple of positive ints")
+            raise bad_value(func, "input_shape", input_shape,
+                            allowed + " (the model has no input_shape)")
+    if not isinstance(input_shape, (tuple, list)):
+        raise bad_type(func, "input_shape", input_shape, allowed)
+    if len(input_shape) not in (1, 3) or not all(is_int(v) and v > 0 for v in input_shape):
+        raise bad_value(func, "input_shape", input_shape, allowed)
     return tuple(int(v) for v in input_shape)
 
 
