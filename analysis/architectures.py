@@ -1,75 +1,128 @@
-"""Layer tables of the networks the seeds count: LeNet-5, VGG-16, seed 004's bottleneck.
+"""The networks the seeds count, as shape-only ``fftconv.nn`` models: LeNet-5, VGG-16, seed 004's bottleneck.
 
-These are descriptions for :func:`analysis.complexity.network_cost` and
-:func:`analysis.complexity.receptive_field` (shapes and hyperparameters only, no
-weights); the trainer in ``fftconv.nn`` builds runnable models separately.
+Each is a :class:`fftconv.nn.Sequential` built with ``allocate=False`` (parameters
+with shapes and no arrays: VGG-16's 138M weights are never allocated), carrying its
+``input_shape`` and ``name``, for :func:`analysis.complexity.network_cost`,
+:func:`analysis.complexity.receptive_field` and :func:`fftconv.nn.summary`. Build
+them with ``allocate=True`` (the functions below) to run them.
+
+LeNet-5 is :func:`fftconv.nn.lenet5` itself, with the paper's C3 connection table
+(:func:`fftconv.nn.lenet5_connection_table`) and RBF output units.
 
 ``MODELS`` maps the names accepted by ``fftconv cost`` to the networks.
 """
 
 from __future__ import annotations
 
+from fftconv import nn
 from fftconv.errors import bad_type, bad_value
 
-from .complexity import RBF, Conv, Linear, Network, Pool
-
-__all__ = ["LENET5_C3_INPUTS", "LENET5_C3_TABLE", "LENET5", "VGG16", "CONV3X3_256",
-           "BOTTLENECK_256", "MODELS", "get_model"]
-
-#: S2 maps read by each of LeNet-5's 16 C3 maps (LeCun et al. 1998, Table I): six
-#: contiguous triples, six contiguous quadruples, three non-contiguous quadruples, all six.
-LENET5_C3_INPUTS = (
-    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
-    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
-    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
-    (0, 1, 2, 3, 4, 5),
-)
-
-#: The same as a ``(16, 6)`` connection table: ``LENET5_C3_TABLE[o][c]`` is True when
-#: C3 map ``o`` reads S2 map ``c`` (60 of the 96 pairs).
-LENET5_C3_TABLE = tuple(tuple(c in inputs for c in range(6)) for inputs in LENET5_C3_INPUTS)
-
-#: LeNet-5 (seed 002; LeCun, Bottou, Bengio and Haffner 1998) on a 32×32 image.
-#: Parameters: C1 156, S2 12, C3 1,516, S4 32, C5 48,120, F6 10,164 (60,000 trainable)
-#: and 840 hand-set RBF output parameters. C1 has 122,304 connections.
-LENET5 = Network(
-    name="LeNet-5 (LeCun et al. 1998)",
-    input_shape=(1, 32, 32),
-    layers=(
-        Conv(6, 5, name="C1"),
-        Pool(2, kind="sum", trainable=True, name="S2"),
-        Conv(16, 5, table=LENET5_C3_TABLE, name="C3"),
-        Pool(2, kind="sum", trainable=True, name="S4"),
-        Conv(120, 5, name="C5"),
-        Linear(84, name="F6"),
-        RBF(10, name="output"),
-    ),
-)
+__all__ = ["lenet5", "vgg16", "conv3x3_256", "bottleneck_256", "LENET5", "VGG16",
+           "CONV3X3_256", "BOTTLENECK_256", "MODELS", "get_model"]
 
 
-def _vgg16() -> Network:
-    layers = []
+def lenet5(allocate: bool = False) -> nn.Sequential:
+    """LeNet-5 as LeCun et al. (1998) built it (seed 002), on a 32×32 image.
+
+    Parameters
+    ----------
+    allocate : bool
+        ``False`` (default): shape-only, for counting.
+
+    Returns
+    -------
+    fftconv.nn.Sequential
+        ``nn.lenet5(partial_connections=True, output='rbf')``. Parameters: C1 156,
+        S2 12, C3 1,516, S4 32, C5 48,120, F6 10,164 (60,000 trainable) and 840
+        hand-set RBF output parameters. C1 has 122,304 connections.
+
+    Examples
+    --------
+    >>> net = lenet5()
+    >>> net.input_shape, net["c3"].num_parameters(), net.num_parameters()
+    ((1, 32, 32), 1516, 60840)
+    """
+    return nn.lenet5(partial_connections=True, output="rbf", allocate=allocate)
+
+
+def vgg16(allocate: bool = False) -> nn.Sequential:
+    """VGG-16, configuration D (Simonyan and Zisserman 2015; seed 003's table), on 224×224.
+
+    Parameters
+    ----------
+    allocate : bool
+        ``False`` (default): shape-only; allocated, the weights take 553 MB in float32.
+
+    Returns
+    -------
+    fftconv.nn.Sequential
+        Thirteen 3×3 convolutions with padding 1 and ReLU (``conv1_1`` ...
+        ``conv5_3``), 2×2 max pooling after each block (``pool1`` ... ``pool5``),
+        then ``fc6``, ``fc7`` (ReLU, dropout 0.5) and ``fc8``: 138,344,128 weights
+        (138,357,544 with biases).
+
+    Examples
+    --------
+    >>> net = vgg16()
+    >>> net["fc6"].weight.shape, net["fc6"].weight.data is None
+    ((4096, 25088), True)
+    """
+    layers = {}
+    channels = 3
     for block, (width, convs) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)),
                                            start=1):
-        layers += [Conv(width, 3, padding=1, name=f"conv{block}_{i}")
-                   for i in range(1, convs + 1)]
-        layers.append(Pool(2, name=f"pool{block}"))
-    layers += [Linear(4096, name="fc6"), Linear(4096, name="fc7"), Linear(1000, name="fc8")]
-    return Network(layers, (3, 224, 224), name="VGG-16 (Simonyan and Zisserman 2015)")
+        for i in range(1, convs + 1):
+            layers[f"conv{block}_{i}"] = nn.Conv2d(channels, width, 3, padding=1, seed=0,
+                                                   allocate=allocate)
+            layers[f"relu{block}_{i}"] = nn.ReLU()
+            channels = width
+        layers[f"pool{block}"] = nn.MaxPool2d(2)
+    layers["flatten"] = nn.Flatten()
+    features = channels * 7 * 7
+    for name, width in (("fc6", 4096), ("fc7", 4096)):
+        layers[name] = nn.Linear(features, width, seed=0, allocate=allocate)
+        layers[f"relu{name[2:]}"] = nn.ReLU()
+        layers[f"drop{name[2:]}"] = nn.Dropout(0.5, seed=0)
+        features = width
+    layers["fc8"] = nn.Linear(features, 1000, seed=0, allocate=allocate)
+    return nn.Sequential(layers, input_shape=(3, 224, 224),
+                         name="VGG-16 (Simonyan and Zisserman 2015)")
 
 
-#: VGG-16, configuration D (seed 003's table): 3×3 convolutions with padding 1, 2×2 max
-#: pooling, three FC layers. 138,344,128 weights (138,357,544 with biases).
-VGG16 = _vgg16()
+def conv3x3_256(allocate: bool = False) -> nn.Sequential:
+    """Seed 004: one 3×3 convolution from 256 to 256 channels on 100×100.
 
-#: Seed 004: one 3×3 convolution from 256 to 256 channels on 100×100.
-CONV3X3_256 = Network([Conv(256, 3, padding=1, name="conv3x3")], (256, 100, 100),
-                      name="seed 004: 3x3 conv, 256 -> 256 on 100x100")
+    Examples
+    --------
+    >>> conv3x3_256()["conv3x3"].num_parameters()
+    590080
+    """
+    return nn.Sequential({"conv3x3": nn.Conv2d(256, 256, 3, padding=1, seed=0,
+                                               allocate=allocate)},
+                         input_shape=(256, 100, 100),
+                         name="seed 004: 3x3 conv, 256 -> 256 on 100x100")
 
-#: Seed 004: the same with a 1×1 convolution to 64 channels first.
-BOTTLENECK_256 = Network([Conv(64, 1, name="reduce1x1"), Conv(256, 3, padding=1, name="conv3x3")],
-                         (256, 100, 100),
+
+def bottleneck_256(allocate: bool = False) -> nn.Sequential:
+    """Seed 004: the same with a 1×1 convolution to 64 channels first.
+
+    Examples
+    --------
+    >>> [layer.out_channels for layer in bottleneck_256()]
+    [64, 256]
+    """
+    return nn.Sequential({"reduce1x1": nn.Conv2d(256, 64, 1, seed=0, allocate=allocate),
+                          "conv3x3": nn.Conv2d(64, 256, 3, padding=1, seed=0,
+                                               allocate=allocate)},
+                         input_shape=(256, 100, 100),
                          name="seed 004: 1x1 conv to 64, then 3x3 conv to 256 on 100x100")
+
+
+#: Shape-only instances of the networks above (nothing in them can be trained or run).
+LENET5 = lenet5()
+VGG16 = vgg16()
+CONV3X3_256 = conv3x3_256()
+BOTTLENECK_256 = bottleneck_256()
 
 #: Networks by the name ``fftconv cost`` accepts.
 MODELS = {
@@ -81,7 +134,7 @@ MODELS = {
 
 
 def get_model(name):
-    """The :class:`~analysis.complexity.Network` registered as ``name`` in ``MODELS``.
+    """The shape-only network registered as ``name`` in ``MODELS``.
 
     Parameters
     ----------
@@ -90,7 +143,7 @@ def get_model(name):
 
     Returns
     -------
-    Network
+    fftconv.nn.Sequential
 
     Raises
     ------

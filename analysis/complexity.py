@@ -10,12 +10,16 @@ makes those counts exact and reusable:
 * :func:`receptive_field`: size, jump and start of every layer's receptive field;
 * :func:`layer_cost`: parameters, multiply-adds, FLOPs, activation memory, and the
   memory of the im2col column matrix and of the FFT spectra for one conv layer;
-* :func:`network_cost`: the same for a whole :class:`Network` of :class:`Conv`,
-  :class:`Pool`, :class:`Linear` and :class:`RBF` layers, as a printable table.
+* :func:`network_cost`: the same for a whole :mod:`fftconv.nn` model, as a
+  printable table.
 
-Geometry comes from :func:`fftconv.make_spec` (the one output-size rule of the
+Networks are described once, as :mod:`fftconv.nn` models (a
+:class:`~fftconv.nn.Sequential` of layers, with its ``input_shape``); big ones are
+built shape-only (``allocate=False``: parameters with shapes and no arrays), and
+:func:`fftconv.nn.summary` counts the same models. Geometry comes from each layer's
+``conv_spec``, i.e. :func:`fftconv.make_spec` (the one output-size rule of the
 project); only the tiling remainder and the receptive-field recurrence are computed
-here. The layer tables of LeNet-5, VGG-16 and seed 004's bottleneck live in
+here. LeNet-5, VGG-16 and seed 004's bottleneck are built in
 :mod:`analysis.architectures`.
 """
 
@@ -27,12 +31,12 @@ import numpy as np
 import scipy.fft
 
 import fftconv
-from fftconv.checks import int_tuple, is_int, positive_int, positive_pair
+from fftconv import nn
+from fftconv.checks import int_tuple, is_int, positive_int
 from fftconv.errors import bad_type, bad_value
 
-__all__ = ["Conv", "Pool", "Linear", "RBF", "Network", "FIT_MODES", "output_shape",
-           "fit_padding", "ReceptiveField", "receptive_field", "LayerCost", "layer_cost",
-           "NetworkCost", "network_cost"]
+__all__ = ["FIT_MODES", "output_shape", "fit_padding", "ReceptiveField", "receptive_field",
+           "LayerCost", "layer_cost", "NetworkCost", "network_cost"]
 
 #: What to do when the windows do not tile the padded input (see :func:`output_shape`).
 FIT_MODES = ("exact", "floor", "pad")
@@ -216,293 +220,134 @@ def fit_padding(input_shape, weight_shape, stride=1, padding=0, dilation=1, grou
     return _fitted_padding(spec)
 
 
-# -- network descriptions -------------------------------------------------------
+# -- walking an fftconv.nn model -------------------------------------------------
 
-def _check_name(func: str, name) -> str:
-    if not isinstance(name, str):
-        raise bad_type(func, "name", name, "a str")
-    return name
+#: Layers that get a row, by the kind of the row.
+_KINDS = ((nn.Conv2d, "conv"), (nn.MaxPool2d, "pool"), (nn.AvgPool2d, "pool"),
+          (nn.Subsample2d, "pool"), (nn.Linear, "linear"), (nn.RBF, "rbf"))
+#: Element-wise layers: their outputs are taken in place, so they get no row.
+_IN_PLACE = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Dropout)
+_PREFIX = {"conv": "conv", "pool": "pool", "linear": "fc", "rbf": "rbf"}
+_MODEL = ("an fftconv.nn model (a Sequential or a list of layers) of Conv2d, MaxPool2d, "
+          "AvgPool2d, Subsample2d, Linear, RBF, Flatten and element-wise layers "
+          "(ReLU, Sigmoid, Tanh, Dropout)")
 
 
-@dataclass(frozen=True)
-class Conv:
-    """A convolution layer of a :class:`Network` (``fftconv.conv2d`` semantics).
+def _kind(layer) -> str | None:
+    for cls, kind in _KINDS:
+        if isinstance(layer, cls):
+            return kind
+    return None
 
-    Parameters
-    ----------
-    out_channels : int
-        Number of filters ``C_out``.
-    kernel : int or (int, int)
-        Filter size ``(kh, kw)``.
-    stride, padding, dilation, groups
-        As in :func:`fftconv.conv2d`; validated when the layer is placed in a network.
-    bias : bool
-        Whether each filter has a bias.
-    table : sequence of sequences of bool, optional
-        Connection table of shape ``(C_out, C_in / groups)``: ``table[o][c]`` says
-        whether output map ``o`` reads input map ``c`` (LeNet-5's C3). Default: all.
-    name : str
-        Label in tables (default: ``conv1``, ``conv2``, ... by position).
 
-    Examples
-    --------
-    >>> Conv(64, 3, padding=1).kernel_size
-    (3, 3)
+def _leaves(func: str, model) -> list:
+    """``(name, layer)`` in the order they run; ``name`` is ``''`` where none is given.
+
+    A Sequential names its layers (dotted for nested ones); a list or a lone layer
+    leaves the naming to :func:`_walk` (``conv1``, ``pool1``, ``fc1``, ...).
     """
-
-    out_channels: int
-    kernel: int | tuple
-    stride: int | tuple = 1
-    padding: object = 0
-    dilation: int | tuple = 1
-    groups: int = 1
-    bias: bool = True
-    table: tuple | None = None
-    name: str = ""
-
-    def __post_init__(self):
-        positive_int("Conv", "out_channels", self.out_channels)
-        positive_pair("Conv", "kernel", self.kernel)
-        if not isinstance(self.bias, (bool, np.bool_)):
-            raise bad_type("Conv", "bias", self.bias, "a bool")
-        _check_name("Conv", self.name)
-        if self.table is not None:
-            try:
-                table = np.asarray(self.table)
-            except ValueError:          # ragged rows
-                table = np.zeros(0)
-            if table.dtype != bool or table.ndim != 2 or table.shape[0] != self.out_channels:
-                raise bad_value("Conv", "table", self.table,
-                                f"a 2-d table of bools with out_channels={self.out_channels} "
-                                "rows and one column per input channel of a group")
-            object.__setattr__(self, "table", tuple(tuple(bool(v) for v in row)
-                                                    for row in table))
-
-    @property
-    def kernel_size(self) -> tuple[int, int]:
-        """``(kh, kw)``."""
-        return positive_pair("Conv", "kernel", self.kernel)
+    if isinstance(model, nn.Module):
+        return [(name, m) for name, m in model.named_modules()
+                if next(m.children(), None) is None]
+    if isinstance(model, (list, tuple)) and model:
+        leaves = []
+        for layer in model:
+            if not isinstance(layer, nn.Module):
+                raise bad_type(func, "model", layer, _MODEL)
+            leaves += [("", m) for _, m in _leaves(func, layer)]
+        return leaves
+    raise bad_type(func, "model", model, _MODEL)
 
 
-_POOL_KINDS = ("max", "mean", "sum")
-
-
-@dataclass(frozen=True)
-class Pool:
-    """A pooling (subsampling) layer of a :class:`Network`.
-
-    Parameters
-    ----------
-    kernel : int or (int, int)
-        Window size.
-    stride : int or (int, int), optional
-        Default: the window size (non-overlapping windows).
-    padding : int, pair or pair of pairs
-        Zeros around the input, as in :func:`fftconv.conv2d`.
-    kind : {'max', 'mean', 'sum'}
-        Reduction over each window.
-    trainable : bool
-        LeNet-5's subsampling (seed 002): the window sum is multiplied by a trainable
-        coefficient and a trainable bias is added, two parameters per map.
-    name : str
-        Label in tables (default: ``pool1``, ... by position).
-
-    Examples
-    --------
-    >>> Pool(2).stride
-    2
-    """
-
-    kernel: int | tuple = 2
-    stride: int | tuple | None = None
-    padding: object = 0
-    kind: str = "max"
-    trainable: bool = False
-    name: str = ""
-
-    def __post_init__(self):
-        positive_pair("Pool", "kernel", self.kernel)
-        if self.stride is None:
-            object.__setattr__(self, "stride", self.kernel)
-        kinds = "one of " + ", ".join(repr(k) for k in _POOL_KINDS)
-        if not isinstance(self.kind, str):
-            raise bad_type("Pool", "kind", self.kind, kinds)
-        if self.kind not in _POOL_KINDS:
-            raise bad_value("Pool", "kind", self.kind, kinds)
-        if not isinstance(self.trainable, (bool, np.bool_)):
-            raise bad_type("Pool", "trainable", self.trainable, "a bool")
-        _check_name("Pool", self.name)
-
-    @property
-    def kernel_size(self) -> tuple[int, int]:
-        """``(kh, kw)``."""
-        return positive_pair("Pool", "kernel", self.kernel)
-
-
-@dataclass(frozen=True)
-class Linear:
-    """A fully connected layer of a :class:`Network`: ``y = W x + b`` on the flattened input.
-
-    Parameters
-    ----------
-    out_features : int
-    bias : bool
-    name : str
-        Label in tables (default: ``fc1``, ... by position).
-
-    Notes
-    -----
-    On a ``(C, H, W)`` input it is the convolution with ``out_features`` filters of
-    size ``H × W`` (seed 003; see :func:`analysis.conv_matrix.fc_to_conv`), and it is
-    counted as such: output ``(out_features, 1, 1)``.
-
-    Examples
-    --------
-    >>> Linear(84).out_features
-    84
-    """
-
-    out_features: int
-    bias: bool = True
-    name: str = ""
-
-    def __post_init__(self):
-        positive_int("Linear", "out_features", self.out_features)
-        if not isinstance(self.bias, (bool, np.bool_)):
-            raise bad_type("Linear", "bias", self.bias, "a bool")
-        _check_name("Linear", self.name)
-
-
-@dataclass(frozen=True)
-class RBF:
-    """A Euclidean radial-basis-function output layer (LeNet-5's output, seed 002).
-
-    Unit ``i`` computes ``y_i = Σ_j (x_j - w_ij)²`` over the flattened input: one
-    parameter vector per unit, no bias. In LeNet-5 the vectors were drawn by hand
-    (7×12 bitmaps of the digits) and kept fixed.
-
-    Parameters
-    ----------
-    units : int
-    name : str
-
-    Examples
-    --------
-    >>> RBF(10).units
-    10
-    """
-
-    units: int
-    name: str = ""
-
-    def __post_init__(self):
-        positive_int("RBF", "units", self.units)
-        _check_name("RBF", self.name)
-
-
-_LAYER_TYPES = (Conv, Pool, Linear, RBF)
-_DEFAULT_PREFIX = {Conv: "conv", Pool: "pool", Linear: "fc", RBF: "rbf"}
-
-
-@dataclass(frozen=True)
-class Network:
-    """A feed-forward network: an input shape and a sequence of layers.
-
-    Parameters
-    ----------
-    layers : sequence of Conv, Pool, Linear, RBF
-    input_shape : tuple of int
-        ``(C, H, W)`` of one input image.
-    name : str
-        Title of printed tables.
-
-    Examples
-    --------
-    >>> net = Network([Conv(6, 5), Pool(2)], input_shape=(1, 32, 32), name="tiny")
-    >>> len(net.layers), net.input_shape
-    (2, (1, 32, 32))
-    """
-
-    layers: tuple
-    input_shape: tuple
-    name: str = ""
-
-    def __post_init__(self):
-        allowed = "a sequence of Conv, Pool, Linear or RBF layers"
-        if isinstance(self.layers, (str, bytes)) or not hasattr(self.layers, "__iter__"):
-            raise bad_type("Network", "layers", self.layers, allowed)
-        layers = tuple(self.layers)
-        for layer in layers:
-            if not isinstance(layer, _LAYER_TYPES):
-                raise bad_type("Network", "layers", layer, allowed)
-        object.__setattr__(self, "layers", layers)
-        object.__setattr__(self, "input_shape",
-                           int_tuple("Network", "input_shape", self.input_shape, 3, "(C, H, W)"))
-        _check_name("Network", self.name)
-
-
-def _as_network(func: str, layers, input_shape) -> Network:
-    if isinstance(layers, Network):
-        if input_shape is not None:
-            return Network(layers.layers, input_shape, layers.name)
-        return layers
+def _input_shape(func: str, model, input_shape) -> tuple:
+    """One input's shape without the batch axis: ``input_shape``, else the model's own."""
+    allowed = "a (C, H, W) or (F,) tuple of positive ints"
     if input_shape is None:
-        raise bad_value(func, "input_shape", input_shape,
-                        "a (C, H, W) tuple when layers is not a Network")
-    return Network(layers, input_shape)
+        input_shape = getattr(model, "input_shape", None)
+        if input_shape is None:
+            raise bad_value(func, "input_shape", input_shape,
+                            allowed + " (the model has no input_shape)")
+    if not isinstance(input_shape, (tuple, list)):
+        raise bad_type(func, "input_shape", input_shape, allowed)
+    if len(input_shape) not in (1, 3) or not all(is_int(v) and v > 0 for v in input_shape):
+        raise bad_value(func, "input_shape", input_shape, allowed)
+    return tuple(int(v) for v in input_shape)
+
+
+def _model_error(where: str, layer, shape, allowed: str) -> ValueError:
+    return bad_value(where, "model", f"{type(layer).__name__} on an input of shape {shape}",
+                     allowed)
+
+
+def _layer_spec(where: str, layer, shape, dtype):
+    """``layer.conv_spec(shape, dtype)``, its errors prefixed with where the layer is."""
+    try:
+        return layer.conv_spec(shape, dtype)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
 class _Step:
-    """One layer placed in a network: its name and the ConvSpec of its windows."""
+    """One counted layer: its name and kind, the ConvSpec of its windows, its output shape."""
 
     layer: object
     name: str
+    kind: str
     spec: object
+    output_shape: tuple
 
 
-def _walk(func: str, network: Network, batch: int, dtype, fit: str) -> list[_Step]:
-    """Place every layer: a ConvSpec for its windows, with the fit policy applied.
+def _walk(func: str, model, input_shape, batch: int, dtype, fit: str) -> list[_Step]:
+    """Place every layer of the model: a ConvSpec for its windows, with ``fit`` applied.
 
-    Pooling windows are the geometry of a depthwise convolution (``groups = C``);
-    an FC / RBF layer is the convolution whose kernel is its whole input (seed 003).
+    Conv and pooling windows come from the layer's own ``conv_spec`` (the library's
+    one output-size rule; pooling is the geometry of a depthwise convolution). An FC
+    or RBF layer is the convolution whose kernel is its whole input (seed 003): after
+    a Flatten, the ``(C, H, W)`` maps it flattened, so its receptive field is theirs.
     """
-    shape = (batch, *network.input_shape)
+    shape = (batch, *input_shape)
+    flattened = None                # the (N, C, H, W) a Flatten just turned into (N, F)
     counters: dict = {}
     steps = []
-    for layer in network.layers:
-        prefix = _DEFAULT_PREFIX[type(layer)]
-        counters[prefix] = counters.get(prefix, 0) + 1
-        name = layer.name or f"{prefix}{counters[prefix]}"
+    for name, layer in _leaves(func, model):
+        if isinstance(layer, nn.Flatten):
+            if len(shape) == 4:
+                flattened = shape
+            shape = layer.output_shape(shape)
+            continue
+        if isinstance(layer, _IN_PLACE):
+            continue
+        kind = _kind(layer)
+        if kind is None:
+            raise bad_type(func, "model", layer, _MODEL)
+        counters[kind] = counters.get(kind, 0) + 1
+        name = name or f"{_PREFIX[kind]}{counters[kind]}"
         where = f"{func} ({name})"
-        _, c, h, w = shape
-        if isinstance(layer, Conv):
-            kh, kw = layer.kernel_size
-            groups = layer.groups
-            allowed = f"a positive int dividing C_in={c} and C_out={layer.out_channels}"
-            if not is_int(groups):
-                raise bad_type(where, "groups", groups, allowed)
-            if groups < 1 or c % groups:
-                raise bad_value(where, "groups", groups, allowed)
-            spec = fftconv.make_spec(where, shape, (layer.out_channels, c // groups, kh, kw),
-                                     layer.stride, layer.padding, layer.dilation, groups, dtype)
-            if layer.table is not None and len(layer.table[0]) != c // groups:
-                raise bad_value(where, "table", (len(layer.table), len(layer.table[0])),
-                                f"a table of shape (C_out, C_in/groups) = "
-                                f"({layer.out_channels}, {c // groups})")
-            padding = layer.padding
-        elif isinstance(layer, Pool):
-            kh, kw = layer.kernel_size
-            spec = fftconv.make_spec(where, shape, (c, 1, kh, kw), layer.stride, layer.padding,
-                                     1, c, dtype)
-            padding = layer.padding
+        if kind in ("conv", "pool"):
+            if len(shape) != 4:
+                raise _model_error(where, layer, shape, "a 4-d (N, C, H, W) input for a "
+                                   "convolution or pooling layer")
+            channels = getattr(layer, "in_channels", getattr(layer, "channels", shape[1]))
+            if shape[1] != channels:
+                raise _model_error(where, layer, shape,
+                                   f"an input with the layer's {channels} channels (axis 1)")
+            spec = _layer_spec(where, layer, shape, dtype)
+            spec = _apply_fit(where, spec, fit, getattr(layer, "padding", 0))
+            out = spec.output_shape
         else:
-            out = layer.out_features if isinstance(layer, Linear) else layer.units
-            spec = fftconv.make_spec(where, shape, (out, c, h, w), dtype=dtype)
-            padding = 0
-        spec = _apply_fit(where, spec, fit, padding)
-        steps.append(_Step(layer, name, spec))
-        shape = spec.output_shape
+            if len(shape) != 2:
+                raise _model_error(where, layer, shape,
+                                   "a 2-d (N, F) input: put a Flatten before the layer")
+            if shape[1] != layer.in_features:
+                raise _model_error(where, layer, shape, f"an input of the layer's "
+                                   f"in_features={layer.in_features} features")
+            maps = flattened if flattened is not None else (*shape, 1, 1)
+            units = layer.out_features if kind == "linear" else layer.units
+            spec = fftconv.make_spec(where, maps, (units, *maps[1:]), dtype=dtype)
+            out = layer.output_shape(shape)
+        steps.append(_Step(layer, name, kind, spec, out))
+        shape, flattened = out, None
     return steps
 
 
@@ -559,15 +404,17 @@ def _rf_steps(steps) -> list[ReceptiveField]:
     return fields
 
 
-def receptive_field(layers, input_shape=None, fit="exact"):
-    """Receptive field of every layer: size, jump and start in input pixels.
+def receptive_field(model, input_shape=None, fit="exact"):
+    """Receptive field of every counted layer: size, jump and start in input pixels.
 
     Parameters
     ----------
-    layers : Network or sequence of Conv, Pool, Linear, RBF
+    model : fftconv.nn.Sequential, fftconv.nn.Module or list of them
+        The network (shape-only models do; see ``allocate=False``). Element-wise
+        layers and ``Flatten`` get no field.
     input_shape : tuple of int, optional
-        ``(C, H, W)``; required unless ``layers`` is a :class:`Network` (an FC layer
-        sees its whole input, and every layer's windows are checked to fit).
+        ``(C, H, W)`` of one image; default ``model.input_shape`` (an FC layer sees
+        its whole input, and every layer's windows are checked to fit).
     fit : {'exact', 'floor', 'pad'}
         Tiling policy, as in :func:`output_shape`.
 
@@ -595,16 +442,19 @@ def receptive_field(layers, input_shape=None, fit="exact"):
 
     Examples
     --------
-    >>> stack = [Conv(16, 3, padding=1) for _ in range(3)]
+    >>> from fftconv import nn
+    >>> stack = [nn.Conv2d(16, 16, 3, padding=1, allocate=False) for _ in range(3)]
     >>> [rf.size for rf in receptive_field(stack, input_shape=(16, 32, 32))]
     [(3, 3), (5, 5), (7, 7)]
-    >>> rf = receptive_field([Conv(8, 3), Pool(2), Conv(8, 3)], (1, 16, 16))[-1]
-    >>> rf.size, rf.jump, rf.window(1, 0)
-    ((8, 8), (2, 2), ((2, 9), (0, 7)))
+    >>> net = [nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 8, 3)]
+    >>> rf = receptive_field(net, (1, 16, 16))[-1]
+    >>> rf.name, rf.size, rf.jump, rf.window(1, 0)
+    ('conv2', (8, 8), (2, 2), ((2, 9), (0, 7)))
     """
-    network = _as_network("receptive_field", layers, input_shape)
-    fit = _check_fit("receptive_field", fit)
-    return _rf_steps(_walk("receptive_field", network, 1, np.float32, fit))
+    func = "receptive_field"
+    shape = _input_shape(func, model, input_shape)
+    fit = _check_fit(func, fit)
+    return _rf_steps(_walk(func, model, shape, 1, np.float32, fit))
 
 
 # -- costs ----------------------------------------------------------------------
@@ -618,7 +468,7 @@ class LayerCost:
     name, kind : str
         Layer label and ``'input'``, ``'conv'``, ``'pool'``, ``'linear'`` or ``'rbf'``.
     output_shape : tuple of int
-        ``(N, C, H, W)`` (FC layers: ``(N, F, 1, 1)``).
+        ``(N, C, H, W)``; ``(N, F)`` for FC and RBF layers (the layer's own output).
     weights, biases : int
         Parameters of the layer (independent of the batch).
     macs : int
@@ -675,21 +525,26 @@ def _fft_length(n: int) -> int:
     return scipy.fft.next_fast_len(n, real=True)
 
 
-def layer_cost(spec, bias=True, table=None, name="conv"):
+def layer_cost(spec, bias=None, table=None, name="conv", input_shape=None):
     """Parameters, multiply-adds, FLOPs and memory of one conv2d layer.
 
     Parameters
     ----------
-    spec : fftconv.ConvSpec
+    spec : fftconv.ConvSpec or fftconv.nn.Conv2d
         The layer's geometry and dtype, from :func:`fftconv.make_spec`; counts are for
-        the whole batch ``spec.n``.
-    bias : bool
-        Whether each output channel has a bias.
+        the whole batch ``spec.n``. Or the layer itself, with ``input_shape``: its
+        :meth:`~fftconv.nn.Conv2d.conv_spec`, bias and connection table are used.
+    bias : bool, optional
+        Whether each output channel has a bias (default: True for a spec; not
+        allowed with a layer, which has its own).
     table : array_like of bool, optional
         Connection table ``(C_out, C_in / groups)``: only the marked (output, input)
-        map pairs have a kernel (LeNet-5's C3). Default: all pairs.
+        map pairs have a kernel (LeNet-5's C3). Default: all pairs (not allowed with a
+        layer, which has its own ``connections``).
     name : str
         Label of the returned record.
+    input_shape : tuple of int, optional
+        ``(N, C_in, H, W)``; required with a layer, not allowed with a spec.
 
     Returns
     -------
@@ -736,9 +591,34 @@ def layer_cost(spec, bias=True, table=None, name="conv"):
     ...                          dtype="float32")
     >>> layer_cost(spec).im2col_bytes == 363 * 3025 * 4
     True
+
+    The same layer as an :mod:`fftconv.nn` layer, built without weights:
+
+    >>> from fftconv import nn
+    >>> conv1 = nn.Conv2d(3, 96, 11, stride=4, allocate=False)
+    >>> layer_cost(conv1, input_shape=(1, 3, 227, 227)).params
+    34944
     """
-    if not isinstance(spec, fftconv.ConvSpec):
-        raise bad_type("layer_cost", "spec", spec, "an fftconv.ConvSpec (see fftconv.make_spec)")
+    func = "layer_cost"
+    if isinstance(spec, nn.Conv2d):
+        layer = spec
+        for param, value in (("bias", bias), ("table", table)):
+            if value is not None:
+                raise bad_value(func, param, value, "None when spec is an fftconv.nn.Conv2d "
+                                "(the layer has its own)")
+        if input_shape is None:
+            raise bad_value(func, "input_shape", input_shape,
+                            "an (N, C_in, H, W) tuple when spec is an fftconv.nn.Conv2d")
+        spec = layer.conv_spec(int_tuple(func, "input_shape", input_shape, 4, _X_LAYOUT))
+        bias = layer.bias is not None
+        table = None if layer.mask is None else layer.mask[:, :, 0, 0] != 0
+    elif not isinstance(spec, fftconv.ConvSpec):
+        raise bad_type(func, "spec", spec,
+                       "an fftconv.ConvSpec (see fftconv.make_spec) or an fftconv.nn.Conv2d")
+    elif input_shape is not None:
+        raise bad_value(func, "input_shape", input_shape,
+                        "None when spec is a ConvSpec (it has its input shape)")
+    bias = True if bias is None else bias
     if not isinstance(bias, (bool, np.bool_)):
         raise bad_type("layer_cost", "bias", bias, "a bool")
     if table is None:
@@ -771,8 +651,8 @@ def _pool_cost(step: _Step) -> LayerCost:
     spec, layer = step.spec, step.layer
     outputs = spec.n * spec.c_out * spec.out_h * spec.out_w
     window = spec.kh * spec.kw
-    trainable = bool(layer.trainable)
-    scale = layer.kind == "mean" or trainable
+    trainable = isinstance(layer, nn.Subsample2d)
+    scale = isinstance(layer, nn.AvgPool2d) or trainable
     return LayerCost(
         name=step.name, kind="pool", output_shape=spec.output_shape,
         weights=spec.c_out if trainable else 0, biases=spec.c_out if trainable else 0,
@@ -786,25 +666,32 @@ def _dense_cost(step: _Step) -> LayerCost:
     spec, layer = step.spec, step.layer
     fan_in = spec.c_in * spec.kh * spec.kw
     outputs = spec.n * spec.c_out
-    if isinstance(layer, Linear):
-        kind, bias, flops = "linear", layer.bias, 2 * spec.macs
+    if step.kind == "linear":
+        bias, flops = layer.bias is not None, 2 * spec.macs
     else:
-        kind, bias, flops = "rbf", False, 3 * spec.macs
+        bias, flops = False, 3 * spec.macs
     return LayerCost(
-        name=step.name, kind=kind, output_shape=spec.output_shape,
+        name=step.name, kind=step.kind, output_shape=step.output_shape,
         weights=spec.c_out * fan_in, biases=spec.c_out if bias else 0,
         macs=spec.macs, flops=flops, connections=spec.macs + (outputs if bias else 0),
         activations=outputs, itemsize=spec.dtype.itemsize, spec=spec)
 
 
-def network_cost(layers, input_shape=None, batch=1, dtype="float32", fit="exact"):
+def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact"):
     """Per-layer and total costs of a network's forward pass: a table for planning.
 
     Parameters
     ----------
-    layers : Network or sequence of Conv, Pool, Linear, RBF
+    model : fftconv.nn.Sequential, fftconv.nn.Module or list of them
+        The network: :class:`~fftconv.nn.Conv2d`, :class:`~fftconv.nn.MaxPool2d`,
+        :class:`~fftconv.nn.AvgPool2d`, :class:`~fftconv.nn.Subsample2d`,
+        :class:`~fftconv.nn.Linear` and :class:`~fftconv.nn.RBF` layers get a row;
+        ``Flatten`` and element-wise layers (ReLU, Sigmoid, Tanh, Dropout) none. A
+        model built shape-only (``allocate=False``) is counted without any weights
+        in memory. Rows are named as in the model (``'c1'``), or ``conv1``,
+        ``pool1``, ``fc1``, ``rbf1`` for the layers of a list.
     input_shape : tuple of int, optional
-        ``(C, H, W)``; required unless ``layers`` is a :class:`Network`.
+        ``(C, H, W)`` of one image; default ``model.input_shape``.
     batch : int
         Images per forward pass ``N`` (parameters do not depend on it).
     dtype : {'float32', 'float64'}
@@ -815,8 +702,14 @@ def network_cost(layers, input_shape=None, batch=1, dtype="float32", fit="exact"
     Returns
     -------
     NetworkCost
-        One :class:`LayerCost` for the input and one per layer; ``str()`` of it is the
-        table.
+        One :class:`LayerCost` for the input and one per counted layer; ``str()`` of
+        it is the table. Its title is ``model.name``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a malformed argument, a layer it cannot count, or a layer that does not
+        fit its input; the message names the layer (``network_cost (c3): ...``).
 
     Notes
     -----
@@ -827,52 +720,61 @@ def network_cost(layers, input_shape=None, batch=1, dtype="float32", fit="exact"
       ``macs = N·F_in·F_out``, ``weights = F_in·F_out``, ``biases = F_out``;
     * RBF output units: ``F_in`` parameters each, no bias; one multiply-add per term
       of ``Σ (x - w)²`` and a subtraction, ``flops = 3·macs``;
-    * pooling: no weights, except LeNet-5's trainable subsampling (one coefficient and
-      one bias per map: seed 002's 12 parameters of S2). ``flops`` counts the
-      ``k² - 1`` comparisons or additions per output, plus one multiply for mean or
-      trainable pooling and one bias addition for trainable pooling; ``macs`` is the
-      coefficient multiply-add of trainable pooling; ``connections = outputs·(k² + 1)``
-      for trainable pooling (LeCun's 5,880 for S2), ``outputs·k²`` otherwise;
+    * pooling: no weights, except LeNet-5's trainable subsampling
+      (:class:`~fftconv.nn.Subsample2d`: one coefficient and one bias per map, seed
+      002's 12 parameters of S2). ``flops`` counts the ``k² - 1`` comparisons or
+      additions per output, plus one multiply for mean or trainable pooling and one
+      bias addition for trainable pooling; ``macs`` is the coefficient multiply-add
+      of trainable pooling; ``connections = outputs·(k² + 1)`` for trainable pooling
+      (LeCun's 5,880 for S2), ``outputs·k²`` otherwise;
     * activations: the output of every layer plus the input, as in CS231n's VGG-16
-      memory column; ReLU / sigmoid outputs are taken in place and not counted again.
+      memory column; ReLU / sigmoid / tanh outputs are taken in place and not
+      counted again, nor is the view a Flatten returns.
 
-    ``weights`` alone is CS231n's parameter count (VGG-16: 138,344,128); ``params``
-    adds the biases (LeCun's and seed 004's convention). References: Y. LeCun,
-    L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning applied to document
-    recognition", Proc. IEEE 86(11), 1998; K. Simonyan and A. Zisserman, "Very deep
-    convolutional networks for large-scale image recognition", ICLR 2015.
+    Parameters and output shapes are those of :func:`fftconv.nn.summary` for the
+    same model (the test suite checks it). ``weights`` alone is CS231n's parameter
+    count (VGG-16: 138,344,128); ``params`` adds the biases (LeCun's and seed 004's
+    convention). References: Y. LeCun, L. Bottou, Y. Bengio and P. Haffner,
+    "Gradient-based learning applied to document recognition", Proc. IEEE 86(11),
+    1998; K. Simonyan and A. Zisserman, "Very deep convolutional networks for
+    large-scale image recognition", ICLR 2015.
 
     Examples
     --------
     Seed 004's 1×1 bottleneck: 256 → 64 channels before the 3×3 convolution.
 
-    >>> plain = network_cost([Conv(256, 3, padding=1)], input_shape=(256, 100, 100))
-    >>> reduced = network_cost([Conv(64, 1), Conv(256, 3, padding=1)], (256, 100, 100))
+    >>> from fftconv import nn
+    >>> plain = network_cost([nn.Conv2d(256, 256, 3, padding=1, allocate=False)],
+    ...                      input_shape=(256, 100, 100))
+    >>> reduced = network_cost([nn.Conv2d(256, 64, 1, allocate=False),
+    ...                         nn.Conv2d(64, 256, 3, padding=1, allocate=False)],
+    ...                        (256, 100, 100))
     >>> plain.macs, reduced.macs
     (5898240000, 1638400000)
     >>> plain.space, reduced.space
     (3150080, 3364160)
     """
-    network = _as_network("network_cost", layers, input_shape)
-    batch = positive_int("network_cost", "batch", batch)
-    dt = _dtype("network_cost", dtype)
-    fit = _check_fit("network_cost", fit)
-    steps = _walk("network_cost", network, batch, dt, fit)
+    func = "network_cost"
+    shape = _input_shape(func, model, input_shape)
+    batch = positive_int(func, "batch", batch)
+    dt = _dtype(func, dtype)
+    fit = _check_fit(func, fit)
+    steps = _walk(func, model, shape, batch, dt, fit)
     fields = _rf_steps(steps)
-    rows = [LayerCost(name="input", kind="input", output_shape=(batch, *network.input_shape),
-                      activations=batch * int(np.prod(network.input_shape)),
-                      itemsize=dt.itemsize)]
+    rows = [LayerCost(name="input", kind="input", output_shape=(batch, *shape),
+                      activations=batch * int(np.prod(shape)), itemsize=dt.itemsize)]
     for step, field in zip(steps, fields):
-        if isinstance(step.layer, Conv):
-            table = None if step.layer.table is None else np.array(step.layer.table, dtype=bool)
-            cost = layer_cost(step.spec, bias=bool(step.layer.bias), table=table,
+        if step.kind == "conv":
+            layer = step.layer
+            table = None if layer.mask is None else layer.mask[:, :, 0, 0] != 0
+            cost = layer_cost(step.spec, bias=layer.bias is not None, table=table,
                               name=step.name)
-        elif isinstance(step.layer, Pool):
+        elif step.kind == "pool":
             cost = _pool_cost(step)
         else:
             cost = _dense_cost(step)
         rows.append(_with_field(cost, field))
-    return NetworkCost(network.name, batch, dt.name, tuple(rows))
+    return NetworkCost(getattr(model, "name", "") or "", batch, dt.name, tuple(rows))
 
 
 def _with_field(cost: LayerCost, field: ReceptiveField) -> LayerCost:
@@ -904,20 +806,24 @@ class NetworkCost:
     batch : int
     dtype : str
     rows : tuple of LayerCost
-        The input first, then every layer.
+        The input first, then every counted layer; a row's output column is its
+        output shape without the batch axis (``CxHxW``, or ``F`` for FC layers).
 
     Examples
     --------
-    >>> cost = network_cost(Network([Conv(2, 3), Pool(2, kind="mean")], (1, 6, 6), "tiny"))
+    >>> from fftconv import nn
+    >>> tiny = nn.Sequential({"conv1": nn.Conv2d(1, 2, 3), "pool1": nn.AvgPool2d(2)},
+    ...                      input_shape=(1, 6, 6), name="tiny")
+    >>> cost = network_cost(tiny)
     >>> cost.row("conv1").macs, cost.params, cost.activations
     (288, 20, 76)
     >>> print(cost)
     tiny: batch 1, float32
-    layer  output CxHxW  weights  params  connections  MACs  activations  act. mem  im2col  FFT spectra  RF/jump
-    -----  ------------  -------  ------  -----------  ----  -----------  --------  ------  -----------  -------
-    input  1x6x6               0       0            0     0           36     144 B       -            -        -
-    conv1  2x4x4              18      20          320   288           32     128 B   576 B        960 B      3/1
-    pool1  2x2x2               0       0           32     0            8      32 B       -            -      4/2
+    layer  output  weights  params  connections  MACs  activations  act. mem  im2col  FFT spectra  RF/jump
+    -----  ------  -------  ------  -----------  ----  -----------  --------  ------  -----------  -------
+    input  1x6x6         0       0            0     0           36     144 B       -            -        -
+    conv1  2x4x4        18      20          320   288           32     128 B   576 B        960 B      3/1
+    pool1  2x2x2         0       0           32     0            8      32 B       -            -      4/2
     parameters: 20 (18 weights + 2 biases)
     multiply-adds: 288; FLOPs: 608
     forward activations (input included): 76 values = 304 B at 4 bytes (x2 with their gradients when training)
@@ -982,9 +888,8 @@ class NetworkCost:
 
     @staticmethod
     def _cells(row: LayerCost) -> list:
-        _, c, h, w = row.output_shape
         rf = row.receptive_field
-        return [row.name, f"{c}x{h}x{w}", f"{row.weights:,}", f"{row.params:,}",
+        return [row.name, "x".join(str(n) for n in row.output_shape[1:]), f"{row.weights:,}", f"{row.params:,}",
                 f"{row.connections:,}", f"{row.macs:,}", f"{row.activations:,}",
                 _fmt_bytes(row.activation_bytes),
                 _fmt_bytes(row.im2col_bytes) if row.im2col_bytes else "-",
@@ -998,7 +903,7 @@ class NetworkCost:
         estimated by the current selection model (:func:`fftconv.choose_backend`),
         and the backend ``'auto'`` would pick.
         """
-        header = ["layer", "output CxHxW", "weights", "params", "connections", "MACs",
+        header = ["layer", "output", "weights", "params", "connections", "MACs",
                   "activations", "act. mem", "im2col", "FFT spectra", "RF/jump"]
         body = [self._cells(row) for row in self.rows]
         if backend_costs:

@@ -28,15 +28,17 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from analysis.architectures import get_model
-    from analysis.complexity import Conv, Network, network_cost
+    from analysis.complexity import network_cost
 
+    from fftconv import nn
     from fftconv.bench import parse_layer
 
     if "=" in args.model:
         layer = parse_layer(args.model)
-        conv = Conv(layer.o, layer.k, stride=layer.stride, padding=layer.padding,
-                    dilation=layer.dilation, groups=layer.groups, name="conv")
-        network = Network([conv], (layer.c, layer.h, layer.w), name=layer.describe())
+        conv = nn.Conv2d(layer.c, layer.o, layer.k, stride=layer.stride, padding=layer.padding,
+                         dilation=layer.dilation, groups=layer.groups, allocate=False)
+        network = nn.Sequential({"conv": conv}, input_shape=(layer.c, layer.h, layer.w),
+                                name=layer.describe())
         batch = layer.n if args.batch is None else args.batch
     else:
         network = get_model(args.model)

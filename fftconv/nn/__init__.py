@@ -9,7 +9,8 @@ Modules and layers
     :class:`Module`, :class:`Parameter`, :class:`Sequential`, :class:`Conv2d`,
     :class:`MaxPool2d`, :class:`AvgPool2d`, :class:`Subsample2d`, :class:`ReLU`,
     :class:`Sigmoid`, :class:`Tanh`, :class:`Flatten`, :class:`Linear`,
-    :class:`Dropout`.
+    :class:`RBF`, :class:`Dropout`. Layers with parameters accept
+    ``allocate=False``: shapes without arrays, for counting big networks.
 Losses and optimizers
     :class:`CrossEntropyLoss`, :class:`MSELoss`, :class:`SGD`, :class:`Adam`.
 Models
@@ -26,7 +27,7 @@ Training
 from .checkpoint import atomic_write, load_checkpoint, read_checkpoint, save_checkpoint
 from .compare import compare_epoch_times, format_comparison
 from .data import idx_splits, load_digits, load_mnist, minibatches, read_idx, train_test_split
-from .layers import (AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU,
+from .layers import (RBF, AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU,
                      Sequential, Sigmoid, Subsample2d, Tanh, lenet5_connection_table)
 from .losses import CrossEntropyLoss, Loss, MSELoss, log_softmax, softmax
 from .models import MODELS, build_model, lenet5, lenet5_modern
@@ -37,7 +38,7 @@ from .train import History, evaluate, fit, predict
 
 __all__ = [
     "Module", "Parameter", "Sequential", "Conv2d", "MaxPool2d", "AvgPool2d", "Subsample2d",
-    "ReLU", "Sigmoid", "Tanh", "Flatten", "Linear", "Dropout", "lenet5_connection_table",
+    "ReLU", "Sigmoid", "Tanh", "Flatten", "Linear", "RBF", "Dropout", "lenet5_connection_table",
     "Loss", "CrossEntropyLoss", "MSELoss", "log_softmax", "softmax",
     "Optimizer", "SGD", "Adam",
     "lenet5", "lenet5_modern", "MODELS", "build_model",

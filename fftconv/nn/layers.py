@@ -26,15 +26,20 @@ from .init import as_generator, check_init, uniform_init
 from .module import Module, Parameter, check_float_dtype
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Subsample2d", "ReLU", "Sigmoid", "Tanh",
-           "Flatten", "Linear", "Dropout", "Sequential", "lenet5_connection_table"]
+           "Flatten", "Linear", "RBF", "Dropout", "Sequential", "lenet5_connection_table"]
 
 
 # -- argument checks -------------------------------------------------------------
 
+def _check_allocate(func: str, allocate) -> bool:
+    if not isinstance(allocate, (bool, np.bool_)):
+        raise bad_type(func, "allocate", allocate, "a bool")
+    return bool(allocate)
 
 
-
-
+def _parameter(allocate: bool, shape: tuple, dtype, make):
+    """``Parameter(make())``, or a shape-only one (``make`` is then never called)."""
+    return Parameter(make()) if allocate else Parameter.shape_only(shape, dtype)
 
 
 def _check_input(func: str, x, ndim: int, layout: str, channels: int | None = None):
@@ -108,6 +113,11 @@ class Conv2d(Module):
         Weights ``U(-b, b)`` with variance ``1/fan_in`` or ``2/fan_in``; biases 0.
     dtype : {float32, float64}
     seed : None, int or numpy.random.Generator
+    allocate : bool
+        ``False`` builds the layer shape-only: its parameters have shapes and no
+        arrays (:meth:`Parameter.shape_only`), so a VGG-sized model can be counted
+        (:meth:`conv_spec`, :func:`~fftconv.nn.summary`) without allocating its
+        weights; :meth:`forward` then raises ``RuntimeError``.
 
     Attributes
     ----------
@@ -135,9 +145,10 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, connections=None, backend=None,
-                 init="lecun", dtype=np.float32, seed=None):
+                 init="lecun", dtype=np.float32, seed=None, allocate=True):
         super().__init__()
         func = "Conv2d"
+        allocate = _check_allocate(func, allocate)
         self.in_channels = positive_int(func, "in_channels", in_channels)
         self.out_channels = positive_int(func, "out_channels", out_channels)
         self.kernel_size = positive_pair(func, "kernel_size", kernel_size)
@@ -173,13 +184,18 @@ class Conv2d(Module):
             fan_in = mask.sum(axis=1, keepdims=True)[:, :, None, None] * kh * kw
         rng = as_generator(func, seed)
         shape = (self.out_channels, self.in_channels // self.groups, kh, kw)
-        # Unit-fan-in draw scaled per output map: with a connection table each map's
-        # fan-in counts only the inputs it reads.
-        weight = uniform_init(rng, shape, 1, init, np.float64) / np.sqrt(fan_in)
-        if self.mask is not None:
-            weight *= self.mask
-        self.weight = Parameter(weight.astype(dtype))
-        self.bias = Parameter(np.zeros(self.out_channels, dtype)) if bias else None
+
+        def draw():
+            # Unit-fan-in draw scaled per output map: with a connection table each
+            # map's fan-in counts only the inputs it reads.
+            weight = uniform_init(rng, shape, 1, init, np.float64) / np.sqrt(fan_in)
+            if self.mask is not None:
+                weight *= self.mask
+            return weight.astype(dtype)
+
+        self.weight = _parameter(allocate, shape, dtype, draw)
+        self.bias = (_parameter(allocate, (self.out_channels,), dtype,
+                                lambda: np.zeros(self.out_channels, dtype)) if bias else None)
         self._x = None
         self._context = None
 
@@ -192,6 +208,7 @@ class Conv2d(Module):
         return w if self.mask is None else w * self.mask
 
     def forward(self, x):
+        self.check_allocated("Conv2d.forward")
         self._x = x
         bias = None if self.bias is None else self.bias.data
         if not self.training:                  # inference: nothing kept for a backward
@@ -213,15 +230,44 @@ class Conv2d(Module):
             self.bias.grad += dy.sum(axis=(0, 2, 3))
         return dx
 
-    def _spec(self, input_shape):
+    def conv_spec(self, input_shape, dtype=None):
+        """The geometry of this layer on an input: the :class:`fftconv.ConvSpec` of its conv2d.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            ``(N, C_in, H, W)``.
+        dtype : {float32, float64}, optional
+            Computation dtype recorded in the spec (default: the weights' dtype).
+
+        Returns
+        -------
+        fftconv.ConvSpec
+            From :func:`fftconv.make_spec`, the project's one output-size rule:
+            ``OH = floor((H + P - dilation·(kh - 1) - 1) / stride) + 1``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            If the input does not fit the layer (channels, a kernel larger than
+            the padded input), as :func:`fftconv.conv2d` would.
+
+        Examples
+        --------
+        >>> from fftconv import nn
+        >>> spec = nn.Conv2d(3, 64, 3, padding=1, allocate=False).conv_spec((1, 3, 224, 224))
+        >>> spec.output_shape, spec.macs
+        ((1, 64, 224, 224), 86704128)
+        """
         return make_spec("Conv2d", input_shape, self.weight.shape, self.stride,
-                             self.padding, self.dilation, self.groups)
+                         self.padding, self.dilation, self.groups,
+                         self.weight.dtype if dtype is None else dtype)
 
     def output_shape(self, input_shape):
-        return self._spec(input_shape).output_shape
+        return self.conv_spec(input_shape).output_shape
 
     def counts(self, input_shape):
-        spec = self._spec(input_shape)
+        spec = self.conv_spec(input_shape)
         macs = spec.macs
         if self.mask is not None:       # only connected (out, in) kernel pairs multiply
             macs = macs * int(self.mask.sum()) // self.mask.size
@@ -274,6 +320,34 @@ class _Pool(Module):
             raise bad_value(type(self).__name__, "x", tuple(input_shape),
                             f"an input of at least the window size {self.kernel_size}")
         return (n, c, oh, ow)
+
+    def conv_spec(self, input_shape, dtype=None):
+        """The window geometry on an input, as the :class:`fftconv.ConvSpec` of a depthwise conv.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            ``(N, C, H, W)``.
+        dtype : {float32, float64}, optional
+            Default: the parameters' dtype (float64 for a layer without any).
+
+        Returns
+        -------
+        fftconv.ConvSpec
+            Kernel ``(C, 1, kh, kw)``, ``groups = C``, this layer's stride, no
+            padding: every pooling window is one tap pattern of that convolution,
+            so its ``output_shape`` is :meth:`output_shape`.
+
+        Examples
+        --------
+        >>> from fftconv import nn
+        >>> nn.MaxPool2d(2).conv_spec((1, 64, 224, 224)).output_shape
+        (1, 64, 112, 112)
+        """
+        n, c, h, w = (int(s) for s in input_shape)
+        kh, kw = self.kernel_size
+        return make_spec(type(self).__name__, (n, c, h, w), (c, 1, kh, kw), self.stride, 0, 1,
+                         c, self.dtype if dtype is None else dtype)
 
     def _offsets(self, out_hw):
         """``(index, rows, cols)`` of the input view met by each window offset."""
@@ -419,6 +493,8 @@ class Subsample2d(_Pool):
     kernel_size : int or (int, int)
         Window (default ``2``); the stride equals the window (non-overlapping).
     dtype : {float32, float64}
+    allocate : bool
+        ``False``: shape-only parameters (see :class:`Conv2d`).
 
     Attributes
     ----------
@@ -450,16 +526,20 @@ class Subsample2d(_Pool):
     array([[[[8.]]]])
     """
 
-    def __init__(self, channels, kernel_size=2, dtype=np.float32):
+    def __init__(self, channels, kernel_size=2, dtype=np.float32, allocate=True):
         super().__init__(kernel_size, None)
         self.channels = positive_int("Subsample2d", "channels", channels)
         dtype = check_float_dtype("Subsample2d", dtype)
+        allocate = _check_allocate("Subsample2d", allocate)
         kh, kw = self.kernel_size
-        self.weight = Parameter(np.full(self.channels, 1.0 / (kh * kw), dtype))
-        self.bias = Parameter(np.zeros(self.channels, dtype))
+        shape = (self.channels,)
+        self.weight = _parameter(allocate, shape, dtype,
+                                 lambda: np.full(shape, 1.0 / (kh * kw), dtype))
+        self.bias = _parameter(allocate, shape, dtype, lambda: np.zeros(shape, dtype))
         self._down = None
 
     def forward(self, x):
+        self.check_allocated("Subsample2d.forward")
         _check_input("Subsample2d", x, 4, "(N, C, H, W)", self.channels)
         out_shape = self._begin(x)
         self._down = self._window_sum(x, out_shape)
@@ -626,6 +706,9 @@ class Linear(Module):
         Weights ``U(-b, b)`` with variance ``1/in_features`` or ``2/in_features``.
     dtype : {float32, float64}
     seed : None, int or numpy.random.Generator
+    allocate : bool
+        ``False``: shape-only parameters (see :class:`Conv2d`); VGG-16's ``fc6``
+        alone would be 102,760,448 weights.
 
     Attributes
     ----------
@@ -646,19 +729,23 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, init="lecun",
-                 dtype=np.float32, seed=None):
+                 dtype=np.float32, seed=None, allocate=True):
         super().__init__()
         self.in_features = positive_int("Linear", "in_features", in_features)
         self.out_features = positive_int("Linear", "out_features", out_features)
         dtype = check_float_dtype("Linear", dtype)
         init = check_init("Linear", init)
         rng = as_generator("Linear", seed)
-        self.weight = Parameter(uniform_init(rng, (self.out_features, self.in_features),
-                                             self.in_features, init, dtype))
-        self.bias = Parameter(np.zeros(self.out_features, dtype)) if bias else None
+        allocate = _check_allocate("Linear", allocate)
+        shape = (self.out_features, self.in_features)
+        self.weight = _parameter(allocate, shape, dtype,
+                                 lambda: uniform_init(rng, shape, self.in_features, init, dtype))
+        self.bias = (_parameter(allocate, (self.out_features,), dtype,
+                                lambda: np.zeros(self.out_features, dtype)) if bias else None)
         self._x = None
 
     def forward(self, x):
+        self.check_allocated("Linear.forward")
         _check_input("Linear", x, 2, "(N, in_features)")
         if x.shape[1] != self.in_features:
             raise bad_value("Linear", "x", x, f"an array of shape (N, {self.in_features})")
@@ -689,6 +776,98 @@ class Linear(Module):
     def extra_repr(self):
         return (f"{self.in_features}, {self.out_features}"
                 + ("" if self.bias is not None else ", bias=False"))
+
+
+class RBF(Module):
+    """Euclidean radial-basis-function units: LeNet-5's output layer.
+
+    Parameters
+    ----------
+    in_features : int
+        Length of the input vector (84 in LeNet-5: F6's outputs).
+    units : int
+        Number of RBF units (one per class).
+    dtype : {float32, float64}
+    seed : None, int or numpy.random.Generator
+        Source of the initial centres.
+    allocate : bool
+        ``False``: shape-only parameters (see :class:`Conv2d`).
+
+    Attributes
+    ----------
+    weight : Parameter, shape (units, in_features)
+        The centre ``w_i`` of each unit, initialised to random ``±1`` entries (the
+        paper's centres are ``±1`` bitmaps of the characters).
+
+    Notes
+    -----
+    Input ``(N, in_features)``, output ``(N, units)``::
+
+        y[n, i] = Σ_j (x[n, j] - w[i, j])²
+        ∂E/∂x[n] = 2 Σ_i δ[n, i] (x[n] - w[i]),   ∂E/∂w[i] = -2 Σ_n δ[n, i] (x[n] - w[i])
+
+    Each output is a *penalty*: the squared distance to the unit's centre, small
+    for the likely class (use ``-y`` as scores). LeCun et al. (1998, section II.B)
+    drew the 7×12 centres by hand and kept them fixed; here they are a
+    :class:`Parameter` like any other (leave them out of the optimizer to keep
+    them fixed). ``in_features·units`` parameters, no bias: LeNet-5's 840.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fftconv import nn
+    >>> rbf = nn.RBF(2, 1, dtype=np.float64)
+    >>> rbf.weight.data[:] = [[1.0, -1.0]]
+    >>> rbf(np.array([[1.0, 1.0]]))
+    array([[4.]])
+    >>> nn.RBF(84, 10).num_parameters()
+    840
+    """
+
+    def __init__(self, in_features, units, dtype=np.float32, seed=None, allocate=True):
+        super().__init__()
+        self.in_features = positive_int("RBF", "in_features", in_features)
+        self.units = positive_int("RBF", "units", units)
+        dtype = check_float_dtype("RBF", dtype)
+        rng = as_generator("RBF", seed)
+        allocate = _check_allocate("RBF", allocate)
+        shape = (self.units, self.in_features)
+        self.weight = _parameter(allocate, shape, dtype,
+                                 lambda: rng.choice((-1.0, 1.0), size=shape).astype(dtype))
+        self._x = None
+
+    def forward(self, x):
+        self.check_allocated("RBF.forward")
+        _check_input("RBF", x, 2, "(N, in_features)")
+        if x.shape[1] != self.in_features:
+            raise bad_value("RBF", "x", x, f"an array of shape (N, {self.in_features})")
+        self._x = x
+        w = self.weight.data
+        # |x - w|² = |x|² - 2 x·w + |w|²: one matrix product instead of an (N, units,
+        # in_features) difference array.
+        y = (x * x).sum(axis=1, keepdims=True) - 2 * (x @ w.T) + (w * w).sum(axis=1)
+        return np.maximum(y, np.zeros((), y.dtype))      # rounding can make it negative
+
+    def backward(self, dy, input_grad=True):
+        x = _require_forward(self, "_x")
+        w = self.weight.data
+        two = np.asarray(2, dy.dtype)
+        self.weight.grad += two * (dy.sum(axis=0)[:, None] * w - dy.T @ x)
+        if not input_grad:
+            return None
+        return two * (dy.sum(axis=1, keepdims=True) * x - dy @ w)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 2 or input_shape[1] != self.in_features:
+            raise bad_value("RBF", "x", tuple(input_shape), f"a shape (N, {self.in_features})")
+        return (input_shape[0], self.units)
+
+    def counts(self, input_shape):
+        macs = input_shape[0] * self.in_features * self.units
+        return macs, macs
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.units}"
 
 
 class Dropout(Module):
@@ -755,6 +934,17 @@ class Sequential(Module):
         Unnamed modules are called ``'0'``, ``'1'``, ...; a mapping (for example
         a dict) gives each module its name, which prefixes its parameter names
         (``'c1.weight'``).
+    input_shape : tuple of int, optional
+        Shape of one input without the batch axis, ``(C, H, W)`` (or ``(F,)``),
+        when the model is built for one size; counting tools such as
+        ``analysis.complexity.network_cost`` read it.
+    name : str
+        A title for tables (default ``''``).
+
+    Attributes
+    ----------
+    input_shape : tuple of int or None
+    name : str
 
     Examples
     --------
@@ -769,8 +959,21 @@ class Sequential(Module):
     (3, 2)
     """
 
-    def __init__(self, *modules):
+    input_shape = None
+    name = ""
+
+    def __init__(self, *modules, input_shape=None, name=""):
         super().__init__()
+        if input_shape is not None:
+            if (not isinstance(input_shape, (tuple, list)) or not input_shape
+                    or not all(is_int(v) and v > 0 for v in input_shape)):
+                raise bad_value("Sequential", "input_shape", input_shape,
+                                "None or a non-empty tuple of positive ints such as (1, 32, 32)")
+            input_shape = tuple(int(v) for v in input_shape)
+        if not isinstance(name, str):
+            raise bad_type("Sequential", "name", name, "a str")
+        object.__setattr__(self, "input_shape", input_shape)
+        object.__setattr__(self, "name", name)
         if len(modules) == 1 and isinstance(modules[0], Mapping):
             items = list(modules[0].items())
         else:
@@ -796,6 +999,7 @@ class Sequential(Module):
         return list(self._modules.values())[key]
 
     def forward(self, x):
+        self.check_allocated("Sequential.forward")
         for module in self._modules.values():
             x = module.forward(x)
         return x

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import bad_type, bad_value
 
-__all__ = ["Parameter", "Module"]
+__all__ = ["Parameter", "Module", "no_weights_error"]
 
 _FLOAT_DTYPES = "float32 or float64"
 
@@ -46,11 +46,12 @@ class Parameter:
 
     Attributes
     ----------
-    data : ndarray
-        The value; optimizers update it in place.
-    grad : ndarray
+    data : ndarray or None
+        The value; optimizers update it in place. ``None`` for a shape-only
+        parameter (:meth:`shape_only`).
+    grad : ndarray or None
         Same shape and dtype as ``data``; backward passes add into it and
-        :meth:`Module.zero_grad` clears it.
+        :meth:`Module.zero_grad` clears it. ``None`` when ``data`` is.
 
     Examples
     --------
@@ -60,9 +61,11 @@ class Parameter:
     Parameter(shape=(2, 3), dtype=float32)
     >>> p.grad.sum()
     np.float32(0.0)
+    >>> Parameter.shape_only((4096, 25088), "float32")
+    Parameter(shape=(4096, 25088), dtype=float32, shape only)
     """
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("data", "grad", "_shape", "_dtype")
 
     def __init__(self, data):
         if not isinstance(data, np.ndarray):
@@ -70,30 +73,76 @@ class Parameter:
         check_float_dtype("Parameter", data.dtype)
         self.data = np.array(data, order="C")
         self.grad = np.zeros_like(self.data)
+        self._shape, self._dtype = self.data.shape, self.data.dtype
+
+    @classmethod
+    def shape_only(cls, shape, dtype) -> "Parameter":
+        """A parameter with a shape and a dtype but no arrays (for counting only).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Shape the value would have.
+        dtype : {float32, float64}
+
+        Returns
+        -------
+        Parameter
+            ``data`` and ``grad`` are ``None``; ``shape``, ``size`` and ``dtype``
+            are those of the array it stands for, so layer geometry and parameter
+            counts work while nothing of size ``prod(shape)`` is allocated.
+        """
+        param = cls.__new__(cls)
+        param.data = param.grad = None
+        param._shape = tuple(int(s) for s in shape)
+        param._dtype = check_float_dtype("Parameter.shape_only", dtype)
+        return param
 
     @property
+    def allocated(self) -> bool:
+        """Whether the parameter holds its value (false for :meth:`shape_only`)."""
+        return self.data is not None
+
+    # The array, when there is one, is the truth: optimizers and checkpoints may
+    # rebind ``data``; ``_shape`` / ``_dtype`` describe shape-only parameters.
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._shape if self.data is None else self.data.shape
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return int(np.prod(self.shape, dtype=np.int64)) if self.data is None else self.data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._dtype if self.data is None else self.data.dtype
 
     def zero_grad(self) -> None:
-        """Set the accumulated gradient to zero (in place)."""
-        self.grad[...] = 0
+        """Set the accumulated gradient to zero (in place; nothing to do if shape-only)."""
+        if self.grad is not None:
+            self.grad[...] = 0
 
     def astype(self, dtype) -> None:
         """Convert value and gradient to ``dtype`` (in place)."""
-        self.data = self.data.astype(dtype)
-        self.grad = self.grad.astype(dtype)
+        self._dtype = np.dtype(dtype)
+        if self.data is not None:
+            self.data = self.data.astype(dtype)
+            self.grad = self.grad.astype(dtype)
 
     def __repr__(self) -> str:
-        return f"Parameter(shape={self.shape}, dtype={self.dtype})"
+        only = "" if self.allocated else ", shape only"
+        return f"Parameter(shape={self.shape}, dtype={self.dtype}{only})"
+
+
+def no_weights_error(func: str, layer: str) -> RuntimeError:
+    """The error of running a layer built with ``allocate=False``.
+
+    ``func`` is the method called (``'Sequential.forward'``), ``layer`` names the
+    layer (its dotted name in a model, or its type).
+    """
+    return RuntimeError(f"{func}: layer {layer} has no weights: it was built with "
+                        "allocate=False (shapes only, for counting); build it with "
+                        "allocate=True to run it")
 
 
 class Module:
@@ -102,7 +151,9 @@ class Module:
     Subclasses implement :meth:`forward` and :meth:`backward`, assign their
     :class:`Parameter` objects and submodules as attributes, and may override
     :meth:`extra_repr`, :meth:`output_shape` and :meth:`counts` (used by
-    :func:`~fftconv.nn.summary`).
+    :func:`~fftconv.nn.summary`). Layers with parameters take ``allocate=False``
+    to be built shape-only (:meth:`Parameter.shape_only`): such a model can be
+    described and counted, not run; :meth:`check_allocated` names what is missing.
 
     Attributes
     ----------
@@ -191,6 +242,23 @@ class Module:
                 + sum(child.num_parameters() for child in self._modules.values()))
 
     @property
+    def allocated(self) -> bool:
+        """Whether every parameter holds its value (false after ``allocate=False``)."""
+        return all(param.allocated for param in self.parameters())
+
+    def check_allocated(self, func: str) -> None:
+        """Raise :func:`no_weights_error` naming the first layer without weights.
+
+        ``func`` is the caller quoted in the message (``'Sequential.forward'``).
+        """
+        for name, param in self.named_parameters():
+            if not param.allocated:
+                owner = name.rpartition(".")[0]
+                layer = self if not owner else dict(self.named_modules())[owner]
+                label = f"{owner!r} ({type(layer).__name__})" if owner else type(layer).__name__
+                raise no_weights_error(func, label)
+
+    @property
     def dtype(self) -> np.dtype:
         """The dtype of the parameters (float64 for a module without any)."""
         params = self.parameters()
@@ -229,6 +297,7 @@ class Module:
         >>> {k: v.shape for k, v in nn.Linear(3, 2).state_dict().items()}
         {'weight': (2, 3), 'bias': (2,)}
         """
+        self.check_allocated(f"{type(self).__name__}.state_dict")
         return {name: param.data.copy() for name, param in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, np.ndarray], strict: bool = True) -> None:
@@ -248,8 +317,11 @@ class Module:
         ValueError
             On missing or unexpected names (``strict``) or a shape mismatch; the
             message lists them. Nothing is changed when an error is raised.
+        RuntimeError
+            If the module was built shape-only (``allocate=False``).
         """
         func = f"{type(self).__name__}.load_state_dict"
+        self.check_allocated(func)
         if not isinstance(state, Mapping):
             raise bad_type(func, "state", state, "a mapping of parameter names to arrays")
         params = dict(self.named_parameters())

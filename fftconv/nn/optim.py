@@ -43,6 +43,9 @@ class Optimizer:
         if not params or not all(isinstance(p, Parameter) for p in params):
             raise bad_value(func, "params", params,
                             "a Module or a non-empty iterable of Parameter")
+        if not all(p.allocated for p in params):
+            raise bad_value(func, "params", [p for p in params if not p.allocated],
+                            "parameters with values (these were built with allocate=False)")
         self.params = params
         self.steps = 0
 

@@ -90,7 +90,8 @@ def summary(model: Module, input_shape) -> Summary:
     ----------
     model : Module
         A :class:`~fftconv.nn.Sequential` (possibly nested) or a single layer;
-        its leaf layers are listed in the order they run.
+        its leaf layers are listed in the order they run. Models built shape-only
+        (``allocate=False``) are summarised the same way.
     input_shape : tuple of int
         Shape of one input batch, e.g. ``(1, 1, 32, 32)``. Nothing is computed on
         data: shapes and counts come from each layer's geometry.

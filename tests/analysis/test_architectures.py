@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from analysis.architectures import (BOTTLENECK_256, CONV3X3_256, LENET5, LENET5_C3_INPUTS,
-                                    LENET5_C3_TABLE, MODELS, VGG16, get_model)
+from analysis.architectures import (BOTTLENECK_256, CONV3X3_256, LENET5, MODELS, VGG16,
+                                    bottleneck_256, conv3x3_256, get_model, lenet5, vgg16)
 from analysis.complexity import network_cost, receptive_field
+from fftconv import nn
 
 
 @pytest.fixture(scope="module")
@@ -22,17 +23,17 @@ def vgg():
 
 @pytest.mark.parametrize("name, shape, params, connections", [
     # "(5*5+1)*6=156 parameters and (5*5+1)*(28*28)*6=122,304 connections"
-    ("C1", (6, 28, 28), 156, 122_304),
+    ("c1", (6, 28, 28), 156, 122_304),
     # "S2 has 12 trainable parameters (6*(1+1))"; LeCun: 5,880 connections
-    ("S2", (6, 14, 14), 12, 5_880),
+    ("s2", (6, 14, 14), 12, 5_880),
     # 60 kernels of the connection table + 16 biases; LeCun: 151,600 connections
-    ("C3", (16, 10, 10), 1_516, 151_600),
+    ("c3", (16, 10, 10), 1_516, 151_600),
     # "S4 has 32=(1+1)*16 trainable parameters"; LeCun: 2,000 connections
-    ("S4", (16, 5, 5), 32, 2_000),
+    ("s4", (16, 5, 5), 32, 2_000),
     # 120 maps of 1x1, fully connected to S4: (5*5*16+1)*120
-    ("C5", (120, 1, 1), 48_120, 48_120),
-    # "10164 = (120+1)*84 trainable parameters"
-    ("F6", (84, 1, 1), 10_164, 10_164),
+    ("c5", (120, 1, 1), 48_120, 48_120),
+    # "10164 = (120+1)*84 trainable parameters" (an FC layer's output is (N, F))
+    ("f6", (84,), 10_164, 10_164),
 ])
 def test_lenet5_layer_counts(lenet, name, shape, params, connections):
     row = lenet.row(name)
@@ -46,25 +47,28 @@ def test_lenet5_totals(lenet):
     assert trainable == 60_000                        # LeCun et al.: 60,000 parameters
     assert lenet.row("output").params == 10 * 84      # hand-set RBF vectors (7x12 bitmaps)
     assert lenet.params == 60_840
-    assert lenet.row("output").output_shape == (1, 10, 1, 1)
+    assert lenet.row("output").output_shape == (1, 10)
+    assert [row.name for row in lenet.rows] == ["input", "c1", "s2", "c3", "s4", "c5", "f6",
+                                                "output"]
 
 
 def test_lenet5_c3_connection_table():
-    table = np.array(LENET5_C3_TABLE)
+    """The one table, fftconv.nn's, is the one LeNet-5's C3 is counted with."""
+    table = nn.lenet5_connection_table()
     assert table.shape == (16, 6) and table.sum() == 60
     assert list(table.sum(axis=1)) == [3] * 6 + [4] * 9 + [6]
     assert all(table.sum(axis=0) == 10)               # every S2 map feeds 10 C3 maps
     # Seed 002's worked example: C3 map 3 reads S2 maps 3, 4 and 5.
-    assert LENET5_C3_INPUTS[3] == (3, 4, 5)
     assert list(np.nonzero(table[3])[0]) == [3, 4, 5]
+    np.testing.assert_array_equal(LENET5["c3"].mask[:, :, 0, 0] != 0, table)
 
 
 def test_lenet5_receptive_fields_reach_the_whole_digit():
     fields = {f.name: f for f in receptive_field(LENET5)}
-    assert fields["C1"].size == (5, 5)
-    assert fields["S2"].size == (6, 6) and fields["S2"].jump == (2, 2)
-    assert fields["C3"].size == (14, 14)
-    assert fields["C5"].size == (32, 32) and fields["C5"].jump == (4, 4)
+    assert fields["c1"].size == (5, 5)
+    assert fields["s2"].size == (6, 6) and fields["s2"].jump == (2, 2)
+    assert fields["c3"].size == (14, 14)
+    assert fields["c5"].size == (32, 32) and fields["c5"].jump == (4, 4)
 
 
 # -- seed 003: VGG-16 (CS231n's table) -----------------------------------------
@@ -99,7 +103,8 @@ VGG16_TABLE = [
 def test_vgg16_rows_match_seed_003(vgg):
     assert [row.name for row in vgg.rows] == [name for name, *_ in VGG16_TABLE]
     for row, (name, (h, w, c), memory, weights) in zip(vgg.rows, VGG16_TABLE):
-        assert row.output_shape == (1, c, h, w), name
+        # FC layers' outputs are (N, F): CS231n's 1x1xF.
+        assert row.output_shape == ((1, c) if name.startswith("fc") else (1, c, h, w)), name
         assert row.activations == memory, name
         assert row.weights == weights, name
     # The seed's printed weights of the FC layers.
@@ -143,6 +148,26 @@ def test_bottleneck_time_and_space_match_seed_004():
     assert plain.space == 3_150_080
     assert reduced.space == 3_364_160
     assert plain.flops == 2 * plain.macs
+
+
+def test_the_seeds_networks_are_shape_only_nn_models():
+    for model in MODELS.values():
+        assert isinstance(model, nn.Sequential) and not model.allocated
+        assert all(p.data is None for p in model.parameters())
+    fresh = vgg16()
+    assert fresh is not VGG16 and fresh.num_parameters() == 138_357_544 and not fresh.allocated
+    with pytest.raises(RuntimeError, match=r"Sequential.forward: layer 'conv1_1' \(Conv2d\) "
+                                           r"has no weights"):
+        VGG16(np.zeros((1, 3, 224, 224), np.float32))
+
+
+def test_allocated_builds_run_and_count_the_same():
+    for build in (lenet5, conv3x3_256, bottleneck_256):
+        shape_only, full = build(), build(allocate=True)
+        assert full.allocated
+        assert network_cost(full).rows == network_cost(shape_only).rows
+    y = lenet5(allocate=True)(np.zeros((2, 1, 32, 32), np.float32))
+    assert y.shape == (2, 10)
 
 
 def test_model_registry():

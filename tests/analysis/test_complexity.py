@@ -6,9 +6,10 @@ import scipy.fft
 from hypothesis import given, settings, strategies as st
 
 import fftconv
-from analysis.complexity import (FIT_MODES, RBF, Conv, Linear, Network, Pool, fit_padding,
-                                 layer_cost, network_cost, output_shape, receptive_field)
+from analysis.complexity import (FIT_MODES, fit_padding, layer_cost, network_cost, output_shape,
+                                 receptive_field)
 from analysis.conv_matrix import conv_matrix
+from fftconv import nn
 from fftconv.backends.im2col import im2col
 from fftconv.testing import assert_conv_close, random_geometry
 
@@ -151,16 +152,18 @@ def input_support(cost, unit):
 
 
 def random_stack(rng):
+    """Random conv (padded, strided, dilated) and pooling layers (nn pools have no padding)."""
     layers = []
     for _ in range(int(rng.integers(1, 4))):
         kernel = tuple(int(k) for k in rng.integers(1, 5, size=2))
         stride = tuple(int(s) for s in rng.integers(1, 3, size=2))
         padding = tuple(int(p) for p in rng.integers(0, 3, size=2))
         if rng.random() < 0.3:
-            layers.append(Pool(kernel, stride=stride, padding=min(padding)))
+            layers.append(nn.MaxPool2d(kernel, stride=stride))
         else:
             dilation = tuple(int(d) for d in rng.integers(1, 4, size=2))
-            layers.append(Conv(1, kernel, stride=stride, padding=padding, dilation=dilation))
+            layers.append(nn.Conv2d(1, 1, kernel, stride=stride, padding=padding,
+                                    dilation=dilation, allocate=False))
     return layers
 
 
@@ -191,7 +194,8 @@ def test_receptive_field_is_the_support_of_each_unit(index):
 
 def test_receptive_field_of_stacked_3x3_is_cs231n_7x7():
     """Seed 003: three stacked 3x3 convolutions see 5x5 after two and 7x7 after three."""
-    fields = receptive_field([Conv(8, 3, padding=1) for _ in range(3)], input_shape=(8, 32, 32))
+    fields = receptive_field([nn.Conv2d(8, 8, 3, padding=1, allocate=False) for _ in range(3)],
+                             input_shape=(8, 32, 32))
     assert [f.size for f in fields] == [(3, 3), (5, 5), (7, 7)]
     assert all(f.jump == (1, 1) for f in fields)
     assert [f.start for f in fields] == [(-1, -1), (-2, -2), (-3, -3)]
@@ -200,25 +204,32 @@ def test_receptive_field_of_stacked_3x3_is_cs231n_7x7():
 
 def test_dilated_receptive_field_grows_exponentially():
     """Yu & Koltun: 3x3 layers with dilation 1, 2, 4 see 3, 7, 15 pixels."""
-    layers = [Conv(1, 3, dilation=d, padding=d) for d in (1, 2, 4)]
+    layers = [nn.Conv2d(1, 1, 3, dilation=d, padding=d) for d in (1, 2, 4)]
     assert [f.size for f in receptive_field(layers, (1, 32, 32))] == [(3, 3), (7, 7), (15, 15)]
 
 
 def test_receptive_field_of_fc_layer_is_its_whole_input():
-    fields = receptive_field(Network([Conv(4, 3), Pool(2), Linear(10)], (1, 12, 12)))
+    net = [nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(100, 10)]
+    fields = receptive_field(net, (1, 12, 12))
     assert fields[-1].size == (12, 12) and fields[-1].name == "fc1"
     assert [f.name for f in fields] == ["conv1", "pool1", "fc1"]
+    # A second FC layer sees no more; the model's own names and input_shape are used.
+    model = nn.Sequential({"c": nn.Conv2d(1, 4, 3), "flat": nn.Flatten(),
+                           "f1": nn.Linear(400, 8), "f2": nn.Linear(8, 2)}, input_shape=(1, 12, 12))
+    assert [(f.name, f.size) for f in receptive_field(model)] == [
+        ("c", (3, 3)), ("f1", (12, 12)), ("f2", (12, 12))]
 
 
 def test_receptive_field_errors():
     with pytest.raises(ValueError, match=r"receptive_field: parameter 'input_shape' must be "
-                                         r"a \(C, H, W\) tuple when layers is not a Network"):
-        receptive_field([Conv(1, 3)])
+                                         r"a \(C, H, W\) or \(F,\) tuple of positive ints "
+                                         r"\(the model has no input_shape\)"):
+        receptive_field([nn.Conv2d(1, 1, 3)])
     with pytest.raises(ValueError, match=r"receptive_field \(conv1\): parameter 'padding' "
                                          r"must be a padding with which"):
-        receptive_field([Conv(1, 3, stride=2)], (1, 10, 10))
-    with pytest.raises(TypeError, match=r"Network: parameter 'layers' must be a sequence of "
-                                        r"Conv, Pool, Linear or RBF layers; got 'conv'"):
+        receptive_field([nn.Conv2d(1, 1, 3, stride=2)], (1, 10, 10))
+    with pytest.raises(TypeError, match=r"receptive_field: parameter 'model' must be an "
+                                        r"fftconv.nn model .*; got 'conv'"):
         receptive_field(["conv"], (1, 10, 10))
 
 
@@ -283,6 +294,19 @@ def test_fft_spectra_size_suffices_for_the_convolution_theorem(index):
     assert layer_cost(spec).fft_bytes == xf.nbytes + wf.nbytes + yf.nbytes
 
 
+def test_layer_cost_of_an_nn_layer_is_that_of_its_spec():
+    table = nn.lenet5_connection_table()
+    for layer, x_shape in [(nn.Conv2d(6, 16, 5, connections=table, allocate=False), (2, 6, 14, 14)),
+                           (nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2, bias=False,
+                                      dtype="float64", allocate=False), (1, 4, 9, 9))]:
+        spec = layer.conv_spec(x_shape)
+        mask = None if layer.mask is None else layer.mask[:, :, 0, 0] != 0
+        assert layer_cost(layer, input_shape=x_shape, name="c") == \
+            layer_cost(spec, bias=layer.bias is not None, table=mask, name="c")
+    c3 = layer_cost(nn.Conv2d(6, 16, 5, connections=table), input_shape=(1, 6, 14, 14))
+    assert c3.params == 1_516 and c3.connections == 151_600
+
+
 def test_layer_cost_errors():
     spec = fftconv.make_spec("test", (1, 4, 8, 8), (6, 2, 3, 3), groups=2)
     with pytest.raises(TypeError, match=r"layer_cost: parameter 'spec' must be an "
@@ -295,13 +319,35 @@ def test_layer_cost_errors():
         layer_cost(spec, table=np.ones((6, 2)))
     with pytest.raises(TypeError, match=r"layer_cost: parameter 'bias' must be a bool"):
         layer_cost(spec, bias=1)
+    conv = nn.Conv2d(4, 6, 3, allocate=False)
+    with pytest.raises(ValueError, match=r"layer_cost: parameter 'input_shape' must be an "
+                                         r"\(N, C_in, H, W\) tuple when spec is an "
+                                         r"fftconv.nn.Conv2d; got None"):
+        layer_cost(conv)
+    with pytest.raises(ValueError, match=r"layer_cost: parameter 'table' must be None when spec "
+                                         r"is an fftconv.nn.Conv2d \(the layer has its own\)"):
+        layer_cost(conv, table=np.ones((6, 4), bool), input_shape=(1, 4, 8, 8))
+    with pytest.raises(ValueError, match=r"layer_cost: parameter 'bias' must be None when spec"):
+        layer_cost(conv, bias=False, input_shape=(1, 4, 8, 8))
+    with pytest.raises(ValueError, match=r"layer_cost: parameter 'input_shape' must be None "
+                                         r"when spec is a ConvSpec"):
+        layer_cost(spec, input_shape=(1, 4, 8, 8))
 
 
 # -- network_cost ---------------------------------------------------------------
 
-SMALL_NET = Network([Conv(4, 3, padding=1), Pool(2, kind="mean"), Conv(8, 3, groups=2),
-                     Pool(2, trainable=True, kind="sum"), Linear(5), RBF(3)], (2, 12, 12),
-                    name="small")
+class Doubler(nn.Module):
+    """A layer network_cost does not know how to count."""
+
+    def forward(self, x):
+        return 2 * x
+
+
+SMALL_NET = nn.Sequential({
+    "conv1": nn.Conv2d(2, 4, 3, padding=1), "act1": nn.Tanh(), "pool1": nn.AvgPool2d(2),
+    "conv2": nn.Conv2d(4, 8, 3, groups=2), "pool2": nn.Subsample2d(8), "flatten": nn.Flatten(),
+    "fc1": nn.Linear(32, 5), "drop": nn.Dropout(0.5), "rbf1": nn.RBF(5, 3),
+}, input_shape=(2, 12, 12), name="small")
 
 
 def test_network_cost_rows_and_totals():
@@ -310,7 +356,7 @@ def test_network_cost_rows_and_totals():
                                            "rbf1"]
     assert [r.output_shape for r in cost.rows] == [
         (3, 2, 12, 12), (3, 4, 12, 12), (3, 4, 6, 6), (3, 8, 4, 4), (3, 8, 2, 2),
-        (3, 5, 1, 1), (3, 3, 1, 1)]
+        (3, 5), (3, 3)]
     conv2 = cost.row("conv2")
     assert conv2.weights == 8 * 2 * 9 and conv2.biases == 8
     assert conv2.macs == 3 * 16 * 8 * 9 * 2
@@ -338,7 +384,7 @@ def test_network_cost_scales_with_batch_but_parameters_do_not():
 def test_network_cost_of_a_layer_list_matches_layer_cost():
     spec = fftconv.make_spec("t", (2, 3, 9, 9), (5, 3, 3, 3), stride=2, padding=1,
                              dtype=np.float32)
-    row = network_cost([Conv(5, 3, stride=2, padding=1)], (3, 9, 9), batch=2).rows[1]
+    row = network_cost([nn.Conv2d(3, 5, 3, stride=2, padding=1)], (3, 9, 9), batch=2).rows[1]
     expected = layer_cost(spec, name="conv1")
     for name in ("weights", "biases", "macs", "flops", "connections", "activations",
                  "im2col_bytes", "fft_bytes", "output_shape"):
@@ -373,41 +419,36 @@ def test_table_lists_every_layer_and_backend_estimates():
      r"network_cost: parameter 'dtype' must be float32 or float64; got 'int8'"),
     (lambda: network_cost(SMALL_NET, dtype=object()), TypeError, r"parameter 'dtype'"),
     (lambda: network_cost(SMALL_NET, fit="round"), ValueError, r"parameter 'fit'"),
-    (lambda: network_cost([Conv(4, 3)]), ValueError, r"parameter 'input_shape'"),
-    (lambda: network_cost([Conv(4, 3)], (3, 8)), ValueError,
-     r"Network: parameter 'input_shape' must be a tuple of 3 positive ints \(C, H, W\)"),
-    (lambda: network_cost([Conv(4, 3, groups=2)], (3, 8, 8)), ValueError,
-     r"network_cost \(conv1\): parameter 'groups' must be a positive int dividing C_in=3 "
-     r"and C_out=4; got 2"),
-    (lambda: network_cost([Conv(4, 3, groups="2")], (4, 8, 8)), TypeError,
-     r"network_cost \(conv1\): parameter 'groups'"),
-    (lambda: network_cost([Conv(4, 9, name="big")], (3, 8, 8)), ValueError,
-     r"network_cost \(big\): parameter 'w' must be a kernel whose dilated size \(9, 9\)"),
-    (lambda: network_cost([Pool(3)], (3, 8, 8)), ValueError,
+    (lambda: network_cost([nn.Conv2d(3, 4, 3)]), ValueError, r"parameter 'input_shape'"),
+    (lambda: network_cost([nn.Conv2d(3, 4, 3)], (3, 8)), ValueError,
+     r"network_cost: parameter 'input_shape' must be a \(C, H, W\) or \(F,\) tuple of positive "
+     r"ints; got \(3, 8\)"),
+    (lambda: network_cost([nn.Conv2d(3, 4, 3)], "3x8x8"), TypeError,
+     r"network_cost: parameter 'input_shape'"),
+    (lambda: network_cost([nn.Conv2d(4, 4, 3)], (3, 8, 8)), ValueError,
+     r"network_cost \(conv1\): parameter 'model' must be an input with the layer's 4 channels "
+     r"\(axis 1\); got 'Conv2d on an input of shape \(1, 3, 8, 8\)'"),
+    (lambda: network_cost([nn.Subsample2d(2)], (3, 8, 8)), ValueError,
+     r"network_cost \(pool1\): parameter 'model' must be an input with the layer's 2 channels"),
+    (lambda: network_cost(nn.Sequential({"big": nn.Conv2d(3, 4, 9)}), (3, 8, 8)), ValueError,
+     r"network_cost \(big\): Conv2d: parameter 'w' must be a kernel whose dilated size \(9, 9\)"),
+    (lambda: network_cost([nn.MaxPool2d(3)], (3, 8, 8)), ValueError,
      r"network_cost \(pool1\): parameter 'padding' must be a padding with which"),
-    (lambda: network_cost([Conv(2, 3, table=[[True, False]] * 2)], (3, 8, 8)), ValueError,
-     r"network_cost \(conv1\): parameter 'table' must be a table of shape "
-     r"\(C_out, C_in/groups\) = \(2, 3\); got \(2, 2\)"),
+    (lambda: network_cost([nn.Linear(3, 2)], (3, 8, 8)), ValueError,
+     r"network_cost \(fc1\): parameter 'model' must be a 2-d \(N, F\) input: put a Flatten "
+     r"before the layer"),
+    (lambda: network_cost([nn.Flatten(), nn.Linear(10, 2)], (3, 8, 8)), ValueError,
+     r"network_cost \(fc1\): parameter 'model' must be an input of the layer's in_features=10 "
+     r"features; got 'Linear on an input of shape \(1, 192\)'"),
+    (lambda: network_cost([nn.Flatten(), nn.Conv2d(3, 1, 1)], (3, 8, 8)), ValueError,
+     r"network_cost \(conv1\): parameter 'model' must be a 4-d \(N, C, H, W\) input"),
+    (lambda: network_cost([nn.Conv2d(3, 1, 1), Doubler()], (3, 8, 8)), TypeError,
+     r"network_cost: parameter 'model' must be an fftconv.nn model \(a Sequential or a list "
+     r"of layers\) of Conv2d, MaxPool2d"),
+    (lambda: network_cost("vgg16", (3, 8, 8)), TypeError, r"network_cost: parameter 'model'"),
+    (lambda: network_cost([], (3, 8, 8)), TypeError, r"network_cost: parameter 'model'"),
     (lambda: network_cost(SMALL_NET).row("conv9"), ValueError,
      r"NetworkCost.row: parameter 'name' must be one of 'input', 'conv1'"),
-    (lambda: Conv(0, 3), ValueError, r"Conv: parameter 'out_channels' must be a positive int"),
-    (lambda: Conv(4, (3, 0)), ValueError, r"Conv: parameter 'kernel' must be a positive int"),
-    (lambda: Conv(4, "3"), TypeError, r"Conv: parameter 'kernel'"),
-    (lambda: Conv(4, 3, bias=None), TypeError, r"Conv: parameter 'bias' must be a bool"),
-    (lambda: Conv(2, 3, table=[[True], [True, False]]), ValueError,
-     r"Conv: parameter 'table' must be a 2-d table of bools with out_channels=2 rows"),
-    (lambda: Conv(2, 3, table=[[1, 0], [0, 1]]), ValueError, r"Conv: parameter 'table'"),
-    (lambda: Conv(2, 3, name=5), TypeError, r"Conv: parameter 'name' must be a str"),
-    (lambda: Pool(2, kind="median"), ValueError,
-     r"Pool: parameter 'kind' must be one of 'max', 'mean', 'sum'; got 'median'"),
-    (lambda: Pool(2, kind=None), TypeError, r"Pool: parameter 'kind'"),
-    (lambda: Pool(2, trainable="yes"), TypeError, r"Pool: parameter 'trainable' must be a bool"),
-    (lambda: Linear(-1), ValueError, r"Linear: parameter 'out_features' must be a positive"),
-    (lambda: Linear(3, bias=0), TypeError, r"Linear: parameter 'bias' must be a bool"),
-    (lambda: RBF(2.5), TypeError, r"RBF: parameter 'units' must be a positive int"),
-    (lambda: Network(Conv(1, 3), (1, 8, 8)), TypeError, r"Network: parameter 'layers'"),
-    (lambda: Network([Conv(1, 3)], (1, 8, 8), name=None), TypeError,
-     r"Network: parameter 'name' must be a str"),
 ])
 def test_network_errors(call, exc, pattern):
     with pytest.raises(exc, match=pattern):

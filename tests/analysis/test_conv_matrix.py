@@ -6,9 +6,9 @@ import scipy.signal
 import scipy.sparse
 
 import fftconv
-from analysis.architectures import LENET5_C3_TABLE
 from analysis.complexity import output_shape
 from analysis.conv_matrix import conv_matrix, fc_to_conv
+from fftconv import nn
 from fftconv.testing import assert_conv_close, random_conv_inputs, random_geometry
 
 SEED = 20260802
@@ -141,7 +141,7 @@ def test_fc_to_conv_gives_identical_outputs():
 def random_lenet(rng):
     """Weights of LeNet-5's layers (C3 masked by the connection table; FC tail as
     matrices, as a trainer would store them)."""
-    mask = np.array(LENET5_C3_TABLE)[:, :, None, None]
+    mask = nn.lenet5_connection_table()[:, :, None, None]
     return dict(
         c1=rng.standard_normal((6, 1, 5, 5)) * 0.3, b1=rng.standard_normal(6) * 0.1,
         s2=rng.standard_normal(6), s2b=rng.standard_normal(6) * 0.1,

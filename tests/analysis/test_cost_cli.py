@@ -24,12 +24,12 @@ def test_lenet5_table_matches_seed_002(capsys):
     assert status == 0
     assert out.splitlines()[0] == "LeNet-5 (LeCun et al. 1998): batch 1, float32"
     # columns: layer, output, weights, params, connections, MACs, ...
-    assert row_cells(out, "C1")[1:5] == ["6x28x28", "150", "156", "122,304"]
-    assert row_cells(out, "S2")[3] == "12"
-    assert row_cells(out, "C3")[3:5] == ["1,516", "151,600"]
-    assert row_cells(out, "S4")[3] == "32"
-    assert row_cells(out, "C5")[3] == "48,120"
-    assert row_cells(out, "F6")[3] == "10,164"
+    assert row_cells(out, "c1")[1:5] == ["6x28x28", "150", "156", "122,304"]
+    assert row_cells(out, "s2")[3] == "12"
+    assert row_cells(out, "c3")[3:5] == ["1,516", "151,600"]
+    assert row_cells(out, "s4")[3] == "32"
+    assert row_cells(out, "c5")[3] == "48,120"
+    assert row_cells(out, "f6")[3] == "10,164"
     assert "parameters: 60,840 (60,592 weights + 248 biases)" in out
 
 
@@ -60,8 +60,8 @@ def test_backend_costs_add_one_column_per_backend(capsys):
     for name in fftconv.available_backends():
         assert f"{name} ms" in lines[1]
     assert lines[1].split()[-1] == "auto"
-    assert row_cells(out, "C1")[-1] in fftconv.available_backends()
-    assert row_cells(out, "F6")[-1] == "-"
+    assert row_cells(out, "c1")[-1] in fftconv.available_backends()
+    assert row_cells(out, "f6")[-1] == "-"
     assert "not measurements" in lines[-1]
 
 

@@ -73,6 +73,7 @@ def test_conv2d_with_connection_table_matches_finite_differences_and_keeps_zeros
     (lambda: nn.Flatten(), (2, 3, 2, 2)),
     (lambda: nn.Linear(5, 3, dtype=np.float64, seed=0), (4, 5)),
     (lambda: nn.Linear(5, 3, bias=False, dtype=np.float64, seed=0), (4, 5)),
+    (lambda: nn.RBF(5, 3, dtype=np.float64, seed=0), (4, 5)),
 ])
 def test_layer_backward_matches_finite_differences(make, shape):
     rng = rng_for(3, *shape)
