@@ -28,10 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 
 import fftconv
-from fftconv import nn
+from fftconv import fftlib, nn
 from fftconv.checks import int_tuple, is_int, positive_int
 from fftconv.errors import bad_type, bad_value
 
@@ -442,7 +441,7 @@ def receptive_field(model, input_shape=None, fit="exact"):
 
     Examples
     --------
-    >>> from fftconv import nn
+    >>> from fftconv import fftlib, nn
     >>> stack = [nn.Conv2d(16, 16, 3, padding=1, allocate=False) for _ in range(3)]
     >>> [rf.size for rf in receptive_field(stack, input_shape=(16, 32, 32))]
     [(3, 3), (5, 5), (7, 7)]
@@ -522,7 +521,8 @@ class LayerCost:
 
 
 def _fft_length(n: int) -> int:
-    return scipy.fft.next_fast_len(n, real=True)
+    """The transform length the FFT paths of fftconv use (the one ``next_fast_len``)."""
+    return fftlib.next_fast_len(n)
 
 
 def layer_cost(spec, bias=None, table=None, name="conv", input_shape=None):
@@ -594,7 +594,7 @@ def layer_cost(spec, bias=None, table=None, name="conv", input_shape=None):
 
     The same layer as an :mod:`fftconv.nn` layer, built without weights:
 
-    >>> from fftconv import nn
+    >>> from fftconv import fftlib, nn
     >>> conv1 = nn.Conv2d(3, 96, 11, stride=4, allocate=False)
     >>> layer_cost(conv1, input_shape=(1, 3, 227, 227)).params
     34944
@@ -743,7 +743,7 @@ def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact")
     --------
     Seed 004's 1×1 bottleneck: 256 → 64 channels before the 3×3 convolution.
 
-    >>> from fftconv import nn
+    >>> from fftconv import fftlib, nn
     >>> plain = network_cost([nn.Conv2d(256, 256, 3, padding=1, allocate=False)],
     ...                      input_shape=(256, 100, 100))
     >>> reduced = network_cost([nn.Conv2d(256, 64, 1, allocate=False),
@@ -811,7 +811,7 @@ class NetworkCost:
 
     Examples
     --------
-    >>> from fftconv import nn
+    >>> from fftconv import fftlib, nn
     >>> tiny = nn.Sequential({"conv1": nn.Conv2d(1, 2, 3), "pool1": nn.AvgPool2d(2)},
     ...                      input_shape=(1, 6, 6), name="tiny")
     >>> cost = network_cost(tiny)
