@@ -91,19 +91,23 @@ _FUNC = "OverlapSave"
 class Workspace:
     """Scratch arrays of one thread's share of a run, kept between its chunks.
 
-    ``array(name, shape, dtype)`` returns the array last made under ``name`` when
-    its shape and dtype match (contents undefined), else a new SIMD-aligned one.
+    ``array(name, shape, dtype)`` returns a SIMD-aligned C-contiguous array
+    (contents undefined) carved from the buffer last used under ``name``, which
+    grows only when a larger array is asked for: chunks and blocks of different
+    sizes reuse the memory (fresh memory costs a page fault per 4 KiB on first
+    touch).
     """
 
     def __init__(self):
-        self._arrays: dict = {}
+        self._buffers: dict = {}
 
     def array(self, name: str, shape, dtype) -> np.ndarray:
-        shape, dtype = tuple(shape), np.dtype(dtype)
-        arr = self._arrays.get(name)
-        if arr is None or arr.shape != shape or arr.dtype != dtype:
-            arr = self._arrays[name] = fftlib.empty_aligned(shape, dtype)
-        return arr
+        shape, dtype = tuple(int(n) for n in shape), np.dtype(dtype)
+        nbytes = math.prod(shape) * dtype.itemsize
+        buf = self._buffers.get(name)
+        if buf is None or buf.nbytes < nbytes:
+            buf = self._buffers[name] = fftlib.empty_aligned(max(nbytes, 1), np.uint8)
+        return buf[:nbytes].view(dtype).reshape(shape)
 
 
 @dataclass
