@@ -35,6 +35,7 @@ import fftconv.bench
 import fftconv.select
 from fftconv import nn
 from fftconv.errors import bad_type, bad_value
+from fftconv.optional import require
 from fftconv.nn.plots import training_curves_figure
 
 from . import diffusion, plots, spectrum
@@ -453,8 +454,8 @@ def make_scene(seed: int = 0, size: int = 200, copies: int = 3, distractors: int
 
 
 def _matching_figure(scene, template, score, truth, found):
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
+    Figure = require("matplotlib.figure", "plots", "run_demo").Figure
+    Rectangle = require("matplotlib.patches", "plots", "run_demo").Rectangle
 
     h, w = template.shape
     fig = Figure(figsize=(11, 4.3), layout="constrained")
@@ -584,6 +585,9 @@ def run_demo(out="fftconv-report", config=FULL, log=None, **changes):
     ------
     TypeError, ValueError
         For a bad ``out``, ``config`` or override.
+    ImportError
+        Without matplotlib (the ``plots`` extra), before anything runs: the report
+        is made of figures.
 
     Examples
     --------
@@ -602,6 +606,7 @@ def run_demo(out="fftconv-report", config=FULL, log=None, **changes):
     except TypeError as exc:
         raise bad_type("run_demo", "changes", sorted(changes),
                        "field names of DemoConfig") from exc
+    require("matplotlib.figure", "plots", "run_demo")       # fail now, not after the runs
     log = log or (lambda text: None)
     started = datetime.datetime.now().astimezone()
     t0 = time.perf_counter()
