@@ -4,8 +4,8 @@
 
 1. a benchmark of every registered backend on a small grid of layers, with the
    choice of ``'auto'`` for each and a crossover figure (time against kernel size);
-2. LeNet-5 (seed 002, with its C3 connection table) trained on scikit-learn's
-   embedded digits with the backend ``'auto'`` picks per layer;
+2. LeNet-5 (seed 002, with its C3 connection table) trained on the embedded
+   UCI digits with the backend ``'auto'`` picks per layer;
 3. the learned first-layer filters read in frequency (:mod:`analysis.spectrum`)
    and as propagators (:mod:`analysis.diffusion`);
 4. a template found in a generated scene (:mod:`analysis.matching`), and a
@@ -272,7 +272,7 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
     log(f"training: LeNet-5, {len(x_train)} train / {len(x_test)} test digits, "
         f"{cfg.epochs} epoch(s), backend auto")
     section.paragraph(
-        f"scikit-learn's 1,797 handwritten 8×8 digits, resized to 32×32 and split "
+        f"The UCI 1,797 handwritten 8×8 digits (shipped with fftconv), resized to 32×32 and split "
         f"{len(x_train)} / {len(x_test)} (train / test, seed {cfg.seed}); LeNet-5 as in "
         "LeCun et al. (1998) with the C3 connection table and scaled-tanh units, a "
         "linear output layer with softmax cross-entropy in place of the RBF units, "
