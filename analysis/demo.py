@@ -4,8 +4,8 @@
 
 1. a benchmark of every registered backend on a small grid of layers, with the
    choice of ``'auto'`` for each and a crossover figure (time against kernel size);
-2. LeNet-5 (seed 002, with its C3 connection table) trained on scikit-learn's
-   embedded digits with the backend ``'auto'`` picks per layer;
+2. LeNet-5 (seed 002, with its C3 connection table) trained on the embedded
+   UCI digits with the backend ``'auto'`` picks per layer;
 3. the learned first-layer filters read in frequency (:mod:`analysis.spectrum`)
    and as propagators (:mod:`analysis.diffusion`);
 4. a template found in a generated scene (:mod:`analysis.matching`), and a
@@ -35,6 +35,7 @@ import fftconv.bench
 import fftconv.select
 from fftconv import nn
 from fftconv.errors import bad_type, bad_value
+from fftconv.optional import require
 from fftconv.nn.plots import training_curves_figure
 
 from . import diffusion, plots, spectrum
@@ -271,7 +272,7 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
     log(f"training: LeNet-5, {len(x_train)} train / {len(x_test)} test digits, "
         f"{cfg.epochs} epoch(s), backend auto")
     section.paragraph(
-        f"scikit-learn's 1,797 handwritten 8×8 digits, resized to 32×32 and split "
+        f"The UCI 1,797 handwritten 8×8 digits (shipped with fftconv), resized to 32×32 and split "
         f"{len(x_train)} / {len(x_test)} (train / test, seed {cfg.seed}); LeNet-5 as in "
         "LeCun et al. (1998) with the C3 connection table and scaled-tanh units, a "
         "linear output layer with softmax cross-entropy in place of the RBF units, "
@@ -453,8 +454,8 @@ def make_scene(seed: int = 0, size: int = 200, copies: int = 3, distractors: int
 
 
 def _matching_figure(scene, template, score, truth, found):
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
+    Figure = require("matplotlib.figure", "plots", "run_demo").Figure
+    Rectangle = require("matplotlib.patches", "plots", "run_demo").Rectangle
 
     h, w = template.shape
     fig = Figure(figsize=(11, 4.3), layout="constrained")
@@ -584,6 +585,9 @@ def run_demo(out="fftconv-report", config=FULL, log=None, **changes):
     ------
     TypeError, ValueError
         For a bad ``out``, ``config`` or override.
+    ImportError
+        Without matplotlib (the ``plots`` extra), before anything runs: the report
+        is made of figures.
 
     Examples
     --------
@@ -602,6 +606,7 @@ def run_demo(out="fftconv-report", config=FULL, log=None, **changes):
     except TypeError as exc:
         raise bad_type("run_demo", "changes", sorted(changes),
                        "field names of DemoConfig") from exc
+    require("matplotlib.figure", "plots", "run_demo")       # fail now, not after the runs
     log = log or (lambda text: None)
     started = datetime.datetime.now().astimezone()
     t0 = time.perf_counter()

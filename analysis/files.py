@@ -25,6 +25,7 @@ import numpy as np
 
 from fftconv import nn
 from fftconv.errors import bad_type, bad_value
+from fftconv.optional import require
 
 __all__ = ["Checkpoint", "load_checkpoint", "load_kernels", "load_image", "write_atomic",
            "save_figure", "write_json"]
@@ -186,8 +187,7 @@ def load_image(path):
         if suffix == ".npy":
             image = np.load(path, allow_pickle=False)
         else:
-            import matplotlib.image
-            image = matplotlib.image.imread(path)
+            image = require("matplotlib.image", "plots", func).imread(path)
             if image.ndim == 3:
                 image = image[..., :3].mean(axis=-1)      # drop alpha, average colour
     except (OSError, ValueError, SyntaxError) as exc:
@@ -254,9 +254,7 @@ def save_figure(fig, path, dpi=110) -> Path:
     Uses the Agg canvas directly, so no display and no ``pyplot`` state is
     involved.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
+    require("matplotlib.backends.backend_agg", "plots", "save_figure").FigureCanvasAgg(fig)
     return write_atomic(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
 
 

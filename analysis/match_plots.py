@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from fftconv.errors import bad_value
+from fftconv.optional import require
 
 from .peaks import Peaks, match_boxes
 
@@ -49,8 +50,8 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
     >>> [ax.get_title() for ax in fig.axes[:2]]
     ['image: 1 match', 'ccoeff_normed score']
     """
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
+    Figure = require("matplotlib.figure", "plots", "match_figure").Figure
+    Rectangle = require("matplotlib.patches", "plots", "match_figure").Rectangle
 
     score = np.asarray(score)
     if score.ndim != 2:

@@ -10,7 +10,9 @@ a notebook displays it). The module is organized by analysis, one section each:
 
 Conventions shared by all figures: kernels in a diverging colormap centred on 0,
 spectra centred with axes in cycles/pixel and the y axis pointing up, images in
-grey.
+grey. matplotlib is optional (the ``plots`` extra) and imported on the first
+figure: without it each function raises an ImportError naming itself and
+``pip install 'fftconv[plots]'``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from fftconv.errors import bad_value
+from fftconv.optional import require
 
 from . import diffusion, kernels, spectrum
 from fftconv.checks import as_array, integer
@@ -35,6 +37,11 @@ IMAGE_CMAP = "gray"
 
 
 # -- shared helpers ------------------------------------------------------------------
+
+def _figure(func, **kwargs):
+    """A new ``matplotlib.figure.Figure(**kwargs)`` for the public function ``func``."""
+    return require("matplotlib.figure", "plots", func).Figure(**kwargs)
+
 
 def filter_labels(shape) -> list[str]:
     """Labels of the filters of a stack ``(..., kh, kw)`` in C order: ``'[o, i]'`` for 4-d.
@@ -155,7 +162,8 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4):
     kinds = np.atleast_1d(spectrum.pass_type(spectra))
     angles = np.atleast_1d(spectrum.dominant_orientation(spectra))
     ncols, nrows = _grid(len(flat), ncols)
-    fig = Figure(figsize=(3.6 * ncols, 1.9 * nrows + 0.4), layout="constrained")
+    fig = _figure("filter_spectra_figure",
+                  figsize=(3.6 * ncols, 1.9 * nrows + 0.4), layout="constrained")
     fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spectra.fy.size})",
                  fontsize=10)
     axes = fig.subplots(nrows, 2 * ncols, squeeze=False)
@@ -208,7 +216,8 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
     angles = np.atleast_1d(spectrum.dominant_orientation(spectra))
     select = np.atleast_1d(spectrum.orientation_selectivity(spectra))
     ncols, nrows = _grid(len(flat), ncols)
-    fig = Figure(figsize=(2.2 * ncols, 2.4 * nrows + 0.4), layout="constrained")
+    fig = _figure("orientation_rose_figure",
+                  figsize=(2.2 * ncols, 2.4 * nrows + 0.4), layout="constrained")
     fig.suptitle("Orientation of spectral energy (wave-vector direction, degrees)",
                  fontsize=10)
     theta = np.radians(np.concatenate([centres, centres + 180.0]))
@@ -257,7 +266,7 @@ def radial_profile_figure(w, size=64, labels=None):
     spectra = spectrum.filter_spectrum(flat, size)
     radii, profile = spectrum.radial_profile(spectra)
     kinds = np.atleast_1d(spectrum.pass_type(spectra))
-    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    fig = _figure("radial_profile_figure", figsize=(6.4, 4.0), layout="constrained")
     ax = fig.subplots()
     floor = -60.0
     for n in range(len(flat)):
@@ -303,7 +312,7 @@ def image_spectrum_figure(image, bins=36):
     scene_spectrum = spectrum.image_spectrum(image)
     centres, energy = spectrum.orientation_energy(scene_spectrum, bins)
     angle = spectrum.dominant_orientation(scene_spectrum)
-    fig = Figure(figsize=(9.0, 3.2), layout="constrained")
+    fig = _figure("image_spectrum_figure", figsize=(9.0, 3.2), layout="constrained")
     ax_i = fig.add_subplot(1, 3, 1)
     _show_image(ax_i, image, "image")
     ax_s = fig.add_subplot(1, 3, 2)
@@ -349,7 +358,7 @@ def frequency_mask_figure(image, mask):
     filtered = spectrum.apply_frequency_mask(image, mask)
     kernel = spectrum.mask_kernel(mask)
     fy, fx = spectrum.frequency_grid(kernel.shape)
-    fig = Figure(figsize=(11.0, 3.0), layout="constrained")
+    fig = _figure("frequency_mask_figure", figsize=(11.0, 3.0), layout="constrained")
     axes = fig.subplots(1, 4)
     _show_image(axes[0], image, "image")
     _show_spectrum(axes[1], np.asarray(mask), fy, fx, "mask M(f)", cmap="viridis")
@@ -402,7 +411,8 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=1.0, label
     props = [diffusion.softmax_kernel(k, temperature) for k in flat]
     steps = list(steps)
     ncols = 2 + len(steps)
-    fig = Figure(figsize=(1.7 * ncols, 1.85 * len(flat) + 0.4), layout="constrained")
+    fig = _figure("diffusion_figure",
+                  figsize=(1.7 * ncols, 1.85 * len(flat) + 0.4), layout="constrained")
     fig.suptitle(f"Kernel, softmax propagator (T={temperature:g}) and the image after n "
                  "propagation steps", fontsize=10)
     axes = fig.subplots(len(flat), ncols, squeeze=False)
@@ -455,7 +465,8 @@ def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
     exact = spectrum.circular_convolve(image, propagator)
     errors = [float(np.sqrt(np.mean((m - exact) ** 2))) for m in means]
     ncols = len(samples) + 1
-    fig = Figure(figsize=(max(1.9 * ncols, 6.0), 5.2), layout="constrained")
+    fig = _figure("stochastic_figure",
+                  figsize=(max(1.9 * ncols, 6.0), 5.2), layout="constrained")
     fig.suptitle(f"Stochastic convolution: each value moves to a random offset (seed {seed})",
                  fontsize=10)
     sub = fig.subfigures(2, 1, height_ratios=[1.0, 1.3])

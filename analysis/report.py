@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fftconv.errors import bad_type, bad_value
+from fftconv.optional import require
 
 from .files import save_figure, write_atomic
 
@@ -273,9 +274,8 @@ class Section:
 
         ``alt`` (the image's text alternative) defaults to the caption.
         """
-        from matplotlib.figure import Figure
-
         func = "Section.figure"
+        Figure = require("matplotlib.figure", "plots", func).Figure
         if not isinstance(fig, Figure):
             raise bad_type(func, "fig", fig, "a matplotlib.figure.Figure")
         caption = _text(func, "caption", caption, allow_empty=False)

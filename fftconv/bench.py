@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .optional import require
 from ._spec import make_spec
 from .api import conv2d, conv2d_backward
 from .backends import available_backends
@@ -314,17 +315,16 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
         best estimate (for large exploratory grids); such entries are reported as
         skipped, never as measured.
     progress : bool
-        A tqdm progress bar on standard error (silent when it is not a terminal).
+        A progress bar on standard error (silent when it is not a terminal; without
+        tqdm, the ``progress`` extra, one plain line per layer).
 
     Returns
     -------
     list of SweepRow
     """
-    import sys
-
     from threadpoolctl import threadpool_limits
-    from tqdm import tqdm
 
+    from .optional import progress_bar
     from .backends import same_code
     from .fftlib import get_fft_engine, set_fft_engine
     from .select import choose_backend
@@ -332,7 +332,8 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
     rng = np.random.default_rng(0)
     engine = get_fft_engine()
     rows = []
-    bar = tqdm(total=len(layers), unit="layer", disable=not (progress and sys.stderr.isatty()))
+    bar = progress_bar(len(layers), desc="sweep", unit="layer",
+                       enabled=None if progress else False)
     with threadpool_limits(limits=threads), \
             set_fft_engine(engine.name, threads=threads or engine.threads,
                            planner_effort=getattr(engine, "planner_effort", None)):
@@ -437,7 +438,7 @@ def crossover_figure(curves):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plots", "crossover_figure").Figure
 
     fig = Figure(figsize=(6 * len(curves), 4.5), layout="constrained")
     axes = fig.subplots(1, len(curves), squeeze=False)[0]

@@ -107,6 +107,7 @@ def main(argv=None) -> int:
         # The reader went away (`fftconv cost vgg16 | head`): not an error of ours.
         sys.stderr.close()
         return 0
-    except (TypeError, ValueError, NotImplementedError, OSError) as exc:
+    except (TypeError, ValueError, NotImplementedError, OSError, ImportError) as exc:
+        # ImportError: an optional package a command needs (fftconv.optional.require)
         print(f"fftconv {args.command}: error: {exc}", file=sys.stderr)
         return 1

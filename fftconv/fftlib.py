@@ -62,11 +62,12 @@ def _import_pyfftw():
 
     The pyFFTW wheels run FFTW's threads on their own copy of the OpenMP runtime
     (libgomp), which reads ``OMP_WAIT_POLICY`` once, when it is loaded. By
-    default its idle threads spin for 300 000 iterations before sleeping: after
-    every threaded transform a worker kept a core busy for about 9 ms here, and
-    whatever ran next (our own pool, BLAS, another backend) lost that core. It
-    made the timing of everything that followed an FFT bimodal: a pointwise
-    layer took 1.9 ms, or 3.7 ms when an FFT had just run.
+    default its idle threads spin for a while before they sleep, so after every
+    threaded transform a worker keeps a core busy, and whatever runs next (our own
+    pool, BLAS, another backend) loses that core: the time of everything that
+    follows an FFT would depend on whether one had just run. The asv benchmark
+    ``FFTWIdleThreads`` (``benchmarks/bench_fftlib.py``) tracks the CPU time idle
+    workers use; the tests check the runtime's reported policy.
 
     So the policy is ``PASSIVE`` while the runtime loads, and the variable is
     removed again afterwards (nothing else in the process, nor its children,
@@ -117,9 +118,9 @@ def fast_lengths(lo: int, hi: int) -> list[int]:
 def next_fast_len(n: int) -> int:
     """Smallest length ``>= n`` of the form ``2^a · m`` with ``m`` in 1, 3, 5, 9, 15.
 
-    All engines transform such lengths efficiently; FFTW in particular is markedly
-    slower on 5-smooth lengths with a small power-of-two part (243, 405, 1125: 2–5×
-    more time per point measured here), which plain 5-smoothness would allow.
+    All engines transform such lengths efficiently; FFTW in particular spends more
+    time per point on 5-smooth lengths with a small power-of-two part (243, 405,
+    1125), which plain 5-smoothness would allow.
 
     Examples
     --------
@@ -226,9 +227,9 @@ class PyfftwEngine(Engine):
 
         Waking worker threads costs little on a quiet machine, but on a shared VM
         a woken thread (or one competing with another library's spinning BLAS
-        workers) can cost milliseconds; measured here, a 64-map 64 × 64 forward
-        ran 4.7 ms on one thread and 8–33 ms on two. Below
-        :data:`PARALLEL_MIN_ELEMENTS` the transform runs on the calling thread.
+        workers) can cost more than a small transform itself, and unpredictably
+        so. Below :data:`PARALLEL_MIN_ELEMENTS` the transform runs on the calling
+        thread.
         """
         return self.threads if elements >= PARALLEL_MIN_ELEMENTS else 1
 

@@ -399,8 +399,8 @@ def _autotune_seconds(spec: ConvSpec, candidates) -> dict:
     Unlike :func:`_measure`, the *median* of steady-state runs, by the rule
     ``fftconv bench`` names the fastest with (:func:`fftconv.timing.median_seconds`:
     a near tie timed longer): the backend that is usually fastest is wanted, and
-    a backend with a bimodal time (2-thread BLAS here) can have the better
-    minimum and the worse median.
+    a backend with a bimodal time (one whose threads are now and then
+    descheduled, say) can have the better minimum and the worse median.
     """
     groups, calls = _forward_calls(spec, candidates)
     seconds = median_seconds(calls, AUTOTUNE_REPEATS, min_seconds=AUTOTUNE_SECONDS)

@@ -40,9 +40,9 @@ def time_rounds(calls: dict, repeats: int, warmup: int = 1, settle: int = 0,
 
     With ``settle`` > 0, each timed run follows that many untimed runs of the
     same function, so every candidate is timed in its steady state (its data in
-    cache, its threads awake) rather than in the wake of the previous candidate:
-    measured here, the FFT backend's 31 × 31 layer took 13 ms after its own call
-    and 16–18 ms right after PyTorch's 230 ms call had flushed the cache.
+    cache, its threads awake) rather than in the wake of the previous candidate,
+    whose working set may have flushed the cache and whose threads may still hold
+    the cores.
 
     With ``min_seconds`` > 0, rounds continue past ``repeats`` until that much
     time has passed since the first timed round (in the manner of
@@ -113,13 +113,11 @@ def median_seconds(calls: dict, repeats: int, min_seconds: float = 0.0,
     more rounds among themselves, over at least ``near_tie_seconds``, and their
     medians are taken over all their rounds.
 
-    Why the extra time goes there: measured on this project's 2-core machine,
-    the ratio of two backends that run about equally fast (direct and im2col
-    on 8×256×16² 3×3) wandered from one second to the next. Its estimates
-    from one second of rounds had a standard deviation of 0.06, those from
-    three seconds 0.024; two verdicts taken seconds apart disagreed by more
-    than 5 % in 3 of 40 trials on four such layers with one second, in none of
-    40 with three.
+    Why the extra time goes there: on a shared machine the ratio of two
+    candidates that run about equally fast wanders from one second to the next,
+    and only for near ties does that wandering change the verdict. Spending the
+    extra rounds on them alone makes two verdicts taken seconds apart agree,
+    without lengthening the timing of clear winners.
 
     Parameters
     ----------

@@ -4,6 +4,16 @@ import os
 
 import pytest
 
+try:
+    from hypothesis import settings
+except ImportError:                      # pragma: no cover - hypothesis is in the test extra
+    pass
+else:
+    # No test depends on the clock: hypothesis's per-example deadline would make a
+    # property test fail on a loaded machine, so it is off for every test.
+    settings.register_profile("fftconv", deadline=None)
+    settings.load_profile("fftconv")
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_cache_dir(tmp_path_factory):

@@ -50,10 +50,11 @@ def read_image(path: str):
 
     if path.lower().endswith(".npy"):
         return np.load(path, allow_pickle=False)
-    import matplotlib.image
+    from fftconv.optional import require
 
+    imread = require("matplotlib.image", "plots", "fftconv match").imread
     try:
-        image = matplotlib.image.imread(path)
+        image = imread(path)
     except (ValueError, SyntaxError) as exc:       # PIL's errors for non-images
         raise bad_value("fftconv match", "IMAGE", path, f"a PNG or .npy file ({exc})") from exc
     if image.ndim == 3 and image.shape[-1] == 4:

@@ -1,13 +1,13 @@
 """Coarse-grained threading shared by the backends.
 
-On a small shared machine, waking a worker thread can cost milliseconds (its
-virtual CPU may be descheduled), and BLAS workers woken for a product keep
-spinning afterwards (about 100 ms of CPU after each call, OpenBLAS 0.3.31),
-competing with everything else for the cores. So the
-backends parallelize coarsely: a few large pieces of work on a persistent pool,
-each running its BLAS calls single-threaded (:func:`one_blas_thread`). Measured
-here: the direct backend's per-offset products with 2-thread BLAS took 17 ms or
-61 ms for the same layer from run to run, one thread a steady 22 ms.
+Waking a worker thread is not free and its cost is not steady: on a small
+shared machine its virtual CPU may be descheduled, and BLAS workers woken for a
+product spin for a while afterwards before they sleep, competing with
+everything else for the cores. Many small multithreaded BLAS calls therefore make
+a layer's time both longer and erratic from run to run. So the backends
+parallelize coarsely: a few large pieces of work on a persistent pool, each
+running its BLAS calls single-threaded (:func:`one_blas_thread`). The asv suite
+(``benchmarks/``) and ``fftconv bench`` measure the result.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def one_blas_thread():
 
     The BLAS thread count is process-wide, so the contexts of several threads
     share one limit: the first to enter sets it, the last to leave restores it.
-    (OpenBLAS 0.3.31 here applied a limit set from the main thread to every
-    thread, and ignored one set from another thread: called from a worker
-    thread of the user's, fftconv computes the same results, with BLAS threads.)
+    (OpenBLAS may apply only a limit set from the main thread, to every thread,
+    and ignore one set from another: called from a worker thread of the user's,
+    fftconv then computes the same results, with BLAS threads.)
     Inside the context :func:`blas_threads` still reports the count in force
     before it, the count the work is split by.
     """
@@ -149,9 +149,9 @@ def row_blocks(n: int, rows: int, row_bytes: int, block_bytes: int, threads: int
     A block holds at most about ``block_bytes`` at ``row_bytes`` per output row
     (a single row may exceed it): whole images when they are that small, else
     equal runs of rows of one image. The count of blocks is a multiple of
-    ``threads`` where the layer allows, so that every thread gets the same work:
-    two threads given bands of 47 and 11 rows took 1.5× the time of two given 29
-    and 29 (the direct backend, 2×16×128² 3×3). Blocks of a cache's size are
+    ``threads`` where the layer allows, so that every thread gets the same work
+    (the threads all wait for the last to finish, so uneven shares cost the
+    difference between the largest share and the mean). Blocks of a cache's size are
     *loop tiling* (Lam, Rothberg & Wolf, *The cache performance and optimizations
     of blocked algorithms*, ASPLOS 1991).
 

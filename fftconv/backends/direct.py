@@ -107,17 +107,13 @@ DIRECT_SPLIT_MIN_MACS = 1 << 25
 
 #: Working set (shifted input, accumulator and product of every output pixel)
 #: from which the forward runs in bands of output rows, and the working set of
-#: one band: a core's L2 cache here. Measured on one thread, banding took
-#: 0.35–0.7 of the time on layers of 6–12 MB (1×4×512² 5×5, 1×16×256² 3×3,
-#: 2×16×128² 3×3) and up to 1.13 on layers of 2.4–3 MB with one to four
-#: channels, whose working set already sits in the last-level cache.
+#: one band: about a core's L2 cache. Below the first, the working set already
+#: sits in the last-level cache, so banding would only add numpy calls per band.
 DIRECT_BAND_MIN_BYTES = 4 << 20
 DIRECT_BAND_BYTES = 1 << 20
 #: The same for depthwise layers, whose products are one multiply per element:
 #: there the numpy calls per band and offset weigh more against the little
-#: arithmetic saved. Measured on 2 threads, banding took 1.28–1.37 of the time
-#: on 8×64×28² 3×3 depthwise (4.8 MB) and 0.50–0.60 on 8×64×56² (19 MB) and
-#: 1×256×112² (38 MB).
+#: arithmetic saved, so banding starts at a larger working set.
 DIRECT_BAND_MIN_BYTES_DEPTHWISE = 16 << 20
 
 

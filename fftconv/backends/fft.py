@@ -17,12 +17,13 @@ through FFTs"; Vasilache et al. 2014, "fbfft"; NNPACK's tiled transforms):
    per-frequency matrix products (NNPACK).
 3. **Transform each map once.** Every input tile, every kernel and every output
    gradient tile is transformed exactly once per call with real FFTs (``rfftn``)
-   reading its two trailing, contiguous spatial axes (FFTW's fastest layout, ~1.7×
-   faster than transforming leading axes) and writing straight into the
+   reading its two trailing, contiguous spatial axes (FFTW's fastest layout: unit
+   stride along the transformed rows) and writing straight into the
    frequency-major layout ``(F, g, M, C/g)`` with ``F = T_h·(T_w/2+1)`` and
    ``M = N · tiles``; inverse transforms read that layout directly. FFTW takes
-   any strides, and this measured 1.1–3× faster than a contiguous transform
-   followed by a numpy transpose (whose strided copies thrash the cache).
+   any strides, so no separate transpose pass is needed: a contiguous transform
+   followed by a numpy transpose would add a strided copy of every spectrum,
+   which thrashes the cache.
 4. **Reduce channels per frequency as a complex matrix product**:
    ``Y_f = X_f · conj(W_f)`` with ``(M × C_in/g) @ (C_in/g × C_out/g)`` per frequency
    and group: one batched GEMM, never ``C_in × C_out`` separate convolutions. When
@@ -49,9 +50,10 @@ stays float32 (complex64 spectra).
 Accuracy: the rounding error of an FFT convolution is spread over the whole
 output, with ``‖y − y_exact‖ ≲ c · ε · log₂(T) · ‖x‖·‖w‖`` per tile (ε the unit
 roundoff) — a bound on the *norm*, not per element: an output much smaller than
-the typical output carries the same absolute error. Measured relative errors
-``‖y − y_ref‖/‖y_ref‖`` are ~1e-7 in float32 and ~1e-16 in float64 (tested ≤ 1e-5
-and ≤ 1e-12).
+the typical output carries the same absolute error. The relative error
+``‖y − y_ref‖/‖y_ref‖`` is therefore a small multiple of ε (float32's or
+float64's); the tests bound it (``fftconv.testing.tolerance``) and the asv
+``NumericalError`` benchmark tracks it.
 """
 
 from __future__ import annotations
@@ -263,8 +265,7 @@ def _maps(spectra: np.ndarray, plan: TilePlan, scaled: bool = True) -> np.ndarra
 
 #: Complex multiply-adds per frequency, and in all, above which the per-frequency
 #: products are split across threads. Below them each product is a few hundred
-#: flops, or the whole too short to repay waking a thread (measured slower than
-#: one thread here).
+#: flops, or the whole too short to repay waking a thread.
 THREADED_PRODUCT_MIN_MACS = 1024
 THREADED_PRODUCT_MIN_TOTAL = 1 << 23
 
@@ -309,10 +310,9 @@ def support_dft_pays(kh: int, kw: int, th: int, tw: int, margin: float = 2.0) ->
     ``th·tw·log₂(th·tw)`` for an FFT of the zero-padded map. The products run at
     BLAS speed while FFTW has to write these tiny transforms strided into the
     frequency-major layout, so the matrices win even at ``margin = 2`` times the
-    count (measured faster for every kernel from 3 × 3 at 18² to 31 × 31 at
-    256², 1.2–3.9×). The pruned inverse of the kernel gradient uses
-    ``margin = 1``: it reads every frequency of every kernel (a ``th``-deep
-    product) and lost to FFTW's inverse for 31 × 31 kernels at 256².
+    count. The pruned inverse of the kernel gradient uses ``margin = 1``: it
+    reads every frequency of every kernel (a ``th``-deep product), which leaves it
+    no advantage beyond its count.
 
     Examples
     --------

@@ -96,20 +96,18 @@ def col2im(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec, r0: int = 0,
 IM2COL_SPLIT_MIN_MACS = 1 << 25
 
 #: The forward unfolds and multiplies a block of images or output rows at a time,
-#: its column matrix about this size (L2 + a share of L3 here), so that the
-#: columns are still in cache when the product reads them, and the blocks split
-#: across threads. Measured on 2 threads, against one column matrix of the whole
-#: batch: 0.30–0.93 of the time on the sweep's 3×3 to 31×31 layers of 4–150 MB
-#: of columns.
+#: its column matrix about this size (a core's L2 cache and a share of the
+#: last-level cache), so that the columns are still in cache when the product
+#: reads them, and the blocks split across threads. ``fftconv bench`` and the asv
+#: suite measure what it buys against one column matrix of the whole batch.
 IM2COL_BLOCK_BYTES = 4 << 20
 #: ... but large enough that each kernel offset's copy into the block moves this
-#: much: with 961 offsets, 4 MB blocks made copies of 4 KB and took 1.3–1.5× the
-#: time of one matrix, the numpy call per copy outweighing the cache it saved.
+#: much: with many offsets (961 for a 31×31 kernel) a small block makes every
+#: copy tiny, and the numpy call per copy then outweighs the cache it saves.
 IM2COL_MIN_COPY_BYTES = 64 << 10
 #: Blocks that would be larger than this (a last-level cache) gain nothing from
-#: the cache: such a layer (31×31 kernels) is cut into one block per thread
-#: instead. With 64 KB copies (61 MB blocks) 31×31 layers took 1.10–1.22× the
-#: time of one matrix on one thread; one block per thread, 1.0 (the same work).
+#: the cache: such a layer (31×31 kernels, say) is cut into one block per thread
+#: instead, the same work in the fewest numpy calls.
 IM2COL_BLOCK_MAX_BYTES = 32 << 20
 
 
@@ -215,8 +213,8 @@ class Im2colBackend(Backend):
 
     # The gradients work in the forward's blocks, split across threads the same
     # way, each thread on one BLAS thread: a product on BLAS's own threads leaves
-    # its workers spinning for ~100 ms afterwards (OpenBLAS 0.3.31 here), a core
-    # taken from what runs next.
+    # its workers spinning for a while afterwards, a core taken from what runs
+    # next.
 
     def grad_input(self, dy, w, spec):
         wt = self._weight_matrix(w, spec).transpose(0, 2, 1)         # (g, Cg·kh·kw, Og)

@@ -70,6 +70,11 @@ def run(args) -> int:
 def _sweep(args, bench) -> int:
     import json
 
+    from ..optional import require
+
+    if not args.no_figure:                      # fail before the sweep, not after it
+        require("matplotlib.figure", "plots", "fftconv bench (its crossover figure; "
+                "--no-figure skips it)")
     grid = args.kernels or args.sizes or args.channels
     if grid:
         layers = bench.grid_layers(args.kernels or [1, 3, 7, 15, 31],

@@ -19,15 +19,13 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     import json
-    import sys
-
-    from tqdm import tqdm
 
     from .. import select
+    from ..optional import progress_bar
 
     dtypes = tuple(args.dtype or ("float32", "float64"))
     total = select.calibration_steps(dtypes)
-    with tqdm(total=total, unit="timing", disable=not sys.stderr.isatty()) as bar:
+    with progress_bar(total, desc="calibrate", unit="timing") as bar:
         constants, report = select.calibrate(dtypes, repeats=args.repeats,
                                              progress=bar.update, save=not args.dry_run)
     for key, quality in sorted(report.items()):

@@ -24,12 +24,14 @@ def register(subparsers) -> None:
         "train", help="train LeNet-5 on digits or MNIST with any backend",
         description="Train a small CNN with fftconv's numpy trainer; print loss, accuracy "
                     "and seconds per epoch; save the checkpoint (.npz), the history "
-                    "(JSON), a training-curve PNG and a PNG of the first-layer filters. "
-                    "With --compare-torch, time one epoch per backend and in PyTorch "
+                    "(JSON), a training-curve PNG and a PNG of the first-layer filters "
+                    "(the PNGs need matplotlib, the 'plots' extra; without it they are "
+                    "skipped, with a note). With --compare-torch, time one epoch per backend and in PyTorch "
                     "instead.")
     p.add_argument("--model", choices=MODEL_NAMES, default="lenet5")
     p.add_argument("--data", default="digits", metavar="digits|PATH",
-                   help="'digits' (scikit-learn's 8x8 digits resized to 32x32, the default) "
+                   help="'digits' (the UCI 8x8 digits shipped with fftconv, resized to 32x32, "
+                        "the default) "
                         "or a directory of MNIST / Fashion-MNIST IDX files (.gz or raw)")
     p.add_argument("--backend", default="auto", metavar="auto|fft|im2col|direct",
                    help="convolution backend (default: auto)")
@@ -71,7 +73,7 @@ def load_data(args):
     dtype = np.dtype(args.dtype)
     if args.data == "digits":
         x, y = nn.load_digits(dtype=dtype)
-        source = "digits (scikit-learn, 8x8 resized to 32x32)"
+        source = "digits (UCI 8x8, resized to 32x32)"
     else:
         splits = nn.idx_splits(args.data) if os.path.isdir(args.data) else {}
         if "train" in splits and "t10k" in splits:
@@ -102,6 +104,7 @@ def run(args) -> int:
     from ..errors import bad_value
     from ..nn.checkpoint import atomic_write
     from ..nn.plots import filters_figure, training_curves_figure
+    from ..optional import available
 
     if args.backend != "auto":
         fftconv.get_backend(args.backend)           # clear error for an unknown name
@@ -109,6 +112,10 @@ def run(args) -> int:
         if getattr(args, name) < 1:
             raise bad_value("fftconv train", f"--{name.replace('_', '-')}",
                             getattr(args, name), "a positive int")
+    plots = available("matplotlib")
+    if not plots:
+        print("fftconv train: matplotlib is not installed, so the two PNG figures are "
+              "skipped (pip install 'fftconv[plots]')", file=sys.stderr)
     x_train, y_train, x_test, y_test, source = load_data(args)
     print(f"fftconv train: {args.model} on {source}: {len(x_train)} train / "
           f"{len(x_test)} test images {x_train.shape[1:]}, {args.dtype}")
@@ -167,13 +174,17 @@ def run(args) -> int:
                        extra=run_info)
     with atomic_write(paths["history"]) as f:
         f.write(json.dumps(run_info, indent=2).encode())
-    figures = {"curves": training_curves_figure(
-                   history, f"{args.model} on {args.data}, backend {args.backend}"),
-               "filters": filters_figure(next(p.data for p in model.parameters() if p.data.ndim == 4),
-                                         f"{args.model} first-layer filters")}
-    for key, fig in figures.items():
-        with atomic_write(paths[key]) as f:
-            fig.savefig(f, format="png", dpi=110)
-    for key in ("checkpoint", "history", "curves", "filters"):
+    written = ["checkpoint", "history"]
+    if plots:
+        figures = {"curves": training_curves_figure(
+                       history, f"{args.model} on {args.data}, backend {args.backend}"),
+                   "filters": filters_figure(
+                       next(p.data for p in model.parameters() if p.data.ndim == 4),
+                       f"{args.model} first-layer filters")}
+        for key, fig in figures.items():
+            with atomic_write(paths[key]) as f:
+                fig.savefig(f, format="png", dpi=110)
+        written += list(figures)
+    for key in written:
         print(f"wrote {paths[key]}")
     return 0

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import available_backends
 from ..checks import positive_int
+from ..optional import require
 from .data import minibatches
 from .layers import (AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU,
                      Sequential, Sigmoid, Subsample2d, Tanh)
@@ -31,13 +32,9 @@ from .train import fit
 __all__ = ["compare_epoch_times", "format_comparison", "to_torch"]
 
 
-def _import_torch():
-    try:
-        import torch
-    except ImportError:
-        raise ImportError("PyTorch is needed to compare with PyTorch but is not installed "
-                          "(it is not an fftconv dependency): pip install torch") from None
-    return torch
+def _import_torch(func: str):
+    # the bench extra pins torch exactly (an unpinned one is a multi-GB CUDA build)
+    return require("torch", "bench", func)
 
 
 def to_torch(model: Sequential):
@@ -47,7 +44,7 @@ def to_torch(model: Sequential):
     LeNet's trainable subsampling, the scaled tanh and partial connection tables
     become small custom modules. The dtype follows ``model``.
     """
-    torch = _import_torch()
+    torch = _import_torch("to_torch")
     F = torch.nn.functional
     dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[
         model.dtype]
@@ -126,7 +123,7 @@ def to_torch(model: Sequential):
 
 def _torch_epochs(model, x, y, epochs, batch_size, seed, lr, threads):
     """Train the PyTorch copy with the same batches; per-epoch seconds and losses."""
-    torch = _import_torch()
+    torch = _import_torch("compare_epoch_times")
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -193,7 +190,7 @@ def compare_epoch_times(x, y, model: str = "lenet5", *, backends=None, batch_siz
     backends = list(backends or available_backends())
     model_kwargs = dict(model_kwargs or {})
     if torch:
-        _import_torch()         # fail before the long fftconv runs, not after
+        _import_torch("compare_epoch_times")        # fail before the long fftconv runs, not after
     rows = []
 
     def add(name, seconds, losses):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import numbers
 import os
+import zipfile
 import zlib
 
 import numpy as np
@@ -26,8 +27,54 @@ IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
+#: The digits shipped with the package (written by ``tools/make_digits.py``).
+DIGITS_FILE = "digits.npz"
+#: What :data:`DIGITS_FILE` holds: array name → (dtype, shape, largest value).
+DIGITS_LAYOUT = {"images": (np.uint8, (1797, 8, 8), 16), "labels": (np.uint8, (1797,), 9)}
+
+
+def _read_digits(path=None):
+    """The shipped digits as ``(images, labels)``, uint8, checked against :data:`DIGITS_LAYOUT`.
+
+    ``path`` (default: the packaged :data:`DIGITS_FILE`) is for tests. A missing,
+    unreadable or malformed file raises an error that names it, says what is wrong
+    and how to restore it.
+    """
+    if path is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), DIGITS_FILE)
+    fix = ("reinstall fftconv, or regenerate the file with tools/make_digits.py "
+           "(needs scikit-learn)")
+    problem = None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in DIGITS_LAYOUT if name in archive.files}
+            missing = sorted(set(DIGITS_LAYOUT) - set(arrays))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"load_digits: the digits file {path} is missing; "
+                                f"{fix}") from None
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"load_digits: the digits file {path} is not a readable .npz "
+                         f"archive ({exc}); {fix}") from None
+    if missing:
+        problem = f"it lacks the array(s) {missing}"
+    else:
+        for name, (dtype, shape, top) in DIGITS_LAYOUT.items():
+            a = arrays[name]
+            if a.dtype != dtype or a.shape != shape:
+                problem = (f"{name!r} is {a.dtype} of shape {a.shape}, expected "
+                           f"{np.dtype(dtype)} of shape {shape}")
+                break
+            if a.max() > top:
+                problem = f"{name!r} has values up to {a.max()}, expected 0 to {top}"
+                break
+    if problem:
+        raise ValueError(f"load_digits: the digits file {path} is malformed: {problem}; "
+                         f"{fix}")
+    return arrays["images"], arrays["labels"]
+
+
 def load_digits(size: int = 32, dtype=np.float32):
-    """scikit-learn's bundled 8×8 handwritten digits, resized for LeNet.
+    """The UCI 8×8 handwritten digits shipped with fftconv, resized for LeNet.
 
     Parameters
     ----------
@@ -44,8 +91,10 @@ def load_digits(size: int = 32, dtype=np.float32):
 
     Notes
     -----
-    The UCI optical-recognition digits (Alpaydin & Kaynak 1998) ship inside
-    scikit-learn, so no download is needed. Resizing is bilinear
+    The UCI optical-recognition digits (Alpaydin & Kaynak 1998), the same 1,797
+    images and labels as ``sklearn.datasets.load_digits`` (a test checks that),
+    ship inside fftconv as ``fftconv/nn/digits.npz``, so neither scikit-learn nor
+    a download is needed. Resizing is bilinear
     (``scipy.ndimage.zoom`` with ``order=1``) on the pixel-area grid, so the image
     keeps its extent and centre.
 
@@ -59,20 +108,19 @@ def load_digits(size: int = 32, dtype=np.float32):
     True
     """
     import scipy.ndimage
-    from sklearn.datasets import load_digits as sklearn_digits
 
     if not isinstance(size, numbers.Integral) or isinstance(size, bool):
         raise bad_type("load_digits", "size", size, "an int >= 8")
     if size < 8:
         raise bad_value("load_digits", "size", size, "an int >= 8")
     dtype = check_float_dtype("load_digits", dtype)
-    bunch = sklearn_digits()
-    images = bunch.images / 16.0                                   # (1797, 8, 8)
+    images, labels = _read_digits()
+    images = images / 16.0                                         # (1797, 8, 8)
     if size != 8:
         images = scipy.ndimage.zoom(images, (1, size / 8, size / 8), order=1,
                                     mode="nearest", grid_mode=True)
     images = np.clip(images, 0.0, 1.0)
-    return images[:, None].astype(dtype), bunch.target.astype(np.int64)
+    return images[:, None].astype(dtype), labels.astype(np.int64)
 
 
 def _idx_error(path, reason: str) -> ValueError:

@@ -2,12 +2,15 @@
 
 Both functions build and return a :class:`matplotlib.figure.Figure` without
 touching pyplot's global state; saving is the caller's business (the CLI).
+matplotlib is optional (the ``plots`` extra): without it these functions raise an
+ImportError saying so, and the rest of :mod:`fftconv.nn` works.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..optional import require
 from ..errors import bad_type, bad_value
 from .train import History
 
@@ -35,7 +38,7 @@ def training_curves_figure(history: History, title: str = ""):
     >>> [ax.get_ylabel() for ax in training_curves_figure(h).axes]
     ['loss', 'accuracy']
     """
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plots", "training_curves_figure").Figure
 
     if not isinstance(history, History):
         raise bad_type("training_curves_figure", "history", history, "a fftconv.nn.History")
@@ -79,7 +82,7 @@ def filters_figure(weight, title: str = ""):
     >>> len(filters_figure(np.ones((6, 1, 5, 5))).axes)
     6
     """
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plots", "filters_figure").Figure
 
     if not isinstance(weight, np.ndarray) or weight.ndim != 4:
         raise bad_value("filters_figure", "weight", weight,

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .. import set_backend
+from ..optional import progress_bar
 from ..checks import positive_int
 from ..errors import bad_type, bad_value
 from .data import minibatches
@@ -90,10 +91,9 @@ def _backend_scope(backend):
 
 
 def _progress(total: int, desc: str, enabled):
-    from tqdm.auto import tqdm
-    # disable=None: tqdm shows the bar only on a terminal (silent in logs and CI).
-    return tqdm(total=total, desc=desc, unit="img", leave=False,
-                disable=None if enabled is None else not enabled)
+    # enabled=None: only on a terminal (silent in logs and CI)
+    return progress_bar(total, desc=desc, unit="img", enabled=enabled, leave=False,
+                        notebook=True)
 
 
 def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
@@ -127,7 +127,9 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
         Convolution backend for the whole run (as ``with fftconv.set_backend``);
         a layer's own ``backend=`` still wins.
     progress : bool, optional
-        Show a tqdm progress bar; default: only when writing to a terminal.
+        Show a progress bar on standard error; default: only when it is a
+        terminal. Without tqdm (the ``progress`` extra), one plain line per step
+        instead.
     on_epoch_end : callable, optional
         Called as ``on_epoch_end(epoch, history)`` (``epoch`` from 1) after each
         epoch, for example to print a line or save a checkpoint.
@@ -192,8 +194,8 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
                 history.batch_loss.append(value)
                 total_loss += value * len(xb)
                 correct += _correct(out, yb)
-                bar.update(len(xb))
                 bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+                bar.update(len(xb))
             history.seconds.append(time.perf_counter() - start)
             bar.close()
             history.loss.append(total_loss / len(x))

@@ -253,7 +253,7 @@ def test_gradients_split_across_threads_agree(index, name, monkeypatch):
 
 def test_gradients_leave_no_blas_threads_running(monkeypatch):
     """Every product of a backward pass runs inside ``one_blas_thread``: BLAS's own
-    workers, once woken, spin for ~100 ms and take a core from what runs next."""
+    workers, once woken, spin before they sleep and take a core from what runs next."""
     from fftconv.backends import _parallel
     outside = []
     real_matmul = np.matmul

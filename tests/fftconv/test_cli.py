@@ -38,11 +38,21 @@ def test_format_table_ratios():
     assert len(DEFAULT_LAYERS) >= 5
 
 
-def test_time_calls_interleaves_rounds_in_rotated_order():
+def test_time_calls_interleaves_rounds_in_rotated_order(monkeypatch):
+    import types
+
+    from fftconv import timing
+    now = [0.0]                          # a clock that moves only when a call runs
+    monkeypatch.setattr(timing, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
     order = []
-    calls = {name: (lambda name=name: order.append(name)) for name in "abc"}
+    cost = {"a": 0.5, "b": 0.25, "c": 2.0}
+
+    def call(name):
+        order.append(name)
+        now[0] += cost[name]
+    calls = {name: (lambda name=name: call(name)) for name in "abc"}
     medians = time_calls(calls, repeats=3, warmup=1, settle=0)
-    assert set(medians) == set("abc") and all(t >= 0 for t in medians.values())
+    assert medians == cost
     assert order[:3] == list("abc")                               # warmups
     assert order[3:] == list("abc") + list("bca") + list("cab")  # rotated rounds
     order.clear()

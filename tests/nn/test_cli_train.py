@@ -66,8 +66,8 @@ def test_train_errors(args, pattern, capsys):
 def test_compare_torch_without_torch_is_a_clear_error(idx_dir, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)          # import torch -> ImportError
     assert main(["train", "--data", str(idx_dir), "--compare-torch"]) == 1
-    assert "PyTorch is needed to compare with PyTorch but is not installed" in \
-        capsys.readouterr().err
+    assert ("compare_epoch_times needs torch, which is not installed; install it with "
+            "pip install 'fftconv[bench]'") in capsys.readouterr().err
 
 
 def test_compare_torch_prints_every_backend_and_torch(idx_dir, capsys):

@@ -33,15 +33,27 @@ def test_to_torch_forward_and_gradients_match(model, kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
 
 
-def test_compare_epoch_times_trains_the_same_run_everywhere():
+def test_compare_epoch_times_trains_the_same_run_everywhere(monkeypatch):
     x, y = toy_images(32)
+    # Clocks that move only per optimizer step (fftconv: 0.5 s, PyTorch: 0.25 s)
+    from fftconv.nn import optim
+
+    from .test_train import fake_clock
+    ours, theirs = fake_clock(monkeypatch, "fftconv.nn.train"), \
+        fake_clock(monkeypatch, "fftconv.nn.compare")
+    adam_step = optim.Adam.step
+    monkeypatch.setattr(optim.Adam, "step", lambda self: (ours(0.5), adam_step(self))[1])
+    torch_step = torch.optim.Adam.step
+    monkeypatch.setattr(torch.optim.Adam, "step",
+                        lambda self, *a, **k: (theirs(0.25), torch_step(self, *a, **k))[1])
     rows = nn.compare_epoch_times(x, y, "lenet5", batch_size=8, epochs=2, threads=1,
                                   model_kwargs={"dtype": "float64", "num_classes": 2})
     names = [row["name"] for row in rows]
     assert names == [*nn.compare.available_backends(), "torch"]
     reference = rows[0]["loss"]
-    for row in rows:
-        assert len(row["seconds"]) == 2 and row["median"] > 0
+    for row in rows:                                        # 32 images, 4 steps per epoch
+        assert row["seconds"] == ([1.0, 1.0] if row["name"] == "torch" else [2.0, 2.0])
+        assert row["median"] == row["seconds"][0]
         np.testing.assert_allclose(row["loss"], reference, rtol=1e-9)
     table = nn.format_comparison(rows, 8, 1)
-    assert "(1.00x)" not in table and " 1.00x" in table
+    assert "(1.00x)" not in table and " 1.00x" in table and " 2.00x" in table

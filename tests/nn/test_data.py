@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from fftconv import nn
+from fftconv.nn import data
 
 from .conftest import make_idx
 
@@ -105,14 +106,67 @@ def test_load_mnist_errors(tmp_path):
         nn.load_mnist(tmp_path)
 
 
+def test_the_shipped_digits_are_scikit_learns_exactly():
+    """fftconv/nn/digits.npz (tools/make_digits.py) holds sklearn's images and targets."""
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    reference = sklearn_datasets.load_digits()
+    images, labels = data._read_digits()
+    assert images.dtype == np.uint8 and labels.dtype == np.uint8
+    np.testing.assert_array_equal(images, reference.images)
+    np.testing.assert_array_equal(labels, reference.target)
+    x8, y = nn.load_digits(size=8, dtype=np.float64)
+    np.testing.assert_array_equal(x8[:, 0], reference.images / 16.0)
+    np.testing.assert_array_equal(y, reference.target)
+    assert y.dtype == np.int64
+
+
+def test_the_digits_file_is_package_data():
+    import configparser
+    import pathlib
+
+    assert os.path.isfile(os.path.join(os.path.dirname(data.__file__), data.DIGITS_FILE))
+    cfg = configparser.ConfigParser()
+    cfg.read(pathlib.Path(__file__).parents[2] / "setup.cfg")
+    assert data.DIGITS_FILE in cfg["options.package_data"]["fftconv.nn"].split()
+
+
+@pytest.mark.parametrize("arrays, pattern", [
+    (dict(images=np.zeros((1797, 8, 8), np.uint8)), r"it lacks the array\(s\) \['labels'\]"),
+    (dict(images=np.zeros((1797, 8, 8), np.float64), labels=np.zeros(1797, np.uint8)),
+     r"'images' is float64 of shape \(1797, 8, 8\), expected uint8 of shape \(1797, 8, 8\)"),
+    (dict(images=np.zeros((100, 8, 8), np.uint8), labels=np.zeros(1797, np.uint8)),
+     r"'images' is uint8 of shape \(100, 8, 8\)"),
+    (dict(images=np.zeros((1797, 8, 8), np.uint8), labels=np.zeros((1797, 1), np.uint8)),
+     r"'labels' is uint8 of shape \(1797, 1\), expected uint8 of shape \(1797,\)"),
+    (dict(images=np.full((1797, 8, 8), 17, np.uint8), labels=np.zeros(1797, np.uint8)),
+     r"'images' has values up to 17, expected 0 to 16"),
+])
+def test_a_malformed_digits_file_is_named_with_its_problem(tmp_path, arrays, pattern):
+    path = tmp_path / "digits.npz"
+    np.savez_compressed(path, **arrays)
+    with pytest.raises(ValueError, match=r"load_digits: the digits file .*digits.npz is "
+                                         r"malformed: " + pattern + r".*tools/make_digits.py"):
+        data._read_digits(path)
+
+
+def test_a_missing_or_unreadable_digits_file_says_how_to_restore_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"load_digits: the digits file .*nope.npz "
+                                                r"is missing; reinstall fftconv"):
+        data._read_digits(tmp_path / "nope.npz")
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ValueError, match=r"is not a readable .npz archive"):
+        data._read_digits(tmp_path / "bad.npz")
+    np.savez(tmp_path / "objects.npz", images=np.array([None]), labels=np.zeros(3))
+    with pytest.raises(ValueError, match=r"is not a readable .npz archive"):
+        data._read_digits(tmp_path / "objects.npz")          # pickles are never loaded
+
+
 def test_load_digits():
     x, y = nn.load_digits()
     assert x.shape == (1797, 1, 32, 32) and x.dtype == np.float32
     assert 0 <= x.min() and x.max() <= 1 and x.max() > 0.9
     assert np.array_equal(np.bincount(y), np.bincount(y, minlength=10)) and y.max() == 9
-    from sklearn.datasets import load_digits as sk
     x8, _ = nn.load_digits(size=8, dtype=np.float64)
-    np.testing.assert_allclose(x8[:, 0], sk().images / 16.0)
     # Resizing keeps the picture: block means of the 32x32 image track the 8x8 one.
     blocks = x[:, 0].reshape(-1, 8, 4, 8, 4).mean(axis=(2, 4))
     assert np.corrcoef(blocks.ravel(), x8[:, 0].ravel())[0, 1] > 0.95

@@ -47,21 +47,43 @@ def test_twenty_float64_steps_give_the_same_losses_on_every_backend(backend, mod
         np.testing.assert_allclose(value, ref_state[name], rtol=1e-7, atol=1e-9, err_msg=name)
 
 
-def test_fit_learns_and_records_history():
+def fake_clock(monkeypatch, module_name):
+    """Replace ``time`` in ``module_name`` by a clock that moves only when told to;
+    returns ``advance(seconds)``."""
+    import sys
+    import types
+
+    now = [0.0]
+    monkeypatch.setattr(sys.modules[module_name], "time",
+                        types.SimpleNamespace(perf_counter=lambda: now[0]))
+
+    def advance(seconds):
+        now[0] += seconds
+    return advance
+
+
+def test_fit_learns_and_records_history(monkeypatch):
     x, y = toy_images(96)
     x_val, y_val = toy_images(32, seed=9)
     net = nn.lenet5_modern(num_classes=2, seed=0)
     calls = []
+    # The clock moves 0.25 s per optimizer step and never otherwise: an epoch's
+    # seconds are its training steps', the validation pass excluded.
+    advance = fake_clock(monkeypatch, "fftconv.nn.train")
+    optimizer = nn.Adam(net, lr=3e-3)
+    step = optimizer.step
+    monkeypatch.setattr(optimizer, "step", lambda: (advance(0.25), step())[1])
     history = nn.fit(net, x, y, epochs=3, batch_size=16, validation_data=(x_val, y_val),
-                     progress=False, optimizer=nn.Adam(net, lr=3e-3),
-                     on_epoch_end=lambda epoch, h: calls.append((epoch, h.epochs)))
+                     progress=False, optimizer=optimizer,
+                     on_epoch_end=lambda epoch, h: (calls.append((epoch, h.epochs)),
+                                                    advance(100.0)))
     assert calls == [(1, 1), (2, 2), (3, 3)]
     assert history.epochs == 3 and len(history.batch_loss) == 3 * 6
     for key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"):
         assert len(getattr(history, key)) == 3
     assert history.loss[-1] < history.loss[0]
     assert history.val_accuracy[-1] >= 0.9
-    assert all(s > 0 for s in history.seconds)
+    assert history.seconds == [6 * 0.25] * 3
     # The epoch loss is the size-weighted mean of the step losses.
     assert history.loss[0] == pytest.approx(np.mean(history.batch_loss[:6]))
     scores = nn.evaluate(net, x_val, y_val)
