@@ -199,26 +199,29 @@ def _engine(kernels: np.ndarray, signal_shape, dtype, centre: bool) -> OverlapSa
     return OverlapSave(kernels, signal_shape, dtype=dtype, centre=centre)
 
 
-def _trailing_sums(z: np.ndarray, window, workspace):
-    """Window sums of ``z`` over its axes after the first (destroys ``z``).
+def _window_sums(z: np.ndarray, window, workspace):
+    """Window sums of ``z`` over its spatial axes, *divided by* ``window[-1]`` (destroys ``z``).
 
-    ``z`` has layout ``(rows, *spatial[1:-1], K, spatial[-1])`` (K stacked quantities,
-    each row summed on its own); each spatial axis after the first shrinks by
-    ``window - 1``. Float64 throughout. The middle axes (3-D images): running sums
-    by one vectorized addition per plane, in place, then the window differences in
-    one subtraction. The last axis: :func:`scipy.ndimage.uniform_filter1d`, a
-    float64 running sum along each line that returns the window *mean* (one read
-    and one write per element, faster than ``cumsum`` and a difference or than
-    pairwise doubling, and it releases the GIL); the result is the window sums
-    *divided by* ``window[-1]``, a factor callers fold into their formulas
-    (``_Sums.scale``) instead of spending a pass on it.
+    Returns the window sums and the totals of each of the K quantities over ``z``.
+
+    ``z`` has layout ``(*spatial[:-1], K, spatial[-1])`` (K stacked quantities); each
+    spatial axis shrinks by ``window - 1``. Float64 throughout. The leading axes:
+    running sums by one vectorized addition per row, in place, then the window
+    differences in one subtraction. The last axis: :func:`scipy.ndimage.uniform_filter1d`,
+    a float64 running sum along each line that returns the window *mean* (twice as
+    fast as ``cumsum`` and a difference, and it releases the GIL); callers fold the
+    factor ``window[-1]`` into their formulas instead of spending a pass on it.
     """
     nd = len(window)
-    for ax in range(1, nd - 1):
+    totals = None
+    for ax in range(nd - 1):
         n, w = z.shape[ax], window[ax]
         lead = (slice(None),) * ax
         for i in range(1, n):                                  # running sums
             np.add(z[lead + (i,)], z[lead + (i - 1,)], out=z[lead + (i,)])
+        if ax == 0:                                            # the last row: the totals
+            last = z[n - 1]
+            totals = last.sum(axis=tuple(a for a in range(last.ndim) if a != nd - 2))
         diff = workspace.array(f"rows{ax}", z.shape[:ax] + (n - w + 1,) + z.shape[ax + 1:],
                                np.float64)
         diff[lead + (0,)] = z[lead + (w - 1,)]
@@ -226,80 +229,10 @@ def _trailing_sums(z: np.ndarray, window, workspace):
                     out=diff[lead + (slice(1, None),)])
         z = diff
     w = window[-1]
-    means = workspace.array("line_means", z.shape, np.float64)
+    means = workspace.array("window_sums", z.shape, np.float64)
     # output i of the running mean averages [i - w//2, i - w//2 + w)
     scipy.ndimage.uniform_filter1d(z, w, axis=-1, output=means, mode="constant")
-    return means[..., w // 2: w // 2 + z.shape[-1] - w + 1]
-
-
-#: Bytes of float64 running sums per block of rows in :func:`_streamed_sums`.
-_BLOCK_BYTES = 1 << 20
-
-
-def _streamed_sums(tile, centre, window, squares: bool, workspace):
-    """Yield ``(r0, r1, sums)``: the float64 window sums of ``tile − centre`` for
-    blocks of output rows ``r0:r1`` of one chunk (``tile``: its input rows, ``(C, *S)``).
-
-    Each input row is centred (and squared) once and summed over the trailing axes
-    (:func:`_trailing_sums`); along the first axis the window sums are differences
-    ``P[r + h] − P[r]`` of a running sum ``P`` kept only for the rows the next
-    block needs, so the working set stays a few blocks of rows, in cache. The
-    rounding scales (``energy``, ``absolute``) cover the rows summed so far, all
-    that the running sums have seen.
-    """
-    channels, n_in, h = tile.shape[0], tile.shape[1], window[0]
-    rows_out = n_in - h + 1
-    per = 2 if squares else 1
-    nd = len(window)
-    middle = (slice(None),) * (nd - 1)
-    row_shape = tile.shape[2:-1] + (per * channels, tile.shape[-1])
-    summed_shape = tuple(n - w + 1 for n, w in zip(tile.shape[2:], window[1:]))
-    summed_shape = summed_shape[:-1] + (per * channels, summed_shape[-1])
-    block = max(2 * h, _BLOCK_BYTES // (8 * math.prod(row_shape)), 1)
-    prefix = workspace.array("prefix", (block + h,) + summed_shape, np.float64)
-    prefix[0] = 0.0
-    first, filled = 0, 1            # prefix[j] = Σ of summed rows < first + j
-    energy = np.zeros(channels)
-    seen = 0                        # input rows summed so far
-
-    def extend(upto: int) -> None:
-        """Fill the running sum up to index ``upto`` (it sums input rows ``< upto``)."""
-        nonlocal filled, seen
-        lo, hi = first + filled - 1, upto                       # input rows lo:hi
-        if hi <= lo:
-            return
-        z = workspace.array("centred", (hi - lo,) + row_shape, np.float64)
-        axes = "abcd"[:nd]
-        for c in range(channels):
-            zc = z[middle + (per * c,)]
-            np.subtract(tile[c, lo:hi], centre[c], out=zc, dtype=np.float64)
-            energy[c] += np.einsum(f"{axes},{axes}->", zc, zc)        # Σ z², no temporary
-            if squares:
-                np.square(zc, out=z[middle + (per * c + 1,)])
-        seen += hi - lo
-        summed = _trailing_sums(z, window, workspace)
-        j = filled
-        np.add(prefix[j - 1], summed[0], out=prefix[j])
-        for i in range(1, hi - lo):
-            np.add(prefix[j + i - 1], summed[i], out=prefix[j + i])
-        filled += hi - lo
-
-    row_size = math.prod(tile.shape[2:])
-    for r0 in range(0, rows_out, block):
-        r1 = min(r0 + block, rows_out)
-        if r0 > first:                                   # keep the rows still needed
-            keep = first + filled - r0
-            prefix[:keep] = prefix[r0 - first:r0 - first + keep]
-            first, filled = r0, keep
-        extend(r1 + h - 1)
-        sums = workspace.array("window_sums", (r1 - r0,) + summed_shape, np.float64)
-        np.subtract(prefix[r0 + h - first:r1 + h - first], prefix[r0 - first:r1 - first],
-                    out=sums)
-        stacked = [sums[middle + (k,)] for k in range(per * channels)]
-        e = [float(v) for v in energy]
-        yield r0, r1, _Sums(s1=stacked[::per], s2=stacked[1::per] if squares else None,
-                            energy=e, absolute=[math.sqrt(seen * row_size * v) for v in e],
-                            scale=float(window[-1]))
+    return means[..., w // 2: w // 2 + z.shape[-1] - w + 1], totals
 
 
 # -- the scores --------------------------------------------------------------------
@@ -509,20 +442,19 @@ def _score_unmasked(img, tpl, method, flat, info):
     counts = []
 
     def scores(chunk):
+        target = score[chunk.rows]
         if method == "ccoeff":
             return
         tally = MatchInfo(method=method, dtype=info.dtype)
         counts.append(tally)
         centre = chunk.means[0, 0]
-        rows = score[chunk.rows]
-        for r0, r1, sums in _streamed_sums(img[:, chunk.inputs], centre, window, squares,
-                                           chunk.workspace):
-            target = rows[r0:r1]
-            res = _combine(method, target, sums, centre, t_mean, t_ssd, t_energy, n,
-                           undefined, tally, chunk.workspace, out=target)
-            if res is not target:
-                target[...] = res
-            _finish(target, method, tally)
+        sums = _centred_sums(img[:, chunk.inputs], centre, window, target.shape[0], squares,
+                             chunk.workspace)
+        res = _combine(method, target, sums, centre, t_mean, t_ssd, t_energy, n, undefined,
+                       tally, chunk.workspace, out=target)
+        if res is not target:
+            target[...] = res
+        _finish(target, method, tally)
 
     engine.run(img[None, None], out=score[None, None, None], on_chunk=scores)
     info.flat_windows += sum(c.flat_windows for c in counts)
@@ -541,9 +473,35 @@ class _Sums:
 
     s1: list          # Σ z over each window, divided by ``scale``
     s2: list | None   # Σ z² over each window, divided by ``scale``
-    energy: list      # Σ z² over the rows summed (the scale of the running sums)
-    absolute: list    # a bound of Σ |z| over those rows
+    energy: list      # Σ z² over the tile (the scale of the running sums)
+    absolute: list    # a bound of Σ |z| over the tile
     scale: float      # the window sums are ``scale`` times s1, s2
+
+
+def _centred_sums(tile, centre, window, rows, squares: bool, workspace) -> _Sums:
+    """Float64 window sums of ``tile − centre`` per channel (``rows`` output rows)."""
+    nd = len(window)
+    per = 2 if squares else 1
+    channels = tile.shape[0]
+    z = workspace.array("centred", tile.shape[1:-1] + (per * channels, tile.shape[-1]),
+                        np.float64)
+    lead = (slice(None),) * (nd - 1)
+    for c in range(channels):
+        zc = z[lead + (per * c,)]
+        np.subtract(tile[c], centre[c], out=zc, dtype=np.float64)
+        if squares:
+            np.square(zc, out=z[lead + (per * c + 1,)])
+    sums, totals = _window_sums(z, window, workspace)
+    if not squares:                       # Σ z² is only needed for the rounding bounds
+        energy = [float(np.sum(np.square(tile[c] - np.float32(centre[c]), dtype=np.float64)))
+                  for c in range(channels)]
+    else:
+        energy = [float(totals[per * c + 1]) for c in range(channels)]
+    size = math.prod(tile.shape[1:])
+    sums = [sums[lead + (k,)][:rows] for k in range(per * channels)]
+    return _Sums(s1=sums[::per], s2=sums[1::per] if squares else None, energy=energy,
+                 absolute=[math.sqrt(size * e) for e in energy],       # Cauchy–Schwarz
+                 scale=float(window[-1]))
 
 
 def _combine(method, corr, sums, centre, t_mean, t_ssd, t_energy, n, undefined, info,

@@ -62,6 +62,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -75,7 +78,7 @@ from .backends.registry import get_backend
 from .errors import bad_type, bad_value
 from .tiling import TilePlan, choose_tiles
 
-__all__ = ["OverlapSave", "Chunk", "Workspace", "CHUNK_BYTES"]
+__all__ = ["OverlapSave", "Chunk", "Workspace", "release_workspaces", "CHUNK_BYTES"]
 
 #: Bytes of working set per chunk of tile rows: a chunk's stages (staging copy,
 #: tiles, spectra, products, outputs) then pass their data on through the cache.
@@ -89,17 +92,25 @@ _FUNC = "OverlapSave"
 
 
 class Workspace:
-    """Scratch arrays of one thread's share of a run, kept between its chunks.
+    """Scratch arrays of one thread, reused between chunks and between runs.
 
     ``array(name, shape, dtype)`` returns a SIMD-aligned C-contiguous array
     (contents undefined) carved from the buffer last used under ``name``, which
-    grows only when a larger array is asked for: chunks and blocks of different
-    sizes reuse the memory (fresh memory costs a page fault per 4 KiB on first
-    touch).
+    grows only when a larger array is asked for.
+
+    Why the buffers outlive a run: fresh memory costs a page fault per 4 KiB on
+    first touch, the faults of concurrent threads are serialized by the kernel,
+    and the C allocator returns large freed blocks to the system, so a repeated
+    call (matching a stream of images, filtering a stack) would fault on all of
+    its scratch every time. Each thread keeps one workspace (the buffers of its
+    largest chunk: a few times :data:`CHUNK_BYTES`, plus what a caller's
+    ``on_chunk`` asked for); :func:`release_workspaces` frees them. Workspaces
+    hold scratch only, never data a later call reads.
     """
 
     def __init__(self):
         self._buffers: dict = {}
+        self.busy = False
 
     def array(self, name: str, shape, dtype) -> np.ndarray:
         shape, dtype = tuple(int(n) for n in shape), np.dtype(dtype)
@@ -108,6 +119,63 @@ class Workspace:
         if buf is None or buf.nbytes < nbytes:
             buf = self._buffers[name] = fftlib.empty_aligned(max(nbytes, 1), np.uint8)
         return buf[:nbytes].view(dtype).reshape(shape)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return sum(buf.nbytes for buf in self._buffers.values())
+
+    def clear(self) -> int:
+        """Free the buffers; return the bytes freed."""
+        freed = self.nbytes
+        self._buffers.clear()
+        return freed
+
+
+_LOCAL = threading.local()
+_WORKSPACES: "weakref.WeakSet[Workspace]" = weakref.WeakSet()
+_WORKSPACES_LOCK = threading.Lock()
+
+
+@contextmanager
+def _thread_workspace():
+    """This thread's workspace for the duration of a run (a fresh one for a run
+    started inside another run's ``on_chunk`` on the same thread)."""
+    workspace = getattr(_LOCAL, "workspace", None)
+    if workspace is None:
+        workspace = _LOCAL.workspace = Workspace()
+        with _WORKSPACES_LOCK:
+            _WORKSPACES.add(workspace)
+    if workspace.busy:
+        yield Workspace()
+        return
+    workspace.busy = True
+    try:
+        yield workspace
+    finally:
+        workspace.busy = False
+
+
+def release_workspaces() -> int:
+    """Free the scratch buffers every thread keeps between runs (:class:`Workspace`).
+
+    Call it when no run is in progress; the next run allocates again.
+
+    Returns
+    -------
+    int
+        Bytes freed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _ = OverlapSave(np.ones((1, 1, 1, 3)), (1, 1, 1, 50)).run(np.ones((1, 1, 1, 50)))
+    >>> release_workspaces() > 0, release_workspaces()
+    (True, 0)
+    """
+    with _WORKSPACES_LOCK:
+        workspaces = [w for w in _WORKSPACES if not w.busy]
+    return sum(w.clear() for w in workspaces)
 
 
 @dataclass
@@ -344,15 +412,15 @@ class OverlapSave:
         chunks = self.chunks()
         engine = fftlib.get_fft_engine()
         if self.threads == 1 or len(chunks) == 1:
-            workspace = Workspace()
-            for i0, i1 in chunks:
-                self._run_chunk(signal, out, i0, i1, workspace, on_chunk)
+            with _thread_workspace() as workspace:
+                for i0, i1 in chunks:
+                    self._run_chunk(signal, out, i0, i1, workspace, on_chunk)
             return out
         effort = getattr(engine, "planner_effort", None)
 
         def share(part):
-            workspace = Workspace()
-            with fftlib.set_fft_engine(engine.name, threads=1, planner_effort=effort):
+            with _thread_workspace() as workspace, \
+                    fftlib.set_fft_engine(engine.name, threads=1, planner_effort=effort):
                 for i0, i1 in part:
                     self._run_chunk(signal, out, i0, i1, workspace, on_chunk)
 
