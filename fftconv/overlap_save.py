@@ -353,14 +353,22 @@ class OverlapSave:
 
     def _kernel_spectra(self, kernels) -> np.ndarray:
         """``conj(FFT(conj w))`` at the tile size, shape ``(G, K, C, 1^d, *F)``: a
-        product with it is a correlation with ``w``."""
+        product with it is a correlation with ``w``.
+
+        Pruned: the last axis is transformed first, over the kernel's own extent
+        along the others; each further axis then transforms only the columns
+        already made. A large tile costs about one map's transform less than
+        transforming the zero-padded kernel at once.
+        """
         d, transform = len(self.kernel_shape), self.plan.transform
         axes = tuple(range(3, 3 + d))
         w = np.ascontiguousarray(kernels, dtype=self.dtype)
         if self.dtype.kind == "c":
-            spectrum = fftlib.fftn(np.conj(w), axes=axes, s=transform)
+            spectrum = fftlib.fftn(np.conj(w), axes=axes[-1:], s=transform[-1:])
         else:
-            spectrum = fftlib.rfftn(w, axes=axes, s=transform)
+            spectrum = fftlib.rfftn(w, axes=axes[-1:], s=transform[-1:])
+        if d > 1:
+            spectrum = fftlib.fftn(spectrum, axes=axes[:-1], s=transform[:-1])
         np.conj(spectrum, out=spectrum)
         return spectrum.reshape(spectrum.shape[:3] + (1,) * d + spectrum.shape[3:])
 
