@@ -32,8 +32,8 @@ from .matching import METHODS, match_template
 __all__ = ["DEFAULT_CASES", "CONTENDERS", "MatchBenchRow", "parse_case", "make_case",
            "time_contender", "run_match_bench", "format_match_table"]
 
-#: (image side, template side): the two cases of the issue.
-DEFAULT_CASES = ((1024, 64), (2048, 128))
+#: (image side, template side): small and large templates on small and large scenes.
+DEFAULT_CASES = ((1024, 64), (2048, 128), (1536, 200), (4096, 48))
 #: Who is timed, in table order.
 CONTENDERS = ("fftconv", "opencv", "skimage")
 

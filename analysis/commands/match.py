@@ -35,8 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--bench", action="store_true",
                    help="time fftconv, OpenCV and scikit-image on random float32 images")
     p.add_argument("--case", action="append", metavar="IMAGE:TEMPLATE",
-                   help="--bench case, e.g. 1024:64; repeatable (default 1024:64 and "
-                        "2048:128)")
+                   help="--bench case, e.g. 1024:64; repeatable (default 1024:64, "
+                        "2048:128, 1536:200 and 4096:48)")
     p.add_argument("--repeats", type=int, default=7, help="--bench: timed runs (median)")
     p.add_argument("--threads", type=int, default=2, help="--bench: threads for everyone")
     p.set_defaults(func=run)
