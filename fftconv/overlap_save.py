@@ -35,6 +35,9 @@ How it runs (the fft backend's recipe, :mod:`fftconv.backends.fft`):
    ``m`` per signal channel, and ``m · Σ_t w`` is put back exactly through the
    spectrum's zero-frequency bin. The FFT's rounding, about ``ε·log₂T·‖x‖·‖w‖``,
    is then relative to the data's variation, not its offset.
+5. **Scratch** comes from each thread's :class:`Workspace`, kept between runs
+   (fresh memory would page-fault on every call); :func:`release_workspaces`
+   frees it. It holds no data a later call reads.
 
 References
 ----------
@@ -272,6 +275,9 @@ class OverlapSave:
         The tiling.
     out_shape : tuple of int
         ``(B, G, K, L_1, ..., L_d)``.
+    threads : int
+        The FFT engine's thread count at construction, which the plan and the
+        chunks are made for (:meth:`run` shares the chunks among that many).
     """
 
     def __init__(self, kernels, signal_shape, *, pad=None, dtype=None, centre=False,
