@@ -59,7 +59,7 @@ import numpy as np
 
 from . import constants as _constants
 from ._spec import ConvSpec, make_spec
-from .backends.base import Backend, estimate_seconds
+from .backends.base import Backend, estimate_seconds, get_memory_budget
 from .backends.registry import (_REGISTRY, check_name, current_backend_name, get_backend,
                                 registered, same_code)
 from .errors import bad_type, bad_value
@@ -203,9 +203,31 @@ class Choice:
 
 def _why_not(backend: Backend, spec: ConvSpec) -> str | None:
     """``None`` if ``backend`` computes ``spec``, else the reason it does not."""
-    if backend.supports(spec):
-        return None
-    return backend.applies(spec) or "it does not support this geometry"
+    if not backend.supports(spec):
+        return backend.applies(spec) or "it does not support this geometry"
+    if _over_budget(backend, spec):
+        return (f"its smallest unit of work needs {backend.working_set(spec):,} bytes, "
+                f"more than the memory budget of {get_memory_budget():,} bytes")
+    return None
+
+
+def _over_budget(backend: Backend, spec: ConvSpec) -> bool:
+    return backend.supports(spec) and int(backend.working_set(spec)) > get_memory_budget()
+
+
+def _refuse_memory(func: str, spec: ConvSpec, backends: dict) -> None:
+    """A ``MemoryError`` naming the layer, the bytes it needs and the budget, when
+    every backend that computes ``spec`` is over the budget."""
+    needs = {name: int(b.working_set(spec)) for name, b in backends.items()
+             if _over_budget(b, spec)}
+    if needs and all(_over_budget(b, spec) for b in backends.values() if b.supports(spec)):
+        raise MemoryError(
+            f"{func}: the layer ({spec.n}, {spec.c_in}, {spec.h}, {spec.w}) -> ({spec.n}, "
+            f"{spec.c_out}, {spec.out_h}, {spec.out_w}) with {spec.kh}x{spec.kw} kernels needs "
+            f"at least {min(needs.values()):,} bytes of working memory at once ("
+            + ", ".join(f"{n}: {v:,}" for n, v in needs.items())
+            + f"), more than the memory budget of {get_memory_budget():,} bytes "
+            "(fftconv.set_memory_budget)")
 
 
 def resolve_backend(func: str, name, spec: ConvSpec) -> Backend:
@@ -216,11 +238,15 @@ def resolve_backend(func: str, name, spec: ConvSpec) -> Backend:
     NotImplementedError
         When an explicitly named backend does not compute ``spec`` (with its
         reason); ``'auto'`` always finds one for a valid spec.
+    MemoryError
+        When the backend (for ``'auto'``: every backend) needs more working
+        memory at once than :func:`fftconv.get_memory_budget`, with the bytes.
     """
     name = current_backend_name() if name is None else check_name(func, name)
     if name == "auto":
         return _REGISTRY[choose_backend(spec).name]
     backend = _REGISTRY[name]
+    _refuse_memory(func, spec, {name: backend})
     reason = _why_not(backend, spec)
     if reason is not None:
         raise NotImplementedError(f"{func}: backend {name!r} does not support {spec}: {reason}")
@@ -255,6 +281,7 @@ def _estimated(spec: ConvSpec, backends: dict) -> Choice:
                           f"{reason}", RuntimeWarning, stacklevel=4)
         skipped[name] = reason
     if not costs:
+        _refuse_memory("choose_backend", spec, backends)
         raise bad_value("choose_backend", "spec", spec,
                         "a geometry some registered backend computes ("
                         + "; ".join(f"{n}: {r}" for n, r in skipped.items()) + ")")
@@ -476,8 +503,10 @@ def choose_backend(spec: ConvSpec, autotune: bool | None = None, registry=None) 
     backends = _backends(registry)
     if autotune if autotune is not None else _AUTOTUNE.get():
         candidates = {name: b for name, b in backends.items() if _why_not(b, spec) is None}
+        if not candidates:
+            _refuse_memory("choose_backend", spec, backends)
         return _autotuned(spec, candidates)
-    key = (spec, _constants.generation(),
+    key = (spec, _constants.generation(), get_memory_budget(),
            tuple((name, id(b), b.context_key()) for name, b in backends.items()))
     choice = _CHOICES.get(key)
     if choice is None:

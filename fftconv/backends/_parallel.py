@@ -19,7 +19,8 @@ from contextlib import contextmanager
 import numpy as np
 
 __all__ = ["one_blas_thread", "blas_threads", "threads_for", "pool", "run_parts",
-           "even_slices", "split_matmul", "row_blocks", "shares", "add_up"]
+           "even_slices", "split_matmul", "row_blocks", "row_block_count", "shares",
+           "add_up"]
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -177,16 +178,41 @@ def row_blocks(n: int, rows: int, row_bytes: int, block_bytes: int, threads: int
     >>> row_blocks(8, 5, 128, 10 * 128, threads=2)       # two whole images each
     [(0, 2, 0, 5), (2, 4, 0, 5), (4, 6, 0, 5), (6, 8, 0, 5)]
     """
-    fit = max(1, block_bytes // row_bytes)                  # rows per block
+    images, step = _block_layout(n, rows, row_bytes, block_bytes, threads)
+    if step is None:
+        return [(i, min(i + images, n), 0, rows) for i in range(0, n, images)]
+    return [(i, i + 1, r, min(r + step, rows)) for i in range(n) for r in range(0, rows, step)]
+
+
+def _block_layout(n: int, rows: int, row_bytes: int, block_bytes: int, threads: int):
+    """``(whole_images, step)``: images per block when blocks are whole images
+    (``step`` None), else ``(None, rows per block)`` (:func:`row_blocks`)."""
+    fit = max(1, block_bytes // max(row_bytes, 1))          # rows per block
     if fit >= rows and n >= threads:
         count = min(n, _round_up(-(-n // (fit // rows)), threads))
-        images = -(-n // count)
-        return [(i, min(i + images, n), 0, rows) for i in range(0, n, images)]
+        return -(-n // count), None
     per_image = min(rows, max(-(-rows // fit), -(-threads // n)))
-    while (n * per_image) % threads and per_image < rows:
+    while (n * per_image) % threads and per_image < rows:   # at most `threads` steps
         per_image += 1
-    step = -(-rows // per_image)
-    return [(i, i + 1, r, min(r + step, rows)) for i in range(n) for r in range(0, rows, step)]
+    return None, -(-rows // per_image)
+
+
+def row_block_count(n: int, rows: int, row_bytes: int, block_bytes: int,
+                    threads: int) -> int:
+    """``len(row_blocks(...))`` in constant time and memory, for cost estimates of
+    layers of any size.
+
+    Examples
+    --------
+    >>> row_block_count(2, 58, 128, 47 * 128, threads=2)
+    4
+    >>> row_block_count(4096, 65536, 1 << 30, 1 << 20, threads=2)   # no list is built
+    268435456
+    """
+    images, step = _block_layout(n, rows, row_bytes, block_bytes, threads)
+    if step is None:
+        return -(-n // images)
+    return n * -(-rows // step)
 
 
 def shares(blocks: list, threads: int) -> list:

@@ -45,8 +45,12 @@ _BUDGET: ContextVar[int] = ContextVar("fftconv_im2col_budget", default=DEFAULT_M
 def get_memory_budget() -> int:
     """Largest working buffer, in bytes, that a backend builds at once.
 
-    The im2col column matrix and the FFT backend's tile spectra are split into
-    chunks (of the batch, or of output rows) to stay within it.
+    The im2col column matrix, the direct backend's bands and the FFT backend's
+    tile spectra are split into chunks (of the batch, or of output rows) to stay
+    within it; a layer whose smallest chunk does not fit on any backend is
+    refused with a ``MemoryError`` naming the bytes it needs
+    (:meth:`fftconv.Backend.working_set`). Copies of the inputs (zero padding)
+    and the output are not counted.
     """
     return _BUDGET.get()
 
@@ -55,7 +59,9 @@ def get_memory_budget() -> int:
 def set_memory_budget(nbytes: int):
     """Limit backends' working buffers to ``nbytes`` inside the ``with`` block.
 
-    Results do not change; only how much is computed at once.
+    Results do not change; only how much is computed at once. A backend whose
+    smallest chunk is larger than ``nbytes`` is not used (``'auto'`` picks
+    another; none left, or a backend named explicitly: ``MemoryError``).
 
     Examples
     --------
@@ -310,6 +316,17 @@ class Backend:
     def supports(self, spec: ConvSpec) -> bool:
         """Whether this backend computes ``spec`` (:meth:`applies` gives no reason against)."""
         return self.applies(spec) is None
+
+    def working_set(self, spec: ConvSpec) -> int:
+        """Bytes of the smallest working buffer this backend must build at once for
+        ``spec``: one unit of the chunks it splits its work into to stay within
+        :func:`get_memory_budget` (inputs and outputs not counted).
+
+        ``'auto'`` leaves out, and an explicit choice refuses at once, a backend
+        whose smallest unit does not fit the budget (O(1) in the layer's size, so
+        an impossible layer is refused before anything is allocated). Default 0.
+        """
+        return 0
 
     def features(self, spec: ConvSpec) -> dict:
         """The quantities the forward time of ``spec`` is a weighted sum of.

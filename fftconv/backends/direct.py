@@ -28,7 +28,8 @@ import numpy as np
 
 from .._spec import ConvSpec
 from .registry import register_backend
-from ._parallel import add_up, one_blas_thread, row_blocks, run_parts, shares, threads_for
+from ._parallel import (add_up, one_blas_thread, row_block_count, row_blocks, run_parts,
+                        shares, threads_for)
 from .base import (POINTWISE_PATH, Backend, gemm_work, is_pointwise, pad_input, pointwise_forward,
                    tap_slices)
 
@@ -166,7 +167,10 @@ def forward_steps(spec: ConvSpec) -> int:
     if is_pointwise(spec):
         return 1
     taps = spec.kh * spec.kw
-    return taps * len(_bands(spec, _threads(spec))) if _banded(spec) else taps
+    if not _banded(spec):
+        return taps
+    return taps * row_block_count(spec.n, spec.out_h, _column_bytes(spec) * spec.out_w,
+                                  DIRECT_BAND_BYTES, _threads(spec))
 
 
 def _accumulate(xg, taps, spec: ConvSpec, offsets, band, buffers) -> np.ndarray:
@@ -273,6 +277,10 @@ class DirectBackend(Backend):
     }
     calibration_group = "blas"          # the same BLAS as im2col: one GEMM constant
     shared_features = ("gemm",)
+
+    def working_set(self, spec):
+        """One band of a single output row: its shifted input, accumulator and product."""
+        return 0 if is_pointwise(spec) else _column_bytes(spec) * spec.out_w
 
     def features(self, spec):
         """GEMM work with inner size ``C_in/g`` (:func:`~fftconv.backends.base.gemm_work`),

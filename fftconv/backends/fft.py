@@ -548,6 +548,14 @@ class FFTBackend(Backend):
                             f"of {spec}")
         return poly, TilePlan.make(forced, (poly.kh, poly.kw), (spec.out_h, spec.out_w))
 
+    def working_set(self, spec):
+        """The kernel spectra and the tiles of one tile row of one image (the
+        smallest chunk), at the tiling the backend runs."""
+        poly, plan = self.plan(spec)
+        fh, fw = plan.spectrum_shape
+        kernels = spec.c_out * poly.channels // spec.groups * fh * fw * 2 * spec.dtype.itemsize
+        return kernels + self._tile_bytes(spec, poly, plan) * plan.ntw
+
     def features(self, spec):
         """Features at the tiling the backend runs (:func:`_features_at`)."""
         return _features_at(spec, self.plan(spec)[1])

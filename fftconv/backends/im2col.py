@@ -35,7 +35,8 @@ import numpy as np
 
 from .._spec import ConvSpec
 from .registry import register_backend
-from ._parallel import add_up, one_blas_thread, row_blocks, run_parts, shares, threads_for
+from ._parallel import (add_up, one_blas_thread, row_block_count, row_blocks, run_parts,
+                        shares, threads_for)
 from .base import (POINTWISE_PATH, Backend, gemm_work, get_memory_budget, is_pointwise, pad_input,
                    pointwise_forward, tap_slices)
 
@@ -116,11 +117,10 @@ def _row_bytes(spec: ConvSpec) -> int:
     return spec.c_in * spec.kh * spec.kw * spec.out_w * spec.dtype.itemsize
 
 
-def _blocks(spec: ConvSpec) -> list:
-    """Blocks ``(n0, n1, r0, r1)`` of images and output rows, the unit of work of
-    the forward and of both gradients (:func:`~fftconv.backends._parallel.row_blocks`).
+def _block_geometry(spec: ConvSpec) -> tuple:
+    """``(n, rows, row_bytes, block_bytes, threads)`` of :func:`_blocks`.
 
-    Each holds :data:`IM2COL_BLOCK_BYTES` of columns, or more to give every
+    Each block holds :data:`IM2COL_BLOCK_BYTES` of columns, or more to give every
     offset's copy :data:`IM2COL_MIN_COPY_BYTES`; one per thread if that is more
     than :data:`IM2COL_BLOCK_MAX_BYTES`; and within the memory budget
     (:func:`fftconv.get_memory_budget`) with a block per thread alive.
@@ -130,7 +130,14 @@ def _blocks(spec: ConvSpec) -> list:
     if wanted > IM2COL_BLOCK_MAX_BYTES:
         wanted = -(-_row_bytes(spec) * spec.out_h * spec.n // threads)
     block_bytes = min(wanted, max(1, get_memory_budget() // threads))
-    return row_blocks(spec.n, spec.out_h, _row_bytes(spec), block_bytes, threads)
+    return spec.n, spec.out_h, _row_bytes(spec), block_bytes, threads
+
+
+def _blocks(spec: ConvSpec) -> list:
+    """Blocks ``(n0, n1, r0, r1)`` of images and output rows, the unit of work of
+    the forward and of both gradients (:func:`~fftconv.backends._parallel.row_blocks`
+    over :func:`_block_geometry`)."""
+    return row_blocks(*_block_geometry(spec))
 
 
 def _thread_parts(spec: ConvSpec) -> list:
@@ -152,7 +159,7 @@ def forward_steps(spec: ConvSpec) -> int:
     """
     if is_pointwise(spec):
         return 0
-    return spec.kh * spec.kw * len(_blocks(spec))
+    return spec.kh * spec.kw * row_block_count(*_block_geometry(spec))
 
 
 @register_backend
@@ -171,6 +178,10 @@ class Im2colBackend(Backend):
     # each keeps its own byte constant.
     calibration_group = "blas"
     shared_features = ("gemm",)
+
+    def working_set(self, spec):
+        """The column matrix of one output row (the smallest block)."""
+        return 0 if is_pointwise(spec) else _row_bytes(spec)
 
     def features(self, spec):
         """GEMM work with inner size ``C_in/g·kh·kw``, the bytes of the column
