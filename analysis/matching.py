@@ -177,8 +177,10 @@ def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_valu
     if not isinstance(pad_input, (bool, np.bool_)):
         raise bad_type(_FUNC, "pad_input", pad_input, "a bool")
     mode = choice(_FUNC, "mode", mode, PAD_MODES)
-    if not isinstance(constant_values, numbers.Real):
-        raise bad_type(_FUNC, "constant_values", constant_values, "a real number")
+    if not isinstance(constant_values, numbers.Real) or isinstance(constant_values, bool):
+        raise bad_type(_FUNC, "constant_values", constant_values, "a finite real number")
+    if not math.isfinite(constant_values):       # would make every padded score NaN
+        raise bad_value(_FUNC, "constant_values", constant_values, "a finite real number")
     for name, arr in (("image", image), ("template", template)):
         # min and max propagate NaN: two passes without a boolean temporary
         if arr.dtype.kind == "f" and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):

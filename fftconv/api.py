@@ -291,6 +291,8 @@ def convolve(a, b, mode="full", axes=None, method="auto"):
 def _convolve(a, b, mode, axes, method):
     # Full convolution is commutative and the 'valid' crop symmetric in (a, b), so
     # which input is larger never matters here; 'same' follows a's shape.
+    if a.ndim == 0:                  # two 0-d inputs (the checks made b alike): a product
+        return a * b                 # a 0-d result, as scipy.signal's
     if method == "auto":
         method = _signal.choose_method(a, b, axes, mode)
     if method == "direct":

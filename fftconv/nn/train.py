@@ -10,6 +10,7 @@ same numbers on every convolution backend.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -67,6 +68,11 @@ def _check_xy(func: str, x, y):
                                      "(N, C, H, W)")
     if not isinstance(y, np.ndarray) or len(y) != len(x):
         raise bad_value(func, "y", y, f"a numpy.ndarray of length len(x) = {len(x)}")
+    # min and max propagate NaN: two passes, no boolean copy of the dataset
+    if x.dtype.kind in "fc" and not (np.isfinite(x.min()) and np.isfinite(x.max())):
+        first = int(np.argmax(~np.isfinite(x.reshape(len(x), -1)).all(axis=1)))
+        raise bad_value(func, "x", x, f"finite values (sample {first} holds NaN or inf, "
+                        "which would make every parameter NaN)")
 
 
 def _correct(output: np.ndarray, target: np.ndarray) -> int:
@@ -140,6 +146,15 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
         Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``,
         ``seconds`` and the per-step ``batch_loss``.
 
+    Raises
+    ------
+    ValueError
+        ``x`` (or the validation inputs) holding NaN or inf, naming a sample.
+    FloatingPointError
+        A step's loss that is not finite (training diverged), naming the epoch
+        and the batch; raised before that step's update, so the model keeps the
+        parameters of the step before.
+
     Notes
     -----
     Each step computes the mean loss over the batch, backpropagates it through
@@ -185,9 +200,17 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
             total_loss, correct = 0.0, 0
             bar = _progress(len(x), f"epoch {epoch}/{epochs}", progress)
             start = time.perf_counter()
-            for xb, yb in minibatches(x, y, batch_size, shuffle=shuffle, seed=rng):
+            for batch, (xb, yb) in enumerate(minibatches(x, y, batch_size, shuffle=shuffle,
+                                                         seed=rng), start=1):
                 out = model.forward(xb.astype(dtype, copy=False))
                 value = loss_fn(out, yb)
+                if not math.isfinite(value):
+                    bar.close()
+                    raise FloatingPointError(
+                        f"fit: the loss is {value} at epoch {epoch}, batch {batch} (of "
+                        f"{-(-len(x) // batch_size)}): training diverged (try a smaller "
+                        "learning rate); stopped before this step's update, so the model "
+                        "keeps the parameters of the step before")
                 optimizer.zero_grad()
                 model.backward(loss_fn.backward(), input_grad=False)
                 optimizer.step()

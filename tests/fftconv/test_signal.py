@@ -120,3 +120,14 @@ def test_chunks_of_one_tile_row_give_the_same_result(monkeypatch, shapes, axes):
         got = fftconv.convolve(a, b, mode=mode, axes=axes, method="fft")
         want = scipy.signal.fftconvolve(a, b, mode=mode, axes=axes)
         assert_conv_close(got, want, err_msg=f"{shapes} {mode}")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("mode", MODES)
+def test_zero_dimensional_inputs_give_a_zero_dimensional_product_as_scipy(mode, method):
+    got = fftconv.convolve(np.array(2.0), np.array(3.0), mode=mode, method=method)
+    want = scipy.signal.convolve(np.array(2.0), np.array(3.0), mode=mode)
+    assert np.ndim(got) == np.ndim(want) == 0 and got == want
+    got = fftconv.correlate(np.array(2.0), np.array(3.0 + 1j), mode=mode, method=method)
+    assert np.ndim(got) == 0 and got == scipy.signal.correlate(np.array(2.0),
+                                                               np.array(3.0 + 1j), mode=mode)

@@ -155,3 +155,45 @@ def test_fit_errors(kwargs, exc, pattern):
     args.update(kwargs)
     with pytest.raises(exc, match=pattern):
         nn.fit(args.pop("model"), args.pop("x"), args.pop("y"), **args)
+
+
+def test_fit_refuses_inputs_with_nan_naming_the_sample():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 4)).astype(np.float32)
+    x[13, 2] = np.nan
+    net = nn.Sequential(nn.Linear(4, 2, seed=0))
+    before = [p.data.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"fit: parameter 'x' must be finite values \(sample 13"):
+        nn.fit(net, x, np.zeros(20, np.int64), progress=False)
+    assert all(np.array_equal(b, p.data) for b, p in zip(before, net.parameters()))
+
+
+def test_a_diverging_loss_stops_fit_before_the_update_naming_epoch_and_batch():
+    """The loss turns NaN at the 7th step (epoch 2, batch 3 of 4): fit stops there,
+    and the parameters are those after the 6th step's update."""
+
+    class Diverging(nn.losses.CrossEntropyLoss):
+        calls = 0
+
+        def forward(self, output, target):
+            Diverging.calls += 1
+            value = super().forward(output, target)
+            return float("nan") if Diverging.calls == 7 else value
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((32, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    net = nn.Sequential(nn.Linear(4, 2, seed=0))
+    snapshots = []
+
+    class Recording(nn.SGD):
+        def step(self):
+            super().step()
+            snapshots.append([p.data.copy() for p in net.parameters()])
+
+    with pytest.raises(FloatingPointError,
+                       match=r"fit: the loss is nan at epoch 2, batch 3 \(of 4\)"):
+        nn.fit(net, x, y, epochs=3, batch_size=8, progress=False, loss=Diverging(),
+               optimizer=Recording(net, lr=0.1))
+    assert len(snapshots) == 6
+    assert all(np.array_equal(a, p.data) for a, p in zip(snapshots[-1], net.parameters()))
