@@ -8,7 +8,10 @@ feature and dtype, are the *constants*. A backend ships constants of its own
 here, as JSON in :func:`cache_dir`. This module knows no backend: it keeps a
 table ``{backend name: {dtype: {feature: seconds}}}`` and says whether it was
 fitted on this machine, FFT engine and thread count (:func:`origin`); a
-missing, stale or corrupt file is as if absent, and never breaks a call.
+missing or stale file is as if absent, and so is a corrupt one, after a
+:class:`fftconv.jsonfiles.CacheFileWarning` (the file is read by
+:func:`fftconv.jsonfiles.read_cache` against :data:`COST_MODEL_SCHEMA`): none
+ever breaks a call.
 
 :func:`generation` changes whenever the table in force changes, so that what is
 derived from it (tile choices, ``'auto'``'s memoized choices) can be keyed by it.
@@ -16,18 +19,19 @@ derived from it (tile choices, ``'auto'``'s memoized choices) can be keyed by it
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
 import threading
 
+from . import jsonfiles
 from ._version import __version__
 from .errors import bad_value
 from .fftlib import get_fft_engine
 
 __all__ = ["cache_dir", "constants_path", "origin", "fitted", "reload", "save",
-           "source", "generation", "valid_weights", "read_json", "write_json_atomic"]
+           "source", "generation", "valid_weights", "read_json", "write_json_atomic",
+           "COST_MODEL_SCHEMA"]
 
 _FORMAT = "fftconv-cost-model"
 _LOCK = threading.Lock()
@@ -59,36 +63,56 @@ def origin() -> dict:
             "fftconv": __version__}
 
 
-def read_json(path: str):
-    """Parsed JSON, or ``None`` for a missing or unreadable file."""
+def read_json(path: str, schema=object):
+    """The content of the JSON file ``path`` if it matches ``schema``, else ``None``.
+
+    :func:`fftconv.jsonfiles.read_cache`: ``None`` for a missing file, and a
+    :class:`~fftconv.jsonfiles.CacheFileWarning` and ``None`` for an unusable one.
+    """
+    return jsonfiles.read_cache(path, schema, stacklevel=3)
+
+
+def write_json_atomic(path: str, payload, schema=None) -> None:
+    """Write ``payload`` as JSON beside ``path``, then rename it
+    (:func:`fftconv.jsonfiles.write_atomic`)."""
+    jsonfiles.write_atomic(path, payload, schema=schema)
+
+
+def _nonnegative(v) -> bool:
+    return v >= 0
+
+
+#: ``{feature name: finite number >= 0}``: the weights of one backend and dtype.
+WEIGHTS_SCHEMA = {str: jsonfiles.where(float, _nonnegative, "a finite number >= 0")}
+
+#: ``{backend name: {dtype: weights}}``.
+TABLE_SCHEMA = {str: {str: WEIGHTS_SCHEMA}}
+
+#: What :func:`save` writes to :func:`constants_path` and :func:`fitted` accepts.
+COST_MODEL_SCHEMA = {
+    "format": _FORMAT, "version": 1,
+    "origin": {"machine": str, "processor": str, "cores": (int, None), "engine": str,
+               "threads": (int, None), "fftconv": str},
+    "constants": TABLE_SCHEMA,
+    jsonfiles.optional("report"): {str: {str: (float, None)}},
+}
+
+
+def _matches(value, schema) -> bool:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return None
-
-
-def write_json_atomic(path: str, payload) -> None:
-    """Write ``payload`` as JSON to a temporary file beside ``path``, then rename it."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+        jsonfiles.validate(value, schema)
+    except ValueError:
+        return False
+    return True
 
 
 def valid_weights(weights) -> bool:
     """Whether ``weights`` is ``{feature name: finite number >= 0}``."""
-    return isinstance(weights, dict) and all(
-        isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
-        and math.isfinite(v) and v >= 0 for k, v in weights.items())
+    return _matches(weights, WEIGHTS_SCHEMA)
 
 
 def _valid_table(table) -> bool:
-    return isinstance(table, dict) and all(
-        isinstance(name, str) and isinstance(per_dtype, dict)
-        and all(isinstance(d, str) and valid_weights(w) for d, w in per_dtype.items())
-        for name, per_dtype in table.items())
+    return _matches(table, TABLE_SCHEMA)
 
 
 def fitted() -> dict:
@@ -99,10 +123,11 @@ def fitted() -> dict:
     """
     with _LOCK:
         if _STATE["table"] is None:
-            payload = read_json(constants_path())
-            if (isinstance(payload, dict) and payload.get("format") == _FORMAT
-                    and payload.get("origin") == origin()
-                    and _valid_table(payload.get("constants"))):
+            payload = jsonfiles.read_cache(constants_path(), COST_MODEL_SCHEMA,
+                                           root="cost_model", context="fftconv constants",
+                                           stacklevel=4)
+            # a valid file fitted elsewhere is stale, not corrupt: absent, silently
+            if payload is not None and payload["origin"] == origin():
                 _STATE.update(table=payload["constants"], source=constants_path())
             else:
                 _STATE.update(table={}, source="shipped defaults")
@@ -127,6 +152,12 @@ def reload() -> dict:
     return fitted()
 
 
+def _finite_report(report: dict) -> dict:
+    """``report`` with each number that JSON cannot hold (NaN, inf) as ``None``."""
+    return {name: {k: (float(v) if math.isfinite(v) else None) for k, v in entry.items()}
+            for name, entry in report.items()}
+
+
 def save(table: dict, report: dict | None = None) -> str:
     """Store a fitted table for this machine (atomically) and use it from now on.
 
@@ -139,7 +170,9 @@ def save(table: dict, report: dict | None = None) -> str:
         raise bad_value("save_constants", "constants", table,
                         "a table {backend: {dtype: {feature: seconds}}} with finite "
                         "non-negative values")
-    write_json_atomic(constants_path(), {"format": _FORMAT, "version": 1, "origin": origin(),
-                                         "constants": table, "report": report or {}})
+    jsonfiles.write_atomic(constants_path(),
+                           {"format": _FORMAT, "version": 1, "origin": origin(),
+                            "constants": table, "report": _finite_report(report or {})},
+                           schema=COST_MODEL_SCHEMA, root="cost_model")
     reload()
     return constants_path()

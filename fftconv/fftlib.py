@@ -12,7 +12,7 @@ previous engine on exit). The default is pyFFTW when it is importable, else scip
   16-byte-or-better aligned buffers from ``pyfftw.empty_aligned``. Planning
   knowledge ("wisdom") can be saved with :func:`export_wisdom` and loaded with
   :func:`import_wisdom`; a corrupt file or one from another machine or FFTW
-  version gives a warning and is ignored.
+  version gives a :class:`fftconv.jsonfiles.CacheFileWarning` and is ignored.
 
 All engines keep single precision: float32 in → complex64 spectra → float32 out.
 
@@ -31,7 +31,6 @@ transforms efficiently.
 from __future__ import annotations
 
 import base64
-import json
 import math
 import os
 import platform
@@ -42,6 +41,7 @@ from contextvars import ContextVar
 import numpy as np
 import scipy.fft
 
+from . import jsonfiles
 from .errors import bad_type, bad_value
 
 __all__ = ["ENGINES", "available_engines", "get_fft_engine", "set_fft_engine",
@@ -573,6 +573,14 @@ def _machine_id() -> dict:
             "fftw": getattr(pyfftw, "__version__", None), "cores": os.cpu_count()}
 
 
+#: What :func:`export_wisdom` writes and :func:`import_wisdom` accepts.
+_WISDOM_SCHEMA = {
+    "format": _WISDOM_FORMAT, "version": 1,
+    "origin": {"machine": str, "processor": str, "fftw": (str, None), "cores": (int, None)},
+    "wisdom": [str],
+}
+
+
 def export_wisdom(path) -> None:
     """Save FFTW's accumulated planning knowledge to ``path`` (JSON, written atomically).
 
@@ -584,37 +592,37 @@ def export_wisdom(path) -> None:
     payload = {"format": _WISDOM_FORMAT, "version": 1, "origin": _machine_id(),
                "wisdom": [base64.b64encode(w).decode("ascii")
                           for w in pyfftw.export_wisdom()]}
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh)
-    os.replace(tmp, path)
+    jsonfiles.write_atomic(os.fspath(path), payload, schema=_WISDOM_SCHEMA, root="wisdom")
 
 
 def import_wisdom(path) -> bool:
     """Load wisdom saved by :func:`export_wisdom`; return whether it was used.
 
     A missing, corrupt or foreign (other machine or pyFFTW version) file gives a
-    ``RuntimeWarning`` and is ignored: planning simply starts from scratch.
+    :class:`fftconv.jsonfiles.CacheFileWarning` naming it and is ignored: planning
+    simply starts from scratch. The file is read by
+    :func:`fftconv.jsonfiles.read_cache` against the schema of what
+    :func:`export_wisdom` writes.
     """
     if pyfftw is None:
         return False
+    path = os.fspath(path)
+    payload = jsonfiles.read_cache(path, _WISDOM_SCHEMA, root="wisdom",
+                                   context="import_wisdom", missing_ok=False)
+    if payload is None:
+        return False
+    if payload["origin"] != _machine_id():
+        warnings.warn(f"import_wisdom: {path} was measured on another machine or FFTW "
+                      f"version ({payload['origin']}); ignored", jsonfiles.CacheFileWarning,
+                      stacklevel=2)
+        return False
     try:
-        with open(path, encoding="utf-8") as fh:
-            payload = json.load(fh)
-        if payload.get("format") != _WISDOM_FORMAT or payload.get("version") != 1:
-            raise ValueError("not an fftconv wisdom file")
-        if payload.get("origin") != _machine_id():
-            warnings.warn(f"import_wisdom: {path} was measured on another machine or FFTW "
-                          f"version ({payload.get('origin')}); ignored", RuntimeWarning,
-                          stacklevel=2)
-            return False
         wisdom = tuple(base64.b64decode(w.encode("ascii"), validate=True)
                        for w in payload["wisdom"])
         if len(wisdom) != 3 or not all(pyfftw.import_wisdom(wisdom)):
             raise ValueError("FFTW rejected the wisdom")
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        warnings.warn(f"import_wisdom: cannot use {path}: {exc}; ignored", RuntimeWarning,
-                      stacklevel=2)
+    except (ValueError, TypeError) as exc:   # base64's binascii.Error is a ValueError
+        warnings.warn(f"import_wisdom: cannot use {path}: {exc}; ignored",
+                      jsonfiles.CacheFileWarning, stacklevel=2)
         return False
     return True

@@ -48,6 +48,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import stat
 import threading
 import warnings
 from contextlib import contextmanager
@@ -58,6 +59,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import constants as _constants
+from . import jsonfiles
 from ._spec import ConvSpec, make_spec
 from .backends.base import Backend, estimate_seconds, get_memory_budget
 from .backends.registry import (_REGISTRY, check_name, current_backend_name, get_backend,
@@ -352,12 +354,18 @@ def autotune_path() -> str:
     return os.path.join(cache_dir(), "autotune.json")
 
 
+#: What :func:`autotune_path` holds: per key (:func:`_tune_key`), the winner's name
+#: and the median seconds of each candidate.
+AUTOTUNE_SCHEMA = {
+    "format": "fftconv-autotune", "version": 1,
+    "winners": {str: {"name": str, "seconds": {str: float}}},
+}
+
+
 def _load_tuned() -> dict:
-    payload = _constants.read_json(autotune_path())
-    if isinstance(payload, dict) and payload.get("format") == "fftconv-autotune" \
-            and isinstance(payload.get("winners"), dict):
-        return payload["winners"]
-    return {}
+    payload = jsonfiles.read_cache(autotune_path(), AUTOTUNE_SCHEMA, root="autotune",
+                                   context="autotune", stacklevel=3)
+    return payload["winners"] if payload is not None else {}
 
 
 def clear_autotune() -> int:
@@ -367,6 +375,17 @@ def clear_autotune() -> int:
     calibrate`` clears them, since it re-measures the machine. Returns how many
     winners were forgotten.
 
+    If the cache path (:func:`cache_dir`) is not a directory (``$FFTCONV_CACHE_DIR``
+    naming a regular file, say), no autotune file can exist under it: only the
+    winners in memory are forgotten, with a
+    :class:`~fftconv.jsonfiles.CacheFileWarning` naming the path.
+
+    Raises
+    ------
+    OSError
+        If the autotune file exists and cannot be removed (a directory in its
+        place, no permission): its winners would still be remembered.
+
     Examples
     --------
     >>> import fftconv
@@ -374,14 +393,42 @@ def clear_autotune() -> int:
     >>> n >= 0
     True
     """
+    path = autotune_path()
     with _TUNED_LOCK:
-        known = set(_TUNED) | set(_load_tuned())
+        known = set(_TUNED)
         _TUNED.clear()
-        try:
-            os.remove(autotune_path())
-        except FileNotFoundError:
-            pass
+        problem = _not_a_directory(cache_dir())
+        if problem is not None:
+            if problem:
+                warnings.warn(f"clear_autotune: the cache path {cache_dir()} {problem}, so "
+                              "no autotune file can be there; only the winners in memory "
+                              "were forgotten", jsonfiles.CacheFileWarning, stacklevel=2)
+            return len(known)
+        with jsonfiles.locked(path):     # no writer re-adds what it read before the removal
+            known |= set(_load_tuned())
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                what = "it is a directory" if os.path.isdir(path) else exc.strerror
+                raise type(exc)(exc.errno, f"clear_autotune: cannot remove the autotune "
+                                f"file {path}: {what}; its winners are still "
+                                "remembered") from exc
     return len(known)
+
+
+def _not_a_directory(path: str):
+    """``None`` if ``path`` is a directory, ``''`` if it is missing, else what it is."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return ""
+    except NotADirectoryError:
+        return "lies under a file that is not a directory"
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    return None if stat.S_ISDIR(mode) else "is not a directory"
 
 
 def _forward_calls(spec: ConvSpec, candidates) -> tuple:
@@ -452,17 +499,31 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
     winner = min(times, key=times.get)
     with _TUNED_LOCK:
         _TUNED[key] = {"name": winner, "seconds": times}
-        # winners timed with other source are stale: dropped, not kept forever
-        merged = {k: v for k, v in _load_tuned().items()
-                  if k.endswith(f" #{_source_digest()}")}
-        merged[key] = _TUNED[key]
         try:
-            _constants.write_json_atomic(autotune_path(), {"format": "fftconv-autotune", "version": 1,
-                                           "winners": merged})
-        except OSError as exc:     # a read-only cache directory costs only persistence
+            _remember(key, _TUNED[key])
+        except (OSError, ValueError) as exc:  # an unwritable cache costs only persistence
             warnings.warn(f"autotune: cannot write {autotune_path()}: {exc}",
                           RuntimeWarning, stacklevel=3)
     return Choice(winner, times, measured=True)
+
+
+def _remember(key: str, winner: dict) -> None:
+    """Add ``winner`` under ``key`` to the autotune file.
+
+    A read-modify-write under the file's lock (:func:`fftconv.jsonfiles.update`):
+    processes autotuning at once each add their winners, and none is lost to
+    another's write. Winners timed with other source are stale, and dropped
+    rather than kept forever.
+    """
+    suffix = f" #{_source_digest()}"
+
+    def merge(payload):
+        winners = {k: v for k, v in (payload["winners"] if payload else {}).items()
+                   if k.endswith(suffix)}
+        winners[key] = winner
+        return {"format": "fftconv-autotune", "version": 1, "winners": winners}
+    jsonfiles.update(autotune_path(), AUTOTUNE_SCHEMA, merge, root="autotune",
+                     context="autotune")
 
 
 def choose_backend(spec: ConvSpec, autotune: bool | None = None, registry=None) -> Choice:

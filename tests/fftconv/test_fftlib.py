@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from fftconv import fftlib
+from fftconv.jsonfiles import CacheFileWarning
 
 ENGINES = fftlib.available_engines()
 needs_pyfftw = pytest.mark.skipif("pyfftw" not in ENGINES, reason="pyfftw not installed")
@@ -161,24 +162,24 @@ def test_wisdom_round_trip_and_bad_files(tmp_path):
 
     corrupt = tmp_path / "corrupt.json"
     corrupt.write_text("{not json")
-    with pytest.warns(RuntimeWarning, match="cannot use .*corrupt.json.*ignored"):
+    with pytest.warns(CacheFileWarning, match="cannot use .*corrupt.json.*ignored"):
         assert fftlib.import_wisdom(corrupt) is False
 
     payload = json.loads(good.read_text())
     payload["wisdom"] = ["!!!", "", ""]
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(payload))
-    with pytest.warns(RuntimeWarning, match="ignored"):
+    with pytest.warns(CacheFileWarning, match="ignored"):
         assert fftlib.import_wisdom(broken) is False
 
     payload = json.loads(good.read_text())
     payload["origin"]["machine"] = "elsewhere"
     foreign = tmp_path / "foreign.json"
     foreign.write_text(json.dumps(payload))
-    with pytest.warns(RuntimeWarning, match="another machine"):
+    with pytest.warns(CacheFileWarning, match="another machine"):
         assert fftlib.import_wisdom(foreign) is False
 
-    with pytest.warns(RuntimeWarning, match="cannot use"):
+    with pytest.warns(CacheFileWarning, match="cannot use"):
         assert fftlib.import_wisdom(tmp_path / "missing.json") is False
 
 

@@ -2,12 +2,14 @@
 
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
 
 import fftconv
 from fftconv import select
+from fftconv.jsonfiles import CacheFileWarning
 from fftconv.bench import (Layer, SweepRow, crossover_figure, crossovers, format_sweep,
                            run_sweep, sweep_summary)
 
@@ -156,17 +158,25 @@ def test_autotune_times_one_code_path_once(monkeypatch, tmp_path):
     assert choice.costs["im2col"] == choice.costs["direct"]
 
 
-@pytest.mark.parametrize("content", ["{broken", '{"format": "other"}',
-                                     '{"format": "fftconv-autotune", "winners": 3}',
-                                     '{"format": "fftconv-autotune", "winners": '
-                                     '{"KEY": {"name": "nonexistent", "seconds": {}}}}'])
-def test_corrupt_or_stale_autotune_file_never_breaks_a_call(monkeypatch, tmp_path, content):
+@pytest.mark.parametrize("content, corrupt", [
+    ("{broken", True), ('{"format": "other"}', True),
+    ('{"format": "fftconv-autotune", "version": 1, "winners": 3}', True),
+    ('{"format": "fftconv-autotune", "version": 1, "winners": '
+     '{"KEY": {"name": "nonexistent", "seconds": {}}}}', False)])
+def test_corrupt_or_stale_autotune_file_never_breaks_a_call(monkeypatch, tmp_path, content,
+                                                            corrupt):
+    """A corrupt file is ignored with a warning; a stale winner is measured again."""
     monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(select, "_TUNED", {})
     s = spec((1, 1, 10, 10), (1, 1, 3, 3))
     (tmp_path / "autotune.json").write_text(content.replace("KEY", select._tune_key(s)))
-    choice = fftconv.choose_backend(s, autotune=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CacheFileWarning)
+        choice = fftconv.choose_backend(s, autotune=True)
     assert choice.measured and choice.name in fftconv.available_backends()
+    named = [w for w in caught if issubclass(w.category, CacheFileWarning)
+             and "autotune.json" in str(w.message)]
+    assert bool(named) == corrupt
 
 
 @pytest.mark.parametrize("content", ["not json", '{"format": "fftconv-cost-model"}',
@@ -184,7 +194,12 @@ def test_bad_calibration_files_fall_back_to_shipped(monkeypatch, tmp_path, conte
         content = json.dumps(dict(good, constants=bad))
     (tmp_path / "cost_model.json").write_text(content)
     try:
-        assert select.load_constants(reload=True) == select.shipped_constants()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CacheFileWarning)
+            assert select.load_constants(reload=True) == select.shipped_constants()
+        named = [w for w in caught if issubclass(w.category, CacheFileWarning)
+                 and "cost_model.json" in str(w.message)]
+        assert bool(named) == (content != json.dumps(good))   # stale: silently absent
         assert select.constants_source() == "shipped defaults"
         assert fftconv.choose_backend(spec((1, 1, 10, 10), (1, 1, 3, 3))).name
     finally:
