@@ -154,6 +154,53 @@ def load_checkpoint(path):
     return Checkpoint(path, params, metadata)
 
 
+def read_array(func: str, param: str, path, suffixes=(".npy", ".png")) -> np.ndarray:
+    """An array from a ``.npy`` file (never unpickled) or an image file (``.png``).
+
+    The one reader of the command line's input files: every failure is an
+    ``OSError`` or ``ValueError`` whose message names ``func``, ``param``, the file
+    and what was wrong (a missing file, a directory, a truncated or corrupt
+    ``.npy``, an object array, an image the reader cannot decode), never a bare
+    numpy or PIL message.
+
+    Parameters
+    ----------
+    func, param : str
+        Who asks, for the messages (``'fftconv match'``, ``'IMAGE'``).
+    path : str or os.PathLike
+    suffixes : tuple of str
+        The extensions accepted.
+
+    Returns
+    -------
+    ndarray
+        As stored (``.npy``), or as :func:`matplotlib.image.imread` returns it.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise bad_type(func, param, path, "a str or os.PathLike path")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{func}: parameter {param!r} must be an existing file; "
+                                f"got {str(path)!r} (no such file)")
+    if not path.is_file():
+        raise IsADirectoryError(f"{func}: parameter {param!r} must be a file; got "
+                                f"{str(path)!r} (a directory or special file)")
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise bad_value(func, param, str(path), "a " + " or ".join(suffixes) + " file")
+    try:
+        if suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        return require("matplotlib.image", "plots", func).imread(path)
+    except ImportError:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        # numpy: "EOF: reading array header", "Object arrays cannot be loaded ...";
+        # PIL: "broken PNG file", "cannot identify image file"
+        raise bad_value(func, param, str(path),
+                        f"a readable {suffix} file ({type(exc).__name__}: {exc})") from exc
+
+
 def load_image(path):
     """Read a grey-level image from ``.npy`` (a 2-d array) or ``.png`` (averaged over colour).
 
@@ -171,27 +218,13 @@ def load_image(path):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        Another extension, an unreadable file or not a 2-d image.
+        Another extension, an unreadable file or not a 2-d image
+        (:func:`read_array`).
     """
     func = "load_image"
-    if not isinstance(path, (str, os.PathLike)):
-        raise bad_type(func, "path", path, "a str or os.PathLike path")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{func}: parameter 'path' must be an existing image file; "
-                                f"got {str(path)!r} (no such file)")
-    suffix = path.suffix.lower()
-    if suffix not in (".npy", ".png"):
-        raise bad_value(func, "path", str(path), "a .npy or .png file")
-    try:
-        if suffix == ".npy":
-            image = np.load(path, allow_pickle=False)
-        else:
-            image = require("matplotlib.image", "plots", func).imread(path)
-            if image.ndim == 3:
-                image = image[..., :3].mean(axis=-1)      # drop alpha, average colour
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise bad_value(func, "path", str(path), f"a readable .npy or .png image: {exc}") from exc
+    image = read_array(func, "path", path)
+    if str(path).lower().endswith(".png") and image.ndim == 3:
+        image = image[..., :3].mean(axis=-1)              # drop alpha, average colour
     if image.ndim != 2 or image.dtype.kind not in "fiub" or image.size == 0:
         raise bad_value(func, "path", str(path),
                         f"a 2-d numeric image; it holds {image.ndim}-d {image.dtype} data")

@@ -42,22 +42,13 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def read_image(path: str):
-    """An image file as a float array: ``.npy`` (no pickles) or anything matplotlib reads."""
-    import numpy as np
+def read_image(path: str, param: str = "IMAGE"):
+    """An image file as an array: ``.npy`` (no pickles) or ``.png`` (colour kept,
+    alpha dropped); errors name the file (:func:`analysis.files.read_array`)."""
+    from analysis.files import read_array
 
-    from fftconv.errors import bad_value
-
-    if path.lower().endswith(".npy"):
-        return np.load(path, allow_pickle=False)
-    from fftconv.optional import require
-
-    imread = require("matplotlib.image", "plots", "fftconv match").imread
-    try:
-        image = imread(path)
-    except (ValueError, SyntaxError) as exc:       # PIL's errors for non-images
-        raise bad_value("fftconv match", "IMAGE", path, f"a PNG or .npy file ({exc})") from exc
-    if image.ndim == 3 and image.shape[-1] == 4:
+    image = read_array("fftconv match", param, path)
+    if image.ndim == 3 and image.shape[-1] == 4 and not path.lower().endswith(".npy"):
         image = image[..., :3]                     # drop alpha
     return image
 
@@ -91,7 +82,7 @@ def run(args) -> int:
                         "two image files (or --bench)")
     from analysis.matching import find_peaks, match_template
 
-    image, template = read_image(args.image), read_image(args.template)
+    image, template = read_image(args.image), read_image(args.template, "TEMPLATE")
     colour = image.ndim == 3 and template.ndim == 3 and image.shape[-1] == template.shape[-1]
     if not colour:                                  # mixed grey / colour: compare greys
         image = image.mean(axis=-1) if image.ndim == 3 else image

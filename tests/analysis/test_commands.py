@@ -99,7 +99,7 @@ def test_diffuse_of_a_checkpoint_reports_propagators(lenet_checkpoint, tmp_path)
                                    "parameters among"),
     (["spectrum", "box", "--size", "2"], "filter_spectrum: parameter 'size'"),
     (["diffuse", "box", "--image", "nothing.png"], "load_image: parameter 'path' must be an "
-                                                   "existing image file"),
+                                                   "existing file"),
 ])
 def test_command_errors_exit_1_with_the_message(argv, message, tmp_path, capsys):
     assert main(argv + ["--out", str(tmp_path)]) == 1

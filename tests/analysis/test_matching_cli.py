@@ -69,7 +69,8 @@ def test_bench_prints_the_side_by_side_table(capsys):
     ([], "fftconv match: error: fftconv match: parameter 'IMAGE TEMPLATE' must be two image"),
     (["--bench", "--case", "8:64"], "parse_case: parameter 'text' must be IMAGE:TEMPLATE"),
     (["--bench", "--repeats", "0"], "parameter '--repeats' must be a positive int"),
-    (["missing.npy", "other.npy"], "fftconv match: error: [Errno 2] No such file"),
+    (["missing.npy", "other.npy"],
+     "fftconv match: parameter 'IMAGE' must be an existing file; got 'missing.npy'"),
 ])
 def test_errors(capsys, argv, message):
     status, _, err = run(capsys, *argv)
