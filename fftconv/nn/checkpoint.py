@@ -761,10 +761,10 @@ def load_checkpoint(path, model: Module | None = None):
         raise bad_type(func, "model", model, "None or a fftconv.nn.Module")
     with _Checkpoint(path) as ck:
         metadata = ck.metadata
-        arch = metadata["architecture"]
-        kwargs = dict(arch.get("kwargs") or {})
+        arch = metadata["architecture"]                 # null or an object (the schema)
+        kwargs = dict(arch.get("kwargs") or {}) if arch is not None else {}
         if model is None:
-            if arch["name"] not in MODELS:             # the schema admits only these
+            if arch is None or arch["name"] not in MODELS:
                 raise _file_error(func, path, f"a checkpoint of a known architecture "
                                               f"({', '.join(MODELS)}) or a model argument; "
                                               f"its architecture is {arch!r}")
@@ -776,7 +776,7 @@ def load_checkpoint(path, model: Module | None = None):
             expected = _expected_shapes(shape_only)
         else:
             own = getattr(model, "architecture", None)
-            if own is not None and own.get("name") != arch.get("name"):
+            if own is not None and arch is not None and own.get("name") != arch["name"]:
                 raise _file_error(func, path, f"a checkpoint of architecture "
                                               f"{own.get('name')!r} (the model's); the file "
                                               f"holds {arch.get('name')!r}")
