@@ -430,27 +430,49 @@ def _key_path(parent: str, key) -> str:
 
 
 def _check_tree(value, schema, path):
-    """Check ``value`` against ``schema`` and its depth, iteratively (no recursion limit)."""
-    stack = [(value, schema, "", 1)]
+    """Check ``value`` against ``schema``, iteratively; free-form parts are not walked.
+
+    Their nesting was bounded by :func:`_nesting_depth` before parsing, so
+    walking only the fixed keys keeps the cost independent of how much
+    free-form data (history, ...) a file holds.
+    """
+    stack = [(value, schema, "")]
     while stack:
-        node, node_schema, key, depth = stack.pop()
-        if depth > MAX_METADATA_DEPTH:
-            raise _corrupt(path, f"metadata key {key!r} is nested more than "
-                                 f"{MAX_METADATA_DEPTH} levels deep")
-        if node_schema is not None:
-            problem = node_schema.check(node, key)
-            if problem:
-                where = f"metadata key {key!r}" if key else "metadata"
-                raise _corrupt(path, f"{where} {problem}; got {_describe_json(node)}")
-        if isinstance(node, dict):
-            if hasattr(node_schema, "children"):
-                items = list(node_schema.children(node))
-            else:
-                items = [(k, v, None) for k, v in node.items()]
-            for k, v, child in items:
-                stack.append((v, child, _key_path(key, k), depth + 1))
-        elif isinstance(node, list):
-            stack.extend((v, None, _key_path(key, i), depth + 1) for i, v in enumerate(node))
+        node, node_schema, key = stack.pop()
+        if node_schema is None or isinstance(node_schema, _AnyJSON):
+            continue
+        problem = node_schema.check(node, key)
+        if problem:
+            where = f"metadata key {_short(key)!r}" if key else "metadata"
+            raise _corrupt(path, f"{where} {problem}; got {_describe_json(node)}")
+        if isinstance(node, dict) and hasattr(node_schema, "children"):
+            stack.extend((v, child, _key_path(key, k))
+                         for k, v, child in node_schema.children(node))
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+
+
+def _nesting_depth(raw: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` outside strings in the JSON text ``raw``.
+
+    Counted on the text, before parsing: deeply nested JSON makes the parser
+    raise RecursionError, and walking it would cost as much as it is deep.
+    """
+    codes = np.frombuffer(_JSON_STRING.sub("", raw).encode("ascii", "replace"), np.uint8)
+    deepest = level = 0
+    for start in range(0, len(codes), _READ_CHUNK):        # bounded scratch memory
+        chunk = codes[start:start + _READ_CHUNK]
+        steps = ((chunk == ord("[")) | (chunk == ord("{"))).astype(np.int32) - (
+            (chunk == ord("]")) | (chunk == ord("}")))
+        levels = level + np.cumsum(steps, dtype=np.int64)
+        if len(levels):
+            deepest, level = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _describe_json(value) -> str:
@@ -501,15 +523,19 @@ def _parse_metadata(raw: str, path) -> dict:
         :data:`MAX_METADATA_DEPTH`, another format or version, wrong types,
         missing or unknown keys, NaN or infinity in a fixed key.
     """
+    depth = _nesting_depth(raw)
+    if depth > MAX_METADATA_DEPTH:
+        raise _corrupt(path, f"metadata is nested {depth} levels deep, more than "
+                             f"MAX_METADATA_DEPTH = {MAX_METADATA_DEPTH}")
     try:
         metadata = json.loads(raw, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         raise _corrupt(path, f"metadata is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise _corrupt(path, f"metadata is nested more than {MAX_METADATA_DEPTH} levels "
-                             "deep") from None
+    except RecursionError:                 # not expected after the depth check
+        raise _corrupt(path, f"metadata is nested more than MAX_METADATA_DEPTH = "
+                             f"{MAX_METADATA_DEPTH} levels deep") from None
     except _DuplicateKey as exc:
-        raise _corrupt(path, f"metadata repeats the key {exc.args[0]!r}") from None
+        raise _corrupt(path, f"metadata repeats the key {_short(exc.args[0])!r}") from None
     except ValueError as exc:          # numbers too long for int() and the like
         raise _corrupt(path, f"metadata is not valid JSON ({exc})") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
