@@ -24,7 +24,8 @@ Training
     :func:`read_checkpoint`, :func:`compare_epoch_times`.
 """
 
-from .checkpoint import atomic_write, load_checkpoint, read_checkpoint, save_checkpoint
+from .checkpoint import (atomic_write, load_checkpoint, read_checkpoint,
+                         remove_stale_temporaries, save_checkpoint)
 from .compare import compare_epoch_times, format_comparison
 from .data import idx_splits, load_digits, load_mnist, minibatches, read_idx, train_test_split
 from .layers import (RBF, AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU,
@@ -46,5 +47,6 @@ __all__ = [
     "History", "fit", "evaluate", "predict",
     "Summary", "LayerSummary", "summary",
     "save_checkpoint", "load_checkpoint", "read_checkpoint", "atomic_write",
+    "remove_stale_temporaries",
     "compare_epoch_times", "format_comparison",
 ]

@@ -12,32 +12,74 @@ filters:
   "kwargs": {...}}, "seed": ..., "epoch": ...}``.
 
 Files are written to a temporary file in the target directory and renamed into
-place (:func:`atomic_write`), so a crash never leaves a half-written checkpoint,
-and read with ``np.load(path, allow_pickle=False)``.
+place (:func:`atomic_write`), so a crash never leaves a half-written checkpoint;
+temporary files that killed writers left behind are removed by the next save of
+the same checkpoint (:func:`remove_stale_temporaries`).
+
+Reading treats the file as untrusted. The archive is opened with :mod:`zipfile`
+and each member's ``.npy`` header is read first, so shapes, dtypes and sizes
+are checked before any array data is read: sizes are Python integers compared
+with the member's length and with :data:`MAX_CHECKPOINT_BYTES`, object arrays
+(which would need pickle) are refused, the metadata is checked against a small
+schema (:func:`_parse_metadata`), and :func:`load_checkpoint` compares the
+stored shapes with those of the architecture, computed from a shape-only model
+(``allocate=False``), before it builds the real one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
 import tempfile
+import time
 import zipfile
 import zlib
 
 import numpy as np
 
 from .. import __version__
-from ..errors import bad_type, bad_value
+from ..errors import bad_type, bad_value, describe
 from .models import MODELS, build_model
 from .module import Module
 
-__all__ = ["FORMAT", "VERSION", "atomic_write", "save_checkpoint", "read_checkpoint",
-           "load_checkpoint"]
+__all__ = ["FORMAT", "VERSION", "MAX_CHECKPOINT_BYTES", "MAX_METADATA_BYTES",
+           "MAX_METADATA_DEPTH", "STALE_TEMP_SECONDS", "atomic_write", "save_checkpoint",
+           "read_checkpoint", "load_checkpoint", "remove_stale_temporaries"]
 
 FORMAT = "fftconv-checkpoint"
 VERSION = 1
 METADATA_KEY = "__metadata__"
+
+#: Largest total size in bytes of the parameter arrays a checkpoint may hold (or
+#: its architecture may need). Far above any model of :mod:`fftconv.nn` (LeNet-5
+#: has 60,000 parameters); a file or architecture asking for more is refused
+#: before anything of that size is allocated.
+MAX_CHECKPOINT_BYTES = 1 << 30
+#: Largest ``__metadata__`` entry in bytes (a JSON text of 4-byte characters).
+MAX_METADATA_BYTES = 16 << 20
+#: Deepest nesting of JSON arrays and objects accepted in the metadata.
+MAX_METADATA_DEPTH = 32
+#: A temporary file of a save is removed by a later save when its writer process
+#: is gone and it has not changed for :data:`STALE_TEMP_GRACE_SECONDS`, or in any
+#: case once it is this old (its pid may have been reused).
+STALE_TEMP_SECONDS = 24 * 3600
+#: Quiet time before a temporary file whose writer pid is not running here counts
+#: as abandoned: a writer on another host sharing the directory is not visible to
+#: the pid check, but its file keeps changing while it writes.
+STALE_TEMP_GRACE_SECONDS = 60
+
+#: Parameter dtypes :func:`load_checkpoint` accepts (those of fftconv models).
+_PARAMETER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_READ_CHUNK = 1 << 20
+
+
+# -- writing ---------------------------------------------------------------------
+
+def _temp_prefix(pid: int) -> str:
+    return f".tmp-{pid}-"
 
 
 @contextlib.contextmanager
@@ -45,8 +87,11 @@ def atomic_write(path, suffix: str = ""):
     """Open a temporary binary file next to ``path``; rename it to ``path`` on success.
 
     The temporary file lives in the same directory (so :func:`os.replace` is an
-    atomic rename on POSIX and Windows), is flushed and fsynced before the
-    rename, and is removed if the block raises.
+    atomic rename on POSIX and Windows), is named ``.tmp-<pid>-<random><suffix>``
+    (``suffix`` defaults to ``-`` and the name of ``path``, so a later write can
+    recognise abandoned temporaries of the same file, see
+    :func:`remove_stale_temporaries`), is flushed and fsynced before the rename,
+    and is removed if the block raises.
 
     Examples
     --------
@@ -58,8 +103,8 @@ def atomic_write(path, suffix: str = ""):
     b'done'
     """
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix or os.path.basename(path),
-                               dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(os.getpid()),
+                               suffix=suffix or "-" + os.path.basename(path), dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -73,6 +118,72 @@ def atomic_write(path, suffix: str = ""):
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def _pid_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError, OSError):
+        # PermissionError: alive but another user's. The others: not a pid this
+        # system can have, so not a live writer of ours either way; keep to age.
+        return True
+    return True
+
+
+def remove_stale_temporaries(path, now=None) -> list:
+    """Remove temporary files that killed :func:`atomic_write` calls left beside ``path``.
+
+    Only files named as :func:`atomic_write` names the temporaries of ``path``
+    (``.tmp-<pid>-<8 random characters>-<name of path>``) are considered, and
+    one is removed only if it is *stale*: its writer ``pid`` is not a running
+    process on this machine and the file has not been modified for
+    :data:`STALE_TEMP_GRACE_SECONDS`, or it is older than
+    :data:`STALE_TEMP_SECONDS` whatever its pid says (pids get reused). A file
+    being written by a live process (this one included, from another thread) is
+    therefore never touched; files of other names, other checkpoints, or the
+    older unnamed ``.tmp-*.npz`` scheme are left alone.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The target file whose temporaries to clean up.
+    now : float, optional
+        The current time (:func:`time.time`), for tests.
+
+    Returns
+    -------
+    list of str
+        The paths removed. Files that vanish or cannot be removed meanwhile are
+        skipped silently (another process may be cleaning up too).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(r"\.tmp-(\d{1,10})-[a-z0-9_]{8}-" + re.escape(os.path.basename(path))
+                         + r"\Z")
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.match(name)
+        if not match:
+            continue
+        full = os.path.join(directory, name)
+        try:
+            age = now - os.stat(full).st_mtime
+        except OSError:
+            continue
+        abandoned = age >= STALE_TEMP_GRACE_SECONDS and not _pid_running(int(match.group(1)))
+        if abandoned or age >= STALE_TEMP_SECONDS:
+            with contextlib.suppress(OSError):
+                os.remove(full)
+                removed.append(full)
+    return removed
 
 
 def _json_ready(func: str, name: str, value):
@@ -91,7 +202,8 @@ def save_checkpoint(path, model: Module, *, seed=None, epoch=None, architecture=
     ----------
     path : str or os.PathLike
         Target file; its directory must exist. Written via a temporary file and
-        :func:`os.replace`.
+        :func:`os.replace`; stale temporaries of earlier, killed saves to the
+        same path are removed first (:func:`remove_stale_temporaries`).
     model : Module
     seed : int, optional
         The seed the run used (recorded in the metadata).
@@ -137,13 +249,448 @@ def save_checkpoint(path, model: Module, *, seed=None, epoch=None, architecture=
     state = model.state_dict()
     if METADATA_KEY in state:
         raise bad_value(func, "model", METADATA_KEY, "a model without a parameter of that name")
-    with atomic_write(path, suffix=".npz") as f:
+    remove_stale_temporaries(path)
+    with atomic_write(path) as f:
         np.savez(f, **state, **{METADATA_KEY: np.array(json.dumps(metadata))})
 
 
+# -- errors ----------------------------------------------------------------------
+
+def _file_error(func: str, path, allowed: str) -> ValueError:
+    # The shape of fftconv.errors.bad_value, with the path in full (describe()
+    # shortens long values, and the file is what the reader needs to know).
+    return ValueError(f"{func}: parameter 'path' must be {allowed}; got {os.fspath(path)!r}")
+
+
 def _corrupt(path, reason: str) -> ValueError:
-    return bad_value("read_checkpoint", "path", os.fspath(path),
-                     f"an fftconv checkpoint (.npz with JSON metadata): {reason}")
+    return _file_error("read_checkpoint", path,
+                       f"an fftconv checkpoint (.npz with JSON metadata): {reason}")
+
+
+# -- the metadata schema ---------------------------------------------------------
+#
+# A schema is a small tree of the nodes below; ``_check(schema, value, key)``
+# returns None or the reason ``value`` (at key path ``key``) does not fit. The
+# schema of the whole metadata is :data:`_METADATA_SCHEMA`; :func:`_parse_metadata`
+# is the one entry point, so a shared JSON-file reader can replace it later.
+
+class _Int:
+    """An int (not a bool) in ``[low, high]``; ``None`` too if ``optional``."""
+
+    def __init__(self, low=None, high=None, optional=False):
+        self.low, self.high, self.optional = low, high, optional
+
+    def describe(self):
+        text = "an int" + (f" >= {self.low}" if self.low is not None else "") + (
+            f" <= {self.high}" if self.high is not None else "")
+        return text + (" or null" if self.optional else "")
+
+    def check(self, value, key):
+        if value is None and self.optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or (
+                self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high):
+            return f"must be {self.describe()}"
+        return None
+
+
+class _Float:
+    """A finite number (int or float, not bool) in ``[low, high]``."""
+
+    def __init__(self, low=None, high=None):
+        self.low, self.high = low, high
+
+    def check(self, value, key):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not \
+                math.isfinite(value) or (self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high):
+            return f"must be a finite number in [{self.low}, {self.high}]"
+        return None
+
+
+class _Bool:
+    def check(self, value, key):
+        return None if isinstance(value, bool) else "must be true or false"
+
+
+class _Str:
+    """A str, one of ``choices`` if given; ``None`` too if ``optional``."""
+
+    def __init__(self, choices=None, optional=False):
+        self.choices, self.optional = choices, optional
+
+    def check(self, value, key):
+        if value is None and self.optional:
+            return None
+        if not isinstance(value, str) or (self.choices is not None
+                                          and value not in self.choices):
+            allowed = ("one of " + ", ".join(map(repr, self.choices))
+                       if self.choices is not None else "a string")
+            return f"must be {allowed}" + (" or null" if self.optional else "")
+        return None
+
+
+class _AnyJSON:
+    """Any JSON value (the free-form entries ``save_checkpoint(extra=...)`` adds)."""
+
+    def check(self, value, key):
+        return None
+
+
+class _Object:
+    """A JSON object with ``required`` and ``optional`` keys (name → schema).
+
+    ``others`` is the schema of any further key; ``None`` means further keys are
+    errors.
+    """
+
+    def __init__(self, required, optional=None, others=None):
+        self.required, self.optional, self.others = required, optional or {}, others
+
+    def check(self, value, key):
+        if not isinstance(value, dict):
+            return "must be a JSON object"
+        missing = [k for k in self.required if k not in value]
+        if missing:
+            return f"lacks the key(s) {missing}"
+        if self.others is None:
+            unknown = [k for k in value if k not in self.required and k not in self.optional]
+            if unknown:
+                return (f"has unknown key(s) {unknown}; known: "
+                        f"{sorted({**self.required, **self.optional})}")
+        return None
+
+    def children(self, value):
+        for k, v in value.items():
+            yield k, v, self.required.get(k) or self.optional.get(k) or self.others
+
+
+class _Tagged:
+    """An object whose ``tag`` key chooses its schema among ``variants``, else ``default``.
+
+    ``None`` is accepted too if ``optional``.
+    """
+
+    def __init__(self, tag, variants, default, optional=False):
+        self.tag, self.variants, self.default = tag, variants, default
+        self.optional = optional
+
+    def _variant(self, value):
+        tag = value.get(self.tag)
+        return self.variants[tag] if isinstance(tag, str) and tag in self.variants \
+            else self.default
+
+    def check(self, value, key):
+        if value is None and self.optional:
+            return None
+        if not isinstance(value, dict):
+            return "must be a JSON object" + (" or null" if self.optional else "")
+        return self._variant(value).check(value, key)
+
+    def children(self, value):
+        if value is None:
+            return iter(())
+        return self._variant(value).children(value)
+
+
+def _architecture(**kwargs):
+    """A registered architecture: its builder's JSON keyword arguments, all optional."""
+    return _Object({"name": _Str(), "kwargs": _Object({}, kwargs)})
+
+
+_COUNT = _Int(low=1)
+_DTYPE = _Str(choices=("float32", "float64"))
+
+#: The metadata of a version-1 checkpoint (``architecture`` is null for a model
+#: saved without one). The top level is open: ``extra``
+#: entries of :func:`save_checkpoint` are stored beside the fixed keys, and hold
+#: anything JSON (a diverged run's history may hold NaN, which ``json.dumps``
+#: writes; NaN and the infinities are refused in every fixed key).
+_METADATA_SCHEMA = _Object(
+    required={"format": _Str(), "version": _Int(),
+              "architecture": _Tagged("name", {
+                  "lenet5": _architecture(partial_connections=_Bool(), in_channels=_COUNT,
+                                          num_classes=_COUNT, dtype=_DTYPE,
+                                          output=_Str(choices=("linear", "rbf"))),
+                  "lenet5_modern": _architecture(in_channels=_COUNT, num_classes=_COUNT,
+                                                 dropout=_Float(0.0, 1.0), dtype=_DTYPE)},
+                  # A model of the caller's own (loaded with a model argument).
+                  default=_Object({"name": _Str()}, {"kwargs": _Object({}, others=_AnyJSON())}),
+                  optional=True),
+              "seed": _Int(optional=True), "epoch": _Int(low=0, optional=True)},
+    optional={"dtype": _DTYPE, "fftconv_version": _Str()},
+    others=_AnyJSON())
+
+
+def _key_path(parent: str, key) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else str(key)
+
+
+def _check_tree(value, schema, path):
+    """Check ``value`` against ``schema``, iteratively; free-form parts are not walked.
+
+    Their nesting was bounded by :func:`_nesting_depth` before parsing, so
+    walking only the fixed keys keeps the cost independent of how much
+    free-form data (history, ...) a file holds.
+    """
+    stack = [(value, schema, "")]
+    while stack:
+        node, node_schema, key = stack.pop()
+        if node_schema is None or isinstance(node_schema, _AnyJSON):
+            continue
+        problem = node_schema.check(node, key)
+        if problem:
+            where = f"metadata key {_short(key)!r}" if key else "metadata"
+            raise _corrupt(path, f"{where} {problem}; got {_describe_json(node)}")
+        if isinstance(node, dict) and hasattr(node_schema, "children"):
+            stack.extend((v, child, _key_path(key, k))
+                         for k, v, child in node_schema.children(node))
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+
+
+def _nesting_depth(raw: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` outside strings in the JSON text ``raw``.
+
+    Counted on the text, before parsing: deeply nested JSON makes the parser
+    raise RecursionError, and walking it would cost as much as it is deep.
+    """
+    codes = np.frombuffer(_JSON_STRING.sub("", raw).encode("ascii", "replace"), np.uint8)
+    deepest = level = 0
+    for start in range(0, len(codes), _READ_CHUNK):        # bounded scratch memory
+        chunk = codes[start:start + _READ_CHUNK]
+        steps = ((chunk == ord("[")) | (chunk == ord("{"))).astype(np.int32) - (
+            (chunk == ord("]")) | (chunk == ord("}")))
+        levels = level + np.cumsum(steps, dtype=np.int64)
+        if len(levels):
+            deepest, level = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _describe_json(value) -> str:
+    # Containers by size only: their repr could be huge or too deep to print.
+    if isinstance(value, dict):
+        return f"a JSON object with {len(value)} key(s)"
+    if isinstance(value, list):
+        return f"a JSON array of {len(value)} item(s)"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an int of {value.bit_length()} bits"
+    return describe(value)
+
+
+def _no_duplicates(pairs):
+    seen = {}
+    for k, v in pairs:
+        if k in seen:
+            raise _DuplicateKey(k)
+        seen[k] = v
+    return seen
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _parse_metadata(raw: str, path) -> dict:
+    """Decode and check the JSON metadata of the checkpoint at ``path``.
+
+    Parameters
+    ----------
+    raw : str
+        The ``__metadata__`` text.
+    path : str or os.PathLike
+        The file, for error messages.
+
+    Returns
+    -------
+    dict
+        The metadata, fitting :data:`_METADATA_SCHEMA`.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and, for a value that does not fit, its key path
+        (``metadata key 'architecture.kwargs.num_classes' must be an int >= 1``):
+        text that is not JSON, duplicate keys, nesting deeper than
+        :data:`MAX_METADATA_DEPTH`, another format or version, wrong types,
+        missing or unknown keys, NaN or infinity in a fixed key.
+    """
+    depth = _nesting_depth(raw)
+    if depth > MAX_METADATA_DEPTH:
+        raise _corrupt(path, f"metadata is nested {depth} levels deep, more than "
+                             f"MAX_METADATA_DEPTH = {MAX_METADATA_DEPTH}")
+    try:
+        metadata = json.loads(raw, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise _corrupt(path, f"metadata is not valid JSON ({exc})") from None
+    except RecursionError:                 # not expected after the depth check
+        raise _corrupt(path, f"metadata is nested more than MAX_METADATA_DEPTH = "
+                             f"{MAX_METADATA_DEPTH} levels deep") from None
+    except _DuplicateKey as exc:
+        raise _corrupt(path, f"metadata repeats the key {_short(exc.args[0])!r}") from None
+    except ValueError as exc:          # numbers too long for int() and the like
+        raise _corrupt(path, f"metadata is not valid JSON ({exc})") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise _corrupt(path, f"metadata 'format' is not {FORMAT!r}")
+    version = metadata.get("version")
+    if type(version) is not int or version != VERSION:
+        raise _corrupt(path, f"unsupported version {_describe_json(version)} "
+                             f"(this fftconv reads version {VERSION})")
+    _check_tree(metadata, _METADATA_SCHEMA, path)
+    return metadata
+
+
+# -- reading ---------------------------------------------------------------------
+
+class _Member:
+    """One ``.npy`` member of the archive, known from its header only."""
+
+    __slots__ = ("info", "shape", "fortran", "dtype", "offset")
+
+    def __init__(self, info, shape, fortran, dtype, offset):
+        self.info, self.shape, self.fortran, self.dtype = info, shape, fortran, dtype
+        self.offset = offset
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize       # Python ints: no wrap
+
+
+def _read_header(zf, info, path) -> _Member:
+    name = info.filename[:-4]
+    with zf.open(info) as fp:
+        try:
+            version = np.lib.format.read_magic(fp)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+            else:
+                raise ValueError(f".npy format version {version} (1.0 and 2.0 are read)")
+            offset = fp.tell()
+        except (ValueError, TypeError, SyntaxError, OverflowError, EOFError, KeyError,
+                zlib.error, zipfile.BadZipFile, MemoryError, RecursionError) as exc:
+            raise _corrupt(path, f"unreadable content: the header of {name!r} "
+                                 f"({type(exc).__name__}: {exc})") from None
+    if any(not isinstance(s, int) or s < 0 for s in shape):
+        raise _corrupt(path, f"unreadable content: {name!r} has the shape {shape!r}")
+    if dtype.itemsize == 0:
+        raise _corrupt(path, f"unreadable content: {name!r} has the empty dtype {dtype}")
+    if dtype.hasobject:
+        raise _corrupt(path, f"unreadable content: {name!r} holds Python objects "
+                             "(loading them would need allow_pickle=True; checkpoints "
+                             "never hold pickles)")
+    member = _Member(info, tuple(shape), bool(fortran), dtype, offset)
+    if info.file_size != offset + member.nbytes:
+        raise _corrupt(path, f"unreadable content: {name!r} claims shape {member.shape} of "
+                             f"{dtype} ({member.nbytes} bytes) but its member holds "
+                             f"{info.file_size - offset} bytes of data")
+    return member
+
+
+def _read_data(zf, member, path) -> np.ndarray:
+    """The member's array, read in chunks so memory follows the bytes that arrive."""
+    name = member.info.filename[:-4]
+    try:
+        with zf.open(member.info) as fp:
+            fp.read(member.offset)
+            buffer = bytearray()
+            while len(buffer) < member.nbytes:
+                chunk = fp.read(min(_READ_CHUNK, member.nbytes - len(buffer)))
+                if not chunk:
+                    break
+                buffer += chunk
+            trailing = fp.read(1)             # reaching the end checks the CRC
+    except (EOFError, zlib.error, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _corrupt(path, f"unreadable content: the data of {name!r} "
+                             f"({type(exc).__name__}: {exc})") from None
+    if len(buffer) != member.nbytes or trailing:
+        raise _corrupt(path, f"unreadable content: the data of {name!r} is "
+                             f"{len(buffer) + len(trailing)} bytes, expected {member.nbytes}")
+    flat = np.frombuffer(buffer, member.dtype)
+    if member.fortran:
+        return flat.reshape(member.shape[::-1]).T
+    return flat.reshape(member.shape)
+
+
+class _Checkpoint:
+    """An open checkpoint archive: member headers and metadata read, no parameter data."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:        # missing or unreadable: that OSError as is
+            start = f.read(6)
+        if start == b"\x93NUMPY":
+            raise _corrupt(path, "a single .npy array, not an .npz archive")
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError,
+                NotImplementedError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise _corrupt(path, f"unreadable archive ({type(exc).__name__}: {exc})") from None
+        try:
+            self._read_index()
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def _read_index(self):
+        path, members = self.path, {}
+        try:
+            infos = self.zip.infolist()
+            for info in infos:
+                if not info.filename.endswith(".npy"):
+                    raise _corrupt(path, f"unreadable content: member {info.filename!r} "
+                                         "is not a .npy array")
+                name = info.filename[:-4]
+                if name in members:
+                    raise _corrupt(path, f"unreadable content: {name!r} appears twice")
+                members[name] = _read_header(self.zip, info, path)
+        except (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError, OSError,
+                ValueError, RuntimeError) as exc:
+            # RuntimeError: an encrypted member; OSError: offsets outside the file.
+            if isinstance(exc, ValueError) and str(exc).startswith("read_checkpoint:"):
+                raise
+            raise _corrupt(path, f"unreadable content ({type(exc).__name__}: {exc})") from None
+        meta = members.pop(METADATA_KEY, None)
+        if meta is None or meta.shape != () or meta.dtype.kind != "U":
+            raise _corrupt(path, f"no 0-d unicode {METADATA_KEY!r} entry")
+        if meta.nbytes > MAX_METADATA_BYTES:
+            raise _corrupt(path, f"the {METADATA_KEY!r} entry is {meta.nbytes} bytes, beyond "
+                                 f"the cap MAX_METADATA_BYTES = {MAX_METADATA_BYTES}")
+        total = sum(m.nbytes for m in members.values())
+        if total > MAX_CHECKPOINT_BYTES:
+            raise _corrupt(path, f"its arrays claim {total} bytes, beyond the cap "
+                                 f"MAX_CHECKPOINT_BYTES = {MAX_CHECKPOINT_BYTES}")
+        self.members = members
+        raw = _read_data(self.zip, meta, path)
+        self.metadata = _parse_metadata(str(raw[()]), path)
+
+    def arrays(self) -> dict:
+        return {name: _read_data(self.zip, m, self.path) for name, m in self.members.items()}
+
+    def close(self):
+        self.zip.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _check_path(func, path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise bad_type(func, "path", path, "a str or os.PathLike file path")
 
 
 def read_checkpoint(path):
@@ -156,51 +703,37 @@ def read_checkpoint(path):
     Returns
     -------
     state : dict of str to ndarray
-        The parameters, in file (model) order.
+        The parameters, in file (model) order, with the dtypes stored (any
+        non-object dtype; :func:`load_checkpoint` is stricter).
     metadata : dict
         The decoded JSON metadata.
 
     Raises
     ------
     ValueError
-        For a file that is not a valid checkpoint (not a zip/npz, truncated,
-        pickled objects, missing or malformed metadata, another format or an
-        unsupported version); the message says which.
+        For a file that is not a valid checkpoint: not a zip/npz, truncated, a
+        member that is no ``.npy`` array, object (pickled) arrays, a header whose
+        shape does not match its data, arrays of more than
+        :data:`MAX_CHECKPOINT_BYTES` in total, missing or malformed metadata (see
+        :func:`_parse_metadata`), another format or an unsupported version. The
+        message names the file and the problem.
     OSError
         If the file cannot be opened (for example, it does not exist).
+
+    Notes
+    -----
+    Headers, sizes and metadata are checked before any parameter data is read,
+    and data are read in chunks, so a small file claiming huge arrays costs no
+    more memory than it holds.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise bad_type("read_checkpoint", "path", path, "a str or os.PathLike file path")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        # A plain .npy file loads as an array, which is no context manager: check first.
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise _corrupt(path, "a single .npy array, not an .npz archive")
-        with loaded as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-        raise _corrupt(path, f"unreadable archive ({type(exc).__name__}: {exc})") from None
-    except ValueError as exc:
-        if "read_checkpoint" in str(exc):
-            raise
-        raise _corrupt(path, f"unreadable content ({exc})") from None
-    except OSError as exc:
-        if not os.path.exists(path):
-            raise
-        raise _corrupt(path, f"unreadable content ({exc})") from None
-    raw = arrays.pop(METADATA_KEY, None)
-    if raw is None or raw.shape != () or raw.dtype.kind != "U":
-        raise _corrupt(path, f"no 0-d unicode {METADATA_KEY!r} entry")
-    try:
-        metadata = json.loads(str(raw))
-    except json.JSONDecodeError as exc:
-        raise _corrupt(path, f"metadata is not valid JSON ({exc})") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise _corrupt(path, f"metadata 'format' is not {FORMAT!r}")
-    if metadata.get("version") != VERSION:
-        raise _corrupt(path, f"unsupported version {metadata.get('version')!r} "
-                             f"(this fftconv reads version {VERSION})")
-    return arrays, metadata
+    _check_path("read_checkpoint", path)
+    with _Checkpoint(path) as ck:
+        return ck.arrays(), ck.metadata
+
+
+def _expected_shapes(model) -> dict:
+    """``{name: (shape, dtype)}`` of ``model``'s parameters (shape-only models too)."""
+    return {name: (tuple(param.shape), param.dtype) for name, param in model.named_parameters()}
 
 
 def load_checkpoint(path, model: Module | None = None):
@@ -221,9 +754,21 @@ def load_checkpoint(path, model: Module | None = None):
     Raises
     ------
     ValueError
-        A corrupt file (see :func:`read_checkpoint`), an architecture that is
-        unknown or differs from ``model.architecture``, or parameters whose names
-        or shapes do not match the model.
+        A corrupt file (see :func:`read_checkpoint`); an architecture that is
+        unknown, differs from ``model.architecture``, or needs more than
+        :data:`MAX_CHECKPOINT_BYTES` of parameters; parameters whose names or
+        shapes differ from the model's, or whose dtype is not float32 or float64
+        (complex, integer, bool, strings ...). Messages name the file, the
+        parameter, what is stored and what is expected.
+    OSError
+        If the file cannot be opened.
+
+    Notes
+    -----
+    Nothing is allocated before the file is known to fit: the expected
+    parameter shapes come from the architecture built shape-only
+    (``allocate=False``), and are compared with the shapes in the file's
+    ``.npy`` headers; only then are the data read and the model built.
 
     Examples
     --------
@@ -237,29 +782,61 @@ def load_checkpoint(path, model: Module | None = None):
     (True, 2)
     """
     func = "load_checkpoint"
-    state, metadata = read_checkpoint(path)
-    arch = metadata.get("architecture")
-    if model is None:
-        if not isinstance(arch, dict) or arch.get("name") not in MODELS:
-            raise bad_value(func, "path", os.fspath(path),
-                            f"a checkpoint of a known architecture ({', '.join(MODELS)}) "
-                            f"or a model argument; its architecture is {arch!r}")
-        try:
-            model = build_model(arch["name"], **dict(arch.get("kwargs") or {}))
-        except (TypeError, ValueError) as exc:
-            raise bad_value(func, "path", os.fspath(path),
-                            f"a checkpoint whose architecture can be built ({exc})") from None
-    elif not isinstance(model, Module):
+    _check_path(func, path)
+    if model is not None and not isinstance(model, Module):
         raise bad_type(func, "model", model, "None or a fftconv.nn.Module")
-    else:
-        own = getattr(model, "architecture", None)
-        if own is not None and arch is not None and own.get("name") != arch.get("name"):
-            raise bad_value(func, "path", os.fspath(path),
-                            f"a checkpoint of architecture {own.get('name')!r} (the model's); "
-                            f"the file holds {arch.get('name')!r}")
+    with _Checkpoint(path) as ck:
+        metadata = ck.metadata
+        arch = metadata["architecture"]                 # null or an object (the schema)
+        kwargs = dict(arch.get("kwargs") or {}) if arch is not None else {}
+        if model is None:
+            if arch is None or arch["name"] not in MODELS:
+                raise _file_error(func, path, f"a checkpoint of a known architecture "
+                                              f"({', '.join(MODELS)}) or a model argument; "
+                                              f"its architecture is {arch!r}")
+            try:
+                shape_only = build_model(arch["name"], **kwargs, allocate=False)
+            except (TypeError, ValueError) as exc:
+                raise _file_error(func, path, f"a checkpoint whose architecture can be "
+                                              f"built ({exc})") from None
+            expected = _expected_shapes(shape_only)
+        else:
+            own = getattr(model, "architecture", None)
+            if own is not None and arch is not None and own.get("name") != arch["name"]:
+                raise _file_error(func, path, f"a checkpoint of architecture "
+                                              f"{own.get('name')!r} (the model's); the file "
+                                              f"holds {arch.get('name')!r}")
+            expected = _expected_shapes(model)
+        _check_members(func, path, ck.members, expected)
+        state = ck.arrays()
+    if model is None:
+        model = build_model(arch["name"], **kwargs)
     try:
         model.load_state_dict(state)
     except (TypeError, ValueError) as exc:
-        raise bad_value(func, "path", os.fspath(path),
-                        f"a checkpoint matching the model's parameters ({exc})") from None
+        raise _file_error(func, path, f"a checkpoint matching the model's parameters "
+                                      f"({exc})") from None
     return model, metadata
+
+
+def _check_members(func, path, members, expected) -> None:
+    """Names, total size, shapes and dtypes of the stored arrays against ``expected``."""
+    need = sum(math.prod(shape) * dtype.itemsize for shape, dtype in expected.values())
+    if need > MAX_CHECKPOINT_BYTES:
+        raise _file_error(func, path, f"a checkpoint of a model of at most "
+                                      f"MAX_CHECKPOINT_BYTES = {MAX_CHECKPOINT_BYTES} bytes "
+                                      f"of parameters; its architecture needs {need} bytes")
+    missing = [name for name in expected if name not in members]
+    unexpected = [name for name in members if name not in expected]
+    if missing or unexpected:
+        raise _file_error(func, path, f"a checkpoint matching the model's parameters (keys "
+                                      f"missing {missing}, unexpected {unexpected})")
+    for name, (shape, _) in expected.items():
+        stored = members[name]
+        if stored.shape != shape:
+            raise _file_error(func, path, f"a checkpoint matching the model's parameters: "
+                                          f"{name!r} is stored with shape {stored.shape}, "
+                                          f"the architecture expects {shape}")
+        if stored.dtype.newbyteorder("=") not in _PARAMETER_DTYPES:
+            raise _file_error(func, path, f"a checkpoint of float32 or float64 parameters: "
+                                          f"{name!r} is stored with dtype {stored.dtype}")

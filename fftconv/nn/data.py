@@ -7,6 +7,7 @@ labels as ``(N,)`` int64 arrays.
 from __future__ import annotations
 
 import gzip
+import math
 import numbers
 import os
 import zipfile
@@ -123,8 +124,74 @@ def load_digits(size: int = 32, dtype=np.float32):
     return images[:, None].astype(dtype), labels.astype(np.int64)
 
 
+#: Largest array an IDX file may hold, in bytes (MNIST's training images are 47 MB,
+#: EMNIST's largest split about 550 MB). A header claiming more is refused before
+#: anything is allocated.
+MAX_IDX_BYTES = 1 << 31
+#: Most dimensions an IDX header may declare (numpy's own limit is higher; IDX
+#: files in use have one to four).
+MAX_IDX_DIMS = 32
+_IDX_CHUNK = 1 << 20
+
+
 def _idx_error(path, reason: str) -> ValueError:
-    return bad_value("read_idx", "path", os.fspath(path), f"a valid IDX file ({reason})")
+    # The shape of fftconv.errors.bad_value, with the path in full.
+    return ValueError(f"read_idx: parameter 'path' must be a valid IDX file ({reason}); "
+                      f"got {os.fspath(path)!r}")
+
+
+def _read_up_to(stream, n: int) -> bytes:
+    """Up to ``n`` bytes, fewer only at the end of the stream; memory follows what arrives."""
+    buffer = bytearray()
+    while len(buffer) < n:
+        chunk = stream.read(min(_IDX_CHUNK, n - len(buffer)))
+        if not chunk:
+            break
+        buffer += chunk
+    return buffer
+
+
+def _read_idx_stream(stream, path, available, gz):
+    """Header, checks and data of an IDX stream; ``available`` is its length if known."""
+    where, holder = (" of gzip data", "the gzip stream") if gz else ("", "the file")
+    magic = _read_up_to(stream, 4)
+    if len(magic) < 4:
+        raise _idx_error(path, f"truncated: {len(magic)} bytes{where}, shorter than the "
+                               "4-byte magic")
+    zero1, zero2, code, ndim = magic
+    if zero1 or zero2 or code not in IDX_DTYPES or ndim == 0:
+        raise _idx_error(path, f"bad magic number 0x{bytes(magic).hex()}; expected 0x0000TTNN "
+                               "with type TT in 08, 09, 0B, 0C, 0D, 0E and NN >= 1 dimensions")
+    if ndim > MAX_IDX_DIMS:
+        raise _idx_error(path, f"{ndim} dimensions, more than MAX_IDX_DIMS = {MAX_IDX_DIMS}")
+    header = 4 + 4 * ndim
+    sizes = _read_up_to(stream, 4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise _idx_error(path, f"truncated header: {4 + len(sizes)} bytes{where}, expected "
+                               f"{header}")
+    shape = tuple(int.from_bytes(sizes[i:i + 4], "big") for i in range(0, 4 * ndim, 4))
+    dtype = np.dtype(IDX_DTYPES[code])
+    # Python ints: a product of up to 32 sizes below 2**32 never wraps. A zero
+    # size empties the array, but numpy still needs the others to fit in memory.
+    nbytes = math.prod(shape) * dtype.itemsize
+    extent = math.prod(s or 1 for s in shape) * dtype.itemsize
+    if extent > MAX_IDX_BYTES:
+        raise _idx_error(path, f"header {shape} claims {extent} bytes of {dtype.name}, beyond "
+                               f"the cap MAX_IDX_BYTES = {MAX_IDX_BYTES}")
+    expected = header + nbytes
+    if available is not None and available != expected:
+        problem = "truncated" if available < expected else "trailing bytes"
+        raise _idx_error(path, f"{problem}: header {shape} needs {expected} bytes, "
+                               f"file has {available}")
+    body = _read_up_to(stream, nbytes)
+    if len(body) < nbytes:
+        raise _idx_error(path, f"truncated: header {shape} needs {expected} bytes, "
+                               f"{holder} holds {header + len(body)}")
+    if stream.read(1):
+        raise _idx_error(path, f"trailing bytes: header {shape} needs {expected} bytes, "
+                               f"{holder} holds more")
+    data = np.frombuffer(body, dtype).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
 
 
 def read_idx(path) -> np.ndarray:
@@ -145,8 +212,10 @@ def read_idx(path) -> np.ndarray:
     Raises
     ------
     ValueError
-        For a bad magic number, a truncated (or overlong) file or a corrupt
-        gzip stream; the message names the file and the problem.
+        For a bad magic number, more than :data:`MAX_IDX_DIMS` dimensions, a
+        header claiming more than :data:`MAX_IDX_BYTES`, a truncated file or
+        stream, bytes beyond what the header promises, or a corrupt gzip
+        stream; the message names the file and the problem.
     OSError
         If the file cannot be read.
 
@@ -156,6 +225,17 @@ def read_idx(path) -> np.ndarray:
     ``0x00 0x00 TYPE NDIM``, then ``NDIM`` big-endian uint32 sizes, then the data
     in row-major order, big-endian. ``TYPE`` is ``0x08`` (uint8), ``0x09`` (int8),
     ``0x0B`` (int16), ``0x0C`` (int32), ``0x0D`` (float32) or ``0x0E`` (float64).
+
+    The file is untrusted: the header is read first and the size it claims is
+    computed with Python integers, checked against :data:`MAX_IDX_BYTES` and,
+    for a raw file, against the file's length, before the data are read. A gzip
+    file is decompressed as a stream: the header, then exactly the bytes it
+    promises, read in chunks (memory grows only with data that actually
+    arrive), so a small file that claims or inflates to a huge array costs no
+    more than the cap. A stream that ends early is an error, and so is one that
+    holds more than the header promises (as for raw files; MNIST's files hold
+    exactly their array); a CRC mismatch or garbage after the gzip data is a
+    corrupt gzip stream.
 
     Examples
     --------
@@ -169,30 +249,15 @@ def read_idx(path) -> np.ndarray:
     if not isinstance(path, (str, os.PathLike)):
         raise bad_type("read_idx", "path", path, "a str or os.PathLike file path")
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == _GZIP_MAGIC:
+        if f.read(2) != _GZIP_MAGIC:
+            f.seek(0)
+            return _read_idx_stream(f, path, os.fstat(f.fileno()).st_size, False)
+        f.seek(0)
         try:
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=f, mode="rb") as stream:
+                return _read_idx_stream(stream, path, None, True)
         except (OSError, EOFError, zlib.error) as exc:
             raise _idx_error(path, f"corrupt or truncated gzip data: {exc}") from None
-    if len(raw) < 4:
-        raise _idx_error(path, f"truncated: {len(raw)} bytes, shorter than the 4-byte magic")
-    zero1, zero2, code, ndim = raw[:4]
-    if zero1 or zero2 or code not in IDX_DTYPES or ndim == 0:
-        raise _idx_error(path, f"bad magic number 0x{raw[:4].hex()}; expected 0x0000TTNN with "
-                               "type TT in 08, 09, 0B, 0C, 0D, 0E and NN >= 1 dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise _idx_error(path, f"truncated header: {len(raw)} bytes, expected {header}")
-    shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(IDX_DTYPES[code])
-    expected = header + int(np.prod(shape)) * dtype.itemsize
-    if len(raw) != expected:
-        problem = "truncated" if len(raw) < expected else "trailing bytes"
-        raise _idx_error(path, f"{problem}: header {shape} needs {expected} bytes, "
-                               f"file has {len(raw)}")
-    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))
 
 
 def idx_splits(directory) -> dict:
