@@ -1,8 +1,9 @@
 """One reader for fftconv's own JSON files: parse, check a schema, or give up cleanly.
 
 fftconv keeps a few JSON files of its own: the cost-model constants
-(:mod:`fftconv.constants`), the autotune winners (:mod:`fftconv.select`) and
-FFTW wisdom (:func:`fftconv.fftlib.import_wisdom`). Anything can end up in such a
+(:mod:`fftconv.constants`), the autotune winners (:mod:`fftconv.select`),
+FFTW wisdom (:func:`fftconv.fftlib.import_wisdom`) and the metadata of
+checkpoints (:mod:`fftconv.nn.checkpoint`, strict: an error naming the file and key). Anything can end up in such a
 file (a crash mid-write by another tool, a hand edit, a file of another program
 of the same name, hostile bytes), and ``json.load`` alone accepts much that is
 not what was written: ``NaN``, numbers that overflow to infinity, a list where a
@@ -32,6 +33,10 @@ A schema is plain data, with no new dependency:
 * ``{"key": schema, ...}``: an object with exactly these keys, each required
   unless written :func:`optional` ``("key")``; any other key is an error;
 * ``{str: schema}``: an object with any string keys, each value matching ``schema``;
+* ``{"key": schema, ..., OTHER_KEYS: schema}``: those keys, and any further key
+  whose value matches the :data:`OTHER_KEYS` entry (an object open to additions);
+* :func:`tagged` ``(key, {tag: schema}, default)``: an object whose ``key`` names
+  its schema (a registered architecture, say), else ``default``;
 * ``[schema]``: an array whose every item matches ``schema``;
 * ``(schema_a, schema_b, ...)``: any one of them, e.g. ``(int, None)``;
 * :func:`where` ``(schema, test, text)``: ``schema``, and ``test(value)`` is true.
@@ -67,7 +72,8 @@ try:
 except ImportError:                     # pragma: no cover - not POSIX (Windows)
     fcntl = None
 
-__all__ = ["CacheFileWarning", "JSONFileError", "optional", "where", "validate", "parse",
+__all__ = ["CacheFileWarning", "JSONFileError", "optional", "where", "tagged", "OTHER_KEYS",
+           "validate", "parse",
            "load", "read_cache", "write_atomic", "locked", "update", "MAX_BYTES"]
 
 #: Largest file :func:`load` and :func:`read_cache` read. fftconv's own files are
@@ -130,6 +136,46 @@ class _Where:
         return f"where({self.schema!r}, ..., {self.text!r})"
 
 
+class _OtherKeys:
+    """The key of an object schema that stands for every key not named in it."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "OTHER_KEYS"
+
+
+#: In an object schema, the schema of the keys it does not name (:data:`OTHER_KEYS`).
+OTHER_KEYS = _OtherKeys()
+
+
+class _Tagged:
+    __slots__ = ("key", "variants", "default")
+
+    def __init__(self, key, variants, default):
+        self.key, self.variants, self.default = key, dict(variants), default
+
+    def __repr__(self):
+        return f"tagged({self.key!r}, {sorted(self.variants)!r}, ...)"
+
+
+def tagged(key: str, variants: dict, default):
+    """A schema: an object whose string ``key`` chooses its schema among ``variants``,
+    and ``default`` for any other value (errors then point inside the variant).
+
+    Examples
+    --------
+    >>> shape = tagged("kind", {"box": {"kind": "box", "side": int}}, default={"kind": str})
+    >>> validate({"kind": "box", "side": 3}, shape)
+    {'kind': 'box', 'side': 3}
+    >>> validate({"kind": "box", "side": "3"}, shape, root="shape")
+    Traceback (most recent call last):
+        ...
+    fftconv.jsonfiles.JSONFileError: shape['side'] must be an integer; got '3'
+    """
+    return _Tagged(key, variants, default)
+
+
 def where(schema, test, text: str):
     """A schema: values matching ``schema`` for which ``test(value)`` is true.
 
@@ -155,7 +201,7 @@ def _expected(schema) -> str:
         return _TYPE_NAMES.get(schema, schema.__name__)
     if isinstance(schema, (str, bool, int)):
         return json.dumps(schema)
-    if isinstance(schema, dict):
+    if isinstance(schema, (dict, _Tagged)):
         return "an object"
     if isinstance(schema, list):
         return f"an array (each item {_expected(schema[0])})"
@@ -204,6 +250,9 @@ def _finite(value) -> bool:
         return False
 
 
+_NO_OTHERS = object()
+
+
 def _check(value, schema, path: tuple) -> None:
     """Raise :class:`_Mismatch` unless ``value`` matches ``schema``.
 
@@ -223,6 +272,14 @@ def _check(value, schema, path: tuple) -> None:
             ok = False
         if not ok:
             raise _Mismatch(path, f"must be {schema.text}; got {_describe(value)}")
+        return
+    if isinstance(schema, _Tagged):
+        if not isinstance(value, dict):
+            raise _Mismatch(path, f"must be an object; got {_describe(value)}")
+        tag = value.get(schema.key)
+        variant = schema.variants.get(tag, schema.default) if isinstance(tag, str) \
+            else schema.default
+        _check(value, variant, path)
         return
     if isinstance(schema, tuple):
         deepest = None
@@ -264,12 +321,18 @@ def _check(value, schema, path: tuple) -> None:
                     raise _Mismatch(path, f"has a key that is not a string: {_describe(key)}")
                 _check(sub, item, path + (key,))
             return
+        others = schema.get(OTHER_KEYS, _NO_OTHERS)
         for key in value:
-            if key not in schema:
+            if key in schema:
+                continue
+            if others is _NO_OTHERS:
                 allowed = ", ".join(repr(str(k)) for k in schema)
                 raise _Mismatch(path, f"has an unknown key {_describe(key)} "
                                       f"(known: {allowed})")
+            _check(value[key], others, path + (str(key),))
         for key, sub in schema.items():
+            if key is OTHER_KEYS:
+                continue
             if key in value:
                 _check(value[key], sub, path + (str(key),))
             elif not isinstance(key, _OptionalKey):
@@ -348,7 +411,7 @@ def _unique_keys(pairs) -> dict:
     return out
 
 
-def _decode(data) -> object:
+def _decode(data, allow_nan: bool = False) -> object:
     """Parsed JSON of ``data`` (str or bytes); ``ValueError`` with the reason if not."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         try:
@@ -356,6 +419,8 @@ def _decode(data) -> object:
         except UnicodeDecodeError as exc:
             raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
+        if allow_nan:
+            return json.loads(data, object_pairs_hook=_unique_keys)
         return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float,
                           object_pairs_hook=_unique_keys)
     except RecursionError:
@@ -366,7 +431,7 @@ def _decode(data) -> object:
         raise ValueError(f"not acceptable JSON ({exc})") from None
 
 
-def parse(data, schema, *, source: str, root: str = "value"):
+def parse(data, schema, *, source: str, root: str = "value", allow_nan: bool = False):
     """Parse JSON text (``str`` or UTF-8 ``bytes``) and check it against ``schema``.
 
     Parameters
@@ -379,6 +444,10 @@ def parse(data, schema, *, source: str, root: str = "value"):
         Where the text came from, for messages (a path).
     root : str
         The name of the parsed value in messages: ``root['key'][0]``.
+    allow_nan : bool
+        Parse ``NaN`` and the infinities (as :func:`json.dumps` writes them) as
+        floats; the ``float`` schema still refuses them where it applies, so they
+        pass only in free-form parts (``object``, ``dict``, ``list``).
 
     Returns
     -------
@@ -390,7 +459,7 @@ def parse(data, schema, *, source: str, root: str = "value"):
         (a ``ValueError``) naming ``source`` and, if the text parsed, the key path.
     """
     try:
-        value = _decode(data)
+        value = _decode(data, allow_nan)
     except ValueError as exc:
         raise JSONFileError(source, None, str(exc)) from None
     try:

@@ -20,8 +20,9 @@ Reading treats the file as untrusted. The archive is opened with :mod:`zipfile`
 and each member's ``.npy`` header is read first, so shapes, dtypes and sizes
 are checked before any array data is read: sizes are Python integers compared
 with the member's length and with :data:`MAX_CHECKPOINT_BYTES`, object arrays
-(which would need pickle) are refused, the metadata is checked against a small
-schema (:func:`_parse_metadata`), and :func:`load_checkpoint` compares the
+(which would need pickle) are refused, the metadata is parsed and checked
+against its schema by :mod:`fftconv.jsonfiles`, the one reader of the library's
+JSON files (:func:`_parse_metadata`), and :func:`load_checkpoint` compares the
 stored shapes with those of the architecture, computed from a shape-only model
 (``allocate=False``), before it builds the real one.
 """
@@ -40,7 +41,7 @@ import zlib
 
 import numpy as np
 
-from .. import __version__
+from .. import __version__, jsonfiles
 from ..errors import bad_type, bad_value, describe
 from .models import MODELS, build_model
 from .module import Module
@@ -269,185 +270,43 @@ def _corrupt(path, reason: str) -> ValueError:
 
 # -- the metadata schema ---------------------------------------------------------
 #
-# A schema is a small tree of the nodes below; ``_check(schema, value, key)``
-# returns None or the reason ``value`` (at key path ``key``) does not fit. The
-# schema of the whole metadata is :data:`_METADATA_SCHEMA`; :func:`_parse_metadata`
-# is the one entry point, so a shared JSON-file reader can replace it later.
+# Written in the schema language of fftconv.jsonfiles, the one reader of the
+# library's JSON files; :func:`_parse_metadata` adds the checkpoint's own caps.
 
-class _Int:
-    """An int (not a bool) in ``[low, high]``; ``None`` too if ``optional``."""
-
-    def __init__(self, low=None, high=None, optional=False):
-        self.low, self.high, self.optional = low, high, optional
-
-    def describe(self):
-        text = "an int" + (f" >= {self.low}" if self.low is not None else "") + (
-            f" <= {self.high}" if self.high is not None else "")
-        return text + (" or null" if self.optional else "")
-
-    def check(self, value, key):
-        if value is None and self.optional:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or (
-                self.low is not None and value < self.low) or (
-                self.high is not None and value > self.high):
-            return f"must be {self.describe()}"
-        return None
+_COUNT = jsonfiles.where(int, lambda n: n >= 1, "an int >= 1")
+_DTYPE = ("float32", "float64")
 
 
-class _Float:
-    """A finite number (int or float, not bool) in ``[low, high]``."""
-
-    def __init__(self, low=None, high=None):
-        self.low, self.high = low, high
-
-    def check(self, value, key):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not \
-                math.isfinite(value) or (self.low is not None and value < self.low) or (
-                self.high is not None and value > self.high):
-            return f"must be a finite number in [{self.low}, {self.high}]"
-        return None
-
-
-class _Bool:
-    def check(self, value, key):
-        return None if isinstance(value, bool) else "must be true or false"
-
-
-class _Str:
-    """A str, one of ``choices`` if given; ``None`` too if ``optional``."""
-
-    def __init__(self, choices=None, optional=False):
-        self.choices, self.optional = choices, optional
-
-    def check(self, value, key):
-        if value is None and self.optional:
-            return None
-        if not isinstance(value, str) or (self.choices is not None
-                                          and value not in self.choices):
-            allowed = ("one of " + ", ".join(map(repr, self.choices))
-                       if self.choices is not None else "a string")
-            return f"must be {allowed}" + (" or null" if self.optional else "")
-        return None
-
-
-class _AnyJSON:
-    """Any JSON value (the free-form entries ``save_checkpoint(extra=...)`` adds)."""
-
-    def check(self, value, key):
-        return None
-
-
-class _Object:
-    """A JSON object with ``required`` and ``optional`` keys (name → schema).
-
-    ``others`` is the schema of any further key; ``None`` means further keys are
-    errors.
-    """
-
-    def __init__(self, required, optional=None, others=None):
-        self.required, self.optional, self.others = required, optional or {}, others
-
-    def check(self, value, key):
-        if not isinstance(value, dict):
-            return "must be a JSON object"
-        missing = [k for k in self.required if k not in value]
-        if missing:
-            return f"lacks the key(s) {missing}"
-        if self.others is None:
-            unknown = [k for k in value if k not in self.required and k not in self.optional]
-            if unknown:
-                return (f"has unknown key(s) {unknown}; known: "
-                        f"{sorted({**self.required, **self.optional})}")
-        return None
-
-    def children(self, value):
-        for k, v in value.items():
-            yield k, v, self.required.get(k) or self.optional.get(k) or self.others
-
-
-class _Tagged:
-    """An object whose ``tag`` key chooses its schema among ``variants``, else ``default``.
-
-    ``None`` is accepted too if ``optional``.
-    """
-
-    def __init__(self, tag, variants, default, optional=False):
-        self.tag, self.variants, self.default = tag, variants, default
-        self.optional = optional
-
-    def _variant(self, value):
-        tag = value.get(self.tag)
-        return self.variants[tag] if isinstance(tag, str) and tag in self.variants \
-            else self.default
-
-    def check(self, value, key):
-        if value is None and self.optional:
-            return None
-        if not isinstance(value, dict):
-            return "must be a JSON object" + (" or null" if self.optional else "")
-        return self._variant(value).check(value, key)
-
-    def children(self, value):
-        if value is None:
-            return iter(())
-        return self._variant(value).children(value)
-
-
-def _architecture(**kwargs):
+def _architecture(name: str, **kwargs):
     """A registered architecture: its builder's JSON keyword arguments, all optional."""
-    return _Object({"name": _Str(), "kwargs": _Object({}, kwargs)})
+    return {"name": name,
+            "kwargs": {jsonfiles.optional(key): schema for key, schema in kwargs.items()}}
 
 
-_COUNT = _Int(low=1)
-_DTYPE = _Str(choices=("float32", "float64"))
+_REGISTERED = {
+    "lenet5": _architecture("lenet5", partial_connections=bool, in_channels=_COUNT,
+                            num_classes=_COUNT, dtype=_DTYPE, output=("linear", "rbf")),
+    "lenet5_modern": _architecture(
+        "lenet5_modern", in_channels=_COUNT, num_classes=_COUNT, dtype=_DTYPE,
+        dropout=jsonfiles.where(float, lambda p: 0.0 <= p <= 1.0, "a number in [0, 1]")),
+}
 
 #: The metadata of a version-1 checkpoint (``architecture`` is null for a model
-#: saved without one). The top level is open: ``extra``
-#: entries of :func:`save_checkpoint` are stored beside the fixed keys, and hold
-#: anything JSON (a diverged run's history may hold NaN, which ``json.dumps``
-#: writes; NaN and the infinities are refused in every fixed key).
-_METADATA_SCHEMA = _Object(
-    required={"format": _Str(), "version": _Int(),
-              "architecture": _Tagged("name", {
-                  "lenet5": _architecture(partial_connections=_Bool(), in_channels=_COUNT,
-                                          num_classes=_COUNT, dtype=_DTYPE,
-                                          output=_Str(choices=("linear", "rbf"))),
-                  "lenet5_modern": _architecture(in_channels=_COUNT, num_classes=_COUNT,
-                                                 dropout=_Float(0.0, 1.0), dtype=_DTYPE)},
-                  # A model of the caller's own (loaded with a model argument).
-                  default=_Object({"name": _Str()}, {"kwargs": _Object({}, others=_AnyJSON())}),
-                  optional=True),
-              "seed": _Int(optional=True), "epoch": _Int(low=0, optional=True)},
-    optional={"dtype": _DTYPE, "fftconv_version": _Str()},
-    others=_AnyJSON())
-
-
-def _key_path(parent: str, key) -> str:
-    if isinstance(key, int):
-        return f"{parent}[{key}]"
-    return f"{parent}.{key}" if parent else str(key)
-
-
-def _check_tree(value, schema, path):
-    """Check ``value`` against ``schema``, iteratively; free-form parts are not walked.
-
-    Their nesting was bounded by :func:`_nesting_depth` before parsing, so
-    walking only the fixed keys keeps the cost independent of how much
-    free-form data (history, ...) a file holds.
-    """
-    stack = [(value, schema, "")]
-    while stack:
-        node, node_schema, key = stack.pop()
-        if node_schema is None or isinstance(node_schema, _AnyJSON):
-            continue
-        problem = node_schema.check(node, key)
-        if problem:
-            where = f"metadata key {_short(key)!r}" if key else "metadata"
-            raise _corrupt(path, f"{where} {problem}; got {_describe_json(node)}")
-        if isinstance(node, dict) and hasattr(node_schema, "children"):
-            stack.extend((v, child, _key_path(key, k))
-                         for k, v, child in node_schema.children(node))
+#: saved without one; an unregistered name is a model of the caller's own, loaded
+#: with a model argument). The top level is open: the ``extra`` entries of
+#: :func:`save_checkpoint` are stored beside the fixed keys and hold anything JSON
+#: (a diverged run's history may hold NaN, which ``json.dumps`` writes; NaN and the
+#: infinities are refused in every fixed key).
+_METADATA_SCHEMA = {
+    "format": str, "version": int,
+    "architecture": (None, jsonfiles.tagged(
+        "name", _REGISTERED, default={"name": str, jsonfiles.optional("kwargs"): {str: object}})),
+    "seed": (int, None),
+    "epoch": (jsonfiles.where(int, lambda n: n >= 0, "an int >= 0"), None),
+    jsonfiles.optional("dtype"): _DTYPE,
+    jsonfiles.optional("fftconv_version"): str,
+    jsonfiles.OTHER_KEYS: object,
+}
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
@@ -486,19 +345,6 @@ def _describe_json(value) -> str:
     return describe(value)
 
 
-def _no_duplicates(pairs):
-    seen = {}
-    for k, v in pairs:
-        if k in seen:
-            raise _DuplicateKey(k)
-        seen[k] = v
-    return seen
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
 def _parse_metadata(raw: str, path) -> dict:
     """Decode and check the JSON metadata of the checkpoint at ``path``.
 
@@ -518,7 +364,7 @@ def _parse_metadata(raw: str, path) -> dict:
     ------
     ValueError
         Naming the file and, for a value that does not fit, its key path
-        (``metadata key 'architecture.kwargs.num_classes' must be an int >= 1``):
+        (``metadata['architecture']['kwargs']['num_classes'] must be an int >= 1``):
         text that is not JSON, duplicate keys, nesting deeper than
         :data:`MAX_METADATA_DEPTH`, another format or version, wrong types,
         missing or unknown keys, NaN or infinity in a fixed key.
@@ -527,24 +373,21 @@ def _parse_metadata(raw: str, path) -> dict:
     if depth > MAX_METADATA_DEPTH:
         raise _corrupt(path, f"metadata is nested {depth} levels deep, more than "
                              f"MAX_METADATA_DEPTH = {MAX_METADATA_DEPTH}")
-    try:
-        metadata = json.loads(raw, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise _corrupt(path, f"metadata is not valid JSON ({exc})") from None
-    except RecursionError:                 # not expected after the depth check
-        raise _corrupt(path, f"metadata is nested more than MAX_METADATA_DEPTH = "
-                             f"{MAX_METADATA_DEPTH} levels deep") from None
-    except _DuplicateKey as exc:
-        raise _corrupt(path, f"metadata repeats the key {_short(exc.args[0])!r}") from None
-    except ValueError as exc:          # numbers too long for int() and the like
-        raise _corrupt(path, f"metadata is not valid JSON ({exc})") from None
+    try:                              # JSON first: format and version have messages of their own
+        metadata = jsonfiles.parse(raw, object, source=str(path), root="metadata",
+                                   allow_nan=True)
+    except jsonfiles.JSONFileError as exc:
+        raise _corrupt(path, f"metadata is {exc.problem}") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise _corrupt(path, f"metadata 'format' is not {FORMAT!r}")
     version = metadata.get("version")
     if type(version) is not int or version != VERSION:
         raise _corrupt(path, f"unsupported version {_describe_json(version)} "
                              f"(this fftconv reads version {VERSION})")
-    _check_tree(metadata, _METADATA_SCHEMA, path)
+    try:
+        jsonfiles.validate(metadata, _METADATA_SCHEMA, root="metadata")
+    except jsonfiles.JSONFileError as exc:
+        raise _corrupt(path, f"{exc.key_path} {exc.problem}") from None
     return metadata
 
 
