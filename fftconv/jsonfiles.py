@@ -3,8 +3,9 @@
 fftconv keeps a few JSON files of its own: the cost-model constants
 (:mod:`fftconv.constants`), the autotune winners (:mod:`fftconv.select`),
 FFTW wisdom (:func:`fftconv.fftlib.import_wisdom`) and the metadata of
-checkpoints (:mod:`fftconv.nn.checkpoint`, strict: an error naming the file and key). Anything can end up in such a
-file (a crash mid-write by another tool, a hand edit, a file of another program
+checkpoints (:mod:`fftconv.nn.checkpoint`, read strictly: an error naming the
+file and the key). Anything can end up in such a file (a crash mid-write by
+another tool, a hand edit, a file of another program
 of the same name, hostile bytes), and ``json.load`` alone accepts much that is
 not what was written: ``NaN``, numbers that overflow to infinity, a list where a
 name was, or nesting so deep that the parser raises ``RecursionError``. Every
