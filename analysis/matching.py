@@ -197,8 +197,10 @@ def _prepare(image, template, mask, channel_axis, pad_input, mode, constant_valu
 
 def _engine(kernels: np.ndarray, signal_shape, dtype, centre: bool) -> OverlapSave:
     """The library's overlap-save correlation of a ``(1, G, C, *S)`` signal with
-    ``(G, K, C, *t)`` kernels, at the working precision."""
-    return OverlapSave(kernels, signal_shape, dtype=dtype, centre=centre)
+    ``(G, K, C, *t)`` kernels, at the working precision; the chunks always shared
+    among the FFT engine's threads, since the scores computed on each chunk
+    (window sums, normalization) cost more than its transforms."""
+    return OverlapSave(kernels, signal_shape, dtype=dtype, centre=centre, parallel=True)
 
 
 def _window_sums(z: np.ndarray, window, workspace):

@@ -268,6 +268,12 @@ class OverlapSave:
         contribution back exactly (module notes, step 4). Real signals only.
     tiles : tuple of int, optional
         Tile (transform) lengths per axis instead of the cost model's choice.
+    parallel : bool, optional
+        Share the chunks among the FFT engine's threads: by default when there are
+        enough transformed points that waking threads pays
+        (:data:`fftconv.fftlib.PARALLEL_MIN_ELEMENTS`); ``True`` whenever there are
+        several threads (a caller whose ``on_chunk`` work outweighs the
+        transforms); ``False`` never.
 
     Attributes
     ----------
@@ -281,10 +287,13 @@ class OverlapSave:
     """
 
     def __init__(self, kernels, signal_shape, *, pad=None, dtype=None, centre=False,
-                 tiles=None):
+                 tiles=None, parallel=None):
         if not isinstance(kernels, np.ndarray) or kernels.ndim < 4:
             raise bad_type(_FUNC, "kernels", kernels, "an ndarray of shape (G, K, C, *k)")
         self._configure(kernels.shape, kernels.dtype, signal_shape, pad, dtype, centre, tiles)
+        if parallel not in (None, True, False):
+            raise bad_type(_FUNC, "parallel", parallel, "None, True or False")
+        self._share = parallel
         self._spectra = self._kernel_spectra(kernels)
         if self.centre:
             # Σ_t w per (g, k, c), what a unit offset adds: of the kernels as given
@@ -299,6 +308,7 @@ class OverlapSave:
         anything (the arguments as for the constructor; ``kernel_shape`` for the
         kernels)."""
         engine = cls.__new__(cls)
+        engine._share = None
         engine._configure(tuple(kernel_shape), np.dtype(dtype), signal_shape, pad, dtype,
                           False, tiles)
         return engine.seconds()
@@ -378,6 +388,17 @@ class OverlapSave:
         np.conj(spectrum, out=spectrum)
         return spectrum.reshape(spectrum.shape[:3] + (1,) * d + spectrum.shape[3:])
 
+    def _parallel(self) -> bool:
+        """Whether the chunks are shared among threads (the ``parallel`` argument;
+        by default with several threads and enough transformed points that waking
+        them pays, the FFT engine's own threshold
+        :data:`fftconv.fftlib.PARALLEL_MIN_ELEMENTS`)."""
+        if self.threads == 1 or self._share is False:
+            return False
+        points = self.plan.tiles * math.prod(self.plan.transform) * math.prod(
+            self.signal_shape[:3])
+        return self._share is True or points >= fftlib.PARALLEL_MIN_ELEMENTS
+
     def chunks(self) -> list:
         """Tile-row ranges ``(i0, i1)``: about :data:`CHUNK_BYTES` each (within the
         memory budget shared by the threads), a multiple of the threads in count."""
@@ -391,7 +412,7 @@ class OverlapSave:
         budget = min(CHUNK_BYTES, get_memory_budget() // self.threads)
         rows = plan.counts[0]
         count = min(rows, max(-(-rows * per_row // budget), 1))
-        if self.threads > 1 and rows >= self.threads:
+        if self._parallel() and rows >= self.threads:
             count = min(rows, -(-count // self.threads) * self.threads)
         return [(s.start, s.stop) for s in _parallel.even_slices(rows, count)]
 
@@ -425,7 +446,7 @@ class OverlapSave:
                             f"an ndarray of shape {self.out_shape}")
         chunks = self.chunks()
         engine = fftlib.get_fft_engine()
-        if self.threads == 1 or len(chunks) == 1:
+        if not self._parallel() or len(chunks) == 1:
             with _thread_workspace() as workspace:
                 for i0, i1 in chunks:
                     self._run_chunk(signal, out, i0, i1, workspace, on_chunk)

@@ -109,7 +109,7 @@ def test_chunks_and_threads_change_nothing(monkeypatch):
 
 def test_on_chunk_sees_every_output_row_once_on_the_worker_threads():
     rng = np.random.default_rng(4)
-    x = rng.standard_normal((1, 1, 1, 300, 40))
+    x = rng.standard_normal((1, 1, 1, 1200, 500))     # enough points for two threads
     w = rng.standard_normal((1, 1, 1, 9, 3))
     seen, threads = [], set()
 
@@ -119,13 +119,30 @@ def test_on_chunk_sees_every_output_row_once_on_the_worker_threads():
         assert chunk.inputs == slice(chunk.rows.start, chunk.rows.stop + 8)
         assert chunk.workspace.array("mine", (3,), np.float64).shape == (3,)
 
-    with fftlib.set_fft_engine("pyfftw", threads=2), fftconv.set_memory_budget(100_000):
+    with fftlib.set_fft_engine("pyfftw", threads=2), fftconv.set_memory_budget(1_000_000):
         engine = OverlapSave(w, x.shape, tiles=(24, 48))
         engine.run(x, on_chunk=on_chunk)
     rows = sorted(seen)
     assert rows[0][0] == 0 and rows[-1][1] == engine.out_shape[3]
     assert all(a[1] == b[0] for a, b in zip(rows, rows[1:]))          # no gap, no overlap
     assert len(threads) == 2                                           # both threads worked
+
+
+def test_small_runs_stay_on_the_calling_thread():
+    """Below the FFT engine's parallel threshold waking threads costs more than it
+    gains: every chunk runs on the caller's thread."""
+    seen = set()
+    with fftlib.set_fft_engine("pyfftw", threads=2):
+        engine = OverlapSave(np.ones((1, 1, 1, 5)), (1, 1, 1, 20_000))
+        engine.run(np.ones((1, 1, 1, 20_000)),
+                   on_chunk=lambda chunk: seen.add(threading.get_ident()))
+    assert seen == {threading.get_ident()}
+    seen.clear()
+    with fftlib.set_fft_engine("pyfftw", threads=2):        # a caller's own choice
+        engine = OverlapSave(np.ones((1, 1, 1, 5)), (1, 1, 1, 20_000), parallel=True)
+        engine.run(np.ones((1, 1, 1, 20_000)),
+                   on_chunk=lambda chunk: seen.add(threading.get_ident()))
+    assert len(seen) == 2
 
 
 def test_the_plan_is_the_cost_models_and_shares_out_among_threads():
@@ -157,6 +174,7 @@ def test_out_and_any_strides():
     ({"tiles": (2, 2)}, "tiles"),
     ({"kernels": np.ones((1, 1, 1, 20, 3))}, "kernels"),
     ({"centre": True, "dtype": np.complex128}, "centre"),
+    ({"parallel": "yes"}, "parallel"),
 ])
 def test_bad_arguments_name_the_parameter(kwargs, message):
     args = {"kernels": np.ones((1, 1, 1, 3, 3)), "signal_shape": (1, 1, 1, 10, 10)}
