@@ -45,7 +45,13 @@ def broken_files(draw):
     """``(suffix, bytes)`` of a file that is not a usable image."""
     suffix = draw(st.sampled_from([".npy", ".png"]))
     valid = _valid_npy() if suffix == ".npy" else _valid_png()
-    kind = draw(st.sampled_from(["truncated", "flipped", "random", "empty"]))
+    kind = draw(st.sampled_from(["truncated", "flipped", "random", "empty", "huge"]))
+    if kind == "huge" and suffix == ".npy":       # a header claiming far more than it holds
+        side = draw(st.integers(10 ** 5, 10 ** 12))
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buffer, {"descr": "<f8", "fortran_order": False, "shape": (side, side)})
+        return suffix, buffer.getvalue() + b"\0" * 64
     if kind == "truncated":
         return suffix, valid[:draw(st.integers(0, len(valid) - 1))]
     if kind == "flipped":                         # a corrupt header (the data may survive)
@@ -56,7 +62,7 @@ def broken_files(draw):
     return suffix, b""
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(broken=broken_files(), role=st.sampled_from(["IMAGE", "TEMPLATE"]))
 def test_match_names_every_broken_file_in_one_line(broken, role):
     suffix, payload = broken
@@ -95,7 +101,7 @@ def _loads(path) -> bool:
 @pytest.mark.parametrize("make, words", [
     (lambda tmp: os.path.join(tmp, "missing.npy"), "no such file"),
     (lambda tmp: tmp, "a directory"),
-    (lambda tmp: _save(tmp, np.array([object()], dtype=object)), "Object arrays"),
+    (lambda tmp: _save(tmp, np.array([object()], dtype=object)), "Python objects"),
 ])
 def test_missing_files_directories_and_pickles_are_named(make, words):
     with tempfile.TemporaryDirectory() as tmp:
