@@ -15,7 +15,6 @@ calls the writers: the analysis functions themselves return arrays and figures.
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 import tokenize
@@ -206,36 +205,20 @@ def read_array(func: str, param: str, path, suffixes=(".npy", ".png")) -> np.nda
 
 
 #: What numpy's and PIL's readers raise on a file that is not what it claims
-#: (a corrupt ``.npy`` header is parsed as a Python literal: tokenize and syntax
-#: errors, or a shape too large to hold).
+#: (PIL parses the chunks of a PNG it is handed; a corrupt one can raise any of these).
 _UNREADABLE = (OSError, ValueError, TypeError, SyntaxError, EOFError, KeyError, OverflowError,
                MemoryError, RecursionError, tokenize.TokenError)
 
 
 def _check_npy_header(func: str, param: str, path: Path) -> None:
-    """Read the ``.npy`` header only; refuse object arrays and sizes that the file's
-    length does not hold (Python integers: no wrap-around), before any allocation."""
+    """Read the ``.npy`` header only (:func:`fftconv.nn.read_npy_header`): object
+    arrays and sizes the file does not hold are refused before any allocation."""
     with open(path, "rb") as fp:
         try:
-            version = np.lib.format.read_magic(fp)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-            elif version in ((2, 0), (3, 0)):
-                shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
-            else:
-                raise ValueError(f".npy format version {version}")
-            offset = fp.tell()
-        except _UNREADABLE as exc:
-            raise bad_value(func, param, str(path), f"a readable .npy file (its header: "
-                            f"{type(exc).__name__}: {exc})") from None
-    if dtype.hasobject:
-        raise bad_value(func, param, str(path), "a .npy file of numbers (it holds Python "
-                        "objects, which would need unpickling)")
-    nbytes = math.prod(int(n) for n in shape) * dtype.itemsize
-    held = os.path.getsize(path) - offset
-    if held != nbytes:
-        raise bad_value(func, param, str(path), f"a complete .npy file (its header claims "
-                        f"shape {tuple(shape)} of {dtype}, {nbytes} bytes; it holds {held})")
+            nn.read_npy_header(fp, os.path.getsize(path))
+        except ValueError as exc:
+            raise bad_value(func, param, str(path),
+                            f"a readable .npy file of numbers (the array {exc})") from None
 
 
 def load_image(path):

@@ -24,7 +24,7 @@ Training
     :func:`read_checkpoint`, :func:`compare_epoch_times`.
 """
 
-from .checkpoint import (atomic_write, load_checkpoint, read_checkpoint,
+from .checkpoint import (atomic_write, load_checkpoint, read_checkpoint, read_npy_header,
                          remove_stale_temporaries, save_checkpoint)
 from .compare import compare_epoch_times, format_comparison
 from .data import idx_splits, load_digits, load_mnist, minibatches, read_idx, train_test_split
@@ -47,6 +47,6 @@ __all__ = [
     "History", "fit", "evaluate", "predict",
     "Summary", "LayerSummary", "summary",
     "save_checkpoint", "load_checkpoint", "read_checkpoint", "atomic_write",
-    "remove_stale_temporaries",
+    "remove_stale_temporaries", "read_npy_header",
     "compare_epoch_times", "format_comparison",
 ]

@@ -36,6 +36,7 @@ import os
 import re
 import tempfile
 import time
+import tokenize
 import zipfile
 import zlib
 
@@ -48,7 +49,7 @@ from .module import Module
 
 __all__ = ["FORMAT", "VERSION", "MAX_CHECKPOINT_BYTES", "MAX_METADATA_BYTES",
            "MAX_METADATA_DEPTH", "STALE_TEMP_SECONDS", "atomic_write", "save_checkpoint",
-           "read_checkpoint", "load_checkpoint", "remove_stale_temporaries"]
+           "read_checkpoint", "load_checkpoint", "remove_stale_temporaries", "read_npy_header"]
 
 FORMAT = "fftconv-checkpoint"
 VERSION = 1
@@ -407,36 +408,90 @@ class _Member:
         return math.prod(self.shape) * self.dtype.itemsize       # Python ints: no wrap
 
 
+#: What numpy's ``.npy`` header parser raises on bytes that are not a header (the
+#: header dictionary is parsed as a Python literal: syntax and tokenize errors too).
+_BAD_HEADER = (ValueError, TypeError, SyntaxError, OverflowError, EOFError, KeyError,
+               MemoryError, RecursionError, tokenize.TokenError)
+
+
+def read_npy_header(fp, size: int) -> tuple:
+    """Read and check the header of a ``.npy`` stream before any of its data.
+
+    Parameters
+    ----------
+    fp : binary file
+        Positioned at the start of the stream; left after the header.
+    size : int
+        Bytes of the whole stream (the file's or the archive member's length).
+
+    Returns
+    -------
+    shape : tuple of int
+    fortran_order : bool
+    dtype : numpy.dtype
+    offset : int
+        Header bytes; exactly ``offset + prod(shape)·itemsize == size`` (Python
+        integers: no wrap-around).
+
+    Raises
+    ------
+    ValueError
+        Its message completes "the array ...": an unreadable header (the
+        parser's error), a format version other than 1.0 and 2.0, a shape that
+        is not non-negative ints, an empty dtype, Python objects (never
+        unpickled), or a size the stream does not hold.
+
+    Examples
+    --------
+    >>> import io
+    >>> buffer = io.BytesIO()
+    >>> np.save(buffer, np.zeros((2, 3), np.float32))
+    >>> size = buffer.tell()
+    >>> _ = buffer.seek(0)
+    >>> shape, fortran, dtype, offset = read_npy_header(buffer, size)
+    >>> shape, dtype, offset + 2 * 3 * 4 == size
+    ((2, 3), dtype('float32'), True)
+    >>> read_npy_header(io.BytesIO(buffer.getvalue()[:-4]), size - 4)
+    Traceback (most recent call last):
+        ...
+    ValueError: claims shape (2, 3) of float32 (24 bytes) but holds 20 bytes of data
+    """
+    try:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            raise ValueError(f".npy format version {version} (1.0 and 2.0 are read)")
+        offset = fp.tell()
+    except _BAD_HEADER as exc:
+        raise ValueError(f"has an unreadable header ({type(exc).__name__}: {exc})") from None
+    if any(not isinstance(n, int) or n < 0 for n in shape):
+        raise ValueError(f"has the shape {shape!r}")
+    if dtype.itemsize == 0:
+        raise ValueError(f"has the empty dtype {dtype}")
+    if dtype.hasobject:
+        raise ValueError("holds Python objects (loading them would need allow_pickle=True; "
+                         "fftconv never unpickles)")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if size != offset + nbytes:
+        raise ValueError(f"claims shape {tuple(shape)} of {dtype} ({nbytes} bytes) but "
+                         f"holds {size - offset} bytes of data")
+    return tuple(shape), bool(fortran), dtype, offset
+
+
 def _read_header(zf, info, path) -> _Member:
     name = info.filename[:-4]
-    with zf.open(info) as fp:
-        try:
-            version = np.lib.format.read_magic(fp)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
-            elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
-            else:
-                raise ValueError(f".npy format version {version} (1.0 and 2.0 are read)")
-            offset = fp.tell()
-        except (ValueError, TypeError, SyntaxError, OverflowError, EOFError, KeyError,
-                zlib.error, zipfile.BadZipFile, MemoryError, RecursionError) as exc:
-            raise _corrupt(path, f"unreadable content: the header of {name!r} "
-                                 f"({type(exc).__name__}: {exc})") from None
-    if any(not isinstance(s, int) or s < 0 for s in shape):
-        raise _corrupt(path, f"unreadable content: {name!r} has the shape {shape!r}")
-    if dtype.itemsize == 0:
-        raise _corrupt(path, f"unreadable content: {name!r} has the empty dtype {dtype}")
-    if dtype.hasobject:
-        raise _corrupt(path, f"unreadable content: {name!r} holds Python objects "
-                             "(loading them would need allow_pickle=True; checkpoints "
-                             "never hold pickles)")
-    member = _Member(info, tuple(shape), bool(fortran), dtype, offset)
-    if info.file_size != offset + member.nbytes:
-        raise _corrupt(path, f"unreadable content: {name!r} claims shape {member.shape} of "
-                             f"{dtype} ({member.nbytes} bytes) but its member holds "
-                             f"{info.file_size - offset} bytes of data")
-    return member
+    try:
+        with zf.open(info) as fp:
+            shape, fortran, dtype, offset = read_npy_header(fp, info.file_size)
+    except (zlib.error, zipfile.BadZipFile) as exc:
+        raise _corrupt(path, f"unreadable content: the header of {name!r} "
+                             f"({type(exc).__name__}: {exc})") from None
+    except ValueError as exc:
+        raise _corrupt(path, f"unreadable content: {name!r} {exc}") from None
+    return _Member(info, shape, fortran, dtype, offset)
 
 
 def _read_data(zf, member, path) -> np.ndarray:
