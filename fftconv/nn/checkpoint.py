@@ -438,8 +438,9 @@ def read_npy_header(fp, size: int) -> tuple:
     ValueError
         Its message completes "the array ...": an unreadable header (the
         parser's error), a format version other than 1.0 and 2.0, a shape that
-        is not non-negative ints, an empty dtype, Python objects (never
-        unpickled), or a size the stream does not hold.
+        is not non-negative ints, an empty dtype, extents beyond numpy's index
+        range (even with a zero among them), Python objects (never unpickled), or
+        a size the stream does not hold.
 
     Examples
     --------
@@ -471,6 +472,11 @@ def read_npy_header(fp, size: int) -> tuple:
         raise ValueError(f"has the shape {shape!r}")
     if dtype.itemsize == 0:
         raise ValueError(f"has the empty dtype {dtype}")
+    # numpy cannot make an array whose nonzero extents pass its index range, even
+    # an empty one: such a header is no array at all
+    if math.prod(n for n in shape if n) * dtype.itemsize > np.iinfo(np.intp).max:
+        raise ValueError(f"has the shape {tuple(shape)} of {dtype}, beyond what numpy "
+                         "can index")
     if dtype.hasobject:
         raise ValueError("holds Python objects (loading them would need allow_pickle=True; "
                          "fftconv never unpickles)")
