@@ -9,6 +9,7 @@ element (an output near zero can still carry the error of large terms).
 
 from __future__ import annotations
 
+import tracemalloc
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from ._spec import _same_padding
 
 __all__ = ["Tolerance", "TOLERANCES", "tolerance", "relative_error", "assert_conv_close",
            "random_geometry", "random_conv_inputs", "numerical_gradient",
-           "directional_derivative_error"]
+           "directional_derivative_error", "traced_peak"]
 
 
 @dataclass(frozen=True)
@@ -163,3 +164,38 @@ def directional_derivative_error(f, grad: np.ndarray, x: np.ndarray,
         analytic = float(np.sum(grad * v))
         worst = max(worst, abs(numeric - analytic) / max(abs(analytic), abs(numeric), 1e-12))
     return worst
+
+
+def traced_peak(call, warm_up: bool = True) -> int:
+    """Peak bytes of Python-visible allocations (:mod:`tracemalloc`) while ``call()`` runs.
+
+    Memory, not time: a test that a reader of a tiny file claiming huge sizes
+    never allocates them asserts a bound on this, whatever the machine's load.
+
+    Parameters
+    ----------
+    call : callable
+        Called without arguments (wrap what it raises yourself, if that is expected).
+    warm_up : bool
+        Call it once before measuring, so imports and first-call caches are not
+        counted; ``False`` when the first call is what is measured (a memoized
+        estimate, say).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> traced_peak(lambda: bytearray(10 ** 6)) >= 10 ** 6
+    True
+    """
+    if warm_up:
+        call()
+    tracemalloc.start()
+    try:
+        call()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-import tracemalloc
 import zipfile
 
 import numpy as np
@@ -23,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from fftconv import nn
 from fftconv.nn import checkpoint
+from fftconv.testing import traced_peak
 
 FIXTURE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
                    max_examples=60)
@@ -58,17 +58,6 @@ def outcome(call, path):
         assert str(path) in str(exc), exc
         assert str(exc).startswith(("read_checkpoint: ", "load_checkpoint: ")), exc
         return None
-
-
-def peak_of(call):
-    call()
-    tracemalloc.start()
-    try:
-        call()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
 
 
 # -- whole files ------------------------------------------------------------------
@@ -298,7 +287,7 @@ def test_huge_architecture_kwargs_are_refused_before_building(tmp_path, key, val
         with pytest.raises(ValueError, match=r"load_checkpoint: .*(is stored with shape|beyond "
                                              r"|MAX_CHECKPOINT_BYTES).*" + str(path)):
             nn.load_checkpoint(path)
-    assert peak_of(load) < SMALL_PEAK
+    assert traced_peak(load) < SMALL_PEAK
 
 
 @FIXTURE
@@ -326,7 +315,7 @@ def test_huge_claims_in_tiny_archives_allocate_nothing_big(tmp_path, shape, desc
                 reader(path)
             else:
                 assert outcome(lambda: reader(path), path) is None
-        assert peak_of(read) < SMALL_PEAK
+        assert traced_peak(read) < SMALL_PEAK
 
 
 def _npy_bytes(array):

@@ -7,7 +7,6 @@ message names the file; never another exception, a large allocation or a hang.
 
 import gzip
 import math
-import tracemalloc
 import zlib
 
 import numpy as np
@@ -16,6 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fftconv import nn
 from fftconv.nn import data
+from fftconv.testing import traced_peak
 
 CODES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 FIXTURE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
@@ -119,17 +119,6 @@ def test_damaged_gzip_streams_fail_naming_the_file(tmp_path, payload, data_):
         np.testing.assert_array_equal(got, expected_array(inflated))
 
 
-def peak_of(call):
-    call()                                    # imports and caches out of the measure
-    tracemalloc.start()
-    try:
-        call()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
-
-
 @FIXTURE
 @given(sizes=st.lists(st.integers(2**16, 2**32 - 1), min_size=1, max_size=6),
        code=st.sampled_from(sorted(CODES)), gz=st.booleans(), body=st.binary(max_size=256))
@@ -142,7 +131,7 @@ def test_huge_claims_in_tiny_files_allocate_nothing_big(tmp_path, sizes, code, g
         with pytest.raises(ValueError, match=r"read_idx: .*(truncated|beyond the cap "
                                              r"MAX_IDX_BYTES).*" + str(path)):
             nn.read_idx(path)
-    assert peak_of(read) < SMALL_PEAK
+    assert traced_peak(read) < SMALL_PEAK
 
 
 @pytest.mark.parametrize("claimed, streamed, pattern", [
@@ -164,7 +153,7 @@ def test_gzip_is_streamed_not_inflated_whole(tmp_path, claimed, streamed, patter
         with pytest.raises(ValueError, match=pattern):
             nn.read_idx(path)
     assert len(packed) < 256 << 10
-    assert peak_of(read) < SMALL_PEAK
+    assert traced_peak(read) < SMALL_PEAK
 
 
 def test_the_cap_is_the_documented_constant(tmp_path, monkeypatch):
