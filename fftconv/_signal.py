@@ -145,6 +145,7 @@ class _Reduction:
     signal: np.ndarray
     kernels: np.ndarray
     pad: tuple
+    dtype: np.dtype           # the working precision, at least float32
     out_order: tuple          # engine output axes -> original axes (a permutation)
     out_shape: tuple          # engine output, axes split back out
 
@@ -186,36 +187,32 @@ class _Reduction:
         for ax, (lo, hi), k in zip(axes, pad, [small.shape[ax] for ax in axes]):
             lengths.append(crop[ax].stop - crop[ax].start + lo + hi - k + 1)
         split = tuple(max(a.shape[ax], b.shape[ax]) for ax in batch + groups + stacks + ones)
-        return cls(signal, kernels, tuple(pad), tuple(np.argsort(order)),
-                   split + tuple(lengths))
+        return cls(signal, kernels, tuple(pad), np.result_type(a, b, np.float32),
+                   tuple(np.argsort(order)), split + tuple(lengths))
 
-    def engine(self, dtype) -> OverlapSave:
-        return OverlapSave(self.kernels, self.signal.shape, pad=self.pad, dtype=dtype)
+    def engine(self) -> OverlapSave:
+        return OverlapSave(self.kernels, self.signal.shape, pad=self.pad, dtype=self.dtype)
 
     def restore(self, y: np.ndarray) -> np.ndarray:
         """Engine output ``(B, G, K, *L)`` in the inputs' axis order."""
         return y.reshape(self.out_shape).transpose(self.out_order)
 
 
-def fft_convolve(a: np.ndarray, b: np.ndarray, axes, mode: str) -> np.ndarray:
-    """``mode`` convolution by overlap-save FFT correlation
+def fft_convolve(reduction: _Reduction) -> np.ndarray:
+    """The convolution ``reduction`` stands for, by overlap-save FFT correlation
     (:class:`~fftconv.overlap_save.OverlapSave`): only the requested outputs are
     computed, and neither input is padded or copied whole."""
-    reduction = _Reduction.of(a, b, axes, mode)
-    dtype = np.result_type(a, b, np.float32)
-    return reduction.restore(reduction.engine(dtype).run(reduction.signal))
+    return reduction.restore(reduction.engine().run(reduction.signal))
 
 
-def fft_seconds(a: np.ndarray, b: np.ndarray, axes, mode: str) -> float:
+def fft_seconds(reduction: _Reduction) -> float:
     """Estimated seconds of :func:`fft_convolve` (the FFT backend's constants)."""
-    reduction = _Reduction.of(a, b, axes, mode)
-    dtype = np.result_type(a, b, np.float32)
     return OverlapSave.estimate(reduction.kernels.shape, reduction.signal.shape,
-                                pad=reduction.pad, dtype=dtype)
+                                pad=reduction.pad, dtype=reduction.dtype)
 
 
-def choose_method(a: np.ndarray, b: np.ndarray, axes, mode: str) -> str:
+def choose_method(a: np.ndarray, b: np.ndarray, axes, reduction: _Reduction) -> str:
     """'direct' or 'fft', whichever the fitted constants of the direct and FFT
-    backends rate faster."""
-    direct = direct_seconds(a.shape, b.shape, axes, np.result_type(a, b, np.float32))
-    return "direct" if direct <= fft_seconds(a, b, axes, mode) else "fft"
+    backends rate faster (``reduction``: the FFT method's form of the same op)."""
+    direct = direct_seconds(a.shape, b.shape, axes, reduction.dtype)
+    return "direct" if direct <= fft_seconds(reduction) else "fft"

@@ -293,13 +293,15 @@ def _convolve(a, b, mode, axes, method):
     # which input is larger never matters here; 'same' follows a's shape.
     if a.ndim == 0:                  # two 0-d inputs (the checks made b alike): a product
         return a * b                 # a 0-d result, as scipy.signal's
+    # the FFT method's form of the op, built once for the estimate and the run
+    reduction = _signal._Reduction.of(a, b, axes, mode) if method != "direct" else None
     if method == "auto":
-        method = _signal.choose_method(a, b, axes, mode)
+        method = _signal.choose_method(a, b, axes, reduction)
     if method == "direct":
         out = _signal.crop_to_mode(_signal.direct_full(a, b, axes), a.shape, b.shape, axes,
                                    mode)
     else:
-        out = _signal.fft_convolve(a, b, axes, mode)
+        out = _signal.fft_convolve(reduction)
     return np.ascontiguousarray(out)
 
 

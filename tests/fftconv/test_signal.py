@@ -85,8 +85,9 @@ def test_overlap_save_tiles_for_long_signals_match_scipy(op, shapes, axes, engin
     from fftconv._signal import _Reduction
     a, b = _inputs(shapes, np.float64, seed=2)
     for mode in MODES:
-        assert _Reduction.of(a, b, axes or tuple(range(a.ndim)), mode).engine(
-            np.float64).plan.tiles > 1                                 # really tiled
+        reduction = _Reduction.of(a, b, axes or tuple(range(a.ndim)), mode)
+        assert reduction.dtype == np.float64
+        assert reduction.engine().plan.tiles > 1                       # really tiled
     # correlation = convolution with the kernel reversed along the convolved axes
     kernel = b if op == "convolve" else np.flip(b, axis=axes)
     with fftconv.fftlib.set_fft_engine(engine, planner_effort="FFTW_ESTIMATE"):
