@@ -30,8 +30,7 @@ from .errors import bad_value
 from .fftlib import get_fft_engine
 
 __all__ = ["cache_dir", "constants_path", "origin", "fitted", "reload", "save",
-           "source", "generation", "valid_weights", "read_json", "write_json_atomic",
-           "COST_MODEL_SCHEMA"]
+           "source", "generation", "valid_weights", "COST_MODEL_SCHEMA"]
 
 _FORMAT = "fftconv-cost-model"
 _LOCK = threading.Lock()
@@ -61,21 +60,6 @@ def origin() -> dict:
     return {"machine": platform.machine(), "processor": platform.processor(),
             "cores": os.cpu_count(), "engine": engine.name, "threads": engine.threads,
             "fftconv": __version__}
-
-
-def read_json(path: str, schema=object):
-    """The content of the JSON file ``path`` if it matches ``schema``, else ``None``.
-
-    :func:`fftconv.jsonfiles.read_cache`: ``None`` for a missing file, and a
-    :class:`~fftconv.jsonfiles.CacheFileWarning` and ``None`` for an unusable one.
-    """
-    return jsonfiles.read_cache(path, schema, stacklevel=3)
-
-
-def write_json_atomic(path: str, payload, schema=None) -> None:
-    """Write ``payload`` as JSON beside ``path``, then rename it
-    (:func:`fftconv.jsonfiles.write_atomic`)."""
-    jsonfiles.write_atomic(path, payload, schema=schema)
 
 
 def _nonnegative(v) -> bool:
