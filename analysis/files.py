@@ -176,6 +176,20 @@ def read_array(func: str, param: str, path, suffixes=(".npy", ".png")) -> np.nda
     -------
     ndarray
         As stored (``.npy``), or as :func:`matplotlib.image.imread` returns it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "scene.npy")
+    >>> np.save(path, np.eye(3))
+    >>> read_array("demo", "IMAGE", path).shape
+    (3, 3)
+    >>> with open(path, "r+b") as fh:
+    ...     _ = fh.truncate(140)                 # a 128-byte header, 12 of 72 data bytes
+    >>> read_array("demo", "IMAGE", path)
+    Traceback (most recent call last):
+        ...
+    ValueError: demo: parameter 'IMAGE' must be a readable .npy file of numbers (the array claims shape (3, 3) of float64 (72 bytes) but holds 12 bytes of data); got '...scene.npy'
     """
     if not isinstance(path, (str, os.PathLike)):
         raise bad_type(func, param, path, "a str or os.PathLike path")
