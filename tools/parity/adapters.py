@@ -4,9 +4,9 @@ Each adapter only renames arguments (and, where the two libraries order a result
 differently, re-orders it); the computation is fftconv's.  The one step that is more
 than a rename is named where it happens: ``fftconvolve`` / ``oaconvolve`` are scipy's
 float FFT convolutions, whose inputs scipy.fft turns into floats (integers and bools
-become float64), so their adapters do the same before calling
-``fftconv.convolve(..., method='fft')`` (which, like ``scipy.signal.convolve``, would
-otherwise round integer inputs back to their integer dtype).
+become float64) whenever they transform at all, so their adapters do the same before
+calling ``fftconv.convolve(..., method='fft')`` (which, like ``scipy.signal.convolve``,
+would otherwise round integer inputs back to their integer dtype).
 """
 
 from __future__ import annotations
@@ -31,9 +31,21 @@ def _float_input(x):
     return arr.astype(np.float64) if arr.dtype.kind in "biu" else x
 
 
+def _transforms(in1, in2, axes) -> bool:
+    """Whether scipy's fftconvolve/oaconvolve transform at all: they drop the axes
+    where either input has size 1 and, with none left (0-d inputs, single
+    elements), return the plain product ``in1 * in2`` in the inputs' dtype."""
+    s1, s2 = np.shape(in1), np.shape(in2)
+    if len(s1) == 0 or 0 in s1 or 0 in s2 or len(s1) != len(s2):
+        return False
+    axes = range(len(s1)) if axes is None else np.atleast_1d(axes)
+    return any(s1[int(ax)] != 1 and s2[int(ax)] != 1 for ax in axes)
+
+
 def fftconvolve(in1, in2, mode="full", axes=None):
-    return fftconv.convolve(_float_input(in1), _float_input(in2), mode=mode, axes=axes,
-                            method="fft")
+    if _transforms(in1, in2, axes):
+        in1, in2 = _float_input(in1), _float_input(in2)
+    return fftconv.convolve(in1, in2, mode=mode, axes=axes, method="fft")
 
 
 oaconvolve = fftconvolve

@@ -19,6 +19,9 @@ EXCLUDED = [
      "matches scipy's exact ValueError text ('in1 and in2 should have the same ...')"),
     (r"TestAllFreqConvolves::test_invalid_flags",
      "matches scipy's exact ValueError texts ('acceptable mode flags are ...')"),
+    (r"TestConvolve2d::test_fillvalue_errors",
+     "matches scipy's exact ValueError texts ('could not cast `fillvalue` directly ...'); "
+     "fftconv raises ValueError for both cases too (tests/fftconv/test_errors.py)"),
     (r"TestFFTConvolve::test_fft_nan",
      "checks the RuntimeWarning scipy emits for NaN/inf input on the FFT path"),
     # scikit-image
