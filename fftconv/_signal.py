@@ -150,13 +150,17 @@ def to_result_dtype(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return np.round(out) != 0
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        modulus = 2.0 ** info.bits            # a power of two: the float mod is exact
-        wrapped = np.mod(np.round(out), modulus)
-        if info.min < 0:
-            wrapped[wrapped >= modulus / 2] -= modulus
-        # float64 has no integers next to 2**63 - 1: stay below it
+        values = np.round(out)
+        # float64 has no integers next to 2**63 - 1: the largest castable one
         top = np.nextafter(float(info.max) + 1.0, 0.0) if info.bits == 64 else float(info.max)
-        return np.clip(wrapped, float(info.min), top).astype(dtype)
+        outside = (values < info.min) | (values > top)
+        if outside.any():            # only these wrap (mod 2**bits: exact, a power of two)
+            modulus = 2.0 ** info.bits
+            wrapped = np.mod(values[outside], modulus)
+            if info.min < 0:
+                wrapped[wrapped >= modulus / 2] -= modulus
+            values[outside] = np.clip(wrapped, float(info.min), top)
+        return values.astype(dtype)
     return out.astype(dtype, copy=False)
 
 

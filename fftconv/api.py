@@ -503,7 +503,9 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, method="aut
     Notes
     -----
     ``convolve2d(in1, conj(in2[::-1, ::-1]))``, as :func:`correlate` is to
-    :func:`convolve`.
+    :func:`convolve`, except where ``'same'`` starts: at index ``K // 2`` of the
+    full result per axis (``convolve2d``: ``(K - 1) // 2``), as in scipy, so for an
+    even kernel size ``correlate2d`` and :func:`correlate` differ by one sample there.
 
     See Also
     --------
@@ -543,4 +545,9 @@ def _conv2d_boundary(func, in1, in2, mode, boundary, fillvalue, method, correlat
     options = {"constant_values": fill.reshape(()).astype(dtype)} if boundary == "fill" else {}
     extended = np.pad(a.astype(dtype, copy=False), pad, mode=_PAD_MODES[boundary], **options)
     full = _convolve(extended, b, "valid", axes, method)
-    return np.ascontiguousarray(_signal.crop_to_mode(full, a.shape, b.shape, axes, mode))
+    if mode == "full":
+        return full
+    # 'same': in1's size; convolve2d's window starts at (K - 1) // 2 of the full
+    # result, correlate2d's at K // 2 (scipy's rule: they differ for even K)
+    starts = [k // 2 if correlation else (k - 1) // 2 for k in b.shape]
+    return np.ascontiguousarray(full[tuple(slice(s, s + n) for s, n in zip(starts, a.shape))])
