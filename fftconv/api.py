@@ -312,14 +312,12 @@ def _convolve(a, b, mode, axes, method):
     if mode == "same":
         b = _signal.same_on_other_axes(a, b, axes)
     dtype = np.result_type(a, b)
-    if method == "auto":
-        method = _choose(a, b, axes, mode)
+    method, reduction = _choose(a, b, axes, mode) if method == "auto" else (method, None)
     if method == "direct":
         out = _signal.crop_to_mode(_signal.direct_full(a, b, axes), a.shape, b.shape, axes,
                                    mode)
         return np.ascontiguousarray(out.astype(dtype, copy=False))
-    reduction = method if isinstance(method, _signal._Reduction) else _reduction(a, b, axes, mode)
-    out = _signal.fft_convolve(reduction)
+    out = _signal.fft_convolve(reduction or _reduction(a, b, axes, mode))
     return np.ascontiguousarray(_signal.to_result_dtype(out, dtype))
 
 
@@ -331,12 +329,15 @@ def _reduction(a, b, axes, mode):
 
 
 def _choose(a, b, axes, mode):
-    """'direct', or the FFT method's reduction (built once for the estimate and the
-    run) when the FFT is both exact enough and rated faster."""
+    """``(method, reduction)``: 'direct' (and None) when exactness needs it or the
+    estimate rates it faster, else 'fft' and the FFT method's reduction, built once
+    for the estimate and the run."""
     if _signal.exact_needs_direct(a, b):
-        return "direct"
+        return "direct", None
     reduction = _reduction(a, b, axes, mode)
-    return reduction if _signal.choose_method(a, b, axes, reduction) == "fft" else "direct"
+    if _signal.choose_method(a, b, axes, reduction) == "fft":
+        return "fft", reduction
+    return "direct", None
 
 
 def choose_conv_method(in1, in2, mode="full", measure=False):
@@ -398,7 +399,7 @@ def choose_conv_method(in1, in2, mode="full", measure=False):
         return "direct"
     if mode == "same":
         b = _signal.same_on_other_axes(a, b, axes)
-    return "direct" if _choose(a, b, axes, mode) == "direct" else "fft"
+    return _choose(a, b, axes, mode)[0]
 
 
 def correlate(in1, in2, mode="full", axes=None, method="auto"):
