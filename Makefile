@@ -14,7 +14,7 @@ $(VENV)/.stamp-%: setup.cfg pyproject.toml
 
 comma := ,
 
-.PHONY: test demo bench docs clean
+.PHONY: test demo bench docs parity clean
 test: $(VENV)/.stamp-test+fftw
 	$(BIN)/python -m pytest -q
 
@@ -31,6 +31,11 @@ docs: $(VENV)/.stamp-docs+fftw
 bench: $(VENV)/.stamp-fftw+bench
 	$(BIN)/asv machine --yes --machine fftconv-local > /dev/null
 	$(BIN)/asv run --python=same --quick --machine fftconv-local --show-stderr
+
+# scipy's and scikit-image's own tests against fftconv (docs/conventions.rst, "Parity");
+# minutes of CPU, not part of `make test`. SKIMAGE_SRC: a scikit-image git checkout.
+parity: $(VENV)/.stamp-test+fftw
+	PYTHONPATH=. $(BIN)/python -m tools.parity.run $(if $(SKIMAGE_SRC),--skimage-src $(SKIMAGE_SRC),--only scipy)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

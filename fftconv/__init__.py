@@ -5,8 +5,9 @@ Public API
 conv2d, conv2d_backward, ConvContext
     The deep-learning layer op (cross-correlation, NCHW / OIHW), its gradients,
     and the context a forward hands its backward.
-convolve, correlate
-    N-d signal ops with ``scipy.signal`` semantics.
+convolve, correlate, convolve2d, correlate2d, choose_conv_method
+    N-d signal ops with ``scipy.signal`` semantics (2-D ones with boundary
+    conditions) and the ``'auto'`` method's choice.
 available_backends, get_backend, set_backend, register_backend, Backend
     The backend registry (a backend of one's own: subclass ``Backend``).
 choose_backend, autotune
@@ -23,6 +24,7 @@ ConvSpec, make_spec
 from ._version import __version__
 from ._spec import ConvSpec, make_spec
 from .api import ConvContext, conv2d, conv2d_backward, convolve, correlate
+from .api import choose_conv_method, convolve2d, correlate2d
 from .backends import (Backend, available_backends, current_backend_name, get_backend,
                        get_memory_budget, register_backend, set_backend, set_memory_budget,
                        unregister_backend)
@@ -31,6 +33,7 @@ from .select import autotune, choose_backend
 
 __all__ = [
     "conv2d", "conv2d_backward", "convolve", "correlate",
+    "choose_conv_method", "convolve2d", "correlate2d",
     "available_backends", "get_backend", "set_backend", "current_backend_name",
     "register_backend", "unregister_backend", "Backend", "ConvContext", "choose_backend", "ConvSpec", "make_spec",
     "set_memory_budget", "get_memory_budget", "autotune", "fftlib",

@@ -10,7 +10,18 @@ them). Output sizes per convolved axis, with ``A = a.shape[ax]``, ``B = b.shape[
 * ``'valid'``: ``max(A, B) - min(A, B) + 1``, the positions where one input lies
   entirely inside the other (every axis must agree on which input is larger).
 
+Along the other axes the result has the broadcast size, except in ``'same'`` mode,
+where it has ``in1``'s (``scipy.signal.fftconvolve``'s rule: a size-1 axis of
+``in1`` keeps the centre entry ``(B - 1) // 2`` of ``in2``'s).
+
 Correlation is convolution with the reversed, conjugated second input.
+
+The result dtype is ``numpy.result_type(in1, in2)`` on every method, as in
+``scipy.signal.convolve``: integer (and bool) inputs give integers, which the
+direct method accumulates in that dtype (wrapping on overflow, as numpy does)
+and the FFT method rounds from a float64 computation (wrapping likewise);
+float16 is computed in float32, extended precision (longdouble) in float64 on
+the FFT path.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import numpy as np
 
 from .backends.base import estimate_seconds, gemm_work
 from .backends.registry import get_backend
-from .checks import as_array, is_int
+from .checks import is_int
 from .errors import bad_type, bad_value
 from .overlap_save import OverlapSave
 
@@ -50,30 +61,130 @@ def normalize_axes(func: str, axes, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-def check_signal_args(func: str, a, b, mode: str, axes, method: str):
-    """Validate everything once; return ``(a, b, axes)`` ready for the computation."""
-    a = as_array(func, "a", a, complex=True)
-    b = as_array(func, "b", b, complex=True)
+def signal_array(func: str, param: str, value) -> np.ndarray:
+    """``value`` as an ndarray of a numeric dtype (bool, integer, float of any
+    precision, complex); empty and 0-d arrays are accepted, as scipy does."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:      # ragged sequences and the like
+        raise bad_type(func, param, value, "a numeric array_like") from exc
+    if arr.dtype.kind not in "biufc":
+        raise bad_type(func, param, value,
+                       "a numeric array_like (bool, integer, float or complex)")
+    return arr
+
+
+def check_signal_args(func: str, in1, in2, mode: str, axes, method: str):
+    """Validate everything once; return ``(in1, in2, axes)`` ready for the computation."""
+    a = signal_array(func, "in1", in1)
+    b = signal_array(func, "in2", in2)
     if not isinstance(mode, str) or mode not in MODES:
         raise bad_value(func, "mode", mode, "one of 'full', 'same', 'valid'")
     if not isinstance(method, str) or method not in METHODS:
         raise bad_value(func, "method", method, "one of 'auto', 'direct', 'fft'")
     if a.ndim != b.ndim:
-        raise bad_value(func, "b", b, f"an array with a.ndim = {a.ndim} dimensions")
+        raise bad_value(func, "in2", b, f"an array with in1.ndim = {a.ndim} dimensions")
+    if a.ndim == 0:
+        return a, b, ()
     axes = normalize_axes(func, axes, a.ndim)
     for ax in range(a.ndim):
         if ax not in axes and a.shape[ax] != b.shape[ax] and 1 not in (a.shape[ax], b.shape[ax]):
-            raise bad_value(func, "b", b,
+            raise bad_value(func, "in2", b,
                             f"of size {a.shape[ax]} or 1 along the non-convolved axis {ax} "
-                            f"(a has shape {a.shape})")
-    if mode == "valid":
+                            f"(in1 has shape {a.shape})")
+    if mode == "valid" and a.size and b.size:
         a_larger = all(a.shape[ax] >= b.shape[ax] for ax in axes)
         b_larger = all(b.shape[ax] >= a.shape[ax] for ax in axes)
         if not (a_larger or b_larger):
-            raise bad_value(func, "b", b,
-                            f"no larger than a {a.shape} along every convolved axis, or no "
+            raise bad_value(func, "in2", b,
+                            f"no larger than in1 {a.shape} along every convolved axis, or no "
                             "smaller along every one, for mode='valid'")
     return a, b, axes
+
+
+def empty_result(a, b, axes) -> np.ndarray:
+    """The result of an empty input: size 0 along the convolved axes (scipy's
+    ``fftconvolve`` returns an empty array), the broadcast size elsewhere."""
+    shape = tuple(0 if ax in axes else max(sa, sb)
+                  for ax, (sa, sb) in enumerate(zip(a.shape, b.shape)))
+    return np.zeros(shape, dtype=np.result_type(a, b))
+
+
+def same_on_other_axes(a, b, axes) -> np.ndarray:
+    """``b`` cut to what mode ``'same'`` keeps along the non-convolved axes.
+
+    There the output has ``a``'s size; where ``a`` has size 1 and ``b`` more,
+    scipy keeps the centre entry ``(B - 1) // 2`` of the broadcast result, which
+    is that entry of ``b``: take it before computing rather than crop after.
+    """
+    index = [slice(None)] * b.ndim
+    for ax in range(b.ndim):
+        if ax not in axes and a.shape[ax] == 1 and b.shape[ax] > 1:
+            centre = (b.shape[ax] - 1) // 2
+            index[ax] = slice(centre, centre + 1)
+    return b[tuple(index)]
+
+
+def fft_working_dtype(a, b) -> np.dtype:
+    """The FFT method's precision: float32 (complex64) when every input is single
+    precision or less (float16 included), else float64 (complex128); integers
+    and bools float64, so integer results up to 2**53 are exact."""
+    single = all(x.dtype.kind in "fc" and x.dtype.itemsize <= (4 if x.dtype.kind == "f" else 8)
+                 for x in (a, b))
+    complex_ = a.dtype.kind == "c" or b.dtype.kind == "c"
+    return np.dtype(("complex64" if single else "complex128") if complex_ else
+                    ("float32" if single else "float64"))
+
+
+def fft_input(x, working: np.dtype) -> np.ndarray:
+    """``x`` in the working precision (real inputs stay real)."""
+    target = working if x.dtype.kind == "c" else np.finfo(working).dtype
+    return x.astype(target, copy=False)
+
+
+def to_result_dtype(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The FFT result in the result dtype: floats and complex cast; integers
+    rounded and wrapped modulo ``2**bits`` as integer arithmetic (the direct
+    method) wraps; bools are ``!= 0``."""
+    if dtype.kind == "b":
+        return np.round(out) != 0
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        values = np.round(out)
+        # float64 has no integers next to 2**63 - 1: the largest castable one
+        top = np.nextafter(float(info.max) + 1.0, 0.0) if info.bits == 64 else float(info.max)
+        outside = (values < info.min) | (values > top)
+        if outside.any():            # only these wrap (mod 2**bits: exact, a power of two)
+            modulus = 2.0 ** info.bits
+            wrapped = np.mod(values[outside], modulus)
+            if info.min < 0:
+                wrapped[wrapped >= modulus / 2] -= modulus
+            values[outside] = np.clip(wrapped, float(info.min), top)
+        return values.astype(dtype)
+    return out.astype(dtype, copy=False)
+
+
+def _largest(x):
+    """``max |x|``, exactly for integers (a Python int: no overflow)."""
+    if x.size == 0:
+        return 0
+    if x.dtype.kind in "iub":
+        return max(abs(int(x.max())), abs(int(x.min())))
+    return float(np.max(np.abs(x)))
+
+
+def exact_needs_direct(a, b) -> bool:
+    """scipy's exactness rules of ``choose_conv_method``: bool inputs, extended
+    precision, and integers whose products could exceed float64's 2**52 go direct."""
+    if a.dtype.kind == b.dtype.kind == "b":
+        return True
+    if any(x.dtype.kind in "fc" and np.finfo(x.dtype).bits > 64 for x in (a, b)):
+        return True
+    if any(x.dtype.kind in "iu" for x in (a, b)):
+        bound = _largest(a) * _largest(b) * min(a.size, b.size)
+        if bound > 2 ** np.finfo(np.float64).nmant - 1:
+            return True
+    return False
 
 
 def full_shape(a_shape, b_shape, axes) -> tuple[int, ...]:
@@ -101,7 +212,12 @@ def direct_full(a: np.ndarray, b: np.ndarray, axes) -> np.ndarray:
     """Full convolution by shift-and-accumulate over the smaller input's taps."""
     if math.prod(b.shape[ax] for ax in axes) > math.prod(a.shape[ax] for ax in axes):
         a, b = b, a
-    out = np.zeros(full_shape(a.shape, b.shape, axes), dtype=np.result_type(a, b))
+    dtype = np.result_type(a, b)
+    # float16 sums lose most of their digits: accumulate in float32 (the result
+    # is cast back by the caller), as the FFT method computes
+    accumulate = np.float32 if dtype == np.float16 else dtype
+    a, b = a.astype(accumulate, copy=False), b.astype(accumulate, copy=False)
+    out = np.zeros(full_shape(a.shape, b.shape, axes), dtype=accumulate)
     for tap in np.ndindex(*(b.shape[ax] for ax in axes)):
         target, weight = [], [slice(None)] * b.ndim
         shift = dict(zip(axes, tap))

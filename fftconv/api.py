@@ -24,7 +24,8 @@ from .checks import as_array
 from .errors import bad_type, bad_value
 from .select import resolve_backend
 
-__all__ = ["conv2d", "conv2d_backward", "convolve", "correlate", "ConvContext"]
+__all__ = ["conv2d", "conv2d_backward", "convolve", "correlate", "ConvContext",
+           "choose_conv_method", "convolve2d", "correlate2d"]
 
 _X_LAYOUT = "(N, C_in, H, W)"
 _W_LAYOUT = "(C_out, C_in/groups, kh, kw)"
@@ -249,42 +250,55 @@ def _check_context(context, spec: ConvSpec, backend) -> None:
                         "context is given")
 
 
-def convolve(a, b, mode="full", axes=None, method="auto"):
+def convolve(in1, in2, mode="full", axes=None, method="auto"):
     """N-d convolution with ``scipy.signal.convolve`` semantics.
 
     Parameters
     ----------
-    a, b : array_like
-        Inputs with the same number of dimensions; float, complex or integer
-        (integers become float64). Along axes not in ``axes`` the sizes must be
-        equal or 1 (broadcast), so a stack of signals is convolved in one call.
-        The output has the broadcast size there in every mode
-        (``scipy.signal.fftconvolve`` in ``'same'`` mode instead crops those axes
-        to ``a``'s size, dropping results when ``b`` is the larger one).
+    in1, in2 : array_like
+        Inputs with the same number of dimensions (0-d: their product); bool,
+        integer, float (any precision) or complex. Along axes not in ``axes`` the
+        sizes must be equal or 1 (broadcast), so a stack of signals is convolved in
+        one call.
     mode : {'full', 'same', 'valid'}
         Output size along each convolved axis: ``A + B - 1``; ``A`` (centred);
-        ``max(A, B) - min(A, B) + 1``.
+        ``max(A, B) - min(A, B) + 1``. Along the other axes: the broadcast size,
+        in ``'same'`` mode ``in1``'s (as ``scipy.signal.fftconvolve``).
     axes : int or sequence of int, optional
         Axes to convolve over (default: all).
     method : {'auto', 'direct', 'fft'}
-        Shift-and-accumulate, the convolution theorem, or the cheaper by estimate.
+        Shift-and-accumulate, the convolution theorem, or
+        :func:`choose_conv_method`'s choice (exact inputs stay exact; else the
+        cheaper by estimate).
 
     Returns
     -------
     out : ndarray
-        dtype: the common dtype of the (converted) inputs.
+        dtype ``numpy.result_type(in1, in2)`` on every method, as scipy: integer
+        inputs give integers (the FFT result rounded; both methods wrap on
+        overflow as integer arithmetic does), float16 stays float16. An empty
+        input gives an empty result (size 0 along the convolved axes).
 
     Notes
     -----
-    ``out[n] = Σ_k a[k] · b[n - k]`` (the kernel is flipped: ``rot180`` in 2-D).
+    ``out[n] = Σ_k in1[k] · in2[n - k]`` (the kernel is flipped: ``rot180`` in
+    2-D). The FFT method computes in float32 for inputs of single precision or
+    less and in float64 otherwise (integers, longdouble): extended precision is
+    exact only with ``method='direct'``, which ``'auto'`` then takes.
+
+    See Also
+    --------
+    scipy.signal.convolve, scipy.signal.fftconvolve, correlate, convolve2d
 
     Examples
     --------
     >>> import fftconv
     >>> fftconv.convolve([1.0, 2.0, 3.0], [0.0, 1.0, 0.5])
     array([0. , 1. , 2.5, 4. , 1.5])
+    >>> fftconv.convolve([1, 2, 3], [0, 1, 2], method="fft")    # integers stay integers
+    array([0, 1, 4, 7, 6])
     """
-    a, b, axes = _signal.check_signal_args("convolve", a, b, mode, axes, method)
+    a, b, axes = _signal.check_signal_args("convolve", in1, in2, mode, axes, method)
     return _convolve(a, b, mode, axes, method)
 
 
@@ -293,36 +307,123 @@ def _convolve(a, b, mode, axes, method):
     # which input is larger never matters here; 'same' follows a's shape.
     if a.ndim == 0:                  # two 0-d inputs (the checks made b alike): a product
         return a * b                 # a 0-d result, as scipy.signal's
-    # the FFT method's form of the op, built once for the estimate and the run
-    reduction = _signal._Reduction.of(a, b, axes, mode) if method != "direct" else None
-    if method == "auto":
-        method = _signal.choose_method(a, b, axes, reduction)
+    if a.size == 0 or b.size == 0:
+        return _signal.empty_result(a, b, axes)
+    if mode == "same":
+        b = _signal.same_on_other_axes(a, b, axes)
+    dtype = np.result_type(a, b)
+    method, reduction = _choose(a, b, axes, mode) if method == "auto" else (method, None)
     if method == "direct":
         out = _signal.crop_to_mode(_signal.direct_full(a, b, axes), a.shape, b.shape, axes,
                                    mode)
-    else:
-        out = _signal.fft_convolve(reduction)
-    return np.ascontiguousarray(out)
+        return np.ascontiguousarray(out.astype(dtype, copy=False))
+    out = _signal.fft_convolve(reduction or _reduction(a, b, axes, mode))
+    return np.ascontiguousarray(_signal.to_result_dtype(out, dtype))
 
 
-def correlate(a, b, mode="full", axes=None, method="auto"):
+def _reduction(a, b, axes, mode):
+    """The FFT method's form of the op, in its working precision."""
+    working = _signal.fft_working_dtype(a, b)
+    return _signal._Reduction.of(_signal.fft_input(a, working), _signal.fft_input(b, working),
+                                 axes, mode)
+
+
+def _choose(a, b, axes, mode):
+    """``(method, reduction)``: 'direct' (and None) when exactness needs it or the
+    estimate rates it faster, else 'fft' and the FFT method's reduction, built once
+    for the estimate and the run."""
+    if _signal.exact_needs_direct(a, b):
+        return "direct", None
+    reduction = _reduction(a, b, axes, mode)
+    if _signal.choose_method(a, b, axes, reduction) == "fft":
+        return "fft", reduction
+    return "direct", None
+
+
+def choose_conv_method(in1, in2, mode="full", measure=False):
+    """The method :func:`convolve` and :func:`correlate` take with ``method='auto'``.
+
+    ``scipy.signal.choose_conv_method``'s signature and return values.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        As in :func:`convolve` (all axes convolved).
+    mode : {'full', 'same', 'valid'}
+    measure : bool
+        Time both methods on these inputs (each the fastest of a few runs) instead
+        of estimating, and return the times too.
+
+    Returns
+    -------
+    method : {'direct', 'fft'}
+    times : dict
+        Only with ``measure=True``: seconds per method, ``{'fft': …, 'direct': …}``.
+
+    Notes
+    -----
+    As scipy's chooser, exact inputs stay exact: 'direct' for bool inputs, for
+    extended precision (longdouble, which the FFT path computes in float64) and
+    for integers whose largest possible sum ``max|in1|·max|in2|·min(size)``
+    exceeds ``2**52 - 1`` (float64 would round it). Otherwise the fitted cost
+    model of the direct and FFT backends decides (``fftconv calibrate``), not
+    scipy's constants.
+
+    See Also
+    --------
+    scipy.signal.choose_conv_method
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> fftconv.choose_conv_method(np.ones(8), np.ones(6))
+    'direct'
+    >>> fftconv.choose_conv_method(np.array([2 ** 51]), np.array([2 ** 51]))
+    'direct'
+    """
+    if not isinstance(measure, bool):
+        raise bad_type("choose_conv_method", "measure", measure, "a bool")
+    a, b, axes = _signal.check_signal_args("choose_conv_method", in1, in2, mode, None, "auto")
+    if measure:
+        import time
+        times = {}
+        for method in ("fft", "direct"):
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                _convolve(a, b, mode, axes, method)
+                best = min(best, time.perf_counter() - start)
+            times[method] = best
+        return ("fft" if times["fft"] < times["direct"] else "direct"), times
+    if a.ndim == 0 or a.size == 0 or b.size == 0:
+        return "direct"
+    if mode == "same":
+        b = _signal.same_on_other_axes(a, b, axes)
+    return _choose(a, b, axes, mode)[0]
+
+
+def correlate(in1, in2, mode="full", axes=None, method="auto"):
     """N-d cross-correlation with ``scipy.signal.correlate`` semantics.
 
     Parameters
     ----------
-    a, b, mode, axes, method
+    in1, in2, mode, axes, method
         As in :func:`convolve`.
 
     Returns
     -------
     out : ndarray
-        Same sizes as :func:`convolve`.
+        Same sizes and dtype rules as :func:`convolve`.
 
     Notes
     -----
-    ``out[k] = Σ_n a[n + k] · conj(b[n])``, computed as
-    ``convolve(a, conj(b[::-1, ...]))`` with ``b`` reversed along ``axes``.
+    ``out[k] = Σ_n in1[n + k] · conj(in2[n])``, computed as
+    ``convolve(in1, conj(in2[::-1, ...]))`` with ``in2`` reversed along ``axes``.
     Lag zero sits at index ``B - 1`` of the full output.
+
+    See Also
+    --------
+    scipy.signal.correlate, convolve, correlate2d
 
     Examples
     --------
@@ -330,6 +431,124 @@ def correlate(a, b, mode="full", axes=None, method="auto"):
     >>> fftconv.correlate([1.0, 2.0, 3.0], [0.0, 1.0, 0.5], mode="valid")
     array([3.5])
     """
-    a, b, axes = _signal.check_signal_args("correlate", a, b, mode, axes, method)
+    a, b, axes = _signal.check_signal_args("correlate", in1, in2, mode, axes, method)
     b = np.conj(np.flip(b, axis=axes)) if np.iscomplexobj(b) else np.flip(b, axis=axes)
     return _convolve(a, b, mode, axes, method)
+
+
+BOUNDARIES = ("fill", "wrap", "symm")
+_PAD_MODES = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
+
+
+def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, method="auto"):
+    """2-D convolution with a boundary condition, exactly ``scipy.signal.convolve2d``.
+
+    Parameters
+    ----------
+    in1, in2 : array_like, 2-D
+        Image and kernel (dtypes as in :func:`convolve`).
+    mode : {'full', 'same', 'valid'}
+        As in :func:`convolve`; ``'same'`` has ``in1``'s shape.
+    boundary : {'fill', 'wrap', 'symm'}
+        How ``in1`` extends beyond its edges: ``fillvalue`` everywhere
+        (``'fill'``), periodically (``'wrap'``: circular convolution), or mirrored
+        with the edge sample repeated (``'symm'``: ``… b a | a b c | c b …``),
+        as often as the kernel reaches. ``'valid'`` never reads beyond the edges.
+    fillvalue : scalar
+        The value outside ``in1`` with ``boundary='fill'``, cast to the result
+        dtype (a complex value for a real result is an error).
+    method : {'auto', 'direct', 'fft'}
+        As in :func:`convolve`: the boundary is applied on the FFT path too.
+
+    Returns
+    -------
+    out : ndarray, 2-D
+        ``(M + K - 1, N + L - 1)``, ``(M, N)`` or the valid size, for ``in1`` of
+        shape ``(M, N)`` and ``in2`` of shape ``(K, L)``; dtype as :func:`convolve`.
+
+    Notes
+    -----
+    ``in1`` is extended by ``K - 1`` rows and ``L - 1`` columns on every side by
+    the boundary rule (``numpy.pad`` modes ``'constant'``, ``'wrap'``,
+    ``'symmetric'``) and the extension convolved with ``in2`` in ``'valid'`` mode:
+    that is the full convolution of the extended image, cut to ``mode``.
+
+    See Also
+    --------
+    scipy.signal.convolve2d, convolve, correlate2d
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> a = np.array([[1, 2, 3], [3, 4, 5]])
+    >>> fftconv.convolve2d(a, np.ones((1, 2), int), mode="same", boundary="wrap")
+    array([[4, 3, 5],
+           [8, 7, 9]])
+    """
+    return _conv2d_boundary("convolve2d", in1, in2, mode, boundary, fillvalue, method, False)
+
+
+def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, method="auto"):
+    """2-D cross-correlation with a boundary condition, exactly ``scipy.signal.correlate2d``.
+
+    Parameters
+    ----------
+    in1, in2, mode, boundary, fillvalue, method
+        As in :func:`convolve2d`.
+
+    Returns
+    -------
+    out : ndarray, 2-D
+        As :func:`convolve2d`.
+
+    Notes
+    -----
+    ``convolve2d(in1, conj(in2[::-1, ::-1]))``, as :func:`correlate` is to
+    :func:`convolve`, except where ``'same'`` starts: at index ``K // 2`` of the
+    full result per axis (``convolve2d``: ``(K - 1) // 2``), as in scipy, so for an
+    even kernel size ``correlate2d`` and :func:`correlate` differ by one sample there.
+
+    See Also
+    --------
+    scipy.signal.correlate2d, correlate, convolve2d
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> fftconv.correlate2d(np.eye(3), np.array([[1.0, 2.0]]), mode="valid")
+    array([[1., 0.],
+           [2., 1.],
+           [0., 2.]])
+    """
+    return _conv2d_boundary("correlate2d", in1, in2, mode, boundary, fillvalue, method, True)
+
+
+def _conv2d_boundary(func, in1, in2, mode, boundary, fillvalue, method, correlation):
+    a, b, axes = _signal.check_signal_args(func, in1, in2, mode, None, method)
+    if a.ndim != 2:
+        raise bad_value(func, "in1", a, "a 2-D array (and in2 too)")
+    if not isinstance(boundary, str) or boundary not in BOUNDARIES:
+        raise bad_value(func, "boundary", boundary, "one of 'fill', 'wrap', 'symm'")
+    dtype = np.result_type(a, b)
+    fill = np.asarray(fillvalue)
+    if fill.size != 1 or fill.dtype.kind not in "biufc":
+        raise bad_value(func, "fillvalue", fillvalue, "a number (or an array of one number)")
+    if fill.dtype.kind == "c" and dtype.kind != "c":
+        raise bad_value(func, "fillvalue", fillvalue,
+                        f"a real number for a result of dtype {dtype} (a complex value "
+                        "cannot be cast to it)")
+    if correlation:
+        b = np.conj(np.flip(b)) if np.iscomplexobj(b) else np.flip(b)
+    if mode == "valid" or a.size == 0 or b.size == 0:
+        return _convolve(a, b, mode, axes, method)
+    # the full convolution of in1 extended by the boundary rule, cut to the mode
+    pad = [(k - 1, k - 1) for k in b.shape]
+    options = {"constant_values": fill.reshape(()).astype(dtype)} if boundary == "fill" else {}
+    extended = np.pad(a.astype(dtype, copy=False), pad, mode=_PAD_MODES[boundary], **options)
+    full = _convolve(extended, b, "valid", axes, method)
+    if mode == "full":
+        return full
+    # 'same': in1's size; convolve2d's window starts at (K - 1) // 2 of the full
+    # result, correlate2d's at K // 2 (scipy's rule: they differ for even K)
+    starts = [k // 2 if correlation else (k - 1) // 2 for k in b.shape]
+    return np.ascontiguousarray(full[tuple(slice(s, s + n) for s, n in zip(starts, a.shape))])
