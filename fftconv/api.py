@@ -14,6 +14,7 @@ Arguments are validated and canonicalized once into a
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,13 @@ __all__ = ["conv2d", "conv2d_backward", "convolve", "correlate", "ConvContext"]
 _X_LAYOUT = "(N, C_in, H, W)"
 _W_LAYOUT = "(C_out, C_in/groups, kh, kw)"
 _NEEDS = ("input", "weight", "bias")
+
+
+def _dask_arg(*values) -> bool:
+    """Whether an argument is a dask array, handed to :mod:`fftconv.dask`; dask is not
+    imported here (no object can be a dask array before dask is)."""
+    module = sys.modules.get("dask.array")
+    return module is not None and any(isinstance(v, module.Array) for v in values)
 
 
 def _prepare(func, x, w, bias, stride, padding, dilation, groups, extra=()):
@@ -140,6 +148,12 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
     """
     if not isinstance(return_context, bool):
         raise bad_type("conv2d", "return_context", return_context, "a bool")
+    if _dask_arg(x, w, bias):
+        if return_context:
+            raise bad_value("conv2d", "return_context", return_context,
+                            "False for a dask array x (inference only)")
+        from . import dask as _on_dask
+        return _on_dask.conv2d(x, w, bias, stride, padding, dilation, groups, backend)
     x, w, bias, spec = _prepare("conv2d", x, w, bias, stride, padding, dilation, groups)
     chosen = resolve_backend("conv2d", backend, spec)
     if return_context:
@@ -284,6 +298,9 @@ def convolve(a, b, mode="full", axes=None, method="auto"):
     >>> fftconv.convolve([1.0, 2.0, 3.0], [0.0, 1.0, 0.5])
     array([0. , 1. , 2.5, 4. , 1.5])
     """
+    if _dask_arg(a, b):
+        from . import dask as _on_dask
+        return _on_dask.convolve(a, b, mode, axes, method)
     a, b, axes = _signal.check_signal_args("convolve", a, b, mode, axes, method)
     return _convolve(a, b, mode, axes, method)
 
@@ -330,6 +347,9 @@ def correlate(a, b, mode="full", axes=None, method="auto"):
     >>> fftconv.correlate([1.0, 2.0, 3.0], [0.0, 1.0, 0.5], mode="valid")
     array([3.5])
     """
+    if _dask_arg(a, b):
+        from . import dask as _on_dask
+        return _on_dask.correlate(a, b, mode, axes, method)
     a, b, axes = _signal.check_signal_args("correlate", a, b, mode, axes, method)
     b = np.conj(np.flip(b, axis=axes)) if np.iscomplexobj(b) else np.flip(b, axis=axes)
     return _convolve(a, b, mode, axes, method)

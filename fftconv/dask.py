@@ -1,0 +1,363 @@
+"""fftconv on dask arrays: signal ops and layer inference on arrays larger than memory.
+
+:func:`fftconv.convolve`, :func:`fftconv.correlate` and :func:`fftconv.conv2d`
+hand a ``dask.array.Array`` argument to this module (``api.py`` checks for one
+without importing dask); the functions here build a lazy dask array whose
+blocks are computed by the same in-memory code, so the result of
+``.compute()`` is the in-memory result (to the float tolerance of
+:data:`fftconv.testing.TOLERANCES`) for any chunking of the input.
+
+How a signal op is cut into tasks
+---------------------------------
+Output ``o`` (in the requested mode's coordinates) of an axis of length ``A``
+convolved with a kernel of length ``B`` is full-convolution output
+``f = start + o`` (``start``: 0 for ``'full'``, ``(B - 1) // 2`` for ``'same'``,
+``B - 1`` for ``'valid'``), which reads the signal samples ``f - B + 1 … f``.
+So an output block ``[o0, o1)`` needs exactly the signal samples
+``[start + o0 - B + 1, start + o1)`` (zeros outside ``[0, A)``): the exact
+overlap, taken from the kernel's shape. Each output block is one task: it
+gathers those samples from however many input chunks hold them (irregular
+chunks, chunks smaller than the kernel), and computes a ``'valid'``
+convolution of them with the kernel on the library's path
+(:class:`fftconv.overlap_save.OverlapSave`, tiled FFT, or the direct method
+when ``method`` or the ``'auto'`` estimate says so). Output blocks follow the
+input's chunk boundaries, merged so that none is shorter than the kernel (a
+block of a few samples would read ``B - 1`` samples of overlap per sample it
+writes). The kernel is one key of the graph, sent once to each worker, not
+once per task.
+
+Threads
+-------
+dask runs several tasks at once and fftconv's FFT engine would, by default,
+use every core in each of them. A task therefore runs its transforms with
+``max(1, cores // slots)`` threads (:func:`task_threads`), where ``cores`` is
+the number of cores this process may run on and ``slots`` the number of tasks
+dask runs at once in it: the threads of every ``distributed`` worker in the
+process, ``dask.config`` ``num_workers`` for the local threaded scheduler (its
+default pool has one thread per core), 1 for the synchronous scheduler. The
+dask config key ``fftconv.threads`` (read where the task runs) overrides the
+rule, for example for several worker *processes* on one machine, which cannot
+see one another. The FFT engine (numpy, scipy, pyFFTW and its planner effort)
+is the one in force where the graph is built.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _signal, fftlib
+from .checks import as_array
+from .errors import bad_type
+from .optional import require
+
+__all__ = ["is_dask_array", "convolve", "correlate", "conv2d", "task_threads",
+           "output_chunks"]
+
+
+def is_dask_array(x) -> bool:
+    """Whether ``x`` is a ``dask.array.Array``, without importing dask (an object
+    cannot be one if dask was never imported).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_dask_array(np.ones(3))
+    False
+    """
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(x, module.Array)
+
+
+def _dask(func: str):
+    require("dask.array", "dask", func)
+    import dask
+    import dask.array
+    import dask.highlevelgraph
+    return dask
+
+
+# -- threads -------------------------------------------------------------------
+def _slots() -> int:
+    """Tasks dask may run at once in this process (see the module notes)."""
+    import dask
+    try:
+        from distributed import Worker, get_worker
+        get_worker()
+    except (ImportError, ValueError):
+        pass
+    else:
+        return max(1, sum(w.state.nthreads for w in list(Worker._instances)))
+    scheduler = dask.config.get("scheduler", None)
+    if scheduler in ("sync", "synchronous", "single-threaded"):
+        return 1
+    return max(1, int(dask.config.get("num_workers", None) or fftlib.default_threads()))
+
+
+def task_threads() -> int:
+    """FFT threads of one dask task here: dask config ``fftconv.threads`` if set,
+    else ``max(1, cores // slots)`` (module notes).
+
+    Examples
+    --------
+    >>> import dask
+    >>> with dask.config.set({"fftconv.threads": 3}):
+    ...     task_threads()
+    3
+    """
+    import dask
+    chosen = dask.config.get("fftconv.threads", None)
+    if chosen is not None:
+        return max(1, int(chosen))
+    return max(1, fftlib.default_threads() // _slots())
+
+
+@dataclass(frozen=True)
+class _Engine:
+    """The FFT engine in force where the graph was built (name, planner effort)."""
+
+    name: str
+    effort: str | None
+
+    @classmethod
+    def current(cls) -> "_Engine":
+        engine = fftlib.get_fft_engine()
+        return cls(engine.name, getattr(engine, "planner_effort", None))
+
+    def scope(self):
+        return fftlib.set_fft_engine(self.name, threads=task_threads(),
+                                     planner_effort=self.effort)
+
+
+# -- chunk geometry --------------------------------------------------------------
+def output_chunks(chunks, length: int, shift: int, least: int) -> tuple:
+    """Output chunk sizes along one convolved axis.
+
+    Parameters
+    ----------
+    chunks : tuple of int
+        The input's chunks along the axis.
+    length : int
+        Output length.
+    shift : int
+        Output index of input sample 0 (input boundary ``c`` becomes ``c + shift``).
+    least : int
+        No chunk shorter than this (short ones are merged with a neighbour),
+        unless the whole output is.
+
+    Examples
+    --------
+    >>> output_chunks((4, 4, 1, 3), 12, 0, 3)
+    (4, 5, 3)
+    >>> output_chunks((10,), 14, 2, 5)
+    (14,)
+    """
+    cuts = {0, length}
+    for c in itertools.accumulate(chunks):
+        cuts.add(min(max(c + shift, 0), length))
+    cuts = sorted(cuts)
+    sizes = [b - a for a, b in zip(cuts, cuts[1:]) if b > a]
+    merged: list[int] = []
+    for size in sizes:
+        if merged and merged[-1] < least:
+            merged[-1] += size
+        else:
+            merged.append(size)
+    if len(merged) > 1 and merged[-1] < least:
+        last = merged.pop()
+        merged[-1] += last
+    return tuple(merged) or (0,)
+
+
+def _bounds(chunks) -> list:
+    edges = [0, *itertools.accumulate(chunks)]
+    return list(zip(edges, edges[1:]))
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """Which parts of which input blocks make up one task's (zero-padded) input."""
+
+    shape: tuple                 # the task's input buffer
+    parts: tuple                 # (buffer slices, block slices) per block, in key order
+    kernel_index: tuple          # slices of the kernel this task uses
+
+
+def _gather(pieces: _Pieces, blocks, dtype) -> np.ndarray:
+    if len(pieces.parts) == 1:
+        (target, source), = pieces.parts
+        block = blocks[0][source]
+        if block.shape == pieces.shape:     # no padding, one block: no copy
+            return np.asarray(block, dtype=dtype)
+    buf = np.zeros(pieces.shape, dtype=dtype)
+    for (target, source), block in zip(pieces.parts, blocks):
+        buf[target] = block[source]
+    return buf
+
+
+def _signal_task(blocks, kernel, pieces: _Pieces, axes, method, dtype, engine: _Engine):
+    x = _gather(pieces, blocks, dtype)
+    from .api import _convolve
+    with engine.scope():
+        out = _convolve(x, kernel[pieces.kernel_index], "valid", axes, method)
+    return out.astype(dtype, copy=False)
+
+
+def _check_signal(func: str, a, b, mode, axes, method):
+    """The in-memory checks of ``convolve`` on a stand-in for the dask array ``a``
+    (its shape, its converted dtype, no data); return ``(dtype of a, b, axes)``."""
+    kind = as_array(func, "a", np.zeros(1, dtype=a.dtype), complex=True).dtype
+    meta = np.broadcast_to(np.zeros((), dtype=kind), a.shape)
+    _, b, axes = _signal.check_signal_args(func, meta, b, mode, axes, method)
+    return kind, b, axes
+
+
+def _signal_op(func: str, a, b, mode, axes, method, flip: bool):
+    dask = _dask(func)
+    da = dask.array
+    if is_dask_array(b):
+        b = b.compute()          # the kernel: small, in memory (module notes)
+    if not is_dask_array(a):
+        raise bad_type(func, "a", a, "a dask array when b is one (the signal is the "
+                                     "dask array; the kernel stays in memory)")
+    kind, b, axes = _check_signal(func, a, b, mode, axes, method)
+    if flip:
+        b = np.conj(np.flip(b, axis=axes)) if np.iscomplexobj(b) else np.flip(b, axis=axes)
+    dtype = np.result_type(kind, b.dtype)
+    if a.ndim == 0:
+        return a.astype(dtype) * b
+    out_shape = []
+    for ax in range(a.ndim):
+        sa, sb = a.shape[ax], b.shape[ax]
+        if ax in axes:
+            out_shape.append({"full": sa + sb - 1, "same": sa,
+                              "valid": abs(sa - sb) + 1}[mode])
+        else:
+            out_shape.append(max(sa, sb))
+    if 0 in a.shape or 0 in b.shape:
+        return da.zeros(_signal.full_shape(a.shape, b.shape, axes) if mode == "full"
+                        else tuple(out_shape), dtype=dtype)
+    out_chunks, per_axis = [], []
+    for ax in range(a.ndim):
+        sa, sb = a.shape[ax], b.shape[ax]
+        if ax in axes:
+            start = {"full": 0, "same": (sb - 1) // 2, "valid": min(sa, sb) - 1}[mode]
+            chunks = output_chunks(a.chunks[ax], out_shape[ax], (sb - 1) // 2 - start, sb)
+            # output block [o0, o1) reads samples [start + o0 - sb + 1, start + o1)
+            need = [(start + o0 - sb + 1, start + o1) for o0, o1 in _bounds(chunks)]
+            kernel = [slice(None)] * len(chunks)
+        elif sa == out_shape[ax]:           # the signal's own axis (b: equal or 1)
+            chunks = a.chunks[ax]
+            need = _bounds(chunks)
+            kernel = [slice(lo, hi) if sb > 1 else slice(None) for lo, hi in need]
+        else:                               # a broadcasts (size 1) against b's stack
+            chunks = (out_shape[ax],)
+            need, kernel = [(0, 1)], [slice(None)]
+        out_chunks.append(chunks)
+        per_axis.append((need, kernel))
+    name = f"fftconv-{func}-" + dask.base.tokenize(a, b, mode, axes, method)
+    kname = "fftconv-kernel-" + dask.base.tokenize(b)
+    engine = _Engine.current()
+    in_bounds = [_bounds(c) for c in a.chunks]
+    graph = {(kname,): b}
+    for index in itertools.product(*(range(len(c)) for c in out_chunks)):
+        keys, parts, shape = [], [], []
+        ranges = []
+        for ax, i in enumerate(index):
+            lo, hi = per_axis[ax][0][i]
+            shape.append(hi - lo)
+            hits = [(j, max(lo, s), min(hi, e)) for j, (s, e) in enumerate(in_bounds[ax])
+                    if max(lo, s) < min(hi, e)]
+            ranges.append([(j, slice(p - lo, q - lo), slice(p - s0, q - s0))
+                           for j, p, q in hits for s0 in [in_bounds[ax][j][0]]])
+        for combo in itertools.product(*ranges):
+            keys.append((a.name,) + tuple(j for j, _, _ in combo))
+            parts.append((tuple(t for _, t, _ in combo), tuple(s for _, _, s in combo)))
+        pieces = _Pieces(tuple(shape), tuple(parts),
+                         tuple(per_axis[ax][1][i] for ax, i in enumerate(index)))
+        graph[(name,) + index] = (_signal_task, keys, (kname,), pieces, axes, method,
+                                  dtype, engine)
+    hlg = dask.highlevelgraph.HighLevelGraph.from_collections(name, graph, dependencies=[a])
+    return da.Array(hlg, name, tuple(out_chunks), dtype=dtype,
+                    meta=np.empty((0,) * a.ndim, dtype=dtype))
+
+
+def convolve(a, b, mode="full", axes=None, method="auto"):
+    """:func:`fftconv.convolve` of a dask array ``a`` with an in-memory kernel ``b``.
+
+    Called by :func:`fftconv.convolve` for a dask argument; the parameters and the
+    result are those of :func:`fftconv.convolve`, except that the result is a lazy
+    ``dask.array.Array`` (module notes: one task per output block, exact overlap).
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da, fftconv
+    >>> x = da.from_array(np.arange(10.0), chunks=3)
+    >>> y = fftconv.convolve(x, np.array([1.0, 1.0]), mode="valid")
+    >>> y.compute()
+    array([ 1.,  3.,  5.,  7.,  9., 11., 13., 15., 17.])
+    """
+    return _signal_op("convolve", a, b, mode, axes, method, flip=False)
+
+
+def correlate(a, b, mode="full", axes=None, method="auto"):
+    """:func:`fftconv.correlate` of a dask array ``a`` with an in-memory kernel ``b``
+    (see :func:`convolve`)."""
+    return _signal_op("correlate", a, b, mode, axes, method, flip=True)
+
+
+# -- the layer op: a dask batch --------------------------------------------------
+def _conv2d_task(x, w, bias, kwargs, engine: _Engine):
+    from .api import conv2d as _conv2d
+    with engine.scope():
+        return _conv2d(np.asarray(x), w, bias, **kwargs)
+
+
+def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=None):
+    """:func:`fftconv.conv2d` of a dask batch ``x`` ``(N, C_in, H, W)``.
+
+    The batch axis keeps its chunks (the other axes are made one chunk each: a
+    sample is the unit of work); every block runs :func:`fftconv.conv2d` in
+    memory. ``w`` and ``bias`` are one key each of the graph (sent once to a
+    worker, not once per task). The geometry is checked before anything runs.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da, fftconv
+    >>> x = da.ones((6, 1, 4, 4), chunks=(2, 1, 4, 4))
+    >>> y = fftconv.conv2d(x, np.ones((1, 1, 3, 3)))
+    >>> y.chunks[0], float(y.sum().compute())
+    ((2, 2, 2), 216.0)
+    """
+    dask = _dask("conv2d")
+    da = dask.array
+    if not is_dask_array(x):
+        raise bad_type("conv2d", "x", x, "a dask array (the weights stay in memory)")
+    if is_dask_array(w) or is_dask_array(bias):
+        raise bad_type("conv2d", "w", w, "an in-memory ndarray when x is a dask array")
+    from .api import _prepare
+    w_dtype = as_array("conv2d", "w", w, ndim=4, arrays_only=True).dtype
+    kind = np.result_type(
+        as_array("conv2d", "x", np.zeros((1,) * x.ndim, dtype=x.dtype), arrays_only=True),
+        w_dtype)
+    meta = np.broadcast_to(np.zeros((), dtype=kind), x.shape)
+    _, w, bias, spec = _prepare("conv2d", meta, w, bias, stride, padding, dilation, groups)
+    x = x.rechunk({1: -1, 2: -1, 3: -1})
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                  backend=backend)
+    token = dask.base.tokenize(x, w, bias, kwargs)
+    name = "fftconv-conv2d-" + token
+    wkey, bkey = ("fftconv-weight-" + token,), ("fftconv-bias-" + token,)
+    graph = {wkey: w, bkey: bias}
+    engine = _Engine.current()
+    for i in range(len(x.chunks[0])):
+        graph[(name, i, 0, 0, 0)] = (_conv2d_task, (x.name, i, 0, 0, 0), wkey, bkey,
+                                     kwargs, engine)
+    hlg = dask.highlevelgraph.HighLevelGraph.from_collections(name, graph, dependencies=[x])
+    _, c_out, oh, ow = spec.output_shape
+    return da.Array(hlg, name, (x.chunks[0], (c_out,), (oh,), (ow,)), dtype=spec.dtype,
+                    meta=np.empty((0, 0, 0, 0), dtype=spec.dtype))
