@@ -56,7 +56,7 @@ from .errors import bad_type
 from .optional import require
 
 __all__ = ["is_dask_array", "convolve", "correlate", "conv2d", "task_threads",
-           "output_chunks"]
+           "output_chunks", "map_regions"]
 
 
 def is_dask_array(x) -> bool:
@@ -152,7 +152,7 @@ def output_chunks(chunks, length: int, shift: int, least: int) -> tuple:
     Examples
     --------
     >>> output_chunks((4, 4, 1, 3), 12, 0, 3)
-    (4, 5, 3)
+    (4, 4, 4)
     >>> output_chunks((10,), 14, 2, 5)
     (14,)
     """
@@ -184,14 +184,14 @@ class _Pieces:
 
     shape: tuple                 # the task's input buffer
     parts: tuple                 # (buffer slices, block slices) per block, in key order
-    kernel_index: tuple          # slices of the kernel this task uses
+    index: tuple                 # the output block's index
 
 
 def _gather(pieces: _Pieces, blocks, dtype) -> np.ndarray:
     if len(pieces.parts) == 1:
         (target, source), = pieces.parts
         block = blocks[0][source]
-        if block.shape == pieces.shape:     # no padding, one block: no copy
+        if block.shape == pieces.shape:     # one block, no padding: no copy
             return np.asarray(block, dtype=dtype)
     buf = np.zeros(pieces.shape, dtype=dtype)
     for (target, source), block in zip(pieces.parts, blocks):
@@ -199,12 +199,107 @@ def _gather(pieces: _Pieces, blocks, dtype) -> np.ndarray:
     return buf
 
 
-def _signal_task(blocks, kernel, pieces: _Pieces, axes, method, dtype, engine: _Engine):
-    x = _gather(pieces, blocks, dtype)
-    from .api import _convolve
+def _region_task(blocks, pieces: _Pieces, func, in_dtype, engine: _Engine, *shared):
+    region = _gather(pieces, blocks, in_dtype)
     with engine.scope():
-        out = _convolve(x, kernel[pieces.kernel_index], "valid", axes, method)
-    return out.astype(dtype, copy=False)
+        return func(region, pieces.index, *shared)
+
+
+def map_regions(func, x, chunks, regions, dtype, *, in_dtype=None, shared=(), name="fftconv",
+                token=None, meta_ndim=None):
+    """A dask array whose every block is ``func`` of one region of ``x``.
+
+    The building block of the dask paths (signal ops, matching, peaks): block
+    ``index`` of the result is ``func(region, index, *shared)``, where
+    ``region`` is ``x[lo_0:hi_0, lo_1:hi_1, ...]`` for that block's ranges, with
+    zeros where a range leaves ``x`` (its ``in_dtype``, default ``x.dtype``). A
+    region is gathered from however many chunks of ``x`` hold it (no rechunking;
+    one task per output block). Each ``shared`` value (a kernel, a template,
+    weights) is a single key of the graph, sent to a worker once. ``func`` runs
+    with the FFT engine in force here, with :func:`task_threads` threads.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(region, index, *shared) -> ndarray`` of the block's shape (module
+        level, so that a distributed scheduler can send it).
+    x : dask.array.Array
+    chunks : tuple of tuple of int
+        The result's chunks (as many axes as ``x``, or more: trailing axes
+        ``func`` adds are one chunk each and get no region).
+    regions : sequence of sequence of (int, int)
+        Per axis of ``x``, per block along it, the input range ``[lo, hi)``.
+    dtype : numpy dtype
+        The result's.
+    shared : tuple
+        In-memory objects every task receives.
+    name, token : str
+        Key prefix, and a token identifying the computation (default: from the
+        arguments).
+
+    Returns
+    -------
+    dask.array.Array
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> x = da.from_array(np.arange(6.0), chunks=2)
+    >>> def window_sums(region, index):
+    ...     return region[:-1] + region[1:]
+    >>> y = map_regions(window_sums, x, ((3, 3),), [[(0, 4), (3, 7)]], np.float64)
+    >>> y.compute()
+    array([1., 3., 5., 7., 9., 5.])
+    """
+    dask = _dask(name)
+    da = dask.array
+    in_dtype = np.dtype(x.dtype if in_dtype is None else in_dtype)
+    token = token or dask.base.tokenize(x, chunks, regions, dtype, func, shared)
+    out_name = f"{name}-{token}"
+    graph, shared_keys = {}, []
+    for n, value in enumerate(shared):
+        key = (f"{name}-shared{n}-{dask.base.tokenize(value)}",)
+        graph[key] = value
+        shared_keys.append(key)
+    in_bounds = [_bounds(c) for c in x.chunks]
+    engine = _Engine.current()
+    extra = (0,) * (len(chunks) - x.ndim)
+    for index in itertools.product(*(range(len(c)) for c in chunks[:x.ndim])):
+        ranges, shape = [], []
+        for ax, i in enumerate(index):
+            lo, hi = regions[ax][i]
+            shape.append(hi - lo)
+            ranges.append([(j, slice(max(lo, s) - lo, min(hi, e) - lo),
+                            slice(max(lo, s) - s, min(hi, e) - s))
+                           for j, (s, e) in enumerate(in_bounds[ax]) if max(lo, s) < min(hi, e)])
+        keys, parts = [], []
+        for combo in itertools.product(*ranges):
+            keys.append((x.name,) + tuple(j for j, _, _ in combo))
+            parts.append((tuple(t for _, t, _ in combo), tuple(s for _, _, s in combo)))
+        pieces = _Pieces(tuple(shape), tuple(parts), index)
+        graph[(out_name,) + index + extra] = (_region_task, keys, pieces, func, in_dtype,
+                                              engine, *shared_keys)
+    hlg = dask.highlevelgraph.HighLevelGraph.from_collections(out_name, graph,
+                                                              dependencies=[x])
+    return da.Array(hlg, out_name, tuple(tuple(c) for c in chunks), dtype=dtype,
+                    meta=np.empty((0,) * len(chunks), dtype=dtype))
+
+
+@dataclass(frozen=True)
+class _ValidBlock:
+    """One output block of a signal op: the 'valid' convolution of its region with the
+    kernel (the part of the kernel stack its block index selects)."""
+
+    kernel_slices: tuple         # per axis, per block: the kernel's slice
+    axes: tuple
+    method: str
+    dtype: np.dtype
+
+    def __call__(self, region, index, kernel):
+        from .api import _convolve
+        part = tuple(per_block[i] for per_block, i in zip(self.kernel_slices, index))
+        out = _convolve(region, kernel[part], "valid", self.axes, self.method)
+        return out.astype(self.dtype, copy=False)
 
 
 def _check_signal(func: str, a, b, mode, axes, method):
@@ -239,9 +334,8 @@ def _signal_op(func: str, a, b, mode, axes, method, flip: bool):
         else:
             out_shape.append(max(sa, sb))
     if 0 in a.shape or 0 in b.shape:
-        return da.zeros(_signal.full_shape(a.shape, b.shape, axes) if mode == "full"
-                        else tuple(out_shape), dtype=dtype)
-    out_chunks, per_axis = [], []
+        return da.zeros(tuple(out_shape), dtype=dtype)
+    out_chunks, regions, kernel_slices = [], [], []
     for ax in range(a.ndim):
         sa, sb = a.shape[ax], b.shape[ax]
         if ax in axes:
@@ -258,32 +352,11 @@ def _signal_op(func: str, a, b, mode, axes, method, flip: bool):
             chunks = (out_shape[ax],)
             need, kernel = [(0, 1)], [slice(None)]
         out_chunks.append(chunks)
-        per_axis.append((need, kernel))
-    name = f"fftconv-{func}-" + dask.base.tokenize(a, b, mode, axes, method)
-    kname = "fftconv-kernel-" + dask.base.tokenize(b)
-    engine = _Engine.current()
-    in_bounds = [_bounds(c) for c in a.chunks]
-    graph = {(kname,): b}
-    for index in itertools.product(*(range(len(c)) for c in out_chunks)):
-        keys, parts, shape = [], [], []
-        ranges = []
-        for ax, i in enumerate(index):
-            lo, hi = per_axis[ax][0][i]
-            shape.append(hi - lo)
-            hits = [(j, max(lo, s), min(hi, e)) for j, (s, e) in enumerate(in_bounds[ax])
-                    if max(lo, s) < min(hi, e)]
-            ranges.append([(j, slice(p - lo, q - lo), slice(p - s0, q - s0))
-                           for j, p, q in hits for s0 in [in_bounds[ax][j][0]]])
-        for combo in itertools.product(*ranges):
-            keys.append((a.name,) + tuple(j for j, _, _ in combo))
-            parts.append((tuple(t for _, t, _ in combo), tuple(s for _, _, s in combo)))
-        pieces = _Pieces(tuple(shape), tuple(parts),
-                         tuple(per_axis[ax][1][i] for ax, i in enumerate(index)))
-        graph[(name,) + index] = (_signal_task, keys, (kname,), pieces, axes, method,
-                                  dtype, engine)
-    hlg = dask.highlevelgraph.HighLevelGraph.from_collections(name, graph, dependencies=[a])
-    return da.Array(hlg, name, tuple(out_chunks), dtype=dtype,
-                    meta=np.empty((0,) * a.ndim, dtype=dtype))
+        regions.append(need)
+        kernel_slices.append(kernel)
+    block = _ValidBlock(tuple(kernel_slices), axes, method, dtype)
+    return map_regions(block, a, tuple(out_chunks), regions, dtype, in_dtype=kind,
+                       shared=(b,), name=f"fftconv-{func}")
 
 
 def convolve(a, b, mode="full", axes=None, method="auto"):

@@ -110,7 +110,7 @@ def test_output_blocks_no_shorter_than_the_kernel_and_kernel_is_one_key():
     k = np.ones((5, 4))
     lazy = fftconv.convolve(x, k, mode="same")
     assert min(lazy.chunks[0]) >= 5 and min(lazy.chunks[1]) >= 4
-    keys = [key for key in dict(lazy.__dask_graph__()) if str(key[0]).startswith("fftconv-kernel")]
+    keys = [key for key in dict(lazy.__dask_graph__()) if str(key[0]).startswith("fftconv-convolve-shared")]
     assert len(keys) == 1
 
 
@@ -189,3 +189,8 @@ def test_without_dask_fftconv_works_and_the_dask_path_says_what_to_install():
     assert out == ["[1.0, 2.0, 2.0, 2.0, 1.0]",
                    "convolve needs dask[array], which is not installed; install it with "
                    "pip install 'fftconv[dask]'"]
+
+
+def test_docstring_examples():
+    import doctest
+    assert doctest.testmod(fdask, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
