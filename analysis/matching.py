@@ -27,6 +27,18 @@ which avoids the cancellation of the textbook ``Σ T² − 2 Σ T·I + Σ I²`` 
 matches. Masked scores (OpenCV's weighted definitions, which reduce to Padfield's
 masked NCC for a binary mask) need a few more correlations, all computed in float64
 on the image spectrum that is transformed once per tile.
+
+Dask arrays (the ``dask`` extra)
+--------------------------------
+A dask image gets lazy scores, built on :func:`fftconv.dask.map_regions` (one task
+per output block). The score at window corner ``p`` reads the image window
+``[p, p + t)`` (``t`` the template's spatial shape), so an output block
+``[o0, o1)`` is :func:`match_template` of the image region ``[o0, o1 + t − 1)``:
+every window of the block, and each of its window sums (``Σ I``, ``Σ I²``, the
+masked correlations), lies whole inside the region, so the sums are exact across
+chunk boundaries, and each block is scored by the in-memory code. With
+``pad_input`` the scene is padded lazily first (:func:`dask.array.pad`; the
+``'median'`` mode, which dask lacks, line by line as :func:`numpy.pad` does).
 """
 
 from __future__ import annotations
@@ -43,7 +55,7 @@ from fftconv.checks import as_array, choice
 from fftconv.errors import bad_type, bad_value
 from fftconv.overlap_save import OverlapSave
 
-from .peaks import Peaks, find_peaks, match_boxes, to_xy
+from .peaks import Peaks, _dask_modules, _is_dask_array, find_peaks, match_boxes, to_xy
 from .phase import PhaseCorrelation, phase_correlate
 
 __all__ = ["METHODS", "NORMED_METHODS", "FLAT_POLICIES", "PAD_MODES", "MatchInfo",
@@ -250,7 +262,9 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     ----------
     image : array_like, shape (H, W) or (D, H, W), plus a channel axis if ``channel_axis``
         Real values (float, int or bool). float32, float16, bool and 8/16-bit
-        integers are scored in float32, everything else in float64.
+        integers are scored in float32, everything else in float64. A dask array
+        gets a lazy dask score map, exact across its chunks (module notes, "Dask
+        arrays"; not with ``return_info``).
     template : array_like
         Same number of dimensions (and channels) as ``image``, no larger along any
         spatial axis.
@@ -360,6 +374,12 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     flat = choice(_FUNC, "flat", flat, FLAT_POLICIES)
     if not isinstance(return_info, (bool, np.bool_)):
         raise bad_type(_FUNC, "return_info", return_info, "a bool")
+    if _is_dask_array(image):
+        if return_info:
+            raise bad_value(_FUNC, "return_info", return_info,
+                            "False for a dask image (the counts need the scores)")
+        return _match_template_dask(image, template, method, pad_input, mode, constant_values, mask, flat,
+                       channel_axis)
     img, tpl, msk = _prepare(image, template, mask, channel_axis, pad_input, mode,
                              constant_values)
     dtype = img.dtype
@@ -714,3 +734,109 @@ def _score_masked(img, tpl, msk, method, flat, info):
     info.flat_windows += sum(c.flat_windows for c in counts)
     info.clipped += sum(c.clipped for c in counts)
     return score
+
+
+# -- dask images ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _ScoreBlock:
+    """One block of scores: the in-memory match of its region (channels first)."""
+
+    method: str
+    flat: str
+    channels: bool
+    dtype: np.dtype
+
+    def __call__(self, region, index, template, mask):
+        score = match_template(region, template, method=self.method, mask=mask,
+                                         flat=self.flat,
+                                         channel_axis=0 if self.channels else None)
+        return score.astype(self.dtype, copy=False)[None] if self.channels else \
+            score.astype(self.dtype, copy=False)
+
+
+def _match_template_dask(image, template, method="ccoeff_normed", pad_input=False,
+                   mode="constant", constant_values=0, mask=None, flat="zero",
+                   channel_axis=None):
+    """:func:`analysis.matching.match_template` of a dask ``image``: lazy scores.
+
+    Called by :func:`match_template` for a dask image (section "Dask arrays" of
+    the module notes); parameters and result as for it, without ``return_info``
+    (it would need the scores).
+    The template and mask are checked at once; the image's values (finite) when
+    its blocks are computed.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> match = match_template
+    >>> rng = np.random.default_rng(0)
+    >>> image = rng.random((60, 50))
+    >>> template = image[22:30, 31:40]
+    >>> lazy = match(da.from_array(image, chunks=(25, 20)), template)
+    >>> lazy.chunks
+    ((25, 28), (20, 22))
+    >>> bool(np.allclose(lazy.compute(), match(image, template)))
+    True
+    """
+    func = "match_template"
+    da, fdask = _dask_modules(func)
+    method = choice(func, "method", method, METHODS)
+    flat = choice(func, "flat", flat, FLAT_POLICIES)
+    template = np.asarray(template) if not fdask.is_dask_array(template) \
+        else template.compute()
+    if fdask.is_dask_array(mask):
+        mask = mask.compute()
+    # every check of the in-memory function, on a stand-in image of the template's size
+    if getattr(template, "ndim", None) == image.ndim:
+        ca = _check_channel_axis(channel_axis, image.ndim)
+        stand_in = tuple(image.shape[ax] if ax == ca else template.shape[ax]
+                         for ax in range(image.ndim))
+    else:
+        stand_in = image.shape[:template.ndim] if template.ndim < image.ndim else image.shape
+    _, tpl, msk = _prepare(np.zeros(stand_in, dtype=image.dtype), template, mask,
+                                     channel_axis, pad_input, mode, constant_values)
+    ca = _check_channel_axis(channel_axis, image.ndim)
+    x = image if ca is None else da.moveaxis(image, ca, 0)
+    if ca is None:
+        x = x[None]
+    x = x.rechunk({0: -1})
+    spatial = tpl.shape[1:]
+    if any(t > s for t, s in zip(spatial, x.shape[1:])):
+        raise bad_value(func, "template", template,
+                        f"no larger than the image {x.shape[1:]} along every spatial axis")
+    dtype = _working_dtype(np.zeros(1, dtype=image.dtype))
+    x = x.astype(dtype)
+    if pad_input:
+        widths = [(0, 0)] + [(t // 2, (t - 1) // 2) for t in spatial]
+        if mode == "median":
+            x = _pad_median(da, x, widths)
+        else:
+            kwargs = {"constant_values": constant_values} if mode == "constant" else {}
+            x = da.pad(x, widths, mode=mode, **kwargs)
+    chunks, regions = [(1,)], [[(0, x.shape[0])]]
+    for ax, t in enumerate(spatial, start=1):
+        out = fdask.output_chunks(x.chunks[ax], x.shape[ax] - t + 1, 0, t)
+        chunks.append(out)
+        regions.append([(o0, o1 + t - 1) for o0, o1 in fdask.chunk_bounds(out)])
+    if msk is not None and msk.shape[0] == 1:
+        msk = msk[0]              # one mask for every channel: the template's spatial shape
+    block = _ScoreBlock(method, flat, True, dtype)
+    score = fdask.map_regions(block, x, tuple(chunks), regions, dtype, shared=(tpl, msk),
+                              name="analysis-match")
+    return score[0]
+
+
+def _pad_median(da, x, widths):
+    """``numpy.pad(x, widths, mode='median')``, which dask's pad lacks: axis by axis,
+    each line padded with its median (of the array padded along the earlier axes)."""
+    for ax, (lo, hi) in enumerate(widths):
+        if not lo and not hi:
+            continue
+        median = da.median(x, axis=ax, keepdims=True).astype(x.dtype)
+        parts = [da.repeat(median, lo, axis=ax)] if lo else []
+        parts.append(x)
+        if hi:
+            parts.append(da.repeat(median, hi, axis=ax))
+        x = da.concatenate(parts, axis=ax)
+    return x

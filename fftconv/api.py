@@ -153,7 +153,8 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
             raise bad_value("conv2d", "return_context", return_context,
                             "False for a dask array x (inference only)")
         from . import dask as _on_dask
-        return _on_dask.conv2d(x, w, bias, stride, padding, dilation, groups, backend)
+        return _on_dask.conv2d(x, w, bias, stride, padding, dilation, groups, backend,
+                               run=conv2d, prepare=_prepare)
     x, w, bias, spec = _prepare("conv2d", x, w, bias, stride, padding, dilation, groups)
     chosen = resolve_backend("conv2d", backend, spec)
     if return_context:
@@ -300,7 +301,8 @@ def convolve(a, b, mode="full", axes=None, method="auto"):
     """
     if _dask_arg(a, b):
         from . import dask as _on_dask
-        return _on_dask.convolve(a, b, mode, axes, method)
+        return _on_dask.signal_op("convolve", a, b, mode, axes, method, flip=False,
+                                  run=_convolve)
     a, b, axes = _signal.check_signal_args("convolve", a, b, mode, axes, method)
     return _convolve(a, b, mode, axes, method)
 
@@ -349,7 +351,8 @@ def correlate(a, b, mode="full", axes=None, method="auto"):
     """
     if _dask_arg(a, b):
         from . import dask as _on_dask
-        return _on_dask.correlate(a, b, mode, axes, method)
+        return _on_dask.signal_op("correlate", a, b, mode, axes, method, flip=True,
+                                  run=_convolve)
     a, b, axes = _signal.check_signal_args("correlate", a, b, mode, axes, method)
     b = np.conj(np.flip(b, axis=axes)) if np.iscomplexobj(b) else np.flip(b, axis=axes)
     return _convolve(a, b, mode, axes, method)

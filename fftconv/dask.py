@@ -2,7 +2,8 @@
 
 :func:`fftconv.convolve`, :func:`fftconv.correlate` and :func:`fftconv.conv2d`
 hand a ``dask.array.Array`` argument to this module (``api.py`` checks for one
-without importing dask); the functions here build a lazy dask array whose
+without importing dask, and hands in its in-memory computation, so this module
+imports nothing of ``api``); the functions here build a lazy dask array whose
 blocks are computed by the same in-memory code, so the result of
 ``.compute()`` is the in-memory result (to the float tolerance of
 :data:`fftconv.testing.TOLERANCES`) for any chunking of the input.
@@ -44,7 +45,6 @@ is the one in force where the graph is built.
 from __future__ import annotations
 
 import itertools
-import math
 import sys
 from dataclasses import dataclass
 
@@ -55,8 +55,8 @@ from .checks import as_array
 from .errors import bad_type
 from .optional import require
 
-__all__ = ["is_dask_array", "convolve", "correlate", "conv2d", "task_threads",
-           "output_chunks", "map_regions"]
+__all__ = ["is_dask_array", "signal_op", "conv2d", "task_threads",
+           "output_chunks", "chunk_bounds", "map_regions"]
 
 
 def is_dask_array(x) -> bool:
@@ -173,7 +173,14 @@ def output_chunks(chunks, length: int, shift: int, least: int) -> tuple:
     return tuple(merged) or (0,)
 
 
-def _bounds(chunks) -> list:
+def chunk_bounds(chunks) -> list:
+    """``[(start, stop), ...]`` of chunk sizes along one axis.
+
+    Examples
+    --------
+    >>> chunk_bounds((3, 1, 2))
+    [(0, 3), (3, 4), (4, 6)]
+    """
     edges = [0, *itertools.accumulate(chunks)]
     return list(zip(edges, edges[1:]))
 
@@ -261,7 +268,7 @@ def map_regions(func, x, chunks, regions, dtype, *, in_dtype=None, shared=(), na
         key = (f"{name}-shared{n}-{dask.base.tokenize(value)}",)
         graph[key] = value
         shared_keys.append(key)
-    in_bounds = [_bounds(c) for c in x.chunks]
+    in_bounds = [chunk_bounds(c) for c in x.chunks]
     engine = _Engine.current()
     extra = (0,) * (len(chunks) - x.ndim)
     for index in itertools.product(*(range(len(c)) for c in chunks[:x.ndim])):
@@ -294,11 +301,11 @@ class _ValidBlock:
     axes: tuple
     method: str
     dtype: np.dtype
+    run: object                  # api's in-memory op (a, b, mode, axes, method)
 
     def __call__(self, region, index, kernel):
-        from .api import _convolve
         part = tuple(per_block[i] for per_block, i in zip(self.kernel_slices, index))
-        out = _convolve(region, kernel[part], "valid", self.axes, self.method)
+        out = self.run(region, kernel[part], "valid", self.axes, self.method)
         return out.astype(self.dtype, copy=False)
 
 
@@ -311,7 +318,25 @@ def _check_signal(func: str, a, b, mode, axes, method):
     return kind, b, axes
 
 
-def _signal_op(func: str, a, b, mode, axes, method, flip: bool):
+def signal_op(func: str, a, b, mode, axes, method, *, flip: bool, run):
+    """:func:`fftconv.convolve` (``flip=False``) or :func:`fftconv.correlate`
+    (``flip=True``) of a dask signal ``a`` with an in-memory kernel ``b``: a lazy
+    dask array (module notes: one task per output block, exact overlap).
+
+    The public functions call this for a dask argument; ``run`` is their in-memory
+    computation on checked arrays, ``run(a, b, mode, axes, method)``, applied to
+    every block in ``'valid'`` mode (handed in, so that this module needs nothing
+    of ``fftconv.api``). Parameters and result are those of
+    :func:`fftconv.convolve`.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da, fftconv
+    >>> x = da.from_array(np.arange(10.0), chunks=3)
+    >>> y = fftconv.convolve(x, np.array([1.0, 1.0]), mode="valid")
+    >>> y.compute()
+    array([ 1.,  3.,  5.,  7.,  9., 11., 13., 15., 17.])
+    """
     dask = _dask(func)
     da = dask.array
     if is_dask_array(b):
@@ -342,11 +367,11 @@ def _signal_op(func: str, a, b, mode, axes, method, flip: bool):
             start = {"full": 0, "same": (sb - 1) // 2, "valid": min(sa, sb) - 1}[mode]
             chunks = output_chunks(a.chunks[ax], out_shape[ax], (sb - 1) // 2 - start, sb)
             # output block [o0, o1) reads samples [start + o0 - sb + 1, start + o1)
-            need = [(start + o0 - sb + 1, start + o1) for o0, o1 in _bounds(chunks)]
+            need = [(start + o0 - sb + 1, start + o1) for o0, o1 in chunk_bounds(chunks)]
             kernel = [slice(None)] * len(chunks)
         elif sa == out_shape[ax]:           # the signal's own axis (b: equal or 1)
             chunks = a.chunks[ax]
-            need = _bounds(chunks)
+            need = chunk_bounds(chunks)
             kernel = [slice(lo, hi) if sb > 1 else slice(None) for lo, hi in need]
         else:                               # a broadcasts (size 1) against b's stack
             chunks = (out_shape[ax],)
@@ -354,49 +379,26 @@ def _signal_op(func: str, a, b, mode, axes, method, flip: bool):
         out_chunks.append(chunks)
         regions.append(need)
         kernel_slices.append(kernel)
-    block = _ValidBlock(tuple(kernel_slices), axes, method, dtype)
+    block = _ValidBlock(tuple(kernel_slices), axes, method, dtype, run)
     return map_regions(block, a, tuple(out_chunks), regions, dtype, in_dtype=kind,
                        shared=(b,), name=f"fftconv-{func}")
 
 
-def convolve(a, b, mode="full", axes=None, method="auto"):
-    """:func:`fftconv.convolve` of a dask array ``a`` with an in-memory kernel ``b``.
-
-    Called by :func:`fftconv.convolve` for a dask argument; the parameters and the
-    result are those of :func:`fftconv.convolve`, except that the result is a lazy
-    ``dask.array.Array`` (module notes: one task per output block, exact overlap).
-
-    Examples
-    --------
-    >>> import numpy as np, dask.array as da, fftconv
-    >>> x = da.from_array(np.arange(10.0), chunks=3)
-    >>> y = fftconv.convolve(x, np.array([1.0, 1.0]), mode="valid")
-    >>> y.compute()
-    array([ 1.,  3.,  5.,  7.,  9., 11., 13., 15., 17.])
-    """
-    return _signal_op("convolve", a, b, mode, axes, method, flip=False)
-
-
-def correlate(a, b, mode="full", axes=None, method="auto"):
-    """:func:`fftconv.correlate` of a dask array ``a`` with an in-memory kernel ``b``
-    (see :func:`convolve`)."""
-    return _signal_op("correlate", a, b, mode, axes, method, flip=True)
-
-
 # -- the layer op: a dask batch --------------------------------------------------
-def _conv2d_task(x, w, bias, kwargs, engine: _Engine):
-    from .api import conv2d as _conv2d
+def _conv2d_task(x, w, bias, kwargs, engine: _Engine, run):
     with engine.scope():
-        return _conv2d(np.asarray(x), w, bias, **kwargs)
+        return run(np.asarray(x), w, bias, **kwargs)
 
 
-def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=None):
+def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=None, *,
+           run, prepare):
     """:func:`fftconv.conv2d` of a dask batch ``x`` ``(N, C_in, H, W)``.
 
     The batch axis keeps its chunks (the other axes are made one chunk each: a
     sample is the unit of work); every block runs :func:`fftconv.conv2d` in
-    memory. ``w`` and ``bias`` are one key each of the graph (sent once to a
-    worker, not once per task). The geometry is checked before anything runs.
+    memory (``run``, handed in by :func:`fftconv.conv2d` with its argument checks
+    ``prepare``). ``w`` and ``bias`` are one key each of the graph (sent once to
+    a worker, not once per task). The geometry is checked before anything runs.
 
     Examples
     --------
@@ -412,13 +414,12 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
         raise bad_type("conv2d", "x", x, "a dask array (the weights stay in memory)")
     if is_dask_array(w) or is_dask_array(bias):
         raise bad_type("conv2d", "w", w, "an in-memory ndarray when x is a dask array")
-    from .api import _prepare
     w_dtype = as_array("conv2d", "w", w, ndim=4, arrays_only=True).dtype
     kind = np.result_type(
         as_array("conv2d", "x", np.zeros((1,) * x.ndim, dtype=x.dtype), arrays_only=True),
         w_dtype)
     meta = np.broadcast_to(np.zeros((), dtype=kind), x.shape)
-    _, w, bias, spec = _prepare("conv2d", meta, w, bias, stride, padding, dilation, groups)
+    _, w, bias, spec = prepare("conv2d", meta, w, bias, stride, padding, dilation, groups)
     x = x.rechunk({1: -1, 2: -1, 3: -1})
     kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
                   backend=backend)
@@ -429,7 +430,7 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
     engine = _Engine.current()
     for i in range(len(x.chunks[0])):
         graph[(name, i, 0, 0, 0)] = (_conv2d_task, (x.name, i, 0, 0, 0), wkey, bkey,
-                                     kwargs, engine)
+                                     kwargs, engine, run)
     hlg = dask.highlevelgraph.HighLevelGraph.from_collections(name, graph, dependencies=[x])
     _, c_out, oh, ow = spec.output_shape
     return da.Array(hlg, name, (x.chunks[0], (c_out,), (oh,), (ow,)), dtype=spec.dtype,

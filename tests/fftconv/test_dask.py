@@ -180,7 +180,8 @@ def test_without_dask_fftconv_works_and_the_dask_path_says_what_to_install():
         print(fftconv.convolve(np.ones(4), np.ones(2)).tolist())
         from fftconv import dask as fdask
         try:
-            fdask.convolve(np.ones(4), np.ones(2))
+            fdask.signal_op("convolve", np.ones(4), np.ones(2), "full", None, "auto",
+                            flip=False, run=None)
         except ImportError as exc:
             print(exc)
     """)
