@@ -82,7 +82,7 @@ def _cluster(distributed, workers: int, memory_limit: int):
     os.environ["DASK_FFTCONV__THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
                                        processes=True, memory_limit=memory_limit // workers,
-                                       dashboard_address=None, silence_logs=40)
+                                       dashboard_address=":0", silence_logs=40)
     return cluster, distributed.Client(cluster)
 
 

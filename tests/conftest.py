@@ -66,6 +66,6 @@ def dask_client():
     above); the FFT engine travels in the graph (``fftconv.dask``)."""
     distributed = pytest.importorskip("distributed")  # the test extra installs it
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster, set_as_default=False) as client:
         yield client

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from analysis.matching import METHODS, PAD_MODES, find_peaks, match_template
+from analysis.matching import (METHODS, PAD_MODES, find_peaks, match_images, match_template,
+                               match_templates)
 
 da = pytest.importorskip("dask.array")   # the test extra installs dask
 
@@ -135,3 +136,57 @@ def test_match_and_peaks_on_a_cluster(dask_client):
     with dask_client.as_current():
         peaks = find_peaks(lazy, threshold=0.9, method="ccorr_normed")
     assert peaks.indices[0].tolist() == [40, 25]
+
+
+# -- batches -----------------------------------------------------------------------
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("masked", [False, True])
+def test_many_templates_equal_one_at_a_time(method, masked):
+    rng = np.random.default_rng(7)
+    image = rng.random((33, 29)) + 1.0
+    templates = np.stack([image[3:10, 4:12], image[20:27, 15:23], np.ones((7, 8)),
+                          rng.random((7, 8))])                       # one flat template
+    mask = (rng.random((7, 8)) > 0.2) * 1.0 if masked else None
+    scores = match_templates(image, templates, method, mask=mask)
+    assert scores.shape == (4, 27, 22)
+    for k, template in enumerate(templates):
+        np.testing.assert_allclose(scores[k], match_template(image, template, method,
+                                                             mask=mask), rtol=0, atol=1e-9)
+    lazy = match_templates(da.from_array(image, chunks=(10, 13)), templates, method, mask=mask)
+    _close(lazy, scores)
+
+
+def test_many_templates_share_the_image_transform(monkeypatch):
+    """K templates: one overlap-save run with K kernels, not K runs."""
+    from analysis import matching
+    runs = []
+    real = matching._engine
+    monkeypatch.setattr(matching, "_engine", lambda k, *a, **kw: runs.append(k.shape) or
+                        real(k, *a, **kw))
+    image = np.random.default_rng(8).random((40, 40))
+    match_templates(image, np.stack([image[:5, :6], image[9:14, 3:9], image[1:6, 1:7]]))
+    assert runs == [(1, 3, 1, 5, 6)]
+
+
+def test_stack_of_images_colour_and_dask():
+    rng = np.random.default_rng(9)
+    images = rng.random((3, 20, 18, 2)).astype(np.float32)
+    template = images[2, 5:11, 7:12]
+    scores = match_images(images, template, "ccorr_normed", channel_axis=-1, pad_input=True)
+    assert scores.shape == (3, 20, 18)
+    for n in range(3):
+        np.testing.assert_array_equal(scores[n], match_template(
+            images[n], template, "ccorr_normed", channel_axis=-1, pad_input=True))
+    lazy = match_images(da.from_array(images, chunks=(2, 7, 9, 1)), template, "ccorr_normed",
+                        channel_axis=-1, pad_input=True)
+    assert lazy.chunks[0] == (2, 1)
+    _close(lazy, scores)
+
+
+def test_batch_errors():
+    with pytest.raises(ValueError, match="match_templates.*templates"):
+        match_templates(np.ones((9, 9)), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="match_images.*images"):
+        match_images(np.ones((9, 9)), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="match_template.*template"):
+        match_templates(np.ones((9, 9)), np.ones((2, 12, 3)))
