@@ -44,6 +44,7 @@ is the one in force where the graph is built.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import sys
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ from .checks import as_array
 from .errors import bad_type
 from .optional import require
 
-__all__ = ["is_dask_array", "signal_op", "conv2d", "task_threads",
+__all__ = ["is_dask_array", "signal_op", "conv2d", "predict", "task_threads",
            "output_chunks", "chunk_bounds", "map_regions"]
 
 
@@ -435,3 +436,48 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
     _, c_out, oh, ow = spec.output_shape
     return da.Array(hlg, name, (x.chunks[0], (c_out,), (oh,), (ow,)), dtype=spec.dtype,
                     meta=np.empty((0, 0, 0, 0), dtype=spec.dtype))
+
+
+# -- a model's predictions over a dask batch ----------------------------------------
+def _predict_task(x, model, batch_size, backend, engine: _Engine, run):
+    # a copy per task: predict switches the model to evaluation mode and back, which
+    # concurrent tasks on one shared object would undo for one another
+    with engine.scope():
+        return run(copy.deepcopy(model), np.asarray(x), batch_size, backend)
+
+
+def predict(model, x, batch_size=256, backend=None, *, run):
+    """:func:`fftconv.nn.predict` over a dask batch ``x`` ``(N, ...)`` (chunked along N).
+
+    One task per chunk of N (the other axes made one chunk each); the model is one
+    key of the graph, sent once to a worker, and each task predicts with a copy of
+    it (``run``: the in-memory ``predict``, handed in by :func:`fftconv.nn.predict`).
+    The output's trailing shape and dtype come from a prediction of the first
+    sample, made here.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> from fftconv import nn
+    >>> x = da.zeros((5, 1, 32, 32), dtype=np.float32, chunks=(2, 1, 32, 32))
+    >>> y = nn.predict(nn.lenet5(), x)
+    >>> y.chunks, y.compute().shape
+    (((2, 2, 1), (10,)), (5, 10))
+    """
+    dask = _dask("predict")
+    da = dask.array
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise bad_type("predict", "x", x, "a non-empty array with a batch axis")
+    probe = run(copy.deepcopy(model), np.asarray(x[:1].compute()), batch_size, backend)
+    x = x.rechunk({ax: -1 for ax in range(1, x.ndim)})
+    token = dask.base.tokenize(x, id(model), batch_size, backend)
+    name, mkey = "fftconv-predict-" + token, ("fftconv-model-" + token,)
+    graph = {mkey: model}
+    engine = _Engine.current()
+    zeros = (0,) * (x.ndim - 1)
+    for i in range(len(x.chunks[0])):
+        graph[(name, i) + (0,) * (probe.ndim - 1)] = (
+            _predict_task, (x.name, i) + zeros, mkey, batch_size, backend, engine, run)
+    hlg = dask.highlevelgraph.HighLevelGraph.from_collections(name, graph, dependencies=[x])
+    return da.Array(hlg, name, (x.chunks[0],) + tuple((n,) for n in probe.shape[1:]),
+                    dtype=probe.dtype, meta=np.empty((0,) * probe.ndim, dtype=probe.dtype))

@@ -195,3 +195,17 @@ def test_without_dask_fftconv_works_and_the_dask_path_says_what_to_install():
 def test_docstring_examples():
     import doctest
     assert doctest.testmod(fdask, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+
+
+def test_predict_over_a_dask_batch(dask_client):
+    from fftconv import nn
+    model = nn.lenet5()
+    x = np.random.default_rng(7).standard_normal((9, 1, 32, 32)).astype(np.float32)
+    want = nn.predict(model, x)
+    lazy = nn.predict(model, da.from_array(x, chunks=(4, 1, 16, 32)), batch_size=3)
+    assert lazy.chunks == ((4, 4, 1), (10,)) and lazy.dtype == want.dtype
+    assert_conv_close(lazy.compute(scheduler="threads"), want)
+    assert_conv_close(dask_client.compute(lazy).result(), want)
+    assert model.training                      # the caller's model is left as it was
+    keys = [key for key in dict(lazy.__dask_graph__()) if str(key[0]).startswith("fftconv-model")]
+    assert len(keys) == 1
