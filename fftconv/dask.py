@@ -57,7 +57,7 @@ from .errors import bad_type
 from .optional import require
 
 __all__ = ["is_dask_array", "signal_op", "conv2d", "predict", "task_threads",
-           "output_chunks", "chunk_bounds", "map_regions"]
+           "output_chunks", "chunk_bounds", "map_regions", "open_array", "write_zarr"]
 
 
 def is_dask_array(x) -> bool:
@@ -147,15 +147,17 @@ def output_chunks(chunks, length: int, shift: int, least: int) -> tuple:
     shift : int
         Output index of input sample 0 (input boundary ``c`` becomes ``c + shift``).
     least : int
-        No chunk shorter than this (short ones are merged with a neighbour),
-        unless the whole output is.
+        No chunk but the last shorter than this (a short one is merged with the
+        next); a regular input chunking stays regular.
 
     Examples
     --------
     >>> output_chunks((4, 4, 1, 3), 12, 0, 3)
     (4, 4, 4)
+    >>> output_chunks((1, 1, 5, 5, 5), 17, 0, 3)
+    (7, 5, 5)
     >>> output_chunks((10,), 14, 2, 5)
-    (14,)
+    (12, 2)
     """
     cuts = {0, length}
     for c in itertools.accumulate(chunks):
@@ -168,9 +170,8 @@ def output_chunks(chunks, length: int, shift: int, least: int) -> tuple:
             merged[-1] += size
         else:
             merged.append(size)
-    if len(merged) > 1 and merged[-1] < least:
-        last = merged.pop()
-        merged[-1] += last
+    # a short last chunk stays: merged into the one before, it would make the
+    # chunking irregular (zarr needs equal chunks but the last)
     return tuple(merged) or (0,)
 
 
@@ -481,3 +482,85 @@ def predict(model, x, batch_size=256, backend=None, *, run):
     hlg = dask.highlevelgraph.HighLevelGraph.from_collections(name, graph, dependencies=[x])
     return da.Array(hlg, name, (x.chunks[0],) + tuple((n,) for n in probe.shape[1:]),
                     dtype=probe.dtype, meta=np.empty((0,) * probe.ndim, dtype=probe.dtype))
+
+
+# -- files: zarr and .npy in, zarr out ----------------------------------------------
+def open_array(func: str, param: str, path, chunks=2048):
+    """A lazy dask array of a zarr array (a directory) or of a ``.npy`` file (opened as
+    a read-only memmap, never read whole), for the command line.
+
+    Parameters
+    ----------
+    func, param : str
+        Who asks, for the messages (``'fftconv filter'``, ``'IMAGE'``).
+    path : str or os.PathLike
+    chunks : int or tuple
+        Chunks of a ``.npy`` file's array (a zarr array keeps its own).
+
+    Raises
+    ------
+    OSError, ValueError
+        A missing path, or a file that is neither zarr nor ``.npy``; the message
+        names ``func``, ``param`` and the path.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "scene.npy")
+    >>> np.save(path, np.ones((5, 4)))
+    >>> open_array("demo", "IMAGE", path, chunks=2).chunks
+    ((2, 2, 1), (2, 2))
+    """
+    import os
+    dask = _dask(func)
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{func}: {param} {path!r} does not exist")
+    if os.path.isdir(path):
+        require("zarr", "dask", func)
+        try:
+            return dask.array.from_zarr(path)
+        except Exception as exc:        # zarr's own errors vary by version and format
+            raise ValueError(f"{func}: {param} {path!r} is a directory but not a zarr "
+                             f"array ({type(exc).__name__}: {exc})") from exc
+    if not path.lower().endswith(".npy"):
+        raise ValueError(f"{func}: {param} {path!r} must be a zarr array (a directory) "
+                         "or a .npy file")
+    try:
+        data = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"{func}: {param} {path!r} is not a readable .npy file "
+                         f"({exc})") from exc
+    return dask.array.from_array(data, chunks=chunks)
+
+
+def write_zarr(x, path, progress: bool = True) -> None:
+    """Compute ``x`` into a new zarr array at ``path``, with a progress bar on standard
+    error: dask's (``dask.diagnostics.ProgressBar``) on the local schedulers,
+    ``distributed.progress`` when a distributed client is the default."""
+    dask = _dask("write_zarr")
+    require("zarr", "dask", "write_zarr")
+    regular = all(len(set(c[:-1])) <= 1 and c[-1] <= c[0] for c in x.chunks)
+    if not regular:                      # zarr stores equal chunks (but the last)
+        x = x.rechunk(tuple(max(c) for c in x.chunks))
+    client = None
+    try:
+        from distributed import default_client
+        client = default_client()
+    except (ImportError, ValueError):
+        pass
+    if client is not None:
+        stored = x.to_zarr(path, compute=False)
+        future = client.compute(stored)
+        if progress:
+            from distributed import progress as show
+            show(future)
+        future.result()
+        return
+    from dask.diagnostics import ProgressBar
+    if progress:
+        with ProgressBar(out=sys.stderr):
+            x.to_zarr(path)
+    else:
+        x.to_zarr(path)
+    del dask

@@ -99,9 +99,11 @@ def test_each_block_runs_the_fft_path(monkeypatch):
     real = _signal.fft_convolve
     monkeypatch.setattr(_signal, "fft_convolve", lambda r: calls.append(r) or real(r))
     x = np.random.default_rng(4).standard_normal((40, 30))
-    lazy = fftconv.convolve(da.from_array(x, chunks=(10, 15)), np.ones((5, 5)), method="fft")
-    assert lazy.numblocks == (4, 2)
-    assert_conv_close(lazy.compute(scheduler="sync"), fftconv.convolve(x, np.ones((5, 5))))
+    lazy = fftconv.convolve(da.from_array(x, chunks=(10, 15)), np.ones((5, 5)), mode="same",
+                            method="fft")
+    assert lazy.chunks == ((10,) * 4, (15, 15))          # 'same': the input's chunks
+    assert_conv_close(lazy.compute(scheduler="sync"),
+                      fftconv.convolve(x, np.ones((5, 5)), mode="same"))
     assert len(calls) == 8
 
 
@@ -109,7 +111,8 @@ def test_output_blocks_no_shorter_than_the_kernel_and_kernel_is_one_key():
     x = da.zeros((40, 30), chunks=((1, 2, 30, 7), (3, 27)))
     k = np.ones((5, 4))
     lazy = fftconv.convolve(x, k, mode="same")
-    assert min(lazy.chunks[0]) >= 5 and min(lazy.chunks[1]) >= 4
+    assert lazy.chunks == ((33, 7), (30,))              # 1- to 3-sample chunks merged
+    assert all(min(c[:-1], default=k) >= k for c, k in zip(lazy.chunks, (5, 4)))
     keys = [key for key in dict(lazy.__dask_graph__()) if str(key[0]).startswith("fftconv-convolve-shared")]
     assert len(keys) == 1
 
