@@ -40,6 +40,13 @@ def register(subparsers) -> None:
                    help="with --zarr-out: chunk side of a .npy IMAGE")
     p.add_argument("--no-progress", action="store_true",
                    help="with --zarr-out: no progress bar")
+    p.add_argument("--bench-dask", metavar="DIR", default=None,
+                   help="instead: score a --dask-side² float32 zarr image (made in DIR) "
+                        "against a 64x64 template on a LocalCluster of 2 worker processes "
+                        "with 2 GiB in total, scores to zarr; wall time and peak memory "
+                        "per worker (fftconv.dask_bench.time_large)")
+    p.add_argument("--dask-side", type=int, default=16384,
+                   help="--bench-dask: image side (default 16384: 1 GiB)")
     p.add_argument("--bench", action="store_true",
                    help="time fftconv, OpenCV and scikit-image on random float32 images")
     p.add_argument("--case", action="append", metavar="IMAGE:TEMPLATE",
@@ -76,6 +83,34 @@ def _bench(args) -> int:
                            repeats=args.repeats)
     print(format_match_table(rows, args.threads, args.repeats))
     return 0
+
+
+def _bench_dask(args) -> int:
+    import functools
+
+    import numpy as np
+
+    from fftconv import dask_bench
+
+    os.makedirs(args.bench_dask, exist_ok=True)
+    src = dask_bench.make_zarr_image(os.path.join(args.bench_dask,
+                                                  f"image-{args.dask_side}.zarr"),
+                                     args.dask_side)
+    template = np.random.default_rng(2).standard_normal((64, 64)).astype(np.float32)
+    run = dask_bench.time_large(functools.partial(_match_op, template=template,
+                                                  method=args.method),
+                                src, os.path.join(args.bench_dask, "scores.zarr"),
+                                label=f"match 64x64 ({args.method})")
+    peaks = ", ".join(f"{v / 2**20:.0f} MiB" for v in run.peaks.values())
+    print(f"{run.label}: {args.dask_side}² float32 zarr, {run.workers} workers, "
+          f"{run.memory_limit / 2**30:.1f} GiB in total: {run.seconds:.1f} s; peak RSS per "
+          f"worker: {peaks} (load average {os.getloadavg()[0]:.1f}: a shared machine)")
+    return 0
+
+
+def _match_op(image, template, method):
+    from analysis.matching import match_template
+    return match_template(image, template, method=method)
 
 
 def _options(args, template_shape):
@@ -127,6 +162,8 @@ def run(args) -> int:
 
     if args.bench:
         return _bench(args)
+    if args.bench_dask:
+        return _bench_dask(args)
     if not args.image or not args.template:
         raise bad_value("fftconv match", "IMAGE TEMPLATE", (args.image, args.template),
                         "two image files (or --bench)")
