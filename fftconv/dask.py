@@ -92,7 +92,9 @@ def _slots() -> int:
     except (ImportError, ValueError):
         pass
     else:
-        return max(1, sum(w.state.nthreads for w in list(Worker._instances)))
+        live = [w for w in list(Worker._instances)        # closed ones may linger
+                if getattr(w.status, "name", "") in ("running", "paused")]
+        return max(1, sum(w.state.nthreads for w in live))
     scheduler = dask.config.get("scheduler", None)
     if scheduler in ("sync", "synchronous", "single-threaded"):
         return 1
