@@ -804,7 +804,7 @@ def match_templates(image, templates, method="ccoeff_normed", pad_input=False,
 
     Returns
     -------
-    scores : ndarray (or lazy dask array), shape (K, *positions)
+    scores : ndarray (or lazy dask array), shape (K, ...)
         ``scores[k]`` is ``match_template(image, templates[k], ...)``.
 
     Notes
@@ -859,7 +859,7 @@ def match_images(images, template, method="ccoeff_normed", pad_input=False,
 
     Returns
     -------
-    scores : ndarray (or lazy dask array), shape (N, *positions)
+    scores : ndarray (or lazy dask array), shape (N, ...)
         ``scores[n]`` is ``match_template(images[n], template, ...)``.
 
     Examples
