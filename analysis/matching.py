@@ -27,6 +27,18 @@ which avoids the cancellation of the textbook ``Σ T² − 2 Σ T·I + Σ I²`` 
 matches. Masked scores (OpenCV's weighted definitions, which reduce to Padfield's
 masked NCC for a binary mask) need a few more correlations, all computed in float64
 on the image spectrum that is transformed once per tile.
+
+Dask arrays (the ``dask`` extra)
+--------------------------------
+A dask image gets lazy scores, built on :func:`fftconv.dask.map_regions` (one task
+per output block). The score at window corner ``p`` reads the image window
+``[p, p + t)`` (``t`` the template's spatial shape), so an output block
+``[o0, o1)`` is :func:`match_template` of the image region ``[o0, o1 + t − 1)``:
+every window of the block, and each of its window sums (``Σ I``, ``Σ I²``, the
+masked correlations), lies whole inside the region, so the sums are exact across
+chunk boundaries, and each block is scored by the in-memory code. With
+``pad_input`` the scene is padded lazily first (:func:`dask.array.pad`; the
+``'median'`` mode, which dask lacks, line by line as :func:`numpy.pad` does).
 """
 
 from __future__ import annotations
@@ -43,11 +55,11 @@ from fftconv.checks import as_array, choice
 from fftconv.errors import bad_type, bad_value
 from fftconv.overlap_save import OverlapSave
 
-from .peaks import Peaks, find_peaks, match_boxes, to_xy
+from .peaks import Peaks, _dask_modules, _is_dask_array, find_peaks, match_boxes, to_xy
 from .phase import PhaseCorrelation, phase_correlate
 
 __all__ = ["METHODS", "NORMED_METHODS", "FLAT_POLICIES", "PAD_MODES", "MatchInfo",
-           "match_template", "find_peaks", "Peaks", "to_xy",
+           "match_template", "match_templates", "match_images", "find_peaks", "Peaks", "to_xy",
            "match_boxes", "phase_correlate", "PhaseCorrelation"]
 
 log = logging.getLogger(__name__)
@@ -250,7 +262,9 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     ----------
     image : array_like, shape (H, W) or (D, H, W), plus a channel axis if ``channel_axis``
         Real values (float, int or bool). float32, float16, bool and 8/16-bit
-        integers are scored in float32, everything else in float64.
+        integers are scored in float32, everything else in float64. A dask array
+        gets a lazy dask score map, exact across its chunks (module notes, "Dask
+        arrays"; not with ``return_info``).
     template : array_like
         Same number of dimensions (and channels) as ``image``, no larger along any
         spatial axis.
@@ -360,14 +374,17 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     flat = choice(_FUNC, "flat", flat, FLAT_POLICIES)
     if not isinstance(return_info, (bool, np.bool_)):
         raise bad_type(_FUNC, "return_info", return_info, "a bool")
+    if _is_dask_array(image):
+        if return_info:
+            raise bad_value(_FUNC, "return_info", return_info,
+                            "False for a dask image (the counts need the scores)")
+        return _match_dask(_FUNC, image, template, method, pad_input, mode, constant_values,
+                           mask, flat, channel_axis)
     img, tpl, msk = _prepare(image, template, mask, channel_axis, pad_input, mode,
                              constant_values)
     dtype = img.dtype
     info = MatchInfo(method=method, dtype=dtype)
-    if msk is None:
-        score = _score_unmasked(img, tpl, method, flat, info)
-    else:
-        score = _score_masked(img, tpl, msk, method, flat, info)
+    score = _scores(img, tpl[None], msk, method, flat, info)[0]
     if info.clipped:
         log.debug("match_template: %d %s scores clipped to their range", info.clipped,
                   method)
@@ -412,55 +429,80 @@ def _flat_template(tpl, msk, method) -> bool:
     return False
 
 
-def _empty_score(img, tpl, msk, method, flat, info) -> tuple[np.ndarray, float, bool]:
-    """The score array of every window position, the value of an undefined score,
-    and whether the scoring is over: a flat template fills every window with it."""
-    out_shape = tuple(s - t + 1 for s, t in zip(img.shape[1:], tpl.shape[1:]))
-    score = np.empty(out_shape, dtype=img.dtype)
+def _empty_scores(img, tpls, msk, method, flat, info):
+    """The score array ``(K, *positions)`` of K templates, the value of an undefined
+    score, and which templates are flat (their maps filled with it, nothing to compute)."""
+    out_shape = tuple(s - t + 1 for s, t in zip(img.shape[1:], tpls.shape[2:]))
+    score = np.empty((len(tpls),) + out_shape, dtype=img.dtype)
     undefined = _undefined_value(method, flat)
-    info.flat_template = _flat_template(tpl, msk, method)
-    if info.flat_template:
-        score.fill(undefined)
-        info.flat_windows = score.size
-    return score, undefined, info.flat_template
+    flats = [_flat_template(tpl, msk, method) for tpl in tpls]
+    info.flat_template = any(flats)
+    for k, is_flat in enumerate(flats):
+        if is_flat:
+            score[k].fill(undefined)
+            info.flat_windows += score[k].size
+    return score, undefined, flats
 
 
-def _score_unmasked(img, tpl, method, flat, info):
-    channels, window = img.shape[0], tpl.shape[1:]
-    nd, n = len(window), math.prod(window)
-    score, undefined, done = _empty_score(img, tpl, None, method, flat, info)
-    if done:
+def _scores(img, tpls, msk, method, flat, info):
+    """Scores ``(K, *positions)`` of K templates ``(K, C, *t)`` in one image ``(C, *S)``:
+    one engine run, so each tile of the image is transformed once for all of them,
+    and (unmasked) its window sums computed once."""
+    score, undefined, flats = _empty_scores(img, tpls, msk, method, flat, info)
+    live = [k for k, is_flat in enumerate(flats) if not is_flat]
+    if not live:
         return score
-    t_mean = tpl.reshape(channels, -1).mean(axis=1)
-    t_zero = tpl - t_mean.reshape((-1,) + (1,) * nd)                  # T' per channel
-    t_ssd, t_energy = float(np.sum(t_zero ** 2)), float(np.sum(tpl ** 2))
+    target = score if len(live) == len(tpls) else np.empty((len(live),) + score.shape[1:],
+                                                          dtype=score.dtype)
+    if msk is None:
+        _score_unmasked(img, tpls[live], method, undefined, info, target)
+    else:
+        _score_masked(img, tpls[live], msk, method, undefined, info, target)
+    if target is not score:
+        score[live] = target
+    return score
+
+
+def _score_unmasked(img, tpls, method, undefined, info, score):
+    """Scores of the (not flat) templates ``tpls`` ``(K, C, *t)`` into ``score``."""
+    count, channels, window = tpls.shape[0], img.shape[0], tpls.shape[2:]
+    nd, n = len(window), math.prod(window)
+    t_mean = tpls.reshape(count, channels, -1).mean(axis=2)                 # (K, C)
+    t_zero = tpls - t_mean.reshape((count, channels) + (1,) * nd)           # T' per channel
+    t_ssd = [float(np.sum(t ** 2)) for t in t_zero]
+    t_energy = [float(np.sum(t ** 2)) for t in tpls]
     squares = method != "ccorr"               # ccorr needs Σ I only; ccoeff needs neither
     # ccoeff_normed: a unit template (T' / sqrt(Σ T'² · w)) puts the template's norm
     # and the running mean's 1/w into the correlation for free.
-    unit = t_zero / math.sqrt(t_ssd * window[-1]) if method == "ccoeff_normed" else t_zero
+    if method == "ccoeff_normed":
+        unit = np.stack([t / math.sqrt(e * window[-1]) for t, e in zip(t_zero, t_ssd)])
+    else:
+        unit = t_zero
     # Each chunk is centred on its own mean c (the engine's centre=True): Σ T' = 0,
     # so the correlation Σ T'·(I − c) = Σ T'·I, and the FFT's rounding (relative
     # to ‖I − c‖·‖T'‖) is free of the image's offset. The window sums use the same c.
-    engine = _engine(unit[None, None], (1, 1) + img.shape, img.dtype, centre=True)
+    engine = _engine(unit[None], (1, 1) + img.shape, img.dtype, centre=True)
     _record(info, engine)
     counts = []
 
     def scores(chunk):
-        target = score[chunk.rows]
         if method == "ccoeff":
             return
         tally = MatchInfo(method=method, dtype=info.dtype)
         counts.append(tally)
         centre = chunk.means[0, 0]
-        sums = _centred_sums(img[:, chunk.inputs], centre, window, target.shape[0], squares,
+        rows = score[0, chunk.rows].shape[0]
+        sums = _centred_sums(img[:, chunk.inputs], centre, window, rows, squares,
                              chunk.workspace)
-        res = _combine(method, target, sums, centre, t_mean, t_ssd, t_energy, n, undefined,
-                       tally, chunk.workspace, out=target)
-        if res is not target:
-            target[...] = res
-        _finish(target, method, tally)
+        for k in range(count):                    # the window sums serve every template
+            target = score[k, chunk.rows]
+            res = _combine(method, target, sums, centre, t_mean[k], t_ssd[k], t_energy[k],
+                           n, undefined, tally, chunk.workspace, out=target)
+            if res is not target:
+                target[...] = res
+            _finish(target, method, tally)
 
-    engine.run(img[None, None], out=score[None, None, None], on_chunk=scores)
+    engine.run(img[None, None], out=score[None, None], on_chunk=scores)
     info.flat_windows += sum(c.flat_windows for c in counts)
     info.clipped += sum(c.clipped for c in counts)
     return score
@@ -607,8 +649,10 @@ def _normalize(numerator, window_term, largest, bound_at, template_term, undefin
     return res
 
 
-def _score_masked(img, tpl, msk, method, flat, info):
-    """OpenCV's masked scores; every window sum a float64 FFT correlation (Padfield 2012).
+def _score_masked(img, tpls, msk, method, undefined, info, score):
+    """OpenCV's masked scores of the (not flat) templates ``tpls`` ``(K, C, *t)``,
+    sharing one mask, into ``score``; every window sum a float64 FFT correlation
+    (Padfield 2012).
 
     Per channel, with ``z = I − c`` (``c`` the channel's mean) and ``K`` the method's
     kernel (``M²·T'``, ``M²·(T − c)`` or ``M²·T``)::
@@ -616,15 +660,12 @@ def _score_masked(img, tpl, msk, method, flat, info):
         p = Σ K z      a = Σ M z      b = Σ M² z      q = Σ M² z²
 
     over each window, from the tile's spectra of ``z`` and ``z²`` (each transformed
-    once) and the spectra of ``K``, ``M`` and ``M²`` (once per call; ``M² = M`` for a
-    binary mask). The FFT's rounding, about ``ε·log₂P·‖z²‖·‖M²‖`` per window, is the
-    flatness threshold.
+    once, for every template) and the spectra of each template's ``K`` and of ``M``
+    and ``M²`` (once per call; ``M² = M`` for a binary mask). The FFT's rounding,
+    about ``ε·log₂P·‖z²‖·‖M²‖`` per window, is the flatness threshold.
     """
-    channels, window = img.shape[0], tpl.shape[1:]
+    count, channels, window = tpls.shape[0], img.shape[0], tpls.shape[2:]
     nd = len(window)
-    score, undefined, done = _empty_score(img, tpl, msk, method, flat, info)
-    if done:
-        return score
     col = (-1,) + (1,) * nd
 
     def per_channel(x):
@@ -632,21 +673,25 @@ def _score_masked(img, tpl, msk, method, flat, info):
 
     img64 = img.astype(np.float64, copy=False)
     centre = np.array([float(np.mean(img64[c])) for c in range(channels)])
-    m = np.ascontiguousarray(np.broadcast_to(msk, tpl.shape))
+    m = np.ascontiguousarray(np.broadcast_to(msk, tpls.shape[1:]))
     m2 = m * m
     binary = bool(np.all((msk == 0) | (msk == 1)))
-    if method.startswith("ccoeff"):
-        t_bar = per_channel(m * tpl) / per_channel(m)           # M-weighted template mean
-        kernel = m2 * (tpl - t_bar.reshape(col))                  # M²·T'
-        t_ssd = float(np.sum(kernel * (tpl - t_bar.reshape(col))))
-    elif method.startswith("sqdiff"):
-        kernel = m2 * (tpl - centre.reshape(col))                 # M²·(T − c)
-        t_ssd = float(np.sum(kernel * (tpl - centre.reshape(col))))   # Σ M²(T − c)²
-    else:
-        kernel = m2 * tpl                                         # M²·T
-        t_ssd = 0.0
-    kernel_sum = per_channel(kernel)
-    t_energy = float(np.sum(m2 * tpl * tpl))                      # Σ (M T)²
+    kernels_k, t_ssd, kernel_sum, t_energy = [], [], [], []
+    for tpl in tpls:
+        if method.startswith("ccoeff"):
+            t_bar = per_channel(m * tpl) / per_channel(m)       # M-weighted template mean
+            kernel = m2 * (tpl - t_bar.reshape(col))              # M²·T'
+            ssd = float(np.sum(kernel * (tpl - t_bar.reshape(col))))
+        elif method.startswith("sqdiff"):
+            kernel = m2 * (tpl - centre.reshape(col))             # M²·(T − c)
+            ssd = float(np.sum(kernel * (tpl - centre.reshape(col))))   # Σ M²(T − c)²
+        else:
+            kernel = m2 * tpl                                     # M²·T
+            ssd = 0.0
+        kernels_k.append(kernel)
+        t_ssd.append(ssd)
+        kernel_sum.append(per_channel(kernel))
+        t_energy.append(float(np.sum(m2 * tpl * tpl)))            # Σ (M T)²
     s_m, s_m2 = per_channel(m), per_channel(m2)
     need_a = method.startswith("ccoeff")
     need_q = method not in ("ccorr", "ccoeff")
@@ -655,8 +700,9 @@ def _score_masked(img, tpl, msk, method, flat, info):
     # One engine run: per channel (a group), the signals z and z² against the
     # kernel of each window sum (zero where a sum does not read that signal).
     m2_on_z = need_b and not (binary and need_a)            # else b = a (M² = M)
-    names = ["k"] + (["m"] if need_a else []) + (["b"] if m2_on_z else [])
-    of_z = {"k": kernel, "m": m, "b": m2}
+    names = [f"k{k}" for k in range(count)] + (["m"] if need_a else []) \
+        + (["b"] if m2_on_z else [])
+    of_z = {**{f"k{k}": kernel for k, kernel in enumerate(kernels_k)}, "m": m, "b": m2}
     none = np.zeros_like(m)
     stack = [np.stack([of_z[name], none], axis=1) for name in names]
     if need_q:
@@ -681,36 +727,259 @@ def _score_masked(img, tpl, msk, method, flat, info):
             """Per-channel window sums with kernel ``name``: (C, rows, …)."""
             return sums[0, :, names.index(name), rows]
 
-        p = corr("k")
         if need_q:
             q = corr("q")
             z2 = signal[0, :, 1, chunk.inputs]
             q_round = _FLAT_ROUNDINGS * log_p * _EPS64 * np.sqrt(per_channel(z2 * z2)) * norm_m2
-        if method in ("ccorr", "ccorr_normed"):
-            res = (p + (kernel_sum * centre).reshape(col)).sum(0)          # Σ M² T I
-        elif method.startswith("sqdiff"):
-            res = t_ssd - 2.0 * p.sum(0) + q.sum(0)                         # Σ M²(T − I)²
-        else:
+        if need_a:
             a = corr("m")
             i_bar = a / s_m.reshape(col)                                    # M-weighted mean
-            res = (p - i_bar * kernel_sum.reshape(col)).sum(0)              # Σ M² T' I'
-        if method in ("ccorr_normed", "sqdiff_normed"):
-            b = corr("b")
-            energy = (q + 2.0 * centre.reshape(col) * b                     # Σ M² I²
-                      + (s_m2 * centre ** 2).reshape(col)).sum(0)
-            bound = float(np.sum(q_round * (1 + 2 * np.abs(centre))))
-            res = _normalize(res, energy, bound, lambda where: bound, t_energy, undefined,
-                             tally, _LOW[method])
-        elif method == "ccoeff_normed":
-            b = a if binary else corr("b")
-            var = (q - 2.0 * i_bar * b + i_bar * i_bar * s_m2.reshape(col)).sum(0)
-            bound = float(np.sum(q_round))                                  # Σ M² I'² above
-            res = _normalize(res, var, bound, lambda where: bound, t_ssd, undefined, tally,
-                             _LOW[method])
-        _finish(res, method, tally)
-        score[rows] = res
+        for k in range(count):
+            p = corr(f"k{k}")
+            if method in ("ccorr", "ccorr_normed"):
+                res = (p + (kernel_sum[k] * centre).reshape(col)).sum(0)    # Σ M² T I
+            elif method.startswith("sqdiff"):
+                res = t_ssd[k] - 2.0 * p.sum(0) + q.sum(0)                  # Σ M²(T − I)²
+            else:
+                res = (p - i_bar * kernel_sum[k].reshape(col)).sum(0)       # Σ M² T' I'
+            if method in ("ccorr_normed", "sqdiff_normed"):
+                b = corr("b")
+                energy = (q + 2.0 * centre.reshape(col) * b                 # Σ M² I²
+                          + (s_m2 * centre ** 2).reshape(col)).sum(0)
+                bound = float(np.sum(q_round * (1 + 2 * np.abs(centre))))
+                res = _normalize(res, energy, bound, lambda where: bound, t_energy[k],
+                                 undefined, tally, _LOW[method])
+            elif method == "ccoeff_normed":
+                b = a if binary else corr("b")
+                var = (q - 2.0 * i_bar * b + i_bar * i_bar * s_m2.reshape(col)).sum(0)
+                bound = float(np.sum(q_round))                              # Σ M² I'² above
+                res = _normalize(res, var, bound, lambda where: bound, t_ssd[k], undefined,
+                                 tally, _LOW[method])
+            _finish(res, method, tally)
+            score[k, rows] = res
 
     engine.run(signal, out=sums, on_chunk=scores)
     info.flat_windows += sum(c.flat_windows for c in counts)
     info.clipped += sum(c.clipped for c in counts)
     return score
+
+
+# -- batches: many templates, or a stack of images ------------------------------
+
+def _template_stack(func: str, templates, image_ndim: int) -> np.ndarray:
+    templates = as_array(func, "templates", templates, integers="keep", bools=True,
+                         floats="any", noun="a real numeric array_like")
+    if templates.ndim != image_ndim + 1 or len(templates) == 0:
+        raise bad_value(func, "templates", templates,
+                        f"a non-empty stack (K, ...) of templates with the image's "
+                        f"{image_ndim} dimensions each")
+    return templates
+
+
+def _prepared_templates(dtype, templates, mask, channel_axis, pad_input, mode,
+                        constant_values):
+    """Every template checked as :func:`match_template` checks one (on a stand-in
+    image of the template's size): ``(K, C, *t)`` float64, and the mask."""
+    prepared, msk = [], None
+    for tpl in templates:
+        _, t, msk = _prepare(np.zeros(tpl.shape, dtype=dtype), tpl, mask, channel_axis,
+                             pad_input, mode, constant_values)
+        prepared.append(t)
+    return np.stack(prepared), msk
+
+
+def match_templates(image, templates, method="ccoeff_normed", pad_input=False,
+                    mode="constant", constant_values=0, mask=None, flat="zero",
+                    channel_axis=None):
+    """Scores of K templates of one shape in one image, in one pass over the image.
+
+    Parameters
+    ----------
+    image : array_like or dask array
+        As for :func:`match_template`.
+    templates : array_like, shape (K, ...)
+        K templates, each as :func:`match_template`'s ``template`` (same shape).
+    method, pad_input, mode, constant_values, mask, flat, channel_axis
+        As for :func:`match_template`; the mask is shared by the templates.
+
+    Returns
+    -------
+    scores : ndarray (or lazy dask array), shape (K, ...)
+        ``scores[k]`` is ``match_template(image, templates[k], ...)``.
+
+    Notes
+    -----
+    One overlap-save run correlates all K templates
+    (:class:`fftconv.overlap_save.OverlapSave` with K kernels): each tile of the
+    image is transformed once, its spectrum multiplied by every template's, and
+    its window sums (the template-independent part of every score) computed
+    once, instead of once per template.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> image = rng.random((40, 50))
+    >>> templates = np.stack([image[5:13, 7:15], image[20:28, 30:38]])
+    >>> scores = match_templates(image, templates)
+    >>> scores.shape
+    (2, 33, 43)
+    >>> [[int(i) for i in np.unravel_index(np.argmax(s), s.shape)] for s in scores]
+    [[5, 7], [20, 30]]
+    """
+    func = "match_templates"
+    method = choice(func, "method", method, METHODS)
+    flat = choice(func, "flat", flat, FLAT_POLICIES)
+    if _is_dask_array(image):
+        return _match_dask(func, image, templates, method, pad_input, mode, constant_values,
+                           mask, flat, channel_axis, many_templates=True)
+    image = np.asarray(image)
+    templates = _template_stack(func, templates, image.ndim)
+    img, _, msk = _prepare(image, templates[0], mask, channel_axis, pad_input, mode,
+                           constant_values)
+    tpls, _ = _prepared_templates(image.dtype, templates, mask, channel_axis,
+                                  pad_input, mode, constant_values)
+    return _scores(img, tpls, msk, method, flat, MatchInfo(method=method, dtype=img.dtype))
+
+
+def match_images(images, template, method="ccoeff_normed", pad_input=False,
+                 mode="constant", constant_values=0, mask=None, flat="zero",
+                 channel_axis=None):
+    """Scores of one template in each image of a stack ``(N, ...)``.
+
+    Parameters
+    ----------
+    images : array_like or dask array, shape (N, ...)
+        N images of one shape, each as :func:`match_template`'s ``image`` (a
+        ``(2, H, W)`` stack is two 2-D images here, where :func:`match_template`
+        would take it for one volume). ``channel_axis`` counts the axes of one
+        image. A dask stack may be chunked along every axis.
+    template, method, pad_input, mode, constant_values, mask, flat, channel_axis
+        As for :func:`match_template`.
+
+    Returns
+    -------
+    scores : ndarray (or lazy dask array), shape (N, ...)
+        ``scores[n]`` is ``match_template(images[n], template, ...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((3, 30, 30))
+    >>> template = images[1, 10:18, 4:12]
+    >>> scores = match_images(images, template)
+    >>> scores.shape, int(np.argmax(scores.reshape(3, -1).max(axis=1)))
+    ((3, 23, 23), 1)
+    """
+    func = "match_images"
+    method = choice(func, "method", method, METHODS)
+    flat = choice(func, "flat", flat, FLAT_POLICIES)
+    if _is_dask_array(images):
+        return _match_dask(func, images, template, method, pad_input, mode, constant_values,
+                           mask, flat, channel_axis, many_images=True)
+    images = as_array(func, "images", images, integers="keep", bools=True, floats="any",
+                      noun="a real numeric array_like")
+    if images.ndim < 3 or len(images) == 0:
+        raise bad_value(func, "images", images, "a non-empty stack (N, ...) of images")
+    return np.stack([match_template(one, template, method, pad_input, mode, constant_values,
+                                    mask, flat, channel_axis) for one in images])
+
+
+# -- dask images -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _ScoreBlock:
+    """One block of scores: the in-memory scores of its region (channels first;
+    a leading axis of images when ``many_images``), ``(K, *positions)`` per image."""
+
+    method: str
+    flat: str
+    dtype: np.dtype
+    many_images: bool
+
+    def __call__(self, region, index, templates, mask):
+        def one(image):
+            # the in-memory checks (the region's values finite), channels first
+            img, _, msk = _prepare(image, templates[0], mask, 0, False, "constant", 0)
+            info = MatchInfo(method=self.method, dtype=self.dtype)
+            return _scores(img.astype(self.dtype, copy=False), templates, msk, self.method,
+                           self.flat, info)
+        if self.many_images:
+            return np.stack([one(image) for image in region])
+        return one(region)
+
+
+def _match_dask(func, image, template, method, pad_input, mode, constant_values, mask, flat,
+                channel_axis, many_templates=False, many_images=False):
+    """Lazy scores of a dask image (or stack of images, ``many_images``) with one
+    template (or a stack, ``many_templates``); module notes, "Dask arrays".
+
+    The templates and mask are checked at once, the image's values (finite) when
+    its blocks are computed.
+    """
+    da, fdask = _dask_modules(func)
+    if fdask.is_dask_array(template):
+        template = template.compute()
+    if fdask.is_dask_array(mask):
+        mask = mask.compute()
+    one_ndim = image.ndim - many_images
+    if many_images and (image.ndim < 3 or image.shape[0] == 0):
+        raise bad_value(func, "images", image, "a non-empty stack (N, ...) of images")
+    if many_templates:
+        templates = _template_stack(func, template, one_ndim)
+    else:
+        templates = as_array(func, "template", template, integers="keep", bools=True,
+                             floats="any", noun="a real numeric array_like")
+        if templates.ndim != one_ndim:
+            raise bad_value(_FUNC, "template", templates,
+                            f"an array with as many dimensions as the image ({one_ndim})")
+        templates = templates[None]
+    tpls, msk = _prepared_templates(image.dtype, templates, mask, channel_axis,
+                                    pad_input, mode, constant_values)
+    ca = _check_channel_axis(channel_axis, one_ndim)
+    x = image if many_images else image[None]
+    x = x[:, None] if ca is None else da.moveaxis(x, ca + 1, 1)      # (N, C, *S)
+    x = x.rechunk({1: -1})
+    spatial = tpls.shape[2:]
+    if any(t > n for t, n in zip(spatial, x.shape[2:])):
+        raise bad_value(_FUNC, "template", template,
+                        f"no larger than the image {x.shape[2:]} along every spatial axis")
+    dtype = _working_dtype(np.zeros(1, dtype=image.dtype))
+    x = x.astype(dtype)
+    if pad_input:
+        widths = [(0, 0), (0, 0)] + [(t // 2, (t - 1) // 2) for t in spatial]
+        if mode == "median":
+            x = _pad_median(da, x, widths)
+        else:
+            kwargs = {"constant_values": constant_values} if mode == "constant" else {}
+            x = da.pad(x, widths, mode=mode, **kwargs)
+    chunks = [x.chunks[0] if many_images else (1,), (len(tpls),)]
+    regions = [fdask.chunk_bounds(chunks[0]), [(0, x.shape[1])]]
+    for ax, t in enumerate(spatial, start=2):
+        out = fdask.output_chunks(x.chunks[ax], x.shape[ax] - t + 1, 0, t)
+        chunks.append(out)
+        regions.append([(o0, o1 + t - 1) for o0, o1 in fdask.chunk_bounds(out)])
+    if msk is not None and msk.shape[0] == 1:
+        msk = msk[0]              # one mask for every channel: the template's spatial shape
+    block = _ScoreBlock(method, flat, dtype, True)
+    score = fdask.map_regions(block, x, tuple(chunks), regions, dtype, shared=(tpls, msk),
+                              name="analysis-match")                  # (N, K, *positions)
+    if many_images:
+        return score[:, 0]
+    return score[0] if many_templates else score[0, 0]
+
+
+def _pad_median(da, x, widths):
+    """``numpy.pad(x, widths, mode='median')``, which dask's pad lacks: axis by axis,
+    each line padded with its median (of the array padded along the earlier axes)."""
+    for ax, (lo, hi) in enumerate(widths):
+        if not lo and not hi:
+            continue
+        median = da.median(x, axis=ax, keepdims=True).astype(x.dtype)
+        parts = [da.repeat(median, lo, axis=ax)] if lo else []
+        parts.append(x)
+        if hi:
+            parts.append(da.repeat(median, hi, axis=ax))
+        x = da.concatenate(parts, axis=ax)
+    return x

@@ -5,6 +5,20 @@ a short list of matches: local maxima (minima for the ``sqdiff`` methods) above 
 threshold, at least ``min_distance + 1`` pixels apart, refined to subpixel
 positions by a quadratic fit through each peak and its neighbours. Coordinates
 are array indices ``(row, col)``; :func:`to_xy` converts to image ``(x, y)``.
+
+Dask score maps
+---------------
+For a dask score map (the ``dask`` extra) :func:`find_peaks` takes, per block
+of the map, the block extended by ``min_distance + 1`` samples on each side (clipped at the map's
+border, which is what ``mode='nearest'`` of the in-memory maximum filter
+amounts to): the block's candidates (extrema of their neighbourhood, above the
+threshold) and, for the subpixel fit, their neighbours' scores. Only the
+candidates are brought into memory; the greedy non-maximum suppression then
+runs over all of them in the in-memory order (best first, ties in row-major
+order) with a grid of cells of ``min_distance + 1`` samples in place of a
+boolean map of the whole score map, so the result is the in-memory result.
+Without a ``threshold`` every local extremum is a candidate (on noise about
+one sample in ``(2·min_distance + 1)^d``): pass one for large maps.
 """
 
 from __future__ import annotations
@@ -17,6 +31,7 @@ import scipy.ndimage
 
 from fftconv.checks import integer
 from fftconv.errors import bad_type, bad_value
+from fftconv.optional import require
 
 __all__ = ["Peaks", "find_peaks", "to_xy", "match_boxes"]
 
@@ -121,7 +136,8 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
     Parameters
     ----------
     score : array_like, shape (H, W) or (D, H, W)
-        A score map; NaN entries are never peaks.
+        A score map; NaN entries are never peaks. A dask array is searched block by
+        block, never whole in memory (module notes, "Dask score maps").
     threshold : float, optional
         Keep peaks scoring at least ``threshold`` (at most, for minima).
         Default: every local extremum.
@@ -169,6 +185,8 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
     array([ 5.3, 20. ])
     """
     func = "find_peaks"
+    if _is_dask_array(score):
+        return _find_peaks_dask(score, threshold, min_distance, max_peaks, method, subpixel)
     try:
         score = np.asarray(score)
     except (TypeError, ValueError) as exc:
@@ -177,17 +195,8 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
         raise bad_type(func, "score", score, "a real array_like")
     if score.ndim not in (2, 3) or score.size == 0:
         raise bad_value(func, "score", score, "a non-empty 2-D or 3-D array")
-    if not isinstance(method, str):
-        raise bad_type(func, "method", method, f"one of {', '.join(map(repr, _PEAK_METHODS))}")
-    if method not in _PEAK_METHODS:
-        raise bad_value(func, "method", method, f"one of {', '.join(map(repr, _PEAK_METHODS))}")
-    min_distance = integer(func, "min_distance", min_distance, 1)
-    max_peaks = integer(func, "max_peaks", max_peaks, 1, allow_none=True)
-    if threshold is not None and (not isinstance(threshold, numbers.Real)
-                                  or isinstance(threshold, bool) or np.isnan(threshold)):
-        raise bad_type(func, "threshold", threshold, "a real number or None")
-    minimize = method in ("sqdiff", "sqdiff_normed", "min")
-    sign = -1.0 if minimize else 1.0
+    min_distance, max_peaks, threshold, sign = _check_options(func, min_distance, max_peaks,
+                                                              threshold, method)
     s = sign * score.astype(np.float64)
     s[np.isnan(s)] = -np.inf
     best = scipy.ndimage.maximum_filter(s, size=2 * min_distance + 1, mode="nearest")
@@ -208,20 +217,63 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
         suppressed[tuple(slice(max(p - min_distance, 0), p + min_distance + 1)
                          for p in pos)] = True
     indices = np.array(kept, dtype=np.intp).reshape(-1, s.ndim)
-    coords = indices.astype(np.float64)
     values = s[tuple(indices.T)] if len(kept) else np.empty(0)
-    if subpixel and len(kept):
+    neighbours = np.full((len(kept), s.ndim, 2), -np.inf)
+    for axis in range(s.ndim):
+        for side, step in enumerate((-1, 1)):
+            at = indices.copy()
+            at[:, axis] += step
+            ok = (at[:, axis] >= 0) & (at[:, axis] < s.shape[axis])
+            neighbours[ok, axis, side] = s[tuple(at[ok].T)]
+    return _refined(indices, values, neighbours, s.shape, sign, method, subpixel)
+
+
+def _dask_modules(func: str):
+    """``(dask.array, fftconv.dask)``, or the ImportError naming the ``dask`` extra."""
+    require("dask.array", "dask", func)
+    import dask.array as da
+    from fftconv import dask as fdask
+    return da, fdask
+
+
+def _is_dask_array(x) -> bool:
+    """A dask array (:mod:`analysis.dask_matching` finds its peaks), without importing dask."""
+    import sys
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(x, module.Array)
+
+
+def _check_options(func, min_distance, max_peaks, threshold, method):
+    """Checked ``(min_distance, max_peaks, threshold, sign)``: sign −1 for minima."""
+    if not isinstance(method, str):
+        raise bad_type(func, "method", method, f"one of {', '.join(map(repr, _PEAK_METHODS))}")
+    if method not in _PEAK_METHODS:
+        raise bad_value(func, "method", method, f"one of {', '.join(map(repr, _PEAK_METHODS))}")
+    min_distance = integer(func, "min_distance", min_distance, 1)
+    max_peaks = integer(func, "max_peaks", max_peaks, 1, allow_none=True)
+    if threshold is not None and (not isinstance(threshold, numbers.Real)
+                                  or isinstance(threshold, bool) or np.isnan(threshold)):
+        raise bad_type(func, "threshold", threshold, "a real number or None")
+    minimize = method in ("sqdiff", "sqdiff_normed", "min")
+    return min_distance, max_peaks, threshold, -1.0 if minimize else 1.0
+
+
+def _refined(indices, values, neighbours, shape, sign, method, subpixel) -> Peaks:
+    """The :class:`Peaks` of kept ``indices`` (k, d) with their signed ``values`` and
+    the signed values of their neighbours ``(k, d, 2)`` (−1 and +1 along each axis;
+    −inf outside the map or where NaN): the parabola fit of the Notes."""
+    coords = indices.astype(np.float64)
+    k = len(indices)
+    if subpixel and k:
         f0 = values
         values = values.copy()
-        for axis in range(s.ndim):
-            inner = (indices[:, axis] > 0) & (indices[:, axis] < s.shape[axis] - 1)
-            lo, hi = indices.copy(), indices.copy()
-            lo[inner, axis] -= 1
-            hi[inner, axis] += 1
-            fm, fp = s[tuple(lo.T)], s[tuple(hi.T)]
-            curve = fm - 2 * f0 + fp
+        for axis in range(len(shape)):
+            inner = (indices[:, axis] > 0) & (indices[:, axis] < shape[axis] - 1)
+            fm, fp = neighbours[:, axis, 0], neighbours[:, axis, 1]
+            with np.errstate(invalid="ignore"):
+                curve = fm - 2 * f0 + fp
             ok = inner & np.isfinite(fm) & np.isfinite(fp) & (curve < 0)
-            delta = np.zeros(len(kept))
+            delta = np.zeros(k)
             delta[ok] = np.clip((fm[ok] - fp[ok]) / (2 * curve[ok]), -0.5, 0.5)
             coords[:, axis] += delta
             values[ok] += (fp[ok] - fm[ok]) * delta[ok] / 4
@@ -232,3 +284,121 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
     elif method in ("sqdiff", "sqdiff_normed"):
         np.maximum(scores, 0.0, out=scores)
     return Peaks(coords=coords, scores=scores, indices=indices)
+
+
+# -- dask score maps -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _CandidateBlock:
+    """The candidates of one block of a score map (module notes): an object array
+    holding ``(global indices (k, d), values (k,), neighbours (k, d, 2))``."""
+
+    margin: int
+    min_distance: int
+    sign: float
+    threshold: float | None
+    bounds: tuple               # per axis, per block: (start, stop) of the block
+    shape: tuple                # the whole map
+
+    def __call__(self, region, index):
+        import scipy.ndimage
+        block = [self.bounds[ax][i] for ax, i in enumerate(index)]
+        # the region is the block widened by `margin`, clipped to the map
+        lo = [max(b0 - self.margin, 0) for b0, _ in block]
+        hi = [min(b1 + self.margin, n) for (_, b1), n in zip(block, self.shape)]
+        s = self.sign * region[tuple(slice(l0 - (b0 - self.margin), h0 - (b0 - self.margin))
+                                     for l0, h0, (b0, _) in zip(lo, hi, block))]
+        s = s.astype(np.float64)
+        s[np.isnan(s)] = -np.inf
+        best = scipy.ndimage.maximum_filter(s, size=2 * self.min_distance + 1, mode="nearest")
+        candidate = (s == best) & np.isfinite(s)
+        if self.threshold is not None:
+            candidate &= s >= self.sign * self.threshold
+        inner = tuple(slice(b0 - l0, b1 - l0) for (b0, b1), l0 in zip(block, lo))
+        local = np.argwhere(candidate[inner]) + [b0 - l0 for (b0, _), l0 in zip(block, lo)]
+        values = s[tuple(local.T)] if len(local) else np.empty(0)
+        neighbours = np.full((len(local), s.ndim, 2), -np.inf)
+        for ax in range(s.ndim):
+            for side, step in enumerate((-1, 1)):
+                at = local.copy()
+                at[:, ax] += step
+                ok = (at[:, ax] >= 0) & (at[:, ax] < s.shape[ax])
+                neighbours[ok, ax, side] = s[tuple(at[ok].T)]
+        global_index = local + np.array(lo)
+        out = np.empty((1,) * s.ndim, dtype=object)
+        out[(0,) * s.ndim] = (global_index, values, neighbours)
+        return out
+
+
+def _find_peaks_dask(score, threshold=None, min_distance=1, max_peaks=None,
+                     method="ccoeff_normed", subpixel=True) -> Peaks:
+    """:func:`find_peaks` of a dask score map (module notes, "Dask score maps"): the
+    same peaks, without the map in memory (only the candidates are).
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> peaks_of = find_peaks
+    >>> y, x = np.mgrid[0:20, 0:30]
+    >>> score = np.exp(-((y - 5.3) ** 2 + (x - 20.0) ** 2) / 8)
+    >>> score += 0.5 * np.exp(-((y - 14) ** 2 + (x - 6) ** 2) / 8)
+    >>> peaks = peaks_of(da.from_array(score, chunks=(6, 7)), threshold=0.2, min_distance=3)
+    >>> peaks.indices.tolist()
+    [[5, 20], [14, 6]]
+    """
+    func = "find_peaks"
+    da, fdask = _dask_modules(func)
+    if score.dtype.kind not in "fiu":
+        raise bad_type(func, "score", score, "a real array_like")
+    if score.ndim not in (2, 3) or score.size == 0:
+        raise bad_value(func, "score", score, "a non-empty 2-D or 3-D array")
+    min_distance, max_peaks, threshold, sign = _check_options(
+        func, min_distance, max_peaks, threshold, method)
+    margin = min_distance + 1
+    bounds = tuple(tuple(fdask.chunk_bounds(c)) for c in score.chunks)
+    regions = [[(b0 - margin, b1 + margin) for b0, b1 in per_axis] for per_axis in bounds]
+    chunks = tuple((1,) * len(c) for c in score.chunks)
+    block = _CandidateBlock(margin, min_distance, sign,
+                            None if threshold is None else float(threshold), bounds,
+                            score.shape)
+    parts = fdask.map_regions(block, score, chunks, regions, object,
+                              in_dtype=score.dtype, name="analysis-peaks").compute()
+    found = [item for item in parts.ravel()]
+    index = np.concatenate([f[0] for f in found]).reshape(-1, score.ndim)
+    values = np.concatenate([f[1] for f in found])
+    neighbours = np.concatenate([f[2] for f in found]).reshape(-1, score.ndim, 2)
+    flat = np.ravel_multi_index(tuple(index.T), score.shape) if len(index) else \
+        np.empty(0, dtype=np.intp)
+    order = np.lexsort((flat, -values))             # best first, ties in row-major order
+    kept = _suppress_on_grid(index[order], min_distance, max_peaks)
+    chosen = order[kept]
+    return _refined(index[chosen], values[chosen], neighbours[chosen], score.shape,
+                           sign, method, subpixel)
+
+
+def _suppress_on_grid(index: np.ndarray, min_distance: int, max_peaks) -> list:
+    """Greedy suppression of ``index`` (best first): a candidate within Chebyshev
+    distance ``min_distance`` of a kept one is dropped. Kept positions are filed
+    in cells of ``min_distance + 1`` samples, so only the 3^d cells around a
+    candidate are searched."""
+    cell = min_distance + 1
+    grid: dict = {}
+    kept = []
+    d = index.shape[1] if index.ndim == 2 else 0
+    offsets = list(np.ndindex(*(3,) * d))
+    for n, pos in enumerate(index):
+        home = tuple(int(p) // cell for p in pos)
+        near = False
+        for off in offsets:
+            for other in grid.get(tuple(h + o - 1 for h, o in zip(home, off)), ()):
+                if max(abs(int(a) - int(b)) for a, b in zip(pos, other)) <= min_distance:
+                    near = True
+                    break
+            if near:
+                break
+        if near:
+            continue
+        kept.append(n)
+        grid.setdefault(home, []).append(pos)
+        if max_peaks is not None and len(kept) == max_peaks:
+            break
+    return kept

@@ -14,6 +14,7 @@ Arguments are validated and canonicalized once into a
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,13 @@ __all__ = ["conv2d", "conv2d_backward", "convolve", "correlate", "ConvContext",
 _X_LAYOUT = "(N, C_in, H, W)"
 _W_LAYOUT = "(C_out, C_in/groups, kh, kw)"
 _NEEDS = ("input", "weight", "bias")
+
+
+def _dask_arg(*values) -> bool:
+    """Whether an argument is a dask array, handed to :mod:`fftconv.dask`; dask is not
+    imported here (no object can be a dask array before dask is)."""
+    module = sys.modules.get("dask.array")
+    return module is not None and any(isinstance(v, module.Array) for v in values)
 
 
 def _prepare(func, x, w, bias, stride, padding, dilation, groups, extra=()):
@@ -141,6 +149,13 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
     """
     if not isinstance(return_context, bool):
         raise bad_type("conv2d", "return_context", return_context, "a bool")
+    if _dask_arg(x, w, bias):
+        if return_context:
+            raise bad_value("conv2d", "return_context", return_context,
+                            "False for a dask array x (inference only)")
+        from . import dask as _on_dask
+        return _on_dask.conv2d(x, w, bias, stride, padding, dilation, groups, backend,
+                               run=conv2d, prepare=_prepare)
     x, w, bias, spec = _prepare("conv2d", x, w, bias, stride, padding, dilation, groups)
     chosen = resolve_backend("conv2d", backend, spec)
     if return_context:
@@ -298,6 +313,10 @@ def convolve(in1, in2, mode="full", axes=None, method="auto"):
     >>> fftconv.convolve([1, 2, 3], [0, 1, 2], method="fft")    # integers stay integers
     array([0, 1, 4, 7, 6])
     """
+    if _dask_arg(in1, in2):
+        from . import dask as _on_dask
+        return _on_dask.signal_op("convolve", in1, in2, mode, axes, method, flip=False,
+                                  run=_convolve)
     a, b, axes = _signal.check_signal_args("convolve", in1, in2, mode, axes, method)
     return _convolve(a, b, mode, axes, method)
 
@@ -431,6 +450,10 @@ def correlate(in1, in2, mode="full", axes=None, method="auto"):
     >>> fftconv.correlate([1.0, 2.0, 3.0], [0.0, 1.0, 0.5], mode="valid")
     array([3.5])
     """
+    if _dask_arg(in1, in2):
+        from . import dask as _on_dask
+        return _on_dask.signal_op("correlate", in1, in2, mode, axes, method, flip=True,
+                                  run=_convolve)
     a, b, axes = _signal.check_signal_args("correlate", in1, in2, mode, axes, method)
     b = np.conj(np.flip(b, axis=axes)) if np.iscomplexobj(b) else np.flip(b, axis=axes)
     return _convolve(a, b, mode, axes, method)

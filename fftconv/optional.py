@@ -32,6 +32,9 @@ EXTRAS = {
     "tqdm": ("tqdm", "progress"),
     "sklearn": ("scikit-learn", "test"),
     "torch": ("torch", "bench"),
+    "dask": ("dask[array]", "dask"),
+    "distributed": ("distributed", "dask"),
+    "zarr": ("zarr", "dask"),
 }
 
 

@@ -55,3 +55,17 @@ def _forget_auto_choices():
     yield
     from fftconv import select
     select.forget_choices()
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """One ``distributed.LocalCluster`` (2 workers of 1 thread, in this process) for
+    every test of the dask paths: started once, closed at the end of the session.
+
+    In-process workers share this interpreter's settings (the cache directory
+    above); the FFT engine travels in the graph (``fftconv.dask``)."""
+    distributed = pytest.importorskip("distributed")  # the test extra installs it
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        yield client

@@ -32,6 +32,21 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"output directory for the PNG (default: ./{DEFAULT_OUT})")
     p.add_argument("--no-figure", action="store_true", help="do not write the PNG")
+    p.add_argument("--zarr-out", metavar="PATH", default=None,
+                   help="score on dask, chunk by chunk, and write the score map to this "
+                        "zarr array (IMAGE: a zarr array or a .npy file, opened lazily; "
+                        "grey only; no figure): for images larger than memory")
+    p.add_argument("--chunks", type=int, default=2048,
+                   help="with --zarr-out: chunk side of a .npy IMAGE")
+    p.add_argument("--no-progress", action="store_true",
+                   help="with --zarr-out: no progress bar")
+    p.add_argument("--bench-dask", metavar="DIR", default=None,
+                   help="instead: score a --dask-side² float32 zarr image (made in DIR) "
+                        "against a 64x64 template on a LocalCluster of 2 worker processes "
+                        "with 2 GiB in total, scores to zarr; wall time and peak memory "
+                        "per worker (fftconv.dask_bench.time_large)")
+    p.add_argument("--dask-side", type=int, default=16384,
+                   help="--bench-dask: image side (default 16384: 1 GiB)")
     p.add_argument("--bench", action="store_true",
                    help="time fftconv, OpenCV and scikit-image on random float32 images")
     p.add_argument("--case", action="append", metavar="IMAGE:TEMPLATE",
@@ -70,6 +85,76 @@ def _bench(args) -> int:
     return 0
 
 
+def _bench_dask(args) -> int:
+    import functools
+
+    import numpy as np
+
+    from fftconv import dask_bench
+
+    os.makedirs(args.bench_dask, exist_ok=True)
+    src = dask_bench.make_zarr_image(os.path.join(args.bench_dask,
+                                                  f"image-{args.dask_side}.zarr"),
+                                     args.dask_side)
+    template = np.random.default_rng(2).standard_normal((64, 64)).astype(np.float32)
+    run = dask_bench.time_large(functools.partial(_match_op, template=template,
+                                                  method=args.method),
+                                src, os.path.join(args.bench_dask, "scores.zarr"),
+                                label=f"match 64x64 ({args.method})")
+    peaks = ", ".join(f"{v / 2**20:.0f} MiB" for v in run.peaks.values())
+    print(f"{run.label}: {args.dask_side}² float32 zarr, {run.workers} workers, "
+          f"{run.memory_limit / 2**30:.1f} GiB in total: {run.seconds:.1f} s; peak RSS per "
+          f"worker: {peaks} (load average {os.getloadavg()[0]:.1f}: a shared machine)")
+    return 0
+
+
+def _match_op(image, template, method):
+    from analysis.matching import match_template
+    return match_template(image, template, method=method)
+
+
+def _options(args, template_shape):
+    threshold = args.threshold
+    if threshold is None and args.method in ("ccoeff_normed", "ccorr_normed"):
+        threshold = 0.5
+    return threshold, args.min_distance or max(1, min(template_shape) // 2)
+
+
+def _run_on_dask(args) -> int:
+    """``--zarr-out``: the image lazily (zarr or .npy memmap), the scores written to
+    zarr with a progress bar, the peaks found block by block."""
+    from analysis.matching import find_peaks, match_template
+
+    from fftconv.dask import open_array, write_zarr
+    from fftconv.errors import bad_value
+
+    func = "fftconv match"
+    if args.chunks < 1:
+        raise bad_value(func, "--chunks", args.chunks, "a positive int")
+    if os.path.exists(args.zarr_out):
+        raise bad_value(func, "--zarr-out", args.zarr_out, "a path that does not exist yet")
+    image = open_array(func, "IMAGE", args.image, chunks=args.chunks)
+    template = read_image(args.template, "TEMPLATE")
+    if template.ndim == 3 and image.ndim == 2:
+        template = template.mean(axis=-1)            # a colour template in a grey scene
+    score = match_template(image, template, method=args.method, pad_input=args.pad_input)
+    print(f"{func}: {args.template} {template.shape} in {args.image} {image.shape}, "
+          f"{args.method}: scores {score.shape} -> {args.zarr_out} ({score.npartitions} "
+          "tasks)", flush=True)
+    write_zarr(score, args.zarr_out, progress=not args.no_progress)
+    import dask.array as da
+
+    threshold, min_distance = _options(args, template.shape[:2])
+    peaks = find_peaks(da.from_zarr(args.zarr_out), threshold=threshold,
+                       min_distance=min_distance, max_peaks=args.max_peaks, method=args.method)
+    print(f"{len(peaks)} match{'es' if len(peaks) != 1 else ''}")
+    print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
+    for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):
+        print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.6g}")
+    print(f"wrote {args.zarr_out}")
+    return 0
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -77,11 +162,15 @@ def run(args) -> int:
 
     if args.bench:
         return _bench(args)
+    if args.bench_dask:
+        return _bench_dask(args)
     if not args.image or not args.template:
         raise bad_value("fftconv match", "IMAGE TEMPLATE", (args.image, args.template),
                         "two image files (or --bench)")
     from analysis.matching import find_peaks, match_template
 
+    if args.zarr_out is not None:
+        return _run_on_dask(args)
     image, template = read_image(args.image), read_image(args.template, "TEMPLATE")
     colour = image.ndim == 3 and template.ndim == 3 and image.shape[-1] == template.shape[-1]
     if not colour:                                  # mixed grey / colour: compare greys
@@ -90,10 +179,7 @@ def run(args) -> int:
     score = match_template(image, template, method=args.method, pad_input=args.pad_input,
                            channel_axis=-1 if colour else None)
     spatial = template.shape[:2]
-    threshold = args.threshold
-    if threshold is None and args.method in ("ccoeff_normed", "ccorr_normed"):
-        threshold = 0.5
-    min_distance = args.min_distance or max(1, min(spatial) // 2)
+    threshold, min_distance = _options(args, spatial)
     peaks = find_peaks(score, threshold=threshold, min_distance=min_distance,
                        max_peaks=args.max_peaks, method=args.method)
     print(f"fftconv match: {args.template} {template.shape} in {args.image} {image.shape}, "

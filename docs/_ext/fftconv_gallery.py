@@ -22,6 +22,7 @@ ORDER = (
     "plot_filter_spectra.py",
     "plot_diffusion.py",
     "plot_template_matching.py",
+    "plot_larger_than_memory.py",
 )
 
 _SEEN = "_fftconv_scraped_figures"

@@ -42,6 +42,17 @@ def register(subparsers) -> None:
     p.add_argument("--no-autotune-check", action="store_true",
                    help="sweep: skip the autotune check")
     p.add_argument("--no-figure", action="store_true", help="sweep: skip the crossover figure")
+    p.add_argument("--dask", metavar="DIR", default=None,
+                   help="instead: the dask benchmark (fftconv.dask_bench) in DIR: a "
+                        "--dask-side² float32 zarr image convolved with 31x31 on a "
+                        "LocalCluster of 2 worker processes (2 GiB in total) and on 1, peak "
+                        "memory per worker; against dask_image.ndfilters.convolve at "
+                        "15x15 and 31x31; the overhead against the in-memory call")
+    p.add_argument("--dask-side", type=int, default=16384,
+                   help="--dask: side of the large image (default 16384: 1 GiB)")
+    p.add_argument("--dask-peer-side", type=int, default=None,
+                   help="--dask: side of the image for the dask-image comparison "
+                        "(default: the large image)")
     p.add_argument("--out", default="fftconv-bench",
                    help="sweep: directory for crossover.png and sweep.json")
     p.set_defaults(func=run)
@@ -49,6 +60,13 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from .. import bench
+
+    if args.dask:
+        from .. import dask_bench
+        report = dask_bench.run_dask_bench(args.dask, side=args.dask_side,
+                                           peer_side=args.dask_peer_side)
+        print(dask_bench.format_dask_bench(report))
+        return 0
 
     if args.signal:
         cases = [bench.parse_signal_case(text) for text in args.signal]

@@ -92,6 +92,13 @@ def _mode(model: Module, training: bool):
         model.train(previous)
 
 
+def _is_dask_array(x) -> bool:
+    """Without importing dask (no object is a dask array before dask is imported)."""
+    import sys
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(x, module.Array)
+
+
 def _backend_scope(backend):
     return contextlib.nullcontext() if backend is None else set_backend(backend)
 
@@ -279,13 +286,16 @@ def predict(model: Module, x, batch_size: int = 256, backend=None) -> np.ndarray
     Parameters
     ----------
     model : Module
-    x : ndarray, shape (N, ...)
+    x : ndarray or dask array, shape (N, ...)
+        A dask array chunked along N gets a lazy result: each block is predicted
+        in memory by a copy of the model, which is one key of the graph (sent
+        once to a worker; :func:`fftconv.dask.predict`).
     batch_size : int
     backend : str, optional
 
     Returns
     -------
-    ndarray, shape (N, classes)
+    ndarray (dask array for a dask ``x``), shape (N, classes)
         ``predict(model, x).argmax(axis=1)`` are the predicted classes.
 
     Examples
@@ -295,6 +305,9 @@ def predict(model: Module, x, batch_size: int = 256, backend=None) -> np.ndarray
     >>> nn.predict(nn.lenet5(), np.zeros((3, 1, 32, 32), np.float32)).shape
     (3, 10)
     """
+    if _is_dask_array(x):
+        from .. import dask as on_dask
+        return on_dask.predict(model, x, batch_size, backend, run=predict)
     if not isinstance(x, np.ndarray) or x.ndim < 2 or len(x) == 0:
         raise bad_type("predict", "x", x, "a non-empty numpy.ndarray with a batch axis")
     batch_size = positive_int("predict", "batch_size", batch_size)
