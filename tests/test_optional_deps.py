@@ -216,3 +216,33 @@ def test_progress_bar_is_tqdm_when_installed_and_quiet_when_disabled(capsys):
     bar.update(3)
     bar.close()
     assert capsys.readouterr().err == ""
+
+
+# -- torch: the bridge's own dependency ------------------------------------------------
+
+#: Prepended to a script: importing torch fails, as when it is not installed.
+NO_TORCH = BLOCK.replace(repr(OPTIONAL), repr(("torch",)))
+
+
+def test_import_fftconv_never_imports_torch_and_the_bridge_names_its_extra():
+    names = sorted({".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                    for p in SOURCES if p.stem != "__main__"} - {"fftconv.torch"})
+    code = f"""
+        import importlib, sys
+        for name in {names!r}:
+            importlib.import_module(name)
+        assert "torch" not in sys.modules, "imported torch"
+        try:
+            import fftconv.torch
+        except ImportError as exc:
+            print(exc)
+    """
+    # torch installed: importing everything else still leaves it unimported
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout
+    proc = subprocess.run([sys.executable, "-c", NO_TORCH + textwrap.dedent(code)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ("fftconv.torch needs torch, which is not installed; "
+                                   "install it with pip install 'fftconv[bench]'")
