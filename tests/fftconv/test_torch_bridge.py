@@ -6,6 +6,7 @@ numerical Jacobians stay cheap.
 """
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -375,3 +376,17 @@ def test_set_backend_reaches_a_layer_without_a_backend(monkeypatch):
     layer.backend = "fft"
     layer(torch.randn(1, 1, 5, 5))
     assert calls == ["im2col", "fft"]
+
+
+def test_fftconv_bench_bridge_columns_and_overheads(capsys):
+    from fftconv.cli import main
+    assert main(["bench", "--layer", "N=1,C=2,H=6,W=6,O=2,K=3,P=1", "--backward",
+                 "--repeats", "1", "--backend", "im2col", "--backend", "fft",
+                 "--no-peers", "--bridge"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["layer", "pass", "im2col", "im2col+bridge", "fft",
+                                           "fft+bridge"]
+    lines = [line for line in out.splitlines() if line.startswith("  custom")]
+    assert [re.fullmatch(r"  custom: 1x2x6x6 -> 2@3x3 p=1  (\S+): im2col [+-]\d+\.\d %, "
+                         r"fft [+-]\d+\.\d %", line)[1] for line in lines] == \
+        ["forward", "forward+backward"]
