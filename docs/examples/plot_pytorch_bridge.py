@@ -11,12 +11,15 @@ on every backend — forward, and forward + backward — next to PyTorch's own
 bridge is for.
 
 The numbers are a quick measurement (three repeats, during a docs build, on a
-shared machine): read them as ratios within one layer.
+shared machine), with one thread for every library (BLAS, FFT, PyTorch), so
+that what is compared is the algorithms, not thread pools competing for the
+cores: read them as ratios within one layer.
 """
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
 
 import fftconv
 import fftconv.torch as ftorch
@@ -69,8 +72,8 @@ def timed(layer, inp, backend, backward):
     inp = inp.clone().requires_grad_(backward)
 
     def run():
-        if backend == "torch":
-            out = torch.nn.Conv2d.forward(layer, inp)      # PyTorch's own layer code
+        if backend == "torch":                             # PyTorch's own layer code
+            out = torch.nn.Conv2d._conv_forward(layer, inp, layer.weight, layer.bias)
         else:
             layer.backend = backend
             out = layer(inp)
@@ -87,13 +90,18 @@ def timed(layer, inp, backend, backward):
 
 
 seconds = {p: {} for p in passes}
-for p in passes:
-    for label, layer in convs:
-        calls = {b: timed(layer, inputs[layer], b, p != "forward") for b in
-                 [*backends, "torch"]}
-        seconds[p][label] = time_calls(calls, repeats=3)
-        print(f"{p:16s} {label:28s} " + "  ".join(f"{b} {t * 1e3:6.2f} ms"
-                                                 for b, t in seconds[p][label].items()))
+engine = fftconv.fftlib.get_fft_engine()
+torch_threads = torch.get_num_threads()
+torch.set_num_threads(1)
+with threadpool_limits(limits=1), fftconv.fftlib.set_fft_engine(engine.name, threads=1):
+    for p in passes:
+        for label, layer in convs:
+            calls = {b: timed(layer, inputs[layer], b, p != "forward") for b in
+                     [*backends, "torch"]}
+            seconds[p][label] = time_calls(calls, repeats=3)
+            print(f"{p:16s} {label:28s} " + "  ".join(f"{b} {t * 1e3:6.2f} ms"
+                                                     for b, t in seconds[p][label].items()))
+torch.set_num_threads(torch_threads)
 
 # %%
 # The figure
@@ -120,7 +128,7 @@ for ax, p in zip(axes, passes):
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
-    ax.set_title(f"{p}, batch of {x.shape[0]} 32×32 images")
+    ax.set_title(f"{p}, batch of {x.shape[0]} 32×32 images, one thread")
     ax.grid(True, axis="y", which="both", alpha=0.3)
 axes[0].set_ylabel("time / PyTorch's Conv2d (median of 3)")
 axes[1].legend(fontsize=8)
