@@ -282,12 +282,28 @@ def is_array_object(value) -> bool:
         any(hasattr(type(value), name) for name in _ARRAY_PROTOCOLS)
 
 
-def _device_type(value) -> str | None:
-    """The kind of device an array object lives on (``'cuda'``, ``'meta'``, ...),
-    when it says so through a ``device`` attribute with a ``type`` (torch's
-    ``torch.device``); ``None`` when it does not say."""
-    kind = getattr(getattr(value, "device", None), "type", None)
-    return kind if isinstance(kind, str) else None
+#: DLPack device types whose memory the CPU reads (kDLCPU, kDLCUDAHost, kDLROCMHost).
+_DLPACK_HOST = (1, 3, 11)
+
+
+def _off_cpu_device(value):
+    """The device an array object lives on if that is not the CPU, else ``None``.
+
+    Read from a ``device`` attribute with a ``type`` (torch's ``torch.device``:
+    ``cuda:0``, ``meta``), else from ``__dlpack_device__()`` (array-API objects);
+    an object that says neither is taken to be in host memory.
+    """
+    device = getattr(value, "device", None)
+    kind = getattr(device, "type", None)
+    if isinstance(kind, str):
+        return None if kind == "cpu" else device
+    if hasattr(type(value), "__dlpack_device__"):
+        try:
+            code, index = value.__dlpack_device__()
+        except Exception:                # noqa: BLE001  (then numpy's own error speaks)
+            return None
+        return None if int(code) in _DLPACK_HOST else f"DLPack device type {code}:{index}"
+    return None
 
 
 def to_ndarray(func: str, param: str, value, noun: str = "an array") -> np.ndarray:
@@ -321,9 +337,9 @@ def to_ndarray(func: str, param: str, value, noun: str = "an array") -> np.ndarr
     """
     if isinstance(value, np.ndarray):
         return value
-    kind = _device_type(value)
-    if kind is not None and kind != "cpu":
-        raise not_on_cpu(func, param, value.device)
+    device = _off_cpu_device(value)
+    if device is not None:
+        raise not_on_cpu(func, param, device)
     cls = type(value)
     try:
         if not any(hasattr(cls, name) for name in _ARRAY_PROTOCOLS[:3]) and \

@@ -66,6 +66,16 @@ def test_array_objects_are_viewed_once_and_give_ndarrays(wrap):
         assert_conv_close(out, op(X[0, 0], W[0, 0], mode="same"))
 
 
+def test_dlpack_objects_off_the_cpu_are_refused_with_their_device():
+    class OnGPU(DLPackOnly):
+        def __dlpack_device__(self):
+            return (2, 0)                 # kDLCUDA, device 0: what a CUDA array reports
+    with pytest.raises(ValueError, match=r"^conv2d: parameter 'w' must be on the CPU: fftconv "
+                                         r"runs on the CPU; got a tensor on DLPack device "
+                                         r"type 2:0$"):
+        fftconv.conv2d(X, OnGPU(W))
+
+
 def test_conv2d_still_refuses_lists():
     with pytest.raises(TypeError, match=r"must be an array \(a numpy\.ndarray or an object "
                                         r"exporting __array__"):
