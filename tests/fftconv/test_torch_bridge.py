@@ -148,6 +148,18 @@ def test_asymmetric_padding_and_unbatched_input():
     assert_conv_close(y.numpy(), ref.numpy())
 
 
+def test_strided_and_channels_last_tensors_are_viewed_as_they_are():
+    base = torch.randn(2, 3, 6, 8, dtype=torch.float64).to(memory_format=torch.channels_last)
+    x = base[:, :, :, 1:].requires_grad_()          # a non-contiguous, channels-last view
+    w = torch.randn(4, 3, 3, 3, dtype=torch.float64).transpose(2, 3).requires_grad_()
+    for backend in BACKENDS:
+        y, ref = ftorch.conv2d(x, w, padding=1, backend=backend), F.conv2d(x, w, padding=1)
+        assert_conv_close(y.detach().numpy(), ref.detach().numpy())
+        for a, d in zip(torch.autograd.grad(y.sum(), (x, w)),
+                        torch.autograd.grad(ref.sum(), (x, w))):
+            assert_conv_close(a.numpy(), d.numpy())
+
+
 def _spy(monkeypatch):
     """Record what the bridge asks of fftconv's numpy layer."""
     from fftconv import api
