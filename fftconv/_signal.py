@@ -33,7 +33,7 @@ import numpy as np
 
 from .backends.base import estimate_seconds, gemm_work
 from .backends.registry import get_backend
-from .checks import is_int
+from .checks import is_int, to_ndarray
 from .errors import bad_type, bad_value
 from .overlap_save import OverlapSave
 
@@ -64,10 +64,7 @@ def normalize_axes(func: str, axes, ndim: int) -> tuple[int, ...]:
 def signal_array(func: str, param: str, value) -> np.ndarray:
     """``value`` as an ndarray of a numeric dtype (bool, integer, float of any
     precision, complex); empty and 0-d arrays are accepted, as scipy does."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:      # ragged sequences and the like
-        raise bad_type(func, param, value, "a numeric array_like") from exc
+    arr = to_ndarray(func, param, value, "a numeric array_like")   # views array objects
     if arr.dtype.kind not in "biufc":
         raise bad_type(func, param, value,
                        "a numeric array_like (bool, integer, float or complex)")

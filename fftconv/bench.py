@@ -1,7 +1,10 @@
 """Timing backends side by side: medians of repeats, in one process, as ratios.
 
 * :func:`run_layer_bench` / :func:`format_table`: every backend (and PyTorch when
-  installed) on given layers, forward and forward+backward (``fftconv bench --layer``).
+  installed) on given layers, forward and forward+backward (``fftconv bench --layer``);
+  with the ``'bridge'`` peer also each backend called from PyTorch through
+  :mod:`fftconv.torch`, and :func:`bridge_overheads` its cost over the numpy call
+  (``fftconv bench --layer ... --bridge``).
 * :func:`run_sweep` / :func:`format_sweep`: every backend on a sweep of layer shapes
   (:data:`SWEEP_LAYERS`, or :func:`grid_layers`), with the cost model's and
   autotune's choices and how close they come to the fastest (``fftconv bench``);
@@ -29,7 +32,8 @@ from .errors import bad_value
 from .timing import changing_weights, median_seconds, time_rounds
 
 __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
-           "run_layer_bench", "format_table", "torch_peer", "SWEEP_LAYERS", "grid_layers",
+           "run_layer_bench", "format_table", "torch_peer", "bridge_peer", "bridge_overheads",
+           "format_bridge_overheads", "SWEEP_LAYERS", "grid_layers",
            "run_sweep", "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
            "crossover_figure"]
 
@@ -151,6 +155,64 @@ def torch_peer(threads: int | None = None):
     return make
 
 
+#: The column of backend ``name`` called through :mod:`fftconv.torch` (``'bridge'`` peer).
+BRIDGE_COLUMN = "{}+bridge"
+
+
+def bridge_peer(threads: int | None = None):
+    """A factory timing :func:`fftconv.torch.conv2d` (a backend called from PyTorch,
+    tensors in and out, autograd in the backward), or ``None`` without PyTorch.
+
+    ``make(layer, x, w, dy, backward, backend)`` returns the call: the forward
+    under :func:`torch.no_grad`, or forward and ``y.backward(dy)`` with the input
+    and weight gradients (reset to ``None`` first, as ``optimizer.zero_grad()``
+    does), the same work as the numpy forward+backward of :func:`run_layer_bench`.
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+    import importlib
+
+    bridge = importlib.import_module("fftconv.torch")
+    if threads:
+        torch.set_num_threads(threads)
+
+    def make(layer: Layer, x: np.ndarray, w: np.ndarray, dy: np.ndarray, backward: bool,
+             backend: str):
+        tx = torch.from_numpy(x).requires_grad_(backward)
+        tw = torch.from_numpy(w).requires_grad_(backward)
+        tdy = torch.from_numpy(dy)
+
+        def forward():
+            with torch.no_grad():
+                bridge.conv2d(tx, tw, backend=backend, **layer.kwargs)
+
+        def forward_backward():
+            tx.grad = tw.grad = None
+            bridge.conv2d(tx, tw, backend=backend, **layer.kwargs).backward(tdy)
+        return forward_backward if backward else forward
+    return make
+
+
+def bridge_overheads(rows) -> list:
+    """``(row, backend, ratio)``: the bridge's median time over the numpy call's, for
+    every backend of ``rows`` timed both ways (the ``'bridge'`` peer)."""
+    return [(row, name, row.seconds[BRIDGE_COLUMN.format(name)] / seconds)
+            for row in rows for name, seconds in row.seconds.items()
+            if BRIDGE_COLUMN.format(name) in row.seconds]
+
+
+def format_bridge_overheads(rows) -> str:
+    """One line per layer and pass: the bridge's overhead over numpy, per backend."""
+    lines = {}
+    for row, name, ratio in bridge_overheads(rows):
+        key = f"{row.layer.name}: {row.layer.describe()}  {row.passname}"
+        lines.setdefault(key, []).append(f"{name} {100 * (ratio - 1):+.1f} %")
+    return "\n".join(["fftconv.torch over the numpy call (ratio of medians, same rounds):"]
+                      + [f"  {key}: " + ", ".join(items) for key, items in lines.items()])
+
+
 @dataclass
 class BenchRow:
     """Median seconds of each backend / peer for one layer and pass."""
@@ -173,11 +235,16 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
     repeats : int
         Timed runs per entry; the median is reported.
     backward : bool
-        Also time forward + all three gradients.
+        Also time the forward and the input and weight gradients, as in training:
+        the forward keeps its :class:`~fftconv.ConvContext` and the backward
+        reuses it (the layers have no bias).
     threads : int, optional
         BLAS / FFT / PyTorch threads (default: the libraries' own default).
     peers : sequence of str
-        External references to time as well when installed (``'torch'``).
+        References to time as well when PyTorch is installed: ``'torch'``
+        (``torch.nn.functional.conv2d``) and ``'bridge'`` (each backend through
+        :func:`fftconv.torch.conv2d`, column ``'<backend>+bridge'``; see
+        :func:`bridge_overheads`).
 
     Returns
     -------
@@ -187,6 +254,7 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
 
     backends = list(backends or available_backends())
     torch_make = torch_peer(threads) if "torch" in peers else None
+    bridge_make = bridge_peer(threads) if "bridge" in peers else None
     rng = np.random.default_rng(0)
     rows = []
     with threadpool_limits(limits=threads):
@@ -199,10 +267,17 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
                 calls = {}
                 for name in backends:
                     def call(name=name):
-                        conv2d(x, w, backend=name, **layer.kwargs)
-                        if passname != "forward":
-                            conv2d_backward(dy, x, w, backend=name, **layer.kwargs)
+                        if passname == "forward":
+                            conv2d(x, w, backend=name, **layer.kwargs)
+                            return
+                        _, context = conv2d(x, w, backend=name, return_context=True,
+                                            **layer.kwargs)
+                        conv2d_backward(dy, x, w, backend=name, needs=("input", "weight"),
+                                        context=context, **layer.kwargs)
                     calls[name] = call
+                    if bridge_make is not None:
+                        calls[BRIDGE_COLUMN.format(name)] = bridge_make(
+                            layer, x, w, dy, passname != "forward", name)
                 if torch_make is not None:
                     calls["torch"] = torch_make(layer, x, w, passname != "forward")
                 rows.append(BenchRow(layer, passname, time_calls(calls, repeats)))

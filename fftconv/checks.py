@@ -26,10 +26,11 @@ import numbers
 
 import numpy as np
 
-from .errors import bad_type, bad_value
+from .errors import bad_type, bad_value, not_on_cpu
 
 __all__ = ["is_int", "is_real", "integer", "positive_int", "real", "positive", "choice",
-           "parse_int_pair", "positive_pair", "size_pair", "int_tuple", "as_array"]
+           "parse_int_pair", "positive_pair", "size_pair", "int_tuple", "as_array",
+           "is_array_object", "to_ndarray"]
 
 
 # -- scalars -----------------------------------------------------------------------
@@ -256,6 +257,103 @@ def _ndim_words(ndim, min_ndim, max_ndim) -> str | None:
     return f"an array with {min_ndim} to {max_ndim} dimensions"
 
 
+#: What ``arrays_only`` accepts, in words.
+_ARRAY_OBJECT = ("an array (a numpy.ndarray or an object exporting __array__, "
+                 "__array_interface__ or __dlpack__, such as a CPU torch tensor)")
+
+#: The attributes by which an object offers numpy its memory (zero-copy where it can).
+_ARRAY_PROTOCOLS = ("__array__", "__array_interface__", "__array_struct__", "__dlpack__")
+
+
+def is_array_object(value) -> bool:
+    """Whether ``value`` is an array: an ndarray, or an object that exports its
+    memory to numpy through ``__array__``, ``__array_interface__``,
+    ``__array_struct__`` or (array-API objects) ``__dlpack__``.
+
+    Nested sequences and Python scalars are not: ``conv2d`` refuses to guess
+    a layout from a list.
+
+    Examples
+    --------
+    >>> is_array_object(np.ones(2)), is_array_object([1.0, 2.0]), is_array_object(2.0)
+    (True, False, False)
+    """
+    return isinstance(value, np.ndarray) or \
+        any(hasattr(type(value), name) for name in _ARRAY_PROTOCOLS)
+
+
+#: DLPack device types whose memory the CPU reads (kDLCPU, kDLCUDAHost, kDLROCMHost).
+_DLPACK_HOST = (1, 3, 11)
+
+
+def _off_cpu_device(value):
+    """The device an array object lives on if that is not the CPU, else ``None``.
+
+    Read from a ``device`` attribute with a ``type`` (torch's ``torch.device``:
+    ``cuda:0``, ``meta``), else from ``__dlpack_device__()`` (array-API objects);
+    an object that says neither is taken to be in host memory.
+    """
+    device = getattr(value, "device", None)
+    kind = getattr(device, "type", None)
+    if isinstance(kind, str):
+        return None if kind == "cpu" else device
+    if hasattr(type(value), "__dlpack_device__"):
+        try:
+            code, index = value.__dlpack_device__()
+        except Exception:                # noqa: BLE001  (then numpy's own error speaks)
+            return None
+        return None if int(code) in _DLPACK_HOST else f"DLPack device type {code}:{index}"
+    return None
+
+
+def to_ndarray(func: str, param: str, value, noun: str = "an array") -> np.ndarray:
+    """``value`` as an ndarray, sharing its memory whenever numpy can.
+
+    One rule for every array argument of fftconv and analysis: an ndarray is
+    returned as it is; an object exporting ``__array__``,
+    ``__array_interface__`` or ``__array_struct__`` goes through
+    :func:`numpy.asarray` (a CPU torch tensor becomes a view of its memory); an
+    array-API object exporting only ``__dlpack__`` goes through
+    :func:`numpy.from_dlpack` (also a view); anything else (lists, scalars)
+    through :func:`numpy.asarray`. So an input is copied at most once, by the
+    caller's dtype conversion, never by this function for an array object.
+
+    Raises
+    ------
+    ValueError
+        An array object on a device other than the CPU (``"fftconv runs on the
+        CPU; got a tensor on cuda:0"``).
+    TypeError
+        Anything numpy cannot convert (ragged sequences, a torch tensor that
+        requires grad: the message carries the converter's reason).
+
+    Examples
+    --------
+    >>> a = np.ones(3)
+    >>> to_ndarray("f", "x", a) is a
+    True
+    >>> to_ndarray("f", "x", memoryview(a)).base is not None    # a view, not a copy
+    True
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    device = _off_cpu_device(value)
+    if device is not None:
+        raise not_on_cpu(func, param, device)
+    cls = type(value)
+    try:
+        if not any(hasattr(cls, name) for name in _ARRAY_PROTOCOLS[:3]) and \
+                hasattr(cls, "__dlpack__"):
+            return np.from_dlpack(value)
+        return np.asarray(value)
+    except (TypeError, ValueError, RuntimeError, BufferError) as exc:
+        # ragged sequences; tensors numpy may not view (requires_grad, bfloat16)
+        reason = str(exc).split("\n")[0]
+        raise bad_type(func, param, value,
+                       noun if not is_array_object(value) else f"{noun} numpy can convert "
+                       f"({reason})") from exc
+
+
 def as_array(func: str, param: str, value, *, complex: bool = False,
              integers: str | None = "float64", bools: bool = False, floats: str = "standard",
              ndim: int | None = None, min_ndim: int = 0, max_ndim: int | None = None,
@@ -288,7 +386,9 @@ def as_array(func: str, param: str, value, *, complex: bool = False,
     finite : bool
         Reject NaN and infinities.
     arrays_only : bool
-        Require a ``numpy.ndarray`` (conv2d's contract: no silent list conversion).
+        Require an array object (:func:`is_array_object`: an ndarray or anything
+        exporting one of numpy's array protocols, such as a CPU torch tensor), not
+        a nested list or a scalar (conv2d's contract: no silent list conversion).
     noun : str, optional
         What the messages call an acceptable argument; by default ``'a real
         array_like'`` (``'a numeric array_like'`` with ``complex``, ``'an array'``
@@ -297,7 +397,10 @@ def as_array(func: str, param: str, value, *, complex: bool = False,
     Returns
     -------
     ndarray
-        ``value`` itself when its dtype is kept (no copy), else the converted array.
+        ``value`` itself (an ndarray) or a view of its memory (another array
+        object, :func:`to_ndarray`) when its dtype is kept, so nothing is copied;
+        else the one converted copy. Never the caller's type: a torch tensor
+        comes back as an ndarray viewing the tensor's memory.
 
     Raises
     ------
@@ -320,19 +423,17 @@ def as_array(func: str, param: str, value, *, complex: bool = False,
     Traceback (most recent call last):
     ...
     ValueError: conv2d: parameter 'x' must be a 4-d array (N, C, H, W); got ndarray of shape (2, 3) and dtype float64
+    >>> as_array("conv2d", "x", [[1.0]], arrays_only=True)
+    Traceback (most recent call last):
+    ...
+    TypeError: conv2d: parameter 'x' must be an array (a numpy.ndarray or an object exporting __array__, __array_interface__ or __dlpack__, such as a CPU torch tensor); got [[1.0]]
     """
     if noun is None:
         noun = ("an array" if arrays_only else
                 "a numeric array_like" if complex else "a real array_like")
-    if arrays_only:
-        if not isinstance(value, np.ndarray):
-            raise bad_type(func, param, value, "a numpy.ndarray")
-        arr = value
-    else:
-        try:
-            arr = np.asarray(value)
-        except (TypeError, ValueError) as exc:     # ragged sequences and the like
-            raise bad_type(func, param, value, noun) from exc
+    if arrays_only and not is_array_object(value):
+        raise bad_type(func, param, value, _ARRAY_OBJECT)
+    arr = to_ndarray(func, param, value, noun)
     kind = arr.dtype.kind
     if kind in "iu" and integers is not None:
         if integers == "float64":

@@ -12,7 +12,7 @@ always present. These helpers *return* the exception so the caller writes
 
 from __future__ import annotations
 
-__all__ = ["bad_type", "bad_value", "describe"]
+__all__ = ["bad_type", "bad_value", "not_on_cpu", "describe"]
 
 
 def describe(value, limit: int = 80) -> str:
@@ -62,3 +62,15 @@ def bad_value(func: str, param: str, value, allowed: str) -> ValueError:
     ValueError("conv2d: parameter 'groups' must be a positive divisor of C_in=4 and C_out=8; got 3")
     """
     return ValueError(f"{func}: parameter {param!r} must be {allowed}; got {describe(value)}")
+
+
+def not_on_cpu(func: str, param: str, device) -> ValueError:
+    """ValueError for an array or tensor argument that lives on another device.
+
+    Examples
+    --------
+    >>> not_on_cpu("fftconv.torch.conv2d", "input", "cuda:0")
+    ValueError("fftconv.torch.conv2d: parameter 'input' must be on the CPU: fftconv runs on the CPU; got a tensor on cuda:0")
+    """
+    return ValueError(f"{func}: parameter {param!r} must be on the CPU: fftconv runs on the "
+                      f"CPU; got a tensor on {device}")

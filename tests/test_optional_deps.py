@@ -216,3 +216,42 @@ def test_progress_bar_is_tqdm_when_installed_and_quiet_when_disabled(capsys):
     bar.update(3)
     bar.close()
     assert capsys.readouterr().err == ""
+
+
+# -- torch: the bridge's own dependency ------------------------------------------------
+
+#: Prepended to a script: importing torch fails, as when it is not installed, and every
+#: attempt is recorded (so a guarded ``try: import torch`` is seen too).
+NO_TORCH = textwrap.dedent("""
+    import importlib.abc, sys
+
+    TRIED = []
+
+    class _NoTorch(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] == "torch":
+                TRIED.append(name)
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, _NoTorch())
+""")
+
+
+def test_import_fftconv_never_imports_torch_and_the_bridge_names_its_extra():
+    names = sorted({".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                    for p in SOURCES if p.stem != "__main__"} - {"fftconv.torch"})
+    code = f"""
+        for name in {names!r}:
+            importlib.import_module(name)
+        assert TRIED == [], TRIED           # not even a guarded attempt
+        try:
+            import fftconv.torch
+        except ImportError as exc:
+            print(exc)
+    """
+    proc = subprocess.run([sys.executable, "-c", NO_TORCH + "import importlib\n"
+                           + textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ("fftconv.torch needs torch, which is not installed; "
+                                   "install it with pip install 'fftconv[bench]'")

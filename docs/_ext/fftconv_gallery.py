@@ -19,6 +19,7 @@ ORDER = (
     "plot_crossover.py",
     "plot_complexity.py",
     "plot_lenet5.py",
+    "plot_pytorch_bridge.py",
     "plot_filter_spectra.py",
     "plot_diffusion.py",
     "plot_template_matching.py",

@@ -39,6 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None, help="BLAS/FFT/torch threads")
     p.add_argument("--backward", action="store_true", help="with --layer: also forward+backward")
     p.add_argument("--no-peers", action="store_true", help="with --layer: do not time PyTorch")
+    p.add_argument("--bridge", action="store_true",
+                   help="with --layer: also time each backend called from PyTorch "
+                        "(fftconv.torch, column BACKEND+bridge) and print its overhead")
     p.add_argument("--no-autotune-check", action="store_true",
                    help="sweep: skip the autotune check")
     p.add_argument("--no-figure", action="store_true", help="sweep: skip the crossover figure")
@@ -79,8 +82,11 @@ def run(args) -> int:
         rows = bench.run_layer_bench(layers, backends=args.backend, dtype=args.dtype,
                                      repeats=args.repeats, backward=args.backward,
                                      threads=args.threads,
-                                     peers=() if args.no_peers else ("torch",))
+                                     peers=(() if args.no_peers else ("torch",))
+                                     + (("bridge",) if args.bridge else ()))
         print(bench.format_table(rows))
+        if args.bridge:
+            print(bench.format_bridge_overheads(rows))
         return 0
     return _sweep(args, bench)
 

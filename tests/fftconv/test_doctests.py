@@ -8,7 +8,7 @@ import pytest
 MODULES = ["api", "errors", "checks", "fftlib", "select", "bench", "timing", "backends",
            "backends.base", "backends._parallel", "backends.direct", "backends.fft",
            "backends.im2col",
-           "testing", "optional", "jsonfiles"]
+           "testing", "optional", "jsonfiles", "torch"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -33,8 +33,9 @@ W = np.ones((6, 4, 3, 3))
      r"parameter 'padding' must be explicit padding when stride=\(2, 2\) > 1"),
     (dict(backend="cudnn"), ValueError,
      r"conv2d: parameter 'backend' must be one of 'auto', 'direct', 'im2col'"),
-    (dict(x=[[1.0]]), TypeError, r"conv2d: parameter 'x' must be a numpy.ndarray; got \[\[1.0\]\]"),
-    (dict(x=None), TypeError, r"parameter 'x' must be a numpy.ndarray; got None"),
+    (dict(x=[[1.0]]), TypeError, r"conv2d: parameter 'x' must be an array \(a numpy.ndarray or an object exporting "
+     r"__array__, __array_interface__ or __dlpack__, such as a CPU torch tensor\); got \[\[1.0\]\]"),
+    (dict(x=None), TypeError, r"parameter 'x' must be an array \(a numpy.ndarray.*; got None"),
     (dict(x=np.ones((0, 4, 8, 8))), ValueError, r"parameter 'x' must be a non-empty array"),
     (dict(w=np.ones((0, 4, 3, 3))), ValueError, r"parameter 'w' must be a non-empty array"),
     (dict(x=X.astype(bool)), TypeError, r"parameter 'x' must be an array of dtype float32"),
