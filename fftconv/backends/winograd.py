@@ -1,0 +1,484 @@
+"""The Winograd backend: minimal filtering ``F(m_h × m_w, r_h × r_w)`` with one GEMM
+per transformed position.
+
+Lavin & Gray (2016), *Fast Algorithms for Convolutional Neural Networks*: the
+padded input is cut into overlapping tiles of ``α_h × α_w`` (``α = m + r − 1``)
+at a step of ``m_h × m_w``; each tile ``d`` and each kernel ``g`` are transformed
+(:mod:`~fftconv.backends._winograd_transforms`), multiplied elementwise, and the
+product transformed back to an ``m_h × m_w`` block of outputs::
+
+    Y = A_hᵀ [ (G_h g G_wᵀ) ⊙ (B_hᵀ d B_w) ] A_w
+
+The sum over input channels commutes with the output transform, so, as the FFT
+backend does per frequency, the channel reduction is one matrix product per
+transformed position ``ξ`` (and group)::
+
+    M_ξ = U_ξ · V_ξ      (C_out/g × C_in/g) @ (C_in/g × tiles)
+
+``α_h·α_w`` products of the channels instead of ``r_h·r_w·m_h·m_w`` per output
+block: F(4×4, 3×3) does 36 multiplications where direct does 144, 4× fewer.
+
+Layout and blocking. The input is padded once into channel-major order
+``(C, N, H', W')``, so that the per-position products see ``(C_in/g) × (images ·
+tiles)`` matrices. Each 2-D transform is two 1-D passes, each one GEMM with
+the ``α × α`` (or ``m × α``) matrix over a contiguous array: the row pass reads
+``α_h`` strided row copies of the padded input (before the columns are tiled,
+so the column overlap is not yet paid), the column pass ``α_w`` strided
+column copies of its result. No Python loop runs over tiles: a loop runs over
+the ``α`` taps of a pass only. The work is cut into blocks of images or tile
+rows of a few MB (:data:`BLOCK_BYTES`, a core's L2 cache share) so that each
+block's transforms and products stay in cache; the blocks are split across the
+pool (:mod:`~fftconv.backends._parallel`), each thread on one BLAS thread.
+
+Gradients are the exact adjoints of the same linear maps, in the transformed
+domain (nothing is re-derived from the seed formulas)::
+
+    dM_ξ = A-transform of dy's m×m blocks      (A_h dY A_wᵀ)
+    dV_ξ = U_ξᵀ · dM_ξ        → dx: B_h dV B_wᵀ overlap-added onto the padded input
+    dU_ξ = Σ_blocks dM_ξ · V_ξᵀ → dw: G_hᵀ dU G_w
+
+``dy`` is transformed once for both; ``U`` (and ``V`` when it fits the memory
+budget) come from the forward (:meth:`WinogradBackend.forward_saving`).
+
+Numerics: the transforms' entries grow with ``α`` (powers of the points), so the
+rounding error grows with the tile size: F(2×2, 3×3) is within a few units of
+float32's roundoff of direct, F(4×4, 3×3) about ten times more, F(6×6, 3×3)
+another order of magnitude (measured in ``docs/algorithms.rst``; the tolerance
+per tile size is :func:`fftconv.testing.winograd_tolerance`). The tile size is
+chosen by the cost model among those allowed for the dtype
+(:data:`MAX_ALPHA_BY_DTYPE`), or forced with :func:`set_tile_size`.
+
+Stride 1 and dilation 1 only (a strided layer would compute and discard most
+outputs; dilated kernels are not minimal): :meth:`WinogradBackend.applies`
+gives the reason for anything else, and ``'auto'`` does not consider it there.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
+
+import numpy as np
+
+from .._spec import ConvSpec
+from ..checks import is_int
+from ..errors import bad_value
+from ._parallel import add_up, one_blas_thread, row_block_count, row_blocks, run_parts, shares, \
+    threads_for
+from ._winograd_transforms import MAX_ALPHA, transform_matrices
+from .base import Backend, estimate_seconds, gemm_work, get_memory_budget
+from .registry import register_backend
+
+__all__ = ["WinogradBackend", "set_tile_size", "forced_tile_size", "tile_options",
+           "MAX_ALPHA_BY_DTYPE", "BLOCK_BYTES"]
+
+#: Largest tile ``α = m + r − 1`` the cost model may choose, per dtype: float32
+#: stops at F(4, 3) / F(2, 5) (α = 6), whose error stays near float32's
+#: roundoff; float64 has digits to spare for α = 8 (F(6, 3), F(4, 5), F(2, 7)).
+#: :func:`set_tile_size` may force any ``α`` up to the construction's limit.
+MAX_ALPHA_BY_DTYPE = {"float32": 6, "float64": 8}
+
+#: Output tile sizes ``m`` considered per axis (``r = 1``: ``m = 1``, no transform).
+TILE_SIZES = (2, 4, 6)
+
+#: Working bytes of one block (transformed tiles of its inputs and outputs): a
+#: core's share of the L2 cache and some of L3, so the products read the
+#: transforms from cache.
+BLOCK_BYTES = 2 << 20
+
+#: Multiply-adds from which the blocks are split across threads.
+SPLIT_MIN_MACS = 1 << 23
+
+_TILE: ContextVar = ContextVar("fftconv_winograd_tile", default=None)
+
+
+def forced_tile_size() -> tuple[int, int] | None:
+    """The ``(m_h, m_w)`` forced by an enclosing :func:`set_tile_size`, else None."""
+    return _TILE.get()
+
+
+@contextmanager
+def set_tile_size(m_h: int, m_w: int | None = None):
+    """Force the Winograd output tile ``F(m_h × m_w, ·)`` inside the ``with`` block.
+
+    For studying the speed/accuracy trade-off of the tile size; an axis whose
+    kernel has one tap always uses ``m = 1`` (no transform). Raises
+    ``NotImplementedError`` on a layer where ``m + r − 1`` exceeds the largest
+    tile the construction offers.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> from fftconv.backends.winograd import set_tile_size
+    >>> x, w = np.ones((1, 1, 10, 10)), np.ones((1, 1, 3, 3))
+    >>> with set_tile_size(2):
+    ...     y = fftconv.conv2d(x, w, backend="winograd")
+    >>> bool(np.allclose(y, 9.0))
+    True
+    """
+    m_w = m_h if m_w is None else m_w
+    for name, value in (("m_h", m_h), ("m_w", m_w)):
+        if not is_int(value) or value < 1:
+            raise bad_value("set_tile_size", name, value, "a positive int")
+    token = _TILE.set((int(m_h), int(m_w)))
+    try:
+        yield (int(m_h), int(m_w))
+    finally:
+        _TILE.reset(token)
+
+
+def tile_options(r: int, dtype) -> list:
+    """Output tile sizes ``m`` the cost model may choose for an ``r``-tap axis."""
+    if r == 1:
+        return [1]
+    limit = MAX_ALPHA_BY_DTYPE.get(np.dtype(dtype).name, MAX_ALPHA_BY_DTYPE["float64"])
+    return [m for m in TILE_SIZES if m + r - 1 <= limit]
+
+
+class _Plan:
+    """Tile sizes, transforms and tile counts of one layer."""
+
+    def __init__(self, spec: ConvSpec, m_h: int, m_w: int):
+        self.spec, self.m_h, self.m_w = spec, m_h, m_w
+        self.r_h, self.r_w = spec.kh, spec.kw
+        self.a_h, self.a_w = m_h + spec.kh - 1, m_w + spec.kw - 1
+        self.nth, self.ntw = -(-spec.out_h // m_h), -(-spec.out_w // m_w)
+        # padded input extent the tiles read (zeros past the real padding)
+        self.rows = self.nth * m_h + spec.kh - 1
+        self.cols = self.ntw * m_w + spec.kw - 1
+        dtype = spec.dtype
+        self.at_h, self.g_h, self.bt_h = transform_matrices(m_h, spec.kh, dtype)
+        self.at_w, self.g_w, self.bt_w = transform_matrices(m_w, spec.kw, dtype)
+
+    @property
+    def positions(self) -> int:
+        return self.a_h * self.a_w
+
+    @property
+    def tiles(self) -> int:
+        return self.nth * self.ntw
+
+    def row_bytes(self) -> int:
+        """Working bytes per tile row of one image (the unit of a block)."""
+        s = self.spec
+        per_tile = self.positions * (s.c_in + s.c_out)
+        rowpass = self.a_h * s.c_in * self.cols + self.m_w * self.a_h * s.c_out * self.ntw
+        return (2 * per_tile * self.ntw + rowpass) * s.dtype.itemsize
+
+    def block_geometry(self) -> tuple:
+        s = self.spec
+        threads = threads_for(s.macs, SPLIT_MIN_MACS)
+        budget = max(1, get_memory_budget() // threads)
+        return s.n, self.nth, self.row_bytes(), min(BLOCK_BYTES, budget), threads
+
+    def blocks(self) -> list:
+        return row_blocks(*self.block_geometry())
+
+    def thread_parts(self) -> list:
+        geometry = self.block_geometry()
+        return shares(row_blocks(*geometry), geometry[-1])
+
+
+def _features_at(plan: _Plan) -> dict:
+    """Cost features of the forward at ``plan``: the per-position GEMMs (weighted by
+    their inner size, :func:`~fftconv.backends.base.gemm_work`), the elements the
+    transform passes write (each pass a strided copy and a small-inner GEMM, so
+    memory-bound), the kernel transform, one step per block and one call."""
+    s = plan.spec
+    cols = s.n * plan.tiles
+    products = plan.positions * cols * s.c_in_per_group * s.c_out * 1.0
+    rows_pass = s.n * plan.nth * plan.a_h * plan.cols          # per channel
+    tiles_pass = cols * plan.positions                           # per channel
+    out_pass = cols * plan.m_w * (plan.a_h + plan.m_h)           # per channel
+    moved = s.c_in * (2 * rows_pass + 2 * tiles_pass) + s.c_out * (tiles_pass + out_pass) \
+        + s.n * s.c_out * s.out_h * s.out_w
+    return {"gemm": gemm_work(products, s.c_in_per_group), "transform": float(moved),
+            "kernel": float(plan.positions * s.c_out * s.c_in_per_group),
+            "blocks": float(row_block_count(*plan.block_geometry())), "call": 1.0}
+
+
+@register_backend
+class WinogradBackend(Backend):
+    """Winograd minimal filtering (Lavin & Gray 2016), one GEMM per transformed position."""
+
+    name = "winograd"
+    #: A stated initial model (not fitted): the GEMM constant im2col ships (the
+    #: same BLAS), about 0.6 ns per element a transform pass writes (a strided
+    #: copy plus a small-inner product, measured on the ResNet-18 layers of
+    #: issue 20), per block and per call overheads of the order of im2col's.
+    shipped_constants = {
+        "float32": {"gemm": 1.457e-11, "transform": 6e-10, "kernel": 2e-9,
+                    "blocks": 3e-5, "call": 5e-5},
+        "float64": {"gemm": 2.606e-11, "transform": 9e-10, "kernel": 3e-9,
+                    "blocks": 3e-5, "call": 5e-5},
+    }
+
+    # -- what it applies to, and what it costs ------------------------------------
+    def applies(self, spec):
+        if getattr(spec, "rank", 2) != 2:
+            return f"it computes 2-D convolutions only (rank {spec.rank})"
+        if spec.stride != (1, 1):
+            return f"it computes stride 1 only (stride {spec.stride})"
+        if spec.dilation != (1, 1):
+            return f"it computes dilation 1 only (dilation {spec.dilation})"
+        largest = MAX_ALPHA - 1            # m = 2 needs α = r + 1
+        if max(spec.kh, spec.kw) > largest:
+            return (f"no F(m, r) tile for a {spec.kh}×{spec.kw} kernel "
+                    f"(at most {largest} taps per axis)")
+        forced = _TILE.get()
+        if forced is not None:
+            for m, r in zip(forced, (spec.kh, spec.kw)):
+                if r > 1 and m + r - 1 > MAX_ALPHA:
+                    return f"the forced tile F({m}, {r}) exceeds α = {MAX_ALPHA}"
+        return None
+
+    def plan(self, spec: ConvSpec) -> _Plan:
+        """The tiling: forced by :func:`set_tile_size`, else the cheapest estimate
+        among :func:`tile_options` per axis."""
+        forced = _TILE.get()
+        if forced is not None:
+            m_h = 1 if spec.kh == 1 else forced[0]
+            m_w = 1 if spec.kw == 1 else forced[1]
+            return _Plan(spec, m_h, m_w)
+        return self._cheapest(spec)
+
+    def _cheapest(self, spec: ConvSpec) -> _Plan:
+        weights = self.weights(spec.dtype)
+        best, best_cost = None, float("inf")
+        for m_h in tile_options(spec.kh, spec.dtype) or [2]:
+            for m_w in tile_options(spec.kw, spec.dtype) or [2]:
+                plan = _Plan(spec, m_h, m_w)
+                cost = estimate_seconds(_features_at(plan), weights,
+                                        fallback={"call": 1.0})
+                if cost < best_cost:
+                    best, best_cost = plan, cost
+        return best
+
+    def working_set(self, spec):
+        """The kernel transform and one tile row of one image."""
+        if not self.supports(spec):
+            return 0
+        plan = self.plan(spec)
+        return (plan.positions * spec.c_out * spec.c_in_per_group * spec.dtype.itemsize
+                + plan.row_bytes())
+
+    def features(self, spec):
+        return _features_at(self.plan(spec))
+
+    def context_key(self):
+        return _TILE.get()
+
+    def calibration_cases(self, spec):
+        """Every tile size the cost model may choose (and F(2, ·)), so the fit sees
+        what a tile size costs."""
+        cases = []
+        opts_h = tile_options(spec.kh, spec.dtype) or [2]
+        opts_w = tile_options(spec.kw, spec.dtype) or [2]
+        for m in sorted(set(opts_h) | set(opts_w)):
+            m_h = m if m in opts_h else opts_h[-1]
+            m_w = m if m in opts_w else opts_w[-1]
+            cases.append(((m_h, m_w), _features_at(_Plan(spec, m_h, m_w))))
+        return cases
+
+    def calibration_setting(self, setting):
+        return nullcontext() if setting is None else set_tile_size(*setting)
+
+    # -- transforms ---------------------------------------------------------------
+    @staticmethod
+    def _kernel_transform(w: np.ndarray, plan: _Plan) -> np.ndarray:
+        """``U[(q, p), g, o, c] = Σ_{u,v} G_w[q, v] G_h[p, u] w[g·Og + o, c, u, v]``."""
+        s = plan.spec
+        u = np.tensordot(plan.g_w, w, axes=([1], [3]))             # (α_w, O, Cg, kh)
+        u = np.tensordot(u, plan.g_h, axes=([3], [1]))             # (α_w, O, Cg, α_h)
+        u = u.transpose(0, 3, 1, 2)                                # (α_w, α_h, O, Cg)
+        return np.ascontiguousarray(u.reshape(plan.positions, s.groups, s.c_out_per_group,
+                                              s.c_in_per_group), dtype=s.dtype)
+
+    @staticmethod
+    def _padded_input(x: np.ndarray, plan: _Plan) -> np.ndarray:
+        """``x`` zero-padded to the tiles' extent, channel-major ``(C, N, rows, cols)``."""
+        s = plan.spec
+        (pt, _), (pl, _) = s.padding
+        xp = np.zeros((s.c_in, s.n, plan.rows, plan.cols), dtype=s.dtype)
+        h = max(0, min(s.h, plan.rows - pt))
+        w = max(0, min(s.w, plan.cols - pl))
+        xp[:, :, pt:pt + h, pl:pl + w] = x[:, :, :h, :w].transpose(1, 0, 2, 3)
+        return xp
+
+    @staticmethod
+    def _input_transform(xp: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """``V[(q, p), c, (n, ti, tj)] = (B_hᵀ d B_w)[p, q]`` for the tiles of images
+        ``n0:n1`` and tile rows ``t0:t1``: shape ``(α_w·α_h, C, cols)``."""
+        c, nb, nt = xp.shape[0], n1 - n0, t1 - t0
+        mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
+        top = t0 * mh
+        # row pass: X1[a] = rows ti·m_h + a of every tile row, then Bᵀ_h over a
+        x1 = np.empty((ah, c, nb, nt, plan.cols), dtype=xp.dtype)
+        for a in range(ah):
+            x1[a] = xp[:, n0:n1, top + a:top + a + (nt - 1) * mh + 1:mh]
+        r = x1 if ah == 1 else np.matmul(plan.bt_h, x1.reshape(ah, -1)).reshape(x1.shape)
+        # column pass: X2[b] = columns tj·m_w + b, then Bᵀ_w over b
+        x2 = np.empty((aw, ah, c, nb, nt, plan.ntw), dtype=xp.dtype)
+        for b in range(aw):
+            x2[b] = r[..., b:b + (plan.ntw - 1) * mw + 1:mw]
+        v = x2 if aw == 1 else np.matmul(plan.bt_w, x2.reshape(aw, -1))
+        return v.reshape(aw * ah, c, nb * nt * plan.ntw)
+
+    @staticmethod
+    def _output_transform(m: np.ndarray, plan: _Plan, y: np.ndarray, n0, n1, t0, t1):
+        """``y`` rows of tile rows ``t0:t1`` of images ``n0:n1`` from the products
+        ``M`` ``(α_w·α_h, O, cols)``: ``A_hᵀ M A_w`` per tile, written in place."""
+        s = plan.spec
+        nb, nt = n1 - n0, t1 - t0
+        mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
+        z = m.reshape(aw, -1)
+        z = z if aw == 1 else np.matmul(plan.at_w, z)                # (m_w, α_h·O·cols)
+        z = z.reshape(mw, ah, -1)
+        z = z if ah == 1 else np.matmul(plan.at_h, z)                # (m_w, m_h, O·cols)
+        z = z.reshape(mw, mh, s.c_out, nb, nt, plan.ntw)
+        r0, r1 = t0 * mh, min(s.out_h, t1 * mh)
+        block = z.transpose(3, 2, 4, 1, 5, 0).reshape(nb, s.c_out, nt * mh, plan.ntw * mw)
+        y[n0:n1, :, r0:r1] = block[:, :, :r1 - r0, :s.out_w]
+
+    @staticmethod
+    def _products(u: np.ndarray, v: np.ndarray, plan: _Plan) -> np.ndarray:
+        """``M_ξ = U_ξ V_ξ`` per position and group: ``(P, O, cols)``."""
+        s = plan.spec
+        p, _, cols = v.shape
+        vg = v.reshape(p, s.groups, s.c_in_per_group, cols)
+        return np.matmul(u, vg).reshape(p, s.c_out, cols)
+
+    # -- computing ----------------------------------------------------------------
+    def forward(self, x, w, spec):
+        return self._forward(x, w, spec, save=False)[0]
+
+    def forward_saving(self, x, w, spec):
+        """The forward, the plan and kernel transform its backward reuses, and the
+        input transforms when all of them fit the memory budget."""
+        return self._forward(x, w, spec, save=True)
+
+    def _forward(self, x, w, spec, save: bool):
+        plan = self.plan(spec)
+        u = self._kernel_transform(w, plan)
+        xp = self._padded_input(x, plan)
+        y = np.empty(spec.output_shape, dtype=spec.dtype)
+        keep = save and self._input_transform_bytes(plan) <= get_memory_budget()
+
+        def run(part):
+            kept = []
+            for n0, n1, t0, t1 in part:
+                v = self._input_transform(xp, plan, n0, n1, t0, t1)
+                self._output_transform(self._products(u, v, plan), plan, y, n0, n1, t0, t1)
+                if keep:
+                    kept.append(v)
+            return kept
+        with one_blas_thread():
+            kept = run_parts(run, plan.thread_parts())
+        saved = {}
+        if save:
+            saved = {"plan": (plan.m_h, plan.m_w), "kernel_transform": u}
+            if keep:
+                saved["input_transforms"] = [v for part in kept for v in part]
+        return y, saved
+
+    @staticmethod
+    def _input_transform_bytes(plan: _Plan) -> int:
+        s = plan.spec
+        return plan.positions * s.c_in * s.n * plan.tiles * s.dtype.itemsize
+
+    def grad_input(self, dy, w, spec):
+        return self.backward(dy, None, w, spec, ("input",))[0]
+
+    def grad_weight(self, dy, x, spec):
+        return self.backward(dy, x, None, spec, ("weight",))[1]
+
+    def backward(self, dy, x, w, spec, needs, saved=None):
+        """Both gradients from one transform of ``dy`` per block (module notes)."""
+        saved = saved or {}
+        plan = _Plan(spec, *saved["plan"]) if "plan" in saved else self.plan(spec)
+        want_dx, want_dw = "input" in needs, "weight" in needs
+        if not (want_dx or want_dw):
+            return None, None
+        u = saved.get("kernel_transform") if want_dx else None
+        if want_dx and u is None:
+            u = self._kernel_transform(w, plan)
+        ut = u.transpose(0, 1, 3, 2) if want_dx else None           # (P, g, Cg, Og)
+        kept = saved.get("input_transforms") if want_dw else None
+        xp = self._padded_input(x, plan) if want_dw and kept is None else None
+        dy = np.asarray(dy, dtype=spec.dtype)
+        parts = plan.thread_parts()
+        starts = np.cumsum([0] + [len(part) for part in parts])
+
+        def run(index):
+            strips, du = [], None
+            for k, (n0, n1, t0, t1) in enumerate(parts[index]):
+                dm = self._output_adjoint(dy, plan, n0, n1, t0, t1)     # (P, g, Og, cols)
+                if want_dx:
+                    dv = np.matmul(ut, dm)                              # (P, g, Cg, cols)
+                    strips.append(self._input_adjoint(dv, plan, n0, n1, t0, t1))
+                if want_dw:
+                    v = kept[starts[index] + k] if kept is not None else \
+                        self._input_transform(xp, plan, n0, n1, t0, t1)
+                    vg = v.reshape(v.shape[0], spec.groups, spec.c_in_per_group, -1)
+                    part = np.matmul(dm, vg.transpose(0, 1, 3, 2))      # (P, g, Og, Cg)
+                    du = part if du is None else du.__iadd__(part)
+            return strips, du
+        with one_blas_thread():
+            results = run_parts(run, list(range(len(parts))))
+        dx = dw = None
+        if want_dx:
+            dxp = np.zeros((spec.c_in, spec.n, plan.rows, plan.cols), dtype=spec.dtype)
+            blocks = [b for part in parts for b in part]
+            strips = [s for strips, _ in results for s in strips]
+            for (n0, n1, t0, t1), strip in zip(blocks, strips):
+                top = t0 * plan.m_h
+                dxp[:, n0:n1, top:top + strip.shape[2]] += strip
+            (pt, _), (pl, _) = spec.padding
+            dx = np.zeros(spec.input_shape, dtype=spec.dtype)
+            h = max(0, min(spec.h, plan.rows - pt))
+            wd = max(0, min(spec.w, plan.cols - pl))
+            dx[:, :, :h, :wd] = dxp[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
+        if want_dw:
+            du = add_up([d for _, d in results if d is not None])
+            du = du.reshape(plan.a_w, plan.a_h, spec.c_out, spec.c_in_per_group)
+            g = np.tensordot(du, plan.g_w, axes=([0], [0]))          # (α_h, O, Cg, kw)
+            g = np.tensordot(g, plan.g_h, axes=([0], [0]))           # (O, Cg, kw, kh)
+            dw = np.ascontiguousarray(g.transpose(0, 1, 3, 2), dtype=spec.dtype)
+        return dx, dw
+
+    @staticmethod
+    def _output_adjoint(dy, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """Adjoint of :meth:`_output_transform`: ``dM = A_h dY A_wᵀ`` per tile of
+        the block's ``m_h × m_w`` blocks of ``dy``, ``(P, g, Og, cols)``."""
+        s = plan.spec
+        nb, nt = n1 - n0, t1 - t0
+        mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
+        r0, r1 = t0 * mh, min(s.out_h, t1 * mh)
+        blocks = np.zeros((mw, mh, s.c_out, nb, nt, plan.ntw), dtype=s.dtype)
+        padded = np.zeros((nb, s.c_out, nt * mh, plan.ntw * mw), dtype=s.dtype)
+        padded[:, :, :r1 - r0, :s.out_w] = dy[n0:n1, :, r0:r1]
+        blocks[...] = padded.reshape(nb, s.c_out, nt, mh, plan.ntw, mw).transpose(5, 3, 1, 0, 2, 4)
+        z = blocks.reshape(mw, -1)
+        z = z if aw == 1 else np.matmul(plan.at_w.T, z)              # (α_w, m_h·O·cols)
+        z = z.reshape(aw, mh, -1)
+        z = z if ah == 1 else np.matmul(plan.at_h.T, z)              # (α_w, α_h, O·cols)
+        return z.reshape(aw * ah, s.groups, s.c_out_per_group, nb * nt * plan.ntw)
+
+    @staticmethod
+    def _input_adjoint(dv, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """Adjoint of :meth:`_input_transform`: ``B_h dV B_wᵀ`` per tile, overlap-added
+        into a strip ``(C, nb, nt·m_h + r_h − 1, cols)`` of the padded input."""
+        s = plan.spec
+        nb, nt = n1 - n0, t1 - t0
+        mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
+        z = dv.reshape(aw, -1)
+        z = z if aw == 1 else np.matmul(plan.bt_w.T, z)
+        z = z.reshape(aw, ah, s.c_in, nb, nt, plan.ntw)
+        rows = np.zeros((ah, s.c_in, nb, nt, plan.cols), dtype=s.dtype)
+        for b in range(aw):
+            rows[..., b:b + (plan.ntw - 1) * mw + 1:mw] += z[b]
+        z = rows if ah == 1 else np.matmul(plan.bt_h.T, rows.reshape(ah, -1)).reshape(rows.shape)
+        strip = np.zeros((s.c_in, nb, nt * mh + plan.r_h - 1, plan.cols), dtype=s.dtype)
+        for a in range(ah):
+            strip[:, :, a:a + (nt - 1) * mh + 1:mh] += z[a]
+        return strip
