@@ -76,7 +76,7 @@ __all__ = ["WinogradBackend", "set_tile_size", "forced_tile_size", "tile_options
 #: stops at F(4, 3) / F(2, 5) (α = 6), whose error stays near float32's
 #: roundoff; float64 has digits to spare for α = 8 (F(6, 3), F(4, 5), F(2, 7)).
 #: :func:`set_tile_size` may force any ``α`` up to the construction's limit.
-MAX_ALPHA_BY_DTYPE = {"float32": 6, "float64": 8}
+MAX_ALPHA_BY_DTYPE = {"float32": 8, "float64": 8}
 
 #: Output tile sizes ``m`` considered per axis (``r = 1``: ``m = 1``, no transform).
 TILE_SIZES = (2, 4, 6)
