@@ -60,9 +60,9 @@ def tolerance(dtype) -> Tolerance:
 def winograd_tolerance(alpha: int, dtype) -> Tolerance:
     """The :class:`Tolerance` of the Winograd backend at transformed tile size
     ``alpha = m + r − 1`` (``F(m, r)``; the larger of the two axes' sizes) for
-    results of ``dtype``: its entry in :data:`TOLERANCES`, else, for the tiles
-    as accurate as ordinary summation (α ≤ 3) and dtypes without an entry, the
-    dtype's (the next larger tile's entry serves an odd α)."""
+    results of ``dtype``: its entry in :data:`TOLERANCES` (the next larger
+    tile's entry serves an odd α), else the dtype's (α ≤ 2, which is no
+    transform at all, and dtypes without entries)."""
     dtype = np.dtype(dtype)
     for size in (alpha, alpha + 1):
         if ("winograd", size, dtype) in TOLERANCES:
