@@ -66,7 +66,8 @@ from ..errors import bad_value
 from ._parallel import add_up, one_blas_thread, row_block_count, row_blocks, run_parts, shares, \
     threads_for
 from ._winograd_transforms import MAX_ALPHA, transform_matrices
-from .base import Backend, estimate_seconds, gemm_work, get_memory_budget
+from .base import (POINTWISE_PATH, Backend, estimate_seconds, gemm_work, get_memory_budget,
+                   is_pointwise, pointwise_forward)
 from .registry import register_backend
 
 __all__ = ["WinogradBackend", "set_tile_size", "forced_tile_size", "tile_options",
@@ -263,6 +264,12 @@ class WinogradBackend(Backend):
                 + plan.row_bytes())
 
     def features(self, spec):
+        """:func:`_features_at` the tiling it runs; a pointwise layer is one product
+        and the output it writes."""
+        if is_pointwise(spec):
+            return {"gemm": gemm_work(spec.macs, spec.c_in_per_group),
+                    "transform": float(spec.n * spec.c_out * spec.out_h * spec.out_w),
+                    "kernel": 0.0, "blocks": 0.0, "call": 1.0}
         return _features_at(self.plan(spec))
 
     def context_key(self):
@@ -349,12 +356,21 @@ class WinogradBackend(Backend):
         return np.matmul(u, vg).reshape(p, s.c_out, cols)
 
     # -- computing ----------------------------------------------------------------
+    def forward_path(self, spec):
+        """F(1×1, 1×1) has no transform: a pointwise layer is the product the
+        direct and im2col backends run (:func:`~fftconv.backends.base.pointwise_forward`)."""
+        return POINTWISE_PATH if is_pointwise(spec) else self.name
+
     def forward(self, x, w, spec):
+        if is_pointwise(spec):
+            return pointwise_forward(x, w, spec)
         return self._forward(x, w, spec, save=False)[0]
 
     def forward_saving(self, x, w, spec):
         """The forward, the plan and kernel transform its backward reuses, and the
         input transforms when all of them fit the memory budget."""
+        if is_pointwise(spec):
+            return pointwise_forward(x, w, spec), {}
         return self._forward(x, w, spec, save=True)
 
     def _forward(self, x, w, spec, save: bool):
