@@ -87,6 +87,12 @@ TILE_SIZES = (2, 4, 6)
 #: transforms from cache.
 BLOCK_BYTES = 2 << 20
 
+#: Columns (images × tiles) a block gives each per-position product at least:
+#: every block reads the whole kernel transform ``U``, which for wide layers
+#: (512 × 512 channels) is tens of MB; fewer columns would make the products
+#: memory-bound on it.
+MIN_BLOCK_COLUMNS = 256
+
 #: Multiply-adds from which the blocks are split across threads.
 SPLIT_MIN_MACS = 1 << 23
 
@@ -170,7 +176,9 @@ class _Plan:
         s = self.spec
         threads = threads_for(s.macs, SPLIT_MIN_MACS)
         budget = max(1, get_memory_budget() // threads)
-        return s.n, self.nth, self.row_bytes(), min(BLOCK_BYTES, budget), threads
+        row_bytes = self.row_bytes()
+        wanted = max(BLOCK_BYTES, row_bytes * -(-MIN_BLOCK_COLUMNS // self.ntw))
+        return s.n, self.nth, row_bytes, min(wanted, budget), threads
 
     def blocks(self) -> list:
         return row_blocks(*self.block_geometry())
@@ -291,69 +299,125 @@ class WinogradBackend(Backend):
         return nullcontext() if setting is None else set_tile_size(*setting)
 
     # -- transforms ---------------------------------------------------------------
+    # Layout: channels last. The padded input is (N, rows, cols, C); a block's
+    # transformed tiles are V[(q, p), (n, ti, tj), c], position-major, each
+    # position a (tiles × C) matrix; the products M[(q, p), (n, ti, tj), o].
+    # Every pass is one GEMM whose operands have unit inner stride, reading
+    # either a strided copy with C contiguous (the column pass) or a strided
+    # view handed to BLAS directly (the row pass, written straight into the
+    # position-major layout), so no pass transposes element by element.
+
     @staticmethod
     def _kernel_transform(w: np.ndarray, plan: _Plan) -> np.ndarray:
-        """``U[(q, p), g, o, c] = Σ_{u,v} G_w[q, v] G_h[p, u] w[g·Og + o, c, u, v]``."""
+        """``U[(q, p), g, c, o] = Σ_{u,v} G_w[q, v] G_h[p, u] w[g·Og + o, c, u, v]``,
+        shape ``(α_w·α_h, g, C/g, O/g)``.
+
+        The (small) kernel is first put taps-major, ``(kw, kh, g, C/g, O/g)``, so
+        both passes are GEMMs over contiguous rows and ``U`` is written in its
+        final order (a transposing copy of the large ``U`` would thrash the cache).
+        """
         s = plan.spec
-        u = np.tensordot(plan.g_w, w, axes=([1], [3]))             # (α_w, O, Cg, kh)
-        u = np.tensordot(u, plan.g_h, axes=([3], [1]))             # (α_w, O, Cg, α_h)
-        u = u.transpose(0, 3, 1, 2)                                # (α_w, α_h, O, Cg)
-        return np.ascontiguousarray(u.reshape(plan.positions, s.groups, s.c_out_per_group,
-                                              s.c_in_per_group), dtype=s.dtype)
+        g, cg, og = s.groups, s.c_in_per_group, s.c_out_per_group
+        taps = w.reshape(g, og, cg, s.kh, s.kw).transpose(4, 3, 0, 2, 1)
+        taps = np.ascontiguousarray(taps, dtype=s.dtype).reshape(s.kw, s.kh, -1)
+        t = np.matmul(plan.g_h, taps)                                # (kw, α_h, g·Cg·Og)
+        u = np.matmul(plan.g_w, t.reshape(s.kw, -1))                 # (α_w, α_h·g·Cg·Og)
+        return u.reshape(plan.positions, g, cg, og)
 
     @staticmethod
-    def _padded_input(x: np.ndarray, plan: _Plan) -> np.ndarray:
-        """``x`` zero-padded to the tiles' extent, channel-major ``(C, N, rows, cols)``."""
+    def _kernel_adjoint(du: np.ndarray, plan: _Plan) -> np.ndarray:
+        """Adjoint of :meth:`_kernel_transform`: ``dw = G_hᵀ dU G_w`` per kernel."""
+        s = plan.spec
+        g, cg, og = s.groups, s.c_in_per_group, s.c_out_per_group
+        t = np.matmul(plan.g_w.T, du.reshape(plan.a_w, -1))          # (kw, α_h·g·Cg·Og)
+        t = np.matmul(plan.g_h.T, t.reshape(s.kw, plan.a_h, -1))     # (kw, kh, g·Cg·Og)
+        t = t.reshape(s.kw, s.kh, g, cg, og).transpose(2, 4, 3, 1, 0)
+        return np.ascontiguousarray(t, dtype=s.dtype).reshape(s.weight_shape)
+
+    @staticmethod
+    def _padded_block(x: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """Rows of tile rows ``t0:t1`` of images ``n0:n1`` of the zero-padded input,
+        channels last ``(nb, nt·m_h + r_h − 1, cols, C)``: each thread transposes
+        its own block, in cache, rather than the whole input in one pass."""
         s = plan.spec
         (pt, _), (pl, _) = s.padding
-        xp = np.zeros((s.c_in, s.n, plan.rows, plan.cols), dtype=s.dtype)
-        h = max(0, min(s.h, plan.rows - pt))
+        top, height = t0 * plan.m_h, (t1 - t0) * plan.m_h + plan.r_h - 1
+        block = np.zeros((n1 - n0, height, plan.cols, s.c_in), dtype=s.dtype)
+        lo, hi = max(top, pt), min(top + height, pt + s.h)           # padded-row range of x
         w = max(0, min(s.w, plan.cols - pl))
-        xp[:, :, pt:pt + h, pl:pl + w] = x[:, :, :h, :w].transpose(1, 0, 2, 3)
-        return xp
+        if hi > lo:
+            block[:, lo - top:hi - top, pl:pl + w] = \
+                x[n0:n1, :, lo - pt:hi - pt, :w].transpose(0, 2, 3, 1)
+        return block
 
     @staticmethod
-    def _input_transform(xp: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
-        """``V[(q, p), c, (n, ti, tj)] = (B_hᵀ d B_w)[p, q]`` for the tiles of images
-        ``n0:n1`` and tile rows ``t0:t1``: shape ``(α_w·α_h, C, cols)``."""
-        c, nb, nt = xp.shape[0], n1 - n0, t1 - t0
+    def _row_view(a: np.ndarray, step: int, count: int, taps: int) -> np.ndarray:
+        """``(lead, nb, R, L) → (lead, nb, count, taps, L)`` view with
+        ``[..., t, k, :] = a[..., t·step + k, :]`` (overlapping tile rows)."""
+        s = a.strides
+        return np.lib.stride_tricks.as_strided(
+            a, shape=a.shape[:2] + (count, taps, a.shape[3]),
+            strides=(s[0], s[1], s[2] * step, s[2], s[3]), writeable=False)
+
+    @staticmethod
+    def _position_view(buf: np.ndarray, plan_a: int, lead: int, nb: int, nt: int,
+                       inner: int) -> np.ndarray:
+        """``buf`` ``(lead, plan_a, nb, nt, inner)`` viewed as ``(lead, nb, nt, plan_a, inner)``."""
+        b = buf.reshape(lead, plan_a, nb, nt, inner)
+        return b.transpose(0, 2, 3, 1, 4)
+
+    def _input_transform(self, x: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """``V[(q, p), (n, ti, tj), c] = (B_hᵀ d B_w)[p, q]`` of the tiles of images
+        ``n0:n1``, tile rows ``t0:t1``: shape ``(α_w·α_h, cols, C)``."""
+        c, nb, nt, ntw = plan.spec.c_in, n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
-        top = t0 * mh
-        # row pass: X1[a] = rows ti·m_h + a of every tile row, then Bᵀ_h over a
-        x1 = np.empty((ah, c, nb, nt, plan.cols), dtype=xp.dtype)
-        for a in range(ah):
-            x1[a] = xp[:, n0:n1, top + a:top + a + (nt - 1) * mh + 1:mh]
-        r = x1 if ah == 1 else np.matmul(plan.bt_h, x1.reshape(ah, -1)).reshape(x1.shape)
-        # column pass: X2[b] = columns tj·m_w + b, then Bᵀ_w over b
-        x2 = np.empty((aw, ah, c, nb, nt, plan.ntw), dtype=xp.dtype)
+        height = nt * mh + plan.r_h - 1
+        xp = self._padded_block(x, plan, n0, n1, t0, t1)
+        # column pass: X2[b] = columns tj·m_w + b of the block's rows, then Bᵀ_w over b
+        x2 = np.empty((aw, nb, height, ntw, c), dtype=xp.dtype)
         for b in range(aw):
-            x2[b] = r[..., b:b + (plan.ntw - 1) * mw + 1:mw]
-        v = x2 if aw == 1 else np.matmul(plan.bt_w, x2.reshape(aw, -1))
-        return v.reshape(aw * ah, c, nb * nt * plan.ntw)
+            x2[b] = xp[:, :, b:b + (ntw - 1) * mw + 1:mw]
+        r = np.matmul(plan.bt_w, x2.reshape(aw, -1)).reshape(aw, nb, height, ntw * c)
+        # row pass: Bᵀ_h on overlapping row windows (a view), into position-major V
+        v = np.empty((aw, ah, nb, nt, ntw * c), dtype=xp.dtype)
+        np.matmul(plan.bt_h, self._row_view(r, mh, nt, ah),
+                  out=self._position_view(v, ah, aw, nb, nt, ntw * c))
+        return v.reshape(aw * ah, nb * nt * ntw, c)
 
-    @staticmethod
-    def _output_transform(m: np.ndarray, plan: _Plan, y: np.ndarray, n0, n1, t0, t1):
+    def _output_transform(self, m: np.ndarray, plan: _Plan, y: np.ndarray, n0, n1, t0, t1):
         """``y`` rows of tile rows ``t0:t1`` of images ``n0:n1`` from the products
-        ``M`` ``(α_w·α_h, O, cols)``: ``A_hᵀ M A_w`` per tile, written in place."""
+        ``M`` ``(α_w·α_h, cols, O)``: ``A_hᵀ M A_w`` per tile, written in place."""
         s = plan.spec
-        nb, nt = n1 - n0, t1 - t0
+        o, nb, nt, ntw = s.c_out, n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
-        z = m.reshape(aw, -1)
-        z = z if aw == 1 else np.matmul(plan.at_w, z)                # (m_w, α_h·O·cols)
-        z = z.reshape(mw, ah, -1)
-        z = z if ah == 1 else np.matmul(plan.at_h, z)                # (m_w, m_h, O·cols)
-        z = z.reshape(mw, mh, s.c_out, nb, nt, plan.ntw)
+        z = np.matmul(plan.at_h, self._position_view(m, ah, aw, nb, nt, ntw * o))
+        z = np.matmul(plan.at_w, z.reshape(aw, -1))          # (m_w, nb·nt·m_h·ntw·O)
+        z = z.reshape(mw, nb, nt * mh, ntw, o)
         r0, r1 = t0 * mh, min(s.out_h, t1 * mh)
-        block = z.transpose(3, 2, 4, 1, 5, 0).reshape(nb, s.c_out, nt * mh, plan.ntw * mw)
-        y[n0:n1, :, r0:r1] = block[:, :, :r1 - r0, :s.out_w]
+        if s.out_w == ntw * mw:
+            target = y[n0:n1, :, r0:r1].reshape(nb, o, r1 - r0, ntw, mw)
+            np.copyto(target, z[:, :, :r1 - r0].transpose(1, 4, 2, 3, 0))
+        else:
+            block = z[:, :, :r1 - r0].transpose(1, 4, 2, 3, 0).reshape(nb, o, r1 - r0, -1)
+            y[n0:n1, :, r0:r1] = block[..., :s.out_w]
 
     @staticmethod
-    def _products(u: np.ndarray, v: np.ndarray, plan: _Plan) -> np.ndarray:
-        """``M_ξ = U_ξ V_ξ`` per position and group: ``(P, O, cols)``."""
+    def _grouped(a: np.ndarray, groups: int) -> np.ndarray:
+        """``(P, cols, g·k)`` viewed as ``(P, g, cols, k)`` (unit inner stride, for BLAS)."""
+        p, cols, gk = a.shape
+        return a.reshape(p, cols, groups, gk // groups).transpose(0, 2, 1, 3)
+
+    def _products(self, u: np.ndarray, v: np.ndarray, plan: _Plan) -> np.ndarray:
+        """``M_ξ = V_ξ U_ξ`` per position and group: ``(P, cols, O)``."""
         s = plan.spec
-        p, _, cols = v.shape
-        vg = v.reshape(p, s.groups, s.c_in_per_group, cols)
-        return np.matmul(u, vg).reshape(p, s.c_out, cols)
+        p, cols, _ = v.shape
+        m = np.empty((p, cols, s.c_out), dtype=v.dtype)
+        if s.c_in_per_group == 1:          # depthwise-like: an outer product per group
+            np.multiply(v.reshape(p, cols, s.groups, 1), u.reshape(p, 1, s.groups, -1),
+                        out=m.reshape(p, cols, s.groups, -1))
+        else:
+            np.matmul(self._grouped(v, s.groups), u, out=self._grouped(m, s.groups))
+        return m
 
     # -- computing ----------------------------------------------------------------
     def forward_path(self, spec):
@@ -376,7 +440,7 @@ class WinogradBackend(Backend):
     def _forward(self, x, w, spec, save: bool):
         plan = self.plan(spec)
         u = self._kernel_transform(w, plan)
-        xp = self._padded_input(x, plan)
+        xp = np.asarray(x, dtype=spec.dtype)
         y = np.empty(spec.output_shape, dtype=spec.dtype)
         keep = save and self._input_transform_bytes(plan) <= get_memory_budget()
 
@@ -415,12 +479,13 @@ class WinogradBackend(Backend):
         want_dx, want_dw = "input" in needs, "weight" in needs
         if not (want_dx or want_dw):
             return None, None
+        g = spec.groups
         u = saved.get("kernel_transform") if want_dx else None
         if want_dx and u is None:
             u = self._kernel_transform(w, plan)
-        ut = u.transpose(0, 1, 3, 2) if want_dx else None           # (P, g, Cg, Og)
+        ut = u.transpose(0, 1, 3, 2) if want_dx else None           # (P, g, Og, Cg)
         kept = saved.get("input_transforms") if want_dw else None
-        xp = self._padded_input(x, plan) if want_dw and kept is None else None
+        xp = np.asarray(x, dtype=spec.dtype) if want_dw and kept is None else None
         dy = np.asarray(dy, dtype=spec.dtype)
         parts = plan.thread_parts()
         starts = np.cumsum([0] + [len(part) for part in parts])
@@ -428,73 +493,81 @@ class WinogradBackend(Backend):
         def run(index):
             strips, du = [], None
             for k, (n0, n1, t0, t1) in enumerate(parts[index]):
-                dm = self._output_adjoint(dy, plan, n0, n1, t0, t1)     # (P, g, Og, cols)
+                dm = self._output_adjoint(dy, plan, n0, n1, t0, t1)     # (P, cols, O)
                 if want_dx:
-                    dv = np.matmul(ut, dm)                              # (P, g, Cg, cols)
+                    p, cols, _ = dm.shape
+                    dv = np.empty((p, cols, spec.c_in), dtype=spec.dtype)
+                    if spec.c_in_per_group == 1:
+                        np.sum(dm.reshape(p, cols, g, -1) * ut.reshape(p, 1, g, -1), axis=-1,
+                               out=dv)
+                    else:
+                        np.matmul(self._grouped(dm, g), ut, out=self._grouped(dv, g))
                     strips.append(self._input_adjoint(dv, plan, n0, n1, t0, t1))
                 if want_dw:
                     v = kept[starts[index] + k] if kept is not None else \
                         self._input_transform(xp, plan, n0, n1, t0, t1)
-                    vg = v.reshape(v.shape[0], spec.groups, spec.c_in_per_group, -1)
-                    part = np.matmul(dm, vg.transpose(0, 1, 3, 2))      # (P, g, Og, Cg)
+                    part = np.matmul(self._grouped(v, g).transpose(0, 1, 3, 2),
+                                     self._grouped(dm, g))               # (P, g, Cg, Og)
                     du = part if du is None else du.__iadd__(part)
             return strips, du
         with one_blas_thread():
             results = run_parts(run, list(range(len(parts))))
         dx = dw = None
         if want_dx:
-            dxp = np.zeros((spec.c_in, spec.n, plan.rows, plan.cols), dtype=spec.dtype)
+            # strips come channel-first (transposed in their threads); rows where
+            # two blocks' tiles overlap are added here
+            dxp = np.zeros((spec.n, spec.c_in, plan.rows, plan.cols), dtype=spec.dtype)
             blocks = [b for part in parts for b in part]
             strips = [s for strips, _ in results for s in strips]
             for (n0, n1, t0, t1), strip in zip(blocks, strips):
                 top = t0 * plan.m_h
-                dxp[:, n0:n1, top:top + strip.shape[2]] += strip
+                dxp[n0:n1, :, top:top + strip.shape[2]] += strip
             (pt, _), (pl, _) = spec.padding
             dx = np.zeros(spec.input_shape, dtype=spec.dtype)
             h = max(0, min(spec.h, plan.rows - pt))
             wd = max(0, min(spec.w, plan.cols - pl))
-            dx[:, :, :h, :wd] = dxp[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
+            dx[:, :, :h, :wd] = dxp[:, :, pt:pt + h, pl:pl + wd]
         if want_dw:
-            du = add_up([d for _, d in results if d is not None])
-            du = du.reshape(plan.a_w, plan.a_h, spec.c_out, spec.c_in_per_group)
-            g = np.tensordot(du, plan.g_w, axes=([0], [0]))          # (α_h, O, Cg, kw)
-            g = np.tensordot(g, plan.g_h, axes=([0], [0]))           # (O, Cg, kw, kh)
-            dw = np.ascontiguousarray(g.transpose(0, 1, 3, 2), dtype=spec.dtype)
+            du = add_up([d for _, d in results if d is not None])      # (P, g, Cg, Og)
+            dw = self._kernel_adjoint(du, plan)
         return dx, dw
 
-    @staticmethod
-    def _output_adjoint(dy, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+    def _output_adjoint(self, dy, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
         """Adjoint of :meth:`_output_transform`: ``dM = A_h dY A_wᵀ`` per tile of
-        the block's ``m_h × m_w`` blocks of ``dy``, ``(P, g, Og, cols)``."""
+        the block's ``m_h × m_w`` blocks of ``dy``, ``(P, cols, O)``."""
         s = plan.spec
-        nb, nt = n1 - n0, t1 - t0
+        o, nb, nt, ntw = s.c_out, n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
         r0, r1 = t0 * mh, min(s.out_h, t1 * mh)
-        blocks = np.zeros((mw, mh, s.c_out, nb, nt, plan.ntw), dtype=s.dtype)
-        padded = np.zeros((nb, s.c_out, nt * mh, plan.ntw * mw), dtype=s.dtype)
-        padded[:, :, :r1 - r0, :s.out_w] = dy[n0:n1, :, r0:r1]
-        blocks[...] = padded.reshape(nb, s.c_out, nt, mh, plan.ntw, mw).transpose(5, 3, 1, 0, 2, 4)
-        z = blocks.reshape(mw, -1)
-        z = z if aw == 1 else np.matmul(plan.at_w.T, z)              # (α_w, m_h·O·cols)
-        z = z.reshape(aw, mh, -1)
-        z = z if ah == 1 else np.matmul(plan.at_h.T, z)              # (α_w, α_h, O·cols)
-        return z.reshape(aw * ah, s.groups, s.c_out_per_group, nb * nt * plan.ntw)
+        d = np.zeros((mw, nb, nt * mh, ntw, o), dtype=s.dtype)        # D[j, n, row, tj, o]
+        if s.out_w == ntw * mw:
+            src = dy[n0:n1, :, r0:r1].reshape(nb, o, r1 - r0, ntw, mw)
+            np.copyto(d[:, :, :r1 - r0], src.transpose(4, 0, 2, 3, 1))
+        else:
+            padded = np.zeros((nb, o, r1 - r0, ntw * mw), dtype=s.dtype)
+            padded[..., :s.out_w] = dy[n0:n1, :, r0:r1]
+            d[:, :, :r1 - r0] = padded.reshape(nb, o, r1 - r0, ntw, mw).transpose(4, 0, 2, 3, 1)
+        z = np.matmul(plan.at_w.T, d.reshape(mw, -1))                # (α_w, nb·rows·ntw·O)
+        z = z.reshape(aw, nb, nt * mh, ntw * o)
+        dm = np.empty((aw, ah, nb, nt, ntw * o), dtype=s.dtype)
+        np.matmul(plan.at_h.T, self._row_view(z, mh, nt, mh),
+                  out=self._position_view(dm, ah, aw, nb, nt, ntw * o))
+        return dm.reshape(aw * ah, nb * nt * ntw, o)
 
-    @staticmethod
-    def _input_adjoint(dv, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+    def _input_adjoint(self, dv, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
         """Adjoint of :meth:`_input_transform`: ``B_h dV B_wᵀ`` per tile, overlap-added
-        into a strip ``(C, nb, nt·m_h + r_h − 1, cols)`` of the padded input."""
+        into a strip of the padded input, returned channel-first
+        ``(nb, C, nt·m_h + r_h − 1, cols)``."""
         s = plan.spec
-        nb, nt = n1 - n0, t1 - t0
+        c, nb, nt, ntw = s.c_in, n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
-        z = dv.reshape(aw, -1)
-        z = z if aw == 1 else np.matmul(plan.bt_w.T, z)
-        z = z.reshape(aw, ah, s.c_in, nb, nt, plan.ntw)
-        rows = np.zeros((ah, s.c_in, nb, nt, plan.cols), dtype=s.dtype)
-        for b in range(aw):
-            rows[..., b:b + (plan.ntw - 1) * mw + 1:mw] += z[b]
-        z = rows if ah == 1 else np.matmul(plan.bt_h.T, rows.reshape(ah, -1)).reshape(rows.shape)
-        strip = np.zeros((s.c_in, nb, nt * mh + plan.r_h - 1, plan.cols), dtype=s.dtype)
+        height = nt * mh + plan.r_h - 1
+        rows = np.matmul(plan.bt_h.T, self._position_view(dv, ah, aw, nb, nt, ntw * c))
+        r = np.zeros((aw, nb, height, ntw * c), dtype=s.dtype)       # (α_w, nb, nt, α_h, L)
         for a in range(ah):
-            strip[:, :, a:a + (nt - 1) * mh + 1:mh] += z[a]
-        return strip
+            r[:, :, a:a + (nt - 1) * mh + 1:mh] += rows[:, :, :, a]
+        z = np.matmul(plan.bt_w.T, r.reshape(aw, -1)).reshape(aw, nb, height, ntw, c)
+        strip = np.zeros((nb, height, plan.cols, c), dtype=s.dtype)
+        for b in range(aw):
+            strip[:, :, b:b + (ntw - 1) * mw + 1:mw] += z[b]
+        return np.ascontiguousarray(strip.transpose(0, 3, 1, 2))
