@@ -189,21 +189,29 @@ class _Plan:
 
 
 def _features_at(plan: _Plan) -> dict:
-    """Cost features of the forward at ``plan``: the per-position GEMMs (weighted by
-    their inner size, :func:`~fftconv.backends.base.gemm_work`), the elements the
-    transform passes write (each pass a strided copy and a small-inner GEMM, so
-    memory-bound), the kernel transform, one step per block and one call."""
+    """Cost features of the forward at ``plan``.
+
+    ``gemm``: the per-position products' multiply-adds, weighted by their inner
+    size (:func:`~fftconv.backends.base.gemm_work`); ``transform``: the elements
+    the transform passes write (each pass a strided copy with the channels
+    contiguous and a small-inner GEMM, so memory-bound); ``kernel``: the kernel
+    transform's elements, written once and read by every block's products;
+    ``blocks``: one step per block (its numpy calls); ``call``: one.
+    """
     s = plan.spec
     cols = s.n * plan.tiles
+    blocks = row_block_count(*plan.block_geometry())
     products = plan.positions * cols * s.c_in_per_group * s.c_out * 1.0
-    rows_pass = s.n * plan.nth * plan.a_h * plan.cols          # per channel
-    tiles_pass = cols * plan.positions                           # per channel
-    out_pass = cols * plan.m_w * (plan.a_h + plan.m_h)           # per channel
-    moved = s.c_in * (2 * rows_pass + 2 * tiles_pass) + s.c_out * (tiles_pass + out_pass) \
-        + s.n * s.c_out * s.out_h * s.out_w
+    height = s.n * plan.nth * plan.m_h + blocks * (plan.r_h - 1)   # block rows, all blocks
+    moved = (s.c_in * (height * plan.cols                           # padded blocks
+                       + 2 * plan.a_w * height * plan.ntw            # column pass
+                       + cols * plan.positions)                      # row pass
+             + s.c_out * (cols * plan.positions                      # products
+                          + plan.a_w * s.n * plan.nth * plan.m_h * plan.ntw   # row pass
+                          + 2 * s.n * s.out_h * s.out_w))            # column pass, y
     return {"gemm": gemm_work(products, s.c_in_per_group), "transform": float(moved),
-            "kernel": float(plan.positions * s.c_out * s.c_in_per_group),
-            "blocks": float(row_block_count(*plan.block_geometry())), "call": 1.0}
+            "kernel": float(plan.positions * s.c_out * s.c_in_per_group * (1 + blocks)),
+            "blocks": float(blocks), "call": 1.0}
 
 
 @register_backend
@@ -309,30 +317,30 @@ class WinogradBackend(Backend):
 
     @staticmethod
     def _kernel_transform(w: np.ndarray, plan: _Plan) -> np.ndarray:
-        """``U[(q, p), g, c, o] = Σ_{u,v} G_w[q, v] G_h[p, u] w[g·Og + o, c, u, v]``,
-        shape ``(α_w·α_h, g, C/g, O/g)``.
+        """``U[(q, p), g, o, c] = Σ_{u,v} G_w[q, v] G_h[p, u] w[g·Og + o, c, u, v]``,
+        shape ``(α_w·α_h, g, O/g, C/g)``.
 
-        The (small) kernel is first put taps-major, ``(kw, kh, g, C/g, O/g)``, so
-        both passes are GEMMs over contiguous rows and ``U`` is written in its
-        final order (a transposing copy of the large ``U`` would thrash the cache).
+        The (small) kernel is first put taps-major, ``(kw, kh, O·C/g)`` (a copy
+        reading runs of ``kh·kw`` taps), so both passes are GEMMs over contiguous
+        rows and ``U`` is written in its final order: a transposing copy of the
+        larger ``U`` would thrash the cache. The products read ``U_ξᵀ`` as a
+        transposed view (BLAS's transpose flag).
         """
         s = plan.spec
-        g, cg, og = s.groups, s.c_in_per_group, s.c_out_per_group
-        taps = w.reshape(g, og, cg, s.kh, s.kw).transpose(4, 3, 0, 2, 1)
-        taps = np.ascontiguousarray(taps, dtype=s.dtype).reshape(s.kw, s.kh, -1)
-        t = np.matmul(plan.g_h, taps)                                # (kw, α_h, g·Cg·Og)
-        u = np.matmul(plan.g_w, t.reshape(s.kw, -1))                 # (α_w, α_h·g·Cg·Og)
-        return u.reshape(plan.positions, g, cg, og)
+        taps = w.reshape(s.c_out * s.c_in_per_group, s.kh, s.kw).transpose(2, 1, 0)
+        taps = np.ascontiguousarray(taps, dtype=s.dtype)             # (kw, kh, O·Cg)
+        t = np.matmul(plan.g_h, taps)                                # (kw, α_h, O·Cg)
+        u = np.matmul(plan.g_w, t.reshape(s.kw, -1))                 # (α_w, α_h·O·Cg)
+        return u.reshape(plan.positions, s.groups, s.c_out_per_group, s.c_in_per_group)
 
     @staticmethod
     def _kernel_adjoint(du: np.ndarray, plan: _Plan) -> np.ndarray:
-        """Adjoint of :meth:`_kernel_transform`: ``dw = G_hᵀ dU G_w`` per kernel."""
+        """Adjoint of :meth:`_kernel_transform`: ``dw = G_hᵀ dU G_w`` per kernel,
+        from ``dU`` ``(P, g, O/g, C/g)``."""
         s = plan.spec
-        g, cg, og = s.groups, s.c_in_per_group, s.c_out_per_group
-        t = np.matmul(plan.g_w.T, du.reshape(plan.a_w, -1))          # (kw, α_h·g·Cg·Og)
-        t = np.matmul(plan.g_h.T, t.reshape(s.kw, plan.a_h, -1))     # (kw, kh, g·Cg·Og)
-        t = t.reshape(s.kw, s.kh, g, cg, og).transpose(2, 4, 3, 1, 0)
-        return np.ascontiguousarray(t, dtype=s.dtype).reshape(s.weight_shape)
+        t = np.matmul(plan.g_w.T, du.reshape(plan.a_w, -1))          # (kw, α_h·O·Cg)
+        t = np.matmul(plan.g_h.T, t.reshape(s.kw, plan.a_h, -1))     # (kw, kh, O·Cg)
+        return np.ascontiguousarray(t.transpose(2, 1, 0), dtype=s.dtype).reshape(s.weight_shape)
 
     @staticmethod
     def _padded_block(x: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
@@ -416,7 +424,8 @@ class WinogradBackend(Backend):
             np.multiply(v.reshape(p, cols, s.groups, 1), u.reshape(p, 1, s.groups, -1),
                         out=m.reshape(p, cols, s.groups, -1))
         else:
-            np.matmul(self._grouped(v, s.groups), u, out=self._grouped(m, s.groups))
+            np.matmul(self._grouped(v, s.groups), u.transpose(0, 1, 3, 2),
+                      out=self._grouped(m, s.groups))
         return m
 
     # -- computing ----------------------------------------------------------------
@@ -483,7 +492,6 @@ class WinogradBackend(Backend):
         u = saved.get("kernel_transform") if want_dx else None
         if want_dx and u is None:
             u = self._kernel_transform(w, plan)
-        ut = u.transpose(0, 1, 3, 2) if want_dx else None           # (P, g, Og, Cg)
         kept = saved.get("input_transforms") if want_dw else None
         xp = np.asarray(x, dtype=spec.dtype) if want_dw and kept is None else None
         dy = np.asarray(dy, dtype=spec.dtype)
@@ -498,16 +506,16 @@ class WinogradBackend(Backend):
                     p, cols, _ = dm.shape
                     dv = np.empty((p, cols, spec.c_in), dtype=spec.dtype)
                     if spec.c_in_per_group == 1:
-                        np.sum(dm.reshape(p, cols, g, -1) * ut.reshape(p, 1, g, -1), axis=-1,
+                        np.sum(dm.reshape(p, cols, g, -1) * u.reshape(p, 1, g, -1), axis=-1,
                                out=dv)
                     else:
-                        np.matmul(self._grouped(dm, g), ut, out=self._grouped(dv, g))
+                        np.matmul(self._grouped(dm, g), u, out=self._grouped(dv, g))
                     strips.append(self._input_adjoint(dv, plan, n0, n1, t0, t1))
                 if want_dw:
                     v = kept[starts[index] + k] if kept is not None else \
                         self._input_transform(xp, plan, n0, n1, t0, t1)
-                    part = np.matmul(self._grouped(v, g).transpose(0, 1, 3, 2),
-                                     self._grouped(dm, g))               # (P, g, Cg, Og)
+                    part = np.matmul(self._grouped(dm, g).transpose(0, 1, 3, 2),
+                                     self._grouped(v, g))                # (P, g, Og, Cg)
                     du = part if du is None else du.__iadd__(part)
             return strips, du
         with one_blas_thread():
@@ -528,7 +536,7 @@ class WinogradBackend(Backend):
             wd = max(0, min(spec.w, plan.cols - pl))
             dx[:, :, :h, :wd] = dxp[:, :, pt:pt + h, pl:pl + wd]
         if want_dw:
-            du = add_up([d for _, d in results if d is not None])      # (P, g, Cg, Og)
+            du = add_up([d for _, d in results if d is not None])      # (P, g, Og, Cg)
             dw = self._kernel_adjoint(du, plan)
         return dx, dw
 
