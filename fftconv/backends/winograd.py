@@ -219,15 +219,16 @@ class WinogradBackend(Backend):
     """Winograd minimal filtering (Lavin & Gray 2016), one GEMM per transformed position."""
 
     name = "winograd"
-    #: A stated initial model (not fitted): the GEMM constant im2col ships (the
-    #: same BLAS), about 0.6 ns per element a transform pass writes (a strided
-    #: copy plus a small-inner product, measured on the ResNet-18 layers of
-    #: issue 20), per block and per call overheads of the order of im2col's.
+    #: Fitted by ``fftconv.select.calibrate(registry={'winograd': ...})`` (the
+    #: design layers it applies to, each at every tile size it may choose; 3
+    #: repeats, 3 passes) on the 2-core x86-64 machine of the other backends'
+    #: constants, but while it was shared by several jobs (load 8–12): a first
+    #: fit, to be refitted by ``fftconv calibrate`` on a quiet machine.
     shipped_constants = {
-        "float32": {"gemm": 1.457e-11, "transform": 6e-10, "kernel": 2e-9,
-                    "blocks": 3e-5, "call": 5e-5},
-        "float64": {"gemm": 2.606e-11, "transform": 9e-10, "kernel": 3e-9,
-                    "blocks": 3e-5, "call": 5e-5},
+        "float32": {"gemm": 1.031e-11, "transform": 3.065e-10, "kernel": 7.391e-10,
+                    "blocks": 0.0, "call": 1.181e-4},
+        "float64": {"gemm": 3.353e-11, "transform": 4.45e-10, "kernel": 7.386e-10,
+                    "blocks": 0.0, "call": 1.607e-4},
     }
 
     # -- what it applies to, and what it costs ------------------------------------
