@@ -219,17 +219,23 @@ class WinogradBackend(Backend):
     """Winograd minimal filtering (Lavin & Gray 2016), one GEMM per transformed position."""
 
     name = "winograd"
-    #: Fitted by ``fftconv.select.calibrate(registry={'winograd': ...})`` (the
-    #: design layers it applies to, each at every tile size it may choose; 3
-    #: repeats, 3 passes) on the 2-core x86-64 machine of the other backends'
-    #: constants, but while it was shared by several jobs (load 8–12): a first
-    #: fit, to be refitted by ``fftconv calibrate`` on a quiet machine.
+    #: The GEMM constant is the BLAS group's (im2col's shipped value: the same
+    #: BLAS, fitted jointly with direct and im2col by ``fftconv calibrate``); the
+    #: others were fitted with it held fixed (non-negative least squares on the
+    #: relative error, every design layer it applies to at each tile size it may
+    #: choose, best of 3 passes of 3 repeats) on the 2-core x86-64 machine of the
+    #: other backends' constants, while it was shared by other jobs (load 8–16):
+    #: a first fit (median relative error of the fit about 0.5), to be refitted
+    #: by ``fftconv calibrate`` on a quiet machine.
     shipped_constants = {
-        "float32": {"gemm": 1.031e-11, "transform": 3.065e-10, "kernel": 7.391e-10,
-                    "blocks": 0.0, "call": 1.181e-4},
-        "float64": {"gemm": 3.353e-11, "transform": 4.45e-10, "kernel": 7.386e-10,
-                    "blocks": 0.0, "call": 1.607e-4},
+        "float32": {"gemm": 1.457e-11, "transform": 2.479e-10, "kernel": 5.945e-10,
+                    "blocks": 0.0, "call": 1.121e-4},
+        "float64": {"gemm": 2.606e-11, "transform": 4.093e-10, "kernel": 1.021e-09,
+                    "blocks": 0.0, "call": 1.111e-4},
     }
+    # The per-position products run on the BLAS direct and im2col use.
+    calibration_group = "blas"
+    shared_features = ("gemm",)
 
     # -- what it applies to, and what it costs ------------------------------------
     def applies(self, spec):
