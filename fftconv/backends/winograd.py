@@ -196,20 +196,26 @@ def _features_at(plan: _Plan) -> dict:
     the transform passes write (each pass a strided copy with the channels
     contiguous and a small-inner GEMM, so memory-bound); ``kernel``: the kernel
     transform's elements, written once and read by every block's products;
-    ``blocks``: one step per block (its numpy calls); ``call``: one.
+    ``runs``: the contiguous runs those passes copy (the elements over the
+    channel count: with few channels, channels-last copies move a few bytes per
+    step and their count, not their bytes, sets the time); ``blocks``: one step
+    per block (its numpy calls); ``call``: one.
     """
     s = plan.spec
     cols = s.n * plan.tiles
     blocks = row_block_count(*plan.block_geometry())
     products = plan.positions * cols * s.c_in_per_group * s.c_out * 1.0
     height = s.n * plan.nth * plan.m_h + blocks * (plan.r_h - 1)   # block rows, all blocks
-    moved = (s.c_in * (height * plan.cols                           # padded blocks
-                       + 2 * plan.a_w * height * plan.ntw            # column pass
-                       + cols * plan.positions)                      # row pass
-             + s.c_out * (cols * plan.positions                      # products
-                          + plan.a_w * s.n * plan.nth * plan.m_h * plan.ntw   # row pass
-                          + 2 * s.n * s.out_h * s.out_w))            # column pass, y
+    moved_in = s.c_in * (height * plan.cols                          # padded blocks
+                         + 2 * plan.a_w * height * plan.ntw          # column pass
+                         + cols * plan.positions)                    # row pass
+    moved_out = s.c_out * (cols * plan.positions                     # products
+                           + plan.a_w * s.n * plan.nth * plan.m_h * plan.ntw   # row pass
+                           + 2 * s.n * s.out_h * s.out_w)            # column pass, y
+    moved = moved_in + moved_out
+    runs = moved_in / s.c_in + moved_out / s.c_out
     return {"gemm": gemm_work(products, s.c_in_per_group), "transform": float(moved),
+            "runs": float(runs),
             "kernel": float(plan.positions * s.c_out * s.c_in_per_group * (1 + blocks)),
             "blocks": float(blocks), "call": 1.0}
 
@@ -225,13 +231,14 @@ class WinogradBackend(Backend):
     #: relative error, every design layer it applies to at each tile size it may
     #: choose, best of 3 passes of 3 repeats) on the 2-core x86-64 machine of the
     #: other backends' constants, while it was shared by other jobs (load 8–16):
-    #: a first fit (median relative error of the fit about 0.5), to be refitted
+    #: a first fit (median relative error of the fit 0.45 in float32, 0.69 in
+    #: float64), to be refitted
     #: by ``fftconv calibrate`` on a quiet machine.
     shipped_constants = {
-        "float32": {"gemm": 1.457e-11, "transform": 2.479e-10, "kernel": 5.945e-10,
-                    "blocks": 0.0, "call": 1.121e-4},
-        "float64": {"gemm": 2.606e-11, "transform": 4.093e-10, "kernel": 1.021e-09,
-                    "blocks": 0.0, "call": 1.111e-4},
+        "float32": {"gemm": 1.457e-11, "transform": 2.813e-10, "runs": 3.035e-10,
+                    "kernel": 9.003e-10, "blocks": 0.0, "call": 2.005e-4},
+        "float64": {"gemm": 2.606e-11, "transform": 4.59e-10, "runs": 4.158e-10,
+                    "kernel": 9.452e-10, "blocks": 0.0, "call": 1.844e-4},
     }
     # The per-position products run on the BLAS direct and im2col use.
     calibration_group = "blas"
@@ -292,7 +299,7 @@ class WinogradBackend(Backend):
         if is_pointwise(spec):
             return {"gemm": gemm_work(spec.macs, spec.c_in_per_group),
                     "transform": float(spec.n * spec.c_out * spec.out_h * spec.out_w),
-                    "kernel": 0.0, "blocks": 0.0, "call": 1.0}
+                    "runs": 0.0, "kernel": 0.0, "blocks": 0.0, "call": 1.0}
         return _features_at(self.plan(spec))
 
     def context_key(self):
