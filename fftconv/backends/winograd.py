@@ -41,11 +41,12 @@ domain (nothing is re-derived from the seed formulas)::
 budget) come from the forward (:meth:`WinogradBackend.forward_saving`).
 
 Numerics: the transforms' entries grow with ``α`` (powers of the points), so the
-rounding error grows with the tile size: F(2×2, 3×3) is within a few units of
-float32's roundoff of direct, F(4×4, 3×3) about ten times more, F(6×6, 3×3)
-another order of magnitude (measured in ``docs/algorithms.rst``; the tolerance
-per tile size is :func:`fftconv.testing.winograd_tolerance`). The tile size is
-chosen by the cost model among those allowed for the dtype
+rounding error grows with the tile size: in float32, F(2×2, 3×3) is as accurate
+as direct summation, F(4×4, 3×3) about six times less (≈ 10⁻⁶ relative),
+F(6×6, 3×3) and F(4×4, 5×5) about twice that again, and tiles of ``α = 10``
+(which need the points ±3) lose three digits (measured in ``docs/algorithms.rst``;
+the tolerance per tile size is :func:`fftconv.testing.winograd_tolerance`). The
+tile size is chosen by the cost model among those allowed for the dtype
 (:data:`MAX_ALPHA_BY_DTYPE`), or forced with :func:`set_tile_size`.
 
 Stride 1 and dilation 1 only (a strided layer would compute and discard most
@@ -73,9 +74,9 @@ from .registry import register_backend
 __all__ = ["WinogradBackend", "set_tile_size", "forced_tile_size", "tile_options",
            "MAX_ALPHA_BY_DTYPE", "BLOCK_BYTES"]
 
-#: Largest tile ``α = m + r − 1`` the cost model may choose, per dtype: float32
-#: stops at F(4, 3) / F(2, 5) (α = 6), whose error stays near float32's
-#: roundoff; float64 has digits to spare for α = 8 (F(6, 3), F(4, 5), F(2, 7)).
+#: Largest tile ``α = m + r − 1`` the cost model may choose, per dtype: α = 8
+#: (F(6, 3), F(4, 5), F(2, 7)) keeps float32's relative error near 2·10⁻⁶ with
+#: these points, while α = 10 (the points ±3) costs three digits.
 #: :func:`set_tile_size` may force any ``α`` up to the construction's limit.
 MAX_ALPHA_BY_DTYPE = {"float32": 8, "float64": 8}
 
