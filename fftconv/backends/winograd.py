@@ -318,7 +318,9 @@ class WinogradBackend(Backend):
 
     def calibration_cases(self, spec):
         """Every tile size the cost model may choose (and F(2, ·)), so the fit sees
-        what a tile size costs."""
+        what a tile size costs (a pointwise layer, which has no tile: one case)."""
+        if is_pointwise(spec):
+            return [(None, self.features(spec))]
         cases = []
         opts_h = tile_options(spec.kh, spec.dtype) or [2]
         opts_w = tile_options(spec.kw, spec.dtype) or [2]
