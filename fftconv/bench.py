@@ -519,12 +519,19 @@ def crossover_figure(curves):
     axes = fig.subplots(1, len(curves), squeeze=False)[0]
     for ax, (title, rows) in zip(axes, curves):
         ks = [row.layer.k for row in rows]
-        names = list(rows[0].seconds)
+        # every backend timed on any row, each drawn over the rows it applies to
+        # (Winograd's kernels stop at 7 taps)
+        names = list(dict.fromkeys(name for row in rows for name in row.seconds))
+
+        def timed(*wanted):
+            return [row for row in rows if all(n in row.seconds for n in wanted)]
         for name in names:
-            ax.plot(ks, [row.seconds[name] * 1e3 for row in rows], marker="o", label=name)
+            ax.plot([row.layer.k for row in timed(name)],
+                    [row.seconds[name] * 1e3 for row in timed(name)], marker="o", label=name)
         marks = sorted((k, f"{a}/{b}") for i, a in enumerate(names) for b in names[i + 1:]
-                       for k in crossovers(ks, [r.seconds[a] for r in rows],
-                                           [r.seconds[b] for r in rows]))
+                       for k in crossovers([r.layer.k for r in timed(a, b)],
+                                           [r.seconds[a] for r in timed(a, b)],
+                                           [r.seconds[b] for r in timed(a, b)]))
         for level, (k, pair) in enumerate(marks):
             ax.axvline(k, color="0.6", lw=0.8, ls=":")
             # staggered heights, so crossovers close together stay readable

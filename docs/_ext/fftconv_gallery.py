@@ -18,6 +18,7 @@ ORDER = (
     "plot_backprop_stride_dilation.py",
     "plot_crossover.py",
     "plot_complexity.py",
+    "plot_winograd_error.py",
     "plot_lenet5.py",
     "plot_pytorch_bridge.py",
     "plot_filter_spectra.py",

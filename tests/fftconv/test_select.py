@@ -256,9 +256,9 @@ def test_sweep_times_one_code_path_once_and_says_so(monkeypatch):
                         real_seconds(calls, *args, **kwargs))
     rows = run_sweep([Layer("1x1", 2, 8, 16, 16, 8, 1), Layer("3x3", 2, 8, 16, 16, 8, 3)],
                      repeats=1, autotune_check=False, progress=False)
-    assert timed == [["direct", "fft"], ["direct", "fft", "im2col"]]
+    assert timed == [["direct", "fft"], ["direct", "fft", "im2col", "winograd"]]
     assert rows[0].seconds["im2col"] == rows[0].seconds["direct"]
-    assert rows[0].borrowed == ("im2col",) and rows[1].borrowed == ()
+    assert rows[0].borrowed == ("im2col", "winograd") and rows[1].borrowed == ()
     table = format_sweep(rows).splitlines()
     assert "=" in table[2] and "=" not in table[3]          # (no '=' in these layer names)
 
@@ -267,7 +267,9 @@ def test_sweep_skips_only_on_request():
     layers = [Layer("big-k", 1, 1, 64, 64, 1, 31)]
     rows = run_sweep(layers, repeats=1, autotune_check=False, max_estimate_ratio=1.0,
                      progress=False)
-    assert set(rows[0].skipped) | set(rows[0].seconds) == set(fftconv.available_backends())
+    applicable = {n for n in fftconv.available_backends()      # Winograd: kernels <= 7
+                  if fftconv.get_backend(n).supports(layers[0].spec("float32"))}
+    assert set(rows[0].skipped) | set(rows[0].seconds) == applicable
     assert len(rows[0].seconds) == 1 and "skip" in format_sweep(rows)
 
 

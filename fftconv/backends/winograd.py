@@ -1,0 +1,608 @@
+"""The Winograd backend: minimal filtering ``F(m_h × m_w, r_h × r_w)`` with one GEMM
+per transformed position.
+
+Lavin & Gray (2016), *Fast Algorithms for Convolutional Neural Networks*: the
+padded input is cut into overlapping tiles of ``α_h × α_w`` (``α = m + r − 1``)
+at a step of ``m_h × m_w``; each tile ``d`` and each kernel ``g`` are transformed
+(:mod:`~fftconv.backends._winograd_transforms`), multiplied elementwise, and the
+product transformed back to an ``m_h × m_w`` block of outputs::
+
+    Y = A_hᵀ [ (G_h g G_wᵀ) ⊙ (B_hᵀ d B_w) ] A_w
+
+The sum over input channels commutes with the output transform, so, as the FFT
+backend does per frequency, the channel reduction is one matrix product per
+transformed position ``ξ`` (and group)::
+
+    M_ξ = U_ξ · V_ξ      (C_out/g × C_in/g) @ (C_in/g × tiles)
+
+``α_h·α_w`` products of the channels instead of ``r_h·r_w·m_h·m_w`` per output
+block: F(4×4, 3×3) does 36 multiplications where direct does 144, 4× fewer.
+
+Layout and blocking. The input is padded once into channel-major order
+``(C, N, H', W')``, so that the per-position products see ``(C_in/g) × (images ·
+tiles)`` matrices. Each 2-D transform is two 1-D passes, each one GEMM with
+the ``α × α`` (or ``m × α``) matrix over a contiguous array: the row pass reads
+``α_h`` strided row copies of the padded input (before the columns are tiled,
+so the column overlap is not yet paid), the column pass ``α_w`` strided
+column copies of its result. No Python loop runs over tiles: a loop runs over
+the ``α`` taps of a pass only. The work is cut into blocks of images or tile
+rows of a few MB (:data:`BLOCK_BYTES`, a core's L2 cache share) so that each
+block's transforms and products stay in cache; the blocks are split across the
+pool (:mod:`~fftconv.backends._parallel`), each thread on one BLAS thread.
+
+Gradients are the exact adjoints of the same linear maps, in the transformed
+domain (nothing is re-derived from the seed formulas)::
+
+    dM_ξ = A-transform of dy's m×m blocks      (A_h dY A_wᵀ)
+    dV_ξ = U_ξᵀ · dM_ξ        → dx: B_h dV B_wᵀ overlap-added onto the padded input
+    dU_ξ = Σ_blocks dM_ξ · V_ξᵀ → dw: G_hᵀ dU G_w
+
+``dy`` is transformed once for both; ``U`` (and ``V`` when it fits the memory
+budget) come from the forward (:meth:`WinogradBackend.forward_saving`).
+
+Numerics: the transforms' entries grow with ``α`` (powers of the points), so the
+rounding error grows with the tile size: in float32, F(2×2, 3×3) is as accurate
+as direct summation, F(4×4, 3×3) about six times less (≈ 10⁻⁶ relative),
+F(6×6, 3×3) and F(4×4, 5×5) about twice that again, and tiles of ``α = 10``
+(which need the points ±3) lose three digits (measured in ``docs/algorithms.rst``;
+the tolerance per tile size is :func:`fftconv.testing.winograd_tolerance`). The
+tile size is chosen by the cost model among those allowed for the dtype
+(:data:`MAX_ALPHA_BY_DTYPE`), or forced with :func:`set_tile_size`.
+
+Stride 1 and dilation 1 only (a strided layer would compute and discard most
+outputs; dilated kernels are not minimal): :meth:`WinogradBackend.applies`
+gives the reason for anything else, and ``'auto'`` does not consider it there.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
+
+import numpy as np
+
+from .._spec import ConvSpec
+from ..checks import is_int
+from ..errors import bad_value
+from ._parallel import add_up, one_blas_thread, row_block_count, row_blocks, run_parts, shares, \
+    threads_for
+from ._winograd_transforms import MAX_ALPHA, transform_matrices
+from .base import (POINTWISE_PATH, Backend, estimate_seconds, gemm_work, get_memory_budget,
+                   is_pointwise, pointwise_forward)
+from .registry import register_backend
+
+__all__ = ["WinogradBackend", "set_tile_size", "forced_tile_size", "tile_options",
+           "MAX_ALPHA_BY_DTYPE", "BLOCK_BYTES"]
+
+#: Largest tile ``α = m + r − 1`` the cost model may choose, per dtype: α = 8
+#: (F(6, 3), F(4, 5), F(2, 7)) keeps float32's relative error near 2·10⁻⁶ with
+#: these points, while α = 10 (the points ±3) costs three digits.
+#: :func:`set_tile_size` may force any ``α`` up to the construction's limit.
+MAX_ALPHA_BY_DTYPE = {"float32": 8, "float64": 8}
+
+#: Output tile sizes ``m`` considered per axis (``r = 1``: ``m = 1``, no transform).
+TILE_SIZES = (2, 4, 6)
+
+#: Working bytes of one block (transformed tiles of its inputs and outputs): a
+#: core's share of the L2 cache and some of L3, so the products read the
+#: transforms from cache.
+BLOCK_BYTES = 2 << 20
+
+#: Columns (images × tiles) a block gives each per-position product at least:
+#: every block reads the whole kernel transform ``U``, which for wide layers
+#: (512 × 512 channels) is tens of MB; fewer columns would make the products
+#: memory-bound on it.
+MIN_BLOCK_COLUMNS = 256
+
+#: Multiply-adds from which the blocks are split across threads.
+SPLIT_MIN_MACS = 1 << 23
+
+#: A larger tile is chosen only where its estimate is below this fraction of the
+#: best smaller tile's: it costs accuracy (the error grows with α), and the cost
+#: model's fit is not finer than this (measured on 8×64×56² → 64, F(4×4, 3×3)
+#: took 0.7–0.9 of F(6×6, 3×3)'s time although the two estimates were within 3 %).
+LARGER_TILE_GAIN = 0.85
+
+_TILE: ContextVar = ContextVar("fftconv_winograd_tile", default=None)
+
+
+def forced_tile_size() -> tuple[int, int] | None:
+    """The ``(m_h, m_w)`` forced by an enclosing :func:`set_tile_size`, else None."""
+    return _TILE.get()
+
+
+@contextmanager
+def set_tile_size(m_h: int, m_w: int | None = None):
+    """Force the Winograd output tile ``F(m_h × m_w, ·)`` inside the ``with`` block.
+
+    For studying the speed/accuracy trade-off of the tile size; an axis whose
+    kernel has one tap always uses ``m = 1`` (no transform). Raises
+    ``NotImplementedError`` on a layer where ``m + r − 1`` exceeds the largest
+    tile the construction offers.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> from fftconv.backends.winograd import set_tile_size
+    >>> x, w = np.ones((1, 1, 10, 10)), np.ones((1, 1, 3, 3))
+    >>> with set_tile_size(2):
+    ...     y = fftconv.conv2d(x, w, backend="winograd")
+    >>> bool(np.allclose(y, 9.0))
+    True
+    """
+    m_w = m_h if m_w is None else m_w
+    for name, value in (("m_h", m_h), ("m_w", m_w)):
+        if not is_int(value) or value < 1:
+            raise bad_value("set_tile_size", name, value, "a positive int")
+    token = _TILE.set((int(m_h), int(m_w)))
+    try:
+        yield (int(m_h), int(m_w))
+    finally:
+        _TILE.reset(token)
+
+
+def tile_options(r: int, dtype) -> list:
+    """Output tile sizes ``m`` the cost model may choose for an ``r``-tap axis."""
+    if r == 1:
+        return [1]
+    limit = MAX_ALPHA_BY_DTYPE.get(np.dtype(dtype).name, MAX_ALPHA_BY_DTYPE["float64"])
+    return [m for m in TILE_SIZES if m + r - 1 <= limit]
+
+
+class _Plan:
+    """Tile sizes, transforms and tile counts of one layer."""
+
+    def __init__(self, spec: ConvSpec, m_h: int, m_w: int):
+        self.spec, self.m_h, self.m_w = spec, m_h, m_w
+        self.r_h, self.r_w = spec.kh, spec.kw
+        self.a_h, self.a_w = m_h + spec.kh - 1, m_w + spec.kw - 1
+        self.nth, self.ntw = -(-spec.out_h // m_h), -(-spec.out_w // m_w)
+        # padded input extent the tiles read (zeros past the real padding)
+        self.rows = self.nth * m_h + spec.kh - 1
+        self.cols = self.ntw * m_w + spec.kw - 1
+        dtype = spec.dtype
+        self.at_h, self.g_h, self.bt_h = transform_matrices(m_h, spec.kh, dtype)
+        self.at_w, self.g_w, self.bt_w = transform_matrices(m_w, spec.kw, dtype)
+
+    @property
+    def positions(self) -> int:
+        return self.a_h * self.a_w
+
+    @property
+    def tiles(self) -> int:
+        return self.nth * self.ntw
+
+    def row_bytes(self) -> int:
+        """Working bytes per tile row of one image (the unit of a block)."""
+        s = self.spec
+        per_tile = self.positions * (s.c_in + s.c_out)
+        rowpass = self.a_h * s.c_in * self.cols + self.m_w * self.a_h * s.c_out * self.ntw
+        return (2 * per_tile * self.ntw + rowpass) * s.dtype.itemsize
+
+    def block_geometry(self) -> tuple:
+        s = self.spec
+        threads = threads_for(s.macs, SPLIT_MIN_MACS)
+        budget = max(1, get_memory_budget() // threads)
+        row_bytes = self.row_bytes()
+        wanted = max(BLOCK_BYTES, row_bytes * -(-MIN_BLOCK_COLUMNS // self.ntw))
+        return s.n, self.nth, row_bytes, min(wanted, budget), threads
+
+    def blocks(self) -> list:
+        return row_blocks(*self.block_geometry())
+
+    def thread_parts(self) -> list:
+        geometry = self.block_geometry()
+        return shares(row_blocks(*geometry), geometry[-1])
+
+
+def _features_at(plan: _Plan) -> dict:
+    """Cost features of the forward at ``plan``.
+
+    ``gemm``: the per-position products' multiply-adds, weighted by their inner
+    size (:func:`~fftconv.backends.base.gemm_work`); ``transform``: the elements
+    the transform passes write (each pass a strided copy with the channels
+    contiguous and a small-inner GEMM, so memory-bound); ``kernel``: the kernel
+    transform's elements, written once and read by every block's products;
+    ``runs``: the contiguous runs those passes copy (the elements over the
+    channel count: with few channels, channels-last copies move a few bytes per
+    step and their count, not their bytes, sets the time); ``blocks``: one step
+    per block (its numpy calls); ``call``: one.
+    """
+    s = plan.spec
+    cols = s.n * plan.tiles
+    blocks = row_block_count(*plan.block_geometry())
+    products = plan.positions * cols * s.c_in_per_group * s.c_out * 1.0
+    height = s.n * plan.nth * plan.m_h + blocks * (plan.r_h - 1)   # block rows, all blocks
+    moved_in = s.c_in * (height * plan.cols                          # padded blocks
+                         + 2 * plan.a_w * height * plan.ntw          # column pass
+                         + cols * plan.positions)                    # row pass
+    moved_out = s.c_out * (cols * plan.positions                     # products
+                           + plan.a_w * s.n * plan.nth * plan.m_h * plan.ntw   # row pass
+                           + 2 * s.n * s.out_h * s.out_w)            # column pass, y
+    moved = moved_in + moved_out
+    runs = moved_in / s.c_in + moved_out / s.c_out
+    return {"gemm": gemm_work(products, s.c_in_per_group), "transform": float(moved),
+            "runs": float(runs),
+            "kernel": float(plan.positions * s.c_out * s.c_in_per_group * (1 + blocks)),
+            "blocks": float(blocks), "call": 1.0}
+
+
+@register_backend
+class WinogradBackend(Backend):
+    """Winograd minimal filtering (Lavin & Gray 2016), one GEMM per transformed position."""
+
+    name = "winograd"
+    #: The GEMM constant is the BLAS group's (im2col's shipped value: the same
+    #: BLAS, fitted jointly with direct and im2col by ``fftconv calibrate``); the
+    #: others were fitted with it held fixed (non-negative least squares on the
+    #: relative error, every design layer it applies to at each tile size it may
+    #: choose, best of 3 passes of 3 repeats) on the 2-core x86-64 machine of the
+    #: other backends' constants, while it was shared by other jobs (load 8–16):
+    #: a first fit (median relative error of the fit 0.45 in float32, 0.69 in
+    #: float64), to be refitted
+    #: by ``fftconv calibrate`` on a quiet machine.
+    shipped_constants = {
+        "float32": {"gemm": 1.457e-11, "transform": 2.813e-10, "runs": 3.035e-10,
+                    "kernel": 9.003e-10, "blocks": 0.0, "call": 2.005e-4},
+        "float64": {"gemm": 2.606e-11, "transform": 4.59e-10, "runs": 4.158e-10,
+                    "kernel": 9.452e-10, "blocks": 0.0, "call": 1.844e-4},
+    }
+    # The per-position products run on the BLAS direct and im2col use.
+    calibration_group = "blas"
+    shared_features = ("gemm",)
+
+    # -- what it applies to, and what it costs ------------------------------------
+    def applies(self, spec):
+        if getattr(spec, "rank", 2) != 2:
+            return f"it computes 2-D convolutions only (rank {spec.rank})"
+        if spec.stride != (1, 1):
+            return f"it computes stride 1 only (stride {spec.stride})"
+        if spec.dilation != (1, 1):
+            return f"it computes dilation 1 only (dilation {spec.dilation})"
+        largest = MAX_ALPHA - 1            # m = 2 needs α = r + 1
+        if max(spec.kh, spec.kw) > largest:
+            return (f"no F(m, r) tile for a {spec.kh}×{spec.kw} kernel "
+                    f"(at most {largest} taps per axis)")
+        forced = _TILE.get()
+        if forced is not None:
+            for m, r in zip(forced, (spec.kh, spec.kw)):
+                if r > 1 and m + r - 1 > MAX_ALPHA:
+                    return f"the forced tile F({m}, {r}) exceeds α = {MAX_ALPHA}"
+        return None
+
+    def plan(self, spec: ConvSpec) -> _Plan:
+        """The tiling: forced by :func:`set_tile_size`, else the cheapest estimate
+        among :func:`tile_options` per axis."""
+        forced = _TILE.get()
+        if forced is not None:
+            m_h = 1 if spec.kh == 1 else forced[0]
+            m_w = 1 if spec.kw == 1 else forced[1]
+            return _Plan(spec, m_h, m_w)
+        return self._cheapest(spec)
+
+    def _cheapest(self, spec: ConvSpec) -> _Plan:
+        """The cheapest tiling by the estimate, except that a larger tile (larger
+        rounding error) must be estimated at least :data:`LARGER_TILE_GAIN`
+        cheaper than the best smaller one to be taken."""
+        weights = self.weights(spec.dtype)
+        plans = sorted((_Plan(spec, m_h, m_w)
+                        for m_h in tile_options(spec.kh, spec.dtype) or [2]
+                        for m_w in tile_options(spec.kw, spec.dtype) or [2]),
+                       key=lambda plan: (max(plan.a_h, plan.a_w), plan.a_h + plan.a_w))
+        best, best_cost = None, float("inf")
+        for plan in plans:
+            cost = estimate_seconds(_features_at(plan), weights, fallback={"call": 1.0})
+            if best is None or cost < LARGER_TILE_GAIN * best_cost:
+                best, best_cost = plan, cost
+        return best
+
+    def working_set(self, spec):
+        """The kernel transform and one tile row of one image."""
+        if not self.supports(spec):
+            return 0
+        plan = self.plan(spec)
+        return (plan.positions * spec.c_out * spec.c_in_per_group * spec.dtype.itemsize
+                + plan.row_bytes())
+
+    def features(self, spec):
+        """:func:`_features_at` the tiling it runs; a pointwise layer is one product
+        and the output it writes."""
+        if is_pointwise(spec):
+            return {"gemm": gemm_work(spec.macs, spec.c_in_per_group),
+                    "transform": float(spec.n * spec.c_out * spec.out_h * spec.out_w),
+                    "runs": 0.0, "kernel": 0.0, "blocks": 0.0, "call": 1.0}
+        return _features_at(self.plan(spec))
+
+    def context_key(self):
+        return _TILE.get()
+
+    def calibration_cases(self, spec):
+        """Every tile size the cost model may choose (and F(2, ·)), so the fit sees
+        what a tile size costs (a pointwise layer, which has no tile: one case)."""
+        if is_pointwise(spec):
+            return [(None, self.features(spec))]
+        cases = []
+        opts_h = tile_options(spec.kh, spec.dtype) or [2]
+        opts_w = tile_options(spec.kw, spec.dtype) or [2]
+        for m in sorted(set(opts_h) | set(opts_w)):
+            m_h = m if m in opts_h else opts_h[-1]
+            m_w = m if m in opts_w else opts_w[-1]
+            cases.append(((m_h, m_w), _features_at(_Plan(spec, m_h, m_w))))
+        return cases
+
+    def calibration_setting(self, setting):
+        return nullcontext() if setting is None else set_tile_size(*setting)
+
+    # -- transforms ---------------------------------------------------------------
+    # Layout: channels last. The padded input is (N, rows, cols, C); a block's
+    # transformed tiles are V[(q, p), (n, ti, tj), c], position-major, each
+    # position a (tiles × C) matrix; the products M[(q, p), (n, ti, tj), o].
+    # Every pass is one GEMM whose operands have unit inner stride, reading
+    # either a strided copy with C contiguous (the column pass) or a strided
+    # view handed to BLAS directly (the row pass, written straight into the
+    # position-major layout), so no pass transposes element by element.
+
+    @staticmethod
+    def _kernel_transform(w: np.ndarray, plan: _Plan) -> np.ndarray:
+        """``U[(q, p), g, o, c] = Σ_{u,v} G_w[q, v] G_h[p, u] w[g·Og + o, c, u, v]``,
+        shape ``(α_w·α_h, g, O/g, C/g)``.
+
+        The (small) kernel is first put taps-major, ``(kw, kh, O·C/g)`` (a copy
+        reading runs of ``kh·kw`` taps), so both passes are GEMMs over contiguous
+        rows and ``U`` is written in its final order: a transposing copy of the
+        larger ``U`` would thrash the cache. The products read ``U_ξᵀ`` as a
+        transposed view (BLAS's transpose flag).
+        """
+        s = plan.spec
+        taps = w.reshape(s.c_out * s.c_in_per_group, s.kh, s.kw).transpose(2, 1, 0)
+        taps = np.ascontiguousarray(taps, dtype=s.dtype)             # (kw, kh, O·Cg)
+        t = np.matmul(plan.g_h, taps)                                # (kw, α_h, O·Cg)
+        u = np.matmul(plan.g_w, t.reshape(s.kw, -1))                 # (α_w, α_h·O·Cg)
+        return u.reshape(plan.positions, s.groups, s.c_out_per_group, s.c_in_per_group)
+
+    @staticmethod
+    def _kernel_adjoint(du: np.ndarray, plan: _Plan) -> np.ndarray:
+        """Adjoint of :meth:`_kernel_transform`: ``dw = G_hᵀ dU G_w`` per kernel,
+        from ``dU`` ``(P, g, O/g, C/g)``."""
+        s = plan.spec
+        t = np.matmul(plan.g_w.T, du.reshape(plan.a_w, -1))          # (kw, α_h·O·Cg)
+        t = np.matmul(plan.g_h.T, t.reshape(s.kw, plan.a_h, -1))     # (kw, kh, O·Cg)
+        return np.ascontiguousarray(t.transpose(2, 1, 0), dtype=s.dtype).reshape(s.weight_shape)
+
+    @staticmethod
+    def _padded_block(x: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """Rows of tile rows ``t0:t1`` of images ``n0:n1`` of the zero-padded input,
+        channels last ``(nb, nt·m_h + r_h − 1, cols, C)``: each thread transposes
+        its own block, in cache, rather than the whole input in one pass."""
+        s = plan.spec
+        (pt, _), (pl, _) = s.padding
+        top, height = t0 * plan.m_h, (t1 - t0) * plan.m_h + plan.r_h - 1
+        block = np.zeros((n1 - n0, height, plan.cols, s.c_in), dtype=s.dtype)
+        lo, hi = max(top, pt), min(top + height, pt + s.h)           # padded-row range of x
+        w = max(0, min(s.w, plan.cols - pl))
+        if hi > lo:
+            block[:, lo - top:hi - top, pl:pl + w] = \
+                x[n0:n1, :, lo - pt:hi - pt, :w].transpose(0, 2, 3, 1)
+        return block
+
+    @staticmethod
+    def _row_view(a: np.ndarray, step: int, count: int, taps: int) -> np.ndarray:
+        """``(lead, nb, R, L) → (lead, nb, count, taps, L)`` view with
+        ``[..., t, k, :] = a[..., t·step + k, :]`` (overlapping tile rows)."""
+        s = a.strides
+        return np.lib.stride_tricks.as_strided(
+            a, shape=a.shape[:2] + (count, taps, a.shape[3]),
+            strides=(s[0], s[1], s[2] * step, s[2], s[3]), writeable=False)
+
+    @staticmethod
+    def _position_view(buf: np.ndarray, plan_a: int, lead: int, nb: int, nt: int,
+                       inner: int) -> np.ndarray:
+        """``buf`` ``(lead, plan_a, nb, nt, inner)`` viewed as ``(lead, nb, nt, plan_a, inner)``."""
+        b = buf.reshape(lead, plan_a, nb, nt, inner)
+        return b.transpose(0, 2, 3, 1, 4)
+
+    def _input_transform(self, x: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """``V[(q, p), (n, ti, tj), c] = (B_hᵀ d B_w)[p, q]`` of the tiles of images
+        ``n0:n1``, tile rows ``t0:t1``: shape ``(α_w·α_h, cols, C)``."""
+        c, nb, nt, ntw = plan.spec.c_in, n1 - n0, t1 - t0, plan.ntw
+        mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
+        height = nt * mh + plan.r_h - 1
+        xp = self._padded_block(x, plan, n0, n1, t0, t1)
+        # column pass: X2[b] = columns tj·m_w + b of the block's rows, then Bᵀ_w over b
+        x2 = np.empty((aw, nb, height, ntw, c), dtype=xp.dtype)
+        for b in range(aw):
+            x2[b] = xp[:, :, b:b + (ntw - 1) * mw + 1:mw]
+        r = np.matmul(plan.bt_w, x2.reshape(aw, -1)).reshape(aw, nb, height, ntw * c)
+        # row pass: Bᵀ_h on overlapping row windows (a view), into position-major V
+        v = np.empty((aw, ah, nb, nt, ntw * c), dtype=xp.dtype)
+        np.matmul(plan.bt_h, self._row_view(r, mh, nt, ah),
+                  out=self._position_view(v, ah, aw, nb, nt, ntw * c))
+        return v.reshape(aw * ah, nb * nt * ntw, c)
+
+    def _output_transform(self, m: np.ndarray, plan: _Plan, y: np.ndarray, n0, n1, t0, t1):
+        """``y`` rows of tile rows ``t0:t1`` of images ``n0:n1`` from the products
+        ``M`` ``(α_w·α_h, cols, O)``: ``A_hᵀ M A_w`` per tile, written in place."""
+        s = plan.spec
+        o, nb, nt, ntw = s.c_out, n1 - n0, t1 - t0, plan.ntw
+        mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
+        z = np.matmul(plan.at_h, self._position_view(m, ah, aw, nb, nt, ntw * o))
+        z = np.matmul(plan.at_w, z.reshape(aw, -1))          # (m_w, nb·nt·m_h·ntw·O)
+        z = z.reshape(mw, nb, nt * mh, ntw, o)
+        r0, r1 = t0 * mh, min(s.out_h, t1 * mh)
+        if s.out_w == ntw * mw:
+            target = y[n0:n1, :, r0:r1].reshape(nb, o, r1 - r0, ntw, mw)
+            np.copyto(target, z[:, :, :r1 - r0].transpose(1, 4, 2, 3, 0))
+        else:
+            block = z[:, :, :r1 - r0].transpose(1, 4, 2, 3, 0).reshape(nb, o, r1 - r0, -1)
+            y[n0:n1, :, r0:r1] = block[..., :s.out_w]
+
+    @staticmethod
+    def _grouped(a: np.ndarray, groups: int) -> np.ndarray:
+        """``(P, cols, g·k)`` viewed as ``(P, g, cols, k)`` (unit inner stride, for BLAS)."""
+        p, cols, gk = a.shape
+        return a.reshape(p, cols, groups, gk // groups).transpose(0, 2, 1, 3)
+
+    def _products(self, u: np.ndarray, v: np.ndarray, plan: _Plan) -> np.ndarray:
+        """``M_ξ = V_ξ U_ξ`` per position and group: ``(P, cols, O)``."""
+        s = plan.spec
+        p, cols, _ = v.shape
+        m = np.empty((p, cols, s.c_out), dtype=v.dtype)
+        if s.c_in_per_group == 1:          # depthwise-like: an outer product per group
+            np.multiply(v.reshape(p, cols, s.groups, 1), u.reshape(p, 1, s.groups, -1),
+                        out=m.reshape(p, cols, s.groups, -1))
+        else:
+            np.matmul(self._grouped(v, s.groups), u.transpose(0, 1, 3, 2),
+                      out=self._grouped(m, s.groups))
+        return m
+
+    # -- computing ----------------------------------------------------------------
+    def forward_path(self, spec):
+        """F(1×1, 1×1) has no transform: a pointwise layer is the product the
+        direct and im2col backends run (:func:`~fftconv.backends.base.pointwise_forward`)."""
+        return POINTWISE_PATH if is_pointwise(spec) else self.name
+
+    def forward(self, x, w, spec):
+        if is_pointwise(spec):
+            return pointwise_forward(x, w, spec)
+        return self._forward(x, w, spec, save=False)[0]
+
+    def forward_saving(self, x, w, spec):
+        """The forward, the plan and kernel transform its backward reuses, and the
+        input transforms when all of them fit the memory budget."""
+        if is_pointwise(spec):
+            return pointwise_forward(x, w, spec), {}
+        return self._forward(x, w, spec, save=True)
+
+    def _forward(self, x, w, spec, save: bool):
+        plan = self.plan(spec)
+        u = self._kernel_transform(w, plan)
+        xp = np.asarray(x, dtype=spec.dtype)
+        y = np.empty(spec.output_shape, dtype=spec.dtype)
+        keep = save and self._input_transform_bytes(plan) <= get_memory_budget()
+
+        def run(part):
+            kept = []
+            for n0, n1, t0, t1 in part:
+                v = self._input_transform(xp, plan, n0, n1, t0, t1)
+                self._output_transform(self._products(u, v, plan), plan, y, n0, n1, t0, t1)
+                if keep:
+                    kept.append(v)
+            return kept
+        with one_blas_thread():
+            kept = run_parts(run, plan.thread_parts())
+        saved = {}
+        if save:
+            saved = {"plan": (plan.m_h, plan.m_w), "kernel_transform": u}
+            if keep:
+                saved["input_transforms"] = [v for part in kept for v in part]
+        return y, saved
+
+    @staticmethod
+    def _input_transform_bytes(plan: _Plan) -> int:
+        s = plan.spec
+        return plan.positions * s.c_in * s.n * plan.tiles * s.dtype.itemsize
+
+    def grad_input(self, dy, w, spec):
+        return self.backward(dy, None, w, spec, ("input",))[0]
+
+    def grad_weight(self, dy, x, spec):
+        return self.backward(dy, x, None, spec, ("weight",))[1]
+
+    def backward(self, dy, x, w, spec, needs, saved=None):
+        """Both gradients from one transform of ``dy`` per block (module notes)."""
+        saved = saved or {}
+        plan = _Plan(spec, *saved["plan"]) if "plan" in saved else self.plan(spec)
+        want_dx, want_dw = "input" in needs, "weight" in needs
+        if not (want_dx or want_dw):
+            return None, None
+        g = spec.groups
+        u = saved.get("kernel_transform") if want_dx else None
+        if want_dx and u is None:
+            u = self._kernel_transform(w, plan)
+        kept = saved.get("input_transforms") if want_dw else None
+        xp = np.asarray(x, dtype=spec.dtype) if want_dw and kept is None else None
+        dy = np.asarray(dy, dtype=spec.dtype)
+        parts = plan.thread_parts()
+        starts = np.cumsum([0] + [len(part) for part in parts])
+
+        def run(index):
+            strips, du = [], None
+            for k, (n0, n1, t0, t1) in enumerate(parts[index]):
+                dm = self._output_adjoint(dy, plan, n0, n1, t0, t1)     # (P, cols, O)
+                if want_dx:
+                    p, cols, _ = dm.shape
+                    dv = np.empty((p, cols, spec.c_in), dtype=spec.dtype)
+                    if spec.c_in_per_group == 1:
+                        np.sum(dm.reshape(p, cols, g, -1) * u.reshape(p, 1, g, -1), axis=-1,
+                               out=dv)
+                    else:
+                        np.matmul(self._grouped(dm, g), u, out=self._grouped(dv, g))
+                    strips.append(self._input_adjoint(dv, plan, n0, n1, t0, t1))
+                if want_dw:
+                    v = kept[starts[index] + k] if kept is not None else \
+                        self._input_transform(xp, plan, n0, n1, t0, t1)
+                    part = np.matmul(self._grouped(dm, g).transpose(0, 1, 3, 2),
+                                     self._grouped(v, g))                # (P, g, Og, Cg)
+                    du = part if du is None else du.__iadd__(part)
+            return strips, du
+        with one_blas_thread():
+            results = run_parts(run, list(range(len(parts))))
+        dx = dw = None
+        if want_dx:
+            # strips come channel-first (transposed in their threads); rows where
+            # two blocks' tiles overlap are added here
+            dxp = np.zeros((spec.n, spec.c_in, plan.rows, plan.cols), dtype=spec.dtype)
+            blocks = [b for part in parts for b in part]
+            strips = [s for strips, _ in results for s in strips]
+            for (n0, n1, t0, t1), strip in zip(blocks, strips):
+                top = t0 * plan.m_h
+                dxp[n0:n1, :, top:top + strip.shape[2]] += strip
+            (pt, _), (pl, _) = spec.padding
+            dx = np.zeros(spec.input_shape, dtype=spec.dtype)
+            h = max(0, min(spec.h, plan.rows - pt))
+            wd = max(0, min(spec.w, plan.cols - pl))
+            dx[:, :, :h, :wd] = dxp[:, :, pt:pt + h, pl:pl + wd]
+        if want_dw:
+            du = add_up([d for _, d in results if d is not None])      # (P, g, Og, Cg)
+            dw = self._kernel_adjoint(du, plan)
+        return dx, dw
+
+    def _output_adjoint(self, dy, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """Adjoint of :meth:`_output_transform`: ``dM = A_h dY A_wᵀ`` per tile of
+        the block's ``m_h × m_w`` blocks of ``dy``, ``(P, cols, O)``."""
+        s = plan.spec
+        o, nb, nt, ntw = s.c_out, n1 - n0, t1 - t0, plan.ntw
+        mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
+        r0, r1 = t0 * mh, min(s.out_h, t1 * mh)
+        d = np.zeros((mw, nb, nt * mh, ntw, o), dtype=s.dtype)        # D[j, n, row, tj, o]
+        if s.out_w == ntw * mw:
+            src = dy[n0:n1, :, r0:r1].reshape(nb, o, r1 - r0, ntw, mw)
+            np.copyto(d[:, :, :r1 - r0], src.transpose(4, 0, 2, 3, 1))
+        else:
+            padded = np.zeros((nb, o, r1 - r0, ntw * mw), dtype=s.dtype)
+            padded[..., :s.out_w] = dy[n0:n1, :, r0:r1]
+            d[:, :, :r1 - r0] = padded.reshape(nb, o, r1 - r0, ntw, mw).transpose(4, 0, 2, 3, 1)
+        z = np.matmul(plan.at_w.T, d.reshape(mw, -1))                # (α_w, nb·rows·ntw·O)
+        z = z.reshape(aw, nb, nt * mh, ntw * o)
+        dm = np.empty((aw, ah, nb, nt, ntw * o), dtype=s.dtype)
+        np.matmul(plan.at_h.T, self._row_view(z, mh, nt, mh),
+                  out=self._position_view(dm, ah, aw, nb, nt, ntw * o))
+        return dm.reshape(aw * ah, nb * nt * ntw, o)
+
+    def _input_adjoint(self, dv, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+        """Adjoint of :meth:`_input_transform`: ``B_h dV B_wᵀ`` per tile, overlap-added
+        into a strip of the padded input, returned channel-first
+        ``(nb, C, nt·m_h + r_h − 1, cols)``."""
+        s = plan.spec
+        c, nb, nt, ntw = s.c_in, n1 - n0, t1 - t0, plan.ntw
+        mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
+        height = nt * mh + plan.r_h - 1
+        rows = np.matmul(plan.bt_h.T, self._position_view(dv, ah, aw, nb, nt, ntw * c))
+        r = np.zeros((aw, nb, height, ntw * c), dtype=s.dtype)       # (α_w, nb, nt, α_h, L)
+        for a in range(ah):
+            r[:, :, a:a + (nt - 1) * mh + 1:mh] += rows[:, :, :, a]
+        z = np.matmul(plan.bt_w.T, r.reshape(aw, -1)).reshape(aw, nb, height, ntw, c)
+        strip = np.zeros((nb, height, plan.cols, c), dtype=s.dtype)
+        for b in range(aw):
+            strip[:, :, b:b + (ntw - 1) * mw + 1:mw] += z[b]
+        return np.ascontiguousarray(strip.transpose(0, 3, 1, 2))
