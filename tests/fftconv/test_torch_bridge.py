@@ -74,17 +74,16 @@ def _applies(backend, g, dtype=np.float64):
 
 
 def _cases():
+    """Every (backend, geometry) pair the backend computes; the pairs it refuses (with a
+    reason, e.g. Winograd at stride 2) are left out rather than skipped."""
     return [pytest.param(b, i, id=f"{b}-{i}") for b in BACKENDS
-            for i in range(len(GEOMETRIES))]
+            for i in range(len(GEOMETRIES)) if _applies(b, GEOMETRIES[i]) is None]
 
 
 @pytest.mark.parametrize("backend, index", _cases())
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
 def test_gradcheck_and_torch_agreement_on_every_backend(backend, index):
     g = GEOMETRIES[index]
-    reason = _applies(backend, g)
-    if reason is not None:              # the backend says it does not compute this one
-        pytest.skip(f"{backend}: {reason}")
     x, w, b = _tensors(g)
 
     def f(x, w, *b):
