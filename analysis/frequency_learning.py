@@ -109,8 +109,9 @@ def pooling_information(maps, factors, methods=POOLINGS):
     Parameters
     ----------
     maps : array_like, shape (M, H, W)
-        The maps (digits, image patches); each is centred on its mean first, so
-        the error measures structure, not brightness.
+        The maps (digits, image patches). Each map and each reconstruction is
+        centred on its own mean, so the error measures structure, not brightness:
+        ``‖(x − x̄) − (R − R̄)‖ / ‖x − x̄‖``.
     factors : sequence of int
         Downsampling factors, each dividing ``H`` and ``W`` (2 … 8 for the
         issue's 1/2 … 1/8).
@@ -144,8 +145,15 @@ def pooling_information(maps, factors, methods=POOLINGS):
     maps, norms = maps[keep], norms[keep]
     curves = {}
     for method in methods:
-        errors = np.array([np.linalg.norm(maps - pool_and_reconstruct(maps, f, method)[1],
-                                          axis=(-2, -1)) / norms for f in factors])
+        errors = []
+        for f in factors:
+            up = pool_and_reconstruct(maps, f, method)[1]
+            # Brightness is not structure: the reconstruction's mean is removed too
+            # (spectral and average pooling keep the mean exactly; max pooling
+            # would otherwise be charged for the offset of its maxima).
+            up = up - up.mean(axis=(-2, -1), keepdims=True)
+            errors.append(np.linalg.norm(maps - up, axis=(-2, -1)) / norms)
+        errors = np.array(errors)
         curves[method] = PoolingCurve(method, tuple(int(f) for f in factors),
                                       errors.mean(axis=1), errors.std(axis=1))
     return curves

@@ -22,6 +22,9 @@ ORDER = (
     "plot_filter_spectra.py",
     "plot_diffusion.py",
     "plot_template_matching.py",
+    "plot_spectral_pooling.py",
+    "plot_spectral_parametrization.py",
+    "plot_arima.py",
 )
 
 _SEEN = "_fftconv_scraped_figures"
