@@ -540,7 +540,7 @@ def parametrization_figure(study, dataset):
     Returns
     -------
     matplotlib.figure.Figure
-        Left: the loss per step (smoothed over 10 steps), median over the seeds
+        Left: the loss per step (a running mean over 10 steps), median over the seeds
         with the min–max band, for each parametrization at the learning rate with
         the lowest mean final loss. Right: the final loss at every rate of the grid
         (mean over seeds, bars: min–max), the learning-rate search itself.
@@ -561,11 +561,13 @@ def parametrization_figure(study, dataset):
         finals = {lr: [final(r) for r in rs] for lr, rs in by_rate.items() if rs}
         best = min(finals, key=lambda lr: np.mean(finals[lr]))
         losses = np.array([r["batch_loss"] for r in by_rate[best]])
-        kernel = np.ones(10) / 10
+        window = min(10, losses.shape[1])
+        kernel = np.ones(window) / window
         smooth = np.array([np.convolve(row, kernel, mode="valid") for row in losses])
-        steps = np.arange(smooth.shape[1]) + 10
-        curve_ax.plot(steps, np.median(smooth, axis=0), color=colour,
-                      label=f"{kind} (lr {best:g}, {len(losses)} seeds)")
+        steps = np.arange(smooth.shape[1]) + window
+        seeds = f"{len(losses)} seed{'s' if len(losses) != 1 else ''}"
+        curve_ax.plot(steps, np.median(smooth, axis=0), "-" if len(steps) > 1 else "o",
+                      color=colour, label=f"{kind} (lr {best:g}, {seeds})")
         curve_ax.fill_between(steps, smooth.min(axis=0), smooth.max(axis=0), color=colour,
                               alpha=0.25, lw=0)
         lrs = sorted(finals)

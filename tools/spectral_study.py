@@ -8,12 +8,17 @@ to a JSON file that ``docs/examples/plot_spectral_parametrization.py`` and the
 docs page "learning in the frequency domain" read::
 
     python tools/spectral_study.py --out docs/data/spectral_study.json \\
-        [--mnist ../shared/data/mnist] [--epochs 4] [--seeds 0 1 2]
+        [--mnist ../shared/data/mnist] [--epochs 4] [--seeds 0 1 2] [--lrs 3e-4 1e-3 3e-3]
+
+``--update`` adds the runs of more learning rates to an existing file (the same
+datasets, seeds and epochs), for extending the grid when a best rate lies at its
+edge.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import platform
 import sys
@@ -46,11 +51,18 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--lrs", type=float, nargs="+", default=[3e-4, 1e-3, 3e-3])
     parser.add_argument("--model", default="lenet5_modern")
+    parser.add_argument("--update", action="store_true",
+                        help="add these learning rates' runs to the existing --out file")
     args = parser.parse_args(argv)
     datasets = ["digits"] + (["mnist"] if args.mnist else [])
     result = {"model": args.model, "optimizer": "adam", "seeds": args.seeds,
               "learning_rates": args.lrs, "machine": platform.processor() or platform.machine(),
               "date": time.strftime("%Y-%m-%d"), "datasets": {}}
+    if args.update:
+        result = json.loads(pathlib.Path(args.out).read_text(encoding="utf-8"))
+        if result["seeds"] != args.seeds or result["model"] != args.model:
+            parser.error("--update needs the seeds and model of the existing file")
+        result["learning_rates"] = sorted(set(result["learning_rates"]) | set(args.lrs))
     for name in datasets:
         (xt, yt), val = _dataset(name, args.mnist, np.random.default_rng(0))
         epochs = args.epochs if name == "digits" else args.mnist_epochs
@@ -62,11 +74,14 @@ def main(argv=None):
 
         runs = parametrization_study(xt, yt, val, seeds=args.seeds, learning_rates=args.lrs,
                                      epochs=epochs, model=args.model, on_run=report)
-        result["datasets"][name] = {
-            "train": len(xt), "validation": len(val[0]), "epochs": epochs,
-            "runs": [{"parametrization": r.parametrization, "lr": r.lr, "seed": r.seed,
-                      "batch_loss": [round(v, 6) for v in r.batch_loss],
-                      "val_accuracy": r.val_accuracy, "seconds": r.seconds} for r in runs]}
+        record = result["datasets"].setdefault(name, {"train": len(xt), "validation": len(val[0]),
+                                                      "epochs": epochs, "runs": []})
+        if (record["train"], record["epochs"]) != (len(xt), epochs):
+            parser.error(f"--update: {name} was run with other sizes or epochs")
+        record["runs"] += [{"parametrization": r.parametrization, "lr": r.lr, "seed": r.seed,
+                            "batch_loss": [round(v, 6) for v in r.batch_loss],
+                            "val_accuracy": r.val_accuracy, "seconds": r.seconds}
+                           for r in runs]
         write_atomic(args.out, result)
     return 0
 
