@@ -157,7 +157,7 @@ def integrate(y, initial):
 # -- AR and MA estimates ---------------------------------------------------------------------
 
 def autocovariance(x, lags):
-    """Sample autocovariances ``γ̂(h) = (1/n) Σ_t (x_{t+h} − x̄)(x_t − x̄)``, ``h = 0 … lags``.
+    """Sample autocovariances ``γ̂(h) = (1/n) Σ_t (x_{t+h} − x̄)(x_t − x̄)``, h = 0 … lags.
 
     The biased (``1/n``) estimate, which keeps the autocovariance matrix positive
     definite (Brockwell & Davis, §2.4). Computed as one correlation of the

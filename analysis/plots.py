@@ -503,8 +503,9 @@ def pooling_information_figure(curves_by_dataset):
     Returns
     -------
     matplotlib.figure.Figure
-        One panel per dataset: the mean relative error ``‖(x − x̄) − (R − R̄)‖ / ‖x − x̄‖``
-        over the maps at each output fraction ``1/factor``, with a band of ±1
+        One panel per dataset: the mean relative error
+        ``‖(x − x̄) − (R − R̄)‖ / ‖x − x̄‖`` of the reconstructions ``R`` over the
+        maps at each output fraction ``1/factor``, with a band of ±1
         standard deviation. Lower is better: more of the map survives.
     """
     func = "pooling_information_figure"

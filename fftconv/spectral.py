@@ -72,9 +72,9 @@ def _size_pair(func: str, name: str, value, limit: tuple[int, int], relation: st
     smaller = relation == "<="
     if any((p > lim) if smaller else (p < lim) for p, lim in zip(pair, limit)):
         word = "at most" if smaller else "at least"
+        why = "spectral pooling only downsamples" if smaller else "the adjoint maps back up"
         raise bad_value(func, name, value,
-                        f"sizes {word} the map's last two dimensions {limit} "
-                        f"({'spectral pooling only downsamples' if smaller else 'the adjoint maps back up'})")
+                        f"sizes {word} the map's last two dimensions {limit} ({why})")
     return pair
 
 
