@@ -13,8 +13,10 @@ Training the study takes minutes, so this page draws the runs recorded by::
 
     python tools/spectral_study.py --out docs/data/spectral_study.json \\
         --mnist ../shared/data/mnist
+    python tools/spectral_study.py --out docs/data/spectral_study.json \\
+        --mnist ../shared/data/mnist --lrs 1e-2 --update
 
-(Adam, three learning rates, three seeds, both parametrizations; the digits for
+(Adam, four learning rates, three seeds, both parametrizations; the digits for
 four epochs and the MNIST test set, split 8,000 / 2,000, for two). The last block
 re-runs one step of the comparison live, to show that the two networks start from
 the same filters. :doc:`/frequency_learning` discusses the result.
