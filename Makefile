@@ -23,8 +23,9 @@ demo: $(VENV)/.stamp-fftw+bench
 	$(BIN)/fftconv demo
 
 # The documentation, offline, warnings as errors; the gallery examples run during
-# the build. Open docs/_build/html/index.html.
-docs: $(VENV)/.stamp-docs+fftw
+# the build (they use the bench extra's peers: torch, scikit-image, dask-image).
+# Open docs/_build/html/index.html.
+docs: $(VENV)/.stamp-docs+fftw+bench
 	MPLBACKEND=Agg $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 # The asv suite, in this environment, offline (no builds, no downloads).

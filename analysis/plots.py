@@ -29,11 +29,15 @@ from fftconv.checks import as_array, integer
 
 __all__ = ["filter_labels", "filter_spectra_figure", "orientation_rose_figure",
            "radial_profile_figure", "image_spectrum_figure", "frequency_mask_figure",
-           "diffusion_figure", "stochastic_figure"]
+           "diffusion_figure", "stochastic_figure", "pooling_information_figure",
+           "parametrization_figure", "arima_figure"]
 
 KERNEL_CMAP = "RdBu_r"
 SPECTRUM_CMAP = "magma"
 IMAGE_CMAP = "gray"
+#: Okabe & Ito's colour-blind-safe qualitative palette ("Color Universal Design", 2008).
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+             "#000000")
 
 
 # -- shared helpers ------------------------------------------------------------------
@@ -483,4 +487,169 @@ def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
     ax.set_xlabel("samples S")
     ax.set_ylabel("RMS error")
     ax.legend(fontsize=8)
+    return fig
+
+
+# -- learning in the frequency domain ----------------------------------------------------
+
+def pooling_information_figure(curves_by_dataset):
+    """Reconstruction error of spectral, max and average pooling against output size.
+
+    Parameters
+    ----------
+    curves_by_dataset : dict of str to dict of str to PoolingCurve
+        Dataset name → :func:`analysis.frequency_learning.pooling_information`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per dataset: the mean relative error
+        ``‖(x − x̄) − (R − R̄)‖ / ‖x − x̄‖`` of the reconstructions ``R`` over the
+        maps at each output fraction ``1/factor``, with a band of ±1
+        standard deviation. Lower is better: more of the map survives.
+    """
+    func = "pooling_information_figure"
+    fig = _figure(func, figsize=(4.2 * len(curves_by_dataset), 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(curves_by_dataset), squeeze=False)[0])
+    for ax, (name, curves) in zip(axes, curves_by_dataset.items()):
+        for colour, (method, curve) in zip(OKABE_ITO, curves.items()):
+            factor = np.asarray(curve.factors, float)
+            ax.plot(factor, curve.mean, "o-", color=colour, label=f"{method} pooling")
+            ax.fill_between(factor, curve.mean - curve.std, curve.mean + curve.std,
+                            color=colour, alpha=0.2, lw=0)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(factor, [f"1/{f}" for f in curve.factors])
+        ax.minorticks_off()
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("output side / input side (stronger pooling →)")
+        ax.set_ylabel("relative reconstruction error")
+        ax.set_title(name, fontsize=10)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def parametrization_figure(study, dataset):
+    """Training loss of spatially and spectrally stored filters, at each one's best rate.
+
+    Parameters
+    ----------
+    study : dict
+        As written by ``tools/spectral_study.py``: ``study['datasets'][dataset]['runs']``
+        is a list of runs with ``parametrization``, ``lr``, ``seed`` and ``batch_loss``.
+    dataset : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: the loss per step (a running mean over 10 steps), median over the seeds
+        with the min–max band, for each parametrization at the learning rate with
+        the lowest mean final loss. Right: the final loss at every rate of the grid
+        (mean over seeds, bars: min–max), the learning-rate search itself.
+    """
+    func = "parametrization_figure"
+    runs = study["datasets"][dataset]["runs"]
+    kinds = sorted({r["parametrization"] for r in runs})
+    rates = sorted({r["lr"] for r in runs})
+
+    def final(r):
+        return float(np.mean(r["batch_loss"][-20:]))
+
+    fig = _figure(func, figsize=(10, 3.8), layout="constrained")
+    curve_ax, grid_ax = fig.subplots(1, 2)
+    for colour, kind in zip(OKABE_ITO, kinds):
+        by_rate = {lr: [r for r in runs if r["parametrization"] == kind and r["lr"] == lr]
+                   for lr in rates}
+        finals = {lr: [final(r) for r in rs] for lr, rs in by_rate.items() if rs}
+        best = min(finals, key=lambda lr: np.mean(finals[lr]))
+        losses = np.array([r["batch_loss"] for r in by_rate[best]])
+        window = min(10, losses.shape[1])
+        kernel = np.ones(window) / window
+        smooth = np.array([np.convolve(row, kernel, mode="valid") for row in losses])
+        steps = np.arange(smooth.shape[1]) + window
+        seeds = f"{len(losses)} seed{'s' if len(losses) != 1 else ''}"
+        curve_ax.plot(steps, np.median(smooth, axis=0), "-" if len(steps) > 1 else "o",
+                      color=colour, label=f"{kind} (lr {best:g}, {seeds})")
+        curve_ax.fill_between(steps, smooth.min(axis=0), smooth.max(axis=0), color=colour,
+                              alpha=0.25, lw=0)
+        lrs = sorted(finals)
+        mean = np.array([np.mean(finals[lr]) for lr in lrs])
+        low = mean - np.array([np.min(finals[lr]) for lr in lrs])
+        high = np.array([np.max(finals[lr]) for lr in lrs]) - mean
+        grid_ax.errorbar(lrs, mean, yerr=[low, high], fmt="o-", color=colour, capsize=3,
+                         label=kind)
+    curve_ax.set_yscale("log")
+    curve_ax.set_xlabel("training step")
+    curve_ax.set_ylabel("training loss (10-step mean)")
+    curve_ax.set_title(f"{dataset}: loss at each parametrization's best rate", fontsize=10)
+    curve_ax.legend(fontsize=8)
+    grid_ax.set_xscale("log")
+    grid_ax.set_yscale("log")
+    grid_ax.set_xlabel("Adam learning rate")
+    grid_ax.set_ylabel("final loss (last 20 steps)")
+    grid_ax.set_title("learning-rate grid (mean, min–max over seeds)", fontsize=10)
+    grid_ax.legend(fontsize=8)
+    return fig
+
+
+def arima_figure(result, steps=50):
+    """An ARIMA fit read as convolution: the series and forecast, kernels, responses.
+
+    Parameters
+    ----------
+    result : analysis.arima.ARIMAResult
+    steps : int
+        Forecast horizon drawn after the series.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Top: the last part of the series and the point forecast. Bottom left: the
+        differencing, AR and MA kernels as stems (convolution order, lag 0
+        first). Bottom right: their magnitude responses in dB over frequency
+        (cycles/sample), and the spectral density of the differenced series.
+    """
+    func = "arima_figure"
+    steps = integer(func, "steps", steps, 1)
+    fig = _figure(func, figsize=(10, 6.5), layout="constrained")
+    grid = fig.add_gridspec(2, 2)
+    series_ax = fig.add_subplot(grid[0, :])
+    kernel_ax, response_ax = fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
+    x = result.x
+    shown = min(len(x), 4 * steps)
+    t = np.arange(len(x) - shown, len(x))
+    series_ax.plot(t, x[-shown:], color=OKABE_ITO[7], lw=1, label="series")
+    series_ax.plot(np.arange(len(x), len(x) + steps), result.forecast(steps),
+                   color=OKABE_ITO[3], lw=1.6, label="forecast")
+    p, d, q = result.order
+    series_ax.set_title(f"ARIMA({p}, {d}, {q}) fit and forecast", fontsize=10)
+    series_ax.set_xlabel("sample")
+    series_ax.legend(fontsize=8)
+    kernels_ = result.kernels()
+    for offset, (colour, name) in zip((-0.2, 0.0, 0.2),
+                                      zip(OKABE_ITO, ("difference", "ar", "ma"))):
+        k = kernels_[name]
+        lags = np.arange(len(k)) + offset
+        kernel_ax.vlines(lags, 0, k, color=colour)
+        kernel_ax.plot(lags, k, "o", color=colour, label=f"{name} kernel")
+    kernel_ax.axhline(0, color="k", lw=0.6)
+    kernel_ax.set_xticks(np.arange(max(len(k) for k in kernels_.values())))
+    kernel_ax.set_xlabel("lag (samples)")
+    kernel_ax.set_ylabel("weight")
+    kernel_ax.set_title("the model's convolution kernels", fontsize=10)
+    kernel_ax.legend(fontsize=8)
+    response = result.frequency_response()
+    f = response["frequency"]
+    with np.errstate(divide="ignore"):
+        for colour, name in zip(OKABE_ITO, ("difference", "ar", "ma")):
+            response_ax.plot(f, 20 * np.log10(np.abs(response[name])), color=colour,
+                             label=f"|{name}| response")
+        density = response["spectral_density"]
+        response_ax.plot(f, 10 * np.log10(density / density.max()), color=OKABE_ITO[4],
+                         ls="--", label="spectral density (rel. peak)")
+    response_ax.set_ylim(-40, 20)
+    response_ax.set_xlim(0, 0.5)
+    response_ax.set_xlabel("frequency (cycles/sample)")
+    response_ax.set_ylabel("dB")
+    response_ax.set_title("frequency responses", fontsize=10)
+    response_ax.legend(fontsize=8)
     return fig

@@ -36,6 +36,9 @@ import scipy.ndimage
 import fftconv
 from fftconv.checks import as_array, choice, integer, positive, size_pair
 from fftconv.errors import bad_type, bad_value
+# Spectral pooling (Rippel, Snoek & Adams 2015) is library code, used by the
+# trainer's SpectralPool2d; it is offered here beside the other spectral views.
+from fftconv.spectral import spectral_pool, spectral_pool_adjoint
 
 from .windows import separable_window
 
@@ -43,7 +46,8 @@ __all__ = ["Spectrum", "filter_spectrum", "image_spectrum", "dc_gain", "centroid
            "spectral_flatness", "radial_profile", "pass_type", "orientation_energy",
            "dominant_orientation", "orientation_selectivity", "filter_descriptors",
            "frequency_grid", "lowpass", "highpass", "bandpass", "apply_frequency_mask",
-           "mask_kernel", "circular_convolve", "PASS_TYPES", "MASK_KINDS"]
+           "mask_kernel", "circular_convolve", "spectral_pool", "spectral_pool_adjoint",
+           "PASS_TYPES", "MASK_KINDS"]
 
 #: Labels returned by :func:`pass_type`.
 PASS_TYPES = ("lowpass", "bandpass", "highpass", "allpass", "zero")

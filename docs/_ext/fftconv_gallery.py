@@ -25,6 +25,9 @@ ORDER = (
     "plot_diffusion.py",
     "plot_template_matching.py",
     "plot_larger_than_memory.py",
+    "plot_spectral_pooling.py",
+    "plot_spectral_parametrization.py",
+    "plot_arima.py",
 )
 
 _SEEN = "_fftconv_scraped_figures"

@@ -9,7 +9,8 @@ Modules and layers
     :class:`Module`, :class:`Parameter`, :class:`Sequential`, :class:`Conv2d`,
     :class:`MaxPool2d`, :class:`AvgPool2d`, :class:`Subsample2d`, :class:`ReLU`,
     :class:`Sigmoid`, :class:`Tanh`, :class:`Flatten`, :class:`Linear`,
-    :class:`RBF`, :class:`Dropout`. Layers with parameters accept
+    :class:`RBF`, :class:`Dropout`; in the frequency domain :class:`SpectralPool2d`
+    and :class:`SpectralConv2d`. Layers with parameters accept
     ``allocate=False``: shapes without arrays, for counting big networks.
 Losses and optimizers
     :class:`CrossEntropyLoss`, :class:`MSELoss`, :class:`SGD`, :class:`Adam`.
@@ -34,12 +35,14 @@ from .losses import CrossEntropyLoss, Loss, MSELoss, log_softmax, softmax
 from .models import MODELS, build_model, lenet5, lenet5_modern
 from .module import Module, Parameter
 from .optim import SGD, Adam, Optimizer
+from .spectral import SpectralConv2d, SpectralPool2d
 from .summary import LayerSummary, Summary, summary
 from .train import History, evaluate, fit, predict
 
 __all__ = [
     "Module", "Parameter", "Sequential", "Conv2d", "MaxPool2d", "AvgPool2d", "Subsample2d",
     "ReLU", "Sigmoid", "Tanh", "Flatten", "Linear", "RBF", "Dropout", "lenet5_connection_table",
+    "SpectralPool2d", "SpectralConv2d",
     "Loss", "CrossEntropyLoss", "MSELoss", "log_softmax", "softmax",
     "Optimizer", "SGD", "Adam",
     "lenet5", "lenet5_modern", "MODELS", "build_model",

@@ -60,7 +60,7 @@ def to_torch(model: Sequential):
             self.pad = (left, right, top, bottom)
             self.kwargs = dict(stride=spec.stride, dilation=spec.dilation,
                                groups=spec.groups)
-            self.weight = param(layer.weight.data)
+            self.weight = param(layer.filters())
             self.bias = None if layer.bias is None else param(layer.bias.data)
             self.register_buffer("mask", None if layer.mask is None
                                  else torch.tensor(layer.mask, dtype=dtype))

@@ -203,9 +203,22 @@ class Conv2d(Module):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation,
                     groups=self.groups, backend=self.backend)
 
+    def filters(self) -> np.ndarray:
+        """The spatial filters, shape ``(out_channels, in_channels / groups, kh, kw)``.
+
+        Before the connection table is applied. For :class:`Conv2d` they are
+        ``weight.data`` itself; a layer that stores its filters another way
+        (:class:`SpectralConv2d`) returns them computed.
+        """
+        return self.weight.data
+
     def _weight(self) -> np.ndarray:
-        w = self.weight.data
+        w = self.filters()
         return w if self.mask is None else w * self.mask
+
+    def _add_filter_grad(self, grad: np.ndarray) -> None:
+        """Accumulate ``∂L/∂filters`` (already masked) into the stored parameter's gradient."""
+        self.weight.grad += grad
 
     def forward(self, x):
         self.check_allocated("Conv2d.forward")
@@ -225,7 +238,7 @@ class Conv2d(Module):
         if self._context is not None:          # the forward's backend, and its work
             kwargs.update(backend=None, context=self._context)
         dx, dw, _ = conv2d_backward(dy, x, self._weight(), needs=needs, **kwargs)
-        self.weight.grad += dw if self.mask is None else dw * self.mask
+        self._add_filter_grad(dw if self.mask is None else dw * self.mask)
         if self.bias is not None:
             self.bias.grad += dy.sum(axis=(0, 2, 3))
         return dx
@@ -259,9 +272,9 @@ class Conv2d(Module):
         >>> spec.output_shape, spec.macs
         ((1, 64, 224, 224), 86704128)
         """
-        return make_spec("Conv2d", input_shape, self.weight.shape, self.stride,
-                         self.padding, self.dilation, self.groups,
-                         self.weight.dtype if dtype is None else dtype)
+        return make_spec(type(self).__name__, input_shape, self._probe.weight_shape,
+                         self.stride, self.padding, self.dilation, self.groups,
+                         self.dtype if dtype is None else dtype)
 
     def output_shape(self, input_shape):
         return self.conv_spec(input_shape).output_shape
@@ -277,7 +290,8 @@ class Conv2d(Module):
     def num_parameters(self) -> int:
         """Trainable scalars: connected kernel weights (see ``connections``) and biases."""
         kh, kw = self.kernel_size
-        weights = self.weight.size if self.mask is None else int(self.mask.sum()) * kh * kw
+        weights = (int(np.prod(self._probe.weight_shape)) if self.mask is None
+                   else int(self.mask.sum()) * kh * kw)
         return weights + (0 if self.bias is None else self.bias.size)
 
     def extra_repr(self):

@@ -14,6 +14,7 @@ from .init import as_generator
 from .layers import (RBF, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential,
                      Subsample2d, Tanh, lenet5_connection_table)
 from .module import check_float_dtype
+from .spectral import SpectralConv2d
 
 __all__ = ["lenet5", "lenet5_modern", "MODELS", "build_model"]
 
@@ -39,9 +40,20 @@ def _check_bool(func, name, value):
     return value
 
 
+#: Ways a model's conv layers store their filters (``parametrization=``).
+PARAMETRIZATIONS = {"spatial": Conv2d, "spectral": SpectralConv2d}
+
+
+def _conv_class(func, parametrization):
+    if not isinstance(parametrization, str) or parametrization not in PARAMETRIZATIONS:
+        raise bad_value(func, "parametrization", parametrization,
+                        f"one of {', '.join(map(repr, PARAMETRIZATIONS))}")
+    return PARAMETRIZATIONS[parametrization]
+
+
 def lenet5(partial_connections: bool = False, in_channels: int = 1, num_classes: int = 10,
            dtype="float32", seed=0, backend=None, output="linear",
-           allocate=True) -> Sequential:
+           allocate=True, parametrization="spatial") -> Sequential:
     """LeNet-5 (LeCun et al. 1998) for ``32×32`` images.
 
     Parameters
@@ -64,6 +76,10 @@ def lenet5(partial_connections: bool = False, in_channels: int = 1, num_classes:
         :class:`RBF` units (840 parameters, outputs are penalties).
     allocate : bool
         ``False`` builds the model shape-only (no weight arrays), for counting.
+    parametrization : {'spatial', 'spectral'}
+        How the conv layers store and train their filters: :class:`Conv2d`, or
+        :class:`SpectralConv2d` (their DFT; Rippel et al. 2015). Both draw the
+        same initial filters from the same ``seed``.
 
     Returns
     -------
@@ -104,6 +120,7 @@ def lenet5(partial_connections: bool = False, in_channels: int = 1, num_classes:
         raise bad_value(func, "output", output, f"one of {', '.join(map(repr, LENET5_OUTPUTS))}")
     allocate = _check_bool(func, "allocate", allocate)
     table = lenet5_connection_table() if partial_connections else None
+    Conv = _conv_class(func, parametrization)
     conv = dict(dtype=dt, seed=rng, backend=backend, allocate=allocate)
     dense = dict(dtype=dt, seed=rng, allocate=allocate)
     if output == "rbf":
@@ -113,11 +130,11 @@ def lenet5(partial_connections: bool = False, in_channels: int = 1, num_classes:
         last = Linear(84, num_classes, **dense)
         title = "LeNet-5, linear output (LeCun et al. 1998)"
     net = Sequential({
-        "c1": Conv2d(in_channels, 6, 5, **conv), "c1_act": Tanh(*LECUN_TANH),
+        "c1": Conv(in_channels, 6, 5, **conv), "c1_act": Tanh(*LECUN_TANH),
         "s2": Subsample2d(6, 2, dtype=dt, allocate=allocate), "s2_act": Tanh(*LECUN_TANH),
-        "c3": Conv2d(6, 16, 5, connections=table, **conv), "c3_act": Tanh(*LECUN_TANH),
+        "c3": Conv(6, 16, 5, connections=table, **conv), "c3_act": Tanh(*LECUN_TANH),
         "s4": Subsample2d(16, 2, dtype=dt, allocate=allocate), "s4_act": Tanh(*LECUN_TANH),
-        "c5": Conv2d(16, 120, 5, **conv), "c5_act": Tanh(*LECUN_TANH),
+        "c5": Conv(16, 120, 5, **conv), "c5_act": Tanh(*LECUN_TANH),
         "flatten": Flatten(),
         "f6": Linear(120, 84, **dense), "f6_act": Tanh(*LECUN_TANH),
         "output": last,
@@ -126,12 +143,15 @@ def lenet5(partial_connections: bool = False, in_channels: int = 1, num_classes:
               "num_classes": num_classes, "dtype": dt.name}
     if output != "linear":          # checkpoints of the default model keep their metadata
         kwargs["output"] = output
+    if parametrization != "spatial":
+        kwargs["parametrization"] = parametrization
     net.architecture = {"name": "lenet5", "kwargs": kwargs}
     return net
 
 
 def lenet5_modern(in_channels: int = 1, num_classes: int = 10, dropout: float = 0.0,
-                  dtype="float32", seed=0, backend=None, allocate=True) -> Sequential:
+                  dtype="float32", seed=0, backend=None, allocate=True,
+                  parametrization="spatial") -> Sequential:
     """A small modern LeNet: ReLU, max pooling, 'same' padding, He initialisation.
 
     Parameters
@@ -144,6 +164,10 @@ def lenet5_modern(in_channels: int = 1, num_classes: int = 10, dropout: float = 
     backend : str, optional
     allocate : bool
         ``False`` builds the model shape-only (no weight arrays), for counting.
+    parametrization : {'spatial', 'spectral'}
+        How the conv layers store and train their filters: :class:`Conv2d`, or
+        :class:`SpectralConv2d` (their DFT; Rippel et al. 2015). Both draw the
+        same initial filters from the same ``seed``.
 
     Returns
     -------
@@ -171,11 +195,12 @@ def lenet5_modern(in_channels: int = 1, num_classes: int = 10, dropout: float = 
     dt = check_float_dtype(func, dtype)
     rng = as_generator(func, seed)
     allocate = _check_bool(func, "allocate", allocate)
+    Conv = _conv_class(func, parametrization)
     conv = dict(dtype=dt, seed=rng, backend=backend, init="he", padding=2, allocate=allocate)
     dense = dict(dtype=dt, seed=rng, allocate=allocate)
     layers = {
-        "c1": Conv2d(in_channels, 6, 5, **conv), "c1_act": ReLU(), "p2": MaxPool2d(2),
-        "c3": Conv2d(6, 16, 5, **conv), "c3_act": ReLU(), "p4": MaxPool2d(2),
+        "c1": Conv(in_channels, 6, 5, **conv), "c1_act": ReLU(), "p2": MaxPool2d(2),
+        "c3": Conv(6, 16, 5, **conv), "c3_act": ReLU(), "p4": MaxPool2d(2),
         "flatten": Flatten(),
         "f5": Linear(16 * 8 * 8, 120, init="he", **dense), "f5_act": ReLU(),
         "f6": Linear(120, 84, init="he", **dense), "f6_act": ReLU(),
@@ -189,6 +214,8 @@ def lenet5_modern(in_channels: int = 1, num_classes: int = 10, dropout: float = 
     net.architecture = {"name": "lenet5_modern", "kwargs": {
         "in_channels": in_channels, "num_classes": num_classes, "dropout": drop.p,
         "dtype": dt.name}}
+    if parametrization != "spatial":
+        net.architecture["kwargs"]["parametrization"] = parametrization
     return net
 
 

@@ -12,7 +12,8 @@ from PIL import Image
 from analysis import demo
 from fftconv.cli import main
 
-SECTIONS = ["machine", "benchmark", "training", "spectrum", "diffusion", "matching", "cost"]
+SECTIONS = ["machine", "benchmark", "training", "spectrum", "diffusion", "matching", "cost",
+            "frequency-learning"]
 
 
 class _Page(html.parser.HTMLParser):
