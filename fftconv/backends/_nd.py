@@ -1,0 +1,418 @@
+"""Rank-generic computation for the 1-D and 3-D layers (``conv1d``, ``conv3d``).
+
+The 2-D backends are tuned for ``conv2d`` (bands, blocks, tiles, threads); this
+module holds what they run on the other ranks, written once over any number of
+spatial axes so that no rank gets a copy of its own:
+
+* **taps** (:func:`taps_forward`, :func:`taps_grad_input`, :func:`taps_grad_weight`):
+  shift and accumulate, one BLAS product per kernel offset, as the direct
+  backend does in 2-D; the gradients are the adjoint scatter and the per-offset
+  weight products.
+* **columns** (:func:`im2col_nd`, :func:`col2im_nd` and the ``columns_*``
+  functions): the receptive fields of a chunk of images unfolded into one
+  column matrix per group, then one GEMM per chunk (CS231n's im2col), chunked
+  over the batch to stay within :func:`~fftconv.backends.base.get_memory_budget`.
+* **spectra** (:class:`SpectralPlan` and the ``spectral_*`` functions): the
+  convolution theorem over all spatial axes at once, untiled. The stride is
+  removed by the same polyphase (space-to-depth) split as the 2-D FFT
+  backend, dilation by zeros between the taps; a valid correlation needs a
+  transform only as long as the (polyphase) input, since the circular wrap
+  lands in outputs that are discarded (Mathieu, Henaff & LeCun 2013). Channels
+  are reduced per frequency as a complex matrix product, and the backward
+  reuses the forward's spectra: ``DX = DY·Wᵀ`` and ``DW = Σ_n Xᵀ·conj(DY)``.
+
+Every function takes the arrays in ``spec.dtype`` and a validated
+:class:`~fftconv._spec.ConvSpec` of any rank; they are tested against
+``torch.nn.functional.conv1d/conv3d`` (tests/fftconv/test_conv_nd.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import fftlib
+from .._spec import ConvSpec
+from .base import gemm_work, get_memory_budget, pad_input, tap_window
+
+__all__ = ["offsets", "taps_forward", "taps_grad_input", "taps_grad_weight", "im2col_nd",
+           "col2im_nd", "columns_forward", "columns_grad_input", "columns_grad_weight",
+           "column_bytes_per_image", "SpectralPlan", "spectral_forward", "spectral_backward",
+           "taps_features", "columns_features", "spectral_features"]
+
+
+def offsets(spec: ConvSpec) -> list:
+    """Every kernel offset, one index per spatial axis, in C order."""
+    return list(itertools.product(*(range(k) for k in spec.kernel)))
+
+
+def _every(spec: ConvSpec, window) -> tuple:
+    """The index of ``window`` (spatial slices) on a ``(g, C/g, N, *spatial)`` array."""
+    return (slice(None), slice(None), slice(None), *window)
+
+
+def _channel_major(a: np.ndarray, groups: int) -> np.ndarray:
+    """View ``(N, C, *spatial)`` as ``(g, C/g, N, *spatial)`` (no copy)."""
+    n, c, *spatial = a.shape
+    return np.moveaxis(a.reshape(n, groups, c // groups, *spatial), 0, 2)
+
+
+def _tap_matrices(w: np.ndarray, spec: ConvSpec, transpose: bool = False) -> np.ndarray:
+    """``(*kernel, g, C_out/g, C_in/g)`` (or ``(..., C_in/g, C_out/g)``): one
+    contiguous matrix per kernel offset."""
+    g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
+    wg = w.reshape(g, og, cg, *spec.kernel)
+    if transpose:
+        wg = wg.swapaxes(1, 2)
+    return np.ascontiguousarray(np.moveaxis(wg, (0, 1, 2), (-3, -2, -1)))
+
+
+# -- shift and accumulate -----------------------------------------------------------
+
+def taps_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """``y = Σ_offsets W_offset @ shifted_offset(x)`` per group, any rank.
+
+    Returns ``(N, C_out, *out)``.
+    """
+    g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
+    xg = _channel_major(pad_input(x, spec.padding), g)
+    taps = _tap_matrices(w, spec)
+    m = spec.n * math.prod(spec.out_size)
+    shifted = np.empty((g, cg, m), dtype=spec.dtype)
+    acc = np.zeros((g, og, m), dtype=spec.dtype)
+    term = np.empty_like(acc)
+    for offset in offsets(spec):
+        np.copyto(shifted.reshape(g, cg, spec.n, *spec.out_size),
+                  xg[_every(spec, tap_window(spec, offset))])
+        if cg == 1:           # depthwise: an outer product is cheaper than a K=1 GEMM
+            np.multiply(taps[offset], shifted, out=term)
+        else:
+            np.matmul(taps[offset], shifted, out=term)
+        acc += term
+    y = acc.reshape(spec.c_out, spec.n, *spec.out_size)
+    return np.ascontiguousarray(np.moveaxis(y, 1, 0))
+
+
+def taps_grad_input(dy: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """The adjoint of :func:`taps_forward`: each offset's ``Wᵀ @ dy`` added back onto
+    the input positions it read. Returns ``(N, C_in, *size)``."""
+    g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
+    dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
+    taps_t = _tap_matrices(w, spec, transpose=True)
+    dxp = np.zeros((g, cg, spec.n, *spec.padded_size), dtype=spec.dtype)
+    for offset in offsets(spec):
+        dxp[_every(spec, tap_window(spec, offset))] += np.matmul(taps_t[offset], dyg).reshape(
+            g, cg, spec.n, *spec.out_size)
+    crop = tuple(slice(a, a + n) for (a, _), n in zip(spec.padding, spec.size))
+    dx = dxp[_every(spec, crop)].reshape(spec.c_in, spec.n, *spec.size)
+    return np.ascontiguousarray(np.moveaxis(dx, 1, 0))
+
+
+def taps_grad_weight(dy: np.ndarray, x: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """``dW_offset = dy @ shifted_offset(x)ᵀ`` per group. Returns ``(C_out, C_in/g, *k)``."""
+    g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
+    xg = _channel_major(pad_input(x, spec.padding), g)
+    dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
+    dw = np.empty((*spec.kernel, g, og, cg), dtype=spec.dtype)
+    for offset in offsets(spec):
+        shifted = xg[_every(spec, tap_window(spec, offset))].reshape(g, cg, -1)
+        np.matmul(dyg, shifted.swapaxes(1, 2), out=dw[offset])
+    dw = np.moveaxis(dw, (-3, -2, -1), (0, 1, 2))
+    return np.ascontiguousarray(dw).reshape(spec.weight_shape)
+
+
+def taps_features(spec: ConvSpec) -> dict:
+    """The direct backend's cost features (GEMM work, bytes moved, one step per
+    offset, one call) for any rank."""
+    pixels = spec.n * math.prod(spec.out_size)
+    return {"gemm": gemm_work(spec.macs, spec.c_in_per_group),
+            "bytes": spec.taps * pixels * (2 * spec.c_in + 3 * spec.c_out) * spec.dtype.itemsize,
+            "taps": spec.taps, "call": 1.0}
+
+
+# -- im2col -------------------------------------------------------------------------
+
+def im2col_nd(xp: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """Unfold padded images ``(B, C_in, *padded)`` into ``(B, g, C_in/g·prod(k), prod(out))``:
+    ``cols[b, g, (c, offset), i] = xp[b, g·C_in/g + c, offset·dilation + i·stride]``."""
+    b, g, cg = xp.shape[0], spec.groups, spec.c_in_per_group
+    xg = xp.reshape(b, g, cg, *xp.shape[2:])
+    cols = np.empty((b, g, cg, spec.taps, *spec.out_size), dtype=xp.dtype)
+    for t, offset in enumerate(offsets(spec)):
+        cols[:, :, :, t] = xg[_every(spec, tap_window(spec, offset))]
+    return cols.reshape(b, g, cg * spec.taps, -1)
+
+
+def col2im_nd(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec) -> None:
+    """Adjoint of :func:`im2col_nd`: scatter-add ``cols`` onto ``dxp`` ``(B, C_in, *padded)``."""
+    b, g, cg = dxp.shape[0], spec.groups, spec.c_in_per_group
+    cols = cols.reshape(b, g, cg, spec.taps, *spec.out_size)
+    dg = dxp.reshape(b, g, cg, *dxp.shape[2:])
+    for t, offset in enumerate(offsets(spec)):
+        dg[_every(spec, tap_window(spec, offset))] += cols[:, :, :, t]
+
+
+def column_bytes_per_image(spec: ConvSpec) -> int:
+    """Bytes of one image's column matrix (the smallest chunk im2col builds)."""
+    return spec.c_in * spec.taps * math.prod(spec.out_size) * spec.dtype.itemsize
+
+
+def _image_chunks(spec: ConvSpec):
+    """Runs ``(n0, n1)`` of images whose column matrix fits the memory budget."""
+    step = max(1, get_memory_budget() // max(1, column_bytes_per_image(spec)))
+    for n0 in range(0, spec.n, step):
+        yield n0, min(n0 + step, spec.n)
+
+
+def columns_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """im2col then one GEMM per chunk of images. Returns ``(N, C_out, *out)``."""
+    xp = pad_input(x, spec.padding)
+    wm = w.reshape(spec.groups, spec.c_out_per_group, -1)
+    y = np.empty((spec.n, spec.groups, spec.c_out_per_group, math.prod(spec.out_size)),
+                 dtype=spec.dtype)
+    for n0, n1 in _image_chunks(spec):
+        np.matmul(wm, im2col_nd(xp[n0:n1], spec), out=y[n0:n1])
+    return y.reshape(spec.output_shape)
+
+
+def columns_grad_input(dy: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """``dcols = Wᵀ @ dY`` then :func:`col2im_nd`, chunk by chunk."""
+    wt = w.reshape(spec.groups, spec.c_out_per_group, -1).swapaxes(1, 2)
+    dxp = np.zeros((spec.n, spec.c_in, *spec.padded_size), dtype=spec.dtype)
+    for n0, n1 in _image_chunks(spec):
+        d = dy[n0:n1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
+        col2im_nd(np.matmul(wt, d), dxp[n0:n1], spec)
+    crop = tuple(slice(a, a + n) for (a, _), n in zip(spec.padding, spec.size))
+    return np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])
+
+
+def columns_grad_weight(dy: np.ndarray, x: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """``dW_g = Σ_n dY_{n,g} @ cols_{n,g}ᵀ``, chunk by chunk."""
+    xp = pad_input(x, spec.padding)
+    dw = np.zeros((spec.groups, spec.c_out_per_group, spec.c_in_per_group * spec.taps),
+                  dtype=spec.dtype)
+    for n0, n1 in _image_chunks(spec):
+        d = dy[n0:n1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
+        dw += np.matmul(d, im2col_nd(xp[n0:n1], spec).swapaxes(2, 3)).sum(axis=0)
+    return dw.reshape(spec.weight_shape)
+
+
+def columns_features(spec: ConvSpec) -> dict:
+    """The im2col backend's cost features for any rank (GEMM work with inner size
+    ``C_in/g·prod(k)``, the bytes of the columns and the output, one copy per
+    offset and chunk, one call)."""
+    pixels = spec.n * math.prod(spec.out_size)
+    item = spec.dtype.itemsize
+    columns = pixels * spec.c_in * spec.taps * item
+    chunks = -(-spec.n // max(1, get_memory_budget() // max(1, column_bytes_per_image(spec))))
+    return {"gemm": gemm_work(spec.macs, spec.c_in_per_group * spec.taps),
+            "bytes": 2 * columns + pixels * spec.c_out * item,
+            "taps": spec.taps * chunks, "call": 1.0}
+
+
+# -- the convolution theorem, untiled -----------------------------------------------
+
+def _space_to_depth(a: np.ndarray, stride) -> np.ndarray:
+    """``(B, C, *(m·s)) → (B, C·prod(s), *m)``, phases after the channel (c-major)."""
+    if all(s == 1 for s in stride):
+        return a
+    b, c, *spatial = a.shape
+    d = len(stride)
+    split = [v for m, s in zip(spatial, stride) for v in (m // s, s)]
+    a = a.reshape(b, c, *split)
+    order = (0, 1, *(3 + 2 * i for i in range(d)), *(2 + 2 * i for i in range(d)))
+    return a.transpose(order).reshape(b, c * math.prod(stride), *(m // s for m, s in
+                                                                   zip(spatial, stride)))
+
+
+def _depth_to_space(a: np.ndarray, stride) -> np.ndarray:
+    """Inverse of :func:`_space_to_depth`."""
+    if all(s == 1 for s in stride):
+        return a
+    b, cs, *spatial = a.shape
+    d = len(stride)
+    a = a.reshape(b, cs // math.prod(stride), *stride, *spatial)
+    order = (0, 1, *(v for i in range(d) for v in (2 + d + i, 2 + i)))
+    return a.transpose(order).reshape(b, cs // math.prod(stride),
+                                      *(m * s for m, s in zip(spatial, stride)))
+
+
+@dataclass(frozen=True)
+class SpectralPlan:
+    """The stride-1 valid correlation a spec reduces to, and its transform lengths.
+
+    Along each axis the padded input keeps ``rows = (out - 1 + kq)·s`` entries
+    (a multiple of the stride ``s``), split into ``s`` phases of ``out - 1 + kq``
+    against a polyphase kernel of ``kq = ceil(span / s)`` taps; the transform
+    length is the next fast length of ``out - 1 + kq``.
+    """
+
+    spec: ConvSpec
+    rows: tuple
+    kq: tuple
+    lengths: tuple
+
+    @classmethod
+    def of(cls, spec: ConvSpec) -> "SpectralPlan":
+        kq = tuple(-(-span // s) for span, s in zip(spec.span, spec.stride))
+        rows = tuple((o - 1 + k) * s for o, k, s in zip(spec.out_size, kq, spec.stride))
+        lengths = tuple(fftlib.next_fast_len(r // s) for r, s in zip(rows, spec.stride))
+        return cls(spec, rows, kq, lengths)
+
+    @property
+    def channels(self) -> int:
+        return self.spec.c_in * math.prod(self.spec.stride)
+
+    @property
+    def axes(self) -> tuple:
+        return tuple(range(-self.spec.rank, 0))
+
+    @property
+    def frequencies(self) -> int:
+        return math.prod(self.lengths[:-1]) * (self.lengths[-1] // 2 + 1)
+
+    def kept(self) -> tuple:
+        """Per axis, how many input entries are inside the kept rows (after the
+        padding before them)."""
+        return tuple(max(0, min(n, r - a)) for n, r, (a, _) in
+                     zip(self.spec.size, self.rows, self.spec.padding))
+
+
+def _prepared_input(x: np.ndarray, plan: SpectralPlan) -> np.ndarray:
+    """Zero-pad ``x`` to the kept rows and split it into stride phases."""
+    spec = plan.spec
+    xp = np.zeros((x.shape[0], spec.c_in, *plan.rows), dtype=spec.dtype)
+    kept = plan.kept()
+    xp[(slice(None), slice(None), *(slice(a, a + k) for (a, _), k in
+                                    zip(spec.padding, kept)))] = \
+        x[(slice(None), slice(None), *(slice(k) for k in kept))]
+    return _space_to_depth(xp, spec.stride)
+
+
+def _prepared_kernel(w: np.ndarray, plan: SpectralPlan) -> np.ndarray:
+    """Dilate ``w`` (zeros between taps) and split it into stride phases."""
+    spec = plan.spec
+    k = np.zeros((spec.c_out, spec.c_in_per_group,
+                  *(q * s for q, s in zip(plan.kq, spec.stride))), dtype=spec.dtype)
+    k[(slice(None), slice(None), *(slice(0, span, d) for span, d in
+                                   zip(spec.span, spec.dilation)))] = w
+    return _space_to_depth(k, spec.stride)
+
+
+def _frequency_major(spectra: np.ndarray, groups: int) -> np.ndarray:
+    """``(B, C, *F) → (F, g, B, C/g)`` (contiguous), one matrix per frequency and group."""
+    b, c = spectra.shape[:2]
+    f = spectra.reshape(b, groups, c // groups, -1)
+    return np.ascontiguousarray(f.transpose(3, 1, 0, 2))
+
+
+def _kernel_frequency_major(spectra: np.ndarray, groups: int) -> np.ndarray:
+    """Kernel spectra ``(C_out, Cq/g, *F) → (F, g, C_out/g, Cq/g)`` (contiguous)."""
+    o, cg = spectra.shape[:2]
+    f = spectra.reshape(groups, o // groups, cg, -1)
+    return np.ascontiguousarray(f.transpose(3, 0, 1, 2))
+
+
+def _kernel_maps(matrices: np.ndarray, plan: SpectralPlan) -> np.ndarray:
+    """``(F, g, C_out/g, Cq/g) → (C_out, Cq/g, *lengths)`` real kernels."""
+    f, g, og, cg = matrices.shape
+    shape = (*plan.lengths[:-1], plan.lengths[-1] // 2 + 1)
+    spectra = matrices.transpose(1, 2, 3, 0).reshape(g * og, cg, *shape)
+    return fftlib.irfftn(spectra, s=plan.lengths, axes=plan.axes)
+
+
+def _maps(matrices: np.ndarray, plan: SpectralPlan) -> np.ndarray:
+    """``(F, g, B, C/g) → (B, C, *lengths)`` real maps (the inverse transform)."""
+    f, g, b, cg = matrices.shape
+    shape = (*plan.lengths[:-1], plan.lengths[-1] // 2 + 1)
+    spectra = matrices.transpose(2, 1, 3, 0).reshape(b, g * cg, *shape)
+    return fftlib.irfftn(spectra, s=plan.lengths, axes=plan.axes)
+
+
+def spectral_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec,
+                     save: bool = False) -> tuple:
+    """``(y, saved)``: the forward by the convolution theorem, and (``save``) the
+    plan and the input and kernel spectra the backward reuses."""
+    plan = SpectralPlan.of(spec)
+    g = spec.groups
+    xs = _frequency_major(fftlib.rfftn(_prepared_input(x, plan), axes=plan.axes,
+                                       s=plan.lengths), g)              # (F, g, N, Cq)
+    ks = _kernel_frequency_major(fftlib.rfftn(_prepared_kernel(w, plan), axes=plan.axes,
+                                              s=plan.lengths), g)              # (F, g, O/g, Cq/g)
+    maps = _maps(np.matmul(xs, np.conj(ks).swapaxes(-1, -2)), plan)     # (N, O, *L)
+    y = np.ascontiguousarray(maps[(slice(None), slice(None),
+                                   *(slice(o) for o in spec.out_size))], dtype=spec.dtype)
+    saved = {"nd_plan": plan, "input_spectra": xs, "kernel_spectra": ks} if save else {}
+    return y, saved
+
+
+def spectral_backward(dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
+    """``(dx, dw)`` from one transform of ``dy`` (module notes), reusing ``saved``."""
+    saved = saved or {}
+    plan = saved.get("nd_plan") or SpectralPlan.of(spec)
+    g = spec.groups
+    dys = _frequency_major(fftlib.rfftn(dy, axes=plan.axes, s=plan.lengths), g)  # (F,g,N,Og)
+    dx = dw = None
+    if "input" in needs:
+        ks = saved.get("kernel_spectra")
+        if ks is None:
+            ks = _kernel_frequency_major(fftlib.rfftn(_prepared_kernel(w, plan),
+                                                      axes=plan.axes, s=plan.lengths), g)
+        phases = _maps(np.matmul(dys, ks), plan)                         # (N, Cq, *L)
+        dxp = _depth_to_space(phases[(slice(None), slice(None),
+                                      *(slice(r // s) for r, s in
+                                        zip(plan.rows, spec.stride)))], spec.stride)
+        dx = np.zeros(spec.input_shape, dtype=spec.dtype)
+        kept = plan.kept()
+        dx[(slice(None), slice(None), *(slice(k) for k in kept))] = \
+            dxp[(slice(None), slice(None), *(slice(a, a + k) for (a, _), k in
+                                             zip(spec.padding, kept)))]
+        # inputs no window reads get exactly zero (not the transforms' rounding)
+        for axis, mask in enumerate(_covered(spec)):
+            if not mask.all():
+                shape = [1] * spec.rank
+                shape[axis] = -1
+                dx *= mask.reshape(shape)
+    if "weight" in needs:
+        xs = saved.get("input_spectra")
+        if xs is None:
+            xs = _frequency_major(fftlib.rfftn(_prepared_input(x, plan), axes=plan.axes,
+                                               s=plan.lengths), g)
+        dws = np.matmul(np.conj(dys).swapaxes(-1, -2), xs)               # (F, g, Og, Cq)
+        taps = _kernel_maps(dws, plan)                                   # (O, Cq/g, *L)
+        kq = taps[(slice(None), slice(None), *(slice(k) for k in plan.kq))]
+        full = _depth_to_space(np.ascontiguousarray(kq), spec.stride)   # (O, C/g, *kq·s)
+        dw = np.ascontiguousarray(full[(slice(None), slice(None),
+                                        *(slice(0, span, d) for span, d in
+                                          zip(spec.span, spec.dilation)))], dtype=spec.dtype)
+    return dx, dw
+
+
+def _covered(spec: ConvSpec) -> list:
+    """Per axis, a boolean mask of the input entries some window reads."""
+    masks = []
+    for n, o, s, d, k, (a, _) in zip(spec.size, spec.out_size, spec.stride, spec.dilation,
+                                     spec.kernel, spec.padding):
+        read = (np.arange(o)[:, None] * s + np.arange(k)[None, :] * d - a).ravel()
+        mask = np.zeros(n, dtype=bool)
+        mask[read[(read >= 0) & (read < n)]] = True
+        masks.append(mask)
+    return masks
+
+
+def spectral_features(spec: ConvSpec) -> dict:
+    """The FFT backend's cost features for the untiled transform of any rank: the
+    map transforms (input, output and kernel maps) ``points·log₂ points`` each,
+    the number of maps, the per-frequency complex GEMM flops and one call."""
+    plan = SpectralPlan.of(spec)
+    points = math.prod(plan.lengths)
+    kernels = spec.c_out * plan.channels // spec.groups
+    maps = spec.n * (plan.channels + spec.c_out) + kernels
+    return {"fft": maps * points * math.log2(max(points, 2)), "maps": float(maps),
+            "kernel_dft": 0.0,
+            "cgemm_flops": 8.0 * plan.frequencies * spec.n * plan.channels * spec.c_out
+            / spec.groups,
+            "cgemm_calls": plan.frequencies * spec.groups, "call": 1.0}
