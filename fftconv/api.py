@@ -99,16 +99,37 @@ def _conv(func, rank, x, w, bias, stride, padding, dilation, groups, backend,
     """The forward of conv1d/conv2d/conv3d (one body for every rank)."""
     if not isinstance(return_context, bool):
         raise bad_type(func, "return_context", return_context, "a bool")
-    x, w, bias, spec, _ = _prepare(func, x, w, bias, stride, padding, dilation, groups,
-                                   rank=rank, padding_mode=padding_mode)
+    x, w, bias, spec, pads = _prepare(func, x, w, bias, stride, padding, dilation, groups,
+                                      rank=rank, padding_mode=padding_mode)
     chosen = resolve_backend(func, backend, spec)
-    if return_context:
+    cyclic = _cyclic_spec(chosen, spec, pads, padding_mode)
+    if cyclic is not None:       # the DFT is circular already: no padding at all
+        y, saved = chosen.forward_circular(_unpadded(x, cyclic), w, cyclic,
+                                           save=return_context)
+    elif return_context:
         y, saved = chosen.forward_saving(x, w, spec)
     else:
         y = chosen.forward(x, w, spec)
     if bias is not None:
         y += bias.reshape((-1,) + (1,) * rank)
     return (y, ConvContext(spec, chosen.name, saved)) if return_context else y
+
+
+def _cyclic_spec(backend, spec: ConvSpec, pads, padding_mode) -> ConvSpec | None:
+    """The layer with its padding read as circular, when ``backend`` computes it as
+    one cyclic convolution without padding (the FFT backend's ``circular``), else
+    ``None``. ``spec`` is the unpadded convolution of the padded input."""
+    if padding_mode != "circular" or pads is None or not hasattr(backend, "forward_circular"):
+        return None
+    size = tuple(n - a - b for n, (a, b) in zip(spec.size, pads))
+    layer = spec.replace(size=size, padding=pads)
+    return layer if backend.circular(layer) is None else None
+
+
+def _unpadded(x: np.ndarray, layer: ConvSpec) -> np.ndarray:
+    """The input inside the padding of ``x`` (a view)."""
+    return x[(slice(None), slice(None), *(slice(a, a + n) for (a, _), n in
+                                          zip(layer.padding, layer.size)))]
 
 
 def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=None,
@@ -650,10 +671,16 @@ def _conv_backward(func, rank, dy, x, w, stride, padding, dilation, groups, back
         _check_context(context, spec, backend, func)
         backend, saved = context.backend, context.saved
     runner = resolve_backend(func, backend, spec)
-    dx, dw = (runner.backward(dy, x, w, spec, chosen, saved=saved) if chosen - {"bias"}
-              else (None, None))
-    if dx is not None and pads is not None:
-        dx = fold_padding(dx, pads, size, padding_mode)
+    cyclic = _cyclic_spec(runner, spec, pads, padding_mode)
+    if not chosen - {"bias"}:
+        dx = dw = None
+    elif cyclic is not None:     # as the forward: one cyclic convolution, unpadded
+        dx, dw = runner.backward_circular(dy, _unpadded(x, cyclic), w, cyclic, chosen,
+                                          saved=saved)
+    else:
+        dx, dw = runner.backward(dy, x, w, spec, chosen, saved=saved)
+        if dx is not None and pads is not None:
+            dx = fold_padding(dx, pads, size, padding_mode)
     db = dy.sum(axis=(0, *range(2, rank + 2))) if "bias" in chosen else None
     return dx, dw, db
 

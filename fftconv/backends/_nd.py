@@ -41,7 +41,8 @@ from .base import gemm_work, get_memory_budget, pad_input, tap_window
 __all__ = ["offsets", "taps_forward", "taps_grad_input", "taps_grad_weight", "im2col_nd",
            "col2im_nd", "columns_forward", "columns_grad_input", "columns_grad_weight",
            "column_bytes_per_image", "SpectralPlan", "spectral_forward", "spectral_backward",
-           "taps_features", "columns_features", "spectral_features"]
+           "taps_features", "columns_features", "spectral_features", "cyclic_applies",
+           "cyclic_forward", "cyclic_backward"]
 
 
 def offsets(spec: ConvSpec) -> list:
@@ -416,3 +417,103 @@ def spectral_features(spec: ConvSpec) -> dict:
             "cgemm_flops": 8.0 * plan.frequencies * spec.n * plan.channels * spec.c_out
             / spec.groups,
             "cgemm_calls": plan.frequencies * spec.groups, "call": 1.0}
+
+
+# -- circular padding as a cyclic convolution -------------------------------------------
+
+@dataclass(frozen=True)
+class _Cyclic:
+    """Transform lengths of a cyclic correlation: the input's own lengths."""
+
+    spec: ConvSpec
+    lengths: tuple
+
+    @property
+    def axes(self) -> tuple:
+        return tuple(range(-self.spec.rank, 0))
+
+
+def cyclic_applies(spec: ConvSpec) -> str | None:
+    """``None`` when circular padding by ``spec.padding`` makes the layer an exact
+    cyclic correlation of the unpadded input, else why not.
+
+    With circular padding ``(a, b)`` along an axis of length ``n`` and stride 1,
+    output ``i`` is ``c[(i − a) mod n]`` where ``c[j] = Σ_p x[(j + p·d) mod n]·w[p]``
+    is the cyclic correlation of length ``n``; it holds for every output when the
+    dilated kernel fits the axis (``d·(k − 1) + 1 <= n``) and there are at most
+    ``n`` outputs (``a + b <= d·(k − 1)``; equality is ``'same'``). Then a
+    transform of the input's own size replaces padding it.
+    """
+    if spec.stride != (1,) * spec.rank:
+        return "the stride is not 1"
+    for n, span, (a, b) in zip(spec.size, spec.span, spec.padding):
+        if span > n:
+            return f"the dilated kernel ({span}) is longer than an input axis ({n})"
+        if a + b > span - 1:
+            return f"the padding {(a, b)} gives more outputs than an input axis has ({n})"
+    return None
+
+
+def _roll_crop(c: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """``y[i] = c[(i − a) mod n]`` for ``i < out`` along every spatial axis."""
+    shifts = tuple(a for a, _ in spec.padding)
+    rolled = np.roll(c, shifts, axis=tuple(range(2, 2 + spec.rank)))
+    return rolled[(slice(None), slice(None), *(slice(o) for o in spec.out_size))]
+
+
+def _unroll(dy: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """The adjoint of :func:`_roll_crop`: ``dy`` zero-padded to the input's size and
+    rolled back."""
+    full = np.zeros(dy.shape[:2] + spec.size, dtype=dy.dtype)
+    full[(slice(None), slice(None), *(slice(o) for o in spec.out_size))] = dy
+    return np.roll(full, tuple(-a for a, _ in spec.padding), axis=tuple(range(2, 2 + spec.rank)))
+
+
+def _cyclic_kernel(w: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """The dilated kernel on the input's grid (zeros between and after the taps)."""
+    k = np.zeros((spec.c_out, spec.c_in_per_group, *spec.size), dtype=spec.dtype)
+    k[(slice(None), slice(None), *(slice(0, span, d) for span, d in
+                                   zip(spec.span, spec.dilation)))] = w
+    return k
+
+
+def cyclic_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec, save: bool = False) -> tuple:
+    """``(y, saved)``: the circularly padded layer of ``spec`` (``x`` unpadded; see
+    :func:`cyclic_applies`) as one cyclic correlation of the input's own size."""
+    plan = _Cyclic(spec, spec.size)
+    g = spec.groups
+    xs = _frequency_major(fftlib.rfftn(np.ascontiguousarray(x), axes=plan.axes,
+                                       s=plan.lengths), g)
+    ks = _kernel_frequency_major(fftlib.rfftn(_cyclic_kernel(w, spec), axes=plan.axes,
+                                              s=plan.lengths), g)
+    c = _maps(np.matmul(xs, np.conj(ks).swapaxes(-1, -2)), plan)
+    y = np.ascontiguousarray(_roll_crop(c, spec), dtype=spec.dtype)
+    saved = {"cyclic_spec": spec, "input_spectra": xs, "kernel_spectra": ks} if save else {}
+    return y, saved
+
+
+def cyclic_backward(dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
+    """``(dx, dw)`` of :func:`cyclic_forward` (``dx`` of the unpadded input), reusing
+    the spectra in ``saved``: ``DX = DC·W`` and ``DW = Σ_n Xᵀ·conj(DC)`` with ``dc``
+    the output gradient rolled back onto the cyclic grid."""
+    saved = saved or {}
+    plan = _Cyclic(spec, spec.size)
+    g = spec.groups
+    dcs = _frequency_major(fftlib.rfftn(_unroll(dy, spec), axes=plan.axes, s=plan.lengths), g)
+    dx = dw = None
+    if "input" in needs:
+        ks = saved.get("kernel_spectra")
+        if ks is None:
+            ks = _kernel_frequency_major(fftlib.rfftn(_cyclic_kernel(w, spec), axes=plan.axes,
+                                                      s=plan.lengths), g)
+        dx = np.ascontiguousarray(_maps(np.matmul(dcs, ks), plan), dtype=spec.dtype)
+    if "weight" in needs:
+        xs = saved.get("input_spectra")
+        if xs is None:
+            xs = _frequency_major(fftlib.rfftn(np.ascontiguousarray(x), axes=plan.axes,
+                                               s=plan.lengths), g)
+        full = _kernel_maps(np.matmul(np.conj(dcs).swapaxes(-1, -2), xs), plan)
+        dw = np.ascontiguousarray(full[(slice(None), slice(None),
+                                        *(slice(0, span, d) for span, d in
+                                          zip(spec.span, spec.dilation)))], dtype=spec.dtype)
+    return dx, dw

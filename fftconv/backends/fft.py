@@ -641,6 +641,23 @@ class FFTBackend(Backend):
         r1 = min(spec.out_h, a1 * plan.t_h)
         y[n0:n1, :, r0:r1] = block[:, :, :r1 - r0, :spec.out_w]
 
+    # -- circular padding ----------------------------------------------------------
+    def circular(self, spec: ConvSpec) -> str | None:
+        """``None`` when the layer ``spec`` with its padding read as *circular*
+        (``padding_mode='circular'``) is one cyclic correlation of the input's own
+        size (:func:`._nd.cyclic_applies`: stride 1, the dilated kernel within
+        each axis, at most as many outputs as inputs), else why not. The DFT is
+        already circular, so then nothing is padded."""
+        return _nd.cyclic_applies(spec)
+
+    def forward_circular(self, x, w, spec, save=False):
+        """``(y, saved)`` of the circularly padded layer ``spec`` on the unpadded ``x``."""
+        return _nd.cyclic_forward(x, w, spec, save=save)
+
+    def backward_circular(self, dy, x, w, spec, needs, saved=None):
+        """``(dx, dw)`` of :meth:`forward_circular` (``dx`` of the unpadded ``x``)."""
+        return _nd.cyclic_backward(dy, x, w, spec, needs, saved)
+
     # -- backward --------------------------------------------------------------
     def grad_input(self, dy, w, spec):
         return self.backward(dy, None, w, spec, ("input",))[0]

@@ -123,3 +123,40 @@ def test_circular_pad_equal_to_the_axis_matches_torch():
     layer = _torch_layer(1, w, np.zeros(1), 1, 3, 1, 1, "circular")
     y = fftconv.conv1d(x, w, padding=3, padding_mode="circular")
     assert_conv_close(y, layer(torch.tensor(x)).detach().numpy())
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+@pytest.mark.parametrize("padding, dilation, cyclic", [
+    ("same", 1, True), ("same", 2, True), (1, 1, True), (0, 1, False), (2, 1, False),
+])
+def test_circular_fft_is_one_cyclic_convolution_when_exact(rank, padding, dilation, cyclic):
+    # stride 1, dilated kernel within the axis, at most n outputs: no padding at all
+    rng = np.random.default_rng(rank)
+    x, w = rng.standard_normal((2, 4) + (7,) * rank), rng.standard_normal((6, 2) + (3,) * rank)
+    b = rng.standard_normal(6)
+    layer = _torch_layer(rank, w, b, 1, padding, dilation, 2, "circular")
+    tx = torch.tensor(x, requires_grad=True)
+    ty = layer(tx)
+    dy = rng.standard_normal(tuple(ty.shape))
+    ty.backward(torch.tensor(dy))
+    kw = dict(padding=padding, dilation=dilation, groups=2, padding_mode="circular")
+    y, ctx = getattr(fftconv, f"conv{rank}d")(x, w, b, backend="fft", return_context=True, **kw)
+    assert ("cyclic_spec" in ctx.saved) == cyclic
+    assert_conv_close(y, ty.detach().numpy())
+    for context in (ctx, None):
+        dx, dw, db = fftconv.conv_backward(dy, x, w, backend="fft", context=context, **kw)
+        assert_conv_close(dx, tx.grad.numpy())
+        assert_conv_close(dw, layer.weight.grad.numpy())
+        assert_conv_close(db, layer.bias.grad.numpy())
+
+
+def test_cyclic_rule_says_why_not():
+    from fftconv.backends._nd import cyclic_applies
+    spec = fftconv.make_spec("t", (1, 1, 8), (1, 1, 3), padding=1, rank=1)
+    assert cyclic_applies(spec) is None
+    assert "stride" in cyclic_applies(fftconv.make_spec("t", (1, 1, 8), (1, 1, 3), padding=1,
+                                                        stride=2, rank=1))
+    assert "more outputs" in cyclic_applies(fftconv.make_spec("t", (1, 1, 8), (1, 1, 3),
+                                                              padding=2, rank=1))
+    assert "longer" in cyclic_applies(fftconv.make_spec("t", (1, 1, 4), (1, 1, 3), padding=2,
+                                                        dilation=2, rank=1))
