@@ -86,6 +86,15 @@ class ConvSpec:
                             ("padding", padding), ("dilation", dilation),
                             ("groups", int(groups)), ("dtype", np.dtype(dtype))):
             object.__setattr__(self, name, value)
+        # derived per-axis sizes, computed once: the 2-D backends read them in
+        # their loops (not fields: equality and hashing stay those of the fields)
+        object.__setattr__(self, "_out", tuple(
+            conv_output_size(n, k, s, a, b, d) for n, k, s, (a, b), d in
+            zip(size, kernel, stride, padding, dilation)))
+        object.__setattr__(self, "_padded", tuple(n + a + b for n, (a, b) in
+                                                  zip(size, padding)))
+        object.__setattr__(self, "_span", tuple(d * (k - 1) + 1 for k, d in
+                                                zip(kernel, dilation)))
 
     # -- rank and the 2-D names ---------------------------------------------------
     @property
@@ -94,39 +103,46 @@ class ConvSpec:
         return len(self.size)
 
     def _axis2(self, name: str, values, axis: int):
-        if self.rank != 2:
+        if len(values) != 2:
             raise AttributeError(f"ConvSpec.{name} is defined for rank-2 (conv2d) specs; "
                                  f"this one has rank {self.rank} (use the per-axis tuples)")
         return values[axis]
 
-    h = property(lambda self: self._axis2("h", self.size, 0))
-    w = property(lambda self: self._axis2("w", self.size, 1))
-    kh = property(lambda self: self._axis2("kh", self.kernel, 0))
-    kw = property(lambda self: self._axis2("kw", self.kernel, 1))
-    out_h = property(lambda self: self._axis2("out_h", self.out_size, 0))
-    out_w = property(lambda self: self._axis2("out_w", self.out_size, 1))
-    padded_h = property(lambda self: self._axis2("padded_h", self.padded_size, 0))
-    padded_w = property(lambda self: self._axis2("padded_w", self.padded_size, 1))
-    span_h = property(lambda self: self._axis2("span_h", self.span, 0),
-                      doc="Height of the dilated kernel, ``dilation*(kh-1) + 1``.")
-    span_w = property(lambda self: self._axis2("span_w", self.span, 1),
-                      doc="Width of the dilated kernel, ``dilation*(kw-1) + 1``.")
+    h = property(lambda self: self._axis2("h", self.size, 0),
+                 doc="Input height (rank 2).")
+    w = property(lambda self: self._axis2("w", self.size, 1),
+                 doc="Input width (rank 2).")
+    kh = property(lambda self: self._axis2("kh", self.kernel, 0),
+                  doc="Kernel height (rank 2).")
+    kw = property(lambda self: self._axis2("kw", self.kernel, 1),
+                  doc="Kernel width (rank 2).")
+    out_h = property(lambda self: self._axis2("out_h", self._out, 0),
+                     doc="Output height (rank 2).")
+    out_w = property(lambda self: self._axis2("out_w", self._out, 1),
+                     doc="Output width (rank 2).")
+    padded_h = property(lambda self: self._axis2("padded_h", self._padded, 0),
+                        doc="Padded input height (rank 2).")
+    padded_w = property(lambda self: self._axis2("padded_w", self._padded, 1),
+                        doc="Padded input width (rank 2).")
+    span_h = property(lambda self: self._axis2("span_h", self._span, 0),
+                      doc="Height of the dilated kernel, ``dilation*(kh-1) + 1`` (rank 2).")
+    span_w = property(lambda self: self._axis2("span_w", self._span, 1),
+                      doc="Width of the dilated kernel, ``dilation*(kw-1) + 1`` (rank 2).")
 
     # -- derived sizes (every rank) -----------------------------------------------
     @property
     def out_size(self) -> tuple:
         """Output length along each spatial axis (:func:`conv_output_size`)."""
-        return tuple(conv_output_size(n, k, s, a, b, d) for n, k, s, (a, b), d in
-                     zip(self.size, self.kernel, self.stride, self.padding, self.dilation))
+        return self._out
 
     @property
     def padded_size(self) -> tuple:
-        return tuple(n + a + b for n, (a, b) in zip(self.size, self.padding))
+        return self._padded
 
     @property
     def span(self) -> tuple:
         """Extent of the dilated kernel along each axis, ``dilation*(k-1) + 1``."""
-        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+        return self._span
 
     @property
     def taps(self) -> int:

@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import fftlib
 from .._spec import ConvSpec
+from ._parallel import add_up, even_slices, one_blas_thread, run_parts, threads_for
 from .base import gemm_work, get_memory_budget, pad_input, tap_window
 
 __all__ = ["offsets", "taps_forward", "taps_grad_input", "taps_grad_weight", "im2col_nd",
@@ -48,6 +49,25 @@ __all__ = ["offsets", "taps_forward", "taps_grad_input", "taps_grad_weight", "im
 def offsets(spec: ConvSpec) -> list:
     """Every kernel offset, one index per spatial axis, in C order."""
     return list(itertools.product(*(range(k) for k in spec.kernel)))
+
+
+#: Multiply-adds from which the offset loops split the offsets across threads.
+SPLIT_MIN_MACS = 1 << 25
+
+
+def _dealt(spec: ConvSpec) -> list:
+    """The offsets dealt round-robin to the threads a pass of ``spec`` gets."""
+    every = offsets(spec)
+    count = min(threads_for(spec.macs, SPLIT_MIN_MACS), len(every))
+    return [every[i::count] for i in range(count)]
+
+
+def _over_offsets(fn, spec: ConvSpec) -> list:
+    """``fn(part)`` for each thread's part of the offsets, each product on one BLAS
+    thread (many small products: waking BLAS's own threads for each costs more
+    than it gives, and leaves them spinning next to ours)."""
+    with one_blas_thread():
+        return run_parts(fn, _dealt(spec))
 
 
 def _every(spec: ConvSpec, window) -> tuple:
@@ -82,18 +102,21 @@ def taps_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
     xg = _channel_major(pad_input(x, spec.padding), g)
     taps = _tap_matrices(w, spec)
     m = spec.n * math.prod(spec.out_size)
-    shifted = np.empty((g, cg, m), dtype=spec.dtype)
-    acc = np.zeros((g, og, m), dtype=spec.dtype)
-    term = np.empty_like(acc)
-    for offset in offsets(spec):
-        np.copyto(shifted.reshape(g, cg, spec.n, *spec.out_size),
-                  xg[_every(spec, tap_window(spec, offset))])
-        if cg == 1:           # depthwise: an outer product is cheaper than a K=1 GEMM
-            np.multiply(taps[offset], shifted, out=term)
-        else:
-            np.matmul(taps[offset], shifted, out=term)
-        acc += term
-    y = acc.reshape(spec.c_out, spec.n, *spec.out_size)
+
+    def part_sum(part):
+        shifted = np.empty((g, cg, m), dtype=spec.dtype)
+        acc = np.zeros((g, og, m), dtype=spec.dtype)
+        term = np.empty_like(acc)
+        for offset in part:
+            np.copyto(shifted.reshape(g, cg, spec.n, *spec.out_size),
+                      xg[_every(spec, tap_window(spec, offset))])
+            if cg == 1:       # depthwise: an outer product is cheaper than a K=1 GEMM
+                np.multiply(taps[offset], shifted, out=term)
+            else:
+                np.matmul(taps[offset], shifted, out=term)
+            acc += term
+        return acc
+    y = add_up(_over_offsets(part_sum, spec)).reshape(spec.c_out, spec.n, *spec.out_size)
     return np.ascontiguousarray(np.moveaxis(y, 1, 0))
 
 
@@ -103,10 +126,14 @@ def taps_grad_input(dy: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray
     g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
     dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
     taps_t = _tap_matrices(w, spec, transpose=True)
-    dxp = np.zeros((g, cg, spec.n, *spec.padded_size), dtype=spec.dtype)
-    for offset in offsets(spec):
-        dxp[_every(spec, tap_window(spec, offset))] += np.matmul(taps_t[offset], dyg).reshape(
-            g, cg, spec.n, *spec.out_size)
+
+    def scatter(part):
+        dxp = np.zeros((g, cg, spec.n, *spec.padded_size), dtype=spec.dtype)
+        for offset in part:
+            dxp[_every(spec, tap_window(spec, offset))] += np.matmul(
+                taps_t[offset], dyg).reshape(g, cg, spec.n, *spec.out_size)
+        return dxp
+    dxp = add_up(_over_offsets(scatter, spec))
     crop = tuple(slice(a, a + n) for (a, _), n in zip(spec.padding, spec.size))
     dx = dxp[_every(spec, crop)].reshape(spec.c_in, spec.n, *spec.size)
     return np.ascontiguousarray(np.moveaxis(dx, 1, 0))
@@ -118,9 +145,12 @@ def taps_grad_weight(dy: np.ndarray, x: np.ndarray, spec: ConvSpec) -> np.ndarra
     xg = _channel_major(pad_input(x, spec.padding), g)
     dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
     dw = np.empty((*spec.kernel, g, og, cg), dtype=spec.dtype)
-    for offset in offsets(spec):
-        shifted = xg[_every(spec, tap_window(spec, offset))].reshape(g, cg, -1)
-        np.matmul(dyg, shifted.swapaxes(1, 2), out=dw[offset])
+
+    def products(part):
+        for offset in part:
+            shifted = xg[_every(spec, tap_window(spec, offset))].reshape(g, cg, -1)
+            np.matmul(dyg, shifted.swapaxes(1, 2), out=dw[offset])
+    _over_offsets(products, spec)
     dw = np.moveaxis(dw, (-3, -2, -1), (0, 1, 2))
     return np.ascontiguousarray(dw).reshape(spec.weight_shape)
 
@@ -136,46 +166,71 @@ def taps_features(spec: ConvSpec) -> dict:
 
 # -- im2col -------------------------------------------------------------------------
 
-def im2col_nd(xp: np.ndarray, spec: ConvSpec) -> np.ndarray:
-    """Unfold padded images ``(B, C_in, *padded)`` into ``(B, g, C_in/g·prod(k), prod(out))``:
-    ``cols[b, g, (c, offset), i] = xp[b, g·C_in/g + c, offset·dilation + i·stride]``."""
+def _slab_window(spec: ConvSpec, offset, r0: int, r1: int) -> tuple:
+    """:func:`~fftconv.backends.base.tap_window` for outputs ``[r0, r1)`` of the
+    first spatial axis (and all of the others)."""
+    window = tap_window(spec, offset)
+    first = window[0]
+    s = spec.stride[0]
+    return (slice(first.start + r0 * s, first.start + (r1 - 1) * s + 1, s), *window[1:])
+
+
+def im2col_nd(xp: np.ndarray, spec: ConvSpec, r0: int = 0, r1: int | None = None) -> np.ndarray:
+    """Unfold padded images ``(B, C_in, *padded)`` into ``(B, g, C_in/g·prod(k), M)``
+    for outputs ``[r0, r1)`` of the first spatial axis (default all; ``M`` the
+    outputs of that slab): ``cols[b, g, (c, offset), i] = xp[b, g·C_in/g + c,
+    offset·dilation + i·stride]``."""
+    r1 = spec.out_size[0] if r1 is None else r1
     b, g, cg = xp.shape[0], spec.groups, spec.c_in_per_group
     xg = xp.reshape(b, g, cg, *xp.shape[2:])
-    cols = np.empty((b, g, cg, spec.taps, *spec.out_size), dtype=xp.dtype)
+    cols = np.empty((b, g, cg, spec.taps, r1 - r0, *spec.out_size[1:]), dtype=xp.dtype)
     for t, offset in enumerate(offsets(spec)):
-        cols[:, :, :, t] = xg[_every(spec, tap_window(spec, offset))]
+        cols[:, :, :, t] = xg[_every(spec, _slab_window(spec, offset, r0, r1))]
     return cols.reshape(b, g, cg * spec.taps, -1)
 
 
-def col2im_nd(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec) -> None:
+def col2im_nd(cols: np.ndarray, dxp: np.ndarray, spec: ConvSpec, r0: int = 0,
+              r1: int | None = None) -> None:
     """Adjoint of :func:`im2col_nd`: scatter-add ``cols`` onto ``dxp`` ``(B, C_in, *padded)``."""
+    r1 = spec.out_size[0] if r1 is None else r1
     b, g, cg = dxp.shape[0], spec.groups, spec.c_in_per_group
-    cols = cols.reshape(b, g, cg, spec.taps, *spec.out_size)
+    cols = cols.reshape(b, g, cg, spec.taps, r1 - r0, *spec.out_size[1:])
     dg = dxp.reshape(b, g, cg, *dxp.shape[2:])
     for t, offset in enumerate(offsets(spec)):
-        dg[_every(spec, tap_window(spec, offset))] += cols[:, :, :, t]
+        dg[_every(spec, _slab_window(spec, offset, r0, r1))] += cols[:, :, :, t]
 
 
 def column_bytes_per_image(spec: ConvSpec) -> int:
-    """Bytes of one image's column matrix (the smallest chunk im2col builds)."""
-    return spec.c_in * spec.taps * math.prod(spec.out_size) * spec.dtype.itemsize
+    """Bytes of one output entry of the first spatial axis of one image's column
+    matrix (the smallest chunk im2col builds)."""
+    return spec.c_in * spec.taps * math.prod(spec.out_size[1:]) * spec.dtype.itemsize
 
 
 def _image_chunks(spec: ConvSpec):
-    """Runs ``(n0, n1)`` of images whose column matrix fits the memory budget."""
-    step = max(1, get_memory_budget() // max(1, column_bytes_per_image(spec)))
-    for n0 in range(0, spec.n, step):
-        yield n0, min(n0 + step, spec.n)
+    """Chunks ``(n0, n1, r0, r1)``: runs of whole images whose column matrix fits the
+    memory budget, or slabs ``[r0, r1)`` of the first output axis of one image."""
+    budget, slab = get_memory_budget(), max(1, column_bytes_per_image(spec))
+    rows = spec.out_size[0]
+    if slab * rows <= budget:
+        step = max(1, budget // (slab * rows))
+        for n0 in range(0, spec.n, step):
+            yield n0, min(n0 + step, spec.n), 0, rows
+    else:
+        step = max(1, budget // slab)
+        for n0 in range(spec.n):
+            for r0 in range(0, rows, step):
+                yield n0, n0 + 1, r0, min(r0 + step, rows)
 
 
 def columns_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
     """im2col then one GEMM per chunk of images. Returns ``(N, C_out, *out)``."""
     xp = pad_input(x, spec.padding)
     wm = w.reshape(spec.groups, spec.c_out_per_group, -1)
-    y = np.empty((spec.n, spec.groups, spec.c_out_per_group, math.prod(spec.out_size)),
-                 dtype=spec.dtype)
-    for n0, n1 in _image_chunks(spec):
-        np.matmul(wm, im2col_nd(xp[n0:n1], spec), out=y[n0:n1])
+    rows, inner = spec.out_size[0], math.prod(spec.out_size[1:])
+    y = np.empty((spec.n, spec.groups, spec.c_out_per_group, rows * inner), dtype=spec.dtype)
+    for n0, n1, r0, r1 in _image_chunks(spec):
+        np.matmul(wm, im2col_nd(xp[n0:n1], spec, r0, r1),
+                  out=y[n0:n1, :, :, r0 * inner:r1 * inner])
     return y.reshape(spec.output_shape)
 
 
@@ -183,9 +238,9 @@ def columns_grad_input(dy: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndar
     """``dcols = Wᵀ @ dY`` then :func:`col2im_nd`, chunk by chunk."""
     wt = w.reshape(spec.groups, spec.c_out_per_group, -1).swapaxes(1, 2)
     dxp = np.zeros((spec.n, spec.c_in, *spec.padded_size), dtype=spec.dtype)
-    for n0, n1 in _image_chunks(spec):
-        d = dy[n0:n1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
-        col2im_nd(np.matmul(wt, d), dxp[n0:n1], spec)
+    for n0, n1, r0, r1 in _image_chunks(spec):
+        d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
+        col2im_nd(np.matmul(wt, d), dxp[n0:n1], spec, r0, r1)
     crop = tuple(slice(a, a + n) for (a, _), n in zip(spec.padding, spec.size))
     return np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])
 
@@ -195,9 +250,9 @@ def columns_grad_weight(dy: np.ndarray, x: np.ndarray, spec: ConvSpec) -> np.nda
     xp = pad_input(x, spec.padding)
     dw = np.zeros((spec.groups, spec.c_out_per_group, spec.c_in_per_group * spec.taps),
                   dtype=spec.dtype)
-    for n0, n1 in _image_chunks(spec):
-        d = dy[n0:n1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
-        dw += np.matmul(d, im2col_nd(xp[n0:n1], spec).swapaxes(2, 3)).sum(axis=0)
+    for n0, n1, r0, r1 in _image_chunks(spec):
+        d = dy[n0:n1, :, r0:r1].reshape(n1 - n0, spec.groups, spec.c_out_per_group, -1)
+        dw += np.matmul(d, im2col_nd(xp[n0:n1], spec, r0, r1).swapaxes(2, 3)).sum(axis=0)
     return dw.reshape(spec.weight_shape)
 
 
@@ -208,7 +263,7 @@ def columns_features(spec: ConvSpec) -> dict:
     pixels = spec.n * math.prod(spec.out_size)
     item = spec.dtype.itemsize
     columns = pixels * spec.c_in * spec.taps * item
-    chunks = -(-spec.n // max(1, get_memory_budget() // max(1, column_bytes_per_image(spec))))
+    chunks = sum(1 for _ in _image_chunks(spec))
     return {"gemm": gemm_work(spec.macs, spec.c_in_per_group * spec.taps),
             "bytes": 2 * columns + pixels * spec.c_out * item,
             "taps": spec.taps * chunks, "call": 1.0}
@@ -333,6 +388,28 @@ def _maps(matrices: np.ndarray, plan: SpectralPlan) -> np.ndarray:
     return fftlib.irfftn(spectra, s=plan.lengths, axes=plan.axes)
 
 
+#: Complex multiply-adds per frequency, and in all, from which the per-frequency
+#: products split the frequencies across the FFT engine's threads.
+THREADED_PRODUCT_MIN_MACS = 1024
+THREADED_PRODUCT_MIN_TOTAL = 1 << 23
+
+
+def _per_frequency(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for ``(F, g, m, k) @ (F, g, k, n)``: many small products, on one BLAS
+    thread each, the frequencies split across the FFT engine's threads when the
+    products are large enough (as the 2-D FFT path does)."""
+    f, g, m, k = a.shape
+    out = np.empty((f, g, m, b.shape[-1]), np.result_type(a, b))
+    threads = min(fftlib.get_fft_engine().threads, f)
+    macs = g * m * k * b.shape[-1]
+    with one_blas_thread():
+        if threads < 2 or macs < THREADED_PRODUCT_MIN_MACS \
+                or f * macs < THREADED_PRODUCT_MIN_TOTAL:
+            return np.matmul(a, b, out=out)
+        run_parts(lambda p: np.matmul(a[p], b[p], out=out[p]), even_slices(f, threads))
+    return out
+
+
 def spectral_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec,
                      save: bool = False) -> tuple:
     """``(y, saved)``: the forward by the convolution theorem, and (``save``) the
@@ -343,7 +420,7 @@ def spectral_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec,
                                        s=plan.lengths), g)              # (F, g, N, Cq)
     ks = _kernel_frequency_major(fftlib.rfftn(_prepared_kernel(w, plan), axes=plan.axes,
                                               s=plan.lengths), g)              # (F, g, O/g, Cq/g)
-    maps = _maps(np.matmul(xs, np.conj(ks).swapaxes(-1, -2)), plan)     # (N, O, *L)
+    maps = _maps(_per_frequency(xs, np.conj(ks).swapaxes(-1, -2)), plan)     # (N, O, *L)
     y = np.ascontiguousarray(maps[(slice(None), slice(None),
                                    *(slice(o) for o in spec.out_size))], dtype=spec.dtype)
     saved = {"nd_plan": plan, "input_spectra": xs, "kernel_spectra": ks} if save else {}
@@ -362,7 +439,7 @@ def spectral_backward(dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
         if ks is None:
             ks = _kernel_frequency_major(fftlib.rfftn(_prepared_kernel(w, plan),
                                                       axes=plan.axes, s=plan.lengths), g)
-        phases = _maps(np.matmul(dys, ks), plan)                         # (N, Cq, *L)
+        phases = _maps(_per_frequency(dys, ks), plan)                         # (N, Cq, *L)
         dxp = _depth_to_space(phases[(slice(None), slice(None),
                                       *(slice(r // s) for r, s in
                                         zip(plan.rows, spec.stride)))], spec.stride)
@@ -382,7 +459,7 @@ def spectral_backward(dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
         if xs is None:
             xs = _frequency_major(fftlib.rfftn(_prepared_input(x, plan), axes=plan.axes,
                                                s=plan.lengths), g)
-        dws = np.matmul(np.conj(dys).swapaxes(-1, -2), xs)               # (F, g, Og, Cq)
+        dws = _per_frequency(np.conj(dys).swapaxes(-1, -2), xs)               # (F, g, Og, Cq)
         taps = _kernel_maps(dws, plan)                                   # (O, Cq/g, *L)
         kq = taps[(slice(None), slice(None), *(slice(k) for k in plan.kq))]
         full = _depth_to_space(np.ascontiguousarray(kq), spec.stride)   # (O, C/g, *kq·s)
@@ -486,7 +563,7 @@ def cyclic_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec, save: bool = Fa
                                        s=plan.lengths), g)
     ks = _kernel_frequency_major(fftlib.rfftn(_cyclic_kernel(w, spec), axes=plan.axes,
                                               s=plan.lengths), g)
-    c = _maps(np.matmul(xs, np.conj(ks).swapaxes(-1, -2)), plan)
+    c = _maps(_per_frequency(xs, np.conj(ks).swapaxes(-1, -2)), plan)
     y = np.ascontiguousarray(_roll_crop(c, spec), dtype=spec.dtype)
     saved = {"cyclic_spec": spec, "input_spectra": xs, "kernel_spectra": ks} if save else {}
     return y, saved
@@ -506,13 +583,13 @@ def cyclic_backward(dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
         if ks is None:
             ks = _kernel_frequency_major(fftlib.rfftn(_cyclic_kernel(w, spec), axes=plan.axes,
                                                       s=plan.lengths), g)
-        dx = np.ascontiguousarray(_maps(np.matmul(dcs, ks), plan), dtype=spec.dtype)
+        dx = np.ascontiguousarray(_maps(_per_frequency(dcs, ks), plan), dtype=spec.dtype)
     if "weight" in needs:
         xs = saved.get("input_spectra")
         if xs is None:
             xs = _frequency_major(fftlib.rfftn(np.ascontiguousarray(x), axes=plan.axes,
                                                s=plan.lengths), g)
-        full = _kernel_maps(np.matmul(np.conj(dcs).swapaxes(-1, -2), xs), plan)
+        full = _kernel_maps(_per_frequency(np.conj(dcs).swapaxes(-1, -2), xs), plan)
         dw = np.ascontiguousarray(full[(slice(None), slice(None),
                                         *(slice(0, span, d) for span, d in
                                           zip(spec.span, spec.dilation)))], dtype=spec.dtype)

@@ -209,3 +209,19 @@ def test_auto_picks_fft_for_a_long_1d_kernel_and_a_tiny_one_elsewhere():
     assert fftconv.choose_backend(long).name == "fft"
     tiny = make_spec("t", (1, 1, 32), (1, 1, 3), rank=1)
     assert fftconv.choose_backend(tiny).name != "fft"
+
+
+@pytest.mark.parametrize("budget", [1 << 13, 1 << 16])
+def test_im2col_chunks_within_the_memory_budget_give_the_same_result(budget):
+    # 8 KiB: slabs of the first output axis of one image; 64 KiB: whole images
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((3, 2, 6, 5, 7)), rng.standard_normal((4, 2, 3, 2, 3))
+    dy = rng.standard_normal((3, 4, 2, 4, 5))
+    kw = dict(stride=(1, 1, 1), padding=(0, 0, 0), dilation=(2, 1, 1))
+    want = fftconv.conv3d(x, w, backend="direct", **kw)
+    want_grads = fftconv.conv_backward(dy, x, w, backend="direct", **kw)
+    with fftconv.set_memory_budget(budget):
+        assert_conv_close(fftconv.conv3d(x, w, backend="im2col", **kw), want)
+        for got, ref in zip(fftconv.conv_backward(dy, x, w, backend="im2col", **kw),
+                            want_grads):
+            assert_conv_close(got, ref)
