@@ -20,8 +20,8 @@ import numpy as np
 
 from . import _signal
 from ._padding import check_padding_mode, fold_padding, pad_by_mode
-from ._spec import LAYOUTS, ConvSpec, make_spec
-from .checks import as_array
+from ._spec import LAYOUTS, ConvSpec, _explicit_padding, make_spec, positive_tuple
+from .checks import as_array, is_int
 from .errors import bad_type, bad_value
 from .select import resolve_backend
 
@@ -317,8 +317,6 @@ def _transpose_spec(func, rank, x, w, stride, padding, output_padding, groups, d
     convolution's input has the transposed output's lengths
     ``(L - 1)·s - pad_before - pad_after + d·(k - 1) + output_padding + 1``.
     """
-    from ._spec import _explicit_padding, positive_tuple
-    from .checks import is_int
     stride = positive_tuple(func, "stride", stride, rank)
     dilation = positive_tuple(func, "dilation", dilation, rank)
     if isinstance(padding, str):

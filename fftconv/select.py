@@ -217,7 +217,8 @@ def _why_not(backend: Backend, spec: ConvSpec) -> str | None:
 
 
 def _over_budget(backend: Backend, spec: ConvSpec) -> bool:
-    return spec.rank in backend.ranks and backend.supports(spec) and int(backend.working_set(spec)) > get_memory_budget()
+    return (spec.rank in backend.ranks and backend.supports(spec)
+            and int(backend.working_set(spec)) > get_memory_budget())
 
 
 def _refuse_memory(func: str, spec: ConvSpec, backends: dict) -> None:

@@ -358,34 +358,65 @@ def _prepared_kernel(w: np.ndarray, plan: SpectralPlan) -> np.ndarray:
     return _space_to_depth(k, spec.stride)
 
 
-def _frequency_major(spectra: np.ndarray, groups: int) -> np.ndarray:
-    """``(B, C, *F) → (F, g, B, C/g)`` (contiguous), one matrix per frequency and group."""
-    b, c = spectra.shape[:2]
-    f = spectra.reshape(b, groups, c // groups, -1)
-    return np.ascontiguousarray(f.transpose(3, 1, 0, 2))
+def _padded_to(a: np.ndarray, lengths) -> np.ndarray:
+    """``a`` ``(B, C, *spatial)`` zero-padded at the end of each spatial axis to
+    ``lengths`` (the transform lengths), contiguous."""
+    if a.shape[2:] == tuple(lengths):
+        return np.ascontiguousarray(a)
+    out = np.zeros(a.shape[:2] + tuple(lengths), dtype=a.dtype)
+    out[(slice(None), slice(None), *(slice(n) for n in a.shape[2:]))] = a
+    return out
 
 
-def _kernel_frequency_major(spectra: np.ndarray, groups: int) -> np.ndarray:
-    """Kernel spectra ``(C_out, Cq/g, *F) → (F, g, C_out/g, Cq/g)`` (contiguous)."""
-    o, cg = spectra.shape[:2]
-    f = spectra.reshape(groups, o // groups, cg, -1)
-    return np.ascontiguousarray(f.transpose(3, 0, 1, 2))
+def _half_shape(plan) -> tuple:
+    return (*plan.lengths[:-1], plan.lengths[-1] // 2 + 1)
 
 
-def _kernel_maps(matrices: np.ndarray, plan: SpectralPlan) -> np.ndarray:
-    """``(F, g, C_out/g, Cq/g) → (C_out, Cq/g, *lengths)`` real kernels."""
-    f, g, og, cg = matrices.shape
-    shape = (*plan.lengths[:-1], plan.lengths[-1] // 2 + 1)
-    spectra = matrices.transpose(1, 2, 3, 0).reshape(g * og, cg, *shape)
-    return fftlib.irfftn(spectra, s=plan.lengths, axes=plan.axes)
+def _spectra(maps: np.ndarray, plan, groups: int, order: tuple) -> np.ndarray:
+    """Real FFT of ``maps`` ``(A, B, *spatial)`` (zero-padded to the transform
+    lengths), written straight into a frequency-major ``(F, g, ·, ·)`` layout:
+    the transform writes any strides (FFTW), so no transposing copy of the
+    spectra is made (a strided copy of every spectrum thrashes the cache).
+
+    ``order`` names the layout: ``'image'`` for maps ``(B, C)`` giving
+    ``(F, g, B, C/g)``; ``'kernel'`` for kernels ``(O, C/g)`` giving
+    ``(F, g, C/g, O/g)`` (the transposed kernel the forward multiplies by).
+    """
+    a, b = maps.shape[:2]
+    r = plan.spec.rank
+    real = _padded_to(maps, plan.lengths)
+    half = _half_shape(plan)
+    dtype = np.result_type(real.dtype, np.complex64)
+    freq = tuple(range(r))
+    if order == "image":                       # (B, g, C/g, *spatial) → (*F, g, B, C/g)
+        out = fftlib.empty_aligned((*half, groups, a, b // groups), dtype)
+        view = out.transpose(r + 1, r, r + 2, *freq)
+        fftlib.rfftn_into(real.reshape(a, groups, b // groups, *plan.lengths), view,
+                          axes=plan.axes)
+        return out.reshape(-1, groups, a, b // groups)
+    out = fftlib.empty_aligned((*half, groups, b, a // groups), dtype)    # kernels
+    view = out.transpose(r, r + 2, r + 1, *freq)                          # (g, O/g, C/g, *F)
+    fftlib.rfftn_into(real.reshape(groups, a // groups, b, *plan.lengths), view,
+                      axes=plan.axes)
+    return out.reshape(-1, groups, b, a // groups)
 
 
-def _maps(matrices: np.ndarray, plan: SpectralPlan) -> np.ndarray:
-    """``(F, g, B, C/g) → (B, C, *lengths)`` real maps (the inverse transform)."""
-    f, g, b, cg = matrices.shape
-    shape = (*plan.lengths[:-1], plan.lengths[-1] // 2 + 1)
-    spectra = matrices.transpose(2, 1, 3, 0).reshape(b, g * cg, *shape)
-    return fftlib.irfftn(spectra, s=plan.lengths, axes=plan.axes)
+def _inverse(matrices: np.ndarray, plan, order: str) -> np.ndarray:
+    """Real inverse transforms of frequency-major ``(F, g, ·, ·)`` ``matrices``
+    (consumed), read through a transposed view: ``'image'`` ``(F, g, B, C/g)`` →
+    ``(B, C, *lengths)``; ``'kernel'`` ``(F, g, O/g, C/g)`` → ``(O, C/g, *lengths)``."""
+    f, g, a, b = matrices.shape
+    r = plan.spec.rank
+    freq = tuple(range(r))
+    spectra = matrices.reshape(*_half_shape(plan), g, a, b)
+    real_dtype = np.finfo(matrices.dtype).dtype
+    if order == "image":
+        view = spectra.transpose(r + 1, r, r + 2, *freq)                  # (B, g, C/g, *F)
+        out = fftlib.empty_aligned((a, g, b, *plan.lengths), real_dtype)
+        return fftlib.irfftn_into(view, out, axes=plan.axes).reshape(a, g * b, *plan.lengths)
+    view = spectra.transpose(r, r + 1, r + 2, *freq)                      # (g, O/g, C/g, *F)
+    out = fftlib.empty_aligned((g, a, b, *plan.lengths), real_dtype)
+    return fftlib.irfftn_into(view, out, axes=plan.axes).reshape(g * a, b, *plan.lengths)
 
 
 #: Complex multiply-adds per frequency, and in all, from which the per-frequency
@@ -416,14 +447,13 @@ def spectral_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec,
     plan and the input and kernel spectra the backward reuses."""
     plan = SpectralPlan.of(spec)
     g = spec.groups
-    xs = _frequency_major(fftlib.rfftn(_prepared_input(x, plan), axes=plan.axes,
-                                       s=plan.lengths), g)              # (F, g, N, Cq)
-    ks = _kernel_frequency_major(fftlib.rfftn(_prepared_kernel(w, plan), axes=plan.axes,
-                                              s=plan.lengths), g)              # (F, g, O/g, Cq/g)
-    maps = _maps(_per_frequency(xs, np.conj(ks).swapaxes(-1, -2)), plan)     # (N, O, *L)
+    xs = _spectra(_prepared_input(x, plan), plan, g, "image")            # (F, g, N, Cq/g)
+    kt = _spectra(_prepared_kernel(w, plan), plan, g, "kernel")          # (F, g, Cq/g, O/g)
+    np.conjugate(kt, out=kt)                                             # conj(W)ᵀ
+    maps = _inverse(_per_frequency(xs, kt), plan, "image")               # (N, O, *L)
     y = np.ascontiguousarray(maps[(slice(None), slice(None),
                                    *(slice(o) for o in spec.out_size))], dtype=spec.dtype)
-    saved = {"nd_plan": plan, "input_spectra": xs, "kernel_spectra": ks} if save else {}
+    saved = {"nd_plan": plan, "input_spectra": xs, "kernel_spectra": kt} if save else {}
     return y, saved
 
 
@@ -432,14 +462,14 @@ def spectral_backward(dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
     saved = saved or {}
     plan = saved.get("nd_plan") or SpectralPlan.of(spec)
     g = spec.groups
-    dys = _frequency_major(fftlib.rfftn(dy, axes=plan.axes, s=plan.lengths), g)  # (F,g,N,Og)
+    dys = _spectra(dy, plan, g, "image")                                 # (F, g, N, O/g)
     dx = dw = None
     if "input" in needs:
-        ks = saved.get("kernel_spectra")
-        if ks is None:
-            ks = _kernel_frequency_major(fftlib.rfftn(_prepared_kernel(w, plan),
-                                                      axes=plan.axes, s=plan.lengths), g)
-        phases = _maps(_per_frequency(dys, ks), plan)                         # (N, Cq, *L)
+        kt = saved.get("kernel_spectra")                                 # conj(W)ᵀ
+        if kt is None:
+            kt = np.conjugate(_spectra(_prepared_kernel(w, plan), plan, g, "kernel"))
+        ks = np.ascontiguousarray(np.conj(kt).swapaxes(-1, -2))          # (F, g, O/g, Cq/g)
+        phases = _inverse(_per_frequency(dys, ks), plan, "image")        # (N, Cq, *L)
         dxp = _depth_to_space(phases[(slice(None), slice(None),
                                       *(slice(r // s) for r, s in
                                         zip(plan.rows, spec.stride)))], spec.stride)
@@ -457,10 +487,10 @@ def spectral_backward(dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
     if "weight" in needs:
         xs = saved.get("input_spectra")
         if xs is None:
-            xs = _frequency_major(fftlib.rfftn(_prepared_input(x, plan), axes=plan.axes,
-                                               s=plan.lengths), g)
-        dws = _per_frequency(np.conj(dys).swapaxes(-1, -2), xs)               # (F, g, Og, Cq)
-        taps = _kernel_maps(dws, plan)                                   # (O, Cq/g, *L)
+            xs = _spectra(_prepared_input(x, plan), plan, g, "image")
+        dys_h = np.ascontiguousarray(np.conj(dys).swapaxes(-1, -2))      # (F, g, O/g, N)
+        dws = _per_frequency(dys_h, xs)                                  # (F, g, O/g, Cq/g)
+        taps = _inverse(dws, plan, "kernel")                             # (O, Cq/g, *L)
         kq = taps[(slice(None), slice(None), *(slice(k) for k in plan.kq))]
         full = _depth_to_space(np.ascontiguousarray(kq), spec.stride)   # (O, C/g, *kq·s)
         dw = np.ascontiguousarray(full[(slice(None), slice(None),
@@ -559,13 +589,12 @@ def cyclic_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec, save: bool = Fa
     :func:`cyclic_applies`) as one cyclic correlation of the input's own size."""
     plan = _Cyclic(spec, spec.size)
     g = spec.groups
-    xs = _frequency_major(fftlib.rfftn(np.ascontiguousarray(x), axes=plan.axes,
-                                       s=plan.lengths), g)
-    ks = _kernel_frequency_major(fftlib.rfftn(_cyclic_kernel(w, spec), axes=plan.axes,
-                                              s=plan.lengths), g)
-    c = _maps(_per_frequency(xs, np.conj(ks).swapaxes(-1, -2)), plan)
+    xs = _spectra(x, plan, g, "image")
+    kt = _spectra(_cyclic_kernel(w, spec), plan, g, "kernel")
+    np.conjugate(kt, out=kt)
+    c = _inverse(_per_frequency(xs, kt), plan, "image")
     y = np.ascontiguousarray(_roll_crop(c, spec), dtype=spec.dtype)
-    saved = {"cyclic_spec": spec, "input_spectra": xs, "kernel_spectra": ks} if save else {}
+    saved = {"cyclic_spec": spec, "input_spectra": xs, "kernel_spectra": kt} if save else {}
     return y, saved
 
 
@@ -576,20 +605,21 @@ def cyclic_backward(dy, x, w, spec: ConvSpec, needs, saved=None) -> tuple:
     saved = saved or {}
     plan = _Cyclic(spec, spec.size)
     g = spec.groups
-    dcs = _frequency_major(fftlib.rfftn(_unroll(dy, spec), axes=plan.axes, s=plan.lengths), g)
+    dcs = _spectra(_unroll(dy, spec), plan, g, "image")
     dx = dw = None
     if "input" in needs:
-        ks = saved.get("kernel_spectra")
-        if ks is None:
-            ks = _kernel_frequency_major(fftlib.rfftn(_cyclic_kernel(w, spec), axes=plan.axes,
-                                                      s=plan.lengths), g)
-        dx = np.ascontiguousarray(_maps(_per_frequency(dcs, ks), plan), dtype=spec.dtype)
+        kt = saved.get("kernel_spectra")
+        if kt is None:
+            kt = np.conjugate(_spectra(_cyclic_kernel(w, spec), plan, g, "kernel"))
+        ks = np.ascontiguousarray(np.conj(kt).swapaxes(-1, -2))
+        dx = np.ascontiguousarray(_inverse(_per_frequency(dcs, ks), plan, "image"),
+                                  dtype=spec.dtype)
     if "weight" in needs:
         xs = saved.get("input_spectra")
         if xs is None:
-            xs = _frequency_major(fftlib.rfftn(np.ascontiguousarray(x), axes=plan.axes,
-                                               s=plan.lengths), g)
-        full = _kernel_maps(_per_frequency(np.conj(dcs).swapaxes(-1, -2), xs), plan)
+            xs = _spectra(x, plan, g, "image")
+        dcs_h = np.ascontiguousarray(np.conj(dcs).swapaxes(-1, -2))
+        full = _inverse(_per_frequency(dcs_h, xs), plan, "kernel")
         dw = np.ascontiguousarray(full[(slice(None), slice(None),
                                         *(slice(0, span, d) for span, d in
                                           zip(spec.span, spec.dilation)))], dtype=spec.dtype)
