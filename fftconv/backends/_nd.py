@@ -361,9 +361,10 @@ def _prepared_kernel(w: np.ndarray, plan: SpectralPlan) -> np.ndarray:
 def _padded_to(a: np.ndarray, lengths) -> np.ndarray:
     """``a`` ``(B, C, *spatial)`` zero-padded at the end of each spatial axis to
     ``lengths`` (the transform lengths), contiguous."""
-    if a.shape[2:] == tuple(lengths):
-        return np.ascontiguousarray(a)
-    out = np.zeros(a.shape[:2] + tuple(lengths), dtype=a.dtype)
+    if a.shape[2:] == tuple(lengths) and a.flags.c_contiguous:
+        return a
+    # aligned, so that the FFT engine plans on it without a copy of its own
+    out = fftlib.zeros_aligned(a.shape[:2] + tuple(lengths), a.dtype)
     out[(slice(None), slice(None), *(slice(n) for n in a.shape[2:]))] = a
     return out
 
