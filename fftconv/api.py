@@ -470,11 +470,11 @@ def conv_transpose_backward(dy, x, w, stride=1, padding=0, output_padding=0, gro
 
     Parameters
     ----------
-    dy : ndarray, shape (N, C_out, *out)
+    dy : ndarray, shape (N, C_out, \\*out)
         Gradient of the loss with respect to the transposed convolution's output.
-    x : ndarray, shape (N, C_in, *L)
+    x : ndarray, shape (N, C_in, \\*L)
         Its input.
-    w : ndarray, shape (C_in, C_out / groups, *kernel)
+    w : ndarray, shape (C_in, C_out / groups, \\*kernel)
         Its weight.
     stride, padding, output_padding, groups, dilation, backend
         As given to the forward.
@@ -482,9 +482,9 @@ def conv_transpose_backward(dy, x, w, stride=1, padding=0, output_padding=0, gro
 
     Returns
     -------
-    dx : ndarray, shape (N, C_in, *L) or None
+    dx : ndarray, shape (N, C_in, \\*L) or None
         The forward convolution of ``dy`` with ``w`` (the adjoint of an adjoint).
-    dw : ndarray, shape (C_in, C_out / groups, *kernel) or None
+    dw : ndarray, shape (C_in, C_out / groups, \\*kernel) or None
         The convolution's weight gradient with the roles swapped: ``dy`` as the
         convolution's input, ``x`` as its output gradient.
     db : ndarray, shape (C_out,) or None
@@ -552,12 +552,12 @@ def conv_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, backend=N
 
     Parameters
     ----------
-    dy : ndarray, shape (N, C_out, *out)
+    dy : ndarray, shape (N, C_out, \\*out)
         Gradient of the loss with respect to the forward's output.
-    x : ndarray, shape (N, C_in, *size)
+    x : ndarray, shape (N, C_in, \\*size)
         The forward input: ``(N, C_in, L)``, ``(N, C_in, H, W)`` or
         ``(N, C_in, D, H, W)``.
-    w : ndarray, shape (C_out, C_in / groups, *kernel)
+    w : ndarray, shape (C_out, C_in / groups, \\*kernel)
         The forward weight.
     stride, padding, dilation, groups, backend, padding_mode
         As given to the forward.
@@ -569,8 +569,8 @@ def conv_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, backend=N
 
     Returns
     -------
-    dx : ndarray, shape (N, C_in, *size) or None
-    dw : ndarray, shape (C_out, C_in / groups, *kernel) or None
+    dx : ndarray, shape (N, C_in, \\*size) or None
+    dw : ndarray, shape (C_out, C_in / groups, \\*kernel) or None
     db : ndarray, shape (C_out,) or None
 
     Notes
