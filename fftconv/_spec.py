@@ -37,6 +37,18 @@ def _pairs_default(rank: int) -> tuple:
     return ((0, 0),) * rank
 
 
+def _two_d(name: str, source: str, axis: int, doc: str) -> property:
+    """A rank-2 name for entry ``axis`` of the per-axis tuple ``source`` (one call
+    per read: the 2-D backends read these in their loops)."""
+    def get(self):
+        values = getattr(self, source)
+        if len(values) == 2:
+            return values[axis]
+        return self._axis2(name, values, axis)           # raises the clear error
+    get.__name__ = name
+    return property(get, doc=doc)
+
+
 @dataclass(frozen=True, init=False)
 class ConvSpec:
     """Immutable geometry of one convolution layer call over ``rank`` spatial axes.
@@ -108,26 +120,18 @@ class ConvSpec:
                                  f"this one has rank {self.rank} (use the per-axis tuples)")
         return values[axis]
 
-    h = property(lambda self: self._axis2("h", self.size, 0),
-                 doc="Input height (rank 2).")
-    w = property(lambda self: self._axis2("w", self.size, 1),
-                 doc="Input width (rank 2).")
-    kh = property(lambda self: self._axis2("kh", self.kernel, 0),
-                  doc="Kernel height (rank 2).")
-    kw = property(lambda self: self._axis2("kw", self.kernel, 1),
-                  doc="Kernel width (rank 2).")
-    out_h = property(lambda self: self._axis2("out_h", self._out, 0),
-                     doc="Output height (rank 2).")
-    out_w = property(lambda self: self._axis2("out_w", self._out, 1),
-                     doc="Output width (rank 2).")
-    padded_h = property(lambda self: self._axis2("padded_h", self._padded, 0),
-                        doc="Padded input height (rank 2).")
-    padded_w = property(lambda self: self._axis2("padded_w", self._padded, 1),
-                        doc="Padded input width (rank 2).")
-    span_h = property(lambda self: self._axis2("span_h", self._span, 0),
-                      doc="Height of the dilated kernel, ``dilation*(kh-1) + 1`` (rank 2).")
-    span_w = property(lambda self: self._axis2("span_w", self._span, 1),
-                      doc="Width of the dilated kernel, ``dilation*(kw-1) + 1`` (rank 2).")
+    h = _two_d("h", "size", 0, "Input height (rank 2).")
+    w = _two_d("w", "size", 1, "Input width (rank 2).")
+    kh = _two_d("kh", "kernel", 0, "Kernel height (rank 2).")
+    kw = _two_d("kw", "kernel", 1, "Kernel width (rank 2).")
+    out_h = _two_d("out_h", "_out", 0, "Output height (rank 2).")
+    out_w = _two_d("out_w", "_out", 1, "Output width (rank 2).")
+    padded_h = _two_d("padded_h", "_padded", 0, "Padded input height (rank 2).")
+    padded_w = _two_d("padded_w", "_padded", 1, "Padded input width (rank 2).")
+    span_h = _two_d("span_h", "_span", 0,
+                    "Height of the dilated kernel, ``dilation*(kh-1) + 1`` (rank 2).")
+    span_w = _two_d("span_w", "_span", 1,
+                    "Width of the dilated kernel, ``dilation*(kw-1) + 1`` (rank 2).")
 
     # -- derived sizes (every rank) -----------------------------------------------
     @property
