@@ -205,6 +205,9 @@ class Choice:
 
 def _why_not(backend: Backend, spec: ConvSpec) -> str | None:
     """``None`` if ``backend`` computes ``spec``, else the reason it does not."""
+    if spec.rank not in backend.ranks:
+        return (f"it computes convolutions over {backend.ranks} spatial axes, "
+                f"not {spec.rank}")
     if not backend.supports(spec):
         return backend.applies(spec) or "it does not support this geometry"
     if _over_budget(backend, spec):
@@ -214,7 +217,8 @@ def _why_not(backend: Backend, spec: ConvSpec) -> str | None:
 
 
 def _over_budget(backend: Backend, spec: ConvSpec) -> bool:
-    return backend.supports(spec) and int(backend.working_set(spec)) > get_memory_budget()
+    return (spec.rank in backend.ranks and backend.supports(spec)
+            and int(backend.working_set(spec)) > get_memory_budget())
 
 
 def _refuse_memory(func: str, spec: ConvSpec, backends: dict) -> None:
@@ -222,10 +226,11 @@ def _refuse_memory(func: str, spec: ConvSpec, backends: dict) -> None:
     every backend that computes ``spec`` is over the budget."""
     needs = {name: int(b.working_set(spec)) for name, b in backends.items()
              if _over_budget(b, spec)}
-    if needs and all(_over_budget(b, spec) for b in backends.values() if b.supports(spec)):
+    if needs and all(_over_budget(b, spec) for b in backends.values()
+                     if spec.rank in b.ranks and b.supports(spec)):
         raise MemoryError(
-            f"{func}: the layer ({spec.n}, {spec.c_in}, {spec.h}, {spec.w}) -> ({spec.n}, "
-            f"{spec.c_out}, {spec.out_h}, {spec.out_w}) with {spec.kh}x{spec.kw} kernels needs "
+            f"{func}: the layer {spec.input_shape} -> {spec.output_shape} with "
+            f"{'x'.join(map(str, spec.kernel))} kernels needs "
             f"at least {min(needs.values()):,} bytes of working memory at once ("
             + ", ".join(f"{n}: {v:,}" for n, v in needs.items())
             + f"), more than the memory budget of {get_memory_budget():,} bytes "

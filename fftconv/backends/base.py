@@ -22,6 +22,7 @@ as autograd frameworks return.
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
@@ -36,7 +37,7 @@ from ._parallel import split_matmul, threads_for
 __all__ = ["Backend", "DEFAULT_CONSTANTS", "estimate_seconds", "gemm_work", "K_HALF", "pad_input", "stuff_zeros", "flip_transpose_weight",
            "grad_input_via_forward", "grad_weight_via_forward", "set_memory_budget",
            "get_memory_budget", "DEFAULT_MEMORY_BUDGET", "is_pointwise", "pointwise_forward",
-           "POINTWISE_PATH", "tap_slices"]
+           "POINTWISE_PATH", "tap_slices", "tap_window"]
 
 DEFAULT_MEMORY_BUDGET = 1 << 30
 _BUDGET: ContextVar[int] = ContextVar("fftconv_im2col_budget", default=DEFAULT_MEMORY_BUDGET)
@@ -86,11 +87,30 @@ def set_memory_budget(nbytes: int):
 
 
 def pad_input(x: np.ndarray, padding) -> np.ndarray:
-    """Zero-pad the spatial axes of ``(N, C, H, W)`` by ``((top, bottom), (left, right))``."""
-    (pt, pb), (pl, pr) = padding
-    if pt == pb == pl == pr == 0:
+    """Zero-pad the spatial axes of ``(N, C, *size)`` by one ``(before, after)`` pair
+    per axis (``((top, bottom), (left, right))`` in 2-D)."""
+    if not any(a or b for a, b in padding):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    return np.pad(x, ((0, 0), (0, 0), *padding))
+
+
+def tap_window(spec: ConvSpec, offset) -> tuple:
+    """The slices of the padded input that kernel offset ``offset`` (one index per
+    spatial axis) meets for every output position, any rank::
+
+        index along axis a = offset[a]·dilation[a] + i·stride[a],   i in [0, out[a])
+
+    The rank-generic form of :func:`tap_slices`.
+
+    Examples
+    --------
+    >>> import fftconv
+    >>> spec = fftconv.make_spec("s", (1, 1, 9), (1, 1, 3), stride=2, rank=1)
+    >>> tap_window(spec, (2,))
+    (slice(2, 9, 2),)
+    """
+    return tuple(slice(p * d, p * d + (o - 1) * s + 1, s) for p, d, o, s in
+                 zip(offset, spec.dilation, spec.out_size, spec.stride))
 
 
 def tap_slices(spec: ConvSpec, p: int, q: int, r0: int = 0,
@@ -121,8 +141,9 @@ def tap_slices(spec: ConvSpec, p: int, q: int, r0: int = 0,
 def is_pointwise(spec: ConvSpec) -> bool:
     """A 1×1 kernel at stride 1 without padding: every output pixel is a mix of the
     channels of one input pixel, and the input itself is the column matrix."""
-    return (spec.kh, spec.kw, spec.stride) == (1, 1, (1, 1)) and \
-        spec.padding == ((0, 0), (0, 0))
+    rank = spec.rank
+    return spec.kernel == (1,) * rank and spec.stride == (1,) * rank and \
+        spec.padding == ((0, 0),) * rank
 
 
 #: Multiply-adds from which :func:`pointwise_forward` splits its product across threads.
@@ -161,36 +182,38 @@ def pointwise_forward(x: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarra
     array([2., 2., 2., 2., 2.])
     """
     g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
-    y = np.empty((spec.n, g, og, spec.h * spec.w), dtype=spec.dtype)
-    split_matmul(w.reshape(g, og, cg), x.reshape(spec.n, g, cg, spec.h * spec.w), y,
+    points = math.prod(spec.size)
+    y = np.empty((spec.n, g, og, points), dtype=spec.dtype)
+    split_matmul(w.reshape(g, og, cg), x.reshape(spec.n, g, cg, points), y,
                  threads_for(spec.macs, POINTWISE_SPLIT_MIN_MACS))
     return y.reshape(spec.output_shape)
 
 
 def stuff_zeros(dy: np.ndarray, stride) -> np.ndarray:
-    """Insert ``stride - 1`` zeros between rows and columns of ``(N, C, OH, OW)``.
+    """Insert ``stride - 1`` zeros between the entries of each spatial axis of
+    ``(N, C, *out)`` (rows and columns of ``(N, C, OH, OW)`` in 2-D).
 
-    Returns shape ``(N, C, (OH-1)*sh + 1, (OW-1)*sw + 1)``.
+    Returns shape ``(N, C, *((out - 1)·stride + 1))``.
     """
-    sh, sw = stride
-    if sh == sw == 1:
+    if all(s == 1 for s in stride):
         return dy
-    n, c, oh, ow = dy.shape
-    out = np.zeros((n, c, (oh - 1) * sh + 1, (ow - 1) * sw + 1), dtype=dy.dtype)
-    out[:, :, ::sh, ::sw] = dy
+    shape = dy.shape[:2] + tuple((o - 1) * s + 1 for o, s in zip(dy.shape[2:], stride))
+    out = np.zeros(shape, dtype=dy.dtype)
+    out[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = dy
     return out
 
 
 def flip_transpose_weight(w: np.ndarray, groups: int) -> np.ndarray:
-    """``rot180`` of each kernel with in/out channels swapped within each group.
+    """Each kernel reversed along every spatial axis (``rot180`` in 2-D) with in/out
+    channels swapped within each group.
 
-    ``(C_out, C_in/g, kh, kw)`` becomes ``(C_in, C_out/g, kh, kw)``: the weight of
+    ``(C_out, C_in/g, *k)`` becomes ``(C_in, C_out/g, *k)``: the weight of
     the adjoint (transposed) convolution.
     """
-    c_out, c_in_g, kh, kw = w.shape
-    wg = w.reshape(groups, c_out // groups, c_in_g, kh, kw)
-    wt = wg.transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
-    return np.ascontiguousarray(wt).reshape(groups * c_in_g, c_out // groups, kh, kw)
+    c_out, c_in_g, *kernel = w.shape
+    wg = w.reshape(groups, c_out // groups, c_in_g, *kernel).swapaxes(1, 2)
+    wt = wg[(Ellipsis, *(slice(None, None, -1) for _ in kernel))]
+    return np.ascontiguousarray(wt).reshape(groups * c_in_g, c_out // groups, *kernel)
 
 
 def _split_padding(before: int, after: int) -> tuple[tuple[int, int], slice]:
@@ -210,15 +233,13 @@ def grad_input_via_forward(forward, dy: np.ndarray, w: np.ndarray, spec: ConvSpe
     (those rows only reach the padding region of ``x``).
     """
     dz = stuff_zeros(dy, spec.stride)
-    hz, wz = dz.shape[2:]
-    (pt, _), (pl, _) = spec.padding
-    pad_h, crop_h = _split_padding(spec.span_h - 1 - pt, spec.h + pt - hz)
-    pad_w, crop_w = _split_padding(spec.span_w - 1 - pl, spec.w + pl - wz)
-    dz = dz[:, :, crop_h, crop_w]
-    adjoint = ConvSpec(n=spec.n, c_in=spec.c_out, h=dz.shape[2], w=dz.shape[3],
-                       c_out=spec.c_in, kh=spec.kh, kw=spec.kw, stride=(1, 1),
-                       padding=(pad_h, pad_w), dilation=spec.dilation,
-                       groups=spec.groups, dtype=spec.dtype)
+    pads, crops = zip(*(_split_padding(span - 1 - before, size + before - zlen)
+                        for span, (before, _), size, zlen in
+                        zip(spec.span, spec.padding, spec.size, dz.shape[2:])))
+    dz = dz[(slice(None), slice(None), *crops)]
+    adjoint = ConvSpec(n=spec.n, c_in=spec.c_out, size=dz.shape[2:], c_out=spec.c_in,
+                       kernel=spec.kernel, stride=(1,) * spec.rank, padding=pads,
+                       dilation=spec.dilation, groups=spec.groups, dtype=spec.dtype)
     return forward(dz, flip_transpose_weight(w, spec.groups), adjoint)
 
 
@@ -231,21 +252,21 @@ def grad_weight_via_forward(forward, dy: np.ndarray, x: np.ndarray, spec: ConvSp
         dw[o, c, p, q] = Σ_{n,i,j} xp[n, c, p·d + i·s, q·d + j·s] · dy[n, o, i, j]
     """
     g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
-    oh, ow = spec.out_h, spec.out_w
-    (sh, sw), (dh, dw_) = spec.stride, spec.dilation
+    out = spec.out_size
+    spatial = tuple(range(3, 3 + spec.rank))
     # Only the rows and columns the forward pass read; the rest has zero gradient.
-    need_h = (spec.kh - 1) * dh + (oh - 1) * sh + 1
-    need_w = (spec.kw - 1) * dw_ + (ow - 1) * sw + 1
-    xp = pad_input(x, spec.padding)[:, :, :need_h, :need_w]
+    need = tuple((k - 1) * d + (o - 1) * s + 1 for k, d, o, s in
+                 zip(spec.kernel, spec.dilation, out, spec.stride))
+    xp = pad_input(x, spec.padding)[(slice(None), slice(None), *(slice(n) for n in need))]
     n = spec.n
-    xs = xp.reshape(n, g, cg, need_h, need_w).transpose(2, 1, 0, 3, 4)
-    xs = xs.reshape(cg, g * n, need_h, need_w)
-    ks = dy.reshape(n, g, og, oh, ow).transpose(1, 2, 0, 3, 4).reshape(g * og, n, oh, ow)
-    wspec = ConvSpec(n=cg, c_in=g * n, h=need_h, w=need_w, c_out=g * og, kh=oh, kw=ow,
-                     stride=(dh, dw_), padding=((0, 0), (0, 0)), dilation=(sh, sw),
-                     groups=g, dtype=spec.dtype)
+    xs = xp.reshape(n, g, cg, *need).transpose(2, 1, 0, *spatial)
+    xs = xs.reshape(cg, g * n, *need)
+    ks = dy.reshape(n, g, og, *out).transpose(1, 2, 0, *spatial).reshape(g * og, n, *out)
+    wspec = ConvSpec(n=cg, c_in=g * n, size=need, c_out=g * og, kernel=out,
+                     stride=spec.dilation, padding=((0, 0),) * spec.rank,
+                     dilation=spec.stride, groups=g, dtype=spec.dtype)
     return np.ascontiguousarray(forward(np.ascontiguousarray(xs), np.ascontiguousarray(ks),
-                                        wspec).transpose(1, 0, 2, 3))
+                                        wspec).swapaxes(0, 1))
 
 
 #: What a backend without constants of its own costs until ``fftconv calibrate``
@@ -305,6 +326,12 @@ class Backend:
     calibration_group: str | None = None
     shared_features: tuple = ()
 
+    #: The numbers of spatial axes (``ConvSpec.rank``) the backend computes:
+    #: 2 (``conv2d``) unless it says more, so a backend written against the 2-D
+    #: geometry is never handed a 1-D or 3-D layer (``'auto'`` leaves it out, an
+    #: explicit choice is refused with this reason).
+    ranks: tuple = (2,)
+
     # -- what it applies to, and what it costs ------------------------------------
     def applies(self, spec: ConvSpec) -> str | None:
         """``None`` if this backend computes ``spec``, else the reason it does not.
@@ -314,8 +341,9 @@ class Backend:
         return None
 
     def supports(self, spec: ConvSpec) -> bool:
-        """Whether this backend computes ``spec`` (:meth:`applies` gives no reason against)."""
-        return self.applies(spec) is None
+        """Whether this backend computes ``spec``: its rank is one of :attr:`ranks`
+        and :meth:`applies` gives no reason against."""
+        return spec.rank in self.ranks and self.applies(spec) is None
 
     def working_set(self, spec: ConvSpec) -> int:
         """Bytes of the smallest working buffer this backend must build at once for

@@ -24,9 +24,12 @@ Two implementations of the same sum live here::
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._spec import ConvSpec
+from . import _nd
 from .registry import register_backend
 from ._parallel import (add_up, one_blas_thread, row_block_count, row_blocks, run_parts,
                         shares, threads_for)
@@ -277,15 +280,24 @@ class DirectBackend(Backend):
     }
     calibration_group = "blas"          # the same BLAS as im2col: one GEMM constant
     shared_features = ("gemm",)
+    #: conv1d and conv3d run the rank-generic offset loop of :mod:`._nd`
+    ranks = (1, 2, 3)
 
     def working_set(self, spec):
-        """One band of a single output row: its shifted input, accumulator and product."""
-        return 0 if is_pointwise(spec) else _column_bytes(spec) * spec.out_w
+        """One band of a single output row: its shifted input, accumulator and product
+        (on ranks other than 2, those of the whole output: one pass per offset)."""
+        if is_pointwise(spec):
+            return 0
+        if spec.rank != 2:
+            return _column_bytes(spec) * spec.n * math.prod(spec.out_size)
+        return _column_bytes(spec) * spec.out_w
 
     def features(self, spec):
         """GEMM work with inner size ``C_in/g`` (:func:`~fftconv.backends.base.gemm_work`),
         the bytes of the shifted copies, one step per product (per kernel offset,
         and band of output rows when the layer runs in bands), one call."""
+        if spec.rank != 2:
+            return _nd.taps_features(spec)
         taps = spec.kh * spec.kw
         pixels = spec.n * spec.out_h * spec.out_w
         # per offset: the shifted input is read and copied (2), the product
@@ -303,6 +315,8 @@ class DirectBackend(Backend):
             # one offset reading every pixel: a product per image, already in
             # (N, C_out, H, W) order, without the channel-major round trip
             return pointwise_forward(x, w, spec)
+        if spec.rank != 2:
+            return _nd.taps_forward(x, w, spec)
         xg = _channel_major(pad_input(x, spec.padding), g)
         taps = np.ascontiguousarray(
             w.reshape(g, og, cg, spec.kh, spec.kw).transpose(3, 4, 0, 1, 2))
@@ -318,6 +332,8 @@ class DirectBackend(Backend):
         return y.reshape(spec.output_shape)
 
     def grad_input(self, dy, w, spec):
+        if spec.rank != 2:
+            return _nd.taps_grad_input(dy, w, spec)
         g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
         oh, ow = spec.out_h, spec.out_w
         dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)
@@ -343,6 +359,8 @@ class DirectBackend(Backend):
         return _from_channel_major(dx.reshape(g, cg, -1), spec.input_shape)
 
     def grad_weight(self, dy, x, spec):
+        if spec.rank != 2:
+            return _nd.taps_grad_weight(dy, x, spec)
         g, cg, og = spec.groups, spec.c_in_per_group, spec.c_out_per_group
         xg = _channel_major(pad_input(x, spec.padding), g)
         dyg = np.ascontiguousarray(_channel_major(dy, g)).reshape(g, og, -1)

@@ -72,6 +72,7 @@ from .._spec import ConvSpec
 from ..checks import is_int
 from ..errors import bad_value
 from ..tiling import TilePlan, choose_tiles, tile_lengths
+from . import _nd
 from .registry import register_backend
 from ._parallel import even_slices, one_blas_thread, run_parts
 from .base import Backend, estimate_seconds, get_memory_budget
@@ -532,6 +533,9 @@ class FFTBackend(Backend):
         "float64": {"call": 0.0001838, "cgemm_calls": 0, "cgemm_flops": 3.21e-11,
                     "fft": 5.225e-10, "kernel_dft": 4.404e-09, "maps": 2.324e-09},
     }
+    #: conv1d and conv3d run the untiled N-d transform of :mod:`._nd` (one
+    #: transform over all spatial axes; the 2-D path tiles)
+    ranks = (1, 2, 3)
 
     # -- planning --------------------------------------------------------------
     def plan(self, spec: ConvSpec) -> tuple[_Polyphase, TilePlan]:
@@ -551,13 +555,20 @@ class FFTBackend(Backend):
     def working_set(self, spec):
         """The kernel spectra and the tiles of one tile row of one image (the
         smallest chunk), at the tiling the backend runs."""
+        if spec.rank != 2:      # the whole spectra: input, output and kernel maps
+            plan = _nd.SpectralPlan.of(spec)
+            maps = spec.n * (plan.channels + spec.c_out) + spec.c_out * plan.channels // spec.groups
+            return maps * plan.frequencies * 2 * spec.dtype.itemsize
         poly, plan = self.plan(spec)
         fh, fw = plan.spectrum_shape
         kernels = spec.c_out * poly.channels // spec.groups * fh * fw * 2 * spec.dtype.itemsize
         return kernels + self._tile_bytes(spec, poly, plan) * plan.ntw
 
     def features(self, spec):
-        """Features at the tiling the backend runs (:func:`_features_at`)."""
+        """Features at the tiling the backend runs (:func:`_features_at`; the
+        untiled transform's, :func:`._nd.spectral_features`, on other ranks)."""
+        if spec.rank != 2:
+            return _nd.spectral_features(spec)
         return _features_at(spec, self.plan(spec)[1])
 
     def context_key(self):
@@ -589,11 +600,15 @@ class FFTBackend(Backend):
 
     # -- forward ---------------------------------------------------------------
     def forward(self, x, w, spec):
+        if spec.rank != 2:
+            return _nd.spectral_forward(x, w, spec)[0]
         return self._forward(x, w, spec, save=False)[0]
 
     def forward_saving(self, x, w, spec):
         """The forward, and the plan and spectra its backward reuses: the kernel
         spectrum, and the input's spectra when they were computed in one piece."""
+        if spec.rank != 2:
+            return _nd.spectral_forward(x, w, spec, save=True)
         return self._forward(x, w, spec, save=True)
 
     def _forward(self, x, w, spec, save: bool):
@@ -626,6 +641,23 @@ class FFTBackend(Backend):
         r1 = min(spec.out_h, a1 * plan.t_h)
         y[n0:n1, :, r0:r1] = block[:, :, :r1 - r0, :spec.out_w]
 
+    # -- circular padding ----------------------------------------------------------
+    def circular(self, spec: ConvSpec) -> str | None:
+        """``None`` when the layer ``spec`` with its padding read as *circular*
+        (``padding_mode='circular'``) is one cyclic correlation of the input's own
+        size (:func:`._nd.cyclic_applies`: stride 1, the dilated kernel within
+        each axis, at most as many outputs as inputs), else why not. The DFT is
+        already circular, so then nothing is padded."""
+        return _nd.cyclic_applies(spec)
+
+    def forward_circular(self, x, w, spec, save=False):
+        """``(y, saved)`` of the circularly padded layer ``spec`` on the unpadded ``x``."""
+        return _nd.cyclic_forward(x, w, spec, save=save)
+
+    def backward_circular(self, dy, x, w, spec, needs, saved=None):
+        """``(dx, dw)`` of :meth:`forward_circular` (``dx`` of the unpadded ``x``)."""
+        return _nd.cyclic_backward(dy, x, w, spec, needs, saved)
+
     # -- backward --------------------------------------------------------------
     def grad_input(self, dy, w, spec):
         return self.backward(dy, None, w, spec, ("input",))[0]
@@ -636,6 +668,8 @@ class FFTBackend(Backend):
     def backward(self, dy, x, w, spec, needs, saved=None):
         """Both gradients from one transform of ``dy`` (see the module notes); the
         plan, kernel spectrum and input spectra of ``saved`` are reused."""
+        if spec.rank != 2:
+            return _nd.spectral_backward(dy, x, w, spec, needs, saved)
         saved = saved or {}
         poly = _Polyphase.of(spec)
         plan = saved.get("plan") or self.plan(spec)[1]

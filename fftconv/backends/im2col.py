@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._spec import ConvSpec
+from . import _nd
 from .registry import register_backend
 from ._parallel import (add_up, one_blas_thread, row_block_count, row_blocks, run_parts,
                         shares, threads_for)
@@ -178,15 +179,22 @@ class Im2colBackend(Backend):
     # each keeps its own byte constant.
     calibration_group = "blas"
     shared_features = ("gemm",)
+    #: conv1d and conv3d unfold with the rank-generic :func:`._nd.im2col_nd`
+    ranks = (1, 2, 3)
 
     def working_set(self, spec):
-        """The column matrix of one output row (the smallest block)."""
-        return 0 if is_pointwise(spec) else _row_bytes(spec)
+        """The column matrix of one output row (the smallest block; one image's on
+        ranks other than 2)."""
+        if is_pointwise(spec):
+            return 0
+        return _row_bytes(spec) if spec.rank == 2 else _nd.column_bytes_per_image(spec)
 
     def features(self, spec):
         """GEMM work with inner size ``C_in/g·kh·kw``, the bytes of the column
         matrix and the output, one step per copy (kernel offset and block of
         rows), one call."""
+        if spec.rank != 2:
+            return _nd.columns_features(spec)
         pixels = spec.n * spec.out_h * spec.out_w
         item = spec.dtype.itemsize
         # the columns are written by the copies and read by the product (2), a
@@ -205,6 +213,8 @@ class Im2colBackend(Backend):
     def forward(self, x, w, spec):
         if is_pointwise(spec):
             return pointwise_forward(x, w, spec)     # the input is its own column matrix
+        if spec.rank != 2:
+            return _nd.columns_forward(x, w, spec)
         xp = pad_input(x, spec.padding)
         wm = self._weight_matrix(w, spec)
         ow = spec.out_w
@@ -228,6 +238,8 @@ class Im2colBackend(Backend):
     # next.
 
     def grad_input(self, dy, w, spec):
+        if spec.rank != 2:
+            return _nd.columns_grad_input(dy, w, spec)
         wt = self._weight_matrix(w, spec).transpose(0, 2, 1)         # (g, Cg·kh·kw, Og)
         dxp = np.zeros((spec.n, spec.c_in, spec.padded_h, spec.padded_w), dtype=spec.dtype)
         parts = _thread_parts(spec)
@@ -255,6 +267,8 @@ class Im2colBackend(Backend):
         return np.ascontiguousarray(dxp[:, :, pt:pt + spec.h, pl:pl + spec.w])
 
     def grad_weight(self, dy, x, spec):
+        if spec.rank != 2:
+            return _nd.columns_grad_weight(dy, x, spec)
         xp = pad_input(x, spec.padding)
         parts = _thread_parts(spec)
 
