@@ -217,8 +217,7 @@ def _why_not(backend: Backend, spec: ConvSpec) -> str | None:
 
 
 def _over_budget(backend: Backend, spec: ConvSpec) -> bool:
-    return (spec.rank in backend.ranks and backend.supports(spec)
-            and int(backend.working_set(spec)) > get_memory_budget())
+    return backend.supports(spec) and int(backend.working_set(spec)) > get_memory_budget()
 
 
 def _refuse_memory(func: str, spec: ConvSpec, backends: dict) -> None:
@@ -226,8 +225,7 @@ def _refuse_memory(func: str, spec: ConvSpec, backends: dict) -> None:
     every backend that computes ``spec`` is over the budget."""
     needs = {name: int(b.working_set(spec)) for name, b in backends.items()
              if _over_budget(b, spec)}
-    if needs and all(_over_budget(b, spec) for b in backends.values()
-                     if spec.rank in b.ranks and b.supports(spec)):
+    if needs and all(_over_budget(b, spec) for b in backends.values() if b.supports(spec)):
         raise MemoryError(
             f"{func}: the layer {spec.input_shape} -> {spec.output_shape} with "
             f"{'x'.join(map(str, spec.kernel))} kernels needs "
