@@ -38,7 +38,7 @@ import fftconv.bench
 import fftconv.select
 from fftconv import nn
 from fftconv.errors import bad_type, bad_value
-from fftconv.optional import require
+from fftconv.optional import available, require
 from fftconv.nn.plots import training_curves_figure
 
 from . import diffusion, frequency_learning, plots, spectrum
@@ -559,22 +559,6 @@ def _cost(report: Report, log) -> None:
     section.seconds = time.perf_counter() - start
 
 
-def _photo_patches(side: int = 48):
-    """Non-overlapping ``side × side`` patches of scikit-image's photographs, or None."""
-    try:
-        import skimage.color
-        import skimage.data
-    except ImportError:
-        return None
-    photos = [skimage.data.camera(), skimage.color.rgb2gray(skimage.data.astronaut()),
-              skimage.data.coins(), skimage.data.moon(),
-              skimage.color.rgb2gray(skimage.data.coffee()), skimage.data.brick(),
-              skimage.data.grass(), skimage.data.gravel()]
-    return np.array([np.asarray(p, float)[i:i + side, j:j + side] for p in photos
-                     for i in range(0, p.shape[0] - side + 1, side)
-                     for j in range(0, p.shape[1] - side + 1, side)])
-
-
 def _frequency_learning(report: Report, cfg: DemoConfig, log) -> None:
     section = report.section("Learning in the frequency domain", "frequency-learning")
     start = time.perf_counter()
@@ -587,7 +571,8 @@ def _frequency_learning(report: Report, cfg: DemoConfig, log) -> None:
         "maxima) and measure the relative error of the structure (means removed).")
     digits = nn.load_digits(8, dtype=np.float64)[0][:, 0]
     curves = {"digits (8×8)": frequency_learning.pooling_information(digits, [2, 4, 8])}
-    patches = _photo_patches()
+    patches = (frequency_learning.photo_patches(48) if available("skimage.data")
+               else None)
     if patches is None:
         section.paragraph("scikit-image is not installed, so the photograph patches are "
                           "left out (pip install scikit-image, or the bench extra).")

@@ -29,13 +29,56 @@ import scipy.signal
 from fftconv import nn
 from fftconv.checks import as_array, is_int
 from fftconv.errors import bad_type, bad_value
+from fftconv.optional import require
 from fftconv.spectral import spectral_pool
 
-__all__ = ["POOLINGS", "pool_and_reconstruct", "pooling_information", "PoolingCurve",
+__all__ = ["POOLINGS", "photo_patches", "pool_and_reconstruct", "pooling_information", "PoolingCurve",
            "parametrization_study", "ParametrizationRun"]
 
 #: The poolings :func:`pooling_information` compares.
 POOLINGS = ("spectral", "max", "average")
+
+
+def photo_patches(side=48):
+    """Non-overlapping ``side × side`` patches of eight photographs scikit-image ships.
+
+    The natural images of the information study: camera, astronaut, coins,
+    moon, coffee, brick, grass and gravel (colour ones converted to grey), cut
+    into a grid of patches from the top-left corner (a partial last row or
+    column is left out).
+
+    Parameters
+    ----------
+    side : int >= 1
+
+    Returns
+    -------
+    ndarray, shape (M, side, side), float64
+        Grey levels as scikit-image returns them (0–255 for the uint8 images,
+        0–1 for the converted colour ones); :func:`pooling_information` removes
+        each patch's mean, and its errors are relative, so the scale does not
+        matter.
+
+    Raises
+    ------
+    ImportError
+        Without scikit-image (the ``bench`` extra).
+
+    Examples
+    --------
+    >>> photo_patches(48).shape
+    (744, 48, 48)
+    """
+    func = "photo_patches"
+    if not is_int(side) or side < 1:
+        raise bad_value(func, "side", side, "an int >= 1")
+    data = require("skimage.data", "bench", func)
+    grey = require("skimage.color", "bench", func).rgb2gray
+    photos = [data.camera(), grey(data.astronaut()), data.coins(), data.moon(),
+              grey(data.coffee()), data.brick(), data.grass(), data.gravel()]
+    return np.array([np.asarray(p, float)[i:i + side, j:j + side] for p in photos
+                     for i in range(0, p.shape[0] - side + 1, side)
+                     for j in range(0, p.shape[1] - side + 1, side)])
 
 
 def _blocks(x: np.ndarray, s: int) -> np.ndarray:

@@ -32,6 +32,7 @@ EXTRAS = {
     "tqdm": ("tqdm", "progress"),
     "sklearn": ("scikit-learn", "test"),
     "torch": ("torch", "bench"),
+    "skimage": ("scikit-image", "bench"),
     "dask": ("dask[array]", "dask"),
     "distributed": ("distributed", "dask"),
     "zarr": ("zarr", "dask"),

@@ -13,28 +13,15 @@ ships (see :doc:`/frequency_learning`).
 """
 
 import numpy as np
-import skimage.color
-import skimage.data
 from matplotlib.figure import Figure
 
 from analysis import plots
-from analysis.frequency_learning import pool_and_reconstruct, pooling_information
+from analysis.frequency_learning import (photo_patches, pool_and_reconstruct,
+                                         pooling_information)
 from fftconv import nn
 
 digits = nn.load_digits(8, dtype=np.float64)[0][:, 0]
-
-
-def patches(image, side=48):
-    image = np.asarray(image, float)
-    return [image[i:i + side, j:j + side] for i in range(0, image.shape[0] - side + 1, side)
-            for j in range(0, image.shape[1] - side + 1, side)]
-
-
-photos = [skimage.data.camera(), skimage.color.rgb2gray(skimage.data.astronaut()),
-          skimage.data.coins(), skimage.data.moon(),
-          skimage.color.rgb2gray(skimage.data.coffee()), skimage.data.brick(),
-          skimage.data.grass(), skimage.data.gravel()]
-natural = np.array([p for photo in photos for p in patches(photo)])
+natural = photo_patches(48)
 print(f"{len(digits)} digits (8x8), {len(natural)} photo patches (48x48)")
 
 # %%

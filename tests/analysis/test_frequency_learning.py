@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import skimage.data
 
 from analysis import frequency_learning as fl
 from fftconv import nn
@@ -25,6 +26,14 @@ def test_reconstructions_are_each_poolings_least_squares_inverse():
     np.testing.assert_allclose(pooled, x.reshape(3, 4, 3, 4, 3).max(axis=(2, 4)))
 
 
+def test_photo_patches_tile_the_bundled_photographs():
+    patches = fl.photo_patches(64)
+    camera = skimage.data.camera().astype(float)        # 512×512: an 8×8 grid first
+    assert patches.dtype == np.float64 and patches.shape[1:] == (64, 64)
+    np.testing.assert_array_equal(patches[0], camera[:64, :64])
+    np.testing.assert_array_equal(patches[9], camera[64:128, 64:128])
+
+
 def test_information_curves_order_on_band_limited_maps():
     """A map with only low frequencies survives spectral pooling exactly, not the others."""
     rng = np.random.default_rng(1)
@@ -43,6 +52,7 @@ def test_information_curves_order_on_band_limited_maps():
     (lambda: fl.pool_and_reconstruct(np.ones((4, 4)), 2, "median"), r"method.*'spectral'"),
     (lambda: fl.pooling_information(np.ones((2, 4, 4)), [2]), r"not all constant"),
     (lambda: fl.parametrization_study(None, None, None, optimizer="rmsprop"), r"optimizer"),
+    (lambda: fl.photo_patches(0), r"photo_patches: parameter 'side'.*>= 1"),
 ])
 def test_errors(call, pattern):
     with pytest.raises((TypeError, ValueError), match=pattern):
