@@ -42,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import fftlib
-from .checks import is_int
+from .checks import positive_pair
 from .errors import bad_type, bad_value
 
 __all__ = ["spectral_pool", "spectral_pool_adjoint", "kernel_to_spectrum",
@@ -64,11 +64,7 @@ def _real_array(func: str, name: str, x, ndim: int = 2) -> np.ndarray:
 
 def _size_pair(func: str, name: str, value, limit: tuple[int, int], relation: str):
     """``value`` as ``(h, w)``: positive ints, each ``<= limit`` (``>=`` for the adjoint)."""
-    pair = (value, value) if is_int(value) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(is_int(v) and v >= 1 for v in pair)):
-        raise bad_type(func, name, value, "a positive int or a pair (h, w) of positive ints")
-    pair = (int(pair[0]), int(pair[1]))
+    pair = positive_pair(func, name, value)
     smaller = relation == "<="
     if any((p > lim) if smaller else (p < lim) for p, lim in zip(pair, limit)):
         word = "at most" if smaller else "at least"
@@ -225,15 +221,6 @@ def spectral_pool_adjoint(y, input_size):
 
 # -- the spectral parametrization of filters ------------------------------------------
 
-def _kernel_size(func: str, kernel_size) -> tuple[int, int]:
-    pair = (kernel_size, kernel_size) if is_int(kernel_size) else kernel_size
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(is_int(v) and v >= 1 for v in pair)):
-        raise bad_type(func, "kernel_size", kernel_size,
-                       "a positive int or a pair (kh, kw) of positive ints")
-    return int(pair[0]), int(pair[1])
-
-
 def kernel_to_spectrum(w):
     """The DFT of filters, as the real parameter array a spectral layer stores.
 
@@ -279,7 +266,7 @@ def spectrum_to_kernel(theta, kernel_size):
         optimizer does to ``θ``, the filters it stands for are real.
     """
     func = "spectrum_to_kernel"
-    kh, kw = _kernel_size(func, kernel_size)
+    kh, kw = positive_pair(func, "kernel_size", kernel_size)
     theta = np.asarray(theta)
     if (theta.dtype not in (np.float32, np.float64) or theta.ndim < 3
             or theta.shape[-3:] != (kh, kw // 2 + 1, 2)):

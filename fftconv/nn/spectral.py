@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import spectral
-from ..checks import is_int
-from ..errors import bad_type, bad_value
+from ..checks import positive_pair
+from ..errors import bad_value
 from .layers import Conv2d, _check_input, _require_forward
 from .module import Module, Parameter
 
@@ -48,12 +48,7 @@ class SpectralPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
-        pair = (output_size, output_size) if is_int(output_size) else output_size
-        if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-                or not all(is_int(v) and v >= 1 for v in pair)):
-            raise bad_type("SpectralPool2d", "output_size", output_size,
-                           "a positive int or a pair (h, w) of positive ints")
-        self.output_size = (int(pair[0]), int(pair[1]))
+        self.output_size = positive_pair("SpectralPool2d", "output_size", output_size)
         self._input_size = None
 
     def output_shape(self, input_shape):

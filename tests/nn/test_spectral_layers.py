@@ -80,6 +80,8 @@ def test_float32_shape_only_checkpoint_and_errors(tmp_path):
     with pytest.raises(ValueError, match=r"SpectralPool2d: .*at least the output size"):
         nn.SpectralPool2d(8)(np.zeros((1, 1, 6, 9)))
     with pytest.raises(TypeError, match=r"SpectralPool2d: .*output_size"):
-        nn.SpectralPool2d(0)
+        nn.SpectralPool2d("8")
+    with pytest.raises(ValueError, match=r"SpectralPool2d: .*output_size.*got 0"):
+        nn.SpectralPool2d(0)            # a value error, as for every layer's sizes
     with pytest.raises(RuntimeError, match="SpectralConv2d.forward"):
         nn.SpectralConv2d(3, 8, 5, allocate=False)(np.zeros((1, 3, 8, 8), np.float32))
