@@ -632,7 +632,7 @@ def arima_figure(result, steps=50):
         kernel_ax.vlines(lags, 0, k, color=colour)
         kernel_ax.plot(lags, k, "o", color=colour, label=f"{name} kernel")
     kernel_ax.axhline(0, color="k", lw=0.6)
-    kernel_ax.set_xticks(np.arange(max(len(k) for k in kernels_.values())))
+    kernel_ax.set_xticks(np.arange(max(len(kernels_[n]) for n in ("difference", "ar", "ma"))))
     kernel_ax.set_xlabel("lag (samples)")
     kernel_ax.set_ylabel("weight")
     kernel_ax.set_title("the model's convolution kernels", fontsize=10)
