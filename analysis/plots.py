@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from fftconv import style
 from fftconv.errors import bad_value
 from fftconv.optional import require
 
@@ -32,12 +33,10 @@ __all__ = ["filter_labels", "filter_spectra_figure", "orientation_rose_figure",
            "diffusion_figure", "stochastic_figure", "pooling_information_figure",
            "parametrization_figure", "arima_figure"]
 
-KERNEL_CMAP = "RdBu_r"
-SPECTRUM_CMAP = "magma"
-IMAGE_CMAP = "gray"
-#: Okabe & Ito's colour-blind-safe qualitative palette ("Color Universal Design", 2008).
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
-             "#000000")
+KERNEL_CMAP = style.SIGNED_CMAP
+SPECTRUM_CMAP = style.MAGNITUDE_CMAP
+IMAGE_CMAP = style.IMAGE_CMAP
+OKABE_ITO = style.OKABE_ITO
 
 
 # -- shared helpers ------------------------------------------------------------------
