@@ -4,7 +4,7 @@
 
 1. a benchmark of every registered backend on a small grid of layers, with the
    choice of ``'auto'`` for each and a crossover figure (time against kernel size);
-2. LeNet-5 (seed 002, with its C3 connection table) trained on the embedded
+2. LeNet-5 (LeCun et al. 1998, with its C3 connection table) trained on the embedded
    UCI digits with the backend ``'auto'`` picks per layer;
 3. the learned first-layer filters read in frequency (:mod:`analysis.spectrum`)
    and as propagators (:mod:`analysis.diffusion`);
@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
-import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -45,11 +44,11 @@ from . import diffusion, frequency_learning, plots, spectrum
 from fftconv.checks import integer, positive
 from .architectures import get_model
 from .complexity import network_cost
+from .environment import environment
 from .images import demo_image
 from .report import Report
 
-__all__ = ["DemoConfig", "FULL", "QUICK", "DEMO_LAYERS", "machine_info", "make_scene",
-           "run_demo"]
+__all__ = ["DemoConfig", "FULL", "QUICK", "DEMO_LAYERS", "make_scene", "run_demo"]
 
 #: The benchmark grid: LeNet-5's layers, a ResNet-style 3×3, a pointwise and a
 #: depthwise layer, a large kernel on a small batch, and a single-image filter.
@@ -131,66 +130,118 @@ QUICK = DemoConfig(layers=fftconv.bench.DEFAULT_LAYERS[:2], repeats=1,
                    spectral_samples=64, quick=True)
 
 
-# -- the machine ----------------------------------------------------------------------
+# -- captions computed from the results -----------------------------------------------
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+#: 'auto' counts as a good pick within this factor of the fastest measured time (the
+#: tolerance of :func:`fftconv.bench.sweep_summary`; the crossover figure marks misses).
+AUTO_TOLERANCE = 1.2
 
 
-def _version(module: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version(module)
-    except PackageNotFoundError:
-        return "not installed"
+def _same_code(row, a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` ran the same code on ``row`` (timed once, one time shown)."""
+    return ((a in row.borrowed or b in row.borrowed)
+            and row.seconds.get(a) == row.seconds.get(b))
 
 
-def machine_info() -> list[tuple[str, str]]:
-    """What the timings depend on: CPU, cores, load, libraries, BLAS, FFT engine, cost model.
+def _fastest(row) -> str:
+    """The fastest backend of a row, with the backends that ran the same code: 'direct = im2col'."""
+    best = row.fastest
+    return " = ".join([best] + [n for n in row.seconds if n != best and _same_code(row, best, n)])
 
-    Returns
-    -------
-    list of (str, str)
-        ``(item, value)`` rows, in display order.
 
-    Examples
-    --------
-    >>> dict(machine_info())["fftconv"] == fftconv.__version__
-    True
-    """
-    from threadpoolctl import threadpool_info
+def _plural(n: int, word: str) -> str:
+    """'1 epoch', '3 epochs'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
-    blas = sorted({f"{p.get('internal_api')} {p.get('version') or ''} "
-                   f"({p.get('num_threads')} threads)".replace("  ", " ")
-                   for p in threadpool_info() if p.get("user_api") == "blas"})
-    engine = fftconv.fftlib.get_fft_engine()
-    try:
-        load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    except (AttributeError, OSError):
-        load = "unknown"
-    return [
-        ("CPU", _cpu_model()),
-        ("cores", str(os.cpu_count())),
-        ("load average (1, 5, 15 min) at start", load),
-        ("system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
-        ("Python", sys.version.split()[0]),
-        ("fftconv", fftconv.__version__),
-        ("numpy", np.__version__),
-        ("scipy", _version("scipy")),
-        ("matplotlib", _version("matplotlib")),
-        ("pyFFTW", _version("pyFFTW")),
-        ("BLAS", "; ".join(blas) or "unknown"),
-        ("FFT engine", f"{engine.name} ({engine.threads} threads)"),
-        ("backends", ", ".join(fftconv.available_backends())),
-        ("cost model of 'auto'", fftconv.select.constants_source()),
-    ]
+
+def _training_caption(history) -> str:
+    """What the training curves show: the test accuracy's course and the final gap."""
+    acc, val = history.accuracy, history.val_accuracy
+    text = ("Loss and accuracy per epoch on the training part (circles) and the test "
+            "part (squares). ")
+    if history.epochs == 1:
+        return text + (f"One epoch, so each curve is one point: test accuracy "
+                       f"{val[0]:.1%}, training accuracy {acc[0]:.1%}; run more epochs "
+                       "to see a trend.")
+    best = int(np.argmax(val))
+    gap = 100 * (acc[-1] - val[-1])
+    return text + (
+        f"Test accuracy went from {val[0]:.1%} after epoch 1 to {val[-1]:.1%} after "
+        f"epoch {history.epochs} (best {val[best]:.1%}, epoch {best + 1}); training "
+        f"loss from {history.loss[0]:.3f} to {history.loss[-1]:.3f}. At the end the "
+        f"training accuracy is {gap:+.1f} points from the test accuracy: look for the "
+        "test curve flattening while the training one still climbs (overfitting).")
+
+
+def _pooling_winners(curves) -> str:
+    """Which pooling reconstructs best at how many output sizes, per set of maps."""
+    parts = []
+    for name, by_method in curves.items():
+        methods = list(by_method)
+        means = np.array([by_method[m].mean for m in methods])      # (methods, sizes)
+        best = Counter(methods[i] for i in np.argmin(means, axis=0))
+        sizes = means.shape[1]
+        order = sorted(best.items(), key=lambda kv: -kv[1])
+        parts.append(f"on the {name}, " + ", ".join(
+            f"{method} pooling at {n} of {_plural(sizes, 'size')}" if i == 0 else
+            f"{method} at {n}" for i, (method, n) in enumerate(order)))
+    return "; ".join(parts)
+
+
+def _kk(k) -> str:
+    return f"{k}×{k}"
+
+
+def _fastest_by_kernel(curve) -> str:
+    """Which backend is fastest over which kernel sizes: 'direct at 1×1, fft from 7×7 up'."""
+    runs = []                                         # [name, first k, last k, count]
+    for row in curve:
+        name = _fastest(row)
+        if runs and runs[-1][0] == name:
+            runs[-1][2:] = [row.layer.k, runs[-1][3] + 1]
+        else:
+            runs.append([name, row.layer.k, row.layer.k, 1])
+    parts = []
+    for i, (name, first, last, count) in enumerate(runs):
+        if count == 1:
+            parts.append(f"{name} at {_kk(first)}")
+        elif i == len(runs) - 1:
+            parts.append(f"{name} from {_kk(first)} up")
+        else:
+            parts.append(f"{name} from {_kk(first)} to {_kk(last)}")
+    return ", ".join(parts)
+
+
+def _auto_misses(rows, label) -> list:
+    """'name (auto: fft, 1.45× winograd)' for every row where auto was > AUTO_TOLERANCE slower."""
+    return [f"{label(row)} (auto chose {row.auto}, {row.ratio(row.auto):.2f}× {row.fastest})"
+            for row in rows if row.ratio(row.auto) > AUTO_TOLERANCE]
+
+
+def _pair_crossovers(curve, names) -> list:
+    """``[pair, k, faster below k, faster above k]`` where two backends swap places, leaving out sizes where they ran the same
+    code (there they tie by construction: no swap is measured)."""
+    found = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            rows = [r for r in curve if a in r.seconds and b in r.seconds
+                    and not _same_code(r, a, b)]
+            for k in fftconv.bench.crossovers([r.layer.k for r in rows],
+                                              [r.seconds[a] for r in rows],
+                                              [r.seconds[b] for r in rows]):
+                below = [r for r in rows if r.layer.k < k][-1:]
+                above = [r for r in rows if r.layer.k > k][:1]
+                faster = [min((a, b), key=r[0].seconds.get) if r else "-"
+                          for r in (below, above)]
+                found.append([f"{a} / {b}", k, *faster])
+    return sorted(found, key=lambda item: item[1])
+
+
+def _count_text(counts: dict) -> str:
+    """'fft on 3 layers, im2col on 1' from ``{'fft': 3, 'im2col': 1}`` (most first)."""
+    items = sorted(counts.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{name} on {n}" + (f" layer{'s' if n != 1 else ''}" if i == 0 else "")
+                     for i, (name, n) in enumerate(items))
 
 
 # -- the sections ---------------------------------------------------------------------
@@ -229,15 +280,21 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
     for row in rows:
         cells = [row.layer.name, row.layer.describe()]
         cells += [_ms(row.seconds[n]) if n in row.seconds else None for n in names]
-        cells += [row.fastest, row.auto, row.ratio(row.auto)]
+        cells += [_fastest(row), row.auto, row.ratio(row.auto)]
         if cfg.autotune_check:
             cells += [row.tuned, row.ratio(row.tuned)]
         table.append(cells)
     formats = [None, None] + [".3g"] * len(names) + [None, None, ".2f"]
     if cfg.autotune_check:
         formats += [None, ".2f"]
-    section.table(header, table, "Forward time per backend, median milliseconds.", formats)
-    summary = fftconv.bench.sweep_summary(rows)
+    summary = fftconv.bench.sweep_summary(rows, auto_tolerance=AUTO_TOLERANCE)
+    misses = _auto_misses(rows, lambda row: row.layer.name)
+    section.table(
+        header, table,
+        "Forward time per backend, median milliseconds (lower is faster). Fastest: "
+        f"{_count_text(Counter(_fastest(row) for row in rows))}. 'auto / fastest' above "
+        f"{AUTO_TOLERANCE:g} marks a poor pick: "
+        + ("; ".join(misses) if misses else "none here") + ".", formats)
     text = (f"'auto' picked a backend within {summary['auto_tolerance']}× of the fastest "
             f"on {summary['auto_within']} of {summary['layers']} layers.")
     if summary["tuned_layers"]:
@@ -255,22 +312,27 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
         dtype="float32", repeats=cfg.repeats, threads=cfg.threads, autotune_check=False,
         progress=False)
     title = f"N={n}, C_in=C_out={c}, {h}x{h} image"
-    section.figure(fftconv.bench.crossover_figure([(title, curve)]),
-                   "Forward time against kernel size for one layer family. Dotted lines "
-                   "mark where two backends swap places (interpolated in log time); "
-                   "rings mark the backend 'auto' chose at each size.",
-                   alt="Crossover figure: forward time of each backend against kernel size")
-    ks = [row.layer.k for row in curve]
-    cross = []
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            if all(a in r.seconds and b in r.seconds for r in curve):
-                for k in fftconv.bench.crossovers(ks, [r.seconds[a] for r in curve],
-                                                  [r.seconds[b] for r in curve]):
-                    cross.append([f"{a} / {b}", k])
+    cross = _pair_crossovers(curve, names)
+    curve_misses = _auto_misses(curve, lambda row: _kk(row.layer.k))
+    within = len(curve) - len(curve_misses)
+    section.figure(
+        fftconv.bench.crossover_figure([(title, curve)]),
+        f"Forward time against kernel size for one layer family ({title}), log–log: "
+        "lines are medians, shaded bands the interquartile range of the repeats. "
+        f"Look for where the lowest line changes: fastest is {_fastest_by_kernel(curve)}. "
+        + (f"Dotted lines mark the {len(cross)} crossover{'s' if len(cross) != 1 else ''} "
+           "(interpolated in log time; backends running the same code never cross). "
+           if cross else "No two backends swap places on this curve. ")
+        + f"Rings mark the backend 'auto' chose; it was within {AUTO_TOLERANCE:g}× of the "
+        f"fastest at {within} of {len(curve)} sizes"
+        + (f", and triangles mark where it was slower: {'; '.join(curve_misses)}."
+           if curve_misses else "."),
+        alt="Crossover figure: forward time of each backend against kernel size")
     if cross:
-        section.table(["backends", "kernel size where they swap"], cross,
-                      "Measured crossovers on this curve.", [None, ".1f"])
+        section.table(["backends", "kernel size where they swap", "faster below",
+                       "faster above"], cross,
+                      "Measured crossovers on this curve, smallest kernel first (where the "
+                      "cost model should switch backends).", [None, ".1f", None, None])
     else:
         section.paragraph("No two backends swapped places on this curve.")
     section.seconds = time.perf_counter() - start
@@ -283,13 +345,13 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
     x_train, x_test, y_train, y_test = nn.train_test_split(x, y, 0.2, seed=cfg.seed)
     model = nn.lenet5(partial_connections=True, seed=cfg.seed)
     log(f"training: LeNet-5, {len(x_train)} train / {len(x_test)} test digits, "
-        f"{cfg.epochs} epoch(s), backend auto")
+        f"{_plural(cfg.epochs, 'epoch')}, backend auto")
     section.paragraph(
         f"The UCI 1,797 handwritten 8×8 digits (shipped with fftconv), resized to 32×32 and split "
         f"{len(x_train)} / {len(x_test)} (train / test, seed {cfg.seed}); LeNet-5 as in "
         "LeCun et al. (1998) with the C3 connection table and scaled-tanh units, a "
         "linear output layer with softmax cross-entropy in place of the RBF units, "
-        f"Adam (lr 0.001), batch size {cfg.batch_size}, {cfg.epochs} epoch(s), "
+        f"Adam (lr 0.001), batch size {cfg.batch_size}, {_plural(cfg.epochs, 'epoch')}, "
         f"initialisation and shuffling seed {cfg.seed}. Every convolution runs on "
         "the backend 'auto' picks for its geometry:")
     choices = []
@@ -305,7 +367,9 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
         n, c, h, w_ = spec.output_shape
         shape = (n, c, h // 2, w_ // 2)              # the 2x2 subsampling that follows
     section.table(["layer", "input and weight", "auto's choice", "estimated forward time"],
-                  choices, "The backend of each convolution, by the cost model.")
+                  choices, "The backend of each convolution, by the cost model: "
+                  + ", ".join(f"{name} → {choice}" for name, _, choice, _ in choices)
+                  + " (estimates fastest first).")
     history = nn.fit(model, x_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
                      validation_data=(x_test, y_test), seed=cfg.seed, backend="auto",
                      progress=False)
@@ -324,7 +388,7 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
         f"digits), {sum(history.seconds):.1f} s of training "
         f"({sum(history.seconds) / history.epochs:.2f} s per epoch).")
     section.figure(training_curves_figure(history, "LeNet-5 on the digits, backend auto"),
-                   "Loss and accuracy per epoch, on the training and the test part.")
+                   _training_caption(history))
     section.preformatted(str(nn.summary(model, (1, 1, 32, 32))),
                          "The trained network, layer by layer (one image):")
     section.seconds = time.perf_counter() - start
@@ -351,14 +415,31 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
                      float(table["orientation_selectivity"][o, 0]),
                      float(table["centroid_frequency"][o, 0]),
                      float(table["spectral_flatness"][o, 0])])
+    kinds = {}
+    for row in rows:
+        kinds.setdefault(row[1], []).append(row[0])
+    kinds_text = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items())
+    sel = [row[4] for row in rows]
+    most, least = int(np.nanargmax(sel)), int(np.nanargmin(sel))
     section.table(["filter", "pass type", "DC gain", "orientation (deg)", "selectivity",
                    "centroid (cyc/px)", "flatness"], rows,
-                  "Descriptors of each filter's spectrum (analysis.spectrum).",
+                  f"Descriptors of each filter's spectrum (analysis.spectrum): {kinds_text}.",
                   [None, None, ".3f", ".1f", ".3f", ".3f", ".3f"])
     section.figure(plots.filter_spectra_figure(w, 64, labels, ncols=3),
-                   "Each learned C1 filter and its magnitude spectrum.")
+                   "Each learned C1 filter (weights on a diverging scale centred on 0) beside "
+                   "its magnitude spectrum |K(f)| (DC at the centre, axes in cycles per "
+                   "pixel); the spectrum's title gives the pass type and the dominant "
+                   "orientation. Look for where the energy sits: a bright centre is a "
+                   "low-pass filter (a blur), two lobes away from the centre an edge detector "
+                   f"for edges across that direction. Here {kinds_text}.")
     section.figure(plots.orientation_rose_figure(w, 64, 36, labels, ncols=6),
-                   "Share of each filter's spectral energy per orientation.")
+                   "Share of each filter's spectral energy per orientation of the wave "
+                   "vector. A real filter's spectrum is point-symmetric, so θ and θ + 180° "
+                   "carry the same energy and each rose is symmetric; the line marks the "
+                   "dominant orientation and 'sel' the orientation selectivity (0: the same "
+                   "energy in every direction, 1: all in one). Most selective: "
+                   f"{labels[most]} (sel {sel[most]:.2f}, {rows[most][3]:.0f}°); least: "
+                   f"{labels[least]} (sel {sel[least]:.2f}).")
     section.seconds = time.perf_counter() - start
 
     section = report.section("The learned filters as propagators", "diffusion")
@@ -368,7 +449,7 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
     props = diffusion.softmax_kernel(flipped, cfg.temperature)
     moments = diffusion.propagator_moments(props)
     section.paragraph(
-        f"Seed 001's reading: the softmax of a kernel (temperature T = {cfg.temperature:g}) "
+        f"Read as diffusion, the softmax of a kernel (temperature T = {cfg.temperature:g}) "
         "is a propagator, the probability that a pixel's value moves by each offset in "
         "one step; repeating the step diffuses an image. The drift is the mean move "
         "(x right, y up), D the diffusion coefficient trace(covariance)/4 per step.")
@@ -379,12 +460,27 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
                      float(moments.mean[o, 0]), float(moments.mean[o, 1]),
                      float(np.trace(moments.covariance[o]) / 4)])
     section.table(["filter", "P(stay)", "drift x (px)", "drift y (px)", "D per step"], rows,
-                  "Moments of each propagator (analysis.diffusion).",
+                  "Moments of each propagator (analysis.diffusion): P(stay) is the "
+                  "probability of not moving in a step (1/25 would be uniform over the "
+                  "5×5 offsets), the drift the mean move, D = trace(covariance)/4.",
                   [None, ".3f", ".3f", ".3f", ".3f"])
-    section.figure(plots.diffusion_figure(w[:, 0], demo_image(64), cfg.steps,
-                                          cfg.temperature, labels),
-                   "Each filter, its softmax propagator and a test card after n steps "
-                   "(circular boundaries: mass is conserved).")
+    spread = [float(np.sqrt(np.trace(moments.covariance[o]) * max(cfg.steps)))
+              for o in range(w.shape[0])]
+    drift = [float(np.hypot(*moments.mean[o])) for o in range(w.shape[0])]
+    stay = [row[1] for row in rows]
+    slow, fast = int(np.argmin(spread)), int(np.argmax(spread))
+    moves = int(np.argmax(drift))
+    section.figure(
+        plots.diffusion_figure(w[:, 0], demo_image(64), cfg.steps, cfg.temperature, labels),
+        "One row per filter: the kernel; its propagator p = softmax(w / T) at "
+        f"T = {cfg.temperature:g} ('centre' is P(stay), the share of the centre tap; the "
+        "colour bar gives the probability of each offset); then a test card after n "
+        "steps, on the input's grey scale, with circular boundaries (mass is conserved). "
+        "Look at how fast each row blurs: the root-mean-square spread after "
+        f"n = {max(cfg.steps)} steps, √(4·D·n), ranges from {spread[slow]:.1f} px "
+        f"({labels[slow]}) to {spread[fast]:.1f} px ({labels[fast]}); P(stay) from "
+        f"{min(stay):.3f} to {max(stay):.3f}; the largest drift is {labels[moves]}'s, "
+        f"{drift[moves]:.2f} px per step, which moves the card as a whole.")
     section.seconds = time.perf_counter() - start
 
 
@@ -518,14 +614,30 @@ def _matching(report: Report, cfg: DemoConfig, log) -> None:
         rows.append([f"({coords[0]:.2f}, {coords[1]:.2f})", float(value),
                      f"({nearest[0]}, {nearest[1]})", error])
     section.table(["match (row, col)", "score", "nearest copy (row, col)", "distance (px)"],
-                  rows, "Peaks of the score map, best first.", [None, ".3f", None, ".2f"])
+                  rows, "Peaks of the score map above 0.8, best first, each with the "
+                  "true copy nearest to it (a distance under 1 px is a hit).",
+                  [None, ".3f", None, ".2f"])
     hits = sum(1 for row in rows if row[3] <= 1.0)
     section.paragraph(f"{hits} of {len(truth)} copies found within one pixel; "
-                      f"{len(rows) - hits} other peak(s) above the threshold.")
-    section.figure(_matching_figure(scene, template, score, truth, found),
-                   "The template; the scene with the true copies and the matches; the score "
-                   "map, whose entry (i, j) scores the window with top-left corner (i, j).")
-
+                      f"{_plural(len(rows) - hits, 'other peak')} above the threshold.")
+    # the margin that makes the matches safe: the best score away from every copy
+    away = np.ones(score.shape, dtype=bool)
+    for r, c in truth:
+        away[max(r - 16, 0):r + 17, max(c - 16, 0):c + 17] = False
+    rival = float(score[away].max()) if away.any() else float("nan")
+    found_scores = [row[1] for row in rows]
+    section.figure(
+        _matching_figure(scene, template, score, truth, found),
+        "Left: the template. Middle: the scene, the true copies as solid outlines (+) "
+        "and the matches found as dashed outlines (x). Right: the normalized "
+        "cross-correlation, whose entry (i, j) scores the window with top-left corner "
+        "(i, j), so each peak sits at the top-left corner of its copy. Look for one "
+        f"bright peak per copy: {hits} of {len(truth)} copies found"
+        + (f", scores {min(found_scores):.3f} to {max(found_scores):.3f}"
+           if found_scores else "")
+        + f"; the best score more than 16 px from every copy is {rival:.3f}, "
+        + ("below the threshold 0.8." if rival < 0.8 else
+           "above the threshold 0.8, so it is a false match."))
     rng = np.random.default_rng(cfg.seed)
     shift = np.round(rng.uniform(-20, 20, size=2), 2)
     ky, kx = np.meshgrid(np.fft.fftfreq(scene.shape[0]), np.fft.fftfreq(scene.shape[1]),
@@ -542,7 +654,10 @@ def _matching(report: Report, cfg: DemoConfig, log) -> None:
                   [["applied shift (px)", float(shift[0]), float(shift[1])],
                    ["recovered by phase correlation", float(result.shift[0]),
                     float(result.shift[1])]],
-                  "Phase correlation.", [None, ".3f", ".3f"])
+                  "Phase correlation: the recovered shift differs from the applied one by "
+                  f"{float(np.max(np.abs(np.asarray(result.shift) - shift))):.3f} px at "
+                  "most, although the moved image carries fresh noise.",
+                  [None, ".3f", ".3f"])
     section.seconds = time.perf_counter() - start
 
 
@@ -555,7 +670,15 @@ def _cost(report: Report, log) -> None:
         "activation memory, the im2col and FFT buffers and the receptive field, layer "
         "by layer, for the network of the paper (its RBF output units have 840 fixed "
         "parameters; the trained model above uses a linear layer of 850).")
-    section.preformatted(network_cost(get_model("lenet5")).table())
+    cost = network_cost(get_model("lenet5"))
+    by_macs = max(cost.rows, key=lambda row: row.macs)
+    by_params = max(cost.rows, key=lambda row: row.weights + row.biases)
+    section.preformatted(
+        cost.table(),
+        f"Layer by layer; look at where the work and the parameters sit: {by_macs.name} "
+        f"does the most multiply-adds ({by_macs.macs:,} of {cost.macs:,}), "
+        f"{by_params.name} holds the most parameters "
+        f"({by_params.weights + by_params.biases:,} of {cost.params:,}).")
     section.seconds = time.perf_counter() - start
 
 
@@ -588,9 +711,8 @@ def _frequency_learning(report: Report, cfg: DemoConfig, log) -> None:
                   "more of the map).")
     section.figure(plots.pooling_information_figure(curves),
                    "Reconstruction error against output size, mean ± one standard "
-                   "deviation over the maps. Look for the lowest curve: spectral pooling "
-                   "wins on the digits; on photographs its lead shrinks at 1/2 and 1/8, "
-                   "where the DFT's periodic boundary rings at the patch edges.")
+                   "deviation over the maps; lower keeps more of the map. Look for the "
+                   f"lowest curve: {_pooling_winners(curves)}.")
 
     x, y = nn.load_digits()
     x_train, x_test, y_train, y_test = nn.train_test_split(x, y, 0.2, seed=cfg.seed)
@@ -603,7 +725,7 @@ def _frequency_learning(report: Report, cfg: DemoConfig, log) -> None:
         "Then their parametrization: lenet5_modern with its filters stored as the filters "
         "(Conv2d) and as their DFT (SpectralConv2d), from the same seeds "
         f"{', '.join(map(str, cfg.spectral_seeds))} (same initial filters, same batches), "
-        f"Adam at lr 0.001, {cfg.spectral_epochs} epoch(s) on {len(x_train)} training "
+        f"Adam at lr 0.001, {_plural(cfg.spectral_epochs, 'epoch')} on {len(x_train)} training "
         "digits. docs/frequency_learning.rst reports the full study (a learning-rate "
         "grid, more epochs, MNIST).")
     table = []
@@ -616,14 +738,20 @@ def _frequency_learning(report: Report, cfg: DemoConfig, log) -> None:
     section.table(["filters stored as", "final loss (mean)", "min", "max",
                    "test accuracy (mean)", "seconds per run"], table,
                   "Training loss over the last 20 steps, over the seeds; accuracy on the "
-                  "360 test digits.", [None, ".4f", ".4f", ".4f", ".2%", ".1f"])
+                  f"{len(x_test)} test digits.", [None, ".4f", ".4f", ".4f", ".2%", ".1f"])
     study = {"datasets": {"digits": {"runs": [
         {"parametrization": r.parametrization, "lr": r.lr, "seed": r.seed,
          "batch_loss": r.batch_loss} for r in runs]}}}
+    finals = {kind: {r.seed: r.final_loss() for r in runs if r.parametrization == kind}
+              for kind in ("spatial", "spectral")}
+    common = sorted(set(finals["spatial"]) & set(finals["spectral"]))
+    lower = sum(finals["spectral"][k] < finals["spatial"][k] for k in common)
     section.figure(plots.parametrization_figure(study, "digits"),
                    "Left: training loss per step (10-step mean; median and min–max over the "
                    "seeds). Right: final loss at the one learning rate run here. Look at "
-                   "whether the spectral curve falls faster than the spatial one.")
+                   "whether the spectral curve falls faster than the spatial one: its "
+                   f"final loss is lower on {lower} of {_plural(len(common), 'seed')} "
+                   f"(mean {table[1][1]:.4f} spectral, {table[0][1]:.4f} spatial).")
     section.seconds = time.perf_counter() - start
 
 
@@ -650,7 +778,7 @@ def _check_config(cfg) -> DemoConfig:
     return cfg
 
 
-def run_demo(out="fftconv-report", config=FULL, log=None, **changes):
+def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
     """Run the demo and write its report into ``out``.
 
     Parameters
@@ -661,6 +789,8 @@ def run_demo(out="fftconv-report", config=FULL, log=None, **changes):
         :data:`FULL` (default) or :data:`QUICK`.
     log : callable, optional
         Called with one line of progress text per step (the CLI passes ``print``).
+    argv : sequence of str, optional
+        The command line the report states (default :data:`sys.argv`).
     **changes
         Fields of ``config`` to override, e.g. ``epochs=3`` or ``seed=1``.
 
@@ -696,15 +826,18 @@ def run_demo(out="fftconv-report", config=FULL, log=None, **changes):
                        "field names of DemoConfig") from exc
     require("matplotlib.figure", "plots", "run_demo")       # fail now, not after the runs
     log = log or (lambda text: None)
-    started = datetime.datetime.now().astimezone()
+    started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.perf_counter()
-    machine = machine_info()
+    machine = environment(argv, started, cfg.threads)
     report = Report(
         "fftconv demo report",
         f"{'Quick smoke-test run' if cfg.quick else 'Run'} of `fftconv demo` started "
-        f"{started:%Y-%m-%d %H:%M:%S %Z} on {dict(machine)['CPU']}. Every table and "
+        f"{started:%Y-%m-%d %H:%M} UTC on {dict(machine)['CPU']}. Every table and "
         "figure below was computed by this run.")
-    overview = report.section("Machine and run", "machine")
+    report.measured_on(machine, "The machine and libraries every timing below was "
+                                "measured with; threads are those the benchmark gave BLAS "
+                                "and the FFT engine.")
+    overview = report.section("The run: settings and time per part", "run")
 
     _benchmark(report, cfg, log)
     trained = _training(report, cfg, log)
@@ -714,18 +847,18 @@ def run_demo(out="fftconv-report", config=FULL, log=None, **changes):
     _frequency_learning(report, cfg, log)
 
     total = time.perf_counter() - t0
-    overview.table(["item", "value"], machine, "Where the timings were measured.")
     overview.table(["setting", "value"],
                    [["mode", "quick (smoke test)" if cfg.quick else "full"],
                     ["seed", cfg.seed], ["benchmark repeats (median of)", cfg.repeats],
                     ["benchmark threads", cfg.threads or "library default"],
                     ["training epochs", cfg.epochs],
                     ["propagator temperature", cfg.temperature]],
-                   "The run's settings.")
-    overview.table(["section", "seconds"],
-                   [[s.title, s.seconds] for s in report.sections if s.seconds is not None]
-                   + [["total, before drawing the figures", total]],
-                   "Wall-clock time of each part.", [None, ".2f"])
+                   "The run's settings (the options of `fftconv demo --help` change them).")
+    parts = [[s.title, s.seconds] for s in report.sections if s.seconds is not None]
+    longest = max(parts, key=lambda part: part[1])
+    overview.table(["section", "seconds"], parts + [["total, before drawing the figures", total]],
+                   f"Wall-clock time of each part; the longest is '{longest[0]}' "
+                   f"({longest[1]:.1f} s of {total:.1f} s).", [None, ".2f"])
     report.footer = (f"fftconv {fftconv.__version__}, `fftconv demo`: computed in "
                      f"{total:.1f} s, then drawn and written.")
     log(f"writing the report to {out}")

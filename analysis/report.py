@@ -52,16 +52,24 @@ p.lead { color: #57606a; margin-top: 0; }
 nav.toc { background: #f6f8fa; border: 1px solid #d8dee4; border-radius: 6px;
           padding: 0.6em 1.2em; display: inline-block; }
 nav.toc ol { margin: 0.3em 0; padding-left: 1.4em; }
-table { border-collapse: collapse; margin: 0.8em 0 1.2em; font-size: 0.92em; }
-caption { caption-side: top; text-align: left; color: #57606a; padding-bottom: 0.3em; }
+div.table { overflow-x: auto; margin: 0.8em 0 1.2em; }
+table { border-collapse: collapse; font-size: 0.92em; }
+caption { caption-side: top; text-align: left; color: #3d444d; padding-bottom: 0.3em;
+          max-width: 60em; }
+section.environment { background: #f6f8fa; border: 1px solid #d8dee4; border-radius: 6px;
+                      padding: 0.2em 1.2em 0.6em; margin: 1em 0 1.4em; }
+section.environment h2 { margin-top: 0.6em; border-bottom: none; }
+section.environment th { background: none; border: none; padding-left: 0; white-space: nowrap; }
+section.environment td { border: none; }
 th, td { border: 1px solid #d8dee4; padding: 0.25em 0.6em; vertical-align: top; }
 th { background: #f6f8fa; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 pre { background: #f6f8fa; border: 1px solid #d8dee4; border-radius: 6px;
       padding: 0.8em 1em; overflow-x: auto; font-size: 0.85em; line-height: 1.35; }
 figure { margin: 1em 0 1.6em; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
-figcaption { color: #57606a; font-size: 0.92em; margin-top: 0.3em; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eaeef2; }
+figcaption { color: #3d444d; font-size: 0.95em; margin-top: 0.4em; max-width: 60em; }
+figcaption strong, caption strong { color: #1d232a; }
 p.timing { color: #57606a; font-size: 0.88em; }
 footer { margin-top: 3em; color: #57606a; font-size: 0.85em; }
 """
@@ -158,7 +166,7 @@ class Table:
     formats: tuple = ()
 
     def html(self, names) -> str:
-        out = ["<table>"]
+        out = ['<div class="table"><table>']
         if self.caption:
             out.append(f"<caption>{html.escape(self.caption)}</caption>")
         out.append("<thead><tr>" + "".join(f"<th>{html.escape(format_cell(h))}</th>"
@@ -171,7 +179,7 @@ class Table:
                 cls = ' class="num"' if _is_number(value) else ""
                 cells.append(f"<td{cls}>{html.escape(format_cell(value, format_spec))}</td>")
             out.append("<tr>" + "".join(cells) + "</tr>")
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
         return "\n".join(out)
 
 
@@ -296,7 +304,10 @@ class Report:
     Notes
     -----
     Text is always escaped: a report cannot inject markup, whatever its tables
-    hold. Figure files are named ``<section anchor>-<n>.png``.
+    hold. Figure files are named ``<section anchor>-<n>.png``. The rows given to
+    :meth:`measured_on` (the machine and libraries, see
+    :func:`analysis.environment.environment`) are the page's first block, under
+    the title and above the contents.
 
     Examples
     --------
@@ -311,7 +322,32 @@ class Report:
         self.title = _text("Report", "title", title, allow_empty=False)
         self.lead = _text("Report", "lead", lead)
         self.sections: list[Section] = []
+        self.environment: tuple = ()
+        self.environment_caption = ""
         self.footer = ""
+
+    def measured_on(self, rows, caption="") -> None:
+        """State what the report was measured on: its first block, titled "Measured on".
+
+        Parameters
+        ----------
+        rows : sequence of (str, str)
+            ``(label, value)`` pairs, in display order, such as
+            :func:`analysis.environment.environment` returns.
+        caption : str
+            A sentence under the title of the block.
+        """
+        func = "Report.measured_on"
+        if isinstance(rows, str) or not hasattr(rows, "__iter__"):
+            raise bad_type(func, "rows", rows, "a sequence of (label, value) pairs")
+        rows = tuple(tuple(row) for row in rows)
+        for i, row in enumerate(rows):
+            if len(row) != 2 or not isinstance(row[0], str):
+                raise bad_value(func, f"rows[{i}]", row, "a (label, value) pair, label a str")
+        if not rows:
+            raise bad_value(func, "rows", rows, "at least one (label, value) pair")
+        self.environment = rows
+        self.environment_caption = _text(func, "caption", caption)
 
     def section(self, title, anchor=None) -> Section:
         """Start a new section and return it (its anchor defaults to :func:`slugify` of the title)."""
@@ -343,6 +379,16 @@ class Report:
                "<body>", f"<h1>{esc(self.title)}</h1>"]
         if self.lead:
             out.append(f'<p class="lead">{esc(self.lead)}</p>')
+        if self.environment:
+            out.append('<section id="measured-on" class="environment">')
+            out.append("<h2>Measured on</h2>")
+            out.append('<div class="table"><table>')
+            if self.environment_caption:
+                out.append(f"<caption>{esc(self.environment_caption)}</caption>")
+            out.append("<tbody>")
+            out += [f'<tr><th scope="row">{esc(label)}</th><td>{esc(format_cell(value))}</td>'
+                    "</tr>" for label, value in self.environment]
+            out.append("</tbody></table></div></section>")
         if self.sections:
             out.append('<nav class="toc"><strong>Contents</strong><ol>')
             out += [f'<li><a href="#{s.anchor}">{esc(s.title)}</a></li>' for s in self.sections]

@@ -163,3 +163,43 @@ def test_bad_column_formats(formats):
     s = Report("T").section("S")
     with pytest.raises(ValueError, match=r"Section.table: parameter 'formats' must be "):
         s.table(["a", "b"], [[1, 2]], formats=formats)
+
+
+def test_measured_on_is_the_first_block_above_the_contents():
+    report = Report("T", "lead")
+    report.section("Backends").paragraph("x")
+    report.measured_on([("CPU", "Example <CPU>"), ("cores", 2)], "Where it ran.")
+    page = report.render()
+    assert page.index("lead") < page.index('id="measured-on"') < page.index('class="toc"')
+    parsed = _parse(page)
+    ids = [attrs["id"] for tag, attrs in parsed.tags if tag == "section"]
+    assert ids == ["measured-on", "backends"]
+    links = [attrs["href"] for tag, attrs in parsed.tags if tag == "a"]
+    assert links == ["#backends"]                       # the contents list the sections
+    assert "Measured on" in parsed.text and "Where it ran." in parsed.text
+    assert "Example <CPU>" in parsed.text and "2" in parsed.text       # escaped, formatted
+    assert [attrs.get("scope") for tag, attrs in parsed.tags if tag == "th"] == ["row"] * 2
+
+
+def test_a_report_without_environment_has_no_such_block():
+    assert 'id="measured-on"' not in Report("T").render()
+
+
+def test_measured_on_checks_its_rows():
+    report = Report("T")
+    with pytest.raises(TypeError, match=r"Report.measured_on: parameter 'rows' must be a "
+                                        r"sequence of \(label, value\) pairs"):
+        report.measured_on("CPU")
+    with pytest.raises(ValueError, match=r"Report.measured_on: parameter 'rows\[1\]' must be "
+                                         r"a \(label, value\) pair"):
+        report.measured_on([("CPU", "x"), ("cores",)])
+    with pytest.raises(ValueError, match=r"Report.measured_on: parameter 'rows' must be at "
+                                         r"least one"):
+        report.measured_on([])
+
+
+def test_tables_scroll_inside_their_own_box():
+    report = Report("T")
+    report.section("S").table(["a"], [[1]], caption="c")
+    page = report.render()
+    assert '<div class="table"><table>' in page and "overflow-x: auto" in page
