@@ -53,7 +53,8 @@ nav.toc { background: #f6f8fa; border: 1px solid #d8dee4; border-radius: 6px;
           padding: 0.6em 1.2em; display: inline-block; }
 nav.toc ol { margin: 0.3em 0; padding-left: 1.4em; }
 div.table { overflow-x: auto; margin: 0.8em 0 1.2em; }
-table { border-collapse: collapse; font-size: 0.92em; }
+table { border-collapse: collapse; font-size: 0.92em; min-width: min(100%, 44em); }
+section.environment table { min-width: 0; }
 caption { caption-side: top; text-align: left; color: #3d444d; padding-bottom: 0.3em;
           max-width: 60em; }
 section.environment { background: #f6f8fa; border: 1px solid #d8dee4; border-radius: 6px;
