@@ -12,7 +12,8 @@ from PIL import Image
 from analysis import demo
 from fftconv.cli import main
 
-SECTIONS = ["measured-on", "run", "benchmark", "training", "spectrum", "diffusion", "matching", "cost",
+SECTIONS = ["measured-on", "run", "benchmark", "training", "spectrum", "diffusion", "matching",
+            "cost",
             "frequency-learning"]
 
 
