@@ -220,7 +220,8 @@ def _auto_misses(rows, label) -> list:
 
 def _pair_crossovers(curve, names) -> list:
     """``[pair, k, faster below k, faster above k]`` where two backends swap places,
-    leaving out sizes where they ran the same code (there they tie by construction: no swap is measured)."""
+    leaving out sizes where they ran the same code (there they tie by construction: no
+    swap is measured)."""
     found = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:

@@ -13,8 +13,7 @@ from analysis import demo
 from fftconv.cli import main
 
 SECTIONS = ["measured-on", "run", "benchmark", "training", "spectrum", "diffusion", "matching",
-            "cost",
-            "frequency-learning"]
+            "cost", "frequency-learning"]
 
 
 class _Page(html.parser.HTMLParser):
