@@ -38,7 +38,8 @@ import fftconv.bench
 import fftconv.select
 from fftconv import nn
 from fftconv.errors import bad_type, bad_value
-from fftconv.optional import available, require
+from fftconv.optional import available, progress, require, resolve_verbose
+from fftconv.text import plural
 from fftconv.nn.plots import training_curves_figure
 
 from . import diffusion, frequency_learning, plots, spectrum
@@ -97,6 +98,12 @@ class DemoConfig:
         Training digits it uses (default: the whole training part).
     quick : bool
         Marks a smoke-test run in the report.
+    verbose : {0, 1, 2}
+        Progress of the long steps on standard error, Keras' levels
+        (:func:`fftconv.optional.resolve_verbose`): the benchmark per layer,
+        training per epoch, the frequency-learning study per run. 0 (the
+        default of the library call) is silent; ``fftconv demo`` passes its
+        ``--verbose`` (default 1: a bar on a terminal, lines in a log).
 
     Examples
     --------
@@ -119,6 +126,7 @@ class DemoConfig:
     spectral_epochs: int = 1
     spectral_samples: int | None = None
     quick: bool = False
+    verbose: int = 0
 
 
 #: The default run of ``fftconv demo`` (about a minute on 2 cores).
@@ -202,11 +210,12 @@ def _ms(seconds: float) -> float:
 def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
     section = report.section("Backends on a small grid", "benchmark")
     start = time.perf_counter()
-    log(f"benchmark: {len(cfg.layers)} layers x {len(fftconv.available_backends())} "
-        f"backends, {cfg.repeats} repeats")
+    log(f"benchmark: {plural(len(cfg.layers), 'layer')} x "
+        f"{plural(len(fftconv.available_backends()), 'backend')}, "
+        f"{plural(cfg.repeats, 'repeat')}")
     rows = fftconv.bench.run_sweep(cfg.layers, dtype="float32", repeats=cfg.repeats,
                                    threads=cfg.threads, autotune_check=cfg.autotune_check,
-                                   progress=False)
+                                   verbose=cfg.verbose)
     names = list(dict.fromkeys(n for row in rows for n in row.seconds))
     section.paragraph(
         "Every registered backend computes the same float32 forward conv2d on each "
@@ -253,7 +262,7 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
     curve = fftconv.bench.run_sweep(
         fftconv.bench.crossover_layers(cfg.crossover_family, cfg.crossover_kernels),
         dtype="float32", repeats=cfg.repeats, threads=cfg.threads, autotune_check=False,
-        progress=False)
+        verbose=cfg.verbose)
     title = f"N={n}, C_in=C_out={c}, {h}x{h} image"
     section.figure(fftconv.bench.crossover_figure([(title, curve)]),
                    "Forward time against kernel size for one layer family. Dotted lines "
@@ -283,7 +292,7 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
     x_train, x_test, y_train, y_test = nn.train_test_split(x, y, 0.2, seed=cfg.seed)
     model = nn.lenet5(partial_connections=True, seed=cfg.seed)
     log(f"training: LeNet-5, {len(x_train)} train / {len(x_test)} test digits, "
-        f"{cfg.epochs} epoch(s), backend auto")
+        f"{plural(cfg.epochs, 'epoch')}, backend auto")
     section.paragraph(
         f"The UCI 1,797 handwritten 8×8 digits (shipped with fftconv), resized to 32×32 and split "
         f"{len(x_train)} / {len(x_test)} (train / test, seed {cfg.seed}); LeNet-5 as in "
@@ -308,7 +317,7 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
                   choices, "The backend of each convolution, by the cost model.")
     history = nn.fit(model, x_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
                      validation_data=(x_test, y_test), seed=cfg.seed, backend="auto",
-                     progress=False)
+                     verbose=cfg.verbose)
     scores = nn.evaluate(model, x_test, y_test, backend="auto")
     section.table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy",
                    "seconds"],
@@ -596,9 +605,13 @@ def _frequency_learning(report: Report, cfg: DemoConfig, log) -> None:
     x_train, x_test, y_train, y_test = nn.train_test_split(x, y, 0.2, seed=cfg.seed)
     if cfg.spectral_samples is not None:
         x_train, y_train = x_train[:cfg.spectral_samples], y_train[:cfg.spectral_samples]
-    runs = frequency_learning.parametrization_study(
-        x_train, y_train, (x_test, y_test), seeds=cfg.spectral_seeds, learning_rates=(1e-3,),
-        epochs=cfg.spectral_epochs, batch_size=cfg.batch_size)
+    study = progress(2 * len(cfg.spectral_seeds), desc="frequency learning", unit="run",
+                     verbose=cfg.verbose)
+    with study:
+        runs = frequency_learning.parametrization_study(
+            x_train, y_train, (x_test, y_test), seeds=cfg.spectral_seeds,
+            learning_rates=(1e-3,), epochs=cfg.spectral_epochs, batch_size=cfg.batch_size,
+            on_run=lambda run: study.update(1, f"{run.parametrization}, seed {run.seed}"))
     section.paragraph(
         "Then their parametrization: lenet5_modern with its filters stored as the filters "
         "(Conv2d) and as their DFT (SpectralConv2d), from the same seeds "
@@ -647,6 +660,7 @@ def _check_config(cfg) -> DemoConfig:
     positive(func, "temperature", cfg.temperature)
     if cfg.threads is not None:
         integer(func, "threads", cfg.threads)
+    resolve_verbose(cfg.verbose, func)
     return cfg
 
 
