@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .. import set_backend
-from ..optional import progress, progress_mode
+from ..optional import progress as reporter, progress_mode
 from ..checks import positive_int
 from ..errors import bad_type, bad_value
 from .data import minibatches
@@ -222,13 +222,13 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
     dtype = model.dtype
     history = History()
     # one line per epoch; or, on a terminal, one bar per epoch over the images
-    lines = progress(epochs, desc="epoch", unit="epoch", timed=False,
+    lines = reporter(epochs, desc="epoch", unit="epoch", timed=False,
                      verbose=2 if mode == "lines" else 0)
     with _backend_scope(backend), _mode(model, True):
         for epoch in range(1, epochs + 1):
             total_loss, correct = 0.0, 0
-            bar = progress(len(x), desc=f"epoch {epoch}/{epochs}", unit="img",
-                           verbose=1 if mode == "bar" else 0, notebook=True)
+            bar = reporter(len(x), desc=f"epoch {epoch}/{epochs}", unit="img",
+                             verbose=1 if mode == "bar" else 0, notebook=True)
             start = time.perf_counter()
             for batch, (xb, yb) in enumerate(minibatches(x, y, batch_size, shuffle=shuffle,
                                                          seed=rng), start=1):
