@@ -115,8 +115,6 @@ def test_training_on_the_shipped_digits_without_them_prints_plain_progress():
     lines = err.splitlines()
     assert len(lines) == 3 and lines[2] == "quiet:", err
     assert [line.split(":")[0] for line in lines[:2]] == ["epoch 1/2", "epoch 2/2"], err
-    assert re.fullmatch(r"epoch 1/1: 32/64 img loss=\d+\.\d{4}", lines[0]), err
-    assert re.fullmatch(r"epoch 1/1: 64/64 img loss=\d+\.\d{4}", lines[1]), err
 
 
 @pytest.mark.parametrize("call, func", [

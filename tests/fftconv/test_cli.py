@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from fftconv.bench import (DEFAULT_LAYERS, Layer, format_table, parse_layer, run_layer_bench,
                            time_calls)
 from fftconv.cli import main
