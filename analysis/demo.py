@@ -37,7 +37,8 @@ import fftconv.bench
 import fftconv.select
 from fftconv import nn
 from fftconv.errors import bad_type, bad_value
-from fftconv.optional import available, require
+from fftconv.optional import available, progress, require, resolve_verbose
+from fftconv.text import plural
 from fftconv.nn.plots import training_curves_figure
 
 from . import diffusion, frequency_learning, plots, spectrum
@@ -96,6 +97,12 @@ class DemoConfig:
         Training digits it uses (default: the whole training part).
     quick : bool
         Marks a smoke-test run in the report.
+    verbose : {0, 1, 2}
+        Progress of the long steps on standard error, Keras' levels
+        (:func:`fftconv.optional.resolve_verbose`): the benchmark per layer,
+        training per epoch, the frequency-learning study per run. 0 (the
+        default of the library call) is silent; ``fftconv demo`` passes its
+        ``--verbose`` (default 1: a bar on a terminal, lines in a log).
 
     Examples
     --------
@@ -118,6 +125,7 @@ class DemoConfig:
     spectral_epochs: int = 1
     spectral_samples: int | None = None
     quick: bool = False
+    verbose: int = 0
 
 
 #: The default run of ``fftconv demo`` (about a minute on 2 cores).
@@ -149,11 +157,6 @@ def _fastest(row) -> str:
     return " = ".join([best] + [n for n in row.seconds if n != best and _same_code(row, best, n)])
 
 
-def _plural(n: int, word: str) -> str:
-    """'1 epoch', '3 epochs'."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _training_caption(history) -> str:
     """What the training curves show: the test accuracy's course and the final gap."""
     acc, val = history.accuracy, history.val_accuracy
@@ -183,7 +186,7 @@ def _pooling_winners(curves) -> str:
         sizes = means.shape[1]
         order = sorted(best.items(), key=lambda kv: -kv[1])
         parts.append(f"on the {name}, " + ", ".join(
-            f"{method} pooling at {n} of {_plural(sizes, 'size')}" if i == 0 else
+            f"{method} pooling at {n} of {plural(sizes, 'size')}" if i == 0 else
             f"{method} at {n}" for i, (method, n) in enumerate(order)))
     return "; ".join(parts)
 
@@ -254,11 +257,12 @@ def _ms(seconds: float) -> float:
 def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
     section = report.section("Backends on a small grid", "benchmark")
     start = time.perf_counter()
-    log(f"benchmark: {len(cfg.layers)} layers x {len(fftconv.available_backends())} "
-        f"backends, {cfg.repeats} repeats")
+    log(f"benchmark: {plural(len(cfg.layers), 'layer')} x "
+        f"{plural(len(fftconv.available_backends()), 'backend')}, "
+        f"{plural(cfg.repeats, 'repeat')}")
     rows = fftconv.bench.run_sweep(cfg.layers, dtype="float32", repeats=cfg.repeats,
                                    threads=cfg.threads, autotune_check=cfg.autotune_check,
-                                   progress=False)
+                                   verbose=cfg.verbose)
     names = list(dict.fromkeys(n for row in rows for n in row.seconds))
     section.paragraph(
         "Every registered backend computes the same float32 forward conv2d on each "
@@ -311,7 +315,7 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
     curve = fftconv.bench.run_sweep(
         fftconv.bench.crossover_layers(cfg.crossover_family, cfg.crossover_kernels),
         dtype="float32", repeats=cfg.repeats, threads=cfg.threads, autotune_check=False,
-        progress=False)
+        verbose=cfg.verbose)
     title = f"N={n}, C_in=C_out={c}, {h}x{h} image"
     cross = _pair_crossovers(curve, names)
     curve_misses = _auto_misses(curve, lambda row: _kk(row.layer.k))
@@ -346,13 +350,13 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
     x_train, x_test, y_train, y_test = nn.train_test_split(x, y, 0.2, seed=cfg.seed)
     model = nn.lenet5(partial_connections=True, seed=cfg.seed)
     log(f"training: LeNet-5, {len(x_train)} train / {len(x_test)} test digits, "
-        f"{_plural(cfg.epochs, 'epoch')}, backend auto")
+        f"{plural(cfg.epochs, 'epoch')}, backend auto")
     section.paragraph(
         f"The UCI 1,797 handwritten 8×8 digits (shipped with fftconv), resized to 32×32 and split "
         f"{len(x_train)} / {len(x_test)} (train / test, seed {cfg.seed}); LeNet-5 as in "
         "LeCun et al. (1998) with the C3 connection table and scaled-tanh units, a "
         "linear output layer with softmax cross-entropy in place of the RBF units, "
-        f"Adam (lr 0.001), batch size {cfg.batch_size}, {_plural(cfg.epochs, 'epoch')}, "
+        f"Adam (lr 0.001), batch size {cfg.batch_size}, {plural(cfg.epochs, 'epoch')}, "
         f"initialisation and shuffling seed {cfg.seed}. Every convolution runs on "
         "the backend 'auto' picks for its geometry:")
     choices = []
@@ -373,7 +377,7 @@ def _training(report: Report, cfg: DemoConfig, log) -> dict:
                   + " (estimates fastest first).")
     history = nn.fit(model, x_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
                      validation_data=(x_test, y_test), seed=cfg.seed, backend="auto",
-                     progress=False)
+                     verbose=cfg.verbose)
     scores = nn.evaluate(model, x_test, y_test, backend="auto")
     section.table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy",
                    "seconds"],
@@ -620,7 +624,7 @@ def _matching(report: Report, cfg: DemoConfig, log) -> None:
                   [None, ".3f", None, ".2f"])
     hits = sum(1 for row in rows if row[3] <= 1.0)
     section.paragraph(f"{hits} of {len(truth)} copies found within one pixel; "
-                      f"{_plural(len(rows) - hits, 'other peak')} above the threshold.")
+                      f"{plural(len(rows) - hits, 'other peak')} above the threshold.")
     # the margin that makes the matches safe: the best score away from every copy
     away = np.ones(score.shape, dtype=bool)
     for r, c in truth:
@@ -719,14 +723,18 @@ def _frequency_learning(report: Report, cfg: DemoConfig, log) -> None:
     x_train, x_test, y_train, y_test = nn.train_test_split(x, y, 0.2, seed=cfg.seed)
     if cfg.spectral_samples is not None:
         x_train, y_train = x_train[:cfg.spectral_samples], y_train[:cfg.spectral_samples]
-    runs = frequency_learning.parametrization_study(
-        x_train, y_train, (x_test, y_test), seeds=cfg.spectral_seeds, learning_rates=(1e-3,),
-        epochs=cfg.spectral_epochs, batch_size=cfg.batch_size)
+    study = progress(2 * len(cfg.spectral_seeds), desc="frequency learning", unit="run",
+                     verbose=cfg.verbose)
+    with study:
+        runs = frequency_learning.parametrization_study(
+            x_train, y_train, (x_test, y_test), seeds=cfg.spectral_seeds,
+            learning_rates=(1e-3,), epochs=cfg.spectral_epochs, batch_size=cfg.batch_size,
+            on_run=lambda run: study.update(1, f"{run.parametrization}, seed {run.seed}"))
     section.paragraph(
         "Then their parametrization: lenet5_modern with its filters stored as the filters "
         "(Conv2d) and as their DFT (SpectralConv2d), from the same seeds "
         f"{', '.join(map(str, cfg.spectral_seeds))} (same initial filters, same batches), "
-        f"Adam at lr 0.001, {_plural(cfg.spectral_epochs, 'epoch')} on {len(x_train)} training "
+        f"Adam at lr 0.001, {plural(cfg.spectral_epochs, 'epoch')} on {len(x_train)} training "
         "digits. docs/frequency_learning.rst reports the full study (a learning-rate "
         "grid, more epochs, MNIST).")
     table = []
@@ -751,7 +759,7 @@ def _frequency_learning(report: Report, cfg: DemoConfig, log) -> None:
                    "Left: training loss per step (10-step mean; median and min–max over the "
                    "seeds). Right: final loss at the one learning rate run here. Look at "
                    "whether the spectral curve falls faster than the spatial one: its "
-                   f"final loss is lower on {lower} of {_plural(len(common), 'seed')} "
+                   f"final loss is lower on {lower} of {plural(len(common), 'seed')} "
                    f"(mean {table[1][1]:.4f} spectral, {table[0][1]:.4f} spatial).")
     section.seconds = time.perf_counter() - start
 
@@ -776,6 +784,7 @@ def _check_config(cfg) -> DemoConfig:
     positive(func, "temperature", cfg.temperature)
     if cfg.threads is not None:
         integer(func, "threads", cfg.threads)
+    resolve_verbose(cfg.verbose, func)
     return cfg
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fftconv.text import plural
+
 from fftconv import fftlib
 from fftconv.errors import bad_value
 
@@ -200,7 +202,8 @@ def format_match_table(rows, threads: int, repeats: int) -> str:
     fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*line) for line in lines]
-    out.append(f"float32, {threads} threads, median of {repeats} runs after one warm-up, "
+    out.append(f"float32, {plural(threads, 'thread')}, median of {plural(repeats, 'run')} "
+               "after one warm-up, "
                "each contender in a fresh process; ratio > 1: fftconv is faster")
     worst = {}
     for row in rows:

@@ -133,10 +133,11 @@ def time_calls(calls: dict, repeats: int = 5, warmup: int = 1, settle: int = 1) 
 def torch_peer(threads: int | None = None):
     """``(forward, forward_backward)`` factories timing ``torch.nn.functional.conv2d``,
     or ``None`` when PyTorch is not installed."""
-    try:
-        import torch
-    except ImportError:
+    from . import optional
+
+    if not optional.available("torch"):
         return None
+    import torch
     if threads:
         torch.set_num_threads(threads)
 
@@ -168,10 +169,11 @@ def bridge_peer(threads: int | None = None):
     and weight gradients (reset to ``None`` first, as ``optimizer.zero_grad()``
     does), the same work as the numpy forward+backward of :func:`run_layer_bench`.
     """
-    try:
-        import torch
-    except ImportError:
+    from . import optional
+
+    if not optional.available("torch"):
         return None
+    import torch
     import importlib
 
     bridge = importlib.import_module("fftconv.torch")
@@ -223,7 +225,8 @@ class BenchRow:
 
 
 def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repeats=5,
-                    backward=False, threads=None, peers=("torch",), progress=None):
+                    backward=False, threads=None, peers=("torch",), progress=None,
+                    verbose="auto"):
     """Time every backend on every layer (forward, and forward+backward if asked).
 
     Parameters
@@ -245,6 +248,12 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
         (``torch.nn.functional.conv2d``) and ``'bridge'`` (each backend through
         :func:`fftconv.torch.conv2d`, column ``'<backend>+bridge'``; see
         :func:`bridge_overheads`).
+    progress : callable, optional
+        Called once per backend after each layer and pass (for a caller's own bar).
+    verbose : {0, 1, 2, 'auto'}
+        Progress on standard error per layer and pass
+        (:func:`fftconv.optional.progress`): 0 silent, 1 a bar on a terminal and
+        one line per step otherwise, 2 one line per step.
 
     Returns
     -------
@@ -252,18 +261,23 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
     """
     from threadpoolctl import threadpool_limits
 
+    from .optional import progress as reporter
+
     backends = list(backends or available_backends())
     torch_make = torch_peer(threads) if "torch" in peers else None
     bridge_make = bridge_peer(threads) if "bridge" in peers else None
     rng = np.random.default_rng(0)
     rows = []
-    with threadpool_limits(limits=threads):
+    passes = ("forward", "forward+backward") if backward else ("forward",)
+    steps = reporter(len(layers) * len(passes), desc="layer", unit="pass", verbose=verbose,
+                     func="run_layer_bench")
+    with threadpool_limits(limits=threads), steps:
         for layer in layers:
             x = rng.standard_normal((layer.n, layer.c, layer.h, layer.w)).astype(dtype)
             w = rng.standard_normal((layer.o, layer.c // layer.groups, layer.k,
                                      layer.k)).astype(dtype)
             dy = rng.standard_normal(layer.spec(dtype).output_shape).astype(dtype)
-            for passname in ("forward", "forward+backward") if backward else ("forward",):
+            for passname in passes:
                 calls = {}
                 for name in backends:
                     def call(name=name):
@@ -281,10 +295,17 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
                 if torch_make is not None:
                     calls["torch"] = torch_make(layer, x, w, passname != "forward")
                 rows.append(BenchRow(layer, passname, time_calls(calls, repeats)))
+                steps.update(1, f"{layer.name} {passname}: {_fastest(rows[-1].seconds)}")
                 if progress:
                     for _ in backends:
                         progress()
     return rows
+
+
+def _fastest(seconds: dict) -> str:
+    """``'fastest fft 1.23 ms'``: the progress line's detail for one timed row."""
+    name = min(seconds, key=seconds.get)
+    return f"fastest {name} {seconds[name] * 1e3:.3g} ms"
 
 
 def format_table(rows) -> str:
@@ -368,7 +389,7 @@ SWEEP_SECONDS = 0.2
 
 
 def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
-              autotune_check=True, max_estimate_ratio=None, progress=True):
+              autotune_check=True, max_estimate_ratio=None, progress=None, verbose="auto"):
     """Time every backend on every layer, and check the choices of ``'auto'``.
 
     Parameters
@@ -389,9 +410,14 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
         Do not time a backend whose *estimated* time exceeds this multiple of the
         best estimate (for large exploratory grids); such entries are reported as
         skipped, never as measured.
-    progress : bool
-        A progress bar on standard error (silent when it is not a terminal; without
-        tqdm, the ``progress`` extra, one plain line per layer).
+    verbose : {0, 1, 2, 'auto'}
+        Progress on standard error, one step per layer
+        (:func:`fftconv.optional.progress`): 0 silent; 1 (``'auto'``) a bar on a
+        terminal, one line per layer otherwise (``sweep 3/36: <layer>: fastest
+        fft 1.2 ms, auto fft, time 0.61 s``); 2 one line per layer always.
+    progress : bool, optional
+        The older name of ``verbose`` (``False`` is 0, ``True`` is 1); when given,
+        it wins.
 
     Returns
     -------
@@ -399,7 +425,7 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
     """
     from threadpoolctl import threadpool_limits
 
-    from .optional import progress_bar
+    from .optional import progress as reporter
     from .backends import same_code
     from .fftlib import get_fft_engine, set_fft_engine
     from .select import choose_backend
@@ -407,8 +433,10 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
     rng = np.random.default_rng(0)
     engine = get_fft_engine()
     rows = []
-    bar = progress_bar(len(layers), desc="sweep", unit="layer",
-                       enabled=None if progress else False)
+    if progress is not None:
+        verbose = int(bool(progress))
+    bar = reporter(len(layers), desc="sweep", unit="layer", verbose=verbose,
+                   func="run_sweep")
     with threadpool_limits(limits=threads), \
             set_fft_engine(engine.name, threads=threads or engine.threads,
                            planner_effort=getattr(engine, "planner_effort", None)):
@@ -436,7 +464,7 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
                 choose_backend(spec, autotune=True)                  # first call: times
                 row.tuned = choose_backend(spec, autotune=True).name  # second: remembered
             rows.append(row)
-            bar.update()
+            bar.update(1, f"{layer.name}: {_fastest(row.seconds)}, auto {row.auto}")
     bar.close()
     return rows
 
@@ -566,12 +594,16 @@ def parse_signal_case(text: str) -> tuple:
     return image, kernel
 
 
-def run_signal_bench(cases, dtype="float32", repeats=5, threads=2, mode="full"):
+def run_signal_bench(cases, dtype="float32", repeats=5, threads=2, mode="full",
+                     verbose="auto"):
     """``fftconv.convolve`` against ``scipy.signal.fftconvolve`` and ``oaconvolve``.
 
     scipy runs inside ``scipy.fft.set_workers(threads)``; fftconv with its current
     engine at ``threads`` threads. Returns a list of BenchRow (one per case).
+    ``verbose`` reports one step per case, as in :func:`run_sweep`.
     """
+    from .optional import progress as reporter
+
     import scipy.fft
     import scipy.signal
 
@@ -581,8 +613,10 @@ def run_signal_bench(cases, dtype="float32", repeats=5, threads=2, mode="full"):
     rng = np.random.default_rng(0)
     engine = get_fft_engine()
     rows = []
+    steps = reporter(len(cases), desc="case", unit="case", verbose=verbose,
+                     func="run_signal_bench")
     with set_fft_engine(engine.name, threads=threads,
-                        planner_effort=getattr(engine, "planner_effort", None)):
+                        planner_effort=getattr(engine, "planner_effort", None)), steps:
         for image, kernel in cases:
             a = rng.standard_normal(image).astype(dtype)
             b = rng.standard_normal(kernel).astype(dtype)
@@ -597,4 +631,5 @@ def run_signal_bench(cases, dtype="float32", repeats=5, threads=2, mode="full"):
                     "scipy.oaconvolve": lambda: scipy.signal.oaconvolve(a, b, mode=mode),
                 }, repeats)
             rows.append(BenchRow(label, f"convolve {mode}", seconds))
+            steps.update(1, f"{label.name}: {_fastest(seconds)}")
     return rows

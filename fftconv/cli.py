@@ -11,6 +11,14 @@ so ``fftconv --help`` stays fast.
 
 A plugin that cannot be loaded or registered does not take the other commands down:
 it becomes a subcommand of its name that prints which entry point failed and why.
+
+Conventions every subcommand follows (:mod:`fftconv.commands.options`): each
+option's ``--help`` shows its default; a value out of range is refused while
+parsing, naming the option as typed, and the command exits with status 2 (argparse's
+usage errors, and :class:`~fftconv.commands.options.UsageError` raised by a
+command); an error while running (a file that cannot be read, a package that is
+missing) is printed once, ``fftconv COMMAND: error: ...``, with status 1. Results
+go to standard output and files, progress and notes to standard error.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import sys
 from importlib.metadata import entry_points
 
 from . import __version__
+from .commands.options import HelpFormatter, UsageError
 
 #: The entry-point group that holds the subcommands.
 GROUP = "fftconv.commands"
@@ -74,7 +83,7 @@ def build_parser(commands=None) -> argparse.ArgumentParser:
         an error naming its entry point and exits with status 1.
     """
     parser = argparse.ArgumentParser(
-        prog="fftconv",
+        prog="fftconv", formatter_class=HelpFormatter,
         description="FFT-based convolution research toolkit: benchmark backends, "
                     "train small CNNs, analyse filters, match templates.")
     parser.add_argument("--version", action="version", version=f"fftconv {__version__}")
@@ -91,7 +100,16 @@ def build_parser(commands=None) -> argparse.ArgumentParser:
                 subparsers._choices_actions[:] = [
                     a for a in subparsers._choices_actions if a.dest != ep.name]
             _broken_command(subparsers, ep, exc)
+    for sub in subparsers.choices.values():
+        sub.formatter_class = HelpFormatter        # every option's help shows its default
     return parser
+
+
+def _message(command: str, exc: BaseException) -> str:
+    """``exc``'s text without a leading ``"fftconv COMMAND: "`` (the caller adds it)."""
+    text = str(exc)
+    head = f"fftconv {command}: "
+    return text[len(head):] if text.startswith(head) else text
 
 
 def main(argv=None) -> int:
@@ -103,11 +121,16 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except UsageError as exc:
+        # a value refused after parsing: a usage error, as argparse's own (status 2)
+        print(f"fftconv {args.command}: error: {_message(args.command, exc)}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader went away (`fftconv cost vgg16 | head`): not an error of ours.
         sys.stderr.close()
         return 0
     except (TypeError, ValueError, NotImplementedError, OSError, ImportError) as exc:
         # ImportError: an optional package a command needs (fftconv.optional.require)
-        print(f"fftconv {args.command}: error: {exc}", file=sys.stderr)
+        print(f"fftconv {args.command}: error: {_message(args.command, exc)}",
+              file=sys.stderr)
         return 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fftconv.commands.options import int_range
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -13,10 +15,10 @@ def register(subparsers) -> None:
     p.add_argument("model", metavar="MODEL|SPEC",
                    help="a network name, or one layer as N=..,C=..,H=..,W=..,O=..,K=.."
                         "[,S=..,P=..,D=..,G=..]")
-    p.add_argument("--batch", type=int, default=None,
+    p.add_argument("--batch", type=int_range(1), default=None,
                    help="images per forward pass (default: 1, or N of a SPEC)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
-                   help="dtype of the memory columns (default float32, 4 bytes per value)")
+                   help="dtype of the memory columns (default: float32, 4 bytes per value)")
     p.add_argument("--fit", choices=("exact", "floor", "pad"), default="exact",
                    help="windows that do not tile the input: error (exact), drop the "
                         "last one as conv2d does (floor), or zero-pad (pad)")

@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
+from fftconv.commands.options import float_range, int_list, int_range, out_option
 
 DEFAULT_KERNELS = ("gaussian", "laplacian", "sobel")
-
-
-def _positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1; got {text!r}")
-    return int(text)
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"expected comma-separated ints >= 0; got {text!r}")
-    return values
 
 
 def register(subparsers) -> None:
@@ -35,22 +19,24 @@ def register(subparsers) -> None:
                     "(sobel, laplacian, gaussian, gabor, box, sharpen; parameters as in "
                     "'gabor:theta=30').")
     p.add_argument("sources", nargs="*", metavar="KERNEL-NAME|CHECKPOINT",
-                   help="default: " + ", ".join(DEFAULT_KERNELS))
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
+                   help="checkpoints or named kernels (default: "
+                        + ", ".join(DEFAULT_KERNELS) + ")")
+    out_option(p, "diffuse", "the figures and propagators.json")
     p.add_argument("--layer", default=None,
                    help="conv layer of a checkpoint, e.g. c1 (default: the first)")
-    p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature")
-    p.add_argument("--steps", type=_int_list, default=[0, 1, 2, 4, 8, 16],
-                   help="propagation steps to show (default 0,1,2,4,8,16)")
+    p.add_argument("--temperature", type=float_range(0, lo_open=True), default=1.0,
+                   help="softmax temperature")
+    p.add_argument("--steps", type=int_list(0), default=[0, 1, 2, 4, 8, 16],
+                   help="propagation steps to show")
     p.add_argument("--image", default=None, metavar="FILE",
                    help="grey image to diffuse, .npy or .png (default: a built-in test card)")
-    p.add_argument("--image-size", type=int, default=64,
-                   help="side of the built-in test card (default 64)")
-    p.add_argument("--samples", type=_int_list, default=[1, 10, 100, 1000, 10000],
+    p.add_argument("--image-size", type=int_range(16), default=64,
+                   help="side of the built-in test card")
+    p.add_argument("--samples", type=int_list(1), default=[1, 10, 100, 1000, 10000],
                    help="sample counts for the stochastic figure")
-    p.add_argument("--seed", type=int, default=0, help="seed of the stochastic moves")
-    p.add_argument("--max-filters", type=_positive_int, default=8, metavar="N",
-                   help="show at most the first N filters (the JSON lists all; default 8)")
+    p.add_argument("--seed", type=int_range(0), default=0, help="seed of the stochastic moves")
+    p.add_argument("--max-filters", type=int_range(1), default=8, metavar="N",
+                   help="show at most the first N filters (the JSON lists all)")
     p.set_defaults(func=run)
 
 

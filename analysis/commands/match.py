@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from analysis.matching import METHODS
 
-DEFAULT_OUT = "fftconv-match"
+from fftconv.commands.options import (UsageError, default_out, float_range, int_range,
+                                      out_option, parsed_by)
+
+DEFAULT_OUT = default_out("match")
+
+#: The range of each normalized score, which ``--threshold`` must fall in.
+SCORE_RANGES = {"ccoeff_normed": (-1.0, 1.0), "ccorr_normed": (-1.0, 1.0),
+                "sqdiff_normed": (0.0, 2.0)}
 
 
 def register(subparsers) -> None:
@@ -17,26 +25,31 @@ def register(subparsers) -> None:
                     "with the matched boxes beside the score map. With --bench, time "
                     "match_template against OpenCV and scikit-image instead (float32, "
                     "median of --repeats runs, ratios).")
-    p.add_argument("image", nargs="?", metavar="IMAGE", help="image file (.png or .npy)")
-    p.add_argument("template", nargs="?", metavar="TEMPLATE", help="template file")
-    p.add_argument("--method", choices=METHODS, default="ccoeff_normed")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="keep matches scoring at least this (at most, for sqdiff); "
-                        "default 0.5 for ccorr_normed/ccoeff_normed, else none")
-    p.add_argument("--min-distance", type=int, default=None,
+    p.add_argument("image", nargs="?", metavar="IMAGE",
+                   help="the scene to search, .png or .npy (required unless --bench or "
+                        "--bench-dask; default: none)")
+    p.add_argument("template", nargs="?", metavar="TEMPLATE",
+                   help="the pattern to find, no larger than IMAGE (default: none)")
+    p.add_argument("--method", choices=METHODS, default="ccoeff_normed",
+                   help="the score (OpenCV's six)")
+    p.add_argument("--threshold", type=float_range(), default=None,
+                   help="keep matches scoring at least this (at most, for sqdiff); in "
+                        "[-1, 1] for ccorr_normed/ccoeff_normed, [0, 2] for sqdiff_normed "
+                        "(default: 0.5 for ccorr_normed/ccoeff_normed, else none)")
+    p.add_argument("--min-distance", type=int_range(1), default=None,
                    help="minimum distance between matches in pixels "
                         "(default: half the template's smaller side)")
-    p.add_argument("--max-peaks", type=int, default=10, help="report at most this many")
+    p.add_argument("--max-peaks", type=int_range(1), default=10, help="report at most this many")
     p.add_argument("--pad-input", action="store_true",
                    help="score every pixel as a window centre (output of the image's size)")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"output directory for the PNG (default: ./{DEFAULT_OUT})")
+    out_option(p, "match", "the PNG of the matches")
     p.add_argument("--no-figure", action="store_true", help="do not write the PNG")
     p.add_argument("--zarr-out", metavar="PATH", default=None,
                    help="score on dask, chunk by chunk, and write the score map to this "
                         "zarr array (IMAGE: a zarr array or a .npy file, opened lazily; "
-                        "grey only; no figure): for images larger than memory")
-    p.add_argument("--chunks", type=int, default=2048,
+                        "grey only; no figure): for images larger than memory "
+                        "(default: in memory)")
+    p.add_argument("--chunks", type=int_range(1), default=2048,
                    help="with --zarr-out: chunk side of a .npy IMAGE")
     p.add_argument("--no-progress", action="store_true",
                    help="with --zarr-out: no progress bar")
@@ -44,16 +57,20 @@ def register(subparsers) -> None:
                    help="instead: score a --dask-side² float32 zarr image (made in DIR) "
                         "against a 64x64 template on a LocalCluster of 2 worker processes "
                         "with 2 GiB in total, scores to zarr; wall time and peak memory "
-                        "per worker (fftconv.dask_bench.time_large)")
-    p.add_argument("--dask-side", type=int, default=16384,
+                        "per worker (fftconv.dask_bench.time_large) (default: not run)")
+    p.add_argument("--dask-side", type=int_range(64), default=16384,
                    help="--bench-dask: image side (default 16384: 1 GiB)")
     p.add_argument("--bench", action="store_true",
                    help="time fftconv, OpenCV and scikit-image on random float32 images")
     p.add_argument("--case", action="append", metavar="IMAGE:TEMPLATE",
+                   type=parsed_by(lambda: __import__("analysis.match_bench").match_bench
+                                  .parse_case, "case"),
                    help="--bench case, e.g. 1024:64; repeatable (default 1024:64, "
                         "2048:128, 1536:200 and 4096:48)")
-    p.add_argument("--repeats", type=int, default=7, help="--bench: timed runs (median)")
-    p.add_argument("--threads", type=int, default=2, help="--bench: threads for everyone")
+    p.add_argument("--repeats", type=int_range(1), default=7,
+                   help="--bench: timed runs (median)")
+    p.add_argument("--threads", type=int_range(1), default=2,
+                   help="--bench: threads for everyone")
     p.set_defaults(func=run)
 
 
@@ -69,16 +86,14 @@ def read_image(path: str, param: str = "IMAGE"):
 
 
 def _bench(args) -> int:
-    from analysis.match_bench import DEFAULT_CASES, format_match_table, parse_case, run_match_bench
+    from analysis.match_bench import DEFAULT_CASES, format_match_table, run_match_bench
 
-    from fftconv.errors import bad_value
+    from fftconv.text import plural
 
-    for name in ("repeats", "threads"):
-        if getattr(args, name) < 1:
-            raise bad_value("fftconv match", f"--{name}", getattr(args, name), "a positive int")
-    cases = [parse_case(text) for text in args.case] if args.case else DEFAULT_CASES
+    cases = args.case or DEFAULT_CASES
     print(f"timing match_template ({args.method}) against its peers: float32, "
-          f"{args.threads} threads, median of {args.repeats} ...", flush=True)
+          f"{plural(args.threads, 'thread')}, median of {plural(args.repeats, 'run')} ...",
+          file=sys.stderr, flush=True)
     rows = run_match_bench(cases, methods=(args.method,), threads=args.threads,
                            repeats=args.repeats)
     print(format_match_table(rows, args.threads, args.repeats))
@@ -101,9 +116,11 @@ def _bench_dask(args) -> int:
                                                   method=args.method),
                                 src, os.path.join(args.bench_dask, "scores.zarr"),
                                 label=f"match 64x64 ({args.method})")
-    peaks = ", ".join(f"{v / 2**20:.0f} MiB" for v in run.peaks.values())
-    print(f"{run.label}: {args.dask_side}² float32 zarr, {run.workers} workers, "
-          f"{run.memory_limit / 2**30:.1f} GiB in total: {run.seconds:.1f} s; peak RSS per "
+    from fftconv.text import format_bytes, plural
+
+    peaks = ", ".join(format_bytes(v) for v in run.peaks.values())
+    print(f"{run.label}: {args.dask_side}² float32 zarr, {plural(run.workers, 'worker')}, "
+          f"{format_bytes(run.memory_limit)} in total: {run.seconds:.1f} s; peak RSS per "
           f"worker: {peaks} (load average {os.getloadavg()[0]:.1f}: a shared machine)")
     return 0
 
@@ -111,6 +128,29 @@ def _bench_dask(args) -> int:
 def _match_op(image, template, method):
     from analysis.matching import match_template
     return match_template(image, template, method=method)
+
+
+def check_threshold(method: str, threshold) -> None:
+    """Refuse a ``--threshold`` outside the range of ``method``'s normalized score
+    (a threshold no score reaches finds nothing, silently)."""
+    if threshold is None or method not in SCORE_RANGES:
+        return
+    lo, hi = SCORE_RANGES[method]
+    if not lo <= threshold <= hi:
+        raise UsageError(f"argument --threshold: must be in [{lo:g}, {hi:g}] for --method "
+                         f"{method} (the range of its score); got {threshold:g}")
+
+
+def check_sizes(image_shape, template_shape) -> None:
+    """Refuse a TEMPLATE larger than IMAGE, saying when the two look swapped."""
+    image, template = tuple(image_shape[:2]), tuple(template_shape[:2])
+    if all(t <= i for t, i in zip(template, image)):
+        return
+    swapped = all(i <= t for t, i in zip(template, image))
+    hint = (": the arguments look swapped; the order is IMAGE (the scene) then TEMPLATE "
+            "(the smaller pattern)" if swapped else "")
+    raise UsageError(f"TEMPLATE {template[0]}x{template[1]} is larger than IMAGE "
+                     f"{image[0]}x{image[1]}{hint}")
 
 
 def _options(args, template_shape):
@@ -129,12 +169,11 @@ def _run_on_dask(args) -> int:
     from fftconv.errors import bad_value
 
     func = "fftconv match"
-    if args.chunks < 1:
-        raise bad_value(func, "--chunks", args.chunks, "a positive int")
     if os.path.exists(args.zarr_out):
         raise bad_value(func, "--zarr-out", args.zarr_out, "a path that does not exist yet")
     image = open_array(func, "IMAGE", args.image, chunks=args.chunks)
     template = read_image(args.template, "TEMPLATE")
+    check_sizes(image.shape, template.shape)
     if template.ndim == 3 and image.ndim == 2:
         template = template.mean(axis=-1)            # a colour template in a grey scene
     score = match_template(image, template, method=args.method, pad_input=args.pad_input)
@@ -147,7 +186,9 @@ def _run_on_dask(args) -> int:
     threshold, min_distance = _options(args, template.shape[:2])
     peaks = find_peaks(da.from_zarr(args.zarr_out), threshold=threshold,
                        min_distance=min_distance, max_peaks=args.max_peaks, method=args.method)
-    print(f"{len(peaks)} match{'es' if len(peaks) != 1 else ''}")
+    from fftconv.text import plural
+
+    print(plural(len(peaks), "match", "matches"))
     print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
     for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):
         print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.6g}")
@@ -158,20 +199,22 @@ def _run_on_dask(args) -> int:
 def run(args) -> int:
     import numpy as np
 
-    from fftconv.errors import bad_value
+    from fftconv.text import plural
 
+    check_threshold(args.method, args.threshold)
     if args.bench:
         return _bench(args)
     if args.bench_dask:
         return _bench_dask(args)
     if not args.image or not args.template:
-        raise bad_value("fftconv match", "IMAGE TEMPLATE", (args.image, args.template),
-                        "two image files (or --bench)")
+        raise UsageError("the arguments IMAGE TEMPLATE are required (two image files), "
+                         "unless --bench or --bench-dask")
     from analysis.matching import find_peaks, match_template
 
     if args.zarr_out is not None:
         return _run_on_dask(args)
     image, template = read_image(args.image), read_image(args.template, "TEMPLATE")
+    check_sizes(image.shape, template.shape)
     colour = image.ndim == 3 and template.ndim == 3 and image.shape[-1] == template.shape[-1]
     if not colour:                                  # mixed grey / colour: compare greys
         image = image.mean(axis=-1) if image.ndim == 3 else image
@@ -183,7 +226,7 @@ def run(args) -> int:
     peaks = find_peaks(score, threshold=threshold, min_distance=min_distance,
                        max_peaks=args.max_peaks, method=args.method)
     print(f"fftconv match: {args.template} {template.shape} in {args.image} {image.shape}, "
-          f"{args.method}: {len(peaks)} match{'es' if len(peaks) != 1 else ''}")
+          f"{args.method}: {plural(len(peaks), 'match', 'matches')}")
     print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
     for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):
         print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.6g}")

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
+from fftconv.commands.options import int_range, out_option
 
 DEFAULT_KERNELS = ("sobel", "laplacian", "gaussian", "gabor", "box", "sharpen")
-
-
-def _positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1; got {text!r}")
-    return int(text)
 
 
 def register(subparsers) -> None:
@@ -24,14 +18,16 @@ def register(subparsers) -> None:
                     "kernel: " + ", ".join(DEFAULT_KERNELS) + ", optionally with "
                     "parameters as in 'gabor:theta=30,wavelength=6'.")
     p.add_argument("sources", nargs="*", metavar="CHECKPOINT|KERNEL-NAME",
-                   help="default: all named kernels")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
+                   help="checkpoints or named kernels (default: all named kernels)")
+    out_option(p, "spectrum", "the figures and descriptors.json")
     p.add_argument("--layer", default=None,
                    help="conv layer of a checkpoint, e.g. c1 or c3.weight (default: the first)")
-    p.add_argument("--size", type=int, default=64, help="DFT size for the spectra (default 64)")
-    p.add_argument("--bins", type=int, default=36, help="orientation bins over 180 degrees")
-    p.add_argument("--max-filters", type=_positive_int, default=32, metavar="N",
-                   help="plot at most the first N filters (the table lists all; default 32)")
+    p.add_argument("--size", type=int_range(1), default=64,
+                   help="DFT size for the spectra, at least the kernel's size")
+    p.add_argument("--bins", type=int_range(1), default=36,
+                   help="orientation bins over 180 degrees")
+    p.add_argument("--max-filters", type=int_range(1), default=32, metavar="N",
+                   help="plot at most the first N filters (the table lists all)")
     p.set_defaults(func=run)
 
 

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import os
+import sys
+
+from .options import (float_range, int_list, int_range, out_option, parsed_by,
+                      verbose_option)
 
 
-def _ints(text: str) -> list[int]:
-    return [int(v) for v in text.split(",") if v.strip()]
+def no_torch_note(bridge: bool) -> str:
+    """What ``fftconv bench --layer`` says on standard error without PyTorch."""
+    columns = "the torch and +bridge columns are" if bridge else "the torch column is"
+    return (f"fftconv bench: PyTorch is not installed, so {columns} left out; install it "
+            "with pip install 'fftconv[bench]' (--no-peers skips PyTorch)")
+
+
+def known_backend(text: str) -> str:
+    """``text`` if it names a registered backend (else the library's error)."""
+    import fftconv
+
+    if text != "auto":                          # 'auto' is the selection policy
+        fftconv.get_backend(text)
+    return text
 
 
 def register(subparsers) -> None:
@@ -20,23 +36,38 @@ def register(subparsers) -> None:
                     "PyTorch when installed). With --signal: fftconv.convolve against "
                     "scipy.signal.fftconvolve and oaconvolve.")
     p.add_argument("--layer", action="append", metavar="SPEC",
+                   type=parsed_by(lambda: __import__("fftconv.bench").bench.parse_layer,
+                                  "layer"),
                    help="a layer as N=..,C=..,H=..,W=..,O=..,K=..[,S=..,P=..,D=..,G=..]; "
-                        "repeatable")
+                        "repeatable (default: the built-in sweep)")
     p.add_argument("--signal", action="append", metavar="IMAGE:KERNEL",
-                   help="a single-image convolution such as 1024x1024:63x63; repeatable")
-    p.add_argument("--kernels", type=_ints, help="grid: kernel sizes, e.g. 1,3,7,15,31")
-    p.add_argument("--sizes", type=_ints, help="grid: image sizes, e.g. 8,32,128,512")
-    p.add_argument("--channels", type=_ints, help="grid: channel counts, e.g. 1,16,128")
-    p.add_argument("--batch", type=int, default=2, help="grid: batch size (default 2)")
-    p.add_argument("--max-estimate-ratio", type=float, default=None,
+                   type=parsed_by(lambda: __import__("fftconv.bench").bench.parse_signal_case,
+                                  "signal"),
+                   help="a single-image convolution such as 1024x1024:63x63; repeatable "
+                        "(default: none)")
+    p.add_argument("--kernels", type=int_list(1), metavar="K,K,...",
+                   help="grid: kernel sizes, e.g. 1,3,7,15,31 (default with --sizes or "
+                        "--channels: 1,3,7,15,31)")
+    p.add_argument("--sizes", type=int_list(1), metavar="S,S,...",
+                   help="grid: image sizes, e.g. 8,32,128,512 (default with --kernels or "
+                        "--channels: 8,32,128,512)")
+    p.add_argument("--channels", type=int_list(1), metavar="C,C,...",
+                   help="grid: channel counts, e.g. 1,16,128 (default with --kernels or "
+                        "--sizes: 1,16,128)")
+    p.add_argument("--batch", type=int_range(1), default=2, help="grid: batch size")
+    p.add_argument("--max-estimate-ratio", type=float_range(1), default=None,
                    help="skip backends estimated this many times slower than the best "
                         "(default: 30 for --kernels/--sizes/--channels grids, never for the "
                         "built-in sweep)")
     p.add_argument("--backend", action="append", metavar="NAME",
+                   type=parsed_by(lambda: known_backend, "backend"),
                    help="with --layer: backend to time; repeatable (default: all)")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per entry (median)")
-    p.add_argument("--threads", type=int, default=None, help="BLAS/FFT/torch threads")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="precision of the inputs")
+    p.add_argument("--repeats", type=int_range(1), default=5,
+                   help="timed runs per entry (median)")
+    p.add_argument("--threads", type=int_range(1), default=None,
+                   help="BLAS/FFT/torch threads (default: the libraries' own)")
     p.add_argument("--backward", action="store_true", help="with --layer: also forward+backward")
     p.add_argument("--no-peers", action="store_true", help="with --layer: do not time PyTorch")
     p.add_argument("--bridge", action="store_true",
@@ -50,14 +81,15 @@ def register(subparsers) -> None:
                         "--dask-side² float32 zarr image convolved with 31x31 on a "
                         "LocalCluster of 2 worker processes (2 GiB in total) and on 1, peak "
                         "memory per worker; against dask_image.ndfilters.convolve at "
-                        "15x15 and 31x31; the overhead against the in-memory call")
-    p.add_argument("--dask-side", type=int, default=16384,
+                        "15x15 and 31x31; the overhead against the in-memory call "
+                        "(default: not run)")
+    p.add_argument("--dask-side", type=int_range(64), default=16384,
                    help="--dask: side of the large image (default 16384: 1 GiB)")
-    p.add_argument("--dask-peer-side", type=int, default=None,
+    p.add_argument("--dask-peer-side", type=int_range(64), default=None,
                    help="--dask: side of the image for the dask-image comparison "
                         "(default: the large image)")
-    p.add_argument("--out", default="fftconv-bench",
-                   help="sweep: directory for crossover.png and sweep.json")
+    out_option(p, "bench", "the sweep's crossover.png and sweep.json")
+    verbose_option(p, "the timings (one step per layer or case)")
     p.set_defaults(func=run)
 
 
@@ -72,18 +104,21 @@ def run(args) -> int:
         return 0
 
     if args.signal:
-        cases = [bench.parse_signal_case(text) for text in args.signal]
-        print(bench.format_table(bench.run_signal_bench(cases, dtype=args.dtype,
+        print(bench.format_table(bench.run_signal_bench(args.signal, dtype=args.dtype,
                                                         repeats=args.repeats,
-                                                        threads=args.threads or 2)))
+                                                        threads=args.threads or 2,
+                                                        verbose=args.verbose)))
         return 0
     if args.layer:
-        layers = [bench.parse_layer(text) for text in args.layer]
-        rows = bench.run_layer_bench(layers, backends=args.backend, dtype=args.dtype,
+        from ..optional import available
+
+        peers = (() if args.no_peers else ("torch",)) + (("bridge",) if args.bridge else ())
+        if peers and not available("torch"):
+            print(no_torch_note(args.bridge), file=sys.stderr)
+        rows = bench.run_layer_bench(args.layer, backends=args.backend, dtype=args.dtype,
                                      repeats=args.repeats, backward=args.backward,
-                                     threads=args.threads,
-                                     peers=(() if args.no_peers else ("torch",))
-                                     + (("bridge",) if args.bridge else ()))
+                                     threads=args.threads, peers=peers,
+                                     verbose=args.verbose)
         print(bench.format_table(rows))
         if args.bridge:
             print(bench.format_bridge_overheads(rows))
@@ -107,7 +142,8 @@ def _sweep(args, bench) -> int:
         ratio = args.max_estimate_ratio or 30.0
     else:
         layers, ratio = bench.SWEEP_LAYERS, args.max_estimate_ratio
-    common = dict(dtype=args.dtype, repeats=args.repeats, threads=args.threads)
+    common = dict(dtype=args.dtype, repeats=args.repeats, threads=args.threads,
+                  verbose=args.verbose)
     rows = bench.run_sweep(layers, autotune_check=not args.no_autotune_check,
                            max_estimate_ratio=ratio, **common)
     print(bench.format_sweep(rows))

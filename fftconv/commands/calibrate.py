@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .options import int_range, verbose_option
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -12,8 +14,10 @@ def register(subparsers) -> None:
                     "autotune winners are cleared (they may predate the calibration).")
     p.add_argument("--dtype", action="append", choices=("float32", "float64"),
                    help="precision to calibrate; repeatable (default: both)")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int_range(1), default=3,
+                   help="timed runs per backend and layer (median)")
     p.add_argument("--dry-run", action="store_true", help="fit and print, do not store")
+    verbose_option(p, "the timings (one step per layer and backend)")
     p.set_defaults(func=run)
 
 
@@ -21,11 +25,11 @@ def run(args) -> int:
     import json
 
     from .. import select
-    from ..optional import progress_bar
+    from ..optional import progress
 
     dtypes = tuple(args.dtype or ("float32", "float64"))
     total = select.calibration_steps(dtypes)
-    with progress_bar(total, desc="calibrate", unit="timing") as bar:
+    with progress(total, desc="calibrate", unit="timing", verbose=args.verbose) as bar:
         constants, report = select.calibrate(dtypes, repeats=args.repeats,
                                              progress=bar.update, save=not args.dry_run)
     for key, quality in sorted(report.items()):

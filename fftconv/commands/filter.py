@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .options import int_range
+
 FUNC = "fftconv filter"
 
 
@@ -18,11 +20,13 @@ def register(subparsers) -> None:
     p.add_argument("image", metavar="IMAGE", help="zarr array (directory) or .npy file")
     p.add_argument("kernel", metavar="KERNEL", help="kernel (.npy), as many axes as IMAGE")
     p.add_argument("out", metavar="OUT", help="zarr array to write (must not exist)")
-    p.add_argument("--mode", choices=("full", "same", "valid"), default="same")
+    p.add_argument("--mode", choices=("full", "same", "valid"), default="same",
+                   help="output size, as scipy.signal.convolve's")
     p.add_argument("--correlate", action="store_true",
                    help="correlate (do not flip the kernel)")
-    p.add_argument("--method", choices=("auto", "direct", "fft"), default="auto")
-    p.add_argument("--chunks", type=int, default=2048,
+    p.add_argument("--method", choices=("auto", "direct", "fft"), default="auto",
+                   help="per chunk: direct sums, FFT, or whichever is cheaper")
+    p.add_argument("--chunks", type=int_range(1), default=2048,
                    help="chunk side for a .npy image (a zarr image keeps its chunks)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -33,8 +37,6 @@ def run(args) -> int:
     from ..dask import open_array, write_zarr
     from ..errors import bad_value
 
-    if args.chunks < 1:
-        raise bad_value(FUNC, "--chunks", args.chunks, "a positive int")
     if os.path.exists(args.out):
         raise bad_value(FUNC, "OUT", args.out, "a path that does not exist yet")
     image = open_array(FUNC, "IMAGE", args.image, chunks=args.chunks)

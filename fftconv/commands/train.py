@@ -6,17 +6,25 @@ import argparse
 import os
 import sys
 
+from .bench import known_backend
+from .options import (default_out, float_range, int_range, out_option, parsed_by,
+                      verbose_option)
+
 MODEL_NAMES = ("lenet5", "lenet5_modern")
-DEFAULT_OUT = "fftconv-train"
+DEFAULT_OUT = default_out("train")
 
 
 def _test_size(text: str):
-    """``'2000'`` → 2000 examples, ``'0.2'`` → a fraction."""
+    """``'2000'`` → 2000 examples, ``'0.2'`` → a fraction in (0, 1)."""
     try:
-        return int(text) if text.strip().isdigit() else float(text)
+        value = int(text) if text.strip().isdigit() else float(text)
     except ValueError:
+        value = None
+    if value is None or (isinstance(value, int) and value < 1) or (
+            isinstance(value, float) and not 0 < value < 1):
         raise argparse.ArgumentTypeError(
-            f"expected a fraction in (0, 1) or a count of examples; got {text!r}") from None
+            f"must be a fraction in (0, 1) or a count of examples >= 1; got {text!r}")
+    return value
 
 
 def register(subparsers) -> None:
@@ -28,39 +36,46 @@ def register(subparsers) -> None:
                     "(the PNGs need matplotlib, the 'plots' extra; without it they are "
                     "skipped, with a note). With --compare-torch, time one epoch per backend and in PyTorch "
                     "instead.")
-    p.add_argument("--model", choices=MODEL_NAMES, default="lenet5")
+    p.add_argument("--model", choices=MODEL_NAMES, default="lenet5", help="the network")
     p.add_argument("--data", default="digits", metavar="digits|PATH",
                    help="'digits' (the UCI 8x8 digits shipped with fftconv, resized to 32x32, "
                         "the default) "
                         "or a directory of MNIST / Fashion-MNIST IDX files (.gz or raw)")
-    p.add_argument("--backend", default="auto", metavar="auto|fft|im2col|direct",
-                   help="convolution backend (default: auto)")
-    p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    p.add_argument("--lr", type=float, default=None,
+    p.add_argument("--backend", default="auto", metavar="auto|fft|im2col|direct|winograd",
+                   type=parsed_by(lambda: known_backend, "backend"),
+                   help="convolution backend")
+    p.add_argument("--epochs", type=int_range(1), default=15, help="passes over the data")
+    p.add_argument("--batch-size", type=int_range(1), default=32, help="images per step")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="the optimizer")
+    p.add_argument("--lr", type=float_range(0, lo_open=True), default=None,
                    help="learning rate (default: 0.001 for adam, 0.05 for sgd)")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--loss", choices=("cross_entropy", "mse"), default="cross_entropy")
+    p.add_argument("--momentum", type=float_range(0, 1, hi_open=True), default=0.9,
+                   help="SGD momentum")
+    p.add_argument("--weight-decay", type=float_range(0), default=0.0,
+                   help="L2 weight decay")
+    p.add_argument("--loss", choices=("cross_entropy", "mse"), default="cross_entropy",
+                   help="the training loss")
     p.add_argument("--partial-connections", action="store_true",
                    help="lenet5: use the original C3 connection table")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    p.add_argument("--seed", type=int, default=0, help="initialisation, split and shuffle seed")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="precision of the data and the weights")
+    p.add_argument("--seed", type=int_range(0), default=0,
+                   help="initialisation, split and shuffle seed")
     p.add_argument("--test-size", type=_test_size, default=0.2,
                    help="held-out test part when the data has no separate test split: "
-                        "a fraction or a count (default 0.2)")
+                        "a fraction in (0, 1) or a count")
     p.add_argument("--ordered-split", action="store_true",
                    help="hold out the *last* --test-size examples instead of a random part")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"output directory (default: ./{DEFAULT_OUT})")
+    out_option(p, "train", "the checkpoint, the history and the figures")
     p.add_argument("--compare-torch", action="store_true",
                    help="time --compare-epochs epochs on every backend and in PyTorch (CPU) "
                         "with the same batches; print median seconds per epoch; no training "
                         "outputs are saved")
-    p.add_argument("--compare-epochs", type=int, default=2)
-    p.add_argument("--threads", type=int, default=2,
-                   help="threads for --compare-torch (BLAS/FFT and PyTorch; default 2)")
+    p.add_argument("--compare-epochs", type=int_range(1), default=2,
+                   help="--compare-torch: epochs timed per entry (median)")
+    p.add_argument("--threads", type=int_range(1), default=2,
+                   help="threads for --compare-torch (BLAS/FFT and PyTorch)")
+    verbose_option(p, "training (one step per epoch: loss, accuracy, time)")
     p.set_defaults(func=run)
 
 
@@ -98,20 +113,12 @@ def _model_kwargs(args) -> dict:
 def run(args) -> int:
     import json
 
-    import fftconv
-
     from .. import nn
-    from ..errors import bad_value
     from ..nn.checkpoint import atomic_write
     from ..nn.plots import filters_figure, training_curves_figure
     from ..optional import available
+    from ..text import plural
 
-    if args.backend != "auto":
-        fftconv.get_backend(args.backend)           # clear error for an unknown name
-    for name in ("epochs", "batch_size", "compare_epochs", "threads"):
-        if getattr(args, name) < 1:
-            raise bad_value("fftconv train", f"--{name.replace('_', '-')}",
-                            getattr(args, name), "a positive int")
     plots = available("matplotlib")
     if not plots:
         print("fftconv train: matplotlib is not installed, so the two PNG figures are "
@@ -122,15 +129,17 @@ def run(args) -> int:
 
     if args.compare_torch:
         backends = None if args.backend == "auto" else [args.backend]
-        print(f"timing {args.compare_epochs} epochs per entry, batch size {args.batch_size}, "
-              f"{args.threads} threads ...", flush=True)
+        print(f"timing {plural(args.compare_epochs, 'epoch')} per entry, batch size "
+              f"{args.batch_size}, {plural(args.threads, 'thread')} ...", file=sys.stderr,
+              flush=True)
         try:
             rows = nn.compare_epoch_times(
                 x_train, y_train, args.model, backends=backends, batch_size=args.batch_size,
                 epochs=args.compare_epochs, threads=args.threads, seed=args.seed,
                 lr=args.lr or 1e-3, model_kwargs=_model_kwargs(args),
-                report=lambda row: print(f"  {row['name']}: {row['median']:.3f} s/epoch",
-                                         flush=True))
+                report=lambda row: args.verbose and print(
+                    f"  {row['name']}: {row['median']:.3f} s/epoch", file=sys.stderr,
+                    flush=True))
         except ImportError as exc:
             print(f"fftconv train: error: {exc}", file=sys.stderr)
             return 1
@@ -146,16 +155,10 @@ def run(args) -> int:
     print(f"{model.num_parameters():,} parameters; backend {args.backend}; {optimizer}; "
           f"batch size {args.batch_size}")
 
-    def report(epoch, history):
-        print(f"epoch {epoch:>3}/{args.epochs}  loss {history.loss[-1]:.4f}  "
-              f"acc {100 * history.accuracy[-1]:6.2f}%  "
-              f"test loss {history.val_loss[-1]:.4f}  "
-              f"test acc {100 * history.val_accuracy[-1]:6.2f}%  "
-              f"{history.seconds[-1]:.2f} s", flush=True)
-
+    # one line (or bar) per epoch on standard error: loss, accuracy, test part, time
     history = nn.fit(model, x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                      validation_data=(x_test, y_test), seed=args.seed, optimizer=optimizer,
-                     loss=args.loss, backend=args.backend, on_epoch_end=report)
+                     loss=args.loss, backend=args.backend, verbose=args.verbose)
     scores = nn.evaluate(model, x_test, y_test, loss=args.loss, backend=args.backend)
     correct = round(scores["accuracy"] * len(x_test))
     total_s = sum(history.seconds)

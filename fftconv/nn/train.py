@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .. import set_backend
-from ..optional import progress_bar
+from ..optional import progress as reporter, progress_mode
 from ..checks import positive_int
 from ..errors import bad_type, bad_value
 from .data import minibatches
@@ -103,15 +103,21 @@ def _backend_scope(backend):
     return contextlib.nullcontext() if backend is None else set_backend(backend)
 
 
-def _progress(total: int, desc: str, enabled):
-    # enabled=None: only on a terminal (silent in logs and CI)
-    return progress_bar(total, desc=desc, unit="img", enabled=enabled, leave=False,
-                        notebook=True)
+def epoch_detail(history: History, epoch: int) -> str:
+    """What epoch ``epoch`` (from 1) gave, as the text of its progress line:
+    ``'loss 0.4120, accuracy 0.873'`` and, with validation data,
+    ``', val loss 0.5000, val accuracy 0.850'``."""
+    i = epoch - 1
+    text = f"loss {history.loss[i]:.4f}, accuracy {history.accuracy[i]:.3f}"
+    if len(history.val_loss) > i:
+        text += f", val loss {history.val_loss[i]:.4f}, val accuracy {history.val_accuracy[i]:.3f}"
+    return text
 
 
 def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
         validation_data=None, shuffle: bool = True, seed=0, optimizer: Optimizer | None = None,
-        loss="cross_entropy", backend=None, progress=None, on_epoch_end=None) -> History:
+        loss="cross_entropy", backend=None, verbose="auto", on_epoch_end=None,
+        progress=None) -> History:
     """Train ``model`` on ``(x, y)`` with minibatch gradient descent.
 
     Parameters
@@ -139,13 +145,20 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
     backend : str, optional
         Convolution backend for the whole run (as ``with fftconv.set_backend``);
         a layer's own ``backend=`` still wins.
-    progress : bool, optional
-        Show a progress bar on standard error; default: only when it is a
-        terminal. Without tqdm (the ``progress`` extra), one plain line per step
-        instead.
+    verbose : {0, 1, 2, 'auto'}
+        Progress on standard error, as in Keras (:func:`fftconv.optional.resolve_verbose`).
+        0: silent. 1 (``'auto'``, the default): on a terminal, a tqdm bar per epoch
+        over the training images (the ``progress`` extra), left on screen with the
+        epoch's numbers; otherwise (a log), one line per epoch. 2: one line per
+        epoch always, such as
+        ``epoch 3/10: loss 0.4120, accuracy 0.873, val loss 0.5012, val accuracy 0.850, time 1.23 s``
+        (time: the epoch's training steps).
     on_epoch_end : callable, optional
         Called as ``on_epoch_end(epoch, history)`` (``epoch`` from 1) after each
-        epoch, for example to print a line or save a checkpoint.
+        epoch, for example to save a checkpoint.
+    progress : bool, optional
+        The older name of ``verbose``, kept so existing calls work: ``False`` is
+        ``verbose=0`` and ``True`` is ``verbose=1``; when given, it wins.
 
     Returns
     -------
@@ -165,7 +178,8 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
     Notes
     -----
     Each step computes the mean loss over the batch, backpropagates it through
-    the layers (seed 000: ``δ^{l-1} = (W^l)ᵀ δ^l ⊙ φ'(v^{l-1})`` in each layer's
+    the layers (J. Bouvrie, "Notes on convolutional neural networks", 2006:
+    ``δ^{l-1} = (W^l)ᵀ δ^l ⊙ φ'(v^{l-1})`` in each layer's
     form) and lets the optimizer update the parameters. The first layer is asked
     not to compute the (unused) gradient with respect to the input images.
 
@@ -177,7 +191,7 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
     >>> x = rng.standard_normal((64, 4)).astype(np.float32)
     >>> y = (x[:, 0] > 0).astype(np.int64)
     >>> net = nn.Sequential(nn.Linear(4, 2, seed=0))
-    >>> history = nn.fit(net, x, y, epochs=20, batch_size=16, progress=False,
+    >>> history = nn.fit(net, x, y, epochs=20, batch_size=16, verbose=0,
     ...                  optimizer=nn.SGD(net, lr=0.5))
     >>> history.accuracy[-1] > 0.9, len(history.batch_loss)
     (True, 80)
@@ -199,13 +213,22 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
     loss_fn = get_loss(loss)
     if on_epoch_end is not None and not callable(on_epoch_end):
         raise bad_type(func, "on_epoch_end", on_epoch_end, "a callable")
+    if progress is not None:
+        if not isinstance(progress, bool):
+            raise bad_type(func, "progress", progress, "a bool (or use verbose=0, 1 or 2)")
+        verbose = int(progress)
+    mode = progress_mode(verbose, func=func)
     rng = as_generator(func, seed)
     dtype = model.dtype
     history = History()
+    # one line per epoch; or, on a terminal, one bar per epoch over the images
+    lines = reporter(epochs, desc="epoch", unit="epoch", timed=False,
+                     verbose=2 if mode == "lines" else 0)
     with _backend_scope(backend), _mode(model, True):
         for epoch in range(1, epochs + 1):
             total_loss, correct = 0.0, 0
-            bar = _progress(len(x), f"epoch {epoch}/{epochs}", progress)
+            bar = reporter(len(x), desc=f"epoch {epoch}/{epochs}", unit="img",
+                             verbose=1 if mode == "bar" else 0, notebook=True)
             start = time.perf_counter()
             for batch, (xb, yb) in enumerate(minibatches(x, y, batch_size, shuffle=shuffle,
                                                          seed=rng), start=1):
@@ -224,10 +247,8 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
                 history.batch_loss.append(value)
                 total_loss += value * len(xb)
                 correct += _correct(out, yb)
-                bar.set_postfix(loss=f"{value:.4f}", refresh=False)
-                bar.update(len(xb))
+                bar.update(len(xb), f"loss {value:.4f}")
             history.seconds.append(time.perf_counter() - start)
-            bar.close()
             history.loss.append(total_loss / len(x))
             history.accuracy.append(correct / len(x))
             if validation_data is not None:
@@ -235,6 +256,10 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
                                   batch_size=max(batch_size, 256))
                 history.val_loss.append(scores["loss"])
                 history.val_accuracy.append(scores["accuracy"])
+            detail = f"{epoch_detail(history, epoch)}, time {history.seconds[-1]:.2f} s"
+            bar.set_detail(detail)
+            bar.close()
+            lines.update(1, detail)
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)
     return history

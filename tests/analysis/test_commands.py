@@ -116,10 +116,11 @@ def test_unknown_layer_is_reported(lenet_checkpoint, tmp_path, capsys):
 def test_bad_steps_is_an_argparse_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["diffuse", "box", "--steps", "1,x", "--out", str(tmp_path)])
-    assert "expected comma-separated ints >= 0; got '1,x'" in capsys.readouterr().err
+    assert "argument --steps: must be comma-separated ints >= 0; got '1,x'" in \
+        capsys.readouterr().err
 
 
 def test_max_filters_must_be_positive(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["spectrum", "box", "--max-filters", "0", "--out", str(tmp_path)])
-    assert "expected an int >= 1; got '0'" in capsys.readouterr().err
+    assert "argument --max-filters: must be an int >= 1; got '0'" in capsys.readouterr().err

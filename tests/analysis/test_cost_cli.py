@@ -79,7 +79,6 @@ def test_one_layer_spec(capsys):
      "with which the windows tile"),
     (["alexnet"], "fftconv cost: error: get_model: parameter 'name' must be one of"),
     (["N=1,C=1"], "fftconv cost: error: parse_layer: parameter 'text'"),
-    (["lenet5", "--batch", "0"], "network_cost: parameter 'batch' must be a positive int"),
 ])
 def test_errors_are_reported(capsys, argv, message):
     status, _, err = run(capsys, *argv)

@@ -58,21 +58,53 @@ def test_bench_prints_the_side_by_side_table(capsys):
     status, out, _ = run(capsys, "--bench", "--case", "64:8", "--repeats", "1",
                          "--threads", "1")
     assert status == 0
-    lines = out.splitlines()
-    assert lines[1].split()[:5] == ["case", "method", "fftconv", "ms", "opencv"]
-    assert lines[3].startswith("64x64 / 8x8  ccoeff_normed")
-    assert len(lines[3].split()) == 9                       # 3 timings and 2 ratios
-    assert "median of 1 runs" in out
+    lines = out.splitlines()                  # the "timing ..." note is on stderr
+    assert lines[0].split()[:5] == ["case", "method", "fftconv", "ms", "opencv"]
+    assert lines[2].startswith("64x64 / 8x8  ccoeff_normed")
+    assert len(lines[2].split()) == 9                       # 3 timings and 2 ratios
+    assert "1 thread, median of 1 run after" in out
 
 
 @pytest.mark.parametrize("argv, message", [
-    ([], "fftconv match: error: fftconv match: parameter 'IMAGE TEMPLATE' must be two image"),
-    (["--bench", "--case", "8:64"], "parse_case: parameter 'text' must be IMAGE:TEMPLATE"),
-    (["--bench", "--repeats", "0"], "parameter '--repeats' must be a positive int"),
     (["missing.npy", "other.npy"],
-     "fftconv match: parameter 'IMAGE' must be an existing file; got 'missing.npy'"),
+     "fftconv match: error: parameter 'IMAGE' must be an existing file; got 'missing.npy'"),
 ])
 def test_errors(capsys, argv, message):
     status, _, err = run(capsys, *argv)
     assert status == 1
-    assert message in err
+    assert message in err and err.count("fftconv match:") == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "fftconv match: error: the arguments IMAGE TEMPLATE are required"),
+    (["a.npy", "b.npy", "--threshold", "2"],
+     "argument --threshold: must be in [-1, 1] for --method ccoeff_normed"),
+    (["a.npy", "b.npy", "--method", "sqdiff_normed", "--threshold", "-0.5"],
+     "argument --threshold: must be in [0, 2] for --method sqdiff_normed"),
+])
+def test_usage_errors_after_parsing_exit_2(capsys, argv, message):
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert message in err and err.count("fftconv match:") == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--bench", "--case", "8:64"], "argument --case: must be IMAGE:TEMPLATE"),
+    (["--bench", "--repeats", "0"], "argument --repeats: must be an int >= 1; got '0'"),
+    (["--max-peaks", "0"], "argument --max-peaks: must be an int >= 1; got '0'"),
+])
+def test_option_errors_exit_2_naming_the_option(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        run(capsys, *argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and message in err and "parameter 'text'" not in err
+
+
+def test_swapped_image_and_template_are_named(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "scene.npy", rng.random((40, 50)))
+    np.save(tmp_path / "part.npy", rng.random((8, 9)))
+    status, _, err = run(capsys, str(tmp_path / "part.npy"), str(tmp_path / "scene.npy"),
+                         "--no-figure")
+    assert status == 2
+    assert "TEMPLATE 40x50 is larger than IMAGE 8x9: the arguments look swapped" in err

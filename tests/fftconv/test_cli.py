@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from fftconv.bench import (DEFAULT_LAYERS, Layer, format_table, parse_layer, run_layer_bench,
                            time_calls)
 from fftconv.cli import main
@@ -19,9 +21,13 @@ def test_bench_prints_a_table_for_every_backend(capsys):
         assert name in out.splitlines()[0]
 
 
-def test_bench_reports_bad_layer_text(capsys):
-    assert main(["bench", "--layer", "N=1,C=2"]) == 1
-    assert "parse_layer: parameter 'text'" in capsys.readouterr().err
+def test_bench_reports_bad_layer_text_naming_the_option(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--layer", "N=1,C=2"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert "fftconv bench: error: argument --layer: must be comma-separated KEY=INT" in err
+    assert "parameter 'text'" not in err and err.count("fftconv bench:") == 1
 
 
 def test_python_dash_m_works_like_the_console_script():

@@ -26,10 +26,14 @@ def test_train_writes_checkpoint_history_and_figures(idx_dir, tmp_path, capsys):
     status = main(["train", "--data", str(idx_dir), "--epochs", "2", "--batch-size", "16",
                    "--test-size", "12", "--ordered-split", "--backend", "im2col",
                    "--partial-connections", "--out", str(out)])
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
     assert status == 0
     assert "36 train / 12 test images" in text and "the last 12" in text
-    assert text.count("epoch ") == 2 and "test accuracy" in text and "s per epoch" in text
+    assert "test accuracy" in text and "s per epoch" in text
+    # progress, one line per epoch, goes to standard error (not a terminal here)
+    lines = [l for l in captured.err.splitlines() if l.startswith("epoch ")]
+    assert [l.split(":")[0] for l in lines] == ["epoch 1/2", "epoch 2/2"]
     model, meta = nn.load_checkpoint(out / "model.npz")
     assert meta["epoch"] == 2 and meta["seed"] == 0 and meta["backend"] == "im2col"
     assert meta["architecture"]["kwargs"]["partial_connections"] is True
@@ -54,13 +58,27 @@ def test_train_is_reproducible(idx_dir, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, pattern", [
-    (["--backend", "cudnn"], r"get_backend: parameter 'backend' must be one of 'auto'"),
     (["--data", "/no/such/dir"], r"load_mnist: parameter 'directory' must be a directory"),
-    (["--epochs", "0"], r"parameter '--epochs' must be a positive int; got 0"),
 ])
 def test_train_errors(args, pattern, capsys):
     assert main(["train", *args]) == 1
     assert re.search(pattern, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--backend", "cudnn"], r"argument --backend: must be one of 'auto'"),
+    (["--epochs", "0"], r"argument --epochs: must be an int >= 1; got '0'"),
+    (["--epochs", "-1"], r"argument --epochs: must be an int >= 1; got '-1'"),
+    (["--lr", "0"], r"argument --lr: must be a number > 0; got '0'"),
+    (["--momentum", "1"], r"argument --momentum: must be a number in \[0, 1\); got '1'"),
+    (["--test-size", "1.5"], r"argument --test-size: must be a fraction in \(0, 1\)"),
+])
+def test_train_option_errors_are_usage_errors_printed_once(args, pattern, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", *args])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and re.search(pattern, err)
+    assert err.count("fftconv train:") == 1
 
 
 def test_compare_torch_without_torch_is_a_clear_error(idx_dir, capsys, monkeypatch):
