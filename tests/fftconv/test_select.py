@@ -250,8 +250,8 @@ def test_sweep_reports_auto_and_autotune(monkeypatch, tmp_path):
 def test_sweep_times_one_code_path_once_and_says_so(monkeypatch):
     from fftconv import bench
     timed = []
-    real_seconds = bench.median_seconds
-    monkeypatch.setattr(bench, "median_seconds",
+    real_seconds = bench.sample_seconds
+    monkeypatch.setattr(bench, "sample_seconds",
                         lambda calls, *args, **kwargs: timed.append(sorted(calls)) or
                         real_seconds(calls, *args, **kwargs))
     rows = run_sweep([Layer("1x1", 2, 8, 16, 16, 8, 1), Layer("3x3", 2, 8, 16, 16, 8, 3)],
