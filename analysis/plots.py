@@ -98,30 +98,87 @@ def _filters(func, w, labels, common_size=True):
     return flat, [str(label) for label in labels]
 
 
-def _show_kernel(ax, k, title=""):
-    lim = float(np.abs(k).max()) or 1.0
+#: Unit on the colorbar of a kernel panel.
+KERNEL_UNIT = "weight"
+#: Lowest level of a spectrum drawn in dB (below the peak): spectral zeros would be −∞.
+DB_FLOOR = -60.0
+#: Frequency ticks of a centred spectrum (cycles/pixel), three so small panels stay legible.
+FREQUENCY_TICKS = (-0.5, 0.0, 0.5)
+
+
+def _tick_text(value):
+    """``-0.5`` → ``'−0.5'`` (a true minus sign), ``0.0`` → ``'0'``."""
+    return "0" if value == 0 else f"{value:g}".replace("-", "\u2212")
+
+
+def _show_kernel(ax, k, title="", lim=None, colorbar=False):
+    """A kernel in the diverging map centred on 0 (``±lim``, default ``max |k|``), with its bar."""
+    lim = float(np.abs(k).max()) if lim is None else float(lim)
+    lim = lim or 1.0
     im = ax.imshow(k, cmap=KERNEL_CMAP, vmin=-lim, vmax=lim, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title, fontsize=8)
+    if colorbar:
+        _bar(ax, im, KERNEL_UNIT)
     return im
 
 
-def _show_spectrum(ax, values, fy, fx, title="", cmap=SPECTRUM_CMAP):
-    """Centred spectrum with axes in cycles/pixel, y pointing up."""
+def _bar(ax, im, label):
+    bar = style.add_colorbar(ax, im, label)
+    bar.ax.tick_params(labelsize=6)
+    bar.ax.yaxis.label.set_fontsize(7)
+    return bar
+
+
+def _show_spectrum(ax, values, fy, fx, title="", cmap=SPECTRUM_CMAP, vmin=None, vmax=None,
+                   unit="|K| (linear)", colorbar=False):
+    """Centred spectrum, axes in cycles/pixel with DC at the centre and y pointing up.
+
+    The axes span exactly ``[-0.5, 0.5]``, so the ticks ``−0.5, 0, 0.5`` are the
+    same on every panel; for an even DFT size the ``−0.5`` row and column are
+    drawn at ``+0.5`` too (it is the same frequency), half a sample wide at each edge.
+    """
+    values = np.asarray(values)
+    # an even DFT size samples -0.5 but not +0.5, the same frequency (aliased):
+    # repeat that row / column at +0.5 so the panel is symmetric about DC
+    if len(fx) > 1 and fx[0] == -0.5:
+        values, fx = np.concatenate([values, values[:, :1]], axis=1), np.append(fx, 0.5)
+    if len(fy) > 1 and fy[0] == -0.5:
+        values, fy = np.concatenate([values, values[:1]], axis=0), np.append(fy, 0.5)
     dy, dx = (fy[1] - fy[0] if len(fy) > 1 else 1.0), (fx[1] - fx[0] if len(fx) > 1 else 1.0)
     extent = (fx[0] - dx / 2, fx[-1] + dx / 2, -(fy[-1] + dy / 2), -(fy[0] - dy / 2))
-    im = ax.imshow(values, cmap=cmap, extent=extent, interpolation="nearest")
+    im = ax.imshow(values, cmap=cmap, extent=extent, interpolation="nearest",
+                   vmin=vmin, vmax=vmax)
+    ax.set_xlim(-0.5, 0.5)
+    ax.set_ylim(-0.5, 0.5)
+    ticks = list(FREQUENCY_TICKS)
+    ax.set_xticks(ticks, [_tick_text(t) for t in ticks])
+    ax.set_yticks(ticks, [_tick_text(t) for t in ticks])
+    ax.set_xlabel("$f_x$ (cycles/pixel)", fontsize=6, labelpad=1)
+    ax.set_ylabel("$f_y$ up (cycles/pixel)", fontsize=6, labelpad=1)
     ax.set_title(title, fontsize=8)
-    ax.tick_params(labelsize=6)
+    ax.tick_params(labelsize=6, pad=1)
+    if colorbar:
+        _bar(ax, im, unit)
     return im
 
 
-def _show_image(ax, image, title="", vmin=None, vmax=None):
-    ax.imshow(image, cmap=IMAGE_CMAP, vmin=vmin, vmax=vmax, interpolation="nearest")
+def _show_image(ax, image, title="", vmin=None, vmax=None, colorbar=False):
+    im = ax.imshow(image, cmap=IMAGE_CMAP, vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title, fontsize=8)
+    if colorbar:
+        _bar(ax, im, "intensity")
+    return im
+
+
+def _decibels(magnitude, reference):
+    """``20·log10(|K| / reference)``, clipped below at :data:`DB_FLOOR` (zeros included)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        db = 20 * np.log10(np.asarray(magnitude) / reference)
+    return np.maximum(np.nan_to_num(db, nan=DB_FLOOR, neginf=DB_FLOOR), DB_FLOOR)
 
 
 def _grid(count, ncols):
@@ -131,7 +188,7 @@ def _grid(count, ncols):
 
 # == 1. Filters in the frequency domain ===============================================
 
-def filter_spectra_figure(w, size=64, labels=None, ncols=4):
+def filter_spectra_figure(w, size=64, labels=None, ncols=4, shared_scale=True, db=False):
     """Each filter beside its magnitude spectrum, with its pass type and orientation.
 
     Parameters
@@ -145,30 +202,59 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4):
         One per filter (default ``'[o, i]'`` indices).
     ncols : int
         Filter/spectrum pairs per row.
+    shared_scale : bool
+        One colour scale for all the filters (kernels ``±max |w|`` over the stack,
+        spectra ``0 … max |K|`` over the stack, or ``DB_FLOOR … 0`` dB below the
+        largest peak), so panels compare by colour; ``False`` scales each panel
+        to its own range.
+    db : bool
+        Spectra in dB, ``20·log10(|K| / max |K|)`` floored at :data:`DB_FLOOR`
+        (−60 dB), instead of the linear ``|K|``. The colorbar says which.
 
     Returns
     -------
     matplotlib.figure.Figure
         Spatial kernels in a diverging colormap centred on 0; magnitude spectra
-        ``|K(f)|`` centred, axes in cycles/pixel (y up).
+        ``|K(f)|`` centred (DC in the middle), axes in cycles/pixel (y up). Every
+        panel has its colorbar. Each spectrum's title gives the pass type
+        (:func:`analysis.spectrum.pass_type`), the dominant orientation when
+        there is one, and ``g₀``, the DC gain relative to the peak
+        (:func:`analysis.spectrum.relative_dc_gain`) from which, with the gain at
+        ``|f| = 0.5``, the pass type follows: DC is passed when
+        ``g₀ >= 1/√2 ≈ 0.707``.
 
     Examples
     --------
     >>> from analysis import kernels
     >>> fig = filter_spectra_figure([kernels.sobel(), kernels.gaussian(5)])
-    >>> len(fig.axes)
+    >>> len([ax for ax in fig.axes if ax.images])      # two kernels, two spectra
     4
     """
-    flat, labels = _filters("filter_spectra_figure", w, labels)
-    ncols = integer("filter_spectra_figure", "ncols", ncols)
+    func = "filter_spectra_figure"
+    flat, labels = _filters(func, w, labels)
+    ncols = integer(func, "ncols", ncols)
     spectra = spectrum.filter_spectrum(flat, size)
     kinds = np.atleast_1d(spectrum.pass_type(spectra))
     angles = np.atleast_1d(spectrum.dominant_orientation(spectra))
+    dc = np.atleast_1d(spectrum.relative_dc_gain(spectra))
+    magnitude = spectra.magnitude
+    peak = float(magnitude.max()) or 1.0
+    if db:
+        # each filter relative to its own peak, or all to the largest one
+        own = magnitude.max(axis=(-2, -1), keepdims=True)
+        values = _decibels(magnitude, peak if shared_scale else np.where(own > 0, own, 1.0))
+        unit, top = "|K| (dB re peak)", 0.0
+    else:
+        values, unit, top = magnitude, "|K| (linear)", peak
+    kernel_lim = float(np.abs(np.asarray(flat)).max()) if shared_scale else None
     ncols, nrows = _grid(len(flat), ncols)
-    fig = _figure("filter_spectra_figure",
-                  figsize=(3.6 * ncols, 1.9 * nrows + 0.4), layout="constrained")
-    fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spectra.fy.size})",
-                 fontsize=10)
+    fig = _figure(func, figsize=(4.6 * ncols, 2.1 * nrows + 0.5), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.06)      # room between a bar's unit and a y label
+    scale = "one colour scale for all" if shared_scale else "each panel its own scale"
+    fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spectra.fy.size}, "
+                 f"DC at the centre; {scale})\n"
+                 f"g₀: DC gain relative to the peak, passed when ≥ "
+                 f"{spectrum.HALF_POWER_GAIN:.3f} (−3 dB)", fontsize=9)
     axes = fig.subplots(nrows, 2 * ncols, squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
@@ -176,14 +262,38 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4):
         ax_k, ax_s = axes[n // ncols, 2 * (n % ncols)], axes[n // ncols, 2 * (n % ncols) + 1]
         ax_k.set_axis_on()
         ax_s.set_axis_on()
-        _show_kernel(ax_k, k, label)
+        _show_kernel(ax_k, k, label, lim=kernel_lim, colorbar=True)
         angle = "" if np.isnan(angles[n]) else f", {angles[n]:.0f}°"
-        _show_spectrum(ax_s, spectra.magnitude[n], spectra.fy, spectra.fx, f"{kinds[n]}{angle}")
+        gain = "" if np.isnan(dc[n]) else f"g₀ = {dc[n]:.3f}"
+        low, high = ((DB_FLOOR, top) if db else (0.0, top)) if shared_scale else (None, None)
+        _show_spectrum(ax_s, values[n], spectra.fy, spectra.fx,
+                       f"{kinds[n]}{angle}\n{gain}".rstrip(), vmin=low, vmax=high,
+                       unit=unit, colorbar=True)
     return fig
 
 
+def _rose(ax, centres, energy, angle=np.nan):
+    """Orientation energy on a half polar axis, 0–180° once, and the dominant axis.
+
+    A real filter's (or image's) magnitude response is point-symmetric,
+    ``|K(f)| = |K(−f)|``, so the energy at ``θ + 180°`` is the energy at ``θ``:
+    the lower half of a full rose would repeat the upper one.
+    """
+    width = np.pi / len(centres)
+    ax.bar(np.radians(centres), np.nan_to_num(energy), width=width,
+           color=style.OKABE_ITO[0], alpha=0.85)
+    ax.set_thetamin(0)
+    ax.set_thetamax(180)
+    ax.set_xticks(np.radians([0, 45, 90, 135, 180]), ["0°", "45°", "90°", "135°", "180°"])
+    ax.set_yticklabels([])
+    ax.tick_params(labelsize=6, pad=0)
+    if not np.isnan(angle):
+        top = float(np.nanmax(energy)) if np.isfinite(energy).any() else 1.0
+        ax.plot([np.radians(angle)] * 2, [0, top], color=style.OKABE_ITO[3], lw=1.4)
+
+
 def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
-    """Orientation roses: spectral energy per orientation, one polar plot per filter.
+    """Orientation roses: spectral energy per orientation over 0–180°, one per filter.
 
     Parameters
     ----------
@@ -192,8 +302,7 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
     size : int
         DFT size.
     bins : int
-        Orientation bins over 180°; each bar is drawn at ``θ`` and ``θ + 180°``
-        (orientation is axial).
+        Orientation bins over 180°.
     labels : sequence of str, optional
         One per filter.
     ncols : int
@@ -202,9 +311,11 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
     Returns
     -------
     matplotlib.figure.Figure
-        Bar length = fraction of energy (:func:`analysis.spectrum.orientation_energy`);
-        the red line marks the dominant orientation, and the title gives the
-        orientation selectivity.
+        Half roses over 0–180° (counter-clockwise from +x, y up): a real filter's
+        magnitude response is point-symmetric, ``|K(f)| = |K(−f)|``, so
+        180–360° would repeat them. Bar length = fraction of energy
+        (:func:`analysis.spectrum.orientation_energy`); the vermillion line marks
+        the dominant orientation, and the title gives the orientation selectivity.
 
     Examples
     --------
@@ -220,21 +331,12 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
     select = np.atleast_1d(spectrum.orientation_selectivity(spectra))
     ncols, nrows = _grid(len(flat), ncols)
     fig = _figure("orientation_rose_figure",
-                  figsize=(2.2 * ncols, 2.4 * nrows + 0.4), layout="constrained")
-    fig.suptitle("Orientation of spectral energy (wave-vector direction, degrees)",
-                 fontsize=10)
-    theta = np.radians(np.concatenate([centres, centres + 180.0]))
-    width = 2 * np.pi / (2 * len(centres))
+                  figsize=(2.3 * ncols, 1.6 * nrows + 0.6), layout="constrained")
+    fig.suptitle("Share of spectral energy per wave-vector orientation, 0–180°\n"
+                 "(|K(f)| = |K(−f)| for a real filter: 180–360° repeats it)", fontsize=9)
     for n in range(len(flat)):
         ax = fig.add_subplot(nrows, ncols, n + 1, projection="polar")
-        radii = np.concatenate([energy[n], energy[n]])
-        ax.bar(theta, np.nan_to_num(radii), width=width, color="tab:blue", alpha=0.8)
-        if not np.isnan(angles[n]):
-            top = float(np.nanmax(radii)) if np.isfinite(radii).any() else 1.0
-            for a in (angles[n], angles[n] + 180.0):
-                ax.plot([np.radians(a)] * 2, [0, top], color="tab:red", lw=1.2)
-        ax.set_yticklabels([])
-        ax.tick_params(labelsize=6)
+        _rose(ax, centres, energy[n], angles[n])
         ax.set_title(f"{labels[n]} sel={select[n]:.2f}".strip(), fontsize=8)
     return fig
 
@@ -255,8 +357,13 @@ def radial_profile_figure(w, size=64, labels=None):
     -------
     matplotlib.figure.Figure
         Each profile (:func:`analysis.spectrum.radial_profile`) in dB relative to
-        its own peak; the dashed line at −3 dB is the passband threshold of
-        :func:`analysis.spectrum.pass_type`, whose verdict the legend gives.
+        its own peak, ``20·log10 g(r)`` with ``g`` the relative gain of
+        :func:`analysis.spectrum.relative_gain`; the dashed line at −3 dB is the
+        passband threshold of :func:`analysis.spectrum.pass_type`, whose verdict
+        the legend gives: the label follows from where each curve starts (DC)
+        and ends (``|f| = 0.5``) relative to that line. The y range fits the data
+        (floored at :data:`DB_FLOOR`) with a small margin, and always shows the
+        −3 dB line.
 
     Examples
     --------
@@ -267,29 +374,34 @@ def radial_profile_figure(w, size=64, labels=None):
     """
     flat, labels = _filters("radial_profile_figure", w, labels)
     spectra = spectrum.filter_spectrum(flat, size)
-    radii, profile = spectrum.radial_profile(spectra)
+    radii, gain = spectrum.relative_gain(spectra)
     kinds = np.atleast_1d(spectrum.pass_type(spectra))
     fig = _figure("radial_profile_figure", figsize=(6.4, 4.0), layout="constrained")
     ax = fig.subplots()
-    floor = -60.0
+    threshold = 20 * np.log10(spectrum.HALF_POWER_GAIN)
+    low, high = threshold, 0.0
     for n in range(len(flat)):
-        top = np.nanmax(profile[n])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            db = 10 * np.log10(profile[n] / top) if top > 0 else np.full_like(radii, floor)
-        ax.plot(radii, np.maximum(db, floor), lw=1.4,
+        db = _decibels(gain[n], 1.0)
+        if np.isnan(gain[n]).all():                 # a zero filter has no profile
+            db = np.full_like(radii, np.nan)
+        else:
+            low = min(low, float(np.nanmin(db)))
+        ax.plot(radii, db, lw=1.4, color=style.line_colour(n),
+                ls=("-", "--", "-.", ":")[(n // len(style.OKABE_ITO)) % 4],
                 label=f"{labels[n]} {kinds[n]}".strip())
-    ax.axhline(-10 * np.log10(2), color="k", ls="--", lw=0.8)
+    ax.axhline(threshold, color="k", ls="--", lw=0.8)
     ax.set_xlabel("radial frequency |f| (cycles/pixel)")
-    ax.set_ylabel("mean power relative to peak (dB)")
+    ax.set_ylabel("power relative to the peak (dB)")
     ax.set_xlim(0, 0.5)
-    ax.set_ylim(floor, 3)
-    ax.set_title("Radial power profiles (−3 dB: passband threshold)", fontsize=10)
+    margin = max(0.05 * (high - low), 0.5)
+    ax.set_ylim(low - margin, high + margin)
+    ax.set_title("Radial power profiles (dashed: −3 dB, the passband threshold)", fontsize=10)
     ax.legend(fontsize=7, ncols=2 if len(flat) > 8 else 1)
     return fig
 
 
 def image_spectrum_figure(image, bins=36):
-    """An image, its centred log-magnitude spectrum and its orientation rose (seed 001).
+    """An image, its centred log-magnitude spectrum and its orientation rose.
 
     Parameters
     ----------
@@ -302,33 +414,32 @@ def image_spectrum_figure(image, bins=36):
     -------
     matplotlib.figure.Figure
         The spectrum is :func:`analysis.spectrum.image_spectrum` (mean removed,
-        Hann window); the rose shows :func:`analysis.spectrum.orientation_energy`
-        and the title the dominant orientation.
+        Hann window) with its colorbar; the half rose shows
+        :func:`analysis.spectrum.orientation_energy` over 0–180° (the spectrum of a
+        real image is point-symmetric) and its title the dominant orientation.
 
     Examples
     --------
     >>> from analysis.images import stripes
-    >>> len(image_spectrum_figure(stripes(64, 37, 6)).axes)
-    3
+    >>> fig = image_spectrum_figure(stripes(64, 37, 6))
+    >>> len([ax for ax in fig.axes if ax.images]), fig.axes[-1].name
+    (2, 'polar')
     """
     image = as_array("image_spectrum_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     scene_spectrum = spectrum.image_spectrum(image)
     centres, energy = spectrum.orientation_energy(scene_spectrum, bins)
     angle = spectrum.dominant_orientation(scene_spectrum)
-    fig = _figure("image_spectrum_figure", figsize=(9.0, 3.2), layout="constrained")
+    fig = _figure("image_spectrum_figure", figsize=(10.0, 3.4), layout="constrained")
     ax_i = fig.add_subplot(1, 3, 1)
-    _show_image(ax_i, image, "image")
+    _show_image(ax_i, image, "image", colorbar=True)
     ax_s = fig.add_subplot(1, 3, 2)
     _show_spectrum(ax_s, scene_spectrum.log_magnitude, scene_spectrum.fy, scene_spectrum.fx,
-                   "log(1 + |X(f)|)")
+                   "log(1 + |X(f)|), DC at the centre", unit="log(1 + |X|)", colorbar=True)
     ax_r = fig.add_subplot(1, 3, 3, projection="polar")
-    theta = np.radians(np.concatenate([centres, centres + 180.0]))
-    ax_r.bar(theta, np.nan_to_num(np.concatenate([energy, energy])),
-             width=np.pi / len(centres), color="tab:blue", alpha=0.8)
-    ax_r.set_yticklabels([])
-    ax_r.tick_params(labelsize=6)
-    ax_r.set_title("orientation energy" if np.isnan(angle) else
-                   f"orientation energy (dominant {angle:.1f}°)", fontsize=8)
+    _rose(ax_r, centres, energy)
+    ax_r.set_title("energy per orientation, 0–180° (180–360° repeats it)" if np.isnan(angle)
+                   else f"energy per orientation (dominant {angle:.1f}°)\n"
+                        "0–180°: 180–360° repeats it", fontsize=8)
     return fig
 
 
@@ -345,8 +456,9 @@ def frequency_mask_figure(image, mask):
     Returns
     -------
     matplotlib.figure.Figure
-        Four panels: the image; the mask (axes in cycles/pixel); the filtered
-        image (:func:`analysis.spectrum.apply_frequency_mask`); and the centre of
+        Four panels, each with its colorbar: the image; the mask (axes in
+        cycles/pixel, DC at the centre); the filtered image on the input's grey
+        scale (:func:`analysis.spectrum.apply_frequency_mask`); and the centre of
         the spatial kernel (:func:`analysis.spectrum.mask_kernel`) that the same
         filtering convolves with.
 
@@ -354,22 +466,25 @@ def frequency_mask_figure(image, mask):
     --------
     >>> from analysis.images import demo_image
     >>> from analysis.spectrum import lowpass
-    >>> len(frequency_mask_figure(demo_image(32), lowpass(32, 0.1)).axes)
+    >>> len([ax for ax in frequency_mask_figure(demo_image(32), lowpass(32, 0.1)).axes
+    ...      if ax.images])
     4
     """
     image = as_array("frequency_mask_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     filtered = spectrum.apply_frequency_mask(image, mask)
     kernel = spectrum.mask_kernel(mask)
     fy, fx = spectrum.frequency_grid(kernel.shape)
-    fig = _figure("frequency_mask_figure", figsize=(11.0, 3.0), layout="constrained")
+    fig = _figure("frequency_mask_figure", figsize=(13.0, 3.2), layout="constrained")
     axes = fig.subplots(1, 4)
-    _show_image(axes[0], image, "image")
-    _show_spectrum(axes[1], np.asarray(mask), fy, fx, "mask M(f)", cmap="viridis")
-    _show_image(axes[2], filtered, "IDFT(DFT(x) · M)")
+    lo, hi = float(image.min()), float(image.max())
+    _show_image(axes[0], image, "image", lo, hi, colorbar=True)
+    _show_spectrum(axes[1], np.asarray(mask), fy, fx, "mask M(f), DC at the centre",
+                   unit="gain M (linear)", colorbar=True)
+    _show_image(axes[2], filtered, "IDFT(DFT(x) · M)", lo, hi, colorbar=True)
     h, w = kernel.shape
     r = min(h, w, 33) // 2
     _show_kernel(axes[3], kernel[h // 2 - r:h // 2 + r + 1, w // 2 - r:w // 2 + r + 1],
-                 f"its kernel IDFT(M) (centre {2 * r + 1}×{2 * r + 1})")
+                 f"its kernel IDFT(M) (centre {2 * r + 1}×{2 * r + 1})", colorbar=True)
     return fig
 
 

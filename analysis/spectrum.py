@@ -45,12 +45,16 @@ from .windows import separable_window
 __all__ = ["Spectrum", "filter_spectrum", "image_spectrum", "dc_gain", "centroid_frequency",
            "spectral_flatness", "radial_profile", "pass_type", "orientation_energy",
            "dominant_orientation", "orientation_selectivity", "filter_descriptors",
+           "relative_gain", "relative_dc_gain", "relative_high_gain", "HALF_POWER_GAIN",
            "frequency_grid", "lowpass", "highpass", "bandpass", "apply_frequency_mask",
            "mask_kernel", "circular_convolve", "spectral_pool", "spectral_pool_adjoint",
            "PASS_TYPES", "MASK_KINDS"]
 
 #: Labels returned by :func:`pass_type`.
 PASS_TYPES = ("lowpass", "bandpass", "highpass", "allpass", "zero")
+#: The passband edge of :func:`pass_type`: a gain (amplitude) of ``1/√2 ≈ 0.7071``
+#: relative to the peak, i.e. half the peak power, ``−10·log10(2) ≈ −3.01 dB``.
+HALF_POWER_GAIN = float(1 / np.sqrt(2))
 #: Profiles accepted by :func:`lowpass`, :func:`highpass` and :func:`bandpass`.
 MASK_KINDS = ("ideal", "gaussian", "butterworth")
 
@@ -461,8 +465,104 @@ def radial_profile(spectrum, rings=None):
     return np.arange(rings + 1) / (2 * rings), profile
 
 
+def relative_gain(spectrum, rings=None):
+    """The radial gain profile relative to its peak: ``g(r) = sqrt(P(r) / max_r P(r))``.
+
+    Parameters
+    ----------
+    spectrum : Spectrum
+        From :func:`filter_spectrum` (or :func:`image_spectrum`).
+    rings : int, optional
+        Passed to :func:`radial_profile`.
+
+    Returns
+    -------
+    radii : ndarray, shape (rings + 1,)
+        Ring centres in cycles/pixel, ``0 … 0.5``.
+    gain : ndarray, shape (..., rings + 1)
+        The root-mean-square gain ``sqrt(P(r))`` of each ring divided by the largest
+        one, in ``[0, 1]``; NaN for an all-zero filter (and for rings without samples).
+
+    Notes
+    -----
+    ``P(r)`` is the orientation-averaged power of :func:`radial_profile`; ring 0
+    holds DC alone, so ``g(0) = |K(0)| / sqrt(max_r P(r))``. The gain of a ring is an
+    amplitude: ``20·log10(g)`` is in dB, and half power is ``g = 1/√2``
+    (:data:`HALF_POWER_GAIN`).
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> radii, gain = relative_gain(filter_spectrum(kernels.box(3), 64))
+    >>> float(gain[0]), bool(np.all(gain <= 1))      # a box passes DC best
+    (1.0, True)
+    """
+    spectrum = _check_spectrum("relative_gain", spectrum)
+    radii, profile = radial_profile(spectrum, rings)
+    top = np.nanmax(profile, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gain = np.where(top > 0, np.sqrt(profile / top), np.nan)
+    return radii, gain
+
+
+def relative_dc_gain(spectrum, rings=None):
+    """Gain at DC relative to the peak of the radial profile, in [0, 1]: ``g(0)``.
+
+    Parameters
+    ----------
+    spectrum : Spectrum
+        From :func:`filter_spectrum`.
+    rings : int, optional
+        Passed to :func:`radial_profile`.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+        ``|K(0)| / sqrt(max_r P(r))`` (:func:`relative_gain` at ``r = 0``): 1 for a
+        blur, 0 for an edge detector; NaN for an all-zero filter. One of the two
+        numbers :func:`pass_type` reads; compare with :data:`HALF_POWER_GAIN`.
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> float(relative_dc_gain(filter_spectrum(kernels.gaussian(5, 1.0), 64)))
+    1.0
+    >>> float(relative_dc_gain(filter_spectrum(kernels.laplacian(), 64)))
+    0.0
+    """
+    _, gain = relative_gain(_check_spectrum("relative_dc_gain", spectrum), rings)
+    return _scalar(np.array(gain[..., 0]))
+
+
+def relative_high_gain(spectrum, rings=None):
+    """Gain at the highest frequencies (the ring ``|f| = 0.5``) relative to the peak.
+
+    Parameters
+    ----------
+    spectrum : Spectrum
+        From :func:`filter_spectrum`.
+    rings : int, optional
+        Passed to :func:`radial_profile`.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+        :func:`relative_gain` at ``r = 0.5``, the root-mean-square gain over the
+        inscribed circle at the Nyquist radius divided by the peak, in [0, 1];
+        NaN for an all-zero filter. The other number :func:`pass_type` reads.
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> bool(relative_high_gain(filter_spectrum(kernels.laplacian(), 64)) > 0.9)
+    True
+    """
+    _, gain = relative_gain(_check_spectrum("relative_high_gain", spectrum), rings)
+    return _scalar(np.array(gain[..., -1]))
+
+
 def pass_type(spectrum, rings=None):
-    """Low-, band-, high- or all-pass, by the half-power (−3 dB) rule.
+    """Low-, band-, high- or all-pass, by the half-power (−3 dB) rule at DC and at 0.5.
 
     Parameters
     ----------
@@ -478,17 +578,27 @@ def pass_type(spectrum, rings=None):
 
     Notes
     -----
-    The rule: take the radial power profile ``P(r)`` of :func:`radial_profile`
-    and its maximum ``P_max``; the passband is where ``P(r) >= P_max / 2``
-    (within 3 dB of the peak). Then
+    The label is derived from two descriptors only, the gains at the two ends of
+    the radial profile relative to its peak: ``g_dc`` = :func:`relative_dc_gain`
+    and ``g_high`` = :func:`relative_high_gain`. The passband is where the gain is
+    within 3 dB of the peak, ``g >= HALF_POWER_GAIN = 1/√2 ≈ 0.7071`` (the
+    half-power point of the usual cut-off definition; Oppenheim & Schafer,
+    *Discrete-Time Signal Processing*, 3rd ed., §7.1). Then
 
-    * ``'lowpass'``: the passband contains DC (``r = 0``) but not the outermost
-      ring (``r = 0.5``);
-    * ``'highpass'``: it contains ``r = 0.5`` but not DC;
-    * ``'bandpass'``: it contains neither (a derivative filter such as Sobel,
-      whose response vanishes at DC and at the Nyquist frequency of its axis);
-    * ``'allpass'``: it contains both (an impulse, a mild sharpening);
-    * ``'zero'``: the filter is identically zero.
+    ============  =========================  ============================
+    label         ``g_dc >= 1/√2``           ``g_high >= 1/√2``
+    ============  =========================  ============================
+    ``lowpass``   yes                        no
+    ``highpass``  no                         yes
+    ``bandpass``  no                         no (Sobel, Gabor: zero at DC
+                                             and at the Nyquist radius)
+    ``allpass``   yes                        yes (an impulse)
+    ``zero``      the filter is identically zero
+    ============  =========================  ============================
+
+    So a filter whose DC gain is 0.705 of its peak (−3.04 dB) is not low-pass,
+    and one at 0.71 (−2.97 dB) passes DC. Figures print ``g_dc`` in dB beside the
+    label (:func:`analysis.plots.filter_spectra_figure`).
 
     Examples
     --------
@@ -498,13 +608,14 @@ def pass_type(spectrum, rings=None):
     ['lowpass', 'bandpass', 'highpass']
     """
     spectrum = _check_spectrum("pass_type", spectrum)
-    _, profile = radial_profile(spectrum, rings)
-    top = np.nanmax(profile, axis=-1)
-    low = profile[..., 0] >= top / 2
-    high = profile[..., -1] >= top / 2
+    _, gain = relative_gain(spectrum, rings)
+    zero = np.isnan(gain[..., 0])
+    with np.errstate(invalid="ignore"):
+        low = gain[..., 0] >= HALF_POWER_GAIN
+        high = gain[..., -1] >= HALF_POWER_GAIN
     labels = np.where(low, np.where(high, "allpass", "lowpass"),
                       np.where(high, "highpass", "bandpass"))
-    return _scalar(np.where(top > 0, labels, "zero"))
+    return _scalar(np.where(zero, "zero", labels))
 
 
 def _orientation_moment(spectrum: Spectrum) -> tuple[np.ndarray, np.ndarray]:
@@ -686,9 +797,11 @@ def filter_descriptors(w, size=64):
     Returns
     -------
     dict of str to ndarray, each of shape (...)
-        ``dc_gain``, ``dominant_orientation``, ``orientation_selectivity``,
+        ``dc_gain``, ``relative_dc_gain``, ``relative_high_gain``,
+        ``dominant_orientation``, ``orientation_selectivity``,
         ``centroid_frequency``, ``pass_type``, ``spectral_flatness``, as defined
-        by the functions of those names.
+        by the functions of those names (``pass_type`` is decided by
+        ``relative_dc_gain`` and ``relative_high_gain`` alone).
 
     Examples
     --------
@@ -699,8 +812,8 @@ def filter_descriptors(w, size=64):
     (['lowpass', 'bandpass'], 90.0)
     """
     spectrum = filter_spectrum(w, size)
-    funcs = (dc_gain, dominant_orientation, orientation_selectivity, centroid_frequency,
-             pass_type, spectral_flatness)
+    funcs = (dc_gain, relative_dc_gain, relative_high_gain, dominant_orientation,
+             orientation_selectivity, centroid_frequency, pass_type, spectral_flatness)
     return {f.__name__: np.asarray(f(spectrum)) for f in funcs}
 
 

@@ -29,13 +29,16 @@ from ._spec import make_spec
 from .api import conv2d, conv2d_backward
 from .backends import available_backends
 from .errors import bad_value
-from .timing import changing_weights, median_seconds, time_rounds
+from .timing import changing_weights, sample_seconds, time_rounds
 
 __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
            "run_layer_bench", "format_table", "torch_peer", "bridge_peer", "bridge_overheads",
            "format_bridge_overheads", "SWEEP_LAYERS", "grid_layers",
            "run_sweep", "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
-           "crossover_figure"]
+           "curve_crossovers", "crossover_figure", "AUTO_MISS"]
+
+#: 'auto' missed a layer when its pick ran more than this factor slower than the fastest.
+AUTO_MISS = 1.2
 
 
 @dataclass(frozen=True)
@@ -373,6 +376,18 @@ class SweepRow:
     tuned: str = ""          # autotune's choice on a second call
     skipped: tuple = ()      # backends not timed (estimated far slower)
     borrowed: tuple = ()     # backends credited with the time of one running the same code
+    quartiles: dict = field(default_factory=dict)   # name -> (q1, q3) seconds of the repeats
+
+    def same_code(self, a: str, b: str) -> bool:
+        """Whether backends ``a`` and ``b`` run the same code on this layer, as the
+        backends say (:func:`fftconv.backends.same_code`), not as the timings suggest."""
+        from .backends import available_backends, same_code
+        known = available_backends()
+        if a == b:
+            return True
+        if a not in known or b not in known:
+            return False
+        return len(same_code(self.layer.spec("float32"), [a, b])) == 1
 
     @property
     def fastest(self) -> str:
@@ -456,10 +471,15 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
                 ws = changing_weights(w)
                 calls[first] = (lambda name=first, ws=ws:
                                 conv2d(x, next(ws), backend=name, **layer.kwargs))
-            timed = median_seconds(calls, repeats, min_seconds=SWEEP_SECONDS)
+            runs = sample_seconds(calls, repeats, min_seconds=SWEEP_SECONDS)
+            timed = {name: float(np.median(t)) for name, t in runs.items()}
+            spread = {name: tuple(float(q) for q in np.percentile(t, [25, 75]))
+                      for name, t in runs.items()}
             row = SweepRow(layer, {name: timed[group[0]] for group in groups for name in group},
                            choice.name, skipped=tuple(skipped),
-                           borrowed=tuple(name for group in groups for name in group[1:]))
+                           borrowed=tuple(name for group in groups for name in group[1:]),
+                           quartiles={name: spread[group[0]] for group in groups
+                                      for name in group})
             if autotune_check:
                 choose_backend(spec, autotune=True)                  # first call: times
                 row.tuned = choose_backend(spec, autotune=True).name  # second: remembered
@@ -469,7 +489,7 @@ def run_sweep(layers=SWEEP_LAYERS, dtype="float32", repeats=5, threads=None,
     return rows
 
 
-def sweep_summary(rows, auto_tolerance=1.2, tuned_tolerance=1.05) -> dict:
+def sweep_summary(rows, auto_tolerance=AUTO_MISS, tuned_tolerance=1.05) -> dict:
     """How often 'auto' (and autotune) picked a backend close to the fastest measured."""
     n = len(rows)
     auto_ok = sum(row.ratio(row.auto) <= auto_tolerance for row in rows)
@@ -490,7 +510,8 @@ def format_sweep(rows) -> str:
         for n in names:
             cells.append("skip" if n not in row.seconds else
                          f"{row.seconds[n] * 1e3:.2f}" + ("=" if n in row.borrowed else ""))
-        cells += [row.fastest, row.auto, f"{row.ratio(row.auto):.2f}",
+        miss = "!" if row.ratio(row.auto) > AUTO_MISS else ""
+        cells += [row.fastest, row.auto, f"{row.ratio(row.auto):.2f}{miss}",
                   row.tuned or "-", f"{row.ratio(row.tuned):.2f}" if row.tuned else "-"]
         lines.append(cells)
     widths = [max(len(r[i]) for r in [header] + lines) for i in range(len(header))]
@@ -499,7 +520,8 @@ def format_sweep(rows) -> str:
     out += [fmt.format(*line) for line in lines]
     s = sweep_summary(rows)
     out.append("median ms per backend; 'skip' = not timed (estimated far slower); "
-               "'=' = the same code as a backend to its left, timed once")
+               "'=' = the same code as a backend to its left, timed once; "
+               f"'!' = auto > {AUTO_MISS}x slower than the fastest")
     out.append(f"auto (cost model) within {s['auto_tolerance']}x of the fastest: "
                f"{s['auto_within']}/{s['layers']} layers "
                f"({100 * s['auto_within'] / max(s['layers'], 1):.0f}%)")
@@ -516,17 +538,54 @@ def crossover_layers(family, kernels=CROSSOVER_KERNELS) -> list:
     return [Layer(f"{n}x{c}x{h}x{h}/{c}@{k}", n, c, h, h, c, k) for k in kernels if k <= h]
 
 
-def crossovers(ks, times_a, times_b) -> list:
-    """Kernel sizes where backend a and b swap places (linear interpolation in log time)."""
+def crossovers(ks, times_a, times_b, same=None) -> list:
+    """Kernel sizes where backend a and b swap places (linear interpolation in log time).
+
+    Parameters
+    ----------
+    ks : sequence of float
+        Kernel sizes, increasing.
+    times_a, times_b : sequence of float
+        Seconds of each backend at each size.
+    same : sequence of bool, optional
+        Where the two backends run the same code (:meth:`SweepRow.same_code`):
+        those points are neither ahead nor behind and are left out, so one
+        computation timed once never makes a crossover.
+
+    Returns
+    -------
+    list of float
+        A sign change of ``log t_a − log t_b`` between neighbours is interpolated;
+        an exact tie between a lead and a lag is the crossing itself.
+    """
+    keep = [i for i in range(len(ks)) if not (same is not None and same[i])]
+    d = [(ks[i], math.log(times_a[i]) - math.log(times_b[i])) for i in keep]
     points = []
-    for i in range(len(ks) - 1):
-        d0 = math.log(times_a[i]) - math.log(times_b[i])
-        d1 = math.log(times_a[i + 1]) - math.log(times_b[i + 1])
-        if d0 == 0:
-            points.append(float(ks[i]))
-        elif d0 * d1 < 0:
-            points.append(ks[i] + (ks[i + 1] - ks[i]) * d0 / (d0 - d1))
+    nonzero = [j for j, (_, v) in enumerate(d) if v != 0]
+    for j0, j1 in zip(nonzero, nonzero[1:]):
+        (k0, d0), (k1, d1) = d[j0], d[j1]
+        if d0 * d1 > 0:
+            continue
+        if j1 == j0 + 1:
+            points.append(k0 + (k1 - k0) * d0 / (d0 - d1))
+        else:                                   # ties in between: the middle one
+            points.append(float(d[(j0 + j1) // 2][0]))
     return points
+
+
+def curve_crossovers(rows) -> list:
+    """``(a, b, k)``: every crossover of two backends over one curve's rows, skipping
+    the sizes where they run the same code (the figure and the demo's table)."""
+    names = list(dict.fromkeys(name for row in rows for name in row.seconds))
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            both = [r for r in rows if a in r.seconds and b in r.seconds]
+            for k in crossovers([r.layer.k for r in both], [r.seconds[a] for r in both],
+                                [r.seconds[b] for r in both],
+                                [r.same_code(a, b) for r in both]):
+                out.append((a, b, k))
+    return sorted(out, key=lambda item: item[2])
 
 
 def crossover_figure(curves):
@@ -540,7 +599,15 @@ def crossover_figure(curves):
     Returns
     -------
     matplotlib.figure.Figure
+        Per backend (colours of :func:`fftconv.style.backend_colour`) the median
+        time and a band from the first to the third quartile of the repeats;
+        hollow markers where a backend runs the same code as another (timed
+        once); dotted lines at the crossovers of :func:`curve_crossovers`
+        (never between two backends running the same code); rings at
+        ``'auto'``'s pick, a triangle where it ran more than :data:`AUTO_MISS`
+        times slower than the fastest.
     """
+    from .style import backend_colour
     Figure = require("matplotlib.figure", "plots", "crossover_figure").Figure
 
     fig = Figure(figsize=(6 * len(curves), 4.5), layout="constrained")
@@ -550,30 +617,45 @@ def crossover_figure(curves):
         # every backend timed on any row, each drawn over the rows it applies to
         # (Winograd's kernels stop at 7 taps)
         names = list(dict.fromkeys(name for row in rows for name in row.seconds))
-
-        def timed(*wanted):
-            return [row for row in rows if all(n in row.seconds for n in wanted)]
-        for name in names:
-            ax.plot([row.layer.k for row in timed(name)],
-                    [row.seconds[name] * 1e3 for row in timed(name)], marker="o", label=name)
-        marks = sorted((k, f"{a}/{b}") for i, a in enumerate(names) for b in names[i + 1:]
-                       for k in crossovers([r.layer.k for r in timed(a, b)],
-                                           [r.seconds[a] for r in timed(a, b)],
-                                           [r.seconds[b] for r in timed(a, b)]))
-        for level, (k, pair) in enumerate(marks):
+        for index, name in enumerate(names):
+            mine = [row for row in rows if name in row.seconds]
+            colour = backend_colour(name, index)
+            x = [row.layer.k for row in mine]
+            ax.plot(x, [row.seconds[name] * 1e3 for row in mine], marker="o", color=colour,
+                    label=name)
+            spread = [row for row in mine if name in row.quartiles]
+            if spread:
+                ax.fill_between([row.layer.k for row in spread],
+                                [row.quartiles[name][0] * 1e3 for row in spread],
+                                [row.quartiles[name][1] * 1e3 for row in spread],
+                                color=colour, alpha=0.2, lw=0)
+            shared = [row for row in mine if name in row.borrowed]
+            if shared:
+                ax.scatter([row.layer.k for row in shared],
+                           [row.seconds[name] * 1e3 for row in shared], s=36,
+                           facecolors="white", edgecolors=colour, zorder=4)
+        for level, (a, b, k) in enumerate(curve_crossovers(rows)):
             ax.axvline(k, color="0.6", lw=0.8, ls=":")
             # staggered heights, so crossovers close together stay readable
-            ax.annotate(f"{pair} k≈{k:.1f}", (k, 0.98 - 0.06 * (level % 4)),
+            ax.annotate(f"{a}/{b} k≈{k:.1f}", (k, 0.98 - 0.06 * (level % 4)),
                         xycoords=("data", "axes fraction"), fontsize=7, ha="center",
                         va="top", color="0.3",
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
-        ax.scatter(ks, [row.seconds[row.auto] * 1e3 for row in rows], s=160,
+        picked = [row for row in rows if row.auto in row.seconds]
+        ax.scatter([row.layer.k for row in picked], [row.seconds[row.auto] * 1e3
+                                                     for row in picked], s=160,
                    facecolors="none", edgecolors="k", lw=1.2, label="auto's choice", zorder=3)
+        missed = [row for row in picked if row.ratio(row.auto) > AUTO_MISS]
+        if missed:
+            ax.scatter([row.layer.k for row in missed],
+                       [row.seconds[row.auto] * 1e3 for row in missed], marker="^", s=70,
+                       color=backend_colour("auto"), zorder=5,
+                       label=f"auto > {AUTO_MISS:g}× slower")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(ks, [str(k) for k in ks])
         ax.set_xlabel("kernel size k (k × k)")
-        ax.set_ylabel("forward time (ms, median)")
+        ax.set_ylabel("forward time (ms; median, band: quartiles of the repeats)")
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)

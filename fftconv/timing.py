@@ -12,7 +12,7 @@ import numpy as np
 from .checks import is_int
 from .errors import bad_type, bad_value
 
-__all__ = ["time_rounds", "median_seconds", "changing_weights", "NEAR_TIE", "NEAR_TIE_SECONDS"]
+__all__ = ["time_rounds", "sample_seconds", "median_seconds", "changing_weights", "NEAR_TIE", "NEAR_TIE_SECONDS"]
 
 #: Candidates whose medians lie within this factor of the fastest are a near tie ...
 NEAR_TIE = 1.15
@@ -152,6 +152,20 @@ def median_seconds(calls: dict, repeats: int, min_seconds: float = 0.0,
         raise bad_value("median_seconds", "near_tie", near_tie, "a finite factor >= 1")
     _check_seconds("median_seconds", "min_seconds", min_seconds)
     _check_seconds("median_seconds", "near_tie_seconds", near_tie_seconds)
+    runs = sample_seconds(calls, repeats, min_seconds, near_tie, near_tie_seconds)
+    return {name: float(np.median(times)) for name, times in runs.items()}
+
+
+def sample_seconds(calls: dict, repeats: int, min_seconds: float = 0.0,
+                   near_tie: float | None = None, near_tie_seconds: float | None = None) -> dict:
+    """Every timed run of each of ``calls`` under the rule of :func:`median_seconds`.
+
+    Parameters and rule as in :func:`median_seconds`; returns
+    ``{name: [seconds, ...]}`` (a near tie has more runs), from which
+    :func:`median_seconds` takes the medians and ``fftconv bench`` also the quartiles.
+    """
+    near_tie = NEAR_TIE if near_tie is None else near_tie
+    near_tie_seconds = NEAR_TIE_SECONDS if near_tie_seconds is None else near_tie_seconds
     runs = time_rounds(calls, repeats, settle=1, min_seconds=min_seconds)
     medians = {name: np.median(times) for name, times in runs.items()}
     close = [name for name in calls if medians[name] <= near_tie * min(medians.values())]
@@ -160,7 +174,7 @@ def median_seconds(calls: dict, repeats: int, min_seconds: float = 0.0,
                            min_seconds=near_tie_seconds)
         for name, times in more.items():
             runs[name] += times
-    return {name: float(np.median(times)) for name, times in runs.items()}
+    return runs
 
 
 def changing_weights(w):

@@ -18,16 +18,72 @@ def _titles(fig):
     return [ax.get_title() for ax in fig.axes]
 
 
+def _images(fig):
+    """The image panels of ``fig`` (colorbar axes hold no image)."""
+    return [ax for ax in fig.axes if ax.images]
+
+
+def _colorbars(fig):
+    return [ax for ax in fig.axes if hasattr(ax, "_colorbar")]
+
+
 def test_filter_spectra_figure_pairs_filters_with_their_spectra():
     fig = plots.filter_spectra_figure(NAMED, labels=["sobel", "gauss", "gabor"], ncols=2)
     assert isinstance(fig, Figure)
-    visible = [ax for ax in fig.axes if ax.axison]
-    assert len(visible) == 6
-    titles = _titles(fig)
-    assert titles[:2] == ["sobel", "bandpass, 0°"]
-    assert "lowpass" in titles and "gabor" in titles and "bandpass, 30°" in titles
+    panels = _images(fig)
+    assert len(panels) == 6
+    titles = [ax.get_title() for ax in panels]
+    assert titles[:2] == ["sobel", "bandpass, 0°\ng₀ = 0.000"]
+    assert titles[3] == "lowpass\ng₀ = 1.000"
+    assert "gabor" in titles and titles[5].startswith("bandpass, 30°")
     spec = spectrum.filter_spectrum(kernels.stack_kernels(NAMED), 64)
-    np.testing.assert_allclose(visible[1].images[0].get_array(), spec.magnitude[0])
+    shown = panels[1].images[0].get_array()                # the -0.5 row/column repeated
+    np.testing.assert_allclose(shown[:-1, :-1], spec.magnitude[0])
+    np.testing.assert_allclose(shown[-1], shown[0])
+
+
+def test_every_spectrum_and_kernel_panel_has_a_colorbar_with_its_unit():
+    fig = plots.filter_spectra_figure(NAMED, ncols=2)
+    bars = _colorbars(fig)
+    assert len(bars) == len(_images(fig)) == 6
+    units = [ax.get_ylabel() for ax in bars]
+    assert units.count("weight") == 3 and units.count("|K| (linear)") == 3
+    db = plots.filter_spectra_figure(NAMED, db=True)
+    assert [ax.get_ylabel() for ax in _colorbars(db)].count("|K| (dB re peak)") == 3
+    spectra = [ax for ax in _images(db) if ax.get_xlabel()]
+    values = [ax.images[0].get_array() for ax in spectra]
+    assert max(v.max() for v in values) == pytest.approx(0.0)     # the largest peak: 0 dB
+    assert values[0].min() == pytest.approx(plots.DB_FLOOR)       # Sobel's zeros, floored
+    assert {ax.images[0].get_clim() for ax in spectra} == {(plots.DB_FLOOR, 0.0)}
+    for figure in (plots.image_spectrum_figure(stripes(32, 0, 4)),
+                   plots.frequency_mask_figure(demo_image(32), spectrum.lowpass(32, 0.1))):
+        assert len(_colorbars(figure)) == len(_images(figure))
+
+
+def test_spectrum_axes_are_labelled_in_cycles_per_pixel_with_dc_at_the_centre():
+    fig = plots.filter_spectra_figure([kernels.sobel()], size=32)
+    ax = _images(fig)[1]
+    assert "cycles/pixel" in ax.get_xlabel() and "cycles/pixel" in ax.get_ylabel()
+    assert list(ax.get_xticks()) == [-0.5, 0.0, 0.5] == list(ax.get_yticks())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["\u22120.5", "0", "0.5"]
+    assert ax.get_xlim() == (-0.5, 0.5) and ax.get_ylim() == (-0.5, 0.5)
+    left, right, bottom, top = ax.images[0].get_extent()
+    assert (left + right) / 2 == pytest.approx(0.0) == (bottom + top) / 2   # DC at the centre
+    assert "DC at the centre" in fig.get_suptitle()
+
+
+def test_shared_scale_gives_every_filter_the_same_colour_limits():
+    w = [kernels.box(3), 3 * kernels.sobel(), kernels.laplacian(4)]
+    shared = _images(plots.filter_spectra_figure(w))
+    kernel_lims = {ax.images[0].get_clim() for ax in shared[0::2]}
+    spectrum_lims = {ax.images[0].get_clim() for ax in shared[1::2]}
+    assert kernel_lims == {(-6.0, 6.0)}                      # 3·sobel's largest tap
+    peak = spectrum.filter_spectrum(kernels.stack_kernels(w), 64).magnitude.max()
+    assert len(spectrum_lims) == 1
+    assert spectrum_lims.pop() == pytest.approx((0.0, peak))
+    own = _images(plots.filter_spectra_figure(w, shared_scale=False))
+    assert len({ax.images[0].get_clim() for ax in own[1::2]}) == 3
+    assert own[0].images[0].get_clim() == pytest.approx((-1 / 9, 1 / 9))
 
 
 def test_filter_spectra_figure_of_a_conv_layer_labels_filters():
@@ -37,16 +93,21 @@ def test_filter_spectra_figure_of_a_conv_layer_labels_filters():
     assert plots.filter_labels(w.shape)[:3] == ["[0, 0]", "[0, 1]", "[1, 0]"]
 
 
-def test_orientation_rose_draws_the_energy_and_the_dominant_axis():
+def test_orientation_rose_draws_0_to_180_degrees_once_and_the_dominant_axis():
     fig = plots.orientation_rose_figure([kernels.gabor(theta=30), kernels.box(3)], bins=12,
                                         labels=["g", "b"])
     assert len(fig.axes) == 2 and fig.axes[0].name == "polar"
     heights = [p.get_height() for p in fig.axes[0].patches]
     _, energy = spectrum.orientation_energy(spectrum.filter_spectrum(kernels.gabor(theta=30),
                                                                      64), 12)
-    np.testing.assert_allclose(heights, np.concatenate([energy, energy]))
-    line = fig.axes[0].lines[0].get_xdata()
-    assert np.degrees(line[0]) == pytest.approx(30, abs=0.5)
+    np.testing.assert_allclose(heights, energy)           # one bar per bin, no repeat
+    assert [p.get_x() + p.get_width() / 2 for p in fig.axes[0].patches] == \
+        pytest.approx(np.radians(np.arange(12) * 15))
+    assert (fig.axes[0].get_thetamin(), fig.axes[0].get_thetamax()) == \
+        pytest.approx((0.0, 180.0))
+    assert "180–360° repeats" in fig.get_suptitle()
+    (line,) = fig.axes[0].lines
+    assert np.degrees(line.get_xdata()[0]) == pytest.approx(30, abs=0.5)
     assert not fig.axes[1].lines                        # isotropic: no dominant axis
     assert fig.axes[0].get_title().startswith("g sel=0.9")
 
@@ -61,14 +122,33 @@ def test_radial_profile_figure_shows_the_half_power_rule():
     assert max(ax.lines[1].get_ydata()) == pytest.approx(0.0)
 
 
+def test_radial_profile_range_fits_the_data_with_a_margin():
+    # a gentle lowpass whose profile spans about -15 ... 0 dB
+    mask = 10 ** (-15 * (spectrum.frequency_grid(64)[0][:, None] ** 2
+                        + spectrum.frequency_grid(64)[1][None, :] ** 2) / 0.25 / 20)
+    fig = plots.radial_profile_figure(spectrum.mask_kernel(mask), size=64)
+    ax = fig.axes[0]
+    data = ax.lines[0].get_ydata()
+    low, high = ax.get_ylim()
+    assert -16 < data.min() < -14 and data.max() == pytest.approx(0.0)
+    assert low < data.min() and high > 0 and ax.lines[-1].get_ydata()[0] > low
+    assert low > -20 and high < 2                         # not the old fixed -60 ... 3
+    narrow = plots.radial_profile_figure([np.ones((1, 1))]).axes[0]   # flat at 0 dB
+    assert narrow.get_ylim()[0] < -3.01 < narrow.get_ylim()[1]
+
+
 def test_image_and_mask_figures():
     fig = plots.image_spectrum_figure(stripes(64, 37, 6))
-    assert "dominant 37.0°" in fig.axes[2].get_title()
+    rose = fig.axes[-1]
+    assert rose.name == "polar" and "dominant 37.0°" in rose.get_title()
+    assert rose.get_thetamax() == pytest.approx(180.0)
     image = demo_image(32)
     mask = spectrum.lowpass(32, 0.1)
     fig = plots.frequency_mask_figure(image, mask)
-    np.testing.assert_allclose(fig.axes[2].images[0].get_array(),
+    panels = _images(fig)
+    np.testing.assert_allclose(panels[2].images[0].get_array(),
                                spectrum.apply_frequency_mask(image, mask))
+    assert panels[2].images[0].get_clim() == panels[0].images[0].get_clim()
 
 
 def test_diffusion_figure_rows_show_kernel_propagator_and_steps():
@@ -118,7 +198,8 @@ def test_figures_of_degenerate_filters_build_without_warnings():
     w[1, 0, 1, 1] = 1.0                              # a zero filter and an impulse
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert len(plots.filter_spectra_figure(w).axes) == 4
+        assert len(_images(plots.filter_spectra_figure(w))) == 4
+        plots.filter_spectra_figure(w, db=True, shared_scale=False)
         rose = plots.orientation_rose_figure(w)
         assert not any(ax.lines for ax in rose.axes)  # no dominant orientation to draw
         plots.radial_profile_figure(w)

@@ -153,6 +153,43 @@ def test_pass_type_applies_the_half_power_rule(mask, expected):
     assert spectrum.pass_type(spec) == expected
 
 
+def _ring_spectrum(gains, size=64):
+    """A Spectrum whose magnitude is ``gains[k]`` on every sample of ring ``k``
+    (``radial_profile``'s rings), so the relative gains are exactly ``gains / max``."""
+    fy, fx = spectrum.frequency_grid(size)
+    ring = np.rint(np.hypot(fy[:, None], fx[None, :]) * size).astype(int)
+    radii = np.arange(size // 2 + 1) / size
+    values = np.interp(radii, np.linspace(0, 0.5, len(gains)), gains)
+    transform = np.where(ring <= size // 2, values[np.minimum(ring, size // 2)], 0.0)
+    return Spectrum(transform.astype(complex), fy, fx, True)
+
+
+@pytest.mark.parametrize("dc, high, expected", [
+    (0.71, 0.0, "lowpass"), (0.70, 0.0, "bandpass"),
+    (0.0, 0.71, "highpass"), (0.0, 0.70, "bandpass"),
+    (0.705, 1.0, "highpass"), (0.71, 1.0, "allpass"),
+    (1.0, 0.70, "lowpass"), (1.0, 0.71, "allpass"),
+])
+def test_pass_type_follows_the_relative_gains_on_both_sides_of_half_power(dc, high, expected):
+    # the profile rises (or falls) linearly between DC, a peak of 1 at 0.25 and |f| = 0.5
+    spec = _ring_spectrum([dc, 1.0, high])
+    assert spectrum.relative_dc_gain(spec) == pytest.approx(dc)
+    assert spectrum.relative_high_gain(spec) == pytest.approx(high)
+    assert spectrum.pass_type(spec) == expected
+    assert spectrum.HALF_POWER_GAIN == pytest.approx(0.70710678)
+
+
+def test_relative_gains_agree_with_the_label_on_textbook_filters():
+    w = kernels.stack_kernels([kernels.box(3), kernels.laplacian(), kernels.gabor()])
+    spec = filter_spectrum(w, 64)
+    dc, high = spectrum.relative_dc_gain(spec), spectrum.relative_high_gain(spec)
+    assert list(spectrum.pass_type(spec)) == ["lowpass", "highpass", "bandpass"]
+    assert dc[0] == pytest.approx(1.0) and high[0] < spectrum.HALF_POWER_GAIN
+    assert dc[1] == pytest.approx(0.0, abs=1e-12) and high[1] >= spectrum.HALF_POWER_GAIN
+    assert dc[2] < spectrum.HALF_POWER_GAIN and high[2] < spectrum.HALF_POWER_GAIN
+    assert np.isnan(spectrum.relative_dc_gain(filter_spectrum(np.zeros((3, 3)))))
+
+
 def test_pass_type_of_a_stack_is_an_array():
     w = kernels.stack_kernels([kernels.box(3), kernels.sobel(), kernels.laplacian()])
     assert list(spectrum.pass_type(filter_spectrum(w, 64))) == ["lowpass", "bandpass",
@@ -204,7 +241,8 @@ def test_filter_descriptors_match_the_single_functions():
     w = np.random.default_rng(RNG_SEED).standard_normal((3, 4, 5, 5))
     table = spectrum.filter_descriptors(w, 32)
     spec = filter_spectrum(w, 32)
-    assert set(table) == {"dc_gain", "dominant_orientation", "orientation_selectivity",
+    assert set(table) == {"dc_gain", "relative_dc_gain", "relative_high_gain",
+                          "dominant_orientation", "orientation_selectivity",
                           "centroid_frequency", "pass_type", "spectral_flatness"}
     for name, values in table.items():
         assert values.shape == (3, 4)

@@ -120,7 +120,8 @@ def test_autotune_forgets_winners_timed_with_other_source(monkeypatch, tmp_path)
 
 
 def test_autotune_and_the_sweep_name_the_fastest_by_one_rule(monkeypatch, tmp_path):
-    """Both ask median_seconds, with their own rounds and time, nothing else."""
+    """Both ask one rule (median_seconds / sample_seconds), with their own rounds and
+    time, nothing else."""
     from fftconv import bench
     monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(select, "_TUNED", {})
@@ -130,7 +131,9 @@ def test_autotune_and_the_sweep_name_the_fastest_by_one_rule(monkeypatch, tmp_pa
         asked.append((sorted(calls), repeats, min_seconds))
         return {name: 1.0 + i for i, name in enumerate(sorted(calls))}
     monkeypatch.setattr(select, "median_seconds", fake)
-    monkeypatch.setattr(bench, "median_seconds", fake)
+    # the sweep takes the same rule's runs (sample_seconds) for medians and quartiles
+    monkeypatch.setattr(bench, "sample_seconds", lambda calls, repeats, min_seconds=0.0: {
+        name: [t] for name, t in fake(calls, repeats, min_seconds).items()})
     monkeypatch.setattr(select, "AUTOTUNE_SECONDS", 0.25)
     monkeypatch.setattr(bench, "SWEEP_SECONDS", 0.5)
     rows = run_sweep([Layer("3x3", 1, 2, 12, 12, 2, 3)], repeats=4, progress=False)
@@ -250,8 +253,8 @@ def test_sweep_reports_auto_and_autotune(monkeypatch, tmp_path):
 def test_sweep_times_one_code_path_once_and_says_so(monkeypatch):
     from fftconv import bench
     timed = []
-    real_seconds = bench.median_seconds
-    monkeypatch.setattr(bench, "median_seconds",
+    real_seconds = bench.sample_seconds
+    monkeypatch.setattr(bench, "sample_seconds",
                         lambda calls, *args, **kwargs: timed.append(sorted(calls)) or
                         real_seconds(calls, *args, **kwargs))
     rows = run_sweep([Layer("1x1", 2, 8, 16, 16, 8, 1), Layer("3x3", 2, 8, 16, 16, 8, 3)],

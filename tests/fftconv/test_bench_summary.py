@@ -1,0 +1,67 @@
+"""The sweep's summary and crossover figure, from SweepRow data built by hand (no timing)."""
+
+import pytest
+
+from fftconv.bench import (AUTO_MISS, Layer, SweepRow, crossover_figure, crossovers,
+                           curve_crossovers, format_sweep, sweep_summary)
+from fftconv.style import backend_colour
+
+
+def _row(k, seconds, auto, quartiles=None, borrowed=()):
+    return SweepRow(Layer(f"k{k}", 1, 4, 32, 32, 4, k), seconds, auto, borrowed=borrowed,
+                    quartiles=quartiles or {n: (0.9 * t, 1.1 * t) for n, t in seconds.items()})
+
+
+def test_same_code_is_read_from_the_backends_not_the_timings():
+    pointwise, k3 = _row(1, {"direct": 1.0, "im2col": 1.0}, "direct"), _row(3, {}, "fft")
+    assert pointwise.same_code("direct", "im2col") and not k3.same_code("direct", "im2col")
+    assert not pointwise.same_code("direct", "fft") and not pointwise.same_code("direct", "torch")
+
+
+def test_a_tie_of_one_code_path_is_no_crossover():
+    # at 1x1 direct and im2col run one computation (timed once, equal times); after
+    # that im2col stays ahead: no swap anywhere
+    rows = [_row(1, {"direct": 1e-3, "im2col": 1e-3}, "direct", borrowed=("im2col",)),
+            _row(3, {"direct": 3e-3, "im2col": 2e-3}, "im2col"),
+            _row(5, {"direct": 6e-3, "im2col": 4e-3}, "im2col")]
+    # noise between two timings of one code path would otherwise look like a swap
+    assert len(crossovers([1, 3, 5], [0.9, 3, 6], [1, 2, 4])) == 1
+    assert crossovers([1, 3, 5], [0.9, 3, 6], [1, 2, 4], [True, False, False]) == []
+    assert curve_crossovers(rows) == []
+    fig = crossover_figure([("toy", rows)])
+    assert not fig.axes[0].texts and not [l for l in fig.axes[0].lines if l.get_linestyle() == ":"]
+
+
+def test_crossovers_of_different_code_are_interpolated_and_ties_in_between_count_once():
+    assert crossovers([1, 3, 5], [1.0, 2.0, 4.0], [4.0, 2.0, 1.0]) == [3.0]
+    assert crossovers([1, 3], [1.0, 2.0], [2.0, 1.0]) == [pytest.approx(2.0)]
+    assert crossovers([1, 3, 5], [1.0, 1.0, 1.0], [2.0, 1.0, 2.0]) == []      # a touch
+    rows = [_row(k, {"direct": 1e-3 * k, "fft": 4e-3}, "fft") for k in (1, 3, 5, 7)]
+    assert [(a, b) for a, b, _ in curve_crossovers(rows)] == [("direct", "fft")]
+
+
+def test_auto_misses_are_marked_in_the_figure_and_the_table():
+    rows = [_row(1, {"direct": 1e-3, "fft": 5e-3}, "direct"),
+            _row(3, {"direct": 1.0e-3, "fft": 1.25e-3}, "fft"),        # 1.25x: a miss
+            _row(5, {"direct": 1.0e-3, "fft": 1.15e-3}, "fft")]        # 1.15x: fine
+    assert AUTO_MISS == 1.2
+    ax = crossover_figure([("toy", rows)]).axes[0]
+    (triangles,) = [c for c in ax.collections if c.get_label().startswith("auto >")]
+    assert triangles.get_label() == "auto > 1.2× slower"
+    assert [tuple(p) for p in triangles.get_offsets()] == [(3.0, pytest.approx(1.25))]
+    table = format_sweep(rows).splitlines()
+    assert "1.25!" in table[3] and "!" not in table[2] and "!" not in table[4]
+    assert sweep_summary(rows)["auto_within"] == 2
+
+
+def test_the_figure_draws_the_spread_of_the_repeats_in_the_backend_colours():
+    rows = [_row(k, {"direct": 1e-3 * k, "fft": 4e-3}, "direct") for k in (1, 3, 5)]
+    ax = crossover_figure([("toy", rows)]).axes[0]
+    lines = {l.get_label(): l for l in ax.lines}
+    assert lines["direct"].get_color() == backend_colour("direct")
+    assert lines["fft"].get_color() == backend_colour("fft")
+    bands = [c for c in ax.collections if c.get_paths() and c.get_label().startswith("_")
+             and len(c.get_paths()[0].vertices) > 4]
+    assert len(bands) == 2
+    top = max(v[1] for v in bands[0].get_paths()[0].vertices)
+    assert top == pytest.approx(1.1 * 5)                     # q3 of direct at k = 5, in ms
