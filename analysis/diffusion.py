@@ -1,6 +1,7 @@
 """A kernel read as diffusion: the softmax propagator, the heat kernel, stochastic convolution.
 
-Seed 001 reads a convolution as diffusion: normalize a kernel into a probability
+T. Dettmers ("Understanding convolution in deep learning", 2015) reads a
+convolution as diffusion: normalize a kernel into a probability
 distribution (a softmax, like a classifier's output) and it becomes a
 *propagator*, the law by which each pixel's value spreads to its neighbours in
 one step. Repeating the step is diffusion; drawing each move at random and
@@ -39,14 +40,57 @@ from fftconv.errors import bad_type, bad_value
 from fftconv.checks import as_array, integer, is_int, positive
 from .spectrum import _kernel_on_grid
 
-__all__ = ["softmax_kernel", "heat_kernel", "Moments", "propagator_moments", "diffuse",
+__all__ = ["auto_temperature", "softmax_kernel", "heat_kernel", "Moments", "propagator_moments", "diffuse",
            "stochastic_convolve", "MovingAverageView", "moving_average_view"]
 
 #: How far a probability kernel's sum may be from 1 (float32 softmax rounding is ~1e-7).
 _MASS_TOLERANCE = 1e-6
 
 
-def softmax_kernel(w, temperature=1.0):
+def auto_temperature(w):
+    """The default softmax temperature of each kernel: half the standard deviation of its entries.
+
+    Parameters
+    ----------
+    w : array_like, shape (..., kh, kw)
+        One kernel or a stack; the statistic runs over the last two axes.
+
+    Returns
+    -------
+    T : float or ndarray, shape (...)
+        ``T = std(w) / 2``, ``std(w) = sqrt(mean((w - mean w)²))`` over each
+        kernel's ``kh·kw`` entries; ``1.0`` for a constant kernel, whose softmax
+        is uniform at every temperature.
+
+    Notes
+    -----
+    With this ``T``, ``log p`` is twice the kernel's z-score up to a constant:
+    a tap one standard deviation above another is ``e² ≈ 7.4`` times as likely
+    a move. The rule is scale equivariant, ``T(c·w) = c·T(w)`` for ``c > 0``,
+    hence ``softmax_kernel(c·w) == softmax_kernel(w)``: a trained layer whose
+    weights are a few tenths gets as informative a propagator as a named kernel
+    with integer taps. A fixed ``T = 1`` makes the softmax of weights of size
+    0.1–0.3 nearly uniform (``p ≈ 1/25`` on every tap of a 5×5 kernel). The
+    factor 1/2 was chosen on LeNet-5's C1 trained on the bundled digits
+    (``fftconv train``, 2 and 10 epochs; weight standard deviation 0.15–0.20):
+    the largest tap then gets 4.3–7.8 times the uniform 1/25 (1.3 times at
+    ``T = 1``; 2.6–3.7 times at ``T = std``), the spread the demo's former
+    fixed ``T = 0.1`` gave to these weights.
+
+    Examples
+    --------
+    >>> auto_temperature([[0.0, 2.0], [0.0, 2.0]])
+    0.5
+    >>> auto_temperature(np.ones((2, 3, 3)))
+    array([1., 1.])
+    """
+    w = as_array("auto_temperature", "w", w, min_ndim=2, layout="(..., kh, kw)", finite=True)
+    spread = np.asarray(w, dtype=np.float64).std(axis=(-2, -1))
+    t = np.where(spread > 0, spread / 2, 1.0)
+    return float(t) if t.ndim == 0 else t
+
+
+def softmax_kernel(w, temperature=None):
     """Numerically stable softmax over each kernel's entries: a probability kernel.
 
     Parameters
@@ -54,9 +98,11 @@ def softmax_kernel(w, temperature=1.0):
     w : array_like, shape (..., kh, kw)
         One kernel or a stack (conv2d weights ``(C_out, C_in, kh, kw)``); the
         softmax runs over the last two axes.
-    temperature : float
+    temperature : float or None
         ``T > 0``. Large ``T`` flattens the distribution towards uniform; small
-        ``T`` concentrates it on the largest entry.
+        ``T`` concentrates it on the largest entry. ``None`` (default): each
+        kernel's own :func:`auto_temperature`, half the standard deviation of
+        its entries, which makes the result independent of the kernel's scale.
 
     Returns
     -------
@@ -69,22 +115,28 @@ def softmax_kernel(w, temperature=1.0):
     Computed as ``exp((w - max w) / T)`` normalized, which cannot overflow
     (the largest term is exactly 1) and equals the textbook formula because the
     softmax is invariant to adding a constant (I. Goodfellow, Y. Bengio and
-    A. Courville, *Deep Learning*, 2016, §4.1). Seed 001 normalizes the edge
-    detector with 8 in the centre and -1 around it this way: the centre gets
-    ``e⁸ / (e⁸ + 8e⁻¹) ≈ 0.999``, so nearly all the information of the
-    neighbourhood flows into the centre pixel. For a conv2d weight (a
-    cross-correlation) pass ``w[..., ::-1, ::-1]`` to get the propagator of the
-    layer's operation.
+    A. Courville, *Deep Learning*, 2016, §4.1). Scaling both ``w`` and ``T`` by
+    ``c > 0`` leaves ``p`` unchanged. T. Dettmers ("Understanding convolution in
+    deep learning", 2015) normalizes the edge detector with 8 in the centre and
+    -1 around it at ``T = 1``: the centre gets ``e⁸ / (e⁸ + 8e⁻¹) ≈ 0.999``, so
+    nearly all the information of the neighbourhood flows into the centre
+    pixel. For a conv2d weight (a cross-correlation) pass ``w[..., ::-1, ::-1]``
+    to get the propagator of the layer's operation.
 
     Examples
     --------
     >>> from analysis import kernels
-    >>> p = softmax_kernel(kernels.laplacian(8))
+    >>> p = softmax_kernel(kernels.laplacian(8), temperature=1.0)
     >>> round(float(p[1, 1]), 4), round(float(p.sum()), 12)
     (0.999, 1.0)
+    >>> round(float(softmax_kernel(kernels.laplacian(8))[1, 1]), 3)   # T = std / 2 = 1.414
+    0.986
     """
     w = as_array("softmax_kernel", "w", w, min_ndim=2, layout="(..., kh, kw)", finite=True)
-    temperature = positive("softmax_kernel", "temperature", temperature)
+    if temperature is None:
+        temperature = np.asarray(auto_temperature(w), dtype=w.dtype)[..., None, None]
+    else:
+        temperature = positive("softmax_kernel", "temperature", temperature)
     z = (w - w.max(axis=(-2, -1), keepdims=True)) / temperature
     e = np.exp(z)
     return e / e.sum(axis=(-2, -1), keepdims=True)
@@ -315,7 +367,7 @@ def stochastic_convolve(image, kernel, samples, seed=None):
 
     Notes
     -----
-    Seed 001's stochastic reading: the propagator gives the probability of
+    Dettmers' (2015) stochastic reading: the propagator gives the probability of
     where a particle (a pixel's value) lands, and the deterministic convolution
     is the average behaviour of many particles. The ``S`` moves of a pixel are
     drawn at once as multinomial counts over the taps — the same distribution
@@ -363,8 +415,8 @@ class MovingAverageView:
     Notes
     -----
     On a finite signal with zero initial conditions the moving average is
-    multiplication by the lower-triangular Toeplitz matrix ``T(b)`` (seed 004:
-    convolution as a matrix); the autoregressive filter is ``T(b)⁻¹``, which
+    multiplication by the lower-triangular Toeplitz matrix ``T(b)`` (convolution
+    as a matrix); the autoregressive filter is ``T(b)⁻¹``, which
     has infinitely long impulse response (IIR). They are ``scipy.signal.lfilter``
     with coefficients ``(b, [1])`` and ``([1], b)``; this class computes them
     independently (a convolution and a banded triangular solve) so the
@@ -495,7 +547,7 @@ def moving_average_view(kernel):
 
     Notes
     -----
-    Seed 001's statistical reading: a convolution with a normalized kernel is a
+    Dettmers' (2015) statistical reading: a convolution with a normalized kernel is a
     weighted moving average (MA) of its input, and an autoregressive (AR) model
     ``Σ_k b[k] y[n-k] = x[n]`` is the inverse (IIR) filter of the same kernel;
     together they make the ARMA models of time series analysis (Box & Jenkins,

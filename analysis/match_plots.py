@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from fftconv import style
 from fftconv.errors import bad_value
 from fftconv.optional import require
 
 from .peaks import Peaks, match_boxes
 
-__all__ = ["match_figure"]
+__all__ = ["match_figure", "score_extent"]
 
 
 def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_normed",
-                 pad_input=False, title=""):
+                 pad_input=False, title="", truth=None):
     """The image with a box per match, beside the score map with the peaks marked.
 
     Parameters
@@ -35,10 +36,16 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
     pad_input : bool
         As given to ``match_template`` (where a score position sits in the image).
     title : str
+    truth : sequence of (int, int), optional
+        Top-left corners ``(row, col)`` of the true copies, outlined in
+        :data:`fftconv.style.TRUTH_STYLE` (found matches: ``FOUND_STYLE``).
 
     Returns
     -------
     matplotlib.figure.Figure
+        Two panels sharing the image's pixel frame: the image and the score map
+        (:func:`score_extent`), each with the boxes, the peaks at their window
+        centres and, on the image, each score as ``{:.3f}``.
 
     Examples
     --------
@@ -48,30 +55,96 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
     >>> score = match_template(image, image[5:15, 20:32])
     >>> fig = match_figure(image, score, find_peaks(score, max_peaks=1), (10, 12))
     >>> [ax.get_title() for ax in fig.axes[:2]]
-    ['image: 1 match', 'ccoeff_normed score']
+    ['image: 1 match', "ccoeff_normed score, drawn at each window's centre"]
     """
     Figure = require("matplotlib.figure", "plots", "match_figure").Figure
     Rectangle = require("matplotlib.patches", "plots", "match_figure").Rectangle
+    Line2D = require("matplotlib.lines", "plots", "match_figure").Line2D
 
     score = np.asarray(score)
     if score.ndim != 2:
         raise bad_value("match_figure", "score", score, "a 2-D score map")
-    fig = Figure(figsize=(11, 4.6), layout="constrained")
-    ax_image, ax_score = fig.subplots(1, 2)
+    shape = tuple(template_shape)
+    fig = Figure(figsize=(11, 4.8), layout="constrained")
+    ax_image, ax_score = fig.subplots(1, 2, sharex=True, sharey=True)
     image = np.asarray(image)
-    ax_image.imshow(image, cmap="gray" if image.ndim == 2 else None, interpolation="nearest")
-    for top, left, bottom, right in match_boxes(peaks.coords, tuple(template_shape), pad_input):
-        ax_image.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
-                                     fill=False, edgecolor="tab:red", linewidth=1.5))
-    ax_image.set_title(f"image: {len(peaks)} match{'es' if len(peaks) != 1 else ''}")
-    shown = ax_score.imshow(score, cmap="viridis", interpolation="nearest")
+    ax_image.imshow(image, cmap=style.IMAGE_CMAP if image.ndim == 2 else None,
+                    interpolation="nearest")
+    signed = method.endswith("_normed") and not method.startswith("sqdiff")
+    shown = ax_score.imshow(score, cmap=style.SIGNED_CMAP if signed else style.MAGNITUDE_CMAP,
+                            vmin=-1 if signed else None, vmax=1 if signed else None,
+                            extent=score_extent(score.shape, shape, pad_input),
+                            interpolation="nearest")
+    ax_score.set_xlim(-0.5, image.shape[1] - 0.5)
+    ax_score.set_ylim(image.shape[0] - 0.5, -0.5)
+    centre = _centre_offset(shape, pad_input)
+    for kind, st, boxes in (("truth", style.TRUTH_STYLE,
+                             [] if truth is None else match_boxes(truth, shape)),
+                            ("found", style.FOUND_STYLE,
+                             match_boxes(peaks.coords, shape, pad_input))):
+        for ax in (ax_image, ax_score):
+            for top, left, bottom, right in boxes:
+                ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
+                                       fill=False, edgecolor=st["colour"],
+                                       linestyle=st["linestyle"], linewidth=1.5))
     if len(peaks):
-        ax_score.plot(peaks.coords[:, 1], peaks.coords[:, 0], "r+", markersize=10)
-    ax_score.set_title(f"{method} score")
-    fig.colorbar(shown, ax=ax_score, shrink=0.85)
+        for ax in (ax_image, ax_score):
+            ax.plot(peaks.coords[:, 1] + centre[1], peaks.coords[:, 0] + centre[0],
+                    linestyle="none", marker=style.FOUND_STYLE["marker"],
+                    color=style.FOUND_STYLE["colour"], markersize=9, markeredgewidth=1.5)
+        for (top, left, _, _), value in zip(match_boxes(peaks.coords, shape, pad_input),
+                                            peaks.scores):
+            ax_image.annotate(f"{value:.3f}", (left - 0.5, top - 0.5), xytext=(0, 2),
+                              textcoords="offset points", fontsize=7,
+                              color=style.FOUND_STYLE["colour"])
+    handles = [Line2D([], [], color=style.FOUND_STYLE["colour"],
+                      linestyle=style.FOUND_STYLE["linestyle"],
+                      marker=style.FOUND_STYLE["marker"], label="found (score shown)")]
+    if truth is not None:
+        handles.insert(0, Line2D([], [], color=style.TRUTH_STYLE["colour"],
+                                 linestyle=style.TRUTH_STYLE["linestyle"],
+                                 label="truth"))
+    ax_image.legend(handles=handles, fontsize=8, loc="lower right")
+    ax_image.set_title(f"image: {len(peaks)} match{'es' if len(peaks) != 1 else ''}")
+    ax_score.set_title(f"{method} score, drawn at each window's centre")
+    style.add_colorbar(ax_score, shown, f"{method} score")
     for ax in (ax_image, ax_score):
         ax.set_xlabel("x (column)")
         ax.set_ylabel("y (row)")
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _centre_offset(template_shape, pad_input):
+    """Score position -> the centre of its window in image pixels, ``(dr, dc)``."""
+    h, w = template_shape
+    return ((h - 1) / 2 - (h // 2 if pad_input else 0),
+            (w - 1) / 2 - (w // 2 if pad_input else 0))
+
+
+def score_extent(score_shape, template_shape, pad_input=False):
+    """``imshow`` extent that draws a score map in its image's pixel frame.
+
+    Parameters
+    ----------
+    score_shape : (int, int)
+    template_shape : (int, int)
+    pad_input : bool
+        As given to ``match_template``.
+
+    Returns
+    -------
+    (left, right, bottom, top) : tuple of float
+        Entry ``(i, j)`` is drawn at the centre of the window it scores,
+        ``(i + (h − 1)/2, j + (w − 1)/2)`` (minus ``(h//2, w//2)`` with
+        ``pad_input``), exactly to the half pixel, so a peak lies in its box.
+
+    Examples
+    --------
+    >>> score_extent((31, 39), (10, 12))
+    (5.0, 44.0, 35.0, 4.0)
+    """
+    dr, dc = _centre_offset(template_shape, pad_input)
+    rows, cols = score_shape
+    return (dc - 0.5, dc + cols - 0.5, dr + rows - 0.5, dr - 0.5)

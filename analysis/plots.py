@@ -26,7 +26,7 @@ from fftconv.errors import bad_value
 from fftconv.optional import require
 
 from . import diffusion, kernels, spectrum
-from fftconv.checks import as_array, integer
+from fftconv.checks import as_array, integer, positive
 
 __all__ = ["filter_labels", "filter_spectra_figure", "orientation_rose_figure",
            "radial_profile_figure", "image_spectrum_figure", "frequency_mask_figure",
@@ -179,6 +179,14 @@ def _decibels(magnitude, reference):
     with np.errstate(divide="ignore", invalid="ignore"):
         db = 20 * np.log10(np.asarray(magnitude) / reference)
     return np.maximum(np.nan_to_num(db, nan=DB_FLOOR, neginf=DB_FLOOR), DB_FLOOR)
+
+
+def _bar(ax, mappable, label):
+    """A small colorbar (:func:`fftconv.style.add_colorbar`) for a panel in a dense grid."""
+    bar = style.add_colorbar(ax, mappable)
+    bar.set_label(label, fontsize=7)
+    bar.ax.tick_params(labelsize=6)
+    return bar
 
 
 def _grid(count, ncols):
@@ -490,7 +498,7 @@ def frequency_mask_figure(image, mask):
 
 # == 2. A kernel read as diffusion ====================================================
 
-def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=1.0, labels=None):
+def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=None, labels=None):
     """Per filter: the kernel, its softmax propagator, and an image diffused by it.
 
     Parameters
@@ -503,48 +511,67 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=1.0, label
         Grey-level image to diffuse (periodic boundaries).
     steps : sequence of int
         Numbers of steps to show.
-    temperature : float
-        Softmax temperature.
+    temperature : float or None
+        Softmax temperature; None (default): each kernel's
+        :func:`analysis.diffusion.auto_temperature`, half the standard deviation
+        of its entries.
     labels : sequence of str, optional
         One per filter.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One row per filter: ``w``; ``p = softmax(w / T)`` with the share of the
-        centre tap; then the image after ``n`` steps of the layer's operation
-        with ``p`` as its weight (cross-correlation with circular boundaries,
-        i.e. :func:`analysis.diffusion.diffuse` with ``p[::-1, ::-1]``), all on
-        the grey scale of the input image.
+        One row per filter: ``w`` with a colorbar of its weights; the
+        propagator ``p = softmax(w / T)`` with a colorbar in probability per
+        step, its temperature and the probability of staying put (the centre
+        tap); then the image after ``n`` steps of the layer's operation with
+        ``p`` as its weight (cross-correlation with circular boundaries, i.e.
+        :func:`analysis.diffusion.diffuse` with ``p[::-1, ::-1]``), all on the
+        grey scale of the input image (bar beside the last frame).
 
     Examples
     --------
     >>> from analysis import kernels
     >>> from analysis.images import demo_image
-    >>> len(diffusion_figure(kernels.laplacian(), demo_image(32), steps=(0, 1, 4)).axes)
-    5
+    >>> fig = diffusion_figure(kernels.laplacian(), demo_image(32), steps=(0, 1, 4))
+    >>> [ax.get_label() for ax in fig.axes[-3:]]          # a colorbar per row's panel
+    ['<colorbar>', '<colorbar>', '<colorbar>']
     """
-    flat, labels = _filters("diffusion_figure", w, labels, common_size=False)
-    image = as_array("diffusion_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
-    props = [diffusion.softmax_kernel(k, temperature) for k in flat]
+    func = "diffusion_figure"
+    flat, labels = _filters(func, w, labels, common_size=False)
+    image = as_array(func, "image", image, ndim=2, layout="(H, W)", finite=True)
+    if temperature is not None:
+        temperature = positive(func, "temperature", temperature)
+    temps = [diffusion.auto_temperature(k) if temperature is None else temperature
+             for k in flat]
+    props = [diffusion.softmax_kernel(k, t) for k, t in zip(flat, temps)]
     steps = list(steps)
     ncols = 2 + len(steps)
-    fig = _figure("diffusion_figure",
-                  figsize=(1.7 * ncols, 1.85 * len(flat) + 0.4), layout="constrained")
-    fig.suptitle(f"Kernel, softmax propagator (T={temperature:g}) and the image after n "
-                 "propagation steps", fontsize=10)
+    fig = _figure(func, figsize=(1.95 * ncols + 1.2, 1.9 * len(flat) + 1.0),
+                  layout="constrained")
+    rule = ("T = half the standard deviation of each kernel's entries" if temperature is None
+            else f"T = {temperature:g} for every kernel")
+    fig.suptitle("Each row: a kernel w (conv2d weight); its propagator p = softmax(w / T), the "
+                 "probability that a pixel's value\nmoves by each offset in one step "
+                 f"({rule}; 'stay': the centre tap); the test image after n steps "
+                 "of diffusion by p (circular boundaries)", fontsize=9)
     axes = fig.subplots(len(flat), ncols, squeeze=False)
     lo, hi = float(image.min()), float(image.max())
-    for n, (k, p, label) in enumerate(zip(flat, props, labels)):
-        _show_kernel(axes[n, 0], k, f"kernel {label}".strip())
+    for n, (k, p, t, label) in enumerate(zip(flat, props, temps, labels)):
+        _bar(axes[n, 0], _show_kernel(axes[n, 0], k, f"kernel {label}".strip()), "weight")
         c = p[p.shape[0] // 2, p.shape[1] // 2]
-        axes[n, 1].imshow(p, cmap="viridis", vmin=0, interpolation="nearest")
+        shown = axes[n, 1].imshow(p, cmap=style.PROBABILITY_CMAP, vmin=0,
+                                  vmax=float(p.max()), interpolation="nearest")
         axes[n, 1].set_xticks([])
         axes[n, 1].set_yticks([])
-        axes[n, 1].set_title(f"softmax, centre {c:.3f}", fontsize=8)
+        axes[n, 1].set_title(f"p, T = {t:.3g}; stay {c:.3f}", fontsize=8)
+        _bar(axes[n, 1], shown, "probability")
         frames = diffusion.diffuse(image, p[::-1, ::-1], steps)
         for j, (s, frame) in enumerate(zip(steps, frames)):
-            _show_image(axes[n, 2 + j], frame, f"n = {s}", lo, hi)
+            _show_image(axes[n, 2 + j], frame,
+                        "n = 0 (input)" if s == 0 else f"n = {s} step{'s' if s != 1 else ''}",
+                        lo, hi)
+        _bar(axes[n, ncols - 1], axes[n, ncols - 1].images[0], "grey level")
     return fig
 
 
@@ -560,22 +587,24 @@ def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
     samples : sequence of int
         Sample counts ``S`` to show.
     seed : int
-        Seed of the random moves (recorded in the title).
+        Seed of ``numpy.random.default_rng`` for the random moves (named in the
+        title, so the figure can be redrawn).
 
     Returns
     -------
     matplotlib.figure.Figure
         Top row: the mean of ``S`` random moves per pixel for each ``S``
         (:func:`analysis.diffusion.stochastic_convolve`) and the exact circular
-        convolution. Bottom: the RMS error against ``S`` on log-log axes with
-        the predicted ``sqrt((1 - Σp²)·mean(x²) / S)``.
+        convolution, on the input's grey scale (bar on the right). Bottom: the
+        RMS error against ``S`` on log-log axes with the predicted
+        ``sqrt((1 - Σp²)·mean(x²) / S)``.
 
     Examples
     --------
     >>> from analysis.diffusion import heat_kernel
     >>> from analysis.images import demo_image
     >>> len(stochastic_figure(demo_image(32), heat_kernel(0.5), samples=(1, 10)).axes)
-    4
+    5
     """
     image = as_array("stochastic_figure", "image", image, ndim=2, layout="(H, W)", finite=True)
     samples = list(samples)
@@ -584,22 +613,25 @@ def stochastic_figure(image, propagator, samples=(1, 10, 100, 1000), seed=0):
     errors = [float(np.sqrt(np.mean((m - exact) ** 2))) for m in means]
     ncols = len(samples) + 1
     fig = _figure("stochastic_figure",
-                  figsize=(max(1.9 * ncols, 6.0), 5.2), layout="constrained")
-    fig.suptitle(f"Stochastic convolution: each value moves to a random offset (seed {seed})",
-                 fontsize=10)
+                  figsize=(max(1.9 * ncols + 0.8, 6.0), 5.4), layout="constrained")
+    fig.suptitle("Stochastic convolution: each pixel's value jumps S times to an offset drawn "
+                 "from the propagator p;\nthe mean of the S jumps tends to the exact "
+                 f"convolution (moves drawn by numpy.random.default_rng({seed}))", fontsize=9)
     sub = fig.subfigures(2, 1, height_ratios=[1.0, 1.3])
     top = sub[0].subplots(1, ncols, squeeze=False)[0]
     lo, hi = float(image.min()), float(image.max())
     for ax, s, m in zip(top, samples, means):
-        _show_image(ax, m, f"S = {s}", lo, hi)
-    _show_image(top[-1], exact, "exact", lo, hi)
+        _show_image(ax, m, f"mean of S = {s}", lo, hi)
+    _show_image(top[-1], exact, "exact p ⊛ x (S → ∞)", lo, hi)
+    _bar(top[-1], top[-1].images[0], "grey level")
     ax = sub[1].subplots()
     s_arr = np.asarray(samples, dtype=np.float64)
     predicted = np.sqrt((1 - np.sum(np.square(propagator))) * np.mean(image ** 2) / s_arr)
-    ax.loglog(s_arr, errors, "o-", label="measured RMS error")
-    ax.loglog(s_arr, predicted, "k--", lw=0.8, label="predicted ∝ 1/√S")
-    ax.set_xlabel("samples S")
-    ax.set_ylabel("RMS error")
+    ax.loglog(s_arr, errors, "o-", color=style.line_colour(0), label="measured RMS error")
+    ax.loglog(s_arr, predicted, "--", color=style.line_colour(7), lw=0.8,
+              label="predicted √((1 − Σp²)·mean(x²) / S)")
+    ax.set_xlabel("samples S (jumps per pixel)")
+    ax.set_ylabel("RMS error (vs exact)")
     ax.legend(fontsize=8)
     return fig
 

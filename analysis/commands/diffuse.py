@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from fftconv.commands.options import float_range, int_list, int_range, out_option
+import argparse
+
+from fftconv.commands.options import int_list, int_range, out_option
 
 DEFAULT_KERNELS = ("gaussian", "laplacian", "sobel")
+
+
+def _temperature(text: str):
+    """``'auto'`` -> None (each kernel's :func:`analysis.diffusion.auto_temperature`),
+    else a finite number > 0."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a finite number > 0; got {text!r}")
+    return value
 
 
 def register(subparsers) -> None:
@@ -24,8 +40,12 @@ def register(subparsers) -> None:
     out_option(p, "diffuse", "the figures and propagators.json")
     p.add_argument("--layer", default=None,
                    help="conv layer of a checkpoint, e.g. c1 (default: the first)")
-    p.add_argument("--temperature", type=float_range(0, lo_open=True), default=1.0,
-                   help="softmax temperature")
+    p.add_argument("--temperature", type=_temperature, default=None, metavar="auto|T",
+                   help="softmax temperature T > 0 of the propagator p = softmax(w / T); "
+                        "default 'auto': for each kernel, half the standard deviation of "
+                        "its entries, so the propagator does not depend on the kernel's "
+                        "scale (a trained layer's weights of a few tenths are nearly "
+                        "uniform at T = 1)")
     p.add_argument("--steps", type=int_list(0), default=[0, 1, 2, 4, 8, 16],
                    help="propagation steps to show")
     p.add_argument("--image", default=None, metavar="FILE",
@@ -53,11 +73,14 @@ def run(args) -> int:
     # Every source is a conv2d weight (a cross-correlation), so the propagator, in
     # convolution form, is the softmax of the kernel rotated by 180 degrees.
     props = [diffusion.softmax_kernel(k[::-1, ::-1], args.temperature) for k in weights]
+    temperatures = [diffusion.auto_temperature(k) if args.temperature is None
+                    else args.temperature for k in weights]
     rows = []
-    for label, p in zip(labels, props):
+    for label, p, t in zip(labels, props, temperatures):
         m = diffusion.propagator_moments(p)
         c = p[p.shape[0] // 2, p.shape[1] // 2]
-        rows.append({"label": label, "centre_probability": c, "drift_xy": m.mean,
+        rows.append({"label": label, "temperature": t, "centre_probability": c,
+                     "drift_xy": m.mean,
                      "covariance_xy": m.covariance,
                      "diffusion_coefficient": float(m.covariance.trace()) / 4,
                      "propagator": p[::-1, ::-1]})
@@ -71,14 +94,18 @@ def run(args) -> int:
         files.save_figure(plots.stochastic_figure(image, props[0], args.samples, args.seed),
                           out / "stochastic.png"),
         files.write_json({"sources": args.sources or list(DEFAULT_KERNELS),
-                          "layer": args.layer, "temperature": args.temperature,
+                          "layer": args.layer,
+                          "temperature": "auto" if args.temperature is None
+                          else args.temperature,
                           "seed": args.seed, "filters": rows}, out / "propagators.json"),
     ]
     width = max(len(label) for label in labels)
-    print(f"{'filter':<{width}}  {'centre p':>8}  {'drift x':>7}  {'drift y':>7}  {'D/step':>7}")
+    print(f"{'filter':<{width}}  {'T':>7}  {'centre p':>8}  {'drift x':>7}  {'drift y':>7}  "
+          f"{'D/step':>7}")
     for row in rows:
         dx, dy = row["drift_xy"]
-        print(f"{row['label']:<{width}}  {row['centre_probability']:>8.4f}  {dx:>7.3f}  "
+        print(f"{row['label']:<{width}}  {row['temperature']:>7.4g}  "
+              f"{row['centre_probability']:>8.4f}  {dx:>7.3f}  "
               f"{dy:>7.3f}  {row['diffusion_coefficient']:>7.3f}")
     if len(labels) > n:
         print(f"(figure shows the first {n} of {len(labels)} filters; see --max-filters)")

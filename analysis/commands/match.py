@@ -191,7 +191,7 @@ def _run_on_dask(args) -> int:
     print(plural(len(peaks), "match", "matches"))
     print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
     for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):
-        print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.6g}")
+        print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.3f}")
     print(f"wrote {args.zarr_out}")
     return 0
 
@@ -229,7 +229,7 @@ def run(args) -> int:
           f"{args.method}: {plural(len(peaks), 'match', 'matches')}")
     print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
     for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):
-        print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.6g}")
+        print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.3f}")
     if not args.no_figure:
         from analysis.match_plots import match_figure
 

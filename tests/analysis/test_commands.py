@@ -124,3 +124,32 @@ def test_max_filters_must_be_positive(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["spectrum", "box", "--max-filters", "0", "--out", str(tmp_path)])
     assert "argument --max-filters: must be an int >= 1; got '0'" in capsys.readouterr().err
+
+def test_diffuse_default_temperature_is_auto_and_scale_free(tmp_path):
+    """Without --temperature each kernel's T is half its standard deviation, so a layer of
+    small weights and the same layer scaled up give the same propagators."""
+    from analysis.diffusion import auto_temperature
+
+    from .conftest import write_checkpoint
+
+    rng = np.random.default_rng(3)
+    small = 0.2 * rng.standard_normal((2, 1, 5, 5))
+    for name, w in (("small", small), ("large", 40 * small)):
+        write_checkpoint(tmp_path / f"{name}.npz", {"c1.weight": w})
+        assert main(["diffuse", str(tmp_path / f"{name}.npz"), "--out", str(tmp_path / name),
+                     "--steps", "0,1", "--samples", "1,10", "--image-size", "16"]) == 0
+    runs = [json.loads((tmp_path / name / "propagators.json").read_text())
+            for name in ("small", "large")]
+    assert runs[0]["temperature"] == "auto"
+    for a, b, w in zip(runs[0]["filters"], runs[1]["filters"], small[:, 0]):
+        np.testing.assert_allclose(a["propagator"], b["propagator"], rtol=1e-9)
+        assert a["temperature"] == pytest.approx(auto_temperature(w))
+        assert np.max(a["propagator"]) >= 3 / 25
+
+
+@pytest.mark.parametrize("value", ["0", "-0.5", "hot", "inf"])
+def test_diffuse_temperature_must_be_positive_or_auto(value, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["diffuse", "box", "--temperature", value, "--out", str(tmp_path)])
+    assert (f"argument --temperature: expected 'auto' or a finite number > 0; got {value!r}"
+            in capsys.readouterr().err)

@@ -6,8 +6,8 @@ import scipy.signal
 
 import fftconv
 from analysis import diffusion, kernels
-from analysis.diffusion import (diffuse, heat_kernel, moving_average_view, propagator_moments,
-                                softmax_kernel, stochastic_convolve)
+from analysis.diffusion import (auto_temperature, diffuse, heat_kernel, moving_average_view,
+                                propagator_moments, softmax_kernel, stochastic_convolve)
 from analysis.images import demo_image
 from analysis.spectrum import circular_convolve, filter_spectrum
 from fftconv.testing import assert_conv_close
@@ -21,8 +21,8 @@ def _random_propagator(shape=(3, 3), seed=SEED):
 
 # -- softmax -------------------------------------------------------------------------
 
-def test_softmax_of_the_seed_edge_detector():
-    p = softmax_kernel(kernels.laplacian(8))
+def test_softmax_of_dettmers_edge_detector_at_temperature_one():
+    p = softmax_kernel(kernels.laplacian(8), temperature=1.0)
     e8, e_1 = np.exp(8.0), np.exp(-1.0)
     assert p[1, 1] == pytest.approx(e8 / (e8 + 8 * e_1))
     assert round(float(p[1, 1]), 3) == 0.999
@@ -42,10 +42,49 @@ def test_softmax_is_a_probability_kernel_per_filter():
 
 def test_softmax_is_stable_for_huge_entries_and_keeps_float32():
     w = np.array([[1000.0, 999.0], [-1000.0, 0.0]])
-    p = softmax_kernel(w)
+    p = softmax_kernel(w, temperature=1.0)
     assert np.isfinite(p).all()
     assert p[0, 0] == pytest.approx(1 / (1 + np.exp(-1.0)))
+    assert softmax_kernel(w.astype(np.float32), 1.0).dtype == np.float32
     assert softmax_kernel(w.astype(np.float32)).dtype == np.float32
+    assert np.isfinite(softmax_kernel(w)).all()
+
+
+# -- the default temperature -------------------------------------------------------------
+
+def test_auto_temperature_is_half_of_each_kernels_standard_deviation():
+    w = np.random.default_rng(SEED).standard_normal((3, 2, 5, 5))
+    t = auto_temperature(w)
+    assert t.shape == (3, 2)
+    np.testing.assert_allclose(t[1, 0], w[1, 0].std() / 2)
+    np.testing.assert_allclose(softmax_kernel(w)[1, 0], softmax_kernel(w[1, 0], float(t[1, 0])))
+    # A constant kernel: uniform at any temperature, so T falls back to 1.
+    assert auto_temperature(np.full((3, 3), 0.7)) == 1.0
+    np.testing.assert_allclose(softmax_kernel(np.full((3, 3), 0.7)), 1 / 9)
+
+
+@pytest.mark.parametrize("c", [1e-3, 0.1, 7.0, 250.0])
+def test_softmax_is_scale_equivariant(c):
+    """softmax(c·w, c·T) = softmax(w, T); with the default T, softmax(c·w) = softmax(w)."""
+    w = np.random.default_rng(SEED).standard_normal((4, 5, 5))
+    np.testing.assert_allclose(softmax_kernel(c * w, c * 0.4), softmax_kernel(w, 0.4),
+                               rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(softmax_kernel(c * w), softmax_kernel(w), rtol=1e-10,
+                               atol=1e-15)
+    np.testing.assert_allclose(auto_temperature(c * w), c * auto_temperature(w))
+
+
+def test_default_temperature_says_something_for_trained_scale_weights():
+    """Weights of a few tenths (a trained LeNet-5 C1) are nearly uniform at T = 1
+    (p ≈ 1/25 everywhere); the default T gives the largest tap several times that,
+    even for the lightest-tailed (uniform) weights."""
+    rng = np.random.default_rng(SEED)
+    for w in (rng.uniform(0.1, 0.3, (6, 5, 5)), 0.2 * rng.standard_normal((6, 5, 5)),
+              0.3 * kernels.gabor(5, wavelength=4, theta=30)[None]):
+        assert softmax_kernel(w, 1.0).max(axis=(-2, -1)).max() < 2 / 25
+        assert (softmax_kernel(w).max(axis=(-2, -1)) >= 3 / 25).all()
+        # ... and still far from a point mass: it is a spread, not an argmax.
+        assert (softmax_kernel(w).max(axis=(-2, -1)) < 0.8).all()
 
 
 def test_softmax_temperature_limits():
@@ -304,6 +343,10 @@ def test_arma_views_work_along_any_axis_and_for_long_kernels():
      r"softmax_kernel: parameter 'temperature' must be a finite real number > 0; got 0"),
     (lambda: softmax_kernel(np.ones((3, 3)), temperature="hot"), TypeError,
      r"parameter 'temperature' must be a finite real number > 0; got 'hot'"),
+    (lambda: softmax_kernel(np.ones((3, 3)), temperature=-0.5), ValueError,
+     r"softmax_kernel: parameter 'temperature' must be a finite real number > 0; got -0.5"),
+    (lambda: auto_temperature(np.ones(3)), ValueError,
+     r"auto_temperature: parameter 'w' must be an array with at least 2 dimensions"),
     (lambda: heat_kernel(-1.0), ValueError,
      r"heat_kernel: parameter 't' must be a finite real number >= 0; got -1.0"),
     (lambda: heat_kernel(1.0, D=0), ValueError, r"heat_kernel: parameter 'D' must be a finite"),
@@ -340,5 +383,5 @@ def test_errors(call, exc, pattern):
 
 
 def test_module_exports():
-    assert set(diffusion.__all__) >= {"softmax_kernel", "heat_kernel", "diffuse",
+    assert set(diffusion.__all__) >= {"auto_temperature", "softmax_kernel", "heat_kernel", "diffuse",
                                       "stochastic_convolve", "moving_average_view"}

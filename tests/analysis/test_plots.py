@@ -154,20 +154,45 @@ def test_image_and_mask_figures():
 def test_diffusion_figure_rows_show_kernel_propagator_and_steps():
     image = demo_image(32)
     fig = plots.diffusion_figure([kernels.laplacian(), kernels.gaussian(5, 1.0)], image,
-                                 steps=(0, 3), labels=["lap", "gauss"])
-    assert len(fig.axes) == 2 * 4
-    assert _titles(fig)[:4] == ["kernel lap", "softmax, centre 0.999", "n = 0", "n = 3"]
-    np.testing.assert_allclose(fig.axes[5].images[0].get_array(),
-                               softmax_kernel(kernels.gaussian(5, 1.0)))
-    np.testing.assert_allclose(fig.axes[2].images[0].get_array(), image)
+                                 steps=(0, 3), labels=["lap", "gauss"], temperature=1.0)
+    grid = fig.axes[:2 * 4]
+    assert [ax.get_title() for ax in grid[:4]] == ["kernel lap", "p, T = 1; stay 0.999",
+                                                   "n = 0 (input)", "n = 3 steps"]
+    np.testing.assert_allclose(grid[5].images[0].get_array(),
+                               softmax_kernel(kernels.gaussian(5, 1.0), 1.0))
+    np.testing.assert_allclose(grid[2].images[0].get_array(), image)
+    assert "T = 1 for every kernel" in fig.get_suptitle()
+
+
+def test_diffusion_figure_has_a_probability_colorbar_per_propagator():
+    w = 0.2 * np.random.default_rng(0).standard_normal((3, 5, 5))
+    fig = plots.diffusion_figure(w, demo_image(16), steps=(0, 1))
+    propagators = fig.axes[1:3 * 4:4]
+    for ax, k in zip(propagators, w):
+        bar = ax.images[0].colorbar
+        assert bar is not None and bar.ax.get_ylabel() == "probability"
+        lo, hi = bar.mappable.get_clim()
+        p = softmax_kernel(k)
+        assert lo == 0 and hi == pytest.approx(p.max())
+        t = 0.5 * k.std()
+        assert ax.get_title().startswith(f"p, T = {t:.3g}; stay ")
+    # The default temperature: the rule is stated, and the propagators are not uniform.
+    assert "half the standard deviation" in fig.get_suptitle()
+    assert min(ax.images[0].get_array().max() for ax in propagators) >= 3 / 25
+    # Kernels and the last frame of each row have their bars too; every label is explained.
+    assert fig.axes[0].images[0].colorbar.ax.get_ylabel() == "weight"
+    assert fig.axes[3].images[0].colorbar.ax.get_ylabel() == "grey level"
+    assert "'stay': the centre tap" in fig.get_suptitle() and "n steps" in fig.get_suptitle()
 
 
 def test_stochastic_figure_plots_the_measured_and_predicted_rates():
-    fig = plots.stochastic_figure(demo_image(32), heat_kernel(0.5), samples=(1, 10, 100))
+    fig = plots.stochastic_figure(demo_image(32), heat_kernel(0.5), samples=(1, 10, 100), seed=3)
     curve = fig.axes[-1]
     measured, predicted = curve.lines[0].get_ydata(), curve.lines[1].get_ydata()
     assert np.all(np.diff(measured) < 0)
     np.testing.assert_allclose(predicted[0] / predicted[-1], 10.0)
+    title = fig.get_suptitle()
+    assert "numpy.random.default_rng(3)" in title and "seed" not in title.lower()
 
 
 def test_plot_errors():
@@ -176,6 +201,10 @@ def test_plot_errors():
         plots.filter_spectra_figure(NAMED, labels=["a"])
     with pytest.raises(ValueError, match=r"parameter 'w\[1\]' must be a 2-d array"):
         plots.diffusion_figure([np.ones((3, 3)), np.ones(3)], demo_image(16))
+    for bad in (0, -1.0):
+        with pytest.raises(ValueError, match=r"diffusion_figure: parameter 'temperature' must "
+                                             r"be a finite real number > 0"):
+            plots.diffusion_figure([np.ones((3, 3))], demo_image(16), temperature=bad)
     with pytest.raises(ValueError, match=r"orientation_rose_figure: parameter 'ncols' must be "
                                          r"an int >= 1; got 0"):
         plots.orientation_rose_figure(NAMED, ncols=0)
