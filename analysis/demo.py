@@ -4,7 +4,7 @@
 
 1. a benchmark of every registered backend on a small grid of layers, with the
    choice of ``'auto'`` for each and a crossover figure (time against kernel size);
-2. LeNet-5 (seed 002, with its C3 connection table) trained on the embedded
+2. LeNet-5 (LeCun et al. 1998, with its C3 connection table) trained on the embedded
    UCI digits with the backend ``'auto'`` picks per layer;
 3. the learned first-layer filters read in frequency (:mod:`analysis.spectrum`)
    and as propagators (:mod:`analysis.diffusion`);
@@ -368,7 +368,7 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
     props = diffusion.softmax_kernel(flipped, cfg.temperature)
     moments = diffusion.propagator_moments(props)
     section.paragraph(
-        f"Seed 001's reading: the softmax of a kernel (temperature T = {cfg.temperature:g}) "
+        f"Dettmers's reading: the softmax of a kernel (temperature T = {cfg.temperature:g}) "
         "is a propagator, the probability that a pixel's value moves by each offset in "
         "one step; repeating the step diffuses an image. The drift is the mean move "
         "(x right, y up), D the diffusion coefficient trace(covariance)/4 per step.")

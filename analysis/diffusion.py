@@ -1,6 +1,6 @@
 """A kernel read as diffusion: the softmax propagator, the heat kernel, stochastic convolution.
 
-Seed 001 reads a convolution as diffusion: normalize a kernel into a probability
+Dettmers 2015 reads a convolution as diffusion: normalize a kernel into a probability
 distribution (a softmax, like a classifier's output) and it becomes a
 *propagator*, the law by which each pixel's value spreads to its neighbours in
 one step. Repeating the step is diffusion; drawing each move at random and
@@ -69,7 +69,7 @@ def softmax_kernel(w, temperature=1.0):
     Computed as ``exp((w - max w) / T)`` normalized, which cannot overflow
     (the largest term is exactly 1) and equals the textbook formula because the
     softmax is invariant to adding a constant (I. Goodfellow, Y. Bengio and
-    A. Courville, *Deep Learning*, 2016, §4.1). Seed 001 normalizes the edge
+    A. Courville, *Deep Learning*, 2016, §4.1). Dettmers 2015 normalizes the edge
     detector with 8 in the centre and -1 around it this way: the centre gets
     ``e⁸ / (e⁸ + 8e⁻¹) ≈ 0.999``, so nearly all the information of the
     neighbourhood flows into the centre pixel. For a conv2d weight (a
@@ -315,7 +315,7 @@ def stochastic_convolve(image, kernel, samples, seed=None):
 
     Notes
     -----
-    Seed 001's stochastic reading: the propagator gives the probability of
+    Dettmers's stochastic reading: the propagator gives the probability of
     where a particle (a pixel's value) lands, and the deterministic convolution
     is the average behaviour of many particles. The ``S`` moves of a pixel are
     drawn at once as multinomial counts over the taps — the same distribution
@@ -363,7 +363,8 @@ class MovingAverageView:
     Notes
     -----
     On a finite signal with zero initial conditions the moving average is
-    multiplication by the lower-triangular Toeplitz matrix ``T(b)`` (seed 004:
+    multiplication by the lower-triangular Toeplitz matrix ``T(b)`` (Qiu, *Neural Networks and
+    Deep Learning*:
     convolution as a matrix); the autoregressive filter is ``T(b)⁻¹``, which
     has infinitely long impulse response (IIR). They are ``scipy.signal.lfilter``
     with coefficients ``(b, [1])`` and ``([1], b)``; this class computes them
@@ -495,7 +496,7 @@ def moving_average_view(kernel):
 
     Notes
     -----
-    Seed 001's statistical reading: a convolution with a normalized kernel is a
+    Dettmers's statistical reading: a convolution with a normalized kernel is a
     weighted moving average (MA) of its input, and an autoregressive (AR) model
     ``Σ_k b[k] y[n-k] = x[n]`` is the inverse (IIR) filter of the same kernel;
     together they make the ARMA models of time series analysis (Box & Jenkins,

@@ -289,7 +289,7 @@ def radial_profile_figure(w, size=64, labels=None):
 
 
 def image_spectrum_figure(image, bins=36):
-    """An image, its centred log-magnitude spectrum and its orientation rose (seed 001).
+    """An image, its centred log-magnitude spectrum and its orientation rose (Dettmers 2015).
 
     Parameters
     ----------

@@ -165,7 +165,7 @@ def fit(model: Module, x, y, *, epochs: int = 1, batch_size: int = 32,
     Notes
     -----
     Each step computes the mean loss over the batch, backpropagates it through
-    the layers (seed 000: ``δ^{l-1} = (W^l)ᵀ δ^l ⊙ φ'(v^{l-1})`` in each layer's
+    the layers (Bouvrie 2006: ``δ^{l-1} = (W^l)ᵀ δ^l ⊙ φ'(v^{l-1})`` in each layer's
     form) and lets the optimizer update the parameters. The first layer is asked
     not to compute the (unused) gradient with respect to the input images.
 
