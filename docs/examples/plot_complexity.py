@@ -56,7 +56,7 @@ for n, c_in, c_out, h, title in families:
     print(f"{title}: the FFT needs fewer operations from k = {first}")
 
 # %%
-# The 1×1 bottleneck (Qiu, *Neural Networks and Deep Learning*)
+# The 1×1 bottleneck (Qiu)
 # -----------------------------
 
 plain, bottleneck = network_cost(CONV3X3_256), network_cost(BOTTLENECK_256)

@@ -124,6 +124,11 @@ class Conv2d(Module):
     weight : Parameter, shape (out_channels, in_channels / groups, kh, kw)
     bias : Parameter, shape (out_channels,), or None
 
+    See Also
+    --------
+    torch.nn.Conv2d : the PyTorch layer with the same parameters and layout.
+    fftconv.conv2d : the op it calls.
+
     Notes
     -----
     Forward ``y = conv2d(x, w) + b`` (a cross-correlation, as in deep-learning
@@ -414,6 +419,11 @@ class MaxPool2d(_Pool):
         After :meth:`forward`: the offset ``p·kw + q`` of the maximum in each
         window (the first one on ties, like ``numpy.argmax``).
 
+    See Also
+    --------
+    torch.nn.MaxPool2d : the PyTorch layer.
+    skimage.measure.block_reduce : non-overlapping pooling of one image (``func=np.max``).
+
     Notes
     -----
     ``y[n, c, i, j] = max_{p, q} x[n, c, i·sh + p, j·sw + q]``, with
@@ -469,6 +479,11 @@ class AvgPool2d(_Pool):
     kernel_size : int or (int, int)
     stride : int or (int, int), optional
         Default: ``kernel_size``.
+
+    See Also
+    --------
+    torch.nn.AvgPool2d : the PyTorch layer.
+    skimage.measure.block_reduce : non-overlapping pooling of one image (``func=np.mean``).
 
     Notes
     -----
@@ -728,6 +743,10 @@ class Linear(Module):
     ----------
     weight : Parameter, shape (out_features, in_features)
     bias : Parameter, shape (out_features,), or None
+
+    See Also
+    --------
+    torch.nn.Linear : the PyTorch layer (same ``(out_features, in_features)`` weight).
 
     Notes
     -----
