@@ -14,7 +14,7 @@ $(VENV)/.stamp-%: setup.cfg pyproject.toml
 
 comma := ,
 
-.PHONY: test demo bench docs parity clean
+.PHONY: test demo docs parity clean
 test: $(VENV)/.stamp-test+fftw
 	$(BIN)/python -m pytest -q
 
@@ -28,10 +28,43 @@ demo: $(VENV)/.stamp-fftw+bench
 docs: $(VENV)/.stamp-docs+fftw+bench
 	MPLBACKEND=Agg $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-# The asv suite, in this environment, offline (no builds, no downloads).
-bench: $(VENV)/.stamp-fftw+bench
-	$(BIN)/asv machine --yes --machine fftconv-local > /dev/null
-	$(BIN)/asv run --python=same --quick --machine fftconv-local --show-stderr
+# The asv suite (docs/benchmarking.rst), in this environment, offline: no builds, no
+# downloads. Every target uses one machine name, so results recorded by one target are
+# the ones the others compare and publish. ASV_PYTHONPATH makes asv's benchmark
+# processes import this checkout, whatever the environment has installed.
+ASV_MACHINE ?= fftconv-local
+ASV         := ASV_PYTHONPATH=$(CURDIR) $(BIN)/asv
+# What the timings depend on: a commit's results must be those of its code.
+MEASURED    := fftconv analysis benchmarks asv.conf.json setup.cfg pyproject.toml
+
+.PHONY: bench bench-record bench-compare bench-site asv-machine
+asv-machine: $(VENV)/.stamp-fftw+bench
+	$(ASV) machine --yes --machine $(ASV_MACHINE) > /dev/null
+
+# Quick: every benchmark once, to check that each runs; nothing is kept.
+bench: asv-machine
+	$(ASV) run --python=same --quick --machine $(ASV_MACHINE) --show-stderr
+
+# Real timings of the current commit, kept in .asv/results/$(ASV_MACHINE)/.
+# ASV_BENCH=<regex> restricts the run (asv run -b), e.g. ASV_BENCH=Conv2d.time_forward.
+bench-record: asv-machine
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- $(MEASURED))" ]; then \
+	  echo "bench-record: the working tree has uncommitted changes in $(MEASURED);" >&2; \
+	  echo "  the results would be filed under commit $$(git rev-parse --short HEAD) without being its code." >&2; \
+	  echo "  Commit or stash them first (git status)." >&2; exit 1; fi
+	$(ASV) run --python=same --machine $(ASV_MACHINE) --show-stderr \
+	  --set-commit-hash $$(git rev-parse HEAD) $(if $(ASV_BENCH),--bench '$(ASV_BENCH)')
+
+# Two recorded commits side by side: make bench-compare A=<commit> B=<commit>.
+bench-compare: $(VENV)/.stamp-fftw+bench
+	@if [ -z "$(A)" ] || [ -z "$(B)" ]; then \
+	  echo "bench-compare: name two recorded commits, e.g. make bench-compare A=main B=HEAD" >&2; exit 1; fi
+	$(ASV) compare --machine $(ASV_MACHINE) --split $$(git rev-parse $(A)) $$(git rev-parse $(B))
+
+# The HTML site of every recorded result: .asv/html/index.html (asv preview serves it).
+bench-site: $(VENV)/.stamp-fftw+bench
+	$(ASV) publish
+	@echo "bench-site: open .asv/html/index.html, or run '$(BIN)/asv preview' and browse the address it prints"
 
 # scipy's and scikit-image's own tests against fftconv (docs/conventions.rst, "Parity");
 # minutes of CPU, not part of `make test`. SKIMAGE_SRC: a scikit-image git checkout.

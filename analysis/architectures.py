@@ -1,4 +1,4 @@
-"""The networks the seeds count, as shape-only ``fftconv.nn`` models: LeNet-5, VGG-16, seed 004's bottleneck.
+"""The networks of the counting literature, as shape-only ``fftconv.nn`` models: LeNet-5, VGG-16, Qiu's bottleneck.
 
 Each is a :class:`fftconv.nn.Sequential` built with ``allocate=False`` (parameters
 with shapes and no arrays: VGG-16's 138M weights are never allocated), carrying its
@@ -22,7 +22,7 @@ __all__ = ["lenet5", "vgg16", "conv3x3_256", "bottleneck_256", "LENET5", "VGG16"
 
 
 def lenet5(allocate: bool = False) -> nn.Sequential:
-    """LeNet-5 as LeCun et al. (1998) built it (seed 002), on a 32×32 image.
+    """LeNet-5 as LeCun et al. (1998) built it, on a 32×32 image.
 
     Parameters
     ----------
@@ -46,7 +46,7 @@ def lenet5(allocate: bool = False) -> nn.Sequential:
 
 
 def vgg16(allocate: bool = False) -> nn.Sequential:
-    """VGG-16, configuration D (Simonyan and Zisserman 2015; seed 003's table), on 224×224.
+    """VGG-16, configuration D (Simonyan and Zisserman 2015; CS231n's table), on 224×224.
 
     Parameters
     ----------
@@ -90,7 +90,7 @@ def vgg16(allocate: bool = False) -> nn.Sequential:
 
 
 def conv3x3_256(allocate: bool = False) -> nn.Sequential:
-    """Seed 004: one 3×3 convolution from 256 to 256 channels on 100×100.
+    """Qiu's bottleneck example (*Neural Networks and Deep Learning*, ch. 5): one 3×3 convolution from 256 to 256 channels on 100×100.
 
     Examples
     --------
@@ -100,11 +100,11 @@ def conv3x3_256(allocate: bool = False) -> nn.Sequential:
     return nn.Sequential({"conv3x3": nn.Conv2d(256, 256, 3, padding=1, seed=0,
                                                allocate=allocate)},
                          input_shape=(256, 100, 100),
-                         name="seed 004: 3x3 conv, 256 -> 256 on 100x100")
+                         name="Qiu's bottleneck example: 3x3 conv, 256 -> 256 on 100x100")
 
 
 def bottleneck_256(allocate: bool = False) -> nn.Sequential:
-    """Seed 004: the same with a 1×1 convolution to 64 channels first.
+    """Qiu's bottleneck example: the same with a 1×1 convolution to 64 channels first.
 
     Examples
     --------
@@ -115,7 +115,7 @@ def bottleneck_256(allocate: bool = False) -> nn.Sequential:
                           "conv3x3": nn.Conv2d(64, 256, 3, padding=1, seed=0,
                                                allocate=allocate)},
                          input_shape=(256, 100, 100),
-                         name="seed 004: 1x1 conv to 64, then 3x3 conv to 256 on 100x100")
+                         name="Qiu's bottleneck example: 1x1 conv to 64, then 3x3 conv to 256 on 100x100")
 
 
 #: Shape-only instances of the networks above (nothing in them can be trained or run).

@@ -1,8 +1,9 @@
 """What a convolution costs: output sizes, receptive fields, parameters, FLOPs, memory.
 
-Seeds 002–004 teach convolution by counting: LeNet-5's parameters and connections
-(seed 002), CS231n's output-size rule and VGG-16 memory table (seed 003), and the
-time / space complexity of a layer with the 1×1 bottleneck (seed 004). This module
+The classic texts teach convolution by counting: LeNet-5's parameters and connections
+(LeCun et al. 1998), CS231n's output-size rule and VGG-16 memory table, and the
+time / space complexity of a layer with the 1×1 bottleneck (Qiu, *Neural Networks and
+Deep Learning*). This module
 makes those counts exact and reusable:
 
 * :func:`output_shape` and :func:`fit_padding`: the output of a layer, and what to
@@ -19,7 +20,7 @@ built shape-only (``allocate=False``: parameters with shapes and no arrays), and
 :func:`fftconv.nn.summary` counts the same models. Geometry comes from each layer's
 ``conv_spec``, i.e. :func:`fftconv.make_spec` (the one output-size rule of the
 project); only the tiling remainder and the receptive-field recurrence are computed
-here. LeNet-5, VGG-16 and seed 004's bottleneck are built in
+here. LeNet-5, VGG-16 and Qiu's bottleneck are built in
 :mod:`analysis.architectures`.
 """
 
@@ -157,7 +158,7 @@ def output_shape(input_shape, weight_shape, stride=1, padding=0, dilation=1, gro
     that fits adds the missing zeros at the bottom / right only.
 
     References: A. Karpathy, CS231n notes "Convolutional Neural Networks", section
-    "Spatial arrangement" (seed 003); V. Dumoulin and F. Visin, "A guide to
+    "Spatial arrangement" (CS231n); V. Dumoulin and F. Visin, "A guide to
     convolution arithmetic for deep learning", arXiv:1603.07285 (2016).
 
     Examples
@@ -302,7 +303,7 @@ def _walk(func: str, model, input_shape, batch: int, dtype, fit: str) -> list[_S
 
     Conv and pooling windows come from the layer's own ``conv_spec`` (the library's
     one output-size rule; pooling is the geometry of a depthwise convolution). An FC
-    or RBF layer is the convolution whose kernel is its whole input (seed 003): after
+    or RBF layer is the convolution whose kernel is its whole input (CS231n): after
     a Flatten, the ``(C, H, W)`` maps it flattened, so its receptive field is theirs.
     """
     shape = (batch, *input_shape)
@@ -433,7 +434,7 @@ def receptive_field(model, input_shape=None, fit="exact"):
         s_l = s_{l-1} - p·j_{l-1}
 
     Pooling windows count like kernels. With dilation the region has holes; ``size``
-    is its bounding box. Reference: CS231n notes (seed 003): three stacked 3×3
+    is its bounding box. Reference: CS231n notes: three stacked 3×3
     convolutions see 7×7; F. Yu and V. Koltun, "Multi-scale context aggregation by
     dilated convolutions", ICLR 2016, for the growth with dilation; A. Araujo,
     W. Norris and J. Sim, "Computing receptive fields of convolutional neural
@@ -476,7 +477,7 @@ class LayerCost:
         Floating-point operations: ``2·macs`` for conv and FC layers (one multiply
         and one add each, biases not counted); see :func:`network_cost` for pooling.
     connections : int
-        LeCun's count (seed 002): input-to-output edges including one bias edge per
+        LeCun's count (LeCun et al. 1998): input-to-output edges including one bias edge per
         output unit, over the batch.
     activations : int
         Values in the output (over the batch).
@@ -516,7 +517,7 @@ class LayerCost:
 
     @property
     def space(self) -> int:
-        """Seed 004's space complexity: parameters + output values."""
+        """Qiu's space complexity: parameters + output values."""
         return self.params + self.activations
 
 
@@ -552,9 +553,9 @@ def layer_cost(spec, bias=None, table=None, name="conv", input_shape=None):
         With ``T = Σ table`` (``C_out·C_in/groups`` by default):
 
         * ``weights = T·kh·kw``, ``biases = C_out`` (if ``bias``);
-        * ``macs = N·OH·OW·kh·kw·T`` = ``N·OH·OW·C_out·kh·kw·C_in/groups`` (seed 004);
+        * ``macs = N·OH·OW·kh·kw·T`` = ``N·OH·OW·C_out·kh·kw·C_in/groups`` (Qiu);
         * ``flops = 2·macs``;
-        * ``connections = macs + N·C_out·OH·OW`` (with bias; seed 002's convention);
+        * ``connections = macs + N·C_out·OH·OW`` (with bias; LeCun et al.'s convention);
         * ``activations = N·C_out·OH·OW``;
         * ``im2col_bytes = N·C_in·kh·kw·OH·OW·itemsize``: the column matrix of every
           image, ``(C_in/groups·kh·kw) × (OH·OW)`` per group (CS231n's ``X_col``);
@@ -570,14 +571,14 @@ def layer_cost(spec, bias=None, table=None, name="conv", input_shape=None):
     convolutional networks through FFTs", ICLR 2014). A backend that tiles the image
     (overlap-add) needs less. Spectra are complex: twice the real itemsize.
 
-    Time and space complexity as in seed 004 (Qiu Xipeng, *Neural Networks and Deep
-    Learning*, ch. 5); im2col as in CS231n (seed 003) and K. Chellapilla, S. Puri and
+    Time and space complexity as in Qiu Xipeng, *Neural Networks and Deep
+    Learning*, ch. 5; im2col as in CS231n and K. Chellapilla, S. Puri and
     P. Simard, "High performance convolutional neural networks for document
     processing" (2006).
 
     Examples
     --------
-    Seed 004: 3×3 convolution, 256 → 256 channels on 100×100.
+    Qiu's example: 3×3 convolution, 256 → 256 channels on 100×100.
 
     >>> import fftconv
     >>> spec = fftconv.make_spec("demo", (1, 256, 100, 100), (256, 256, 3, 3), padding=1)
@@ -716,7 +717,7 @@ def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact")
     Counting conventions (each seed's own):
 
     * conv layers: :func:`layer_cost`;
-    * FC layers: the conv whose kernel is the whole input (seed 003), so
+    * FC layers: the conv whose kernel is the whole input (CS231n), so
       ``macs = N·F_in·F_out``, ``weights = F_in·F_out``, ``biases = F_out``;
     * RBF output units: ``F_in`` parameters each, no bias; one multiply-add per term
       of ``Σ (x - w)²`` and a subtraction, ``flops = 3·macs``;
@@ -733,7 +734,7 @@ def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact")
 
     Parameters and output shapes are those of :func:`fftconv.nn.summary` for the
     same model (the test suite checks it). ``weights`` alone is CS231n's parameter
-    count (VGG-16: 138,344,128); ``params`` adds the biases (LeCun's and seed 004's
+    count (VGG-16: 138,344,128); ``params`` adds the biases (LeCun's and Qiu's
     convention). References: Y. LeCun, L. Bottou, Y. Bengio and P. Haffner,
     "Gradient-based learning applied to document recognition", Proc. IEEE 86(11),
     1998; K. Simonyan and A. Zisserman, "Very deep convolutional networks for
@@ -741,7 +742,7 @@ def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact")
 
     Examples
     --------
-    Seed 004's 1×1 bottleneck: 256 → 64 channels before the 3×3 convolution.
+    Qiu's 1×1 bottleneck: 256 → 64 channels before the 3×3 convolution.
 
     >>> from fftconv import fftlib, nn
     >>> plain = network_cost([nn.Conv2d(256, 256, 3, padding=1, allocate=False)],
@@ -827,7 +828,7 @@ class NetworkCost:
     parameters: 20 (18 weights + 2 biases)
     multiply-adds: 288; FLOPs: 608
     forward activations (input included): 76 values = 304 B at 4 bytes (x2 with their gradients when training)
-    space (seed 004: parameters + layer outputs): 60 values
+    space (parameters + layer outputs): 60 values
     """
 
     name: str
@@ -875,7 +876,7 @@ class NetworkCost:
 
     @property
     def space(self) -> int:
-        """Seed 004's space complexity: parameters + layer outputs (input excluded)."""
+        """Qiu's space complexity: parameters + layer outputs (input excluded)."""
         return sum(row.space for row in self.rows if row.kind != "input")
 
     def row(self, name: str) -> LayerCost:
@@ -931,7 +932,7 @@ class NetworkCost:
             f"forward activations (input included): {self.activations:,} values = "
             f"{_fmt_bytes(self.activation_bytes)} at {itemsize} bytes "
             f"(x2 with their gradients when training)",
-            f"space (seed 004: parameters + layer outputs): {self.space:,} values",
+            f"space (parameters + layer outputs): {self.space:,} values",
         ]
         if backend_costs:
             lines.append("backend columns: estimated forward ms from the selection model "

@@ -1,8 +1,8 @@
 """Convolution as a matrix, and fully connected layers as convolutions.
 
-Seed 004 writes a convolution as an affine map ``y = A x + b`` with a sparse,
-Toeplitz-structured ``A`` (each row holds the kernel, shifted), and reads backward
-propagation as multiplication by ``Aᵀ``. Seed 003 goes the other way: a fully
+Qiu (*Neural Networks and Deep Learning*, ch. 5) writes a convolution as an affine
+map ``y = A x + b`` with a sparse, Toeplitz-structured ``A`` (each row holds the
+kernel, shifted), and reads backward propagation as multiplication by ``Aᵀ``. CS231n goes the other way: a fully
 connected layer on a ``(C, H, W)`` input is a convolution whose kernel is the whole
 input, which lets a classifier slide over a larger image in one pass.
 
@@ -60,7 +60,7 @@ def conv_matrix(input_shape, w, stride=1, padding=0, dilation=1, groups=1, spars
     multiply-adds of :func:`analysis.complexity.layer_cost`; equal without padding).
 
     The gradient of a loss with respect to ``x`` is ``Aᵀ @ dy.ravel()``: backward
-    propagation is the transpose of forward propagation (seed 004; Qiu Xipeng,
+    propagation is the transpose of forward propagation (Qiu Xipeng,
     *Neural Networks and Deep Learning*, eq. 5.45), which is why the seed-000
     formula for ``dx`` is itself a (full, flipped-kernel) convolution. A bias adds
     ``np.repeat(bias, OH·OW)`` per image (an affine map). See also V. Dumoulin and
@@ -68,7 +68,7 @@ def conv_matrix(input_shape, w, stride=1, padding=0, dilation=1, groups=1, spars
 
     Examples
     --------
-    Seed 004's example: a 2×2 kernel on a 3×3 input.
+    Qiu's example: a 2×2 kernel on a 3×3 input.
 
     >>> import numpy as np, fftconv
     >>> w = np.array([[[[1, 2], [3, 4]]]])
@@ -145,7 +145,7 @@ def fc_to_conv(linear_weight, in_shape):
     -----
     An FC neuron takes the dot product of its weight row with the whole input volume,
     exactly what one filter of the input's own size computes at its single position
-    (CS231n, "Converting FC layers to CONV layers", seed 003). Applied to a larger
+    (CS231n, "Converting FC layers to CONV layers"). Applied to a larger
     input, the converted network evaluates the original one on every window at once:
     with total stride ``S`` before the first FC layer, an input ``S·k`` pixels larger
     gives a ``(k + 1) × (k + 1)`` map of scores, one per window at offsets that are

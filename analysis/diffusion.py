@@ -415,8 +415,9 @@ class MovingAverageView:
     Notes
     -----
     On a finite signal with zero initial conditions the moving average is
-    multiplication by the lower-triangular Toeplitz matrix ``T(b)`` (convolution
-    as a matrix); the autoregressive filter is ``T(b)⁻¹``, which
+    multiplication by the lower-triangular Toeplitz matrix ``T(b)`` (Qiu, *Neural Networks and
+    Deep Learning*:
+    convolution as a matrix); the autoregressive filter is ``T(b)⁻¹``, which
     has infinitely long impulse response (IIR). They are ``scipy.signal.lfilter``
     with coefficients ``(b, [1])`` and ``([1], b)``; this class computes them
     independently (a convolution and a banded triangular solve) so the

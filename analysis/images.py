@@ -39,7 +39,7 @@ def stripes(shape, angle, wavelength, phase=0.0):
     Notes
     -----
     The spectrum of this image is a pair of peaks at ``±(cos θ, sin θ)/λ``
-    cycles/pixel (seed 001: the Fourier transform shows an image's orientation).
+    cycles/pixel (Dettmers 2015: the Fourier transform shows an image's orientation).
 
     Examples
     --------

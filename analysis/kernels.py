@@ -84,7 +84,7 @@ def laplacian(neighbours=8):
     ----------
     neighbours : {4, 8}
         4: ``[[0,-1,0],[-1,4,-1],[0,-1,0]]``; 8: every neighbour ``-1`` and the
-        centre ``8`` (the edge detector of seed 001).
+        centre ``8`` (the edge detector of Dettmers 2015).
 
     Returns
     -------
@@ -233,7 +233,7 @@ def box(size=3):
 
     Notes
     -----
-    The normalized moving average of seed 001's first example. Its frequency
+    The normalized moving average of Dettmers's first example. Its frequency
     response is the Dirichlet kernel
     ``sin(πnf_x) sin(πnf_y) / (n² sin(πf_x) sin(πf_y))``: a low-pass filter with
     side lobes (and exact zeros at multiples of ``1/n``).

@@ -312,6 +312,12 @@ def match_template(image, template, method="ccoeff_normed", pad_input=False,
     info : MatchInfo
         Only with ``return_info=True``.
 
+    See Also
+    --------
+    skimage.feature.match_template : the same scores (``method='ccoeff_normed'``).
+    cv2.matchTemplate : OpenCV's six methods, which ``method`` names.
+    match_templates : several templates at once.
+
     Notes
     -----
     With ``T`` the template, ``I`` the image window at a position, ``N`` the number
@@ -806,6 +812,11 @@ def match_templates(image, templates, method="ccoeff_normed", pad_input=False,
     -------
     scores : ndarray (or lazy dask array), shape (K, ...)
         ``scores[k]`` is ``match_template(image, templates[k], ...)``.
+
+    See Also
+    --------
+    match_template : one template.
+    skimage.feature.match_template, cv2.matchTemplate : one template at a time.
 
     Notes
     -----

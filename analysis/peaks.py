@@ -162,6 +162,11 @@ def find_peaks(score, threshold=None, min_distance=1, max_peaks=None,
     Peaks
         ``coords`` (row, col), ``scores`` and integer ``indices``, best first.
 
+    See Also
+    --------
+    skimage.feature.peak_local_max : local maxima of an image (``min_distance``,
+        ``threshold_abs``).
+
     Notes
     -----
     Along each axis the parabola through ``(−1, f₋)``, ``(0, f₀)``, ``(1, f₊)`` has its

@@ -137,6 +137,10 @@ def phase_correlate(a, b, upsample_factor=1, normalization="phase", window=None,
         float64), ``peak``, ``error`` and ``phase``; unpacks as
         ``shift, peak, error``.
 
+    See Also
+    --------
+    skimage.registration.phase_cross_correlation : the same shift estimate, with upsampling.
+
     Notes
     -----
     With ``A``, ``B`` the DFTs, the cross-power spectrum ``R = B·conj(A)``

@@ -263,7 +263,7 @@ def image_spectrum(image, window="hann", remove_mean=True, shift=True):
     ``X(f) = Σ_{i,j} (x[i, j] - x̄) · h[i] h[j] · exp(-2πi (fy·i + fx·j))`` with
     ``h`` the Hann window and ``x̄ = Σ x h h / Σ h h``. Oriented structure in the
     image concentrates energy along the line through the origin perpendicular to
-    it (seed 001, after
+    it (Dettmers 2015, after
     Fisher & Koryllos 1998; F. J. Harris, "On the use of windows for harmonic
     analysis with the discrete Fourier transform", Proc. IEEE 66(1), 1978).
 
@@ -740,7 +740,7 @@ def orientation_energy(spectrum, bins=36, band=(0.0, 0.5)):
     Cartesian samples per wedge instead would favour the 0°, 45° and 90° wedges,
     which hold more lattice points near the origin than the others. A stripe
     pattern whose wave vector points at ``θ`` puts its energy in the bin of
-    ``θ``: rotating the pattern moves the peak by the same angle (seed 001).
+    ``θ``: rotating the pattern moves the peak by the same angle (Dettmers 2015).
 
     Examples
     --------
@@ -846,7 +846,7 @@ def lowpass(shape, cutoff, kind="ideal", order=2):
         Cut-off radius ``f_c`` in cycles/pixel, ``> 0``.
     kind : {'ideal', 'gaussian', 'butterworth'}
         ``'ideal'``: ``1`` where ``|f| <= f_c``, else 0 (the circular mask of
-        seed 001); ``'gaussian'``: ``exp(-|f|² / 2f_c²)`` (gain ``e^{-1/2}`` at
+        Dettmers 2015); ``'gaussian'``: ``exp(-|f|² / 2f_c²)`` (gain ``e^{-1/2}`` at
         ``f_c``); ``'butterworth'``: ``1 / (1 + (|f| / f_c)^{2n})`` (gain 1/2 at
         ``f_c``).
     order : float

@@ -1,8 +1,12 @@
 """Sphinx configuration of fftconv's documentation (``make docs``).
 
-The build is offline (no intersphinx inventories are fetched) and runs with
-warnings as errors. Gallery examples in ``docs/examples/plot_*.py`` run during
-the build; their figures are ``matplotlib.figure.Figure`` objects picked up by
+The build is offline and so are the pages it writes: no intersphinx inventories
+are fetched, MathJax is copied into ``_static/mathjax`` (``sphinx-mathjax-offline``)
+instead of being loaded from a CDN, the theme (pydata-sphinx-theme) ships its own
+fonts and scripts, and the See Also links to scipy, scikit-image and PyTorch are
+plain hyperlinks resolved by ``_ext/external_links.py`` (``tests/test_docs_config.py``
+checks this configuration). It runs with warnings as errors. Gallery examples in
+``docs/examples/plot_*.py`` run during the build; their figures are ``matplotlib.figure.Figure`` objects picked up by
 ``_ext/fftconv_gallery.py``.
 """
 
@@ -23,8 +27,11 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # after sphinx.ext.mathjax: sets mathjax_path to the copy it ships
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "external_links",
 ]
 
 root_doc = "index"
@@ -55,15 +62,24 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,
+    # no sg_execution_times page: build timings of a loaded machine tell a reader nothing
+    "write_computation_times": False,
 }
 
 # -- HTML ----------------------------------------------------------------------------
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_title = f"fftconv {release}"
 html_theme_options = {
-    "description": "One convolution API, interchangeable backends, "
-                   "frequency analysis and template matching.",
-    "page_width": "1100px",
-    "sidebar_width": "240px",
+    # nothing fetched when a page is read: no version switcher, no analytics, no
+    # icons from a CDN (the theme's Font Awesome is bundled)
+    "navbar_end": ["theme-switcher", "navbar-icon-links"],
+    "icon_links": [],
+    "search_bar_text": "Search the fftconv docs",
+    "navigation_depth": 3,
+    "show_toc_level": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
 }
+html_sidebars = {"auto_examples/**": [], "api": []}
 html_static_path = []
+html_show_sourcelink = False

@@ -243,7 +243,7 @@ def _explicit_padding(func: str, value, rank: int = 2) -> tuple:
 def _same_padding(kernel: int, dilation: int) -> Pair:
     """'same' padding for stride 1: total ``dilation*(k-1)``, the odd one at the end.
 
-    This is PyTorch's split (and seed 004's ``P = D(K-1)/2`` when it is even).
+    This is PyTorch's split (and Qiu's ``P = D(K-1)/2`` when it is even).
     """
     total = dilation * (kernel - 1)
     return (total // 2, total - total // 2)

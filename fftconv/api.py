@@ -656,7 +656,7 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, backend
 
     Notes
     -----
-    The formulas of seed 000, in cross-correlation form (``⋆`` = conv2d)::
+    The formulas of Bouvrie 2006, in cross-correlation form (``⋆`` = conv2d)::
 
         dx = (stuff_s(dy) zero-padded by d(k-1)) ⋆_d rot180(w)ᵀ, cropped to x
         dw = x̃ᵀ ⋆_{stride d, dilation s} dyᵀ

@@ -122,6 +122,10 @@ def next_fast_len(n: int) -> int:
     time per point on 5-smooth lengths with a small power-of-two part (243, 405,
     1125), which plain 5-smoothness would allow.
 
+    See Also
+    --------
+    scipy.fft.next_fast_len : scipy's rule (pocketfft's sizes).
+
     Examples
     --------
     >>> next_fast_len(1086), next_fast_len(97), next_fast_len(64)

@@ -3,7 +3,7 @@ Backpropagation through a strided, dilated convolution
 ======================================================
 
 For the layer op ``y = conv2d(x, w, stride=s, dilation=d)`` (a cross-correlation),
-the gradients are themselves convolutions (seed 000, here in one channel):
+the gradients are themselves convolutions (Bouvrie 2006, here in one channel):
 
 * ``dx`` is the *full* convolution of the zero-stuffed output gradient with the
   dilated kernel. Stuffing inserts ``s − 1`` zeros between the entries of ``dy``,

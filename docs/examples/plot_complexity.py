@@ -3,8 +3,8 @@ What each algorithm costs
 =========================
 
 Counting operations explains the crossover before anything is timed
-(seeds 003 and 004). For one layer with an ``H × W`` output, ``C_in`` input and
-``C_out`` output channels, a batch of ``N`` and a ``k × k`` kernel:
+(CS231n; Qiu, *Neural Networks and Deep Learning*). For one layer with an
+``H × W`` output, ``C_in`` input and ``C_out`` output channels, a batch of ``N`` and a ``k × k`` kernel:
 
 * **direct** and **im2col** do the same multiply-adds,
   ``N · H · W · C_out · C_in · k²``; im2col pays memory for them (a column matrix
@@ -15,8 +15,8 @@ Counting operations explains the crossover before anything is timed
   frequency: ``4 · (P / 2) · N · C_in · C_out`` real multiply-adds.
 
 The direct count grows with ``k²``, the FFT count only with ``log P``. The 1×1
-bottleneck of seed 004 shows the other lever: fewer channels, not a faster
-algorithm.
+bottleneck of Qiu (*Neural Networks and Deep Learning*) shows the other lever:
+fewer channels, not a faster algorithm.
 """
 
 import math
@@ -56,7 +56,7 @@ for n, c_in, c_out, h, title in families:
     print(f"{title}: the FFT needs fewer operations from k = {first}")
 
 # %%
-# The 1×1 bottleneck (seed 004)
+# The 1×1 bottleneck (Qiu)
 # -----------------------------
 
 plain, bottleneck = network_cost(CONV3X3_256), network_cost(BOTTLENECK_256)

@@ -3,7 +3,7 @@ A kernel read as diffusion
 ==========================
 
 Normalize a kernel with a softmax and it becomes a *propagator*: the probability
-that a pixel's value moves by each offset in one step (seed 001). Repeating the
+that a pixel's value moves by each offset in one step (Dettmers 2015). Repeating the
 step diffuses an image; the propagator's mean is a drift and its covariance a
 diffusion coefficient; and drawing each move at random, then averaging many draws,
 recovers the convolution with an error that falls as ``1/√S``. See

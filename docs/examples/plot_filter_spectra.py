@@ -39,7 +39,7 @@ fig_filters = plots.filter_spectra_figure(w, size=64, labels=names, ncols=2)
 # An image's spectrum turns with the image
 # ----------------------------------------
 # Stripes turned by 37° have a spectrum turned by 37°: orientation is easy to
-# read in frequency even where the pixels hide it (seed 001).
+# read in frequency even where the pixels hide it (Dettmers 2015).
 
 image = stripes((128, 128), angle=0, wavelength=8)
 turned = scipy.ndimage.rotate(image, 37, reshape=False, mode="reflect")

@@ -2,7 +2,7 @@
 LeNet-5, layer by layer
 =======================
 
-LeNet-5 (LeCun et al. 1998; seed 002) in fftconv's numpy trainer: C1 six 5×5
+LeNet-5 (LeCun et al. 1998) in fftconv's numpy trainer: C1 six 5×5
 filters on the 32×32 input, S2 trainable 2×2 subsampling (a coefficient and a bias
 per map, then a squashing function), C3 sixteen 5×5 filters that each read only
 some of S2's maps (the connection table), S4, C5 120 filters that cover the whole

@@ -3,7 +3,7 @@ Template matching by cross-correlation
 ======================================
 
 Sliding a template over an image and correlating is a convolution with the
-template flipped (seed 001), so the FFT computes every position at once.
+template flipped (Dettmers 2015), so the FFT computes every position at once.
 Plain correlation favours bright regions; the *normalized* cross-correlation
 subtracts each window's mean and divides by its spread, so it scores shape alone
 — a copy with other contrast and brightness still scores 1.

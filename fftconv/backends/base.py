@@ -2,7 +2,7 @@
 
 A backend computes the *bias-free* cross-correlation of :func:`fftconv.conv2d` for a
 validated :class:`~fftconv._spec.ConvSpec`. It only has to provide ``forward``: the
-gradients default to the formulas of seed 000, each of which is itself a forward
+gradients default to the formulas of Bouvrie 2006, each of which is itself a forward
 cross-correlation, so they run on the same backend.
 
 Gradient formulas (cross-correlation form, ``⋆`` is ``conv2d`` with the given
@@ -12,7 +12,7 @@ stride ``s``, dilation ``d`` and padding ``P``)::
     dx = crop_P( pad(stuff_s(dy), d(k-1)) ⋆_d rot180(wᵀ) )      # 'full' convolution
     dw = pad_P(x)ᵀ ⋆_{stride=d, dilation=s} dyᵀ                 # 'valid' correlation
 
-``stuff_s`` inserts ``s - 1`` zeros between the rows and columns of ``dy`` (seed 000:
+``stuff_s`` inserts ``s - 1`` zeros between the rows and columns of ``dy`` (Bouvrie 2006:
 stride > 1 is reduced to stride 1 by zero insertion); ``wᵀ`` swaps the in- and
 out-channel axes inside each group; ``xᵀ``/``dyᵀ`` swap batch and channel axes so the
 batch sum becomes the channel sum of an ordinary convolution. Rows and columns of
@@ -224,7 +224,7 @@ def _split_padding(before: int, after: int) -> tuple[tuple[int, int], slice]:
 
 
 def grad_input_via_forward(forward, dy: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
-    """``dx`` of seed 000: full convolution of the zero-stuffed ``dy`` with ``rot180(w)``.
+    """``dx`` of Bouvrie 2006: full convolution of the zero-stuffed ``dy`` with ``rot180(w)``.
 
     The 'full' padding ``d(k-1)`` and the forward padding ``P`` combine into one
     signed padding per side, chosen so the output has exactly ``x``'s size:
@@ -244,7 +244,7 @@ def grad_input_via_forward(forward, dy: np.ndarray, w: np.ndarray, spec: ConvSpe
 
 
 def grad_weight_via_forward(forward, dy: np.ndarray, x: np.ndarray, spec: ConvSpec) -> np.ndarray:
-    """``dw`` of seed 000: valid correlation of the padded input with ``dy``.
+    """``dw`` of Bouvrie 2006: valid correlation of the padded input with ``dy``.
 
     Batch and channel axes are swapped so that the sum over the batch becomes the
     channel sum of a grouped convolution with stride ``d`` and dilation ``s``::

@@ -2,8 +2,8 @@
 
 The same network trains on every convolution backend (``backend=`` per
 :class:`Conv2d`, or globally with :func:`fftconv.set_backend`), so backends can be
-compared on real work. Layers implement forward and backward by hand (seed 000
-and seed 002's formulas); nothing here uses autograd.
+compared on real work. Layers implement forward and backward by hand (the
+formulas of Bouvrie 2006 and LeCun et al. 1998); nothing here uses autograd.
 
 Modules and layers
     :class:`Module`, :class:`Parameter`, :class:`Sequential`, :class:`Conv2d`,

@@ -1,7 +1,7 @@
 """Layers: convolution, pooling, LeNet's trainable subsampling, activations, dense.
 
 Every layer implements ``forward`` and ``backward`` by hand (no autograd); the
-backward formulas are the ones of seed 000 and seed 002 and each is checked
+backward formulas are the ones of Bouvrie 2006 and LeCun et al. 1998 and each is checked
 against central finite differences in the test suite. Layers keep their
 parameters' dtype: a float32 network computes in float32 throughout.
 
@@ -124,10 +124,15 @@ class Conv2d(Module):
     weight : Parameter, shape (out_channels, in_channels / groups, kh, kw)
     bias : Parameter, shape (out_channels,), or None
 
+    See Also
+    --------
+    torch.nn.Conv2d : the PyTorch layer with the same parameters and layout.
+    fftconv.conv2d : the op it calls.
+
     Notes
     -----
     Forward ``y = conv2d(x, w) + b`` (a cross-correlation, as in deep-learning
-    frameworks); backward by :func:`fftconv.conv2d_backward`, i.e. seed 000's
+    frameworks); backward by :func:`fftconv.conv2d_backward`, i.e. Bouvrie's
     ``δ^{l-1} = conv2(δ^l, rot180(W), 'full')`` and ``∂E/∂W = conv2(x, δ^l, 'valid')``,
     ``∂E/∂b = Σ δ^l``. With a connection table the weight gradient is masked by
     the table, so unconnected kernels stay exactly zero.
@@ -414,11 +419,16 @@ class MaxPool2d(_Pool):
         After :meth:`forward`: the offset ``p·kw + q`` of the maximum in each
         window (the first one on ties, like ``numpy.argmax``).
 
+    See Also
+    --------
+    torch.nn.MaxPool2d : the PyTorch layer.
+    skimage.measure.block_reduce : non-overlapping pooling of one image (``func=np.max``).
+
     Notes
     -----
     ``y[n, c, i, j] = max_{p, q} x[n, c, i·sh + p, j·sw + q]``, with
     ``OH = floor((H - kh) / sh) + 1``. Backward routes each ``dy[i, j]`` to the
-    input the switch points to (seed 000: the gradient passes only through the
+    input the switch points to (Bouvrie 2006: the gradient passes only through the
     maximum); overlapping windows add up, inputs no window covers get zero.
 
     Examples
@@ -470,10 +480,15 @@ class AvgPool2d(_Pool):
     stride : int or (int, int), optional
         Default: ``kernel_size``.
 
+    See Also
+    --------
+    torch.nn.AvgPool2d : the PyTorch layer.
+    skimage.measure.block_reduce : non-overlapping pooling of one image (``func=np.mean``).
+
     Notes
     -----
     ``y[n, c, i, j] = (1 / (kh·kw)) Σ_{p, q} x[n, c, i·sh + p, j·sw + q]``;
-    backward spreads ``dy / (kh·kw)`` over each window (seed 000's mean pooling,
+    backward spreads ``dy / (kh·kw)`` over each window (Bouvrie's mean pooling,
     ``1/4`` for ``2×2``).
 
     Examples
@@ -520,7 +535,7 @@ class Subsample2d(_Pool):
 
     Notes
     -----
-    Seed 002 (after LeCun et al. 1998, and Bouvrie 2006 for the gradients)::
+    LeCun et al. 1998, with Bouvrie 2006 for the gradients::
 
         y[n, c] = β_c · down(x[n, c]) + b_c,       down = sum over each window
         ∂E/∂b_c = Σ δ[n, c],   ∂E/∂β_c = Σ δ[n, c] ⊙ down(x[n, c])
@@ -728,6 +743,10 @@ class Linear(Module):
     ----------
     weight : Parameter, shape (out_features, in_features)
     bias : Parameter, shape (out_features,), or None
+
+    See Also
+    --------
+    torch.nn.Linear : the PyTorch layer (same ``(out_features, in_features)`` weight).
 
     Notes
     -----

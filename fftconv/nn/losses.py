@@ -1,4 +1,4 @@
-"""Losses: softmax cross-entropy and seed 000's squared error.
+"""Losses: softmax cross-entropy and Bouvrie's squared error.
 
 A loss is called as ``loss(output, target)`` and returns the mean loss over the
 batch as a Python float; :meth:`Loss.backward` then returns the gradient with
@@ -128,7 +128,7 @@ class CrossEntropyLoss(Loss):
 
 
 class MSELoss(Loss):
-    """Squared error ``E = ½‖d − y‖²`` per example, averaged over the batch (seed 000).
+    """Squared error ``E = ½‖d − y‖²`` per example, averaged over the batch (Bouvrie 2006).
 
     The target ``d`` is either an array shaped like the output or integer class
     labels, which become one-of-K vectors (1 for the class, 0 elsewhere).
@@ -136,7 +136,7 @@ class MSELoss(Loss):
     Notes
     -----
     ``L = (1/N) Σ_n ½ Σ_k (y_nk − d_nk)²`` and ``∂L/∂y = (y − d)/N``
-    (seed 000's output-layer sensitivity; LeCun et al. 1998 train LeNet-5 with a
+    (Bouvrie's output-layer sensitivity; LeCun et al. 1998 train LeNet-5 with a
     squared-error criterion as well).
 
     Examples

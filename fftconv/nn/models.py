@@ -89,7 +89,7 @@ def lenet5(partial_connections: bool = False, in_channels: int = 1, num_classes:
 
     Notes
     -----
-    Layers, as in seed 002: C1 6@28×28 (5×5, 156 parameters, 122,304
+    Layers, as in LeCun et al. 1998: C1 6@28×28 (5×5, 156 parameters, 122,304
     connections), S2 6@14×14 (trainable subsampling: window sum × coefficient +
     bias), C3 16@10×10, S4 16@5×5, C5 120@1×1, F6 84, output 10. Every layer up
     to F6 is followed by LeCun's scaled tanh ``1.7159·tanh(2a/3)``. With
@@ -179,7 +179,7 @@ def lenet5_modern(in_channels: int = 1, num_classes: int = 10, dropout: float = 
     ``c1`` 6@32×32 (5×5, padding 2) → ReLU → 2×2 max-pool → ``c3`` 16@16×16
     (5×5, padding 2) → ReLU → 2×2 max-pool → flatten (1,024) → ``f5`` 120 → ReLU →
     ``f6`` 84 → ReLU → dropout → ``output``. Padding keeps border information
-    (seed 003), ReLU and max pooling train faster than saturating units and
+    (CS231n), ReLU and max pooling train faster than saturating units and
     trainable subsampling (Glorot et al. 2011; Scherer et al. 2010).
 
     Examples

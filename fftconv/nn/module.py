@@ -3,7 +3,7 @@
 A :class:`Module` computes ``forward(x)`` and, from the gradient of the loss with
 respect to its output, ``backward(dy)``: it *adds* the gradients of its own
 parameters into their ``grad`` arrays and returns the gradient with respect to
-its input (seed 000's backpropagation, layer by layer). Modules keep whatever
+its input (Bouvrie's backpropagation, layer by layer). Modules keep whatever
 ``backward`` needs from the last ``forward`` call, so one forward must precede
 each backward.
 

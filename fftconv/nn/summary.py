@@ -105,12 +105,12 @@ def summary(model: Module, input_shape) -> Summary:
     Notes
     -----
     For a convolution ``MACs = N·OH·OW·C_out·KH·KW·C_in/groups``
-    (:attr:`fftconv.ConvSpec.macs`, seed 004's time complexity), counting only
+    (:attr:`fftconv.ConvSpec.macs`, Qiu's time complexity), counting only
     connected kernels under a connection table. ``connections`` follows LeCun et
     al. (1998): every input an output unit reads plus its bias, so for C1 of
     LeNet-5 ``(5·5 + 1)·28·28·6 = 122,304`` while its parameters number
-    ``(5·5 + 1)·6 = 156`` (seed 002). Activation memory is each layer's output
-    size times the model's dtype itemsize (CS231n, seed 003; training keeps about
+    ``(5·5 + 1)·6 = 156`` (LeCun et al. 1998). Activation memory is each layer's output
+    size times the model's dtype itemsize (CS231n; training keeps about
     as much again for the gradients).
 
     Examples

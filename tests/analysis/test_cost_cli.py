@@ -48,8 +48,8 @@ def test_bottleneck_tables_match_seed_004(capsys):
     _, reduced, _ = run(capsys, "bottleneck-256")
     assert "multiply-adds: 5,898,240,000;" in plain
     assert "multiply-adds: 1,638,400,000;" in reduced
-    assert "space (seed 004: parameters + layer outputs): 3,150,080 values" in plain
-    assert "space (seed 004: parameters + layer outputs): 3,364,160 values" in reduced
+    assert "space (parameters + layer outputs): 3,150,080 values" in plain
+    assert "space (parameters + layer outputs): 3,364,160 values" in reduced
 
 
 def test_backend_costs_add_one_column_per_backend(capsys):
