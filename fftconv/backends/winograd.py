@@ -331,6 +331,29 @@ class WinogradBackend(Backend):
                     "runs": 0.0, "kernel": 0.0, "blocks": 0.0, "call": 1.0}
         return _features_at(self.plan(spec))
 
+    def backward_features(self, spec):
+        """:meth:`backward`'s work in the forward's units: per block, ``dy``'s
+        A-transform and ``dx``'s B-adjoint move what the forward's output and
+        input passes move (``transform``, ``runs``, as in the forward), the two
+        products ``dV = dM U`` (inner size ``C_out/g``) and ``dU = dMᵀ V``
+        (inner size the block's tiles) run the forward's multiply-adds each, and
+        the kernel adjoint reads ``dU`` once. A pointwise layer: the two
+        products of the seed formulas (:meth:`Backend.backward_features`)."""
+        if is_pointwise(spec):
+            return super().backward_features(spec)
+        plan = self.plan(spec)
+        fwd = _features_at(plan)
+        s = spec
+        products = plan.positions * s.n * plan.tiles * s.c_in_per_group * s.c_out * 1.0
+        block_cols = s.n * plan.tiles / max(fwd["blocks"], 1.0)
+        kept = self._input_transform_bytes(plan) <= get_memory_budget()
+        return {"gemm": gemm_work(products, s.c_out_per_group)
+                + gemm_work(products, max(block_cols, 1.0)),
+                "transform": fwd["transform"] * (1.0 if kept else 1.5),
+                "runs": fwd["runs"] * (1.0 if kept else 1.5),
+                "kernel": float(plan.positions * s.c_out * s.c_in_per_group),
+                "blocks": fwd["blocks"], "call": 1.0}
+
     def context_key(self):
         return _TILE.get()
 
