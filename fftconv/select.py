@@ -194,13 +194,16 @@ class Choice:
     costs: dict = field(default_factory=dict)
     measured: bool = False
     skipped: dict = field(default_factory=dict)
+    #: whether ``costs`` are of the forward and the backward (a training step)
+    backward: bool = False
 
     @property
     def reason(self) -> str:
         ranked = sorted(self.costs.items(), key=lambda item: item[1])
         kind = "measured" if self.measured else "estimated"
+        what = "forward+backward" if self.backward else "forward"
         parts = ", ".join(f"{name} {seconds * 1e3:.3g} ms" for name, seconds in ranked)
-        return f"chose {self.name!r}: {kind} forward time {parts}"
+        return f"chose {self.name!r}: {kind} {what} time {parts}"
 
 
 def _why_not(backend: Backend, spec: ConvSpec) -> str | None:
@@ -268,13 +271,13 @@ def forget_choices() -> None:
     _CHOICES.clear()
 
 
-def _estimated(spec: ConvSpec, backends: dict) -> Choice:
+def _estimated(spec: ConvSpec, backends: dict, backward: bool = False) -> Choice:
     costs, skipped = {}, {}
     for name, backend in backends.items():
         reason = _why_not(backend, spec)
         if reason is None:
             try:
-                seconds = float(backend.cost(spec))
+                seconds = float(backend.training_cost(spec) if backward else backend.cost(spec))
             except Exception as exc:    # a user's backend must never break 'auto'
                 reason = f"its cost raised {type(exc).__name__}: {exc}"
             else:
@@ -290,7 +293,7 @@ def _estimated(spec: ConvSpec, backends: dict) -> Choice:
         raise bad_value("choose_backend", "spec", spec,
                         "a geometry some registered backend computes ("
                         + "; ".join(f"{n}: {r}" for n, r in skipped.items()) + ")")
-    return Choice(min(costs, key=costs.get), costs, skipped=skipped)
+    return Choice(min(costs, key=costs.get), costs, skipped=skipped, backward=backward)
 
 
 _AUTOTUNE: ContextVar[bool] = ContextVar("fftconv_autotune", default=False)
@@ -346,10 +349,10 @@ def _source_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def _tune_key(spec: ConvSpec) -> str:
+def _tune_key(spec: ConvSpec, backward: bool = False) -> str:
     origin = _constants.origin()
-    return (f"{spec} @ {origin['machine']}/{origin['engine']}x{origin['threads']}"
-            f" #{_source_digest()}")
+    return (f"{spec}{' +backward' if backward else ''} @ {origin['machine']}/"
+            f"{origin['engine']}x{origin['threads']} #{_source_digest()}")
 
 
 def autotune_path() -> str:
@@ -470,7 +473,28 @@ def _measure(spec: ConvSpec, candidates, repeats: int = 3) -> dict:
     return {name: float(np.min(runs[group[0]])) for group in groups for name in group}
 
 
-def _autotune_seconds(spec: ConvSpec, candidates) -> dict:
+def _training_calls(spec: ConvSpec, candidates) -> tuple:
+    """Like :func:`_forward_calls`, for a training step: each candidate's
+    :meth:`~Backend.forward_saving` and its :meth:`~Backend.backward` of both
+    gradients. Every candidate is its own group: backends that share a forward
+    (a pointwise layer) need not share a backward."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(spec.input_shape).astype(spec.dtype)
+    w = rng.standard_normal(spec.weight_shape).astype(spec.dtype)
+    dy = rng.standard_normal(spec.output_shape).astype(spec.dtype)
+    calls = {}
+    for name, backend in candidates.items():
+        weights = changing_weights(w)
+
+        def step(backend=backend, weights=weights):
+            wk = next(weights)
+            _, saved = backend.forward_saving(x, wk, spec)
+            backend.backward(dy, x, wk, spec, ("input", "weight"), saved)
+        calls[name] = step
+    return [(name,) for name in candidates], calls
+
+
+def _autotune_seconds(spec: ConvSpec, candidates, backward: bool = False) -> dict:
     """Median forward seconds of each candidate, as autotuning compares them.
 
     Unlike :func:`_measure`, the *median* of steady-state runs, by the rule
@@ -479,7 +503,7 @@ def _autotune_seconds(spec: ConvSpec, candidates) -> dict:
     a backend with a bimodal time (one whose threads are now and then
     descheduled, say) can have the better minimum and the worse median.
     """
-    groups, calls = _forward_calls(spec, candidates)
+    groups, calls = (_training_calls if backward else _forward_calls)(spec, candidates)
     seconds = median_seconds(calls, AUTOTUNE_REPEATS, min_seconds=AUTOTUNE_SECONDS)
     return {name: seconds[group[0]] for group in groups for name in group}
 
@@ -489,16 +513,19 @@ def _autotune_seconds(spec: ConvSpec, candidates) -> dict:
 AUTOTUNE_REPEATS, AUTOTUNE_SECONDS = 7, 0.2
 
 
-def _autotuned(spec: ConvSpec, candidates) -> Choice:
-    key = _tune_key(spec)
+def _autotuned(spec: ConvSpec, candidates, backward: bool = False) -> Choice:
+    key = _tune_key(spec, backward)
     with _TUNED_LOCK:
         if key not in _TUNED:
             _TUNED.update(_load_tuned())
         known = _TUNED.get(key)
     if isinstance(known, dict) and known.get("name") in candidates \
             and isinstance(known.get("seconds"), dict):
-        return Choice(known["name"], dict(known["seconds"]), measured=True)
-    times = _autotune_seconds(spec, candidates)
+        return Choice(known["name"], dict(known["seconds"]), measured=True,
+                      backward=backward)
+    # (the forward's call keeps its two-argument form, which tests stand in for)
+    times = (_autotune_seconds(spec, candidates, True) if backward
+             else _autotune_seconds(spec, candidates))
     winner = min(times, key=times.get)
     with _TUNED_LOCK:
         _TUNED[key] = {"name": winner, "seconds": times}
@@ -507,7 +534,7 @@ def _autotuned(spec: ConvSpec, candidates) -> Choice:
         except (OSError, ValueError) as exc:  # an unwritable cache costs only persistence
             warnings.warn(f"autotune: cannot write {autotune_path()}: {exc}",
                           RuntimeWarning, stacklevel=3)
-    return Choice(winner, times, measured=True)
+    return Choice(winner, times, measured=True, backward=backward)
 
 
 def _remember(key: str, winner: dict) -> None:
@@ -529,7 +556,8 @@ def _remember(key: str, winner: dict) -> None:
                      context="autotune")
 
 
-def choose_backend(spec: ConvSpec, autotune: bool | None = None, registry=None) -> Choice:
+def choose_backend(spec: ConvSpec, autotune: bool | None = None, registry=None,
+                   backward: bool = False) -> Choice:
     """The backend ``'auto'`` runs for ``spec``, with the evidence for the choice.
 
     Parameters
@@ -540,6 +568,13 @@ def choose_backend(spec: ConvSpec, autotune: bool | None = None, registry=None) 
         estimating. Default: whether an :func:`autotune` block is active.
     registry : mapping of str to Backend, optional
         The candidates; default: every registered backend.
+    backward : bool
+        Price a training step, the forward and both gradients
+        (:meth:`~Backend.training_cost`; autotuning times
+        :meth:`~Backend.forward_saving` and :meth:`~Backend.backward`), instead of
+        the forward alone: a backend whose backward is slow is then passed over
+        where it would win inference. :class:`fftconv.nn.Conv2d` in training mode
+        chooses this way.
 
     Returns
     -------
@@ -564,17 +599,19 @@ def choose_backend(spec: ConvSpec, autotune: bool | None = None, registry=None) 
     """
     if not isinstance(spec, ConvSpec):
         raise bad_type("choose_backend", "spec", spec, "a ConvSpec (see fftconv.make_spec)")
+    if not isinstance(backward, (bool, np.bool_)):
+        raise bad_type("choose_backend", "backward", backward, "a bool")
     backends = _backends(registry)
     if autotune if autotune is not None else _AUTOTUNE.get():
         candidates = {name: b for name, b in backends.items() if _why_not(b, spec) is None}
         if not candidates:
             _refuse_memory("choose_backend", spec, backends)
-        return _autotuned(spec, candidates)
-    key = (spec, _constants.generation(), get_memory_budget(),
+        return _autotuned(spec, candidates, bool(backward))
+    key = (spec, bool(backward), _constants.generation(), get_memory_budget(),
            tuple((name, id(b), b.context_key()) for name, b in backends.items()))
     choice = _CHOICES.get(key)
     if choice is None:
-        choice = _estimated(spec, backends)
+        choice = _estimated(spec, backends, bool(backward))
         if len(_CHOICES) >= _CHOICES_LIMIT:
             _CHOICES.clear()
         _CHOICES[key] = choice

@@ -35,7 +35,8 @@ from ..errors import bad_type, bad_value
 from ._parallel import split_matmul, threads_for
 
 __all__ = ["Backend", "DEFAULT_CONSTANTS", "estimate_seconds", "gemm_work", "K_HALF", "pad_input", "stuff_zeros", "flip_transpose_weight",
-           "grad_input_via_forward", "grad_weight_via_forward", "set_memory_budget",
+           "grad_input_via_forward", "grad_weight_via_forward", "grad_input_spec",
+           "grad_weight_spec", "add_features", "set_memory_budget",
            "get_memory_budget", "DEFAULT_MEMORY_BUDGET", "is_pointwise", "pointwise_forward",
            "POINTWISE_PATH", "tap_slices", "tap_window"]
 
@@ -223,6 +224,38 @@ def _split_padding(before: int, after: int) -> tuple[tuple[int, int], slice]:
     return (max(before, 0), max(after, 0)), slice(start, stop)
 
 
+def _adjoint_geometry(spec: ConvSpec) -> tuple:
+    """``(ConvSpec, crops)`` of the forward that :func:`grad_input_via_forward` runs:
+    the full convolution of the zero-stuffed ``dy`` (cropped by ``crops``)."""
+    zlens = tuple((o - 1) * s + 1 for o, s in zip(spec.out_size, spec.stride))
+    pads, crops = zip(*(_split_padding(span - 1 - before, size + before - zlen)
+                        for span, (before, _), size, zlen in
+                        zip(spec.span, spec.padding, spec.size, zlens)))
+    size = tuple(len(range(*crop.indices(zlen))) for crop, zlen in zip(crops, zlens))
+    adjoint = ConvSpec(n=spec.n, c_in=spec.c_out, size=size, c_out=spec.c_in,
+                       kernel=spec.kernel, stride=(1,) * spec.rank, padding=pads,
+                       dilation=spec.dilation, groups=spec.groups, dtype=spec.dtype)
+    return adjoint, crops
+
+
+def grad_input_spec(spec: ConvSpec) -> ConvSpec:
+    """The geometry of the forward :func:`grad_input_via_forward` runs for ``spec``
+    (what the seed formula's ``dx`` costs on a backend without a backward of its own)."""
+    return _adjoint_geometry(spec)[0]
+
+
+def grad_weight_spec(spec: ConvSpec) -> ConvSpec:
+    """The geometry of the forward :func:`grad_weight_via_forward` runs for ``spec``:
+    ``C_in/g`` images of ``g·N`` channels, the output maps ``dy`` as kernels."""
+    g = spec.groups
+    need = tuple((k - 1) * d + (o - 1) * s + 1 for k, d, o, s in
+                 zip(spec.kernel, spec.dilation, spec.out_size, spec.stride))
+    return ConvSpec(n=spec.c_in_per_group, c_in=g * spec.n, size=need,
+                    c_out=g * spec.c_out_per_group, kernel=spec.out_size,
+                    stride=spec.dilation, padding=((0, 0),) * spec.rank,
+                    dilation=spec.stride, groups=g, dtype=spec.dtype)
+
+
 def grad_input_via_forward(forward, dy: np.ndarray, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
     """``dx`` of Bouvrie 2006: full convolution of the zero-stuffed ``dy`` with ``rot180(w)``.
 
@@ -232,14 +265,8 @@ def grad_input_via_forward(forward, dy: np.ndarray, w: np.ndarray, spec: ConvSpe
     ``Hz = (OH-1)·sh + 1``. Negative amounts crop ``dy``'s stuffed rows instead
     (those rows only reach the padding region of ``x``).
     """
-    dz = stuff_zeros(dy, spec.stride)
-    pads, crops = zip(*(_split_padding(span - 1 - before, size + before - zlen)
-                        for span, (before, _), size, zlen in
-                        zip(spec.span, spec.padding, spec.size, dz.shape[2:])))
-    dz = dz[(slice(None), slice(None), *crops)]
-    adjoint = ConvSpec(n=spec.n, c_in=spec.c_out, size=dz.shape[2:], c_out=spec.c_in,
-                       kernel=spec.kernel, stride=(1,) * spec.rank, padding=pads,
-                       dilation=spec.dilation, groups=spec.groups, dtype=spec.dtype)
+    adjoint, crops = _adjoint_geometry(spec)
+    dz = stuff_zeros(dy, spec.stride)[(slice(None), slice(None), *crops)]
     return forward(dz, flip_transpose_weight(w, spec.groups), adjoint)
 
 
@@ -262,9 +289,7 @@ def grad_weight_via_forward(forward, dy: np.ndarray, x: np.ndarray, spec: ConvSp
     xs = xp.reshape(n, g, cg, *need).transpose(2, 1, 0, *spatial)
     xs = xs.reshape(cg, g * n, *need)
     ks = dy.reshape(n, g, og, *out).transpose(1, 2, 0, *spatial).reshape(g * og, n, *out)
-    wspec = ConvSpec(n=cg, c_in=g * n, size=need, c_out=g * og, kernel=out,
-                     stride=spec.dilation, padding=((0, 0),) * spec.rank,
-                     dilation=spec.stride, groups=g, dtype=spec.dtype)
+    wspec = grad_weight_spec(spec)
     return np.ascontiguousarray(forward(np.ascontiguousarray(xs), np.ascontiguousarray(ks),
                                         wspec).swapaxes(0, 1))
 
@@ -385,6 +410,33 @@ class Backend:
         return estimate_seconds(self.features(spec), self.weights(spec.dtype),
                                 fallback=Backend.features(self, spec))
 
+    def backward_features(self, spec: ConvSpec) -> dict:
+        """The quantities the time of :meth:`backward` (both gradients, after a
+        :meth:`forward_saving`) is a weighted sum of, in the units of
+        :meth:`features`, so that the same constants price them.
+
+        Default: the seed formulas' two forwards, the features of
+        :func:`grad_input_spec` plus those of :func:`grad_weight_spec`. A backend
+        whose :meth:`backward` is its own (sharing transforms with the forward,
+        say) says what that costs instead.
+        """
+        return add_features(self.features(grad_input_spec(spec)),
+                            self.features(grad_weight_spec(spec)))
+
+    def backward_cost(self, spec: ConvSpec) -> float:
+        """Estimated seconds of :meth:`backward` for ``spec`` (both gradients):
+        ``Σ_k weights[k] · backward_features[k]``, with the constants of
+        :meth:`cost` (uncalibrated features: the default price of the seed
+        formulas' multiply-adds and calls)."""
+        return estimate_seconds(self.backward_features(spec), self.weights(spec.dtype),
+                                fallback={"macs": 2.0 * spec.macs, "call": 2.0})
+
+    def training_cost(self, spec: ConvSpec) -> float:
+        """Estimated seconds of a training step's convolution: :meth:`cost` plus
+        :meth:`backward_cost`, what ``'auto'`` compares when it prices the
+        backward (:func:`fftconv.choose_backend` with ``backward=True``)."""
+        return self.cost(spec) + self.backward_cost(spec)
+
     def context_key(self):
         """What, besides the geometry and the constants, :meth:`cost` depends on in
         the current context (a hashable; default ``None``). ``'auto'`` memoizes
@@ -468,6 +520,22 @@ def gemm_work(macs: int, inner: int) -> float:
     a product of inner size ``K½`` (:data:`K_HALF`) cost twice its multiply-adds.
     """
     return macs * (inner + K_HALF) / inner
+
+
+def add_features(*tables: dict, scale: float = 1.0) -> dict:
+    """The feature tables added key by key (a key missing from one counts 0),
+    times ``scale``.
+
+    Examples
+    --------
+    >>> add_features({"gemm": 1.0, "call": 1.0}, {"gemm": 2.0, "bytes": 4.0})
+    {'gemm': 3.0, 'call': 1.0, 'bytes': 4.0}
+    """
+    total: dict = {}
+    for table in tables:
+        for key, value in table.items():
+            total[key] = total.get(key, 0.0) + float(value)
+    return {key: scale * value for key, value in total.items()}
 
 
 def estimate_seconds(features: dict, weights: dict, fallback: dict | None = None) -> float:

@@ -306,6 +306,21 @@ class DirectBackend(Backend):
                 "bytes": taps * pixels * (2 * spec.c_in + 3 * spec.c_out) * spec.dtype.itemsize,
                 "taps": forward_steps(spec), "call": 1.0}
 
+    def backward_features(self, spec):
+        """Both gradients in the forward's units: per kernel offset one product
+        for ``dx`` (inner size ``C_out/g``) scatter-added onto the input's
+        gradient (read, add, write), and one for ``dw`` (inner size every output
+        pixel) of the shifted input (read, copy); two calls. (Other ranks and
+        pointwise layers: the seed formulas' two forwards.)"""
+        if spec.rank != 2 or is_pointwise(spec):
+            return super().backward_features(spec)
+        taps = spec.kh * spec.kw
+        pixels = spec.n * spec.out_h * spec.out_w
+        return {"gemm": gemm_work(spec.macs, spec.c_out_per_group)
+                + gemm_work(spec.macs, pixels),
+                "bytes": taps * pixels * (5 * spec.c_in + 2 * spec.c_out) * spec.dtype.itemsize,
+                "taps": 2.0 * taps, "call": 2.0}
+
     def forward_path(self, spec):
         return POINTWISE_PATH if is_pointwise(spec) else self.name
 

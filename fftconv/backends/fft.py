@@ -571,6 +571,18 @@ class FFTBackend(Backend):
             return _nd.spectral_features(spec)
         return _features_at(spec, self.plan(spec)[1])
 
+    def backward_features(self, spec):
+        """Both gradients in the forward's units (:meth:`backward`): ``dy``'s
+        spectra and the inverse transforms of ``dx`` and ``dw`` are as many
+        transforms as the forward's, the input spectra and kernel spectrum come
+        from it, and the per-frequency products run twice (``dX = dY Wᴴ``,
+        ``dW = dYᵀ X̄``). (Other ranks: the seed formulas' two forwards.)"""
+        if spec.rank != 2:
+            return super().backward_features(spec)
+        fwd = self.features(spec)
+        return {**fwd, "cgemm_flops": 2.0 * fwd["cgemm_flops"],
+                "cgemm_calls": 2.0 * fwd["cgemm_calls"]}
+
     def context_key(self):
         return _TILE_SIZE.get()
 

@@ -204,6 +204,22 @@ class Im2colBackend(Backend):
                 "bytes": 2 * columns + pixels * spec.c_out * item,
                 "taps": forward_steps(spec), "call": 1.0}
 
+    def backward_features(self, spec):
+        """Both gradients in the forward's units: ``dcols = Wᵀ dY`` (inner size
+        ``C_out/g``) and ``dW = dY colsᵀ`` (inner size a block's pixels), the
+        column matrix written and read twice (unfolded again for ``dW``,
+        scatter-added back by ``col2im`` for ``dx``), a copy per offset and block
+        in each, two calls. (Other ranks and pointwise layers: the seed
+        formulas' two forwards.)"""
+        if spec.rank != 2 or is_pointwise(spec):
+            return super().backward_features(spec)
+        fwd = self.features(spec)
+        blocks = max(row_block_count(*_block_geometry(spec)), 1)
+        pixels = spec.n * spec.out_h * spec.out_w
+        return {"gemm": gemm_work(spec.macs, spec.c_out_per_group)
+                + gemm_work(spec.macs, max(pixels / blocks, 1.0)),
+                "bytes": 2.0 * fwd["bytes"], "taps": 2.0 * fwd["taps"], "call": 2.0}
+
     def _weight_matrix(self, w: np.ndarray, spec: ConvSpec) -> np.ndarray:
         return w.reshape(spec.groups, spec.c_out_per_group, -1)      # (g, Og, Cg·kh·kw)
 

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from functools import lru_cache
 
 import numpy as np
 
@@ -195,6 +196,23 @@ class _Plan:
         return shares(row_blocks(*geometry), geometry[-1])
 
 
+def _kronecker(plan: _Plan) -> np.ndarray:
+    """``K[(q, p), (u, v)] = G_w[q, v] · G_h[p, u]``: the 2-D kernel transform
+    ``G_h g G_wᵀ`` of the flattened ``r_h × r_w`` kernel ``g`` as one matrix
+    (a permuted ``G_w ⊗ G_h``), ``(α_w·α_h) × (r_h·r_w)``, read-only and cached."""
+    return _kronecker_of(plan.m_h, plan.r_h, plan.m_w, plan.r_w, plan.spec.dtype.name)
+
+
+@lru_cache(maxsize=None)
+def _kronecker_of(m_h: int, r_h: int, m_w: int, r_w: int, dtype: str) -> np.ndarray:
+    _, g_h, _ = transform_matrices(m_h, r_h, dtype)
+    _, g_w, _ = transform_matrices(m_w, r_w, dtype)
+    k = np.einsum("qv,pu->qpuv", g_w, g_h).reshape(g_w.shape[0] * g_h.shape[0], r_h * r_w)
+    k = np.ascontiguousarray(k, dtype=dtype)
+    k.flags.writeable = False
+    return k
+
+
 def _features_at(plan: _Plan) -> dict:
     """Cost features of the forward at ``plan``.
 
@@ -313,6 +331,29 @@ class WinogradBackend(Backend):
                     "runs": 0.0, "kernel": 0.0, "blocks": 0.0, "call": 1.0}
         return _features_at(self.plan(spec))
 
+    def backward_features(self, spec):
+        """:meth:`backward`'s work in the forward's units: per block, ``dy``'s
+        A-transform and ``dx``'s B-adjoint move what the forward's output and
+        input passes move (``transform``, ``runs``, as in the forward), the two
+        products ``dV = dM U`` (inner size ``C_out/g``) and ``dU = dMᵀ V``
+        (inner size the block's tiles) run the forward's multiply-adds each, and
+        the kernel adjoint reads ``dU`` once. A pointwise layer: the two
+        products of the seed formulas (:meth:`Backend.backward_features`)."""
+        if is_pointwise(spec):
+            return super().backward_features(spec)
+        plan = self.plan(spec)
+        fwd = _features_at(plan)
+        s = spec
+        products = plan.positions * s.n * plan.tiles * s.c_in_per_group * s.c_out * 1.0
+        block_cols = s.n * plan.tiles / max(fwd["blocks"], 1.0)
+        kept = self._input_transform_bytes(plan) <= get_memory_budget()
+        return {"gemm": gemm_work(products, s.c_out_per_group)
+                + gemm_work(products, max(block_cols, 1.0)),
+                "transform": fwd["transform"] * (1.0 if kept else 1.5),
+                "runs": fwd["runs"] * (1.0 if kept else 1.5),
+                "kernel": float(plan.positions * s.c_out * s.c_in_per_group),
+                "blocks": fwd["blocks"], "call": 1.0}
+
     def context_key(self):
         return _TILE.get()
 
@@ -347,27 +388,25 @@ class WinogradBackend(Backend):
         """``U[(q, p), g, o, c] = Σ_{u,v} G_w[q, v] G_h[p, u] w[g·Og + o, c, u, v]``,
         shape ``(α_w·α_h, g, O/g, C/g)``.
 
-        The (small) kernel is first put taps-major, ``(kw, kh, O·C/g)`` (a copy
-        reading runs of ``kh·kw`` taps), so both passes are GEMMs over contiguous
-        rows and ``U`` is written in its final order: a transposing copy of the
-        larger ``U`` would thrash the cache. The products read ``U_ξᵀ`` as a
-        transposed view (BLAS's transpose flag).
+        One GEMM: the Kronecker product ``G_w ⊗ G_h`` (:func:`_kronecker`,
+        ``(α_w·α_h) × (r_h·r_w)``) times the flattened kernels, read as the
+        transposed view ``(r_h·r_w) × (O·C/g)`` of the weight (BLAS's transpose
+        flag, no copy), and written in ``U``'s final, position-major order. Two
+        passes of the small ``G`` matrices would be two calls with inner sizes
+        ``r`` plus a taps-major copy of the weight in between.
         """
         s = plan.spec
-        taps = w.reshape(s.c_out * s.c_in_per_group, s.kh, s.kw).transpose(2, 1, 0)
-        taps = np.ascontiguousarray(taps, dtype=s.dtype)             # (kw, kh, O·Cg)
-        t = np.matmul(plan.g_h, taps)                                # (kw, α_h, O·Cg)
-        u = np.matmul(plan.g_w, t.reshape(s.kw, -1))                 # (α_w, α_h·O·Cg)
+        flat = np.asarray(w, dtype=s.dtype).reshape(s.c_out * s.c_in_per_group, s.kh * s.kw)
+        u = np.matmul(_kronecker(plan), flat.T)                      # (α_w·α_h, O·Cg)
         return u.reshape(plan.positions, s.groups, s.c_out_per_group, s.c_in_per_group)
 
     @staticmethod
     def _kernel_adjoint(du: np.ndarray, plan: _Plan) -> np.ndarray:
-        """Adjoint of :meth:`_kernel_transform`: ``dw = G_hᵀ dU G_w`` per kernel,
-        from ``dU`` ``(P, g, O/g, C/g)``."""
+        """Adjoint of :meth:`_kernel_transform`: ``dw = G_hᵀ dU G_w`` per kernel, as
+        the one GEMM ``dUᵀ (G_w ⊗ G_h)``, from ``dU`` ``(P, g, O/g, C/g)``."""
         s = plan.spec
-        t = np.matmul(plan.g_w.T, du.reshape(plan.a_w, -1))          # (kw, α_h·O·Cg)
-        t = np.matmul(plan.g_h.T, t.reshape(s.kw, plan.a_h, -1))     # (kw, kh, O·Cg)
-        return np.ascontiguousarray(t.transpose(2, 1, 0), dtype=s.dtype).reshape(s.weight_shape)
+        dw = np.matmul(du.reshape(plan.positions, -1).T, _kronecker(plan))   # (O·Cg, r_h·r_w)
+        return np.ascontiguousarray(dw, dtype=s.dtype).reshape(s.weight_shape)
 
     @staticmethod
     def _padded_block(x: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:

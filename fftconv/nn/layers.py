@@ -18,7 +18,8 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.special
 
-from .. import conv2d, conv2d_backward, make_spec
+from .. import choose_backend, conv2d, conv2d_backward, make_spec
+from ..backends.registry import current_backend_name
 from .._spec import conv_output_size
 from ..checks import is_int, positive_int, positive_pair
 from ..errors import bad_type, bad_value
@@ -232,9 +233,25 @@ class Conv2d(Module):
         if not self.training:                  # inference: nothing kept for a backward
             self._context = None
             return conv2d(x, self._weight(), bias, **self._kwargs())
-        y, self._context = conv2d(x, self._weight(), bias, return_context=True,
-                                  **self._kwargs())
+        kwargs, w = self._kwargs(), self._weight()
+        if kwargs["backend"] is None and current_backend_name() == "auto":
+            kwargs["backend"] = self._training_backend(x, w)
+        y, self._context = conv2d(x, w, bias, return_context=True, **kwargs)
         return y
+
+    def _training_backend(self, x, w):
+        """What ``'auto'`` runs a training step of this layer on: the backend
+        cheapest for the forward *and* the backward
+        (:func:`fftconv.choose_backend` with ``backward=True``); ``None`` (plain
+        ``'auto'``) for an input :func:`fftconv.conv2d` refuses, so its error is
+        the one raised."""
+        try:
+            spec = make_spec("conv2d", np.shape(x), np.shape(w), stride=self.stride,
+                             padding=self.padding, dilation=self.dilation,
+                             groups=self.groups, dtype=np.result_type(x, w))
+        except (TypeError, ValueError):
+            return None
+        return choose_backend(spec, backward=True).name
 
     def backward(self, dy, input_grad=True):
         x = _require_forward(self, "_x")

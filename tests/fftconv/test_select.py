@@ -297,3 +297,83 @@ def test_im2col_features_count_its_copies_per_block_and_none_for_a_pointwise_lay
     assert select.features("im2col", big)["bytes"] == (2 * 64 * 25 + 8) * 508 * 508 * 4
     pointwise = select.features("im2col", spec((2, 16, 32, 32), (8, 16, 1, 1)))
     assert pointwise["taps"] == 0 and pointwise["bytes"] == 2 * 8 * 32 * 32 * 4
+
+
+class _Priced(fftconv.Backend):
+    """A backend whose forward and backward estimates are given numbers."""
+
+    def __init__(self, name, forward, backward):
+        self.name, self._f, self._b = name, forward, backward
+
+    def cost(self, s):
+        return self._f
+
+    def backward_cost(self, s):
+        return self._b
+
+    def forward(self, x, w, s):
+        from fftconv.backends.direct import conv2d_reference
+        return conv2d_reference(x, w, s)
+
+
+def test_backward_aware_choice_prices_both_passes_from_a_cost_table():
+    """Fast forward, slow backward: chosen for inference, passed over for training;
+    the memoized choices of the two are kept apart."""
+    registry = {"quickfwd": _Priced("quickfwd", 1.0, 10.0),
+                "balanced": _Priced("balanced", 2.0, 3.0)}
+    s = spec((1, 2, 8, 8), (2, 2, 3, 3))
+    select.forget_choices()
+    inference = fftconv.choose_backend(s, registry=registry)
+    training = fftconv.choose_backend(s, registry=registry, backward=True)
+    assert inference.name == "quickfwd" and inference.costs == {"quickfwd": 1.0, "balanced": 2.0}
+    assert training.name == "balanced" and training.costs == {"quickfwd": 11.0, "balanced": 5.0}
+    assert training.backward and "forward+backward" in training.reason
+    assert fftconv.choose_backend(s, registry=registry).name == "quickfwd"
+    with pytest.raises(TypeError, match="backward"):
+        fftconv.choose_backend(s, registry=registry, backward="yes")
+
+
+def test_default_backward_features_are_the_seed_formulas_forwards():
+    from fftconv.backends.base import add_features, grad_input_spec, grad_weight_spec
+    backend = fftconv.Backend()
+    s = spec((2, 3, 9, 9), (4, 3, 3, 3), stride=2, padding=1)
+    gi, gw = grad_input_spec(s), grad_weight_spec(s)
+    assert (gi.n, gi.c_in, gi.c_out) == (2, 4, 3) and (gw.n, gw.c_in, gw.c_out) == (3, 2, 4)
+    assert gw.kernel == s.out_size
+    assert backend.backward_features(s) == add_features(backend.features(gi),
+                                                        backend.features(gw))
+    # the seed formula's dx forward runs exactly on grad_input_spec's geometry
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(s.input_shape), rng.standard_normal(s.weight_shape)
+    dy = rng.standard_normal(s.output_shape)
+    seen = []
+    from fftconv.backends.base import grad_input_via_forward
+    from fftconv.backends.direct import conv2d_reference
+    dx = grad_input_via_forward(lambda a, b, g: seen.append(g) or conv2d_reference(a, b, g),
+                                dy, w, s)
+    assert seen == [gi] and dx.shape == s.input_shape
+
+
+def test_every_registered_backend_prices_its_backward():
+    s = spec((4, 16, 14, 14), (16, 16, 3, 3), padding=1)
+    for name, backend in fftconv.backends.registered().items():
+        if backend.supports(s):
+            assert backend.backward_cost(s) > 0
+            assert backend.training_cost(s) == pytest.approx(backend.cost(s)
+                                                             + backend.backward_cost(s))
+
+
+def test_training_conv2d_under_auto_takes_the_backward_aware_choice(monkeypatch):
+    from fftconv.nn import Conv2d
+    layer = Conv2d(2, 3, 3, padding=1, seed=0)
+    x = np.ones((1, 2, 6, 6))
+    asked = []
+    real = select.choose_backend
+    monkeypatch.setattr("fftconv.nn.layers.choose_backend",
+                        lambda s, **kw: asked.append(kw) or real(s, **kw))
+    layer.train()
+    layer.forward(x)
+    assert asked == [{"backward": True}]
+    layer.eval()
+    layer.forward(x)
+    assert asked == [{"backward": True}]
