@@ -179,5 +179,10 @@ def test_run_demo_checks_its_arguments(tmp_path):
 
 
 def test_cli_reports_bad_options(tmp_path, capsys):
-    assert main(["demo", "--quick", "--epochs", "0", "--out", str(tmp_path / "r")]) == 1
-    assert "fftconv demo: error: run_demo: parameter 'epochs'" in capsys.readouterr().err
+    """Out-of-range values are refused while parsing, naming the option, once (status 2)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--quick", "--epochs", "0", "--out", str(tmp_path / "r")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --epochs: must be an int >= 1; got '0'" in err
+    assert err.count("fftconv demo: error:") == 1
