@@ -593,7 +593,7 @@ def pass_type(spectrum, rings=None):
     ``bandpass``  no                         no (Sobel, Gabor: zero at DC
                                              and at the Nyquist radius)
     ``allpass``   yes                        yes (an impulse)
-    ``zero``      the filter is identically zero
+    ``zero``      NaN (an all-zero filter)   NaN
     ============  =========================  ============================
 
     So a filter whose DC gain is 0.705 of its peak (−3.04 dB) is not low-pass,
