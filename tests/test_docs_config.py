@@ -73,17 +73,12 @@ def test_docs_extra_lists_the_packages_conf_py_needs():
 
 #: Characters that only appear in formulas (operators, Greek letters, super/subscripts).
 MATH_CHARS = "·²³⊗∂δΣ√⌊⌋≤≥ᵀ∑βθλσηφ⟨⟩⊙⁻₁½‖"
-#: Pages edited elsewhere whose formulas are not converted yet (issue 23, other parts).
-NOT_CONVERTED = {"backends.rst", "algorithms.rst", "diffusion.rst", "matching.rst",
-                 "spectrum.rst"}
 
 
 def test_formulas_in_prose_are_math_not_code_text():
     """A ````code```` span made of formula characters is a formula shown as LaTeX-ish text."""
     offenders = []
     for page in sorted(DOCS.glob("*.rst")):
-        if page.name in NOT_CONVERTED:
-            continue
         for lineno, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
             if line.startswith(("    ", "   >>>", ">>>")):
                 continue                                    # literal blocks, doctests
@@ -111,14 +106,9 @@ def user_facing_files():
                 yield file
 
 
-#: Pages another part of issue 23 rewrites; their wording is fixed there (remove
-#: this exclusion when those changes are merged).
-SEED_PENDING = {DOCS / name for name in NOT_CONVERTED}
-
-
 def test_no_user_facing_text_says_seed_nnn():
     hits = [f"{file.relative_to(ROOT)}:{lineno}: {line.strip()}"
-            for file in user_facing_files() if file not in SEED_PENDING
+            for file in user_facing_files()
             for lineno, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1)
             if SEED.search(line)]
     assert not hits, "cite the source (author, title) instead:\n" + "\n".join(hits)
