@@ -106,6 +106,11 @@ def difference(x, d=1):
         ``y_t = Σ_k c_k x_{t+d−k}`` for ``t = 0 … n−d−1`` (``y_t`` belongs to
         time ``t + d``), computed by :func:`fftconv.convolve` in mode ``'valid'``.
 
+    See Also
+    --------
+    numpy.diff : the same differences (``numpy.diff(x, n=d)``).
+    statsmodels.tsa.statespace.tools.diff : statsmodels' (``k_diff=d``).
+
     Examples
     --------
     >>> difference([1., 4., 9., 16.], 1)
@@ -162,6 +167,11 @@ def autocovariance(x, lags):
     The biased (``1/n``) estimate, which keeps the autocovariance matrix positive
     definite (Brockwell & Davis, §2.4). Computed as one correlation of the
     centred series with itself (:func:`fftconv.correlate`).
+
+    See Also
+    --------
+    statsmodels.tsa.stattools.acovf : the same biased estimate
+        (``acovf(x, nlag=lags)``).
     """
     func = "autocovariance"
     x = _series(func, x)
@@ -180,6 +190,12 @@ def yule_walker(x, p):
         ``φ₁ … φ_p`` of ``x_t = φ₁x_{t−1} + … + φ_px_{t−p} + e_t`` (after centring).
     sigma2 : float
         Innovation variance ``γ̂(0) − φ·γ_p``.
+
+    See Also
+    --------
+    statsmodels.regression.linear_model.yule_walker : the same estimate with
+        ``method='mle'``; it returns the innovation standard deviation, the
+        square root of ``sigma2`` here.
     """
     func = "yule_walker"
     x = _series(func, x)
@@ -385,6 +401,12 @@ def fit_arima(x, order):
         the fit ends non-stationary or non-invertible (roots of ``φ`` or ``θ``
         on or inside the unit circle): such a model has no causal reading as a
         convolution of past innovations.
+
+    See Also
+    --------
+    statsmodels.tsa.arima.model.ARIMA : the reference implementation; it fits
+        by exact maximum likelihood (a state-space model), so its estimates
+        differ slightly from these conditional least squares ones.
 
     Notes
     -----

@@ -53,6 +53,12 @@ def sobel(direction="x"):
     -------
     kernel : ndarray, shape (3, 3)
 
+    See Also
+    --------
+    scipy.ndimage.sobel : filters an image with this kernel (``axis=1`` for
+        ``'x'``, ``axis=0`` for ``'y'``; scipy correlates, as ``fftconv.conv2d`` does).
+    skimage.filters.sobel : the edge magnitude from both directions.
+
     Notes
     -----
     The kernel is the outer product of the smoothing ``[1, 2, 1]`` and the central
@@ -90,6 +96,11 @@ def laplacian(neighbours=8):
     -------
     kernel : ndarray, shape (3, 3)
         Sums to 0: a constant image gives zero response.
+
+    See Also
+    --------
+    scipy.ndimage.laplace : filters with ``∇²``, the negative of ``laplacian(4)``.
+    skimage.filters.laplace : filters with ``laplacian(4)`` (``ksize=3``).
 
     Notes
     -----
@@ -134,6 +145,12 @@ def gaussian(size=5, sigma=1.0):
     kernel : ndarray, shape (size, size)
         ``exp(-(x² + y²) / 2σ²) / Σ exp(-(x² + y²) / 2σ²)`` over the integer
         offsets ``|x|, |y| <= size // 2``.
+
+    See Also
+    --------
+    scipy.ndimage.gaussian_filter : the same blur of an image;
+        ``gaussian(size, sigma)`` is its kernel for ``truncate = (size // 2) / sigma``.
+    skimage.filters.gaussian : scikit-image's Gaussian blur.
 
     Notes
     -----
@@ -183,6 +200,11 @@ def gabor(size=11, wavelength=4.0, theta=0.0, sigma=None, phase=0.0, aspect=1.0)
         ``exp(-(u² + γ²v²) / 2σ²) · cos(2πu / λ + φ)`` with
         ``u = x cos θ + y sin θ`` and ``v = -x sin θ + y cos θ``.
 
+    See Also
+    --------
+    skimage.filters.gabor_kernel : scikit-image's complex Gabor kernel
+        (parametrized by ``frequency = 1 / wavelength``, ``sigma_x``, ``sigma_y``).
+
     Notes
     -----
     Gabor filters are the classical model of simple cells in the visual cortex
@@ -230,6 +252,10 @@ def box(size=3):
     Returns
     -------
     kernel : ndarray, shape (size, size)
+
+    See Also
+    --------
+    scipy.ndimage.uniform_filter : the same mean filter of an image (``size``).
 
     Notes
     -----

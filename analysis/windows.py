@@ -48,6 +48,11 @@ def separable_window(func: str, param: str, name: str, shape, dtype=np.float64) 
         The outer product of ``scipy.signal.get_window(name, n)`` over the axes
         (periodic windows, see the module notes).
 
+    See Also
+    --------
+    scipy.signal.get_window : the 1-D window of each axis (``fftbins=True``:
+        periodic).
+
     Examples
     --------
     >>> separable_window("f", "window", "hann", (4,))

@@ -252,6 +252,12 @@ def map_regions(func, x, chunks, regions, dtype, *, in_dtype=None, shared=(), na
     -------
     dask.array.Array
 
+    See Also
+    --------
+    dask.array.map_overlap : blocks with a fixed halo (``depth``), padded by a
+        boundary mode; here each block reads exactly its own region.
+    dask.array.map_blocks : one task per block, without overlap.
+
     Examples
     --------
     >>> import numpy as np, dask.array as da
@@ -334,6 +340,12 @@ def signal_op(func: str, a, b, mode, axes, method, *, flip: bool, run):
     of ``fftconv.api``). Parameters and result are those of
     :func:`fftconv.convolve`.
 
+    See Also
+    --------
+    dask_image.ndfilters.convolve, dask_image.ndfilters.correlate : the
+        ndimage-style ``'same'``-size filters of a dask image (boundary modes, no
+        ``'full'`` / ``'valid'``), built on ``dask.array.map_overlap``.
+
     Examples
     --------
     >>> import numpy as np, dask.array as da, fftconv
@@ -405,6 +417,12 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, backend=N
     ``prepare``). ``w`` and ``bias`` are one key each of the graph (sent once to
     a worker, not once per task). The geometry is checked before anything runs.
 
+    See Also
+    --------
+    fftconv.conv2d : the in-memory op each block runs (and that dispatches here).
+    torch.nn.functional.conv2d : what every block computes.
+    dask.array.map_blocks : the same one-task-per-chunk plan, for any function.
+
     Examples
     --------
     >>> import numpy as np, dask.array as da, fftconv
@@ -459,6 +477,10 @@ def predict(model, x, batch_size=256, backend=None, *, run):
     The output's trailing shape and dtype come from a prediction of the first
     sample, made here.
 
+    See Also
+    --------
+    dask.array.map_blocks : the same one-task-per-chunk plan, for any function.
+
     Examples
     --------
     >>> import numpy as np, dask.array as da
@@ -506,6 +528,10 @@ def open_array(func: str, param: str, path, chunks=2048):
         A missing path, or a file that is neither zarr nor ``.npy``; the message
         names ``func``, ``param`` and the path.
 
+    See Also
+    --------
+    dask.array.from_zarr : what a zarr directory is opened with.
+
     Examples
     --------
     >>> import os, tempfile
@@ -540,7 +566,13 @@ def open_array(func: str, param: str, path, chunks=2048):
 def write_zarr(x, path, progress: bool = True) -> None:
     """Compute ``x`` into a new zarr array at ``path``, with a progress bar on standard
     error: dask's (``dask.diagnostics.ProgressBar``) on the local schedulers,
-    ``distributed.progress`` when a distributed client is the default."""
+    ``distributed.progress`` when a distributed client is the default.
+
+    See Also
+    --------
+    dask.array.to_zarr : the store this calls (after making the chunks regular, as
+        zarr requires).
+    """
     dask = _dask("write_zarr")
     require("zarr", "dask", "write_zarr")
     regular = all(len(set(c[:-1])) <= 1 and c[-1] <= c[0] for c in x.chunks)

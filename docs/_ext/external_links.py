@@ -41,13 +41,14 @@ LIBRARIES = {
         "scipy.ndimage.uniform_filter", "scipy.ndimage.maximum_filter",
         "scipy.fft.rfftn", "scipy.fft.irfftn", "scipy.fft.fftn", "scipy.fft.ifftn",
         "scipy.fft.next_fast_len", "scipy.fft.fftfreq", "scipy.fft.fftshift",
-        "scipy.special.softmax", "scipy.special.log_softmax",
+        "scipy.special.softmax", "scipy.special.log_softmax", "scipy.special.expit",
         "scipy.optimize.least_squares",
     )),
     "numpy": (_generated("https://numpy.org/doc/stable/reference/generated"), (
         "numpy.convolve", "numpy.correlate", "numpy.fft.rfftn", "numpy.fft.irfftn",
         "numpy.fft.fftn", "numpy.fft.ifftn", "numpy.fft.fftfreq", "numpy.fft.fftshift",
-        "numpy.kron", "numpy.pad", "numpy.asarray", "numpy.from_dlpack",
+        "numpy.kron", "numpy.pad", "numpy.asarray", "numpy.from_dlpack", "numpy.tanh",
+        "numpy.diff",
     )),
     "skimage": (_module_anchor("https://scikit-image.org/docs/stable/api"), (
         "skimage.feature.match_template", "skimage.feature.peak_local_max",
@@ -98,6 +99,50 @@ OPENCV = {
                          "#ga586ebfb0a7fb604b35a23d85391329be",
     "cv2.filter2D": "https://docs.opencv.org/4.x/d4/d86/group__imgproc__filter.html"
                     "#ga27c049795ce870216ddfb366086b5a04",
+}
+
+
+#: fftconv's public objects -> the peers' objects that compute the same thing. Each
+#: object's numpydoc See Also names every peer listed here (``tests/test_docs_config.py``
+#: checks it, and that a public name matching a peer's, such as ``fftconv.nn.ReLU`` and
+#: ``torch.nn.ReLU``, is listed).
+EQUIVALENTS = {
+    "fftconv.nn.Conv2d": ("torch.nn.Conv2d",),
+    "fftconv.nn.MaxPool2d": ("torch.nn.MaxPool2d", "skimage.measure.block_reduce"),
+    "fftconv.nn.AvgPool2d": ("torch.nn.AvgPool2d", "skimage.measure.block_reduce"),
+    "fftconv.nn.Linear": ("torch.nn.Linear",),
+    "fftconv.nn.ReLU": ("torch.nn.ReLU",),
+    "fftconv.nn.Sigmoid": ("torch.nn.Sigmoid", "scipy.special.expit"),
+    "fftconv.nn.Tanh": ("torch.nn.Tanh", "numpy.tanh"),
+    "fftconv.nn.Dropout": ("torch.nn.Dropout",),
+    "fftconv.nn.Flatten": ("torch.nn.Flatten",),
+    "fftconv.nn.Sequential": ("torch.nn.Sequential",),
+    "fftconv.nn.Module": ("torch.nn.Module",),
+    "fftconv.nn.Parameter": ("torch.nn.parameter.Parameter",),
+    "fftconv.nn.log_softmax": ("scipy.special.log_softmax", "torch.nn.functional.log_softmax"),
+    "fftconv.nn.softmax": ("scipy.special.softmax", "torch.nn.functional.softmax"),
+    "fftconv.nn.CrossEntropyLoss": ("torch.nn.CrossEntropyLoss",
+                                    "torch.nn.functional.cross_entropy"),
+    "fftconv.nn.MSELoss": ("torch.nn.MSELoss",),
+    "fftconv.nn.SGD": ("torch.optim.SGD",),
+    "fftconv.nn.Adam": ("torch.optim.Adam",),
+    "fftconv.nn.train_test_split": ("sklearn.model_selection.train_test_split",),
+    "fftconv.dask.conv2d": ("torch.nn.functional.conv2d", "dask.array.map_blocks"),
+    "fftconv.dask.signal_op": ("dask_image.ndfilters.convolve", "dask_image.ndfilters.correlate"),
+    "fftconv.dask.map_regions": ("dask.array.map_overlap", "dask.array.map_blocks"),
+    "fftconv.dask.predict": ("dask.array.map_blocks",),
+    "fftconv.dask.open_array": ("dask.array.from_zarr",),
+    "fftconv.dask.write_zarr": ("dask.array.to_zarr",),
+    "analysis.arima.difference": ("numpy.diff", "statsmodels.tsa.statespace.tools.diff"),
+    "analysis.arima.autocovariance": ("statsmodels.tsa.stattools.acovf",),
+    "analysis.arima.yule_walker": ("statsmodels.regression.linear_model.yule_walker",),
+    "analysis.arima.fit_arima": ("statsmodels.tsa.arima.model.ARIMA",),
+    "analysis.kernels.sobel": ("scipy.ndimage.sobel", "skimage.filters.sobel"),
+    "analysis.kernels.laplacian": ("scipy.ndimage.laplace", "skimage.filters.laplace"),
+    "analysis.kernels.gaussian": ("scipy.ndimage.gaussian_filter", "skimage.filters.gaussian"),
+    "analysis.kernels.gabor": ("skimage.filters.gabor_kernel",),
+    "analysis.kernels.box": ("scipy.ndimage.uniform_filter",),
+    "analysis.windows.separable_window": ("scipy.signal.get_window",),
 }
 
 

@@ -369,6 +369,11 @@ def train_test_split(x, y, test_size=0.2, shuffle=True, seed=0):
     -------
     x_train, x_test, y_train, y_test : ndarray
 
+    See Also
+    --------
+    sklearn.model_selection.train_test_split : the same split of arrays
+        (a different random permutation for the same seed).
+
     Examples
     --------
     >>> import numpy as np

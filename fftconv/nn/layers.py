@@ -614,6 +614,10 @@ class Subsample2d(_Pool):
 class ReLU(Module):
     """``y = max(x, 0)``; backward passes ``dy`` where ``x > 0``.
 
+    See Also
+    --------
+    torch.nn.ReLU : the PyTorch layer (its gradient at ``x = 0`` is 0 too).
+
     Examples
     --------
     >>> import numpy as np
@@ -640,6 +644,11 @@ class Sigmoid(Module):
 
     Computed by ``scipy.special.expit``, which neither overflows nor loses the
     relative accuracy of tiny outputs for very negative ``x``.
+
+    See Also
+    --------
+    torch.nn.Sigmoid : the PyTorch layer.
+    scipy.special.expit : the function this layer evaluates.
 
     Examples
     --------
@@ -671,6 +680,11 @@ class Tanh(Module):
         ``A`` (default 1).
     slope : float
         ``S`` (default 1).
+
+    See Also
+    --------
+    torch.nn.Tanh : the PyTorch layer (``amplitude = slope = 1``).
+    numpy.tanh : the function, ``A · numpy.tanh(S · x)``.
 
     Notes
     -----
@@ -716,6 +730,10 @@ class Tanh(Module):
 
 class Flatten(Module):
     """``(N, d1, d2, ...) → (N, d1·d2·...)``; backward restores the shape.
+
+    See Also
+    --------
+    torch.nn.Flatten : the PyTorch layer (``start_dim=1``).
 
     Examples
     --------
@@ -930,6 +948,11 @@ class Dropout(Module):
     seed : None, int or numpy.random.Generator
         Source of the masks (reproducible with a fixed seed).
 
+    See Also
+    --------
+    torch.nn.Dropout : the PyTorch layer (the same inverted scaling; its masks
+        come from torch's generator, so they differ).
+
     Notes
     -----
     Training: ``y = x ⊙ m / (1 - p)`` with ``m ~ Bernoulli(1 - p)``, so the
@@ -995,6 +1018,10 @@ class Sequential(Module):
     ----------
     input_shape : tuple of int or None
     name : str
+
+    See Also
+    --------
+    torch.nn.Sequential : the PyTorch container.
 
     Examples
     --------

@@ -17,6 +17,11 @@ __all__ = ["Loss", "CrossEntropyLoss", "MSELoss", "log_softmax", "softmax", "get
 def log_softmax(z: np.ndarray) -> np.ndarray:
     """Numerically stable ``log softmax`` along the last axis.
 
+    See Also
+    --------
+    scipy.special.log_softmax : the same, with an ``axis`` argument.
+    torch.nn.functional.log_softmax : PyTorch's (``dim=-1``).
+
     Notes
     -----
     ``log softmax(z)_k = (z_k - m) - log Σ_j exp(z_j - m)`` with ``m = max_j z_j``:
@@ -35,6 +40,11 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """``exp(z_k) / Σ_j exp(z_j)`` along the last axis, computed stably.
+
+    See Also
+    --------
+    scipy.special.softmax : the same, with an ``axis`` argument.
+    torch.nn.functional.softmax : PyTorch's (``dim=-1``).
 
     Examples
     --------
@@ -90,6 +100,11 @@ class Loss:
 class CrossEntropyLoss(Loss):
     """Softmax cross-entropy on raw scores (logits), averaged over the batch.
 
+    See Also
+    --------
+    torch.nn.CrossEntropyLoss : the same value and gradient (``reduction='mean'``).
+    torch.nn.functional.cross_entropy : its functional form.
+
     Notes
     -----
     For logits ``z`` of shape ``(N, K)`` and labels ``t``::
@@ -132,6 +147,11 @@ class MSELoss(Loss):
 
     The target ``d`` is either an array shaped like the output or integer class
     labels, which become one-of-K vectors (1 for the class, 0 elsewhere).
+
+    See Also
+    --------
+    torch.nn.MSELoss : the mean over *all* ``N·K`` elements without the ½, so
+        its value is ``2/K`` times this one.
 
     Notes
     -----

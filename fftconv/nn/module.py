@@ -53,6 +53,10 @@ class Parameter:
         Same shape and dtype as ``data``; backward passes add into it and
         :meth:`Module.zero_grad` clears it. ``None`` when ``data`` is.
 
+    See Also
+    --------
+    torch.nn.parameter.Parameter : PyTorch's (its gradient is ``.grad`` too).
+
     Examples
     --------
     >>> import numpy as np
@@ -160,6 +164,10 @@ class Module:
     training : bool
         ``True`` in training mode (the default), ``False`` after :meth:`eval`.
         Only layers such as :class:`~fftconv.nn.Dropout` behave differently.
+
+    See Also
+    --------
+    torch.nn.Module : PyTorch's base class, whose interface this follows.
 
     Examples
     --------

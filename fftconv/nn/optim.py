@@ -79,6 +79,10 @@ class SGD(Optimizer):
     nesterov : bool
         Use Nesterov's look-ahead form.
 
+    See Also
+    --------
+    torch.optim.SGD : the same update, parameter for parameter (``dampening=0``).
+
     Notes
     -----
     PyTorch's form (Sutskever et al. 2013)::
@@ -140,6 +144,10 @@ class Adam(Optimizer):
         ``ε > 0`` added to the denominator.
     weight_decay : float
         L2 coefficient ``λ >= 0``, added to the gradient (Adam, not AdamW).
+
+    See Also
+    --------
+    torch.optim.Adam : the same update (``amsgrad=False``).
 
     Notes
     -----
