@@ -193,12 +193,39 @@ class _Plan:
         wanted = max(BLOCK_BYTES, row_bytes * -(-MIN_BLOCK_COLUMNS // self.ntw))
         return s.n, self.nth, row_bytes, min(wanted, budget), threads
 
+    def by_channels(self) -> bool:
+        """Whether the pool splits the layer by channel slabs (:meth:`slabs`) rather
+        than by blocks: when blocks shared among the threads would give each fewer
+        than :data:`MIN_BLOCK_COLUMNS` columns (wide layers on small maps: at 7²
+        and F(2×2) eight images have 128 tiles), so one block holds every tile,
+        if it fits the threads' budgets. Each thread then reads only its slab of
+        ``U`` (``α²·C·K`` floats, 37 MB at 512 × 512 and F(4×4)), with every
+        column."""
+        n, rows, row_bytes, budget, threads = self.block_geometry()
+        s = self.spec
+        return (threads > 1 and s.groups == 1 and min(s.c_in, s.c_out) >= threads
+                and n * self.tiles < threads * MIN_BLOCK_COLUMNS
+                and n * rows * row_bytes <= budget * threads)
+
     def blocks(self) -> list:
+        if self.by_channels():
+            return [(0, self.spec.n, 0, self.nth)]
         return row_blocks(*self.block_geometry())
 
-    def thread_parts(self) -> list:
-        geometry = self.block_geometry()
-        return shares(row_blocks(*geometry), geometry[-1])
+    def block_count(self) -> int:
+        """``len(self.blocks())`` without building the list (any layer size)."""
+        return 1 if self.by_channels() else row_block_count(*self.block_geometry())
+
+    def slabs(self) -> list:
+        """Channel slabs ``(o0, o1, c0, c1)``, one per thread, when
+        :meth:`by_channels`, else ``[]``: each slab's products and transforms are
+        independent of the others' (output channels ``o0:o1`` of the forward and
+        of ``dU``, input channels ``c0:c1`` of ``dV`` and ``dx``)."""
+        if not self.by_channels():
+            return []
+        s, threads = self.spec, self.block_geometry()[-1]
+        outs, ins = even_slices(s.c_out, threads), even_slices(s.c_in, threads)
+        return [(o.start, o.stop, c.start, c.stop) for o, c in zip(outs, ins)]
 
 
 def _kronecker(plan: _Plan) -> np.ndarray:
@@ -268,7 +295,7 @@ def _features_at(plan: _Plan) -> dict:
     """
     s = plan.spec
     cols = s.n * plan.tiles
-    blocks = row_block_count(*plan.block_geometry())
+    blocks = plan.block_count()
     products = plan.positions * cols * s.c_in_per_group * s.c_out * 1.0
     height = s.n * plan.nth * plan.m_h + blocks * (plan.r_h - 1)   # block rows, all blocks
     moved_in = s.c_in * (height * plan.cols                          # padded blocks
@@ -610,21 +637,6 @@ class WinogradBackend(Backend):
             return pointwise_forward(x, w, spec), {}
         return self._forward(x, w, spec, save=True)
 
-    @staticmethod
-    def _slabs(plan: _Plan, blocks: list, threads: int) -> list:
-        """Channel slabs ``(o0, o1, c0, c1)``, one per thread, when the layer has
-        fewer blocks than threads (wide layers on small maps: one block holds all
-        tiles), else ``[]``. Each slab's products and transforms are independent of
-        the others', so the pool splits a block by channels instead."""
-        s = plan.spec
-        if threads < 2 or len(blocks) >= threads or s.groups != 1:
-            return []
-        count = min(threads, s.c_out, s.c_in)
-        if count < 2:
-            return []
-        outs, ins = even_slices(s.c_out, count), even_slices(s.c_in, count)
-        return [(o.start, o.stop, c.start, c.stop) for o, c in zip(outs, ins)]
-
     def _kernel_transform_split(self, w, plan: _Plan, threads: int) -> np.ndarray:
         """:meth:`_kernel_transform` with its columns (kernels) split across the pool
         when the layer is large enough to be split."""
@@ -642,8 +654,7 @@ class WinogradBackend(Backend):
         xp = np.asarray(x, dtype=spec.dtype)
         y = np.empty(spec.output_shape, dtype=spec.dtype)
         threads = plan.block_geometry()[-1]
-        blocks = plan.blocks()
-        slabs = self._slabs(plan, blocks, threads)
+        blocks, slabs = plan.blocks(), plan.slabs()
         with one_blas_thread():
             u = self._kernel_transform_split(w, plan, threads)
             if slabs:
@@ -679,8 +690,7 @@ class WinogradBackend(Backend):
         if not (want_dx or want_dw):
             return None, None
         threads = plan.block_geometry()[-1]
-        blocks = plan.blocks()
-        slabs = self._slabs(plan, blocks, threads)
+        blocks, slabs = plan.blocks(), plan.slabs()
         xp = np.asarray(x, dtype=spec.dtype) if want_dw else None
         dy = np.asarray(dy, dtype=spec.dtype)
         dx = np.zeros(spec.input_shape, dtype=spec.dtype) if want_dx else None
@@ -691,23 +701,26 @@ class WinogradBackend(Backend):
             else:
                 lock = threading.Lock()
 
-                def run(part):
+                parts = shares(blocks, threads)
+
+                def run(index):
                     du = None
-                    for block in part:
+                    for block in parts[index]:
                         dm = self._output_adjoint(dy, plan, *block)        # (P, cols, O)
                         if want_dx:
                             strip = self._input_adjoint(self._dv(dm, u, plan), plan, *block)
                             with lock:
                                 self._add_strip(dx, strip, plan, block)
                         if want_dw:
-                            du = self._du(dm, self._input_transform(xp, plan, *block), plan, du)
+                            du = self._du(dm, self._input_transform(xp, plan, *block), plan,
+                                          du, f"du{index}")
                     return du
-                dus = [d for d in run_parts(run, shares(blocks, threads)) if d is not None]
+                dus = [d for d in run_parts(run, list(range(len(parts)))) if d is not None]
                 dw = self._kernel_adjoint(add_up(dus), plan) if want_dw else None
         return dx, dw
 
     def _backward_by_slabs(self, dy, xp, u, dx, plan: _Plan, blocks, slabs, want_dw):
-        """:meth:`backward` for few blocks, each split by channels (:meth:`_slabs`):
+        """:meth:`backward` for few blocks, each split by channels (:meth:`_Plan.slabs`):
         per block, ``dM`` and ``V`` once, then each slab ``(o0, o1, c0, c1)`` its
         ``dV = dM U[:, :, c0:c1]`` and the input adjoint of those input channels,
         and ``dU[:, o0:o1] = Σ_blocks dM[:, :, o0:o1]ᵀ V`` and from it the rows
@@ -750,14 +763,15 @@ class WinogradBackend(Backend):
             np.matmul(self._grouped(dm, g), u, out=self._grouped(dv, g))
         return dv
 
-    def _du(self, dm: np.ndarray, v: np.ndarray, plan: _Plan, du):
+    def _du(self, dm: np.ndarray, v: np.ndarray, plan: _Plan, du, name: str):
         """``du + dM_ξᵀ V_ξ`` per position and group ``(P, g, O/g, C/g)``, into the
-        thread's scratch (``du`` None: the first block's product alone)."""
+        thread's scratch ``name`` (``du`` None: the first block's product alone;
+        one name per share of blocks, since one pool thread may run two shares)."""
         s, g = plan.spec, plan.spec.groups
         shape = (plan.positions, g, s.c_out_per_group, s.c_in_per_group)
         a, b = self._grouped(dm, g).transpose(0, 1, 3, 2), self._grouped(v, g)
         if du is None:
-            return np.matmul(a, b, out=_scratch("du", shape, s.dtype))
+            return np.matmul(a, b, out=_scratch(name, shape, s.dtype))
         du += np.matmul(a, b, out=_scratch("du_part", shape, s.dtype))
         return du
 
