@@ -403,8 +403,11 @@ class WinogradBackend(Backend):
         A-transform and ``dx``'s B-adjoint move what the forward's output and
         input passes move (``transform``, ``runs``, as in the forward), the two
         products ``dV = dM U`` (inner size ``C_out/g``) and ``dU = dMᵀ V``
-        (inner size the block's tiles) run the forward's multiply-adds each, and
-        the kernel adjoint reads ``dU`` once. A pointwise layer: the two
+        (inner size the block's tiles) run the forward's multiply-adds each, each
+        block's input transform is rebuilt for ``dU`` (nothing is kept from the
+        forward: half the forward's passes again, so ``transform`` and ``runs``
+        are 1.5 times the forward's), and ``U`` is rebuilt and ``dU`` read once by
+        the kernel adjoint (``kernel``: twice its elements). A pointwise layer: the two
         products of the seed formulas (:meth:`Backend.backward_features`)."""
         if is_pointwise(spec):
             return super().backward_features(spec)
@@ -413,12 +416,11 @@ class WinogradBackend(Backend):
         s = spec
         products = plan.positions * s.n * plan.tiles * s.c_in_per_group * s.c_out * 1.0
         block_cols = s.n * plan.tiles / max(fwd["blocks"], 1.0)
-        kept = self._input_transform_bytes(plan) <= get_memory_budget()
         return {"gemm": gemm_work(products, s.c_out_per_group)
                 + gemm_work(products, max(block_cols, 1.0)),
-                "transform": fwd["transform"] * (1.0 if kept else 1.5),
-                "runs": fwd["runs"] * (1.0 if kept else 1.5),
-                "kernel": float(plan.positions * s.c_out * s.c_in_per_group),
+                "transform": fwd["transform"] * 1.5,
+                "runs": fwd["runs"] * 1.5,
+                "kernel": 2.0 * plan.positions * s.c_out * s.c_in_per_group,
                 "blocks": fwd["blocks"], "call": 1.0}
 
     def context_key(self):
