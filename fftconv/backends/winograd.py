@@ -29,6 +29,12 @@ the ``α`` taps of a pass only. The work is cut into blocks of images or tile
 rows of a few MB (:data:`BLOCK_BYTES`, a core's L2 cache share) so that each
 block's transforms and products stay in cache; the blocks are split across the
 pool (:mod:`~fftconv.backends._parallel`), each thread on one BLAS thread.
+Wide layers on small maps (few tiles, large channel matrices: 8 × 512 × 7²) are
+one block split by channel slabs instead (:meth:`_Plan.by_channels`): each
+thread the products and output transform of its output channels, and in the
+backward the ``dV`` and input adjoint of its input channels and the ``dU`` and
+``dw`` rows of its output channels. Every intermediate lives in per-thread
+scratch reused between blocks and calls (:data:`SCRATCH_BYTES`).
 
 Gradients are the exact adjoints of the same linear maps, in the transformed
 domain (nothing is re-derived from the seed formulas)::
@@ -37,8 +43,12 @@ domain (nothing is re-derived from the seed formulas)::
     dV_ξ = U_ξᵀ · dM_ξ        → dx: B_h dV B_wᵀ overlap-added onto the padded input
     dU_ξ = Σ_blocks dM_ξ · V_ξᵀ → dw: G_hᵀ dU G_w
 
-``dy`` is transformed once for both; ``U`` (and ``V`` when it fits the memory
-budget) come from the forward (:meth:`WinogradBackend.forward_saving`).
+``dy`` is transformed once for both; ``U`` is built once per call and read by
+every block's ``dV``, and each block's ``V`` is rebuilt for ``dU``: on the
+2-core machine first touching fresh memory for kept transforms cost more than
+rebuilding them in reused scratch (:func:`_scratch`). The tile offsets'
+overlap-add of ``dx`` is ``⌈α/m⌉`` strided adds per pass, one per offset class
+(:meth:`WinogradBackend._overlap_add`).
 
 Numerics: the transforms' entries grow with ``α`` (powers of the points), so the
 rounding error grows with the tile size: in float32, F(2×2, 3×3) is as accurate
