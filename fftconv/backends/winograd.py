@@ -29,6 +29,12 @@ the ``α`` taps of a pass only. The work is cut into blocks of images or tile
 rows of a few MB (:data:`BLOCK_BYTES`, a core's L2 cache share) so that each
 block's transforms and products stay in cache; the blocks are split across the
 pool (:mod:`~fftconv.backends._parallel`), each thread on one BLAS thread.
+Wide layers on small maps (few tiles, large channel matrices: 8 × 512 × 7²) are
+one block split by channel slabs instead (:meth:`_Plan.by_channels`): each
+thread the products and output transform of its output channels, and in the
+backward the ``dV`` and input adjoint of its input channels and the ``dU`` and
+``dw`` rows of its output channels. Every intermediate lives in per-thread
+scratch reused between blocks and calls (:data:`SCRATCH_BYTES`).
 
 Gradients are the exact adjoints of the same linear maps, in the transformed
 domain (nothing is re-derived from the seed formulas)::
@@ -37,8 +43,12 @@ domain (nothing is re-derived from the seed formulas)::
     dV_ξ = U_ξᵀ · dM_ξ        → dx: B_h dV B_wᵀ overlap-added onto the padded input
     dU_ξ = Σ_blocks dM_ξ · V_ξᵀ → dw: G_hᵀ dU G_w
 
-``dy`` is transformed once for both; ``U`` (and ``V`` when it fits the memory
-budget) come from the forward (:meth:`WinogradBackend.forward_saving`).
+``dy`` is transformed once for both; ``U`` is built once per call and read by
+every block's ``dV``, and each block's ``V`` is rebuilt for ``dU``: on the
+2-core machine first touching fresh memory for kept transforms cost more than
+rebuilding them in reused scratch (:func:`_scratch`). The tile offsets'
+overlap-add of ``dx`` is ``⌈α/m⌉`` strided adds per pass, one per offset class
+(:meth:`WinogradBackend._overlap_add`).
 
 Numerics: the transforms' entries grow with ``α`` (powers of the points), so the
 rounding error grows with the tile size: in float32, F(2×2, 3×3) is as accurate
@@ -56,6 +66,7 @@ gives the reason for anything else, and ``'auto'`` does not consider it there.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import lru_cache
@@ -65,15 +76,15 @@ import numpy as np
 from .._spec import ConvSpec
 from ..checks import is_int
 from ..errors import bad_value
-from ._parallel import add_up, one_blas_thread, row_block_count, row_blocks, run_parts, shares, \
-    threads_for
+from ._parallel import add_up, even_slices, one_blas_thread, row_block_count, row_blocks, \
+    run_parts, shares, split_matmul, threads_for
 from ._winograd_transforms import MAX_ALPHA, transform_matrices
 from .base import (POINTWISE_PATH, Backend, estimate_seconds, gemm_work, get_memory_budget,
                    is_pointwise, pointwise_forward)
 from .registry import register_backend
 
 __all__ = ["WinogradBackend", "set_tile_size", "forced_tile_size", "tile_options",
-           "MAX_ALPHA_BY_DTYPE", "BLOCK_BYTES"]
+           "MAX_ALPHA_BY_DTYPE", "BLOCK_BYTES", "SCRATCH_BYTES"]
 
 #: Largest tile ``α = m + r − 1`` the cost model may choose, per dtype: α = 8
 #: (F(6, 3), F(4, 5), F(2, 7)) keeps float32's relative error near 2·10⁻⁶ with
@@ -104,7 +115,11 @@ SPLIT_MIN_MACS = 1 << 23
 #: took 0.7–0.9 of F(6×6, 3×3)'s time although the two estimates were within 3 %).
 LARGER_TILE_GAIN = 0.85
 
+#: Most bytes of work arrays one thread keeps between calls (:func:`_scratch`).
+SCRATCH_BYTES = 128 << 20
+
 _TILE: ContextVar = ContextVar("fftconv_winograd_tile", default=None)
+_SCRATCH = threading.local()
 
 
 def forced_tile_size() -> tuple[int, int] | None:
@@ -188,12 +203,39 @@ class _Plan:
         wanted = max(BLOCK_BYTES, row_bytes * -(-MIN_BLOCK_COLUMNS // self.ntw))
         return s.n, self.nth, row_bytes, min(wanted, budget), threads
 
+    def by_channels(self) -> bool:
+        """Whether the pool splits the layer by channel slabs (:meth:`slabs`) rather
+        than by blocks: when blocks shared among the threads would give each fewer
+        than :data:`MIN_BLOCK_COLUMNS` columns (wide layers on small maps: at 7²
+        and F(2×2) eight images have 128 tiles), so one block holds every tile,
+        if it fits the threads' budgets. Each thread then reads only its slab of
+        ``U`` (``α²·C·K`` floats, 37 MB at 512 × 512 and F(4×4)), with every
+        column."""
+        n, rows, row_bytes, budget, threads = self.block_geometry()
+        s = self.spec
+        return (threads > 1 and s.groups == 1 and min(s.c_in, s.c_out) >= threads
+                and n * self.tiles < threads * MIN_BLOCK_COLUMNS
+                and n * rows * row_bytes <= budget * threads)
+
     def blocks(self) -> list:
+        if self.by_channels():
+            return [(0, self.spec.n, 0, self.nth)]
         return row_blocks(*self.block_geometry())
 
-    def thread_parts(self) -> list:
-        geometry = self.block_geometry()
-        return shares(row_blocks(*geometry), geometry[-1])
+    def block_count(self) -> int:
+        """``len(self.blocks())`` without building the list (any layer size)."""
+        return 1 if self.by_channels() else row_block_count(*self.block_geometry())
+
+    def slabs(self) -> list:
+        """Channel slabs ``(o0, o1, c0, c1)``, one per thread, when
+        :meth:`by_channels`, else ``[]``: each slab's products and transforms are
+        independent of the others' (output channels ``o0:o1`` of the forward and
+        of ``dU``, input channels ``c0:c1`` of ``dV`` and ``dx``)."""
+        if not self.by_channels():
+            return []
+        s, threads = self.spec, self.block_geometry()[-1]
+        outs, ins = even_slices(s.c_out, threads), even_slices(s.c_in, threads)
+        return [(o.start, o.stop, c.start, c.stop) for o, c in zip(outs, ins)]
 
 
 def _kronecker(plan: _Plan) -> np.ndarray:
@@ -213,6 +255,41 @@ def _kronecker_of(m_h: int, r_h: int, m_w: int, r_w: int, dtype: str) -> np.ndar
     return k
 
 
+def _scratch(name: str, shape: tuple, dtype) -> np.ndarray:
+    """The calling thread's work array ``name``, viewed as ``shape`` of ``dtype``;
+    its contents are undefined.
+
+    Each thread keeps one buffer per name between blocks and calls, grown when a
+    larger one is asked for. A fresh array of a few MB costs a page fault per
+    4 KB on first touch (measured on the 2-core machine: 7 MB took 1.3–1.9 ms,
+    as long as the input transform that fills it), so every intermediate of the
+    transforms and products is reused; what is returned to the caller (``y``,
+    ``dx``, ``dw``) is never scratch. Past :data:`SCRATCH_BYTES` per thread, or
+    past the memory budget, a fresh array is returned instead.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    slots = getattr(_SCRATCH, "slots", None)
+    if slots is None:
+        slots = _SCRATCH.slots = {}
+    buf = slots.get(name)
+    if buf is None or buf.nbytes < nbytes:
+        others = sum(b.nbytes for key, b in slots.items() if key != name)
+        if others + nbytes > min(SCRATCH_BYTES, get_memory_budget()):
+            return np.empty(shape, dtype=dtype)
+        slots.pop(name, None)
+        buf = slots[name] = np.empty(nbytes, dtype=np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def _split_last(a: np.ndarray, count: int, size: int) -> np.ndarray:
+    """View of ``a`` with its last axis (length ``count·size``) split in two; never a
+    copy (writes through it reach ``a``)."""
+    view = a.view()
+    view.shape = a.shape[:-1] + (count, size)
+    return view
+
+
 def _features_at(plan: _Plan) -> dict:
     """Cost features of the forward at ``plan``.
 
@@ -228,7 +305,7 @@ def _features_at(plan: _Plan) -> dict:
     """
     s = plan.spec
     cols = s.n * plan.tiles
-    blocks = row_block_count(*plan.block_geometry())
+    blocks = plan.block_count()
     products = plan.positions * cols * s.c_in_per_group * s.c_out * 1.0
     height = s.n * plan.nth * plan.m_h + blocks * (plan.r_h - 1)   # block rows, all blocks
     moved_in = s.c_in * (height * plan.cols                          # padded blocks
@@ -336,8 +413,11 @@ class WinogradBackend(Backend):
         A-transform and ``dx``'s B-adjoint move what the forward's output and
         input passes move (``transform``, ``runs``, as in the forward), the two
         products ``dV = dM U`` (inner size ``C_out/g``) and ``dU = dMᵀ V``
-        (inner size the block's tiles) run the forward's multiply-adds each, and
-        the kernel adjoint reads ``dU`` once. A pointwise layer: the two
+        (inner size the block's tiles) run the forward's multiply-adds each, each
+        block's input transform is rebuilt for ``dU`` (nothing is kept from the
+        forward: half the forward's passes again, so ``transform`` and ``runs``
+        are 1.5 times the forward's), and ``U`` is rebuilt and ``dU`` read once by
+        the kernel adjoint (``kernel``: twice its elements). A pointwise layer: the two
         products of the seed formulas (:meth:`Backend.backward_features`)."""
         if is_pointwise(spec):
             return super().backward_features(spec)
@@ -346,12 +426,11 @@ class WinogradBackend(Backend):
         s = spec
         products = plan.positions * s.n * plan.tiles * s.c_in_per_group * s.c_out * 1.0
         block_cols = s.n * plan.tiles / max(fwd["blocks"], 1.0)
-        kept = self._input_transform_bytes(plan) <= get_memory_budget()
         return {"gemm": gemm_work(products, s.c_out_per_group)
                 + gemm_work(products, max(block_cols, 1.0)),
-                "transform": fwd["transform"] * (1.0 if kept else 1.5),
-                "runs": fwd["runs"] * (1.0 if kept else 1.5),
-                "kernel": float(plan.positions * s.c_out * s.c_in_per_group),
+                "transform": fwd["transform"] * 1.5,
+                "runs": fwd["runs"] * 1.5,
+                "kernel": 2.0 * plan.positions * s.c_out * s.c_in_per_group,
                 "blocks": fwd["blocks"], "call": 1.0}
 
     def context_key(self):
@@ -375,53 +454,64 @@ class WinogradBackend(Backend):
         return nullcontext() if setting is None else set_tile_size(*setting)
 
     # -- transforms ---------------------------------------------------------------
-    # Layout: channels last. The padded input is (N, rows, cols, C); a block's
+    # Layout: channels last. A block's padded input is (nb, rows, cols, C); its
     # transformed tiles are V[(q, p), (n, ti, tj), c], position-major, each
     # position a (tiles × C) matrix; the products M[(q, p), (n, ti, tj), o].
     # Every pass is one GEMM whose operands have unit inner stride, reading
     # either a strided copy with C contiguous (the column pass) or a strided
     # view handed to BLAS directly (the row pass, written straight into the
-    # position-major layout), so no pass transposes element by element.
+    # position-major layout), so no pass transposes element by element. Every
+    # intermediate lives in the calling thread's scratch (:func:`_scratch`).
 
     @staticmethod
-    def _kernel_transform(w: np.ndarray, plan: _Plan) -> np.ndarray:
+    def _kernel_transform(w: np.ndarray, plan: _Plan, out=None) -> np.ndarray:
         """``U[(q, p), g, o, c] = Σ_{u,v} G_w[q, v] G_h[p, u] w[g·Og + o, c, u, v]``,
-        shape ``(α_w·α_h, g, O/g, C/g)``.
+        shape ``(α_w·α_h, g, O/g, C/g)``, into ``out`` (scratch when None).
 
         One GEMM: the Kronecker product ``G_w ⊗ G_h`` (:func:`_kronecker`,
         ``(α_w·α_h) × (r_h·r_w)``) times the flattened kernels, read as the
         transposed view ``(r_h·r_w) × (O·C/g)`` of the weight (BLAS's transpose
-        flag, no copy), and written in ``U``'s final, position-major order. Two
-        passes of the small ``G`` matrices would be two calls with inner sizes
-        ``r`` plus a taps-major copy of the weight in between.
+        flag, no copy), and written in ``U``'s final, position-major order: for
+        each position the ``O/g × C/g`` matrix its product reads, contiguous.
+        Two passes of the small ``G`` matrices would be two calls with inner
+        sizes ``r`` plus a taps-major copy of the weight in between.
         """
         s = plan.spec
         flat = np.asarray(w, dtype=s.dtype).reshape(s.c_out * s.c_in_per_group, s.kh * s.kw)
-        u = np.matmul(_kronecker(plan), flat.T)                      # (α_w·α_h, O·Cg)
-        return u.reshape(plan.positions, s.groups, s.c_out_per_group, s.c_in_per_group)
+        shape = (plan.positions, s.groups, s.c_out_per_group, s.c_in_per_group)
+        u = _scratch("u", shape, s.dtype) if out is None else out
+        np.matmul(_kronecker(plan), flat.T, out=u.reshape(plan.positions, -1))
+        return u
 
     @staticmethod
     def _kernel_adjoint(du: np.ndarray, plan: _Plan) -> np.ndarray:
         """Adjoint of :meth:`_kernel_transform`: ``dw = G_hᵀ dU G_w`` per kernel, as
-        the one GEMM ``dUᵀ (G_w ⊗ G_h)``, from ``dU`` ``(P, g, O/g, C/g)``."""
+        the one GEMM ``dUᵀ (G_w ⊗ G_h)``, from ``dU`` ``(P, g, O'/g, C/g)`` (or
+        ``(P, O', C)``): ``(O', C/g, r_h, r_w)``."""
         s = plan.spec
-        dw = np.matmul(du.reshape(plan.positions, -1).T, _kronecker(plan))   # (O·Cg, r_h·r_w)
-        return np.ascontiguousarray(dw, dtype=s.dtype).reshape(s.weight_shape)
+        dw = np.matmul(du.reshape(plan.positions, -1).T, _kronecker(plan))   # (O'·Cg, r_h·r_w)
+        return np.ascontiguousarray(dw, dtype=s.dtype).reshape(-1, *s.weight_shape[1:])
 
     @staticmethod
     def _padded_block(x: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
         """Rows of tile rows ``t0:t1`` of images ``n0:n1`` of the zero-padded input,
-        channels last ``(nb, nt·m_h + r_h − 1, cols, C)``: each thread transposes
-        its own block, in cache, rather than the whole input in one pass."""
+        channels last ``(nb, nt·m_h + r_h − 1, cols, C)``, in scratch: each thread
+        transposes its own block, in cache, rather than the whole input in one
+        pass; only the padding is zeroed (the rest is overwritten)."""
         s = plan.spec
         (pt, _), (pl, _) = s.padding
         top, height = t0 * plan.m_h, (t1 - t0) * plan.m_h + plan.r_h - 1
-        block = np.zeros((n1 - n0, height, plan.cols, s.c_in), dtype=s.dtype)
-        lo, hi = max(top, pt), min(top + height, pt + s.h)           # padded-row range of x
-        w = max(0, min(s.w, plan.cols - pl))
+        block = _scratch("pad", (n1 - n0, height, plan.cols, s.c_in), s.dtype)
+        lo = min(max(top, pt), top + height)                          # padded-row range of x
+        hi = max(lo, min(top + height, pt + s.h))
+        wd = max(0, min(s.w, plan.cols - pl))
+        block[:, :lo - top] = 0
+        block[:, hi - top:] = 0
+        block[:, lo - top:hi - top, :pl] = 0
+        block[:, lo - top:hi - top, pl + wd:] = 0
         if hi > lo:
-            block[:, lo - top:hi - top, pl:pl + w] = \
-                x[n0:n1, :, lo - pt:hi - pt, :w].transpose(0, 2, 3, 1)
+            np.copyto(block[:, lo - top:hi - top, pl:pl + wd],
+                      x[n0:n1, :, lo - pt:hi - pt, :wd].transpose(0, 2, 3, 1))
         return block
 
     @staticmethod
@@ -434,46 +524,89 @@ class WinogradBackend(Backend):
             strides=(s[0], s[1], s[2] * step, s[2], s[3]), writeable=False)
 
     @staticmethod
+    def _offset_class(a: np.ndarray, axis: int, step: int, count: int, first: int,
+                      taps: int) -> np.ndarray:
+        """Writeable view of ``a`` with ``axis`` replaced by ``(count, taps)``:
+        ``[…, t, k, …] = a[…, first + t·step + k, …]``. With ``taps ≤ step`` no two
+        entries share an element, so one ``+=`` on it is one non-overlapping
+        strided add (the tile offsets ``first … first + taps − 1`` of every tile)."""
+        s = a.strides
+        shape = a.shape[:axis] + (count, taps) + a.shape[axis + 1:]
+        strides = s[:axis] + (s[axis] * step, s[axis]) + s[axis + 1:]
+        start = a[(slice(None),) * axis + (slice(first, None),)]
+        return np.lib.stride_tricks.as_strided(start, shape=shape, strides=strides)
+
+    @classmethod
+    def _overlap_add(cls, target: np.ndarray, source: np.ndarray, axis: int, step: int):
+        """``target[…, t·step + k, …] = Σ source[…, t, k, …]`` over the tiles ``t`` and
+        offsets ``k < α`` that land there (``source`` has ``(count, α)`` at
+        ``axis``, ``target`` the extent ``(count − 1)·step + α`` there).
+
+        The offsets fall in ``⌈α/step⌉`` classes ``[j·step, (j + 1)·step)``; within
+        a class no two tiles overlap, so the first class is one strided copy and
+        each other one strided add (instead of ``α`` adds of one offset each)."""
+        count, alpha = source.shape[axis], source.shape[axis + 1]
+        covered = count * step                   # rows the first class writes
+        tail = (slice(None),) * axis + (slice(covered, None),)
+        target[tail] = 0
+        for first in range(0, alpha, step):
+            taps = min(step, alpha - first)
+            view = cls._offset_class(target, axis, step, count, first, taps)
+            part = source[(slice(None),) * (axis + 1) + (slice(first, first + taps),)]
+            if first == 0:
+                np.copyto(view, part)
+            else:
+                view += part
+
+    @staticmethod
     def _position_view(buf: np.ndarray, plan_a: int, lead: int, nb: int, nt: int,
                        inner: int) -> np.ndarray:
         """``buf`` ``(lead, plan_a, nb, nt, inner)`` viewed as ``(lead, nb, nt, plan_a, inner)``."""
         b = buf.reshape(lead, plan_a, nb, nt, inner)
         return b.transpose(0, 2, 3, 1, 4)
 
-    def _input_transform(self, x: np.ndarray, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+    def _input_transform(self, x: np.ndarray, plan: _Plan, n0, n1, t0, t1,
+                         out=None) -> np.ndarray:
         """``V[(q, p), (n, ti, tj), c] = (B_hᵀ d B_w)[p, q]`` of the tiles of images
-        ``n0:n1``, tile rows ``t0:t1``: shape ``(α_w·α_h, cols, C)``."""
+        ``n0:n1``, tile rows ``t0:t1``: shape ``(α_w·α_h, cols, C)``, into ``out``
+        (scratch when None)."""
         c, nb, nt, ntw = plan.spec.c_in, n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
         height = nt * mh + plan.r_h - 1
         xp = self._padded_block(x, plan, n0, n1, t0, t1)
-        # column pass: X2[b] = columns tj·m_w + b of the block's rows, then Bᵀ_w over b
-        x2 = np.empty((aw, nb, height, ntw, c), dtype=xp.dtype)
-        for b in range(aw):
-            x2[b] = xp[:, :, b:b + (ntw - 1) * mw + 1:mw]
-        r = np.matmul(plan.bt_w, x2.reshape(aw, -1)).reshape(aw, nb, height, ntw * c)
+        # column pass: X2[b] = columns tj·m_w + b of the block's rows (one strided
+        # copy of the overlapping column windows), then Bᵀ_w over b
+        s = xp.strides
+        windows = np.lib.stride_tricks.as_strided(
+            xp, shape=(aw, nb, height, ntw, c), strides=(s[2], s[0], s[1], s[2] * mw, s[3]),
+            writeable=False)
+        x2 = _scratch("x2", windows.shape, xp.dtype)
+        np.copyto(x2, windows)
+        r = _scratch("r", (aw, nb, height, ntw * c), xp.dtype)
+        np.matmul(plan.bt_w, x2.reshape(aw, -1), out=r.reshape(aw, -1))
         # row pass: Bᵀ_h on overlapping row windows (a view), into position-major V
-        v = np.empty((aw, ah, nb, nt, ntw * c), dtype=xp.dtype)
+        v = _scratch("v", (aw, ah, nb, nt, ntw * c), xp.dtype) if out is None else out
         np.matmul(plan.bt_h, self._row_view(r, mh, nt, ah),
                   out=self._position_view(v, ah, aw, nb, nt, ntw * c))
         return v.reshape(aw * ah, nb * nt * ntw, c)
 
     def _output_transform(self, m: np.ndarray, plan: _Plan, y: np.ndarray, n0, n1, t0, t1):
         """``y`` rows of tile rows ``t0:t1`` of images ``n0:n1`` from the products
-        ``M`` ``(α_w·α_h, cols, O)``: ``A_hᵀ M A_w`` per tile, written in place."""
+        ``M`` ``(α_w·α_h, cols, O')``: ``A_hᵀ M A_w`` per tile, written in place
+        (``y`` holds the ``O'`` channels ``M`` has)."""
         s = plan.spec
-        o, nb, nt, ntw = s.c_out, n1 - n0, t1 - t0, plan.ntw
+        o, nb, nt, ntw = m.shape[-1], n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
-        z = np.matmul(plan.at_h, self._position_view(m, ah, aw, nb, nt, ntw * o))
-        z = np.matmul(plan.at_w, z.reshape(aw, -1))          # (m_w, nb·nt·m_h·ntw·O)
-        z = z.reshape(mw, nb, nt * mh, ntw, o)
+        z1 = _scratch("z1", (aw, nb, nt, mh, ntw * o), s.dtype)
+        np.matmul(plan.at_h, self._position_view(m, ah, aw, nb, nt, ntw * o), out=z1)
+        z = _scratch("z2", (mw, nb, nt * mh, ntw, o), s.dtype)
+        np.matmul(plan.at_w, z1.reshape(aw, -1), out=z.reshape(mw, -1))
         r0, r1 = t0 * mh, min(s.out_h, t1 * mh)
-        if s.out_w == ntw * mw:
-            target = y[n0:n1, :, r0:r1].reshape(nb, o, r1 - r0, ntw, mw)
-            np.copyto(target, z[:, :, :r1 - r0].transpose(1, 4, 2, 3, 0))
-        else:
-            block = z[:, :, :r1 - r0].transpose(1, 4, 2, 3, 0).reshape(nb, o, r1 - r0, -1)
-            y[n0:n1, :, r0:r1] = block[..., :s.out_w]
+        tiles = z[:, :, :r1 - r0].transpose(1, 4, 2, 3, 0)          # (nb, O', rows, ntw, m_w)
+        full, rest = s.out_w // mw, s.out_w % mw
+        np.copyto(_split_last(y[n0:n1, :, r0:r1, :full * mw], full, mw), tiles[:, :, :, :full])
+        if rest:                              # the last tile column is cut short
+            y[n0:n1, :, r0:r1, full * mw:] = tiles[:, :, :, full, :rest]
 
     @staticmethod
     def _grouped(a: np.ndarray, groups: int) -> np.ndarray:
@@ -482,10 +615,12 @@ class WinogradBackend(Backend):
         return a.reshape(p, cols, groups, gk // groups).transpose(0, 2, 1, 3)
 
     def _products(self, u: np.ndarray, v: np.ndarray, plan: _Plan) -> np.ndarray:
-        """``M_ξ = V_ξ U_ξ`` per position and group: ``(P, cols, O)``."""
+        """``M_ξ = V_ξ U_ξᵀ`` per position and group: ``(P, cols, O')`` in scratch,
+        for the ``O'`` output channels ``u`` ``(P, g, O'/g, C/g)`` holds."""
         s = plan.spec
         p, cols, _ = v.shape
-        m = np.empty((p, cols, s.c_out), dtype=v.dtype)
+        o = u.shape[1] * u.shape[2]
+        m = _scratch("m", (p, cols, o), v.dtype)
         if s.c_in_per_group == 1:          # depthwise-like: an outer product per group
             np.multiply(v.reshape(p, cols, s.groups, 1), u.reshape(p, 1, s.groups, -1),
                         out=m.reshape(p, cols, s.groups, -1))
@@ -506,40 +641,50 @@ class WinogradBackend(Backend):
         return self._forward(x, w, spec, save=False)[0]
 
     def forward_saving(self, x, w, spec):
-        """The forward, the plan and kernel transform its backward reuses, and the
-        input transforms when all of them fit the memory budget."""
+        """The forward and the plan its backward reuses. The transforms are not kept:
+        the backward rebuilds ``U`` and each block's ``V`` in scratch, which costs
+        less than first touching fresh memory for them (``U`` alone is
+        ``α²·C·K`` floats) and keeps nothing of the size of the input alive."""
         if is_pointwise(spec):
             return pointwise_forward(x, w, spec), {}
         return self._forward(x, w, spec, save=True)
 
+    def _kernel_transform_split(self, w, plan: _Plan, threads: int) -> np.ndarray:
+        """:meth:`_kernel_transform` with its columns (kernels) split across the pool
+        when the layer is large enough to be split."""
+        s = plan.spec
+        if threads < 2:
+            return self._kernel_transform(w, plan)
+        flat = np.asarray(w, dtype=s.dtype).reshape(s.c_out * s.c_in_per_group, s.kh * s.kw)
+        shape = (plan.positions, s.groups, s.c_out_per_group, s.c_in_per_group)
+        u = _scratch("u", shape, s.dtype)
+        split_matmul(_kronecker(plan), flat.T, u.reshape(plan.positions, -1), threads)
+        return u
+
     def _forward(self, x, w, spec, save: bool):
         plan = self.plan(spec)
-        u = self._kernel_transform(w, plan)
         xp = np.asarray(x, dtype=spec.dtype)
         y = np.empty(spec.output_shape, dtype=spec.dtype)
-        keep = save and self._input_transform_bytes(plan) <= get_memory_budget()
-
-        def run(part):
-            kept = []
-            for n0, n1, t0, t1 in part:
-                v = self._input_transform(xp, plan, n0, n1, t0, t1)
-                self._output_transform(self._products(u, v, plan), plan, y, n0, n1, t0, t1)
-                if keep:
-                    kept.append(v)
-            return kept
+        threads = plan.block_geometry()[-1]
+        blocks, slabs = plan.blocks(), plan.slabs()
         with one_blas_thread():
-            kept = run_parts(run, plan.thread_parts())
-        saved = {}
-        if save:
-            saved = {"plan": (plan.m_h, plan.m_w), "kernel_transform": u}
-            if keep:
-                saved["input_transforms"] = [v for part in kept for v in part]
-        return y, saved
+            u = self._kernel_transform_split(w, plan, threads)
+            if slabs:
+                for block in blocks:
+                    v = self._input_transform(xp, plan, *block)
 
-    @staticmethod
-    def _input_transform_bytes(plan: _Plan) -> int:
-        s = plan.spec
-        return plan.positions * s.c_in * s.n * plan.tiles * s.dtype.itemsize
+                    def run(slab, v=v, block=block):
+                        o0, o1 = slab[:2]
+                        m = self._products(u[:, :, o0:o1], v, plan)
+                        self._output_transform(m, plan, y[:, o0:o1], *block)
+                    run_parts(run, slabs)
+            else:
+                def run(part):
+                    for block in part:
+                        v = self._input_transform(xp, plan, *block)
+                        self._output_transform(self._products(u, v, plan), plan, y, *block)
+                run_parts(run, shares(blocks, threads))
+        return y, ({"plan": (plan.m_h, plan.m_w)} if save else {})
 
     def grad_input(self, dy, w, spec):
         return self.backward(dy, None, w, spec, ("input",))[0]
@@ -548,100 +693,156 @@ class WinogradBackend(Backend):
         return self.backward(dy, x, None, spec, ("weight",))[1]
 
     def backward(self, dy, x, w, spec, needs, saved=None):
-        """Both gradients from one transform of ``dy`` per block (module notes)."""
+        """Both gradients from one transform of ``dy`` per block (module notes):
+        ``U`` is built once, in scratch, for ``dx``; each block's ``V`` is rebuilt
+        for ``dw``."""
         saved = saved or {}
         plan = _Plan(spec, *saved["plan"]) if "plan" in saved else self.plan(spec)
         want_dx, want_dw = "input" in needs, "weight" in needs
         if not (want_dx or want_dw):
             return None, None
-        g = spec.groups
-        u = saved.get("kernel_transform") if want_dx else None
-        if want_dx and u is None:
-            u = self._kernel_transform(w, plan)
-        kept = saved.get("input_transforms") if want_dw else None
-        xp = np.asarray(x, dtype=spec.dtype) if want_dw and kept is None else None
+        threads = plan.block_geometry()[-1]
+        blocks, slabs = plan.blocks(), plan.slabs()
+        xp = np.asarray(x, dtype=spec.dtype) if want_dw else None
         dy = np.asarray(dy, dtype=spec.dtype)
-        parts = plan.thread_parts()
-        starts = np.cumsum([0] + [len(part) for part in parts])
-
-        def run(index):
-            strips, du = [], None
-            for k, (n0, n1, t0, t1) in enumerate(parts[index]):
-                dm = self._output_adjoint(dy, plan, n0, n1, t0, t1)     # (P, cols, O)
-                if want_dx:
-                    p, cols, _ = dm.shape
-                    dv = np.empty((p, cols, spec.c_in), dtype=spec.dtype)
-                    if spec.c_in_per_group == 1:
-                        np.sum(dm.reshape(p, cols, g, -1) * u.reshape(p, 1, g, -1), axis=-1,
-                               out=dv)
-                    else:
-                        np.matmul(self._grouped(dm, g), u, out=self._grouped(dv, g))
-                    strips.append(self._input_adjoint(dv, plan, n0, n1, t0, t1))
-                if want_dw:
-                    v = kept[starts[index] + k] if kept is not None else \
-                        self._input_transform(xp, plan, n0, n1, t0, t1)
-                    part = np.matmul(self._grouped(dm, g).transpose(0, 1, 3, 2),
-                                     self._grouped(v, g))                # (P, g, Og, Cg)
-                    du = part if du is None else du.__iadd__(part)
-            return strips, du
+        dx = np.zeros(spec.input_shape, dtype=spec.dtype) if want_dx else None
         with one_blas_thread():
-            results = run_parts(run, list(range(len(parts))))
-        dx = dw = None
-        if want_dx:
-            # strips come channel-first (transposed in their threads); rows where
-            # two blocks' tiles overlap are added here
-            dxp = np.zeros((spec.n, spec.c_in, plan.rows, plan.cols), dtype=spec.dtype)
-            blocks = [b for part in parts for b in part]
-            strips = [s for strips, _ in results for s in strips]
-            for (n0, n1, t0, t1), strip in zip(blocks, strips):
-                top = t0 * plan.m_h
-                dxp[n0:n1, :, top:top + strip.shape[2]] += strip
-            (pt, _), (pl, _) = spec.padding
-            dx = np.zeros(spec.input_shape, dtype=spec.dtype)
-            h = max(0, min(spec.h, plan.rows - pt))
-            wd = max(0, min(spec.w, plan.cols - pl))
-            dx[:, :, :h, :wd] = dxp[:, :, pt:pt + h, pl:pl + wd]
-        if want_dw:
-            du = add_up([d for _, d in results if d is not None])      # (P, g, Og, Cg)
-            dw = self._kernel_adjoint(du, plan)
+            u = self._kernel_transform_split(w, plan, threads) if want_dx else None
+            if slabs:
+                dw = self._backward_by_slabs(dy, xp, u, dx, plan, blocks, slabs, want_dw)
+            else:
+                lock = threading.Lock()
+
+                parts = shares(blocks, threads)
+
+                def run(index):
+                    du = None
+                    for block in parts[index]:
+                        dm = self._output_adjoint(dy, plan, *block)        # (P, cols, O)
+                        if want_dx:
+                            strip = self._input_adjoint(self._dv(dm, u, plan), plan, *block)
+                            with lock:
+                                self._add_strip(dx, strip, plan, block)
+                        if want_dw:
+                            du = self._du(dm, self._input_transform(xp, plan, *block), plan,
+                                          du, f"du{index}")
+                    return du
+                dus = [d for d in run_parts(run, list(range(len(parts)))) if d is not None]
+                dw = self._kernel_adjoint(add_up(dus), plan) if want_dw else None
         return dx, dw
+
+    def _backward_by_slabs(self, dy, xp, u, dx, plan: _Plan, blocks, slabs, want_dw):
+        """:meth:`backward` for few blocks, each split by channels (:meth:`_Plan.slabs`):
+        per block, ``dM`` and ``V`` once, then each slab ``(o0, o1, c0, c1)`` its
+        ``dV = dM U[:, :, c0:c1]`` and the input adjoint of those input channels,
+        and ``dU[:, o0:o1] = Σ_blocks dM[:, :, o0:o1]ᵀ V`` and from it the rows
+        ``o0:o1`` of ``dw``: disjoint parts of ``dx`` and ``dw``. Returns ``dw``
+        (None without it)."""
+        s = plan.spec
+        dw = np.empty(s.weight_shape, dtype=s.dtype) if want_dw else None
+        sums = [_scratch(f"du{j}", (plan.positions, o1 - o0, s.c_in), s.dtype)
+                for j, (o0, o1, _, _) in enumerate(slabs)] if want_dw else None
+        for k, block in enumerate(blocks):
+            dm = self._output_adjoint(dy, plan, *block)
+            v = self._input_transform(xp, plan, *block) if want_dw else None
+
+            def run(j, dm=dm, v=v, block=block, first=k == 0, last=k == len(blocks) - 1):
+                o0, o1, c0, c1 = slabs[j]
+                if dx is not None:
+                    strip = self._input_adjoint(self._dv(dm, u[..., c0:c1], plan), plan, *block)
+                    self._add_strip(dx[:, c0:c1], strip, plan, block)
+                if v is not None:
+                    a = dm[:, :, o0:o1].transpose(0, 2, 1)                 # (P, o', cols)
+                    if first:
+                        np.matmul(a, v, out=sums[j])
+                    else:
+                        sums[j] += np.matmul(a, v, out=_scratch("du_part", sums[j].shape,
+                                                                s.dtype))
+                    if last:
+                        dw[o0:o1] = self._kernel_adjoint(sums[j], plan)
+            run_parts(run, list(range(len(slabs))))
+        return dw
+
+    def _dv(self, dm: np.ndarray, u: np.ndarray, plan: _Plan) -> np.ndarray:
+        """``dV_ξ = dM_ξ U_ξ`` per position and group, ``(P, cols, C')`` in scratch,
+        for the ``C'`` input channels ``u`` ``(P, g, O/g, C'/g)`` holds."""
+        s, g = plan.spec, plan.spec.groups
+        p, cols, _ = dm.shape
+        dv = _scratch("dv", (p, cols, g * u.shape[-1]), s.dtype)
+        if s.c_in_per_group == 1:
+            np.sum(dm.reshape(p, cols, g, -1) * u.reshape(p, 1, g, -1), axis=-1, out=dv)
+        else:
+            np.matmul(self._grouped(dm, g), u, out=self._grouped(dv, g))
+        return dv
+
+    def _du(self, dm: np.ndarray, v: np.ndarray, plan: _Plan, du, name: str):
+        """``du + dM_ξᵀ V_ξ`` per position and group ``(P, g, O/g, C/g)``, into the
+        thread's scratch ``name`` (``du`` None: the first block's product alone;
+        one name per share of blocks, since one pool thread may run two shares)."""
+        s, g = plan.spec, plan.spec.groups
+        shape = (plan.positions, g, s.c_out_per_group, s.c_in_per_group)
+        a, b = self._grouped(dm, g).transpose(0, 1, 3, 2), self._grouped(v, g)
+        if du is None:
+            return np.matmul(a, b, out=_scratch(name, shape, s.dtype))
+        du += np.matmul(a, b, out=_scratch("du_part", shape, s.dtype))
+        return du
+
+    @staticmethod
+    def _add_strip(dx: np.ndarray, strip: np.ndarray, plan: _Plan, block):
+        """Add a block's strip of the padded input's gradient (channels last,
+        :meth:`_input_adjoint`) to ``dx`` ``(N, C', H, W)``, cropping the padding."""
+        s = plan.spec
+        n0, n1, t0, _ = block
+        (pt, _), (pl, _) = s.padding
+        top = t0 * plan.m_h
+        lo, hi = max(top, pt), min(top + strip.shape[1], pt + s.h)
+        wd = max(0, min(s.w, plan.cols - pl))
+        if hi > lo and wd > 0:
+            dx[n0:n1, :, lo - pt:hi - pt, :wd] += \
+                strip[:, lo - top:hi - top, pl:pl + wd].transpose(0, 3, 1, 2)
 
     def _output_adjoint(self, dy, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
         """Adjoint of :meth:`_output_transform`: ``dM = A_h dY A_wᵀ`` per tile of
-        the block's ``m_h × m_w`` blocks of ``dy``, ``(P, cols, O)``."""
+        the block's ``m_h × m_w`` blocks of ``dy``, ``(P, cols, O)`` in scratch."""
         s = plan.spec
         o, nb, nt, ntw = s.c_out, n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
         r0, r1 = t0 * mh, min(s.out_h, t1 * mh)
-        d = np.zeros((mw, nb, nt * mh, ntw, o), dtype=s.dtype)        # D[j, n, row, tj, o]
+        d = _scratch("d", (mw, nb, nt * mh, ntw, o), s.dtype)         # D[j, n, row, tj, o]
+        d[:, :, r1 - r0:] = 0
         if s.out_w == ntw * mw:
-            src = dy[n0:n1, :, r0:r1].reshape(nb, o, r1 - r0, ntw, mw)
+            src = _split_last(dy[n0:n1, :, r0:r1], ntw, mw)
             np.copyto(d[:, :, :r1 - r0], src.transpose(4, 0, 2, 3, 1))
-        else:
-            padded = np.zeros((nb, o, r1 - r0, ntw * mw), dtype=s.dtype)
-            padded[..., :s.out_w] = dy[n0:n1, :, r0:r1]
-            d[:, :, :r1 - r0] = padded.reshape(nb, o, r1 - r0, ntw, mw).transpose(4, 0, 2, 3, 1)
-        z = np.matmul(plan.at_w.T, d.reshape(mw, -1))                # (α_w, nb·rows·ntw·O)
-        z = z.reshape(aw, nb, nt * mh, ntw * o)
-        dm = np.empty((aw, ah, nb, nt, ntw * o), dtype=s.dtype)
+        else:                                 # the last tile column is cut short
+            full, rest = s.out_w // mw, s.out_w % mw
+            d[rest:, :, :r1 - r0, full] = 0
+            np.copyto(d[:, :, :r1 - r0, :full],
+                      _split_last(dy[n0:n1, :, r0:r1, :full * mw], full, mw)
+                      .transpose(4, 0, 2, 3, 1))
+            np.copyto(d[:rest, :, :r1 - r0, full],
+                      dy[n0:n1, :, r0:r1, full * mw:].transpose(3, 0, 2, 1))
+        z = _scratch("dz", (aw, nb, nt * mh, ntw * o), s.dtype)
+        np.matmul(plan.at_w.T, d.reshape(mw, -1), out=z.reshape(aw, -1))
+        dm = _scratch("dm", (aw, ah, nb, nt, ntw * o), s.dtype)
         np.matmul(plan.at_h.T, self._row_view(z, mh, nt, mh),
                   out=self._position_view(dm, ah, aw, nb, nt, ntw * o))
         return dm.reshape(aw * ah, nb * nt * ntw, o)
 
     def _input_adjoint(self, dv, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
         """Adjoint of :meth:`_input_transform`: ``B_h dV B_wᵀ`` per tile, overlap-added
-        into a strip of the padded input, returned channel-first
-        ``(nb, C, nt·m_h + r_h − 1, cols)``."""
+        (:meth:`_overlap_add`: a few strided adds, by offset class) into a strip of
+        the padded input, channels last ``(nb, nt·m_h + r_h − 1, cols, C')``, in
+        scratch."""
         s = plan.spec
-        c, nb, nt, ntw = s.c_in, n1 - n0, t1 - t0, plan.ntw
+        c, nb, nt, ntw = dv.shape[-1], n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
         height = nt * mh + plan.r_h - 1
-        rows = np.matmul(plan.bt_h.T, self._position_view(dv, ah, aw, nb, nt, ntw * c))
-        r = np.zeros((aw, nb, height, ntw * c), dtype=s.dtype)       # (α_w, nb, nt, α_h, L)
-        for a in range(ah):
-            r[:, :, a:a + (nt - 1) * mh + 1:mh] += rows[:, :, :, a]
-        z = np.matmul(plan.bt_w.T, r.reshape(aw, -1)).reshape(aw, nb, height, ntw, c)
-        strip = np.zeros((nb, height, plan.cols, c), dtype=s.dtype)
-        for b in range(aw):
-            strip[:, :, b:b + (ntw - 1) * mw + 1:mw] += z[b]
-        return np.ascontiguousarray(strip.transpose(0, 3, 1, 2))
+        rows = _scratch("rows", (aw, nb, nt, ah, ntw * c), s.dtype)
+        np.matmul(plan.bt_h.T, self._position_view(dv, ah, aw, nb, nt, ntw * c), out=rows)
+        r = _scratch("ra", (aw, nb, height, ntw * c), s.dtype)
+        self._overlap_add(r, rows, 2, mh)
+        z = _scratch("za", (aw, nb, height, ntw, c), s.dtype)
+        np.matmul(plan.bt_w.T, r.reshape(aw, -1), out=z.reshape(aw, -1))
+        strip = _scratch("strip", (nb, height, plan.cols, c), s.dtype)
+        self._overlap_add(strip, z.transpose(1, 2, 3, 0, 4), 2, mw)
+        return strip

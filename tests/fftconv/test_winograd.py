@@ -169,3 +169,86 @@ def test_auto_prices_it_and_the_tile_options_follow_the_dtype():
     assert tile_options(1, np.float64) == [1]
     cases = fftconv.get_backend("winograd").calibration_cases(spec)
     assert [setting for setting, _ in cases] == [(2, 2), (4, 4), (6, 6)]
+
+
+def _oracle(xs, ws, padding, groups, seed):
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    spec = fftconv.make_spec("test", xs, ws, padding=padding, groups=groups)
+    dy = rng.standard_normal(spec.output_shape)
+    return x, w, dy, spec
+
+
+def _check_against_direct(x, w, dy, spec, padding, groups):
+    kwargs = dict(padding=padding, groups=groups)
+    dx_ref, dw_ref = conv2d_backward_reference(dy, x, w, spec)
+    y, ctx = fftconv.conv2d(x, w, backend="winograd", return_context=True, **kwargs)
+    dx, dw, _ = fftconv.conv2d_backward(dy, x, w, context=ctx, **kwargs)
+    dx_only = fftconv.get_backend("winograd").grad_input(dy, w, spec)
+    dw_only = fftconv.get_backend("winograd").grad_weight(dy, x, spec)
+    assert_conv_close(y, conv2d_reference(x, w, spec))
+    for got in (dx, dx_only):
+        assert_conv_close(got, dx_ref)
+    for got in (dw, dw_only):
+        assert_conv_close(got, dw_ref)
+    lhs = np.vdot(y, dy)
+    np.testing.assert_allclose([np.vdot(x, dx), np.vdot(w, dw)], [lhs, lhs], rtol=1e-11)
+
+
+SPLIT_CASES = [  # (x shape, w shape, padding, groups, m): threads forced to 3
+    ((2, 5, 7, 7), (7, 5, 3, 3), 1, 1, 2),            # uneven slabs: 2/2/3 out, 1/2/2 in
+    ((2, 5, 7, 7), (7, 5, 3, 3), 1, 1, 4),            # 8×8 of outputs for 7×7
+    ((1, 4, 6, 9), (3, 4, 3, 1), ((1, 0), (2, 1)), 1, 4),   # r × 1, uneven padding
+    ((3, 3, 5, 8), (4, 3, 2, 5), 1, 1, 2),            # rectangular, F(2, 5) on the columns
+    ((2, 6, 7, 7), (6, 2, 3, 3), 1, 3, 2),            # groups: split by blocks instead
+    ((1, 2, 90, 91), (3, 2, 3, 3), 1, 1, 2),          # many tiles: row blocks, 3 threads
+]
+
+
+@pytest.mark.parametrize("case", range(len(SPLIT_CASES)))
+def test_split_across_the_pool_matches_direct(case, monkeypatch):
+    """With three threads: few tiles split by channel slabs (uneven), groups and
+    many tiles split by blocks (the dx strips of neighbouring blocks overlap)."""
+    from fftconv.backends import winograd
+    monkeypatch.setattr(winograd, "threads_for", lambda macs, minimum: 3)
+    xs, ws, padding, groups, m = SPLIT_CASES[case]
+    x, w, dy, spec = _oracle(xs, ws, padding, groups, [7, case])
+    with set_tile_size(m):
+        plan = fftconv.get_backend("winograd").plan(spec)
+        slabs = plan.slabs()
+        assert bool(slabs) == (groups == 1 and case < 4)
+        if slabs:
+            assert plan.blocks() == [(0, xs[0], 0, plan.nth)] and len(slabs) == 3
+            assert sorted(o1 - o0 for o0, o1, _, _ in slabs) == \
+                sorted(len(r) for r in np.array_split(np.arange(ws[0]), 3))
+            assert slabs[0][0] == slabs[0][2] == 0 and slabs[-1][1::2] == (ws[0], xs[1])
+        else:
+            assert len(plan.blocks()) >= 3
+        _check_against_direct(x, w, dy, spec, padding, groups)
+
+
+@pytest.mark.parametrize("count, alpha, step", [(1, 4, 2), (5, 4, 2), (3, 6, 4), (4, 6, 2),
+                                                (3, 8, 2), (6, 1, 1), (2, 7, 3)])
+def test_overlap_add_by_offset_classes_equals_the_loop_over_offsets(count, alpha, step):
+    from fftconv.backends.winograd import WinogradBackend
+    rng = np.random.default_rng(count * 100 + alpha)
+    source = rng.standard_normal((2, count, alpha, 3))
+    expected = np.zeros((2, (count - 1) * step + alpha, 3))
+    for t in range(count):
+        for k in range(alpha):
+            expected[:, t * step + k] += source[:, t, k]
+    target = np.full_like(expected, np.nan)          # every entry must be written
+    WinogradBackend._overlap_add(target, source, 1, step)
+    np.testing.assert_allclose(target, expected, rtol=1e-14, atol=1e-14)
+
+
+def test_results_are_not_scratch():
+    """The work arrays are reused between calls; what a call returns is not."""
+    x, w, dy, spec = _oracle((2, 3, 9, 9), (4, 3, 3, 3), 1, 1, 11)
+    y = fftconv.conv2d(x, w, padding=1, backend="winograd")
+    dx, dw, _ = fftconv.conv2d_backward(dy, x, w, padding=1, backend="winograd")
+    kept = [a.copy() for a in (y, dx, dw)]
+    fftconv.conv2d(2 * x, -w, padding=1, backend="winograd")
+    fftconv.conv2d_backward(-dy, 3 * x, w, padding=1, backend="winograd")
+    for before, now in zip(kept, (y, dx, dw)):
+        np.testing.assert_array_equal(before, now)
