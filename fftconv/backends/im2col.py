@@ -271,8 +271,10 @@ def forward_steps(spec: ConvSpec) -> int:
     Examples
     --------
     >>> import fftconv
-    >>> forward_steps(fftconv.make_spec("s", (1, 3, 32, 32), (8, 3, 5, 5)))   # one block
+    >>> forward_steps(fftconv.make_spec("s", (1, 3, 32, 32), (8, 3, 5, 5), stride=2))
     1
+    >>> forward_steps(fftconv.make_spec("s", (1, 3, 32, 32), (8, 3, 5, 5)))   # padded rows
+    2
     >>> forward_steps(fftconv.make_spec("s", (4, 3, 32, 32), (8, 3, 5, 5), padding=2))
     2
     """
