@@ -1,31 +1,30 @@
-"""The im2col backend: unfold the input into columns, then one GEMM per group.
+"""The im2col backend: unfold the input into columns, then one GEMM per block and group.
 
-For each image the receptive fields are laid out as the columns of a matrix
-``cols`` of shape ``(g, Cg·kh·kw, OH·OW)`` (CS231n's "im2col"); the convolution is
-then ``W_g @ cols_g`` with ``W_g`` the ``(C_out/g) × (Cg·kh·kw)`` weight matrix of
-group ``g``. The unfolding loops over the ``kh × kw`` kernel offsets only (as in
-Chainer's ``im2col``): each offset is one strided copy per block (below).
+The receptive fields are laid out as the columns of a matrix (CS231n's
+"im2col"); the convolution is then ``W_g @ cols_g`` with ``W_g`` the
+``(C_out/g) × (Cg·kh·kw)`` weight matrix of group ``g``. The backend never builds
+the matrix whole: it works in blocks of images or output rows, each block's
+columns a few MB (:data:`IM2COL_BLOCK_BYTES`) laid out ``(g, Cg·kh·kw, B·L)``
+(``B`` images of ``L`` columns each), so that one product per block and group
+reads them from cache, and the blocks split across threads (loop tiling, as in
+the direct backend's bands). A block is unfolded by *one* strided copy of a view
+of the padded input (:func:`_column_source`), not one per kernel offset.
 
-Gradients reuse the same matrices::
+At stride 1 the product may run on the padded row width (:func:`padded_rows`):
+each column row is then one contiguous piece of the flattened padded image, the
+``Wp − OW`` extra outputs per row are computed and dropped.
 
-    dW_g = Σ_n dY_{n,g} @ cols_{n,g}ᵀ          dcols = W_gᵀ @ dY_{n,g}  →  col2im
+Gradients use the same blocks, in one pass for both::
 
-where ``col2im`` scatter-adds the columns back onto the input (the adjoint of
-``im2col``), again one strided add per kernel offset.
+    dWᵀ += cols_b dY_bᵀ          dcols_b = Wᵀ dY_b  →  col2im onto dx
 
-The column matrix holds ``kh·kw`` copies of the input, far more than a cache
-holds, so the forward never builds it whole: it unfolds and multiplies a block
-of images or output rows at a time, each block's columns a few MB
-(:data:`IM2COL_BLOCK_BYTES`), so that the product reads them from cache, and
-the blocks split across threads (loop tiling, as in the direct backend's bands).
-The gradients work in the same blocks: ``grad_weight`` unfolds a block and
-adds its product into a sum per thread; ``grad_input`` multiplies a block and
-adds its columns back onto the input, each thread into the images no other
-thread touches, and into a private copy of an image whose rows two threads
-share (the bands of one image overlap on the input by the kernel's height). No
-block exceeds :func:`fftconv.get_memory_budget` bytes over the threads (1 GiB by
-default; see :func:`fftconv.set_memory_budget`). A pointwise layer (1×1 kernel,
-stride 1, no padding) is its own column matrix: its forward is the product alone
+where ``col2im`` adds the columns back onto the input (the adjoint of
+``im2col``), one add per kernel offset (their targets overlap), each thread into
+the images no other thread touches, and into a private copy of an image whose
+rows two threads share. No block exceeds :func:`fftconv.get_memory_budget`
+bytes over the threads (1 GiB by default; see :func:`fftconv.set_memory_budget`).
+A pointwise layer (1×1 kernel, stride 1, no padding) is its own column matrix:
+its forward is the product alone
 (:func:`~fftconv.backends.base.pointwise_forward`, shared with the direct backend).
 """
 
