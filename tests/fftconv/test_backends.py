@@ -362,6 +362,68 @@ def test_im2col_blocks_of_output_rows_agree(index, threads, block_bytes, monkeyp
     assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
 
 
+PADDED_ROW_CASES = [
+    # (x shape, w shape, kwargs): C 1/3, K 1/3/5/7, pad 0..3, groups, non-square
+    ((5, 1, 9, 13), (4, 1, 3, 3), {"padding": 1}),
+    ((3, 3, 11, 8), (6, 3, 5, 5), {"padding": 2}),
+    ((7, 3, 10, 10), (5, 3, 7, 7), {"padding": 3}),
+    ((2, 1, 12, 9), (3, 1, 5, 3), {"padding": ((0, 2), (1, 3))}),
+    ((4, 4, 8, 11), (6, 2, 3, 3), {"padding": 1, "groups": 2}),
+    ((3, 6, 9, 7), (6, 1, 3, 3), {"padding": 1, "groups": 6}),
+    ((2, 3, 13, 10), (4, 3, 3, 2), {"dilation": (2, 3), "padding": 2}),
+    ((5, 3, 7, 12), (4, 3, 1, 3), {"padding": (0, 1)}),
+    ((3, 2, 10, 9), (4, 2, 5, 5), {}),
+]
+
+
+@pytest.mark.parametrize("block_bytes", [1, 3_000, 10**9])
+@pytest.mark.parametrize("padded", [True, False])
+@pytest.mark.parametrize("shapes", PADDED_ROW_CASES)
+def test_im2col_padded_rows_match_the_oracle(shapes, padded, block_bytes, monkeypatch):
+    """The product on the padded row width (and the gather it replaces) against the
+    direct oracle in float64: forward, both gradients and the transpose identity,
+    with blocks of single rows, of a few rows and of whole images (batches that
+    split unevenly), on 1 and 3 threads."""
+    from fftconv.backends import _parallel, im2col
+    from fftconv.backends.direct import conv2d_backward_reference, conv2d_reference
+    xs, ws, kwargs = shapes
+    monkeypatch.setattr(im2col, "padded_rows", lambda spec: padded)
+    monkeypatch.setattr(im2col, "IM2COL_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(im2col, "IM2COL_MIN_COPY_BYTES", 0)
+    monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
+    rng = np.random.default_rng(len(xs) + sum(xs) + sum(ws))
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    spec = fftconv.make_spec("test", xs, ws, **kwargs)
+    dy = rng.standard_normal(spec.output_shape)
+    dx_ref, dw_ref = conv2d_backward_reference(dy, x, w, spec)
+    for threads in (1, 3):
+        monkeypatch.setattr(_parallel, "blas_threads", lambda: threads)
+        y = fftconv.conv2d(x, w, backend="im2col", **kwargs)
+        assert_conv_close(y, conv2d_reference(x, w, spec), err_msg=str(spec))
+        dx, dw, _ = fftconv.conv2d_backward(dy, x, w, backend="im2col", **kwargs)
+        assert_conv_close(dx, dx_ref, err_msg=f"dx {spec}")
+        assert_conv_close(dw, dw_ref, err_msg=f"dw {spec}")
+        lhs = np.vdot(y, dy)
+        np.testing.assert_allclose(np.vdot(x, dx), lhs, rtol=1e-11, atol=1e-11)
+        np.testing.assert_allclose(np.vdot(w, dw), lhs, rtol=1e-11, atol=1e-11)
+
+
+def test_im2col_padded_rows_keep_nonfinite_inputs_in_their_taps():
+    """The overhang columns multiply zeros of dy; an infinite input there would
+    make 0·inf = NaN, so the backward gathers instead and dw is NaN only where
+    the oracle's is."""
+    from fftconv.backends.direct import conv2d_backward_reference
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 5, 5))
+    x[0, 1, 0, 7] = np.inf
+    spec = fftconv.make_spec("test", x.shape, w.shape, padding=2)
+    assert fftconv.backends.im2col.padded_rows(spec)
+    dy = rng.standard_normal(spec.output_shape)
+    _, dw, _ = fftconv.conv2d_backward(dy, x, w, padding=2, backend="im2col")
+    _, dw_ref = conv2d_backward_reference(dy, x, w, spec)
+    np.testing.assert_array_equal(np.isnan(dw), np.isnan(dw_ref))
+
+
 def test_im2col_images_shared_by_threads():
     """The images whose rows fall to more than one thread, which the input
     gradient gives a private buffer per thread."""
@@ -392,10 +454,13 @@ def test_im2col_forward_block_sizes(block_bytes, copy_bytes, budget, threads, bl
     monkeypatch.setattr(im2col, "IM2COL_SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(_parallel, "blas_threads", lambda: threads)
     spec = fftconv.make_spec("test", (48, 8, 16, 16), (8, 8, 3, 3), dtype=np.float32)
+    monkeypatch.setattr(im2col, "padded_rows", lambda spec: False)    # rows of OW = 14
     assert im2col._row_bytes(spec) * spec.out_h * spec.n == 48 * 72 * 14 * 14 * 4
     with fftconv.set_memory_budget(budget):
         assert len(im2col._blocks(spec)) == blocks
-        assert im2col.forward_steps(spec) == 9 * blocks
+        # one unfolding copy per block, and one moving its product into place
+        # where a block holds several images
+        assert im2col.forward_steps(spec) == blocks * (2 if blocks < spec.n else 1)
 
 
 @pytest.mark.parametrize("n, out_h, threads, band_bytes, sizes", [
