@@ -19,6 +19,7 @@ the same calls for tracking across commits.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -35,7 +36,8 @@ __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
            "run_layer_bench", "format_table", "torch_peer", "bridge_peer", "bridge_overheads",
            "format_bridge_overheads", "SWEEP_LAYERS", "grid_layers",
            "run_sweep", "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
-           "curve_crossovers", "crossover_figure", "AUTO_MISS"]
+           "curve_crossovers", "crossover_figure", "AUTO_MISS", "sweep_payload",
+           "write_sweep", "read_sweep"]
 
 #: 'auto' missed a layer when its pick ran more than this factor slower than the fastest.
 AUTO_MISS = 1.2
@@ -530,6 +532,112 @@ def format_sweep(rows) -> str:
                    f"{s['tuned_within']}/{s['tuned_layers']} layers "
                    f"({100 * s['tuned_within'] / s['tuned_layers']:.0f}%)")
     return "\n".join(out)
+
+
+# -- sweep.json: the sweep's rows, medians and quartiles, written and read back -----------
+
+_LAYER_FIELDS = tuple(f.name for f in dataclasses.fields(Layer))
+
+
+def _sweep_schema():
+    from . import jsonfiles
+
+    count = jsonfiles.where(int, lambda n: n >= 0, "an int >= 0")
+    seconds = jsonfiles.where(float, lambda t: t > 0, "a time > 0")
+    quartiles = jsonfiles.where([seconds], lambda q: len(q) == 2 and q[0] <= q[1],
+                                "[q1, q3] seconds with q1 <= q3")
+    row = {"layer": str,
+           "geometry": {name: (str if name == "name" else count) for name in _LAYER_FIELDS},
+           "seconds": {str: seconds}, "quartiles": {str: quartiles}, "auto": str,
+           "tuned": str, "skipped": [str], "borrowed": [str],
+           jsonfiles.optional("family"): [count]}
+    return {"dtype": str, "threads": (count, None), "rows": [row]}
+
+
+def _row_record(row: SweepRow, family=None) -> dict:
+    record = {"layer": row.layer.describe(), "geometry": dataclasses.asdict(row.layer),
+              "seconds": dict(row.seconds),
+              "quartiles": {name: list(q) for name, q in row.quartiles.items()},
+              "auto": row.auto, "tuned": row.tuned, "skipped": list(row.skipped),
+              "borrowed": list(row.borrowed)}
+    if family is not None:
+        record["family"] = [int(v) for v in family]
+    return record
+
+
+def sweep_payload(rows, curves=(), dtype="float32", threads=None) -> dict:
+    """What ``sweep.json`` holds: every row of a sweep and of its crossover curves.
+
+    Parameters
+    ----------
+    rows : sequence of SweepRow
+        The sweep (:func:`run_sweep`).
+    curves : sequence of ((int, int, int), sequence of SweepRow)
+        Crossover curves: the family ``(batch, channels, image)`` of
+        :func:`crossover_layers` and its rows.
+    dtype : str
+    threads : int or None
+
+    Returns
+    -------
+    dict
+        ``{"dtype", "threads", "rows": [...]}``; each row has ``layer`` (its
+        :meth:`Layer.describe`), ``geometry`` (the :class:`Layer` fields),
+        ``seconds`` (median per backend), ``quartiles`` (``[q1, q3]`` seconds of
+        the repeats per backend, the band of :func:`crossover_figure`),
+        ``auto``, ``tuned``, ``skipped``, ``borrowed``, and ``family`` for the
+        rows of a curve.
+    """
+    record = [_row_record(row) for row in rows]
+    for family, series in curves:
+        record += [_row_record(row, family) for row in series]
+    return {"dtype": str(dtype), "threads": threads, "rows": record}
+
+
+def write_sweep(path, rows, curves=(), dtype="float32", threads=None):
+    """Write :func:`sweep_payload` as JSON to ``path`` (atomically); return ``path``.
+
+    :func:`read_sweep` reads it back into the same :class:`SweepRow` objects.
+    """
+    from . import jsonfiles
+
+    jsonfiles.write_atomic(path, sweep_payload(rows, curves, dtype, threads),
+                           schema=_sweep_schema(), root="sweep")
+    return path
+
+
+def read_sweep(path) -> dict:
+    """Read a ``sweep.json`` written by :func:`write_sweep` (``fftconv bench``, the demo).
+
+    Returns
+    -------
+    dict
+        ``{"dtype": str, "threads": int or None, "rows": [SweepRow],
+        "curves": [((batch, channels, image), [SweepRow])]}``: the sweep's rows,
+        then each crossover curve in the order written, with medians and quartiles
+        as measured, so :func:`crossover_figure` redraws the figure from the file.
+
+    Raises
+    ------
+    fftconv.jsonfiles.JSONFileError
+        (a ``ValueError``) naming the file and the key of the first entry that is
+        not what :func:`write_sweep` writes.
+    """
+    from . import jsonfiles
+
+    payload = jsonfiles.load(path, _sweep_schema(), root="sweep")
+    rows, curves = [], {}
+    for item in payload["rows"]:
+        row = SweepRow(Layer(**item["geometry"]), item["seconds"], item["auto"],
+                       tuned=item["tuned"], skipped=tuple(item["skipped"]),
+                       borrowed=tuple(item["borrowed"]),
+                       quartiles={name: tuple(q) for name, q in item["quartiles"].items()})
+        if "family" in item:
+            curves.setdefault(tuple(item["family"]), []).append(row)
+        else:
+            rows.append(row)
+    return {"dtype": payload["dtype"], "threads": payload["threads"], "rows": rows,
+            "curves": list(curves.items())}
 
 
 def crossover_layers(family, kernels=CROSSOVER_KERNELS) -> list:

@@ -65,3 +65,29 @@ def test_the_figure_draws_the_spread_of_the_repeats_in_the_backend_colours():
     assert len(bands) == 2
     top = max(v[1] for v in bands[0].get_paths()[0].vertices)
     assert top == pytest.approx(1.1 * 5)                     # q3 of direct at k = 5, in ms
+
+
+def test_sweep_json_keeps_the_quartiles_and_reads_back_the_same_rows(tmp_path):
+    from fftconv.bench import read_sweep, write_sweep
+    from fftconv.jsonfiles import JSONFileError
+
+    rows = [SweepRow(Layer("resnet", 8, 64, 28, 28, 64, 3, padding=1), {"direct": 2e-3,
+                                                                       "fft": 3e-3},
+                     "direct", tuned="fft", skipped=("winograd",),
+                     quartiles={"direct": (1.9e-3, 2.2e-3), "fft": (2.8e-3, 3.5e-3)})]
+    curve = [_row(1, {"direct": 1e-3, "im2col": 1e-3}, "direct", borrowed=("im2col",)),
+             _row(3, {"direct": 3e-3, "im2col": 2e-3}, "im2col")]
+    path = write_sweep(tmp_path / "sweep.json", rows, [((1, 4, 32), curve)], threads=2)
+    back = read_sweep(path)
+    assert back["dtype"] == "float32" and back["threads"] == 2
+    assert back["rows"] == rows                       # layer, medians, quartiles, choices
+    assert back["curves"] == [((1, 4, 32), curve)]
+    assert back["curves"][0][1][0].quartiles["im2col"] == pytest.approx((0.9e-3, 1.1e-3))
+    # the figure redraws from the file: the bands are the written quartiles
+    ax = crossover_figure([("toy", back["curves"][0][1])]).axes[0]
+    assert any(c.get_paths() and max(v[1] for v in c.get_paths()[0].vertices)
+               == pytest.approx(1.1 * 3) for c in ax.collections)
+    text = path.read_text()
+    path.write_text(text.replace("0.0022", "0.0011"))     # q3 below q1: not what was written
+    with pytest.raises(JSONFileError, match=r"sweep\['rows'\]\[0\]\['quartiles'\]\['direct'\]"):
+        read_sweep(path)
