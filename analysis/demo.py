@@ -252,7 +252,7 @@ def _ms(seconds: float) -> float:
     return seconds * 1e3
 
 
-def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
+def _benchmark(report: Report, cfg: DemoConfig, log) -> tuple:
     section = report.section("Backends on a small grid", "benchmark")
     start = time.perf_counter()
     log(f"benchmark: {plural(len(cfg.layers), 'layer')} x "
@@ -338,7 +338,11 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
                       "cost model should switch backends).", [None, ".1f", None, None])
     else:
         section.paragraph("No two backends swapped places on this curve.")
+    section.paragraph("Every timing of this section, medians and quartiles of the repeats, "
+                      "is in sweep.json beside this page (fftconv.bench.read_sweep reads it "
+                      "back; fftconv.bench.crossover_figure redraws the figure from it).")
     section.seconds = time.perf_counter() - start
+    return rows, [(cfg.crossover_family, curve)]
 
 
 def _training(report: Report, cfg: DemoConfig, log) -> dict:
@@ -790,7 +794,8 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
     Returns
     -------
     pathlib.Path
-        The written ``index.html``.
+        The written ``index.html``; ``sweep.json`` beside it holds the benchmark's
+        timings (:func:`fftconv.bench.write_sweep`).
 
     Raises
     ------
@@ -806,7 +811,7 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
     >>> with tempfile.TemporaryDirectory() as d:
     ...     index = run_demo(d, QUICK, seed=1)
     ...     index.name, sorted({p.suffix for p in pathlib.Path(d).iterdir()})
-    ('index.html', ['.html', '.png'])
+    ('index.html', ['.html', '.json', '.png'])
     """
     if not isinstance(out, (str, os.PathLike)):
         raise bad_type("run_demo", "out", out, "a str or os.PathLike path")
@@ -832,7 +837,7 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
                                 "and the FFT engine.")
     overview = report.section("The run: settings and time per part", "run")
 
-    _benchmark(report, cfg, log)
+    sweep, curves = _benchmark(report, cfg, log)
     trained = _training(report, cfg, log)
     _filters(report, cfg, trained["model"], log)
     _matching(report, cfg, log)
@@ -857,4 +862,7 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
     report.footer = (f"fftconv {fftconv.__version__}, `fftconv demo`: computed in "
                      f"{total:.1f} s, then drawn and written.")
     log(f"writing the report to {out}")
-    return report.write(out)
+    index = report.write(out)
+    fftconv.bench.write_sweep(index.parent / "sweep.json", sweep, curves, dtype="float32",
+                              threads=cfg.threads)
+    return index

@@ -36,7 +36,7 @@ __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
            "run_layer_bench", "format_table", "torch_peer", "bridge_peer", "bridge_overheads",
            "format_bridge_overheads", "SWEEP_LAYERS", "grid_layers",
            "run_sweep", "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
-           "curve_crossovers", "crossover_figure", "AUTO_MISS", "sweep_payload",
+           "curve_crossovers", "lead_changes", "crossover_figure", "AUTO_MISS", "sweep_payload",
            "write_sweep", "read_sweep"]
 
 #: 'auto' missed a layer when its pick ran more than this factor slower than the fastest.
@@ -710,8 +710,10 @@ def crossover_figure(curves):
         Per backend (colours of :func:`fftconv.style.backend_colour`) the median
         time and a band from the first to the third quartile of the repeats;
         hollow markers where a backend runs the same code as another (timed
-        once); dotted lines at the crossovers of :func:`curve_crossovers`
-        (never between two backends running the same code); rings at
+        once); dotted, labelled lines where the fastest backend changes
+        (:func:`lead_changes`) and ticks on the axis at the other crossovers of
+        :func:`curve_crossovers` (never between two backends running the same
+        code); one legend outside the axes; rings at
         ``'auto'``'s pick, a triangle where it ran more than :data:`AUTO_MISS`
         times slower than the fastest.
     """
@@ -742,13 +744,20 @@ def crossover_figure(curves):
                 ax.scatter([row.layer.k for row in shared],
                            [row.seconds[name] * 1e3 for row in shared], s=36,
                            facecolors="white", edgecolors=colour, zorder=4)
-        for level, (a, b, k) in enumerate(curve_crossovers(rows)):
-            ax.axvline(k, color="0.6", lw=0.8, ls=":")
-            # staggered heights, so crossovers close together stay readable
-            ax.annotate(f"{a}/{b} k≈{k:.1f}", (k, 0.98 - 0.06 * (level % 4)),
+        changes, others = lead_changes(rows)
+        for level, (below, above, k) in enumerate(changes):
+            ax.axvline(k, color="0.45", lw=0.9, ls=":")
+            # staggered heights, so lead changes close together stay readable
+            ax.annotate(f"{below}→{above}\nk≈{k:.1f}", (k, 0.02 + 0.11 * (level % 3)),
                         xycoords=("data", "axes fraction"), fontsize=7, ha="center",
-                        va="top", color="0.3",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+                        va="bottom", color="0.2",
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+        if others:
+            # the other swaps (behind the lead) as ticks on the axis; the table lists them
+            ax.plot([k for _, _, k in others], [0.0] * len(others), linestyle="none",
+                    marker="|", markersize=10, color="0.45", clip_on=False,
+                    transform=ax.get_xaxis_transform(), zorder=5,
+                    label="other crossovers (behind the fastest)")
         picked = [row for row in rows if row.auto in row.seconds]
         ax.scatter([row.layer.k for row in picked], [row.seconds[row.auto] * 1e3
                                                      for row in picked], s=160,
@@ -763,11 +772,50 @@ def crossover_figure(curves):
         ax.set_yscale("log")
         ax.set_xticks(ks, [str(k) for k in ks])
         ax.set_xlabel("kernel size k (k × k)")
-        ax.set_ylabel("forward time (ms; median, band: quartiles of the repeats)")
+        ax.set_ylabel("forward time (ms)")
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+    # one legend outside the data, the union of every panel's entries
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=8,
+               title="median; band: q1–q3\nof the repeats", title_fontsize=8)
     return fig
+
+
+def lead_changes(rows):
+    """Split :func:`curve_crossovers` into changes of the fastest backend and the rest.
+
+    Returns
+    -------
+    changes : list of (str, str, float)
+        ``(faster below, faster above, k)`` for each crossover of the two backends
+        that are fastest on either side of it (the fastest of the neighbouring
+        rows, with the backends running its code), smallest ``k`` first: where
+        the lowest line of :func:`crossover_figure` changes.
+    others : list of (str, str, float)
+        The remaining ``(a, b, k)`` crossovers, behind the fastest.
+    """
+    def leaders(row):
+        best = row.fastest
+        return {best} | {n for n in row.seconds if row.same_code(best, n)}
+
+    changes, others = [], []
+    for a, b, k in curve_crossovers(rows):
+        both = [r for r in rows if a in r.seconds and b in r.seconds and not r.same_code(a, b)]
+        below = [r for r in both if r.layer.k < k][-1:]
+        above = [r for r in both if r.layer.k > k][:1]
+        if below and above:
+            slow, fast = leaders(below[0]), leaders(above[0])
+            first = min((a, b), key=below[0].seconds.get)
+            second = b if first == a else a
+            if first in slow and second in fast:
+                changes.append((first, second, k))
+                continue
+        others.append((a, b, k))
+    return changes, others
 
 
 # -- single-image signal convolution against scipy ----------------------------------
