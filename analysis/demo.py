@@ -433,10 +433,13 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
                   "flat image and depends on the filter's scale; it decides nothing.",
                   formats)
     section.figure(plots.filter_spectra_figure(w, 64, labels, ncols=3),
-                   "Each learned C1 filter (weights on a diverging scale centred on 0) beside "
-                   "its magnitude spectrum |K(f)| (DC at the centre, axes in cycles per "
-                   "pixel); the spectrum's title gives the pass type and the dominant "
-                   "orientation. Look for where the energy sits: a bright centre is a "
+                   "Each learned C1 filter (weights on a diverging scale centred on 0, its own "
+                   "±max |w|) beside its magnitude spectrum |K(f)| divided by its own peak "
+                   "(DC at the centre, axes in cycles per pixel; one 0–1 colour scale for "
+                   "all, so a blur reads as clearly as an edge detector, while the table's "
+                   "K(0) gives the absolute gain); the spectrum's title gives the pass type, "
+                   "the dominant orientation and g₀, the DC gain relative to the peak that "
+                   "the pass type is read from. Look for where the energy sits: a bright centre is a "
                    "low-pass filter (a blur), two lobes away from the centre an edge detector "
                    f"for edges across that direction. Here {kinds_text}.")
     section.figure(plots.orientation_rose_figure(w, 64, 36, labels, ncols=6),

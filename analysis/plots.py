@@ -18,7 +18,7 @@ figure: without it each function raises an ImportError naming itself and
 from __future__ import annotations
 
 import math
-import textwrap
+import re
 
 import numpy as np
 
@@ -183,6 +183,18 @@ def _bar(ax, mappable, label):
     return bar
 
 
+def _wrap_label(label: str, width: int = 22) -> str:
+    """A long panel label on several lines, broken after ``,`` ``:`` or a space
+    (``'gabor:theta=30,wavelength=6'`` -> ``'gabor:theta=30,\\nwavelength=6'``), so
+    a narrow panel does not cut it; a piece longer than ``width`` stays whole."""
+    lines = [""]
+    for piece in re.split(r"(?<=[,: ])", label):
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def _grid(count, ncols):
     ncols = max(1, min(ncols, count))
     return ncols, math.ceil(count / ncols)
@@ -282,7 +294,7 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4, shared_scale=True, d
         ax_k, ax_s = axes[n // ncols, 2 * (n % ncols)], axes[n // ncols, 2 * (n % ncols) + 1]
         ax_k.set_axis_on()
         ax_s.set_axis_on()
-        _show_kernel(ax_k, k, textwrap.fill(label, 22), lim=kernel_lim, colorbar=True)
+        _show_kernel(ax_k, k, _wrap_label(label), lim=kernel_lim, colorbar=True)
         angle = "" if np.isnan(angles[n]) else f", {angles[n]:.0f}°"
         gain = "" if np.isnan(dc[n]) else f"g₀ = {dc[n]:.3f}"
         low, high = ((DB_FLOOR, top) if db else (0.0, top)) if shared_scale else (None, None)
@@ -357,7 +369,7 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
     for n in range(len(flat)):
         ax = fig.add_subplot(nrows, ncols, n + 1, projection="polar")
         _rose(ax, centres, energy[n], angles[n])
-        ax.set_title(f"{labels[n]} sel={select[n]:.2f}".strip(), fontsize=8)
+        ax.set_title(_wrap_label(f"{labels[n]} sel={select[n]:.2f}".strip()), fontsize=8)
     return fig
 
 
@@ -416,7 +428,9 @@ def radial_profile_figure(w, size=64, labels=None):
     margin = max(0.05 * (high - low), 0.5)
     ax.set_ylim(low - margin, high + margin)
     ax.set_title("Radial power profiles (dashed: −3 dB, the passband threshold)", fontsize=10)
-    ax.legend(fontsize=7, ncols=2 if len(flat) > 8 else 1)
+    # beside the axes, not on the curves
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7,
+               ncols=2 if len(flat) > 12 else 1, title="filter, pass type", title_fontsize=7)
     return fig
 
 
@@ -570,7 +584,8 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=None, labe
     axes = fig.subplots(len(flat), ncols, squeeze=False)
     lo, hi = float(image.min()), float(image.max())
     for n, (k, p, t, label) in enumerate(zip(flat, props, temps, labels)):
-        _bar(axes[n, 0], _show_kernel(axes[n, 0], k, f"kernel {label}".strip()), "weight")
+        _bar(axes[n, 0], _show_kernel(axes[n, 0], k, _wrap_label(f"kernel {label}".strip())),
+             "weight")
         c = p[p.shape[0] // 2, p.shape[1] // 2]
         shown = axes[n, 1].imshow(p, cmap=style.PROBABILITY_CMAP, vmin=0,
                                   vmax=float(p.max()), interpolation="nearest")

@@ -832,7 +832,8 @@ def descriptor_table(labels, table):
     header : list of str
     rows : list of list
         Per filter: label, pass type, the two gains :func:`pass_type` reads
-        (``g_dc``, ``g_0.5``: relative to the peak of the radial profile), the
+        (``g₀``, ``g½``: at DC and at ``|f| = 0.5``, relative to the peak of the
+        radial profile), the
         absolute DC gain ``K(0) = Σ w``, dominant orientation (NaN when
         isotropic), orientation selectivity, centroid frequency and spectral
         flatness.
@@ -842,7 +843,7 @@ def descriptor_table(labels, table):
     Notes
     -----
     The columns of the rule are headed ``(rule)``: a filter is low-pass when
-    ``g_dc >= HALF_POWER_GAIN = 1/√2`` and not ``g_0.5``. The absolute
+    ``g₀ >= HALF_POWER_GAIN = 1/√2`` and not ``g½``. The absolute
     ``K(0)`` depends on the filter's scale (a sum of weights) and decides
     nothing; it is shown because it is the response to a flat image.
 
@@ -852,7 +853,7 @@ def descriptor_table(labels, table):
     >>> w = kernels.stack_kernels([kernels.gaussian(5, 1.0), kernels.laplacian()])
     >>> header, rows, _ = descriptor_table(["gauss", "lap"], filter_descriptors(w))
     >>> header[:5]
-    ['filter', 'pass type', 'g_dc = |K(0)|/peak (rule)', 'g_0.5 /peak (rule)', 'K(0) = Σw']
+    ['filter', 'pass type', 'g₀ = DC/peak (rule)', 'g½ = |f|=0.5/peak (rule)', 'K(0) = Σw']
     >>> [row[1] for row in rows], [round(row[2], 3) for row in rows]
     (['lowpass', 'highpass'], [1.0, 0.0])
     """
@@ -864,7 +865,7 @@ def descriptor_table(labels, table):
             raise bad_value("descriptor_table", "table", sorted(table),
                             f"filter_descriptors of {len(labels)} filters (one per label), "
                             f"with '{key}' of shape ({len(labels)},)")
-    header = ["filter", "pass type", "g_dc = |K(0)|/peak (rule)", "g_0.5 /peak (rule)",
+    header = ["filter", "pass type", "g₀ = DC/peak (rule)", "g½ = |f|=0.5/peak (rule)",
               "K(0) = Σw", "orientation (deg)", "selectivity", "centroid (cyc/px)",
               "flatness"]
     rows = [[label, str(table["pass_type"][n])] + [float(table[key][n]) for key in keys]
@@ -880,7 +881,7 @@ def format_descriptor_table(labels, table) -> str:
     >>> from analysis import kernels
     >>> text = format_descriptor_table(["box"], filter_descriptors(kernels.box(3)[None]))
     >>> print(text.splitlines()[-1])
-    pass type: passes DC when g_dc >= 0.707 and |f| = 0.5 when g_0.5 >= 0.707 (gains relative to the peak, −3 dB); K(0) = Σw decides nothing
+    pass type: passes DC when g₀ >= 0.707 and |f| = 0.5 when g½ >= 0.707 (gains relative to the peak, −3 dB); K(0) = Σw decides nothing
     """
     header, rows, formats = descriptor_table(labels, table)
     cells = [header] + [["-" if isinstance(v, float) and np.isnan(v) else
@@ -890,8 +891,8 @@ def format_descriptor_table(labels, table) -> str:
     lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                        for i, (c, w) in enumerate(zip(row, widths))).rstrip()
              for row in cells]
-    lines.append(f"pass type: passes DC when g_dc >= {HALF_POWER_GAIN:.3f} and |f| = 0.5 when "
-                 f"g_0.5 >= {HALF_POWER_GAIN:.3f} (gains relative to the peak, −3 dB); "
+    lines.append(f"pass type: passes DC when g₀ >= {HALF_POWER_GAIN:.3f} and |f| = 0.5 when "
+                 f"g½ >= {HALF_POWER_GAIN:.3f} (gains relative to the peak, −3 dB); "
                  "K(0) = Σw decides nothing")
     return "\n".join(lines)
 

@@ -720,7 +720,7 @@ def crossover_figure(curves):
     from .style import backend_colour
     Figure = require("matplotlib.figure", "plots", "crossover_figure").Figure
 
-    fig = Figure(figsize=(6 * len(curves), 4.5), layout="constrained")
+    fig = Figure(figsize=(6 * len(curves), 5.2), layout="constrained")
     axes = fig.subplots(1, len(curves), squeeze=False)[0]
     for ax, (title, rows) in zip(axes, curves):
         ks = [row.layer.k for row in rows]
@@ -780,8 +780,9 @@ def crossover_figure(curves):
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
-    fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=8,
-               title="median; band: q1–q3\nof the repeats", title_fontsize=8)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", fontsize=8,
+               ncols=min(len(handles), 4), title="lines: medians; bands: first to third "
+               "quartile of the repeats", title_fontsize=8)
     return fig
 
 

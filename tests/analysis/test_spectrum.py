@@ -493,13 +493,13 @@ def test_the_descriptor_table_shows_the_relative_gains_the_rule_uses():
     table = spectrum.filter_descriptors(w, 64)
     header, rows, formats = spectrum.descriptor_table(["blur", "lap"], table)
     rule = [i for i, name in enumerate(header) if "(rule)" in name]
-    assert [header[i] for i in rule] == ["g_dc = |K(0)|/peak (rule)", "g_0.5 /peak (rule)"]
+    assert [header[i] for i in rule] == ["g₀ = DC/peak (rule)", "g½ = |f|=0.5/peak (rule)"]
     assert rows[0][1] == "lowpass" and rows[0][rule[0]] == pytest.approx(1.0)
     assert rows[0][header.index("K(0) = Σw")] == pytest.approx(0.3)
     assert rows[1][1] == "highpass" and rows[1][rule[1]] >= spectrum.HALF_POWER_GAIN
     assert len(formats) == len(header) == len(rows[0])
     text = spectrum.format_descriptor_table(["blur", "lap"], table).splitlines()
     assert "(rule)" in text[0] and text[1].startswith("blur") and "lowpass" in text[1]
-    assert text[-1].startswith("pass type: passes DC when g_dc >= 0.707")
+    assert text[-1].startswith("pass type: passes DC when g₀ >= 0.707")
     with pytest.raises(ValueError, match=r"descriptor_table: parameter 'table'.*3 filters"):
         spectrum.descriptor_table(["a", "b", "c"], table)
