@@ -316,6 +316,7 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> tuple:
         verbose=cfg.verbose)
     title = f"N={n}, C_in=C_out={c}, {h}x{h} image"
     cross = _pair_crossovers(curve)
+    changes, others = fftconv.bench.lead_changes(curve)
     curve_misses = _auto_misses(curve, lambda row: _kk(row.layer.k))
     within = len(curve) - len(curve_misses)
     section.figure(
@@ -323,8 +324,10 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> tuple:
         f"Forward time against kernel size for one layer family ({title}), log–log: "
         "lines are medians, shaded bands the interquartile range of the repeats. "
         f"Look for where the lowest line changes: fastest is {_fastest_by_kernel(curve)}. "
-        + (f"Dotted lines mark the {plural(len(cross), 'crossover')} "
-           "(interpolated in log time; backends running the same code never cross). "
+        + (f"Dotted, labelled lines mark the {plural(len(changes), 'change')} of the "
+           f"fastest backend and ticks on the axis the {plural(len(others), 'other crossover')} "
+           "behind it (interpolated in log time; backends running the same code never "
+           "cross; the table lists them all). "
            if cross else "No two backends swap places on this curve. ")
         + f"Rings mark the backend 'auto' chose; it was within {AUTO_TOLERANCE:g}× of the "
         f"fastest at {within} of {len(curve)} sizes"
@@ -439,7 +442,8 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
                    "all, so a blur reads as clearly as an edge detector, while the table's "
                    "K(0) gives the absolute gain); the spectrum's title gives the pass type, "
                    "the dominant orientation and g₀, the DC gain relative to the peak that "
-                   "the pass type is read from. Look for where the energy sits: a bright centre is a "
+                   "the pass type is read from. Look for where the energy sits: a bright "
+                   "centre is a "
                    "low-pass filter (a blur), two lobes away from the centre an edge detector "
                    f"for edges across that direction. Here {kinds_text}.")
     section.figure(plots.orientation_rose_figure(w, 64, 36, labels, ncols=6),
@@ -491,7 +495,8 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
     section.figure(
         plots.diffusion_figure(w[:, 0], demo_image(64), cfg.steps, cfg.temperature, labels),
         "One row per filter: the kernel; its propagator p = softmax(w / T), "
-        f"{t_text} (the panel's title gives T and 'stay', P(stay), the share of the centre tap; the "
+        f"{t_text} (the panel's title gives T and 'stay', P(stay), the share of the "
+        "centre tap; the "
         "colour bar gives the probability of each offset); then a test card after n "
         "steps, on the input's grey scale, with circular boundaries (mass is conserved). "
         "Look at how fast each row blurs: the root-mean-square spread after "
