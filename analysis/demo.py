@@ -78,10 +78,12 @@ class DemoConfig:
     seed : int
         Seeds the data split, initialisation, shuffling, the generated scene
         and the stochastic figure.
-    temperature : float
-        Softmax temperature of the propagator reading. Learned weights are a few
-        tenths, so at ``T = 1`` every propagator is nearly uniform; 0.1 lets
-        each filter's largest weights show where it sends information.
+    temperature : float or None
+        Softmax temperature of the propagator reading. None (default): each
+        filter's own :func:`analysis.diffusion.auto_temperature`, half the
+        standard deviation of its weights, so the reading does not depend on the
+        scale training left the weights at (at a fixed ``T = 1`` weights of a few
+        tenths give nearly uniform propagators).
     steps : tuple of int
         Diffusion steps shown.
     autotune_check : bool
@@ -117,7 +119,7 @@ class DemoConfig:
     epochs: int = 10
     batch_size: int = 32
     seed: int = 0
-    temperature: float = 0.1
+    temperature: float | None = None
     steps: tuple = (0, 1, 2, 4, 8, 16)
     autotune_check: bool = True
     threads: int | None = None
@@ -145,16 +147,10 @@ QUICK = DemoConfig(layers=fftconv.bench.DEFAULT_LAYERS[:2], repeats=1,
 AUTO_TOLERANCE = 1.2
 
 
-def _same_code(row, a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` ran the same code on ``row`` (timed once, one time shown)."""
-    return ((a in row.borrowed or b in row.borrowed)
-            and row.seconds.get(a) == row.seconds.get(b))
-
-
 def _fastest(row) -> str:
     """The fastest backend of a row, with the backends that ran the same code: 'direct = im2col'."""
     best = row.fastest
-    return " = ".join([best] + [n for n in row.seconds if n != best and _same_code(row, best, n)])
+    return " = ".join([best] + [n for n in row.seconds if n != best and row.same_code(best, n)])
 
 
 def _training_caption(history) -> str:
@@ -221,30 +217,32 @@ def _auto_misses(rows, label) -> list:
             for row in rows if row.ratio(row.auto) > AUTO_TOLERANCE]
 
 
-def _pair_crossovers(curve, names) -> list:
-    """``[pair, k, faster below k, faster above k]`` where two backends swap places,
-    leaving out sizes where they ran the same code (there they tie by construction: no
-    swap is measured)."""
+def _pair_crossovers(curve) -> list:
+    """``[pair, k, faster below k, faster above k]`` for every crossover of
+    :func:`fftconv.bench.curve_crossovers` (the figure's definition: sizes where the
+    two backends run the same code are left out, they tie by construction)."""
     found = []
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            rows = [r for r in curve if a in r.seconds and b in r.seconds
-                    and not _same_code(r, a, b)]
-            for k in fftconv.bench.crossovers([r.layer.k for r in rows],
-                                              [r.seconds[a] for r in rows],
-                                              [r.seconds[b] for r in rows]):
-                below = [r for r in rows if r.layer.k < k][-1:]
-                above = [r for r in rows if r.layer.k > k][:1]
-                faster = [min((a, b), key=r[0].seconds.get) if r else "-"
-                          for r in (below, above)]
-                found.append([f"{a} / {b}", k, *faster])
-    return sorted(found, key=lambda item: item[1])
+    for a, b, k in fftconv.bench.curve_crossovers(curve):
+        rows = [r for r in curve if a in r.seconds and b in r.seconds and not r.same_code(a, b)]
+        below = [r for r in rows if r.layer.k < k][-1:]
+        above = [r for r in rows if r.layer.k > k][:1]
+        faster = [min((a, b), key=r[0].seconds.get) if r else "-" for r in (below, above)]
+        found.append([f"{a} / {b}", k, *faster])
+    return found
+
+
+def _temperature_text(temperature, temps) -> str:
+    """'T = std(w)/2 per filter, 0.071 to 0.094' (auto) or 'T = 0.1 for every filter'."""
+    if temperature is not None:
+        return f"T = {temperature:g} for every filter"
+    return (f"T = std(w) / 2 per filter, from {float(np.min(temps)):.3g} to "
+            f"{float(np.max(temps)):.3g}")
 
 
 def _count_text(counts: dict) -> str:
     """'fft on 3 layers, im2col on 1' from ``{'fft': 3, 'im2col': 1}`` (most first)."""
     items = sorted(counts.items(), key=lambda kv: -kv[1])
-    return ", ".join(f"{name} on {n}" + (f" layer{'s' if n != 1 else ''}" if i == 0 else "")
+    return ", ".join(f"{name} on {plural(n, 'layer')}" if i == 0 else f"{name} on {n}"
                      for i, (name, n) in enumerate(items))
 
 
@@ -254,7 +252,7 @@ def _ms(seconds: float) -> float:
     return seconds * 1e3
 
 
-def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
+def _benchmark(report: Report, cfg: DemoConfig, log) -> tuple:
     section = report.section("Backends on a small grid", "benchmark")
     start = time.perf_counter()
     log(f"benchmark: {plural(len(cfg.layers), 'layer')} x "
@@ -317,7 +315,8 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
         dtype="float32", repeats=cfg.repeats, threads=cfg.threads, autotune_check=False,
         verbose=cfg.verbose)
     title = f"N={n}, C_in=C_out={c}, {h}x{h} image"
-    cross = _pair_crossovers(curve, names)
+    cross = _pair_crossovers(curve)
+    changes, others = fftconv.bench.lead_changes(curve)
     curve_misses = _auto_misses(curve, lambda row: _kk(row.layer.k))
     within = len(curve) - len(curve_misses)
     section.figure(
@@ -325,8 +324,10 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
         f"Forward time against kernel size for one layer family ({title}), log–log: "
         "lines are medians, shaded bands the interquartile range of the repeats. "
         f"Look for where the lowest line changes: fastest is {_fastest_by_kernel(curve)}. "
-        + (f"Dotted lines mark the {len(cross)} crossover{'s' if len(cross) != 1 else ''} "
-           "(interpolated in log time; backends running the same code never cross). "
+        + (f"Dotted, labelled lines mark the {plural(len(changes), 'change')} of the "
+           f"fastest backend and ticks on the axis the {plural(len(others), 'other crossover')} "
+           "behind it (interpolated in log time; backends running the same code never "
+           "cross; the table lists them all). "
            if cross else "No two backends swap places on this curve. ")
         + f"Rings mark the backend 'auto' chose; it was within {AUTO_TOLERANCE:g}× of the "
         f"fastest at {within} of {len(curve)} sizes"
@@ -340,7 +341,11 @@ def _benchmark(report: Report, cfg: DemoConfig, log) -> None:
                       "cost model should switch backends).", [None, ".1f", None, None])
     else:
         section.paragraph("No two backends swapped places on this curve.")
+    section.paragraph("Every timing of this section, medians and quartiles of the repeats, "
+                      "is in sweep.json beside this page (fftconv.bench.read_sweep reads it "
+                      "back; fftconv.bench.crossover_figure redraws the figure from it).")
     section.seconds = time.perf_counter() - start
+    return rows, [(cfg.crossover_family, curve)]
 
 
 def _training(report: Report, cfg: DemoConfig, log) -> dict:
@@ -413,28 +418,32 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
         "one is a band-pass edge detector whose dominant orientation is the direction "
         "across the edges it responds to.")
     table = spectrum.filter_descriptors(w, 64)
-    rows = []
-    for o in range(w.shape[0]):
-        rows.append([labels[o], str(table["pass_type"][o, 0]), float(table["dc_gain"][o, 0]),
-                     float(table["dominant_orientation"][o, 0]),
-                     float(table["orientation_selectivity"][o, 0]),
-                     float(table["centroid_frequency"][o, 0]),
-                     float(table["spectral_flatness"][o, 0])])
+    header, rows, formats = spectrum.descriptor_table(
+        labels, {key: value[:, 0] for key, value in table.items()})
+    column = {name: i for i, name in enumerate(header)}
     kinds = {}
     for row in rows:
         kinds.setdefault(row[1], []).append(row[0])
     kinds_text = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items())
-    sel = [row[4] for row in rows]
+    sel = [row[column["selectivity"]] for row in rows]
     most, least = int(np.nanargmax(sel)), int(np.nanargmin(sel))
-    section.table(["filter", "pass type", "DC gain", "orientation (deg)", "selectivity",
-                   "centroid (cyc/px)", "flatness"], rows,
-                  f"Descriptors of each filter's spectrum (analysis.spectrum): {kinds_text}.",
-                  [None, None, ".3f", ".1f", ".3f", ".3f", ".3f"])
+    section.table(header, rows,
+                  f"Descriptors of each filter's spectrum (analysis.spectrum): {kinds_text}. "
+                  "The pass type follows from the two columns marked (rule), the gains at "
+                  "DC and at |f| = 0.5 relative to the peak of the radial profile: a band "
+                  f"is passed when its gain is at least {spectrum.HALF_POWER_GAIN:.3f} "
+                  "(1/√2, −3 dB). K(0) = Σw, the absolute DC gain, is the response to a "
+                  "flat image and depends on the filter's scale; it decides nothing.",
+                  formats)
     section.figure(plots.filter_spectra_figure(w, 64, labels, ncols=3),
-                   "Each learned C1 filter (weights on a diverging scale centred on 0) beside "
-                   "its magnitude spectrum |K(f)| (DC at the centre, axes in cycles per "
-                   "pixel); the spectrum's title gives the pass type and the dominant "
-                   "orientation. Look for where the energy sits: a bright centre is a "
+                   "Each learned C1 filter (weights on a diverging scale centred on 0, its own "
+                   "±max |w|) beside its magnitude spectrum |K(f)| divided by its own peak "
+                   "(DC at the centre, axes in cycles per pixel; one 0–1 colour scale for "
+                   "all, so a blur reads as clearly as an edge detector, while the table's "
+                   "K(0) gives the absolute gain); the spectrum's title gives the pass type, "
+                   "the dominant orientation and g₀, the DC gain relative to the peak that "
+                   "the pass type is read from. Look for where the energy sits: a bright "
+                   "centre is a "
                    "low-pass filter (a blur), two lobes away from the centre an edge detector "
                    f"for edges across that direction. Here {kinds_text}.")
     section.figure(plots.orientation_rose_figure(w, 64, 36, labels, ncols=6),
@@ -443,21 +452,29 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
                    "carry the same energy and each rose is symmetric; the line marks the "
                    "dominant orientation and 'sel' the orientation selectivity (0: the same "
                    "energy in every direction, 1: all in one). Most selective: "
-                   f"{labels[most]} (sel {sel[most]:.2f}, {rows[most][3]:.0f}°); least: "
+                   f"{labels[most]} (sel {sel[most]:.2f}, "
+                   f"{rows[most][column['orientation (deg)']]:.0f}°); least: "
                    f"{labels[least]} (sel {sel[least]:.2f}).")
     section.seconds = time.perf_counter() - start
 
     section = report.section("The learned filters as propagators", "diffusion")
     start = time.perf_counter()
-    log(f"analysis: propagators at temperature {cfg.temperature}")
     flipped = w[:, 0, ::-1, ::-1]                 # the layer correlates: convolution form
-    props = diffusion.softmax_kernel(flipped, cfg.temperature)
+    temps = (np.atleast_1d(diffusion.auto_temperature(flipped)) if cfg.temperature is None
+             else np.full(w.shape[0], float(cfg.temperature)))
+    t_text = _temperature_text(cfg.temperature, temps)
+    log(f"analysis: propagators at {t_text}")
+    props = diffusion.softmax_kernel(flipped, cfg.temperature)     # None: per filter
     moments = diffusion.propagator_moments(props)
     section.paragraph(
-        f"Read as diffusion, the softmax of a kernel (temperature T = {cfg.temperature:g}) "
-        "is a propagator, the probability that a pixel's value moves by each offset in "
-        "one step; repeating the step diffuses an image. The drift is the mean move "
-        "(x right, y up), D the diffusion coefficient trace(covariance)/4 per step.")
+        "Read as diffusion, the softmax of a kernel p = softmax(w / T) is a propagator, "
+        "the probability that a pixel's value moves by each offset in one step; "
+        f"repeating the step diffuses an image. Here {t_text}"
+        + (" (analysis.diffusion.auto_temperature: a tap one standard deviation above "
+           "another is e² ≈ 7.4 times as likely a move, whatever scale training left the "
+           "weights at)" if cfg.temperature is None else "")
+        + ". The drift is the mean move (x right, y up), D the diffusion coefficient "
+        "trace(covariance)/4 per step.")
     rows = []
     for o in range(w.shape[0]):
         p = props[o]
@@ -477,8 +494,9 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
     moves = int(np.argmax(drift))
     section.figure(
         plots.diffusion_figure(w[:, 0], demo_image(64), cfg.steps, cfg.temperature, labels),
-        "One row per filter: the kernel; its propagator p = softmax(w / T) at "
-        f"T = {cfg.temperature:g} ('centre' is P(stay), the share of the centre tap; the "
+        "One row per filter: the kernel; its propagator p = softmax(w / T), "
+        f"{t_text} (the panel's title gives T and 'stay', P(stay), the share of the "
+        "centre tap; the "
         "colour bar gives the probability of each offset); then a test card after n "
         "steps, on the input's grey scale, with circular boundaries (mass is conserved). "
         "Look at how fast each row blurs: the root-mean-square spread after "
@@ -567,34 +585,8 @@ def make_scene(seed: int = 0, size: int = 200, copies: int = 3, distractors: int
     return scene, template, corners[:copies]
 
 
-def _matching_figure(scene, template, score, truth, found):
-    Figure = require("matplotlib.figure", "plots", "run_demo").Figure
-    Rectangle = require("matplotlib.patches", "plots", "run_demo").Rectangle
-
-    h, w = template.shape
-    fig = Figure(figsize=(11, 4.3), layout="constrained")
-    ax = fig.subplots(1, 3, width_ratios=[0.45, 1, 1])
-    ax[0].imshow(template, cmap="gray")
-    ax[0].set_title("template", fontsize=9)
-    ax[1].imshow(scene, cmap="gray")
-    for r, c in truth:
-        ax[1].add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, ec="tab:green",
-                                  lw=2.5))
-    for r, c in found:
-        ax[1].add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, ec="tab:red",
-                                  lw=1.2, ls="--"))
-    ax[1].set_title("scene: copies (green), matches found (red, dashed)", fontsize=9)
-    im = ax[2].imshow(score, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax[2].plot([c for _, c in found], [r for r, _ in found], "k+", ms=12, mew=1.5)
-    ax[2].set_title("normalized cross-correlation (peaks: +)", fontsize=9)
-    fig.colorbar(im, ax=ax[2], shrink=0.8)
-    for a in ax:
-        a.set_xticks([])
-        a.set_yticks([])
-    return fig
-
-
 def _matching(report: Report, cfg: DemoConfig, log) -> None:
+    from .match_plots import match_figure
     from .matching import find_peaks, match_template, phase_correlate
 
     section = report.section("A template found in a generated scene", "matching")
@@ -632,12 +624,14 @@ def _matching(report: Report, cfg: DemoConfig, log) -> None:
     rival = float(score[away].max()) if away.any() else float("nan")
     found_scores = [row[1] for row in rows]
     section.figure(
-        _matching_figure(scene, template, score, truth, found),
-        "Left: the template. Middle: the scene, the true copies as solid outlines (+) "
-        "and the matches found as dashed outlines (x). Right: the normalized "
-        "cross-correlation, whose entry (i, j) scores the window with top-left corner "
-        "(i, j), so each peak sits at the top-left corner of its copy. Look for one "
-        f"bright peak per copy: {hits} of {len(truth)} copies found"
+        match_figure(scene, score, peaks, template.shape, truth=truth,
+                     title=f"A {template.shape[0]}×{template.shape[1]} template (a "
+                           "handwritten 3) in the generated scene"),
+        "Left: the scene, the true copies as solid outlines and the matches found as "
+        "dashed outlines with an x at their centre and their score. Right: the normalized "
+        "cross-correlation on the scene's own pixel frame: each score is drawn at the "
+        "centre of the window it scores, so a peak lies inside its box. Look for one "
+        f"peak per copy: {hits} of {len(truth)} copies found"
         + (f", scores {min(found_scores):.3f} to {max(found_scores):.3f}"
            if found_scores else "")
         + f"; the best score more than 16 px from every copy is {rival:.3f}, "
@@ -781,7 +775,8 @@ def _check_config(cfg) -> DemoConfig:
             or not all(isinstance(v, int) and v >= 0 for v in cfg.spectral_seeds)):
         raise bad_value(func, "spectral_seeds", cfg.spectral_seeds,
                         "a non-empty tuple of ints >= 0")
-    positive(func, "temperature", cfg.temperature)
+    if cfg.temperature is not None:
+        positive(func, "temperature", cfg.temperature)
     if cfg.threads is not None:
         integer(func, "threads", cfg.threads)
     resolve_verbose(cfg.verbose, func)
@@ -807,7 +802,8 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
     Returns
     -------
     pathlib.Path
-        The written ``index.html``.
+        The written ``index.html``; ``sweep.json`` beside it holds the benchmark's
+        timings (:func:`fftconv.bench.write_sweep`).
 
     Raises
     ------
@@ -823,7 +819,7 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
     >>> with tempfile.TemporaryDirectory() as d:
     ...     index = run_demo(d, QUICK, seed=1)
     ...     index.name, sorted({p.suffix for p in pathlib.Path(d).iterdir()})
-    ('index.html', ['.html', '.png'])
+    ('index.html', ['.html', '.json', '.png'])
     """
     if not isinstance(out, (str, os.PathLike)):
         raise bad_type("run_demo", "out", out, "a str or os.PathLike path")
@@ -849,7 +845,7 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
                                 "and the FFT engine.")
     overview = report.section("The run: settings and time per part", "run")
 
-    _benchmark(report, cfg, log)
+    sweep, curves = _benchmark(report, cfg, log)
     trained = _training(report, cfg, log)
     _filters(report, cfg, trained["model"], log)
     _matching(report, cfg, log)
@@ -862,7 +858,9 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
                     ["seed", cfg.seed], ["benchmark repeats (median of)", cfg.repeats],
                     ["benchmark threads", cfg.threads or "library default"],
                     ["training epochs", cfg.epochs],
-                    ["propagator temperature", cfg.temperature]],
+                    ["propagator temperature",
+                     "auto: T = std(w) / 2 per filter" if cfg.temperature is None
+                     else cfg.temperature]],
                    "The run's settings (the options of `fftconv demo --help` change them).")
     parts = [[s.title, s.seconds] for s in report.sections if s.seconds is not None]
     longest = max(parts, key=lambda part: part[1])
@@ -872,4 +870,7 @@ def run_demo(out="fftconv-report", config=FULL, log=None, argv=None, **changes):
     report.footer = (f"fftconv {fftconv.__version__}, `fftconv demo`: computed in "
                      f"{total:.1f} s, then drawn and written.")
     log(f"writing the report to {out}")
-    return report.write(out)
+    index = report.write(out)
+    fftconv.bench.write_sweep(index.parent / "sweep.json", sweep, curves, dtype="float32",
+                              threads=cfg.threads)
+    return index

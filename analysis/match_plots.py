@@ -45,7 +45,8 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
     matplotlib.figure.Figure
         Two panels sharing the image's pixel frame: the image and the score map
         (:func:`score_extent`), each with the boxes, the peaks at their window
-        centres and, on the image, each score as ``{:.3f}``.
+        centres and, on the image, each score as ``{:.3f}``; the legend
+        (truth, found) below the panels, off the data.
 
     Examples
     --------
@@ -94,9 +95,12 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
                     color=style.FOUND_STYLE["colour"], markersize=9, markeredgewidth=1.5)
         for (top, left, _, _), value in zip(match_boxes(peaks.coords, shape, pad_input),
                                             peaks.scores):
-            ax_image.annotate(f"{value:.3f}", (left - 0.5, top - 0.5), xytext=(0, 2),
-                              textcoords="offset points", fontsize=7,
-                              color=style.FOUND_STYLE["colour"])
+            # on a white patch above the box: readable on any grey level
+            ax_image.annotate(f"{value:.3f}", (left - 0.5, top - 0.5), xytext=(0, 3),
+                              textcoords="offset points", fontsize=8, va="bottom",
+                              color="black", bbox=dict(boxstyle="round,pad=0.15", fc="white",
+                                                       ec=style.FOUND_STYLE["colour"],
+                                                       lw=0.8, alpha=0.9))
     handles = [Line2D([], [], color=style.FOUND_STYLE["colour"],
                       linestyle=style.FOUND_STYLE["linestyle"],
                       marker=style.FOUND_STYLE["marker"], label="found (score shown)")]
@@ -104,7 +108,8 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
         handles.insert(0, Line2D([], [], color=style.TRUTH_STYLE["colour"],
                                  linestyle=style.TRUTH_STYLE["linestyle"],
                                  label="truth"))
-    ax_image.legend(handles=handles, fontsize=8, loc="lower right")
+    # below the panels, not on the image
+    fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=len(handles))
     ax_image.set_title(f"image: {len(peaks)} match{'es' if len(peaks) != 1 else ''}")
     ax_score.set_title(f"{method} score, drawn at each window's centre")
     style.add_colorbar(ax_score, shown, f"{method} score")

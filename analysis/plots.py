@@ -18,6 +18,7 @@ figure: without it each function raises an ImportError naming itself and
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -124,13 +125,6 @@ def _show_kernel(ax, k, title="", lim=None, colorbar=False):
     return im
 
 
-def _bar(ax, im, label):
-    bar = style.add_colorbar(ax, im, label)
-    bar.ax.tick_params(labelsize=6)
-    bar.ax.yaxis.label.set_fontsize(7)
-    return bar
-
-
 def _show_spectrum(ax, values, fy, fx, title="", cmap=SPECTRUM_CMAP, vmin=None, vmax=None,
                    unit="|K| (linear)", colorbar=False):
     """Centred spectrum, axes in cycles/pixel with DC at the centre and y pointing up.
@@ -189,6 +183,18 @@ def _bar(ax, mappable, label):
     return bar
 
 
+def _wrap_label(label: str, width: int = 22) -> str:
+    """A long panel label on several lines, broken after ``,`` ``:`` or a space
+    (``'gabor:theta=30,wavelength=6'`` -> ``'gabor:theta=30,\\nwavelength=6'``), so
+    a narrow panel does not cut it; a piece longer than ``width`` stays whole."""
+    lines = [""]
+    for piece in re.split(r"(?<=[,: ])", label):
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def _grid(count, ncols):
     ncols = max(1, min(ncols, count))
     return ncols, math.ceil(count / ncols)
@@ -196,7 +202,8 @@ def _grid(count, ncols):
 
 # == 1. Filters in the frequency domain ===============================================
 
-def filter_spectra_figure(w, size=64, labels=None, ncols=4, shared_scale=True, db=False):
+def filter_spectra_figure(w, size=64, labels=None, ncols=4, shared_scale=True, db=False,
+                          normalize=True):
     """Each filter beside its magnitude spectrum, with its pass type and orientation.
 
     Parameters
@@ -218,6 +225,14 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4, shared_scale=True, d
     db : bool
         Spectra in dB, ``20·log10(|K| / max |K|)`` floored at :data:`DB_FLOOR`
         (−60 dB), instead of the linear ``|K|``. The colorbar says which.
+    normalize : bool
+        Divide each spectrum by its own peak, ``|K(f)| / max_f |K(f)|``, and show
+        each kernel on ``±`` its own ``max |w|`` (default). A Gaussian's peak gain
+        is 1 and a 4-neighbour Laplacian's 8, so on one absolute scale the blur is a pale
+        blot; normalized, the shared scale ``0 … 1`` (or ``DB_FLOOR … 0`` dB) reads
+        the same on every panel, the quantity :func:`analysis.spectrum.pass_type`
+        compares with 1/√2, and every bar says "re its peak". ``False``: absolute
+        ``|K|``, one scale over the stack when ``shared_scale``.
 
     Returns
     -------
@@ -246,19 +261,28 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4, shared_scale=True, d
     angles = np.atleast_1d(spectrum.dominant_orientation(spectra))
     dc = np.atleast_1d(spectrum.relative_dc_gain(spectra))
     magnitude = spectra.magnitude
+    own = magnitude.max(axis=(-2, -1), keepdims=True)
+    own = np.where(own > 0, own, 1.0)
+    if normalize:
+        magnitude = magnitude / own
     peak = float(magnitude.max()) or 1.0
+    relative = " re its peak" if normalize else ""
     if db:
         # each filter relative to its own peak, or all to the largest one
-        own = magnitude.max(axis=(-2, -1), keepdims=True)
-        values = _decibels(magnitude, peak if shared_scale else np.where(own > 0, own, 1.0))
-        unit, top = "|K| (dB re peak)", 0.0
+        values = _decibels(magnitude, peak if shared_scale and not normalize else
+                           (1.0 if normalize else own))
+        unit, top = f"|K| (dB{relative or ' re peak'})", 0.0
     else:
-        values, unit, top = magnitude, "|K| (linear)", peak
-    kernel_lim = float(np.abs(np.asarray(flat)).max()) if shared_scale else None
+        values, unit, top = magnitude, ("|K| / its peak" if normalize else "|K| (linear)"), \
+            (1.0 if normalize else peak)
+    kernel_lim = (float(np.abs(np.asarray(flat)).max())
+                  if shared_scale and not normalize else None)
     ncols, nrows = _grid(len(flat), ncols)
     fig = _figure(func, figsize=(4.6 * ncols, 2.1 * nrows + 0.5), layout="constrained")
     fig.get_layout_engine().set(wspace=0.06)      # room between a bar's unit and a y label
-    scale = "one colour scale for all" if shared_scale else "each panel its own scale"
+    scale = ("each spectrum relative to its own peak, one colour scale for all" if normalize
+             and shared_scale else "one colour scale for all" if shared_scale
+             else "each panel its own scale")
     fig.suptitle(f"Filters and their magnitude spectra |K(f)| (DFT size {spectra.fy.size}, "
                  f"DC at the centre; {scale})\n"
                  f"g₀: DC gain relative to the peak, passed when ≥ "
@@ -270,7 +294,7 @@ def filter_spectra_figure(w, size=64, labels=None, ncols=4, shared_scale=True, d
         ax_k, ax_s = axes[n // ncols, 2 * (n % ncols)], axes[n // ncols, 2 * (n % ncols) + 1]
         ax_k.set_axis_on()
         ax_s.set_axis_on()
-        _show_kernel(ax_k, k, label, lim=kernel_lim, colorbar=True)
+        _show_kernel(ax_k, k, _wrap_label(label), lim=kernel_lim, colorbar=True)
         angle = "" if np.isnan(angles[n]) else f", {angles[n]:.0f}°"
         gain = "" if np.isnan(dc[n]) else f"g₀ = {dc[n]:.3f}"
         low, high = ((DB_FLOOR, top) if db else (0.0, top)) if shared_scale else (None, None)
@@ -345,7 +369,7 @@ def orientation_rose_figure(w, size=64, bins=36, labels=None, ncols=6):
     for n in range(len(flat)):
         ax = fig.add_subplot(nrows, ncols, n + 1, projection="polar")
         _rose(ax, centres, energy[n], angles[n])
-        ax.set_title(f"{labels[n]} sel={select[n]:.2f}".strip(), fontsize=8)
+        ax.set_title(_wrap_label(f"{labels[n]} sel={select[n]:.2f}".strip()), fontsize=8)
     return fig
 
 
@@ -404,7 +428,9 @@ def radial_profile_figure(w, size=64, labels=None):
     margin = max(0.05 * (high - low), 0.5)
     ax.set_ylim(low - margin, high + margin)
     ax.set_title("Radial power profiles (dashed: −3 dB, the passband threshold)", fontsize=10)
-    ax.legend(fontsize=7, ncols=2 if len(flat) > 8 else 1)
+    # beside the axes, not on the curves
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7,
+               ncols=2 if len(flat) > 12 else 1, title="filter, pass type", title_fontsize=7)
     return fig
 
 
@@ -558,7 +584,8 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=None, labe
     axes = fig.subplots(len(flat), ncols, squeeze=False)
     lo, hi = float(image.min()), float(image.max())
     for n, (k, p, t, label) in enumerate(zip(flat, props, temps, labels)):
-        _bar(axes[n, 0], _show_kernel(axes[n, 0], k, f"kernel {label}".strip()), "weight")
+        _bar(axes[n, 0], _show_kernel(axes[n, 0], k, _wrap_label(f"kernel {label}".strip())),
+             "weight")
         c = p[p.shape[0] // 2, p.shape[1] // 2]
         shown = axes[n, 1].imshow(p, cmap=style.PROBABILITY_CMAP, vmin=0,
                                   vmax=float(p.max()), interpolation="nearest")

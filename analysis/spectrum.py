@@ -48,7 +48,7 @@ __all__ = ["Spectrum", "filter_spectrum", "image_spectrum", "dc_gain", "centroid
            "relative_gain", "relative_dc_gain", "relative_high_gain", "HALF_POWER_GAIN",
            "frequency_grid", "lowpass", "highpass", "bandpass", "apply_frequency_mask",
            "mask_kernel", "circular_convolve", "spectral_pool", "spectral_pool_adjoint",
-           "PASS_TYPES", "MASK_KINDS"]
+           "PASS_TYPES", "MASK_KINDS", "descriptor_table", "format_descriptor_table"]
 
 #: Labels returned by :func:`pass_type`.
 PASS_TYPES = ("lowpass", "bandpass", "highpass", "allpass", "zero")
@@ -815,6 +815,86 @@ def filter_descriptors(w, size=64):
     funcs = (dc_gain, relative_dc_gain, relative_high_gain, dominant_orientation,
              orientation_selectivity, centroid_frequency, pass_type, spectral_flatness)
     return {f.__name__: np.asarray(f(spectrum)) for f in funcs}
+
+
+def descriptor_table(labels, table):
+    """The filter table ``fftconv spectrum`` prints and the demo shows, as rows.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One per filter, in the order of ``table``'s entries.
+    table : dict of str to ndarray, each of shape (F,)
+        From :func:`filter_descriptors` on ``F`` filters.
+
+    Returns
+    -------
+    header : list of str
+    rows : list of list
+        Per filter: label, pass type, the two gains :func:`pass_type` reads
+        (``g₀``, ``g½``: at DC and at ``|f| = 0.5``, relative to the peak of the
+        radial profile), the
+        absolute DC gain ``K(0) = Σ w``, dominant orientation (NaN when
+        isotropic), orientation selectivity, centroid frequency and spectral
+        flatness.
+    formats : list of str or None
+        A format per column (``'.3f'``, ...), None for text.
+
+    Notes
+    -----
+    The columns of the rule are headed ``(rule)``: a filter is low-pass when
+    ``g₀ >= HALF_POWER_GAIN = 1/√2`` and not ``g½``. The absolute
+    ``K(0)`` depends on the filter's scale (a sum of weights) and decides
+    nothing; it is shown because it is the response to a flat image.
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> w = kernels.stack_kernels([kernels.gaussian(5, 1.0), kernels.laplacian()])
+    >>> header, rows, _ = descriptor_table(["gauss", "lap"], filter_descriptors(w))
+    >>> header[:5]
+    ['filter', 'pass type', 'g₀ = DC/peak (rule)', 'g½ = |f|=0.5/peak (rule)', 'K(0) = Σw']
+    >>> [row[1] for row in rows], [round(row[2], 3) for row in rows]
+    (['lowpass', 'highpass'], [1.0, 0.0])
+    """
+    labels = list(labels)
+    keys = ("relative_dc_gain", "relative_high_gain", "dc_gain", "dominant_orientation",
+            "orientation_selectivity", "centroid_frequency", "spectral_flatness")
+    for key in keys + ("pass_type",):
+        if key not in table or np.shape(table[key]) != (len(labels),):
+            raise bad_value("descriptor_table", "table", sorted(table),
+                            f"filter_descriptors of {len(labels)} filters (one per label), "
+                            f"with '{key}' of shape ({len(labels)},)")
+    header = ["filter", "pass type", "g₀ = DC/peak (rule)", "g½ = |f|=0.5/peak (rule)",
+              "K(0) = Σw", "orientation (deg)", "selectivity", "centroid (cyc/px)",
+              "flatness"]
+    rows = [[label, str(table["pass_type"][n])] + [float(table[key][n]) for key in keys]
+            for n, label in enumerate(labels)]
+    return header, rows, [None, None] + [".3f"] * 3 + [".1f"] + [".3f"] * 3
+
+
+def format_descriptor_table(labels, table) -> str:
+    """:func:`descriptor_table` as aligned text, with a line stating the pass-type rule.
+
+    Examples
+    --------
+    >>> from analysis import kernels
+    >>> text = format_descriptor_table(["box"], filter_descriptors(kernels.box(3)[None]))
+    >>> print(text.splitlines()[-1])
+    pass type: passes DC when g₀ >= 0.707 and |f| = 0.5 when g½ >= 0.707 (gains relative to the peak, −3 dB); K(0) = Σw decides nothing
+    """
+    header, rows, formats = descriptor_table(labels, table)
+    cells = [header] + [["-" if isinstance(v, float) and np.isnan(v) else
+                         (format(v, f) if f else str(v)) for v, f in zip(row, formats)]
+                        for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+             for row in cells]
+    lines.append(f"pass type: passes DC when g₀ >= {HALF_POWER_GAIN:.3f} and |f| = 0.5 when "
+                 f"g½ >= {HALF_POWER_GAIN:.3f} (gains relative to the peak, −3 dB); "
+                 "K(0) = Σw decides nothing")
+    return "\n".join(lines)
 
 
 # -- frequency-domain filtering ------------------------------------------------------

@@ -19,6 +19,7 @@ the same calls for tracking across commits.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -35,7 +36,8 @@ __all__ = ["Layer", "DEFAULT_LAYERS", "parse_layer", "time_call", "time_calls",
            "run_layer_bench", "format_table", "torch_peer", "bridge_peer", "bridge_overheads",
            "format_bridge_overheads", "SWEEP_LAYERS", "grid_layers",
            "run_sweep", "sweep_summary", "format_sweep", "crossover_layers", "crossovers",
-           "curve_crossovers", "crossover_figure", "AUTO_MISS"]
+           "curve_crossovers", "lead_changes", "crossover_figure", "AUTO_MISS", "sweep_payload",
+           "write_sweep", "read_sweep"]
 
 #: 'auto' missed a layer when its pick ran more than this factor slower than the fastest.
 AUTO_MISS = 1.2
@@ -532,6 +534,112 @@ def format_sweep(rows) -> str:
     return "\n".join(out)
 
 
+# -- sweep.json: the sweep's rows, medians and quartiles, written and read back -----------
+
+_LAYER_FIELDS = tuple(f.name for f in dataclasses.fields(Layer))
+
+
+def _sweep_schema():
+    from . import jsonfiles
+
+    count = jsonfiles.where(int, lambda n: n >= 0, "an int >= 0")
+    seconds = jsonfiles.where(float, lambda t: t > 0, "a time > 0")
+    quartiles = jsonfiles.where([seconds], lambda q: len(q) == 2 and q[0] <= q[1],
+                                "[q1, q3] seconds with q1 <= q3")
+    row = {"layer": str,
+           "geometry": {name: (str if name == "name" else count) for name in _LAYER_FIELDS},
+           "seconds": {str: seconds}, "quartiles": {str: quartiles}, "auto": str,
+           "tuned": str, "skipped": [str], "borrowed": [str],
+           jsonfiles.optional("family"): [count]}
+    return {"dtype": str, "threads": (count, None), "rows": [row]}
+
+
+def _row_record(row: SweepRow, family=None) -> dict:
+    record = {"layer": row.layer.describe(), "geometry": dataclasses.asdict(row.layer),
+              "seconds": dict(row.seconds),
+              "quartiles": {name: list(q) for name, q in row.quartiles.items()},
+              "auto": row.auto, "tuned": row.tuned, "skipped": list(row.skipped),
+              "borrowed": list(row.borrowed)}
+    if family is not None:
+        record["family"] = [int(v) for v in family]
+    return record
+
+
+def sweep_payload(rows, curves=(), dtype="float32", threads=None) -> dict:
+    """What ``sweep.json`` holds: every row of a sweep and of its crossover curves.
+
+    Parameters
+    ----------
+    rows : sequence of SweepRow
+        The sweep (:func:`run_sweep`).
+    curves : sequence of ((int, int, int), sequence of SweepRow)
+        Crossover curves: the family ``(batch, channels, image)`` of
+        :func:`crossover_layers` and its rows.
+    dtype : str
+    threads : int or None
+
+    Returns
+    -------
+    dict
+        ``{"dtype", "threads", "rows": [...]}``; each row has ``layer`` (its
+        :meth:`Layer.describe`), ``geometry`` (the :class:`Layer` fields),
+        ``seconds`` (median per backend), ``quartiles`` (``[q1, q3]`` seconds of
+        the repeats per backend, the band of :func:`crossover_figure`),
+        ``auto``, ``tuned``, ``skipped``, ``borrowed``, and ``family`` for the
+        rows of a curve.
+    """
+    record = [_row_record(row) for row in rows]
+    for family, series in curves:
+        record += [_row_record(row, family) for row in series]
+    return {"dtype": str(dtype), "threads": threads, "rows": record}
+
+
+def write_sweep(path, rows, curves=(), dtype="float32", threads=None):
+    """Write :func:`sweep_payload` as JSON to ``path`` (atomically); return ``path``.
+
+    :func:`read_sweep` reads it back into the same :class:`SweepRow` objects.
+    """
+    from . import jsonfiles
+
+    jsonfiles.write_atomic(path, sweep_payload(rows, curves, dtype, threads),
+                           schema=_sweep_schema(), root="sweep")
+    return path
+
+
+def read_sweep(path) -> dict:
+    """Read a ``sweep.json`` written by :func:`write_sweep` (``fftconv bench``, the demo).
+
+    Returns
+    -------
+    dict
+        ``{"dtype": str, "threads": int or None, "rows": [SweepRow],
+        "curves": [((batch, channels, image), [SweepRow])]}``: the sweep's rows,
+        then each crossover curve in the order written, with medians and quartiles
+        as measured, so :func:`crossover_figure` redraws the figure from the file.
+
+    Raises
+    ------
+    fftconv.jsonfiles.JSONFileError
+        (a ``ValueError``) naming the file and the key of the first entry that is
+        not what :func:`write_sweep` writes.
+    """
+    from . import jsonfiles
+
+    payload = jsonfiles.load(path, _sweep_schema(), root="sweep")
+    rows, curves = [], {}
+    for item in payload["rows"]:
+        row = SweepRow(Layer(**item["geometry"]), item["seconds"], item["auto"],
+                       tuned=item["tuned"], skipped=tuple(item["skipped"]),
+                       borrowed=tuple(item["borrowed"]),
+                       quartiles={name: tuple(q) for name, q in item["quartiles"].items()})
+        if "family" in item:
+            curves.setdefault(tuple(item["family"]), []).append(row)
+        else:
+            rows.append(row)
+    return {"dtype": payload["dtype"], "threads": payload["threads"], "rows": rows,
+            "curves": list(curves.items())}
+
+
 def crossover_layers(family, kernels=CROSSOVER_KERNELS) -> list:
     """The layers of one crossover curve: ``(batch, channels, image)`` × kernel sizes."""
     n, c, h = family
@@ -602,15 +710,17 @@ def crossover_figure(curves):
         Per backend (colours of :func:`fftconv.style.backend_colour`) the median
         time and a band from the first to the third quartile of the repeats;
         hollow markers where a backend runs the same code as another (timed
-        once); dotted lines at the crossovers of :func:`curve_crossovers`
-        (never between two backends running the same code); rings at
+        once); dotted, labelled lines where the fastest backend changes
+        (:func:`lead_changes`) and ticks on the axis at the other crossovers of
+        :func:`curve_crossovers` (never between two backends running the same
+        code); one legend outside the axes; rings at
         ``'auto'``'s pick, a triangle where it ran more than :data:`AUTO_MISS`
         times slower than the fastest.
     """
     from .style import backend_colour
     Figure = require("matplotlib.figure", "plots", "crossover_figure").Figure
 
-    fig = Figure(figsize=(6 * len(curves), 4.5), layout="constrained")
+    fig = Figure(figsize=(6 * len(curves), 5.2), layout="constrained")
     axes = fig.subplots(1, len(curves), squeeze=False)[0]
     for ax, (title, rows) in zip(axes, curves):
         ks = [row.layer.k for row in rows]
@@ -634,13 +744,20 @@ def crossover_figure(curves):
                 ax.scatter([row.layer.k for row in shared],
                            [row.seconds[name] * 1e3 for row in shared], s=36,
                            facecolors="white", edgecolors=colour, zorder=4)
-        for level, (a, b, k) in enumerate(curve_crossovers(rows)):
-            ax.axvline(k, color="0.6", lw=0.8, ls=":")
-            # staggered heights, so crossovers close together stay readable
-            ax.annotate(f"{a}/{b} k≈{k:.1f}", (k, 0.98 - 0.06 * (level % 4)),
+        changes, others = lead_changes(rows)
+        for level, (below, above, k) in enumerate(changes):
+            ax.axvline(k, color="0.45", lw=0.9, ls=":")
+            # staggered heights, so lead changes close together stay readable
+            ax.annotate(f"{below}→{above}\nk≈{k:.1f}", (k, 0.02 + 0.11 * (level % 3)),
                         xycoords=("data", "axes fraction"), fontsize=7, ha="center",
-                        va="top", color="0.3",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+                        va="bottom", color="0.2",
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+        if others:
+            # the other swaps (behind the lead) as ticks on the axis; the table lists them
+            ax.plot([k for _, _, k in others], [0.0] * len(others), linestyle="none",
+                    marker="|", markersize=10, color="0.45", clip_on=False,
+                    transform=ax.get_xaxis_transform(), zorder=5,
+                    label="other crossovers (behind the fastest)")
         picked = [row for row in rows if row.auto in row.seconds]
         ax.scatter([row.layer.k for row in picked], [row.seconds[row.auto] * 1e3
                                                      for row in picked], s=160,
@@ -655,11 +772,51 @@ def crossover_figure(curves):
         ax.set_yscale("log")
         ax.set_xticks(ks, [str(k) for k in ks])
         ax.set_xlabel("kernel size k (k × k)")
-        ax.set_ylabel("forward time (ms; median, band: quartiles of the repeats)")
+        ax.set_ylabel("forward time (ms)")
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+    # one legend outside the data, the union of every panel's entries
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", fontsize=8,
+               ncols=min(len(handles), 4), title="lines: medians; bands: first to third "
+               "quartile of the repeats", title_fontsize=8)
     return fig
+
+
+def lead_changes(rows):
+    """Split :func:`curve_crossovers` into changes of the fastest backend and the rest.
+
+    Returns
+    -------
+    changes : list of (str, str, float)
+        ``(faster below, faster above, k)`` for each crossover of the two backends
+        that are fastest on either side of it (the fastest of the neighbouring
+        rows, with the backends running its code), smallest ``k`` first: where
+        the lowest line of :func:`crossover_figure` changes.
+    others : list of (str, str, float)
+        The remaining ``(a, b, k)`` crossovers, behind the fastest.
+    """
+    def leaders(row):
+        best = row.fastest
+        return {best} | {n for n in row.seconds if row.same_code(best, n)}
+
+    changes, others = [], []
+    for a, b, k in curve_crossovers(rows):
+        both = [r for r in rows if a in r.seconds and b in r.seconds and not r.same_code(a, b)]
+        below = [r for r in both if r.layer.k < k][-1:]
+        above = [r for r in both if r.layer.k > k][:1]
+        if below and above:
+            slow, fast = leaders(below[0]), leaders(above[0])
+            first = min((a, b), key=below[0].seconds.get)
+            second = b if first == a else a
+            if first in slow and second in fast:
+                changes.append((first, second, k))
+                continue
+        others.append((a, b, k))
+    return changes, others
 
 
 # -- single-image signal convolution against scipy ----------------------------------

@@ -59,15 +59,7 @@ def run(args) -> int:
                                       for n, label in enumerate(labels)]},
                          out / "descriptors.json"),
     ]
-    width = max(len(label) for label in labels)
-    print(f"{'filter':<{width}}  {'pass type':<9}  {'DC gain':>8}  {'orient.':>7}  "
-          f"{'select.':>7}  {'centroid':>8}  {'flatness':>8}")
-    for n, label in enumerate(labels):
-        angle = table["dominant_orientation"][n]
-        angle = "-" if np.isnan(angle) else f"{angle:.1f}"
-        print(f"{label:<{width}}  {table['pass_type'][n]:<9}  {table['dc_gain'][n]:>8.3f}  "
-              f"{angle:>7}  {table['orientation_selectivity'][n]:>7.3f}  "
-              f"{table['centroid_frequency'][n]:>8.3f}  {table['spectral_flatness'][n]:>8.3f}")
+    print(spectrum.format_descriptor_table(labels, table))
     if len(labels) > len(labels[shown]):
         print(f"(figures show the first {len(labels[shown])} of {len(labels)} filters; "
               "see --max-filters)")

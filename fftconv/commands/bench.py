@@ -127,8 +127,6 @@ def run(args) -> int:
 
 
 def _sweep(args, bench) -> int:
-    import json
-
     from ..optional import require
 
     if not args.no_figure:                      # fail before the sweep, not after it
@@ -148,21 +146,15 @@ def _sweep(args, bench) -> int:
                            max_estimate_ratio=ratio, **common)
     print(bench.format_sweep(rows))
     os.makedirs(args.out, exist_ok=True)
-    record = [{"layer": row.layer.describe(), "seconds": row.seconds, "auto": row.auto,
-               "tuned": row.tuned, "skipped": list(row.skipped),
-               "borrowed": list(row.borrowed)} for row in rows]
+    curves = []
     if not args.no_figure:
-        curves = []
         for family in bench.CROSSOVER_FAMILIES:
-            series = bench.run_sweep(bench.crossover_layers(family), autotune_check=False,
-                                     **common)
-            n, c, h = family
-            curves.append((f"N={n}, C_in=C_out={c}, {h}x{h} image", series))
-            record += [{"layer": row.layer.describe(), "seconds": row.seconds,
-                        "auto": row.auto, "family": list(family)} for row in series]
+            curves.append((family, bench.run_sweep(bench.crossover_layers(family),
+                                                   autotune_check=False, **common)))
         path = os.path.join(args.out, "crossover.png")
-        bench.crossover_figure(curves).savefig(path, dpi=110)
+        bench.crossover_figure([(f"N={n}, C_in=C_out={c}, {h}x{h} image", series)
+                                for (n, c, h), series in curves]).savefig(path, dpi=110)
         print(f"crossover figure: {path}")
-    with open(os.path.join(args.out, "sweep.json"), "w", encoding="utf-8") as fh:
-        json.dump({"dtype": args.dtype, "threads": args.threads, "rows": record}, fh, indent=1)
+    bench.write_sweep(os.path.join(args.out, "sweep.json"), rows, curves, dtype=args.dtype,
+                      threads=args.threads)
     return 0

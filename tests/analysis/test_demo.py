@@ -63,7 +63,7 @@ def test_every_image_is_a_valid_png_next_to_the_page(quick_report):
             assert image.format == "PNG"
             image.verify()
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [a["src"] for a in page.imgs] + ["index.html"])
+        [a["src"] for a in page.imgs] + ["index.html", "sweep.json"])
 
 
 def test_the_tables_come_from_the_run(quick_report):
@@ -147,7 +147,7 @@ def test_same_code_backends_make_no_crossover():
                 (3, {"direct": 2.0, "im2col": 1.5, "fft": 2.5}, ()),
                 (5, {"direct": 4.0, "im2col": 3.0, "fft": 2.0}, ()),
                 (7, {"direct": 8.0, "im2col": 6.0, "fft": 2.2}, ())]]
-    cross = demo._pair_crossovers(rows, ["direct", "im2col", "fft"])
+    cross = demo._pair_crossovers(rows)
     # direct and im2col tie at 1×1 by construction (one timing, both columns): no swap
     assert [c[0] for c in cross] == ["direct / fft", "im2col / fft"]
     pair, k, below, above = cross[0]
@@ -158,6 +158,23 @@ def test_same_code_backends_make_no_crossover():
     assert demo._auto_misses(rows, lambda r: demo._kk(r.layer.k)) == [
         "3×3 (auto chose direct, 1.33× im2col)", "5×5 (auto chose direct, 2.00× fft)",
         "7×7 (auto chose direct, 3.64× fft)"]
+
+
+def test_the_report_writes_its_timings_and_reads_the_propagators_at_the_auto_temperature(
+        quick_report):
+    from fftconv.bench import read_sweep
+
+    out, page, _ = quick_report
+    sweep = read_sweep(out / "sweep.json")
+    assert len(sweep["rows"]) == len(demo.QUICK.layers)
+    ((family, curve),) = sweep["curves"]
+    assert family == demo.QUICK.crossover_family
+    assert [row.layer.k for row in curve] == list(demo.QUICK.crossover_kernels)
+    assert all(set(row.quartiles) == set(row.seconds) for row in sweep["rows"] + curve)
+    text = " ".join(" ".join(page.text).split())
+    assert re.search(r"T = std\(w\) / 2 per filter, from 0\.\d+ to 0\.\d+", text)
+    assert "g₀ = DC/peak (rule)" in text and "K(0) = Σw" in text
+    assert "(s)" not in text
 
 
 def test_run_demo_checks_its_arguments(tmp_path):

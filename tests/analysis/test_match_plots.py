@@ -27,7 +27,8 @@ def test_peaks_drawn_on_the_score_map_lie_in_their_truth_boxes(pad_input):
     for (r, c), x, y in zip(peaks.indices, xs, ys):
         assert (int(round(y - top - 0.5)), int(round(x - left - 0.5))) == (r, c)
     assert ax_score.get_xlim() == ax_image.get_xlim() == (-0.5, scene.shape[1] - 0.5)
-    labels = [t.get_text() for t in ax_image.get_legend().get_texts()]
+    assert ax_image.get_legend() is None                 # the legend is off the image
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == ["truth", "found (score shown)"]
     assert sorted(t.get_text() for t in ax_image.texts) == sorted(
         f"{v:.3f}" for v in peaks.scores)

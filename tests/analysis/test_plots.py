@@ -38,7 +38,7 @@ def test_filter_spectra_figure_pairs_filters_with_their_spectra():
     assert "gabor" in titles and titles[5].startswith("bandpass, 30°")
     spec = spectrum.filter_spectrum(kernels.stack_kernels(NAMED), 64)
     shown = panels[1].images[0].get_array()                # the -0.5 row/column repeated
-    np.testing.assert_allclose(shown[:-1, :-1], spec.magnitude[0])
+    np.testing.assert_allclose(shown[:-1, :-1], spec.magnitude[0] / spec.magnitude[0].max())
     np.testing.assert_allclose(shown[-1], shown[0])
 
 
@@ -47,8 +47,10 @@ def test_every_spectrum_and_kernel_panel_has_a_colorbar_with_its_unit():
     bars = _colorbars(fig)
     assert len(bars) == len(_images(fig)) == 6
     units = [ax.get_ylabel() for ax in bars]
-    assert units.count("weight") == 3 and units.count("|K| (linear)") == 3
-    db = plots.filter_spectra_figure(NAMED, db=True)
+    assert units.count("weight") == 3 and units.count("|K| / its peak") == 3
+    absolute = plots.filter_spectra_figure(NAMED, ncols=2, normalize=False)
+    assert [ax.get_ylabel() for ax in _colorbars(absolute)].count("|K| (linear)") == 3
+    db = plots.filter_spectra_figure(NAMED, db=True, normalize=False)
     assert [ax.get_ylabel() for ax in _colorbars(db)].count("|K| (dB re peak)") == 3
     spectra = [ax for ax in _images(db) if ax.get_xlabel()]
     values = [ax.images[0].get_array() for ax in spectra]
@@ -74,16 +76,42 @@ def test_spectrum_axes_are_labelled_in_cycles_per_pixel_with_dc_at_the_centre():
 
 def test_shared_scale_gives_every_filter_the_same_colour_limits():
     w = [kernels.box(3), 3 * kernels.sobel(), kernels.laplacian(4)]
-    shared = _images(plots.filter_spectra_figure(w))
+    shared = _images(plots.filter_spectra_figure(w, normalize=False))
     kernel_lims = {ax.images[0].get_clim() for ax in shared[0::2]}
     spectrum_lims = {ax.images[0].get_clim() for ax in shared[1::2]}
     assert kernel_lims == {(-6.0, 6.0)}                      # 3·sobel's largest tap
     peak = spectrum.filter_spectrum(kernels.stack_kernels(w), 64).magnitude.max()
     assert len(spectrum_lims) == 1
     assert spectrum_lims.pop() == pytest.approx((0.0, peak))
-    own = _images(plots.filter_spectra_figure(w, shared_scale=False))
+    own = _images(plots.filter_spectra_figure(w, shared_scale=False, normalize=False))
     assert len({ax.images[0].get_clim() for ax in own[1::2]}) == 3
     assert own[0].images[0].get_clim() == pytest.approx((-1 / 9, 1 / 9))
+
+
+def test_normalized_spectra_share_one_scale_of_each_filters_own_peak():
+    # a box's peak gain is 1, a 4-neighbour Laplacian's 8: on one absolute scale the box is a
+    # pale blot; each relative to its own peak, both reach the top of the shared bar
+    w = [kernels.box(3), kernels.laplacian(4), 3 * kernels.sobel()]
+    fig = plots.filter_spectra_figure(w)
+    panels = _images(fig)
+    spectra, kernel_panels = panels[1::2], panels[0::2]
+    assert {ax.images[0].get_clim() for ax in spectra} == {(0.0, 1.0)}
+    assert [float(ax.images[0].get_array().max()) for ax in spectra] == pytest.approx([1, 1, 1])
+    assert [ax.images[0].get_clim()[1] for ax in kernel_panels] == pytest.approx(
+        [1 / 9, 4.0, 6.0])                                   # each kernel on its own ±max|w|
+    assert "relative to its own peak" in fig.get_suptitle()
+    db = _images(plots.filter_spectra_figure(w, db=True))[1::2]
+    assert {ax.images[0].get_clim() for ax in db} == {(plots.DB_FLOOR, 0.0)}
+    assert [float(ax.images[0].get_array().max()) for ax in db] == pytest.approx([0, 0, 0])
+    assert [ax.get_ylabel() for ax in _colorbars(plots.filter_spectra_figure(w, db=True))
+            ].count("|K| (dB re its peak)") == 3
+
+
+def test_long_filter_labels_are_wrapped_not_cut():
+    label = "gabor:theta=30,wavelength=6,sigma=3"
+    fig = plots.filter_spectra_figure([kernels.gabor(theta=30)], labels=[label])
+    title = _images(fig)[0].get_title()
+    assert title == "gabor:theta=30,\nwavelength=6,sigma=3"        # broken after a comma
 
 
 def test_filter_spectra_figure_of_a_conv_layer_labels_filters():
@@ -117,7 +145,8 @@ def test_radial_profile_figure_shows_the_half_power_rule():
     ax = fig.axes[0]
     assert len(ax.lines) == 4
     assert ax.lines[-1].get_ydata()[0] == pytest.approx(-10 * np.log10(2))
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_legend() is None                    # beside the axes, not on the curves
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["s bandpass", "g lowpass", "b bandpass"]
     assert max(ax.lines[1].get_ydata()) == pytest.approx(0.0)
 

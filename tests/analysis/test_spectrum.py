@@ -484,3 +484,22 @@ def test_convolution_theorem_through_every_conv2d_backend(backend):
     layer = fftconv.conv2d(wrapped[None, None], kernel[::-1, ::-1][None, None].copy(),
                            backend=backend)[0, 0]
     assert_conv_close(layer, spectrum.apply_frequency_mask(image, mask))
+
+
+def test_the_descriptor_table_shows_the_relative_gains_the_rule_uses():
+    # a blur scaled by 0.3 has K(0) = 0.3 (an absolute DC gain that looks "low")
+    # but passes DC: the rule reads g_dc = 1 relative to its peak, and says so
+    w = kernels.stack_kernels([0.3 * kernels.gaussian(5, 1.0), kernels.laplacian()])
+    table = spectrum.filter_descriptors(w, 64)
+    header, rows, formats = spectrum.descriptor_table(["blur", "lap"], table)
+    rule = [i for i, name in enumerate(header) if "(rule)" in name]
+    assert [header[i] for i in rule] == ["g₀ = DC/peak (rule)", "g½ = |f|=0.5/peak (rule)"]
+    assert rows[0][1] == "lowpass" and rows[0][rule[0]] == pytest.approx(1.0)
+    assert rows[0][header.index("K(0) = Σw")] == pytest.approx(0.3)
+    assert rows[1][1] == "highpass" and rows[1][rule[1]] >= spectrum.HALF_POWER_GAIN
+    assert len(formats) == len(header) == len(rows[0])
+    text = spectrum.format_descriptor_table(["blur", "lap"], table).splitlines()
+    assert "(rule)" in text[0] and text[1].startswith("blur") and "lowpass" in text[1]
+    assert text[-1].startswith("pass type: passes DC when g₀ >= 0.707")
+    with pytest.raises(ValueError, match=r"descriptor_table: parameter 'table'.*3 filters"):
+        spectrum.descriptor_table(["a", "b", "c"], table)
