@@ -84,7 +84,7 @@ for o in range(6):
 ax[0].set_title("C1 maps (28×28) →", fontsize=8, loc="left")
 ax[6].set_title("S2 maps (14×14) →", fontsize=8, loc="left")
 rows[1].colorbar(shown, ax=ax, fraction=0.02, pad=0.01, aspect=10).set_label(
-    "activation", fontsize=8)
+    "activation (unitless)", fontsize=8)
 images += list(ax)
 ax = rows[2].subplots(2, 16)
 for o in range(16):
@@ -93,7 +93,7 @@ for o in range(16):
 ax[0, 0].set_title("C3 maps (10×10) →", fontsize=8, loc="left")
 ax[1, 0].set_title("S4 maps (5×5) →", fontsize=8, loc="left")
 rows[2].colorbar(shown, ax=ax, fraction=0.02, pad=0.01, aspect=15).set_label(
-    "activation", fontsize=8)
+    "activation (unitless)", fontsize=8)
 images += list(ax.flat)
 ax = rows[3].subplots(1, 3, width_ratios=[4, 3, 1.4])
 ax[0].bar(range(120), activations["c5_act"][0].ravel(), color=style.line_colour(0))
@@ -103,7 +103,7 @@ ax[1].set_title("F6 (84 units)", fontsize=8)
 for a in ax[:2]:
     a.set_ylim(-squash, squash)
     a.set_xlabel("unit", fontsize=8)
-ax[0].set_ylabel("activation", fontsize=8)
+ax[0].set_ylabel("activation (unitless)", fontsize=8)
 probs = nn.softmax(activations["output"])[0]
 ax[2].barh(range(10), probs, color=style.line_colour(2))
 ax[2].set_yticks(range(10))
