@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import fftconv
+from fftconv import style
 from fftconv.testing import numerical_gradient
 
 rng = np.random.default_rng(0)
@@ -79,17 +80,26 @@ for name, a, b, c in (("dx", dx_formula, dx[0, 0], dx_numeric),
 # The figure
 # ----------
 
-fig = Figure(figsize=(11, 4.8), layout="constrained")
+# Signed data on symmetric scales centred on 0; a formula and conv2d_backward's
+# answer share one scale, so equal panels look equal. The data are random, so
+# their unit is arbitrary (a.u.).
+fig = Figure(figsize=(12, 5.2), layout="constrained")
 axes = fig.subplots(2, 4)
-panels = [(dy, f"dy {dy.shape}"), (stuffed, f"stuff_{s}(dy) {stuffed.shape}"),
-          (dilated, f"w dilated by {d}"), (dx_formula, "dx = stuffed * dilated w (full)"),
-          (x, "x"), (dw_formula, "dw = conv2d(x, dy,\nstride=d, dilation=s)"),
-          (dw[0, 0], "dw (conv2d_backward)"), (dx[0, 0], "dx (conv2d_backward)")]
-for ax, (data, title) in zip(axes.flat, panels):
-    lim = float(np.abs(data).max()) or 1.0
-    ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim)
+panels = [(dy, f"dy {dy.shape}", "∂L/∂y"),
+          (stuffed, f"stuff_{s}(dy) {stuffed.shape}", "∂L/∂y"),
+          (dilated, f"w dilated by {d}", "weight"),
+          (dx_formula, "dx = stuffed * dilated w (full)", "∂L/∂x"),
+          (x, "x", "input"),
+          (dw_formula, "dw = conv2d(x, dy,\nstride=d, dilation=s)", "∂L/∂w"),
+          (dw[0, 0], "dw (conv2d_backward)", "∂L/∂w"),
+          (dx[0, 0], "dx (conv2d_backward)", "∂L/∂x")]
+limits = {"∂L/∂x": np.abs(dx).max(), "∂L/∂w": np.abs(dw).max(), "∂L/∂y": np.abs(dy).max()}
+for ax, (data, title, quantity) in zip(axes.flat, panels):
+    lim = float(limits.get(quantity, np.abs(data).max())) or 1.0
+    shown = ax.imshow(data, cmap=style.SIGNED_CMAP, vmin=-lim, vmax=lim)
+    style.add_colorbar(ax, shown, f"{quantity} (a.u.)")
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
 fig.suptitle(f"Gradients of conv2d with stride {s} and dilation {d}: "
-             "the seed-000 formulas and conv2d_backward")
+             "Bouvrie's formulas and conv2d_backward agree")

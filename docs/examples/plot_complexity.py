@@ -25,6 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import fftconv
+from fftconv import style
 from analysis.architectures import BOTTLENECK_256, CONV3X3_256
 from analysis.complexity import network_cost
 
@@ -72,16 +73,17 @@ fig = Figure(figsize=(11, 4), layout="constrained")
 axes = fig.subplots(1, 3)
 for ax, (n, c_in, c_out, h, title) in zip(axes[:2], families):
     ax.semilogy(ks, [direct_ops(n, c_in, c_out, h, k) for k in ks], "o-",
+                color=style.backend_colour("direct"),
                 label="direct / im2col: N·H·W·C_out·C_in·k²")
     ax.semilogy(ks, [fft_ops(n, c_in, c_out, h, k) for k in ks], "s-",
-                label="FFT: transforms + spectral products")
-    ax.set_xlabel("kernel size k")
-    ax.set_ylabel("operations")
+                color=style.backend_colour("fft"), label="FFT: transforms + spectral products")
+    ax.set_xlabel("kernel size k (pixels)")
+    ax.set_ylabel("real operations per layer call")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, which="both")
 axes[2].bar(["3×3\n256→256", "1×1 256→64\n+ 3×3 64→256"], [plain.macs, bottleneck.macs],
-            color=["C0", "C2"])
-axes[2].set_ylabel("multiply-adds")
+            color=[style.line_colour(0), style.line_colour(2)])
+axes[2].set_ylabel("multiply-adds (count)")
 axes[2].set_title("a 1×1 bottleneck on 100×100", fontsize=10)
 fig.suptitle("Operation counts: direct grows with k², the FFT with log P")

@@ -22,6 +22,7 @@ import scipy.fft
 from matplotlib.figure import Figure
 
 import fftconv
+from fftconv import style
 
 rng = np.random.default_rng(0)
 
@@ -66,40 +67,63 @@ reference = fftconv.convolve(image, kernel, mode="full", method="direct")
 print("2-D theorem holds:", np.allclose(product, reference))
 
 
-def spectrum(a):
-    return np.log10(1e-6 + np.abs(np.fft.fftshift(np.fft.fft2(a, P))))
+def spectrum_db(spectrum):
+    """``20 log10 |F|`` of a centred 2-D spectrum, floored at -120 dB (|F| = 1e-6)."""
+    return 20 * np.log10(1e-6 + np.abs(np.fft.fftshift(spectrum)))
 
 
 # %%
 # The figure
 # ----------
 
-fig = Figure(figsize=(10, 6.4), layout="constrained")
-top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.15])
+fig = Figure(figsize=(13, 5.6), layout="constrained")
+top, bottom = fig.subfigures(2, 1, height_ratios=[1, 0.8], hspace=0.04)
 ax = top.subplots(1, 2)
-ax[0].plot(full, "k-", lw=2, label="full convolution (direct)")
-ax[0].plot(full_fft, "C1--", label=f"FFT, padded to N+K-1 = {p}")
-ax[0].plot(np.arange(n), circular, "C3:", lw=2, label=f"FFT, no padding (P = N = {n})")
-ax[0].axvspan(-0.5, k - 1.5, color="C3", alpha=0.12, label="wrapped outputs (K-1)")
-ax[0].set_xlabel("output index")
+ax[0].plot(full, "-", color=style.line_colour(7), lw=2, label="full convolution (direct)")
+ax[0].plot(full_fft, "--", color=style.line_colour(1), label=f"FFT, padded to N+K-1 = {p}")
+ax[0].plot(np.arange(n), circular, ":", color=style.line_colour(3), lw=2,
+           label=f"FFT, no padding (P = N = {n})")
+ax[0].axvspan(-0.5, k - 1.5, color=style.line_colour(3), alpha=0.12,
+              label="wrapped outputs (K-1)")
+ax[0].set_xlabel("output index (sample)")
+ax[0].set_ylabel("value (signal units)")
 ax[0].legend(fontsize=7)
 ax[0].set_title("1-D: circular vs linear convolution", fontsize=10)
-ax[1].plot(np.abs(scipy.fft.rfft(x, p)), label="|X(f)|")
-ax[1].plot(np.abs(scipy.fft.rfft(h, p)) * np.abs(scipy.fft.rfft(x, p)).max(),
-           label="|H(f)| (scaled)")
-ax[1].plot(np.abs(scipy.fft.rfft(full, p)), label="|X(f) H(f)| = |DFT(x * h)|")
-ax[1].set_xlabel("frequency bin")
+frequency = np.fft.rfftfreq(p)                  # cycles per sample, 0 to 1/2
+magnitudes = [(np.abs(scipy.fft.rfft(x, p)), "|X(f)|"),
+              (np.abs(scipy.fft.rfft(h, p)) * np.abs(scipy.fft.rfft(x, p)).max(),
+               "|H(f)| (scaled to max |X|)"),
+              (np.abs(scipy.fft.rfft(full, p)), "|X(f) H(f)| = |DFT(x * h)|")]
+for i, (magnitude, label) in enumerate(magnitudes):
+    ax[1].plot(frequency, magnitude, color=style.line_colour(i), label=label)
+ax[1].set_xlabel("frequency (cycles/sample)")
+ax[1].set_ylabel("magnitude (signal units)")
 ax[1].legend(fontsize=7)
 ax[1].set_title("the spectra multiply", fontsize=10)
-panels = [(image, "image x", "gray"), (spectrum(image), "log |X|", "magma"),
-          (spectrum(kernel), "log |K| (blur: low-pass)", "magma"),
-          (np.log10(1e-6 + np.abs(np.fft.fftshift(np.fft.fft2(image, P)
-                                                  * np.fft.fft2(kernel, P)))),
-           "log |X·K|", "magma"),
-          (product, "IDFT(X·K) = x * k", "gray")]
-for a, (data, title, cmap) in zip(bottom.subplots(1, len(panels)), panels):
-    a.imshow(data, cmap=cmap)
+# Spectra centred (DC in the middle) in dB, on one scale so they compare: the
+# product's dB are the sum of the factors' dB.
+X_full, K_full = np.fft.fft2(image, P), np.fft.fft2(kernel, P)
+panels = [(image, "image x", style.IMAGE_CMAP, "intensity"),
+          (spectrum_db(X_full), "|X|", style.MAGNITUDE_CMAP, "|X| (dB)"),
+          (spectrum_db(K_full), "|K| (blur: low-pass)", style.MAGNITUDE_CMAP, "|K| (dB)"),
+          (spectrum_db(X_full * K_full), "|X·K|", style.MAGNITUDE_CMAP, "|X·K| (dB)"),
+          (product, "IDFT(X·K) = x * k", style.IMAGE_CMAP, "intensity")]
+half = (P[1] // 2, P[0] // 2)
+for a, (data, title, cmap, unit) in zip(bottom.subplots(1, len(panels)), panels):
+    if cmap == style.MAGNITUDE_CMAP:
+        shown = a.imshow(data, cmap=cmap, vmin=-80, vmax=50,
+                         extent=(-half[0] / P[1], (P[1] - half[0]) / P[1],
+                                 (P[0] - half[1]) / P[0], -half[1] / P[0]))
+        a.set_xlabel("x frequency (cycles/pixel)", fontsize=8)
+        if title == "|X|":
+            a.set_ylabel("y frequency (cycles/pixel)", fontsize=8)
+        a.tick_params(labelsize=7)
+    else:
+        shown = a.imshow(data, cmap=cmap)
+        a.set_xticks([])
+        a.set_yticks([])
+    bar = style.add_colorbar(a, shown)
+    bar.set_label(unit, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
     a.set_title(title, fontsize=9)
-    a.set_xticks([])
-    a.set_yticks([])
 fig.suptitle("The convolution theorem: convolution is multiplication of spectra")

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 import fftconv
 from analysis import kernels
-from fftconv import nn
+from fftconv import nn, style
 from fftconv.testing import assert_conv_close
 
 # %%
@@ -64,14 +64,25 @@ print("dx", dx.shape, "dw", dw.shape, "db", db)
 # The feature maps
 # ----------------
 
-fig = Figure(figsize=(9, 6), layout="constrained")
+# Digits in grey (intensity 0 to 1); each filter's maps in the signed map on one
+# symmetric scale per row, so the eight responses to a filter compare. The scale
+# ends at the 99th percentile of |response|: the strokes that touch the image's
+# top and bottom meet the zero padding there and give the largest responses,
+# which would otherwise wash out the rest (they saturate instead).
+fig = Figure(figsize=(10, 6.4), layout="constrained")
 axes = fig.subplots(5, 8)
 for n in range(8):
-    axes[0, n].imshow(x[n, 0], cmap="gray")
+    digit = axes[0, n].imshow(x[n, 0], cmap=style.IMAGE_CMAP, vmin=0, vmax=1)
     axes[0, n].set_title(f"digit {labels[n]}", fontsize=8)
-    for o in range(4):
-        axes[o + 1, n].imshow(y[n, o], cmap="RdBu_r")
+fig.colorbar(digit, ax=axes[0], fraction=0.02, pad=0.01, aspect=8).set_label(
+    "intensity", fontsize=8)
 for o, title in enumerate(titles):
+    lim = float(np.percentile(np.abs(y[:, o]), 99))
+    for n in range(8):
+        shown = axes[o + 1, n].imshow(y[n, o], cmap=style.SIGNED_CMAP, vmin=-lim, vmax=lim)
+    bar = fig.colorbar(shown, ax=axes[o + 1], fraction=0.02, pad=0.01, aspect=8)
+    bar.set_label("response\n(intensity)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
     axes[o + 1, 0].set_ylabel(title, fontsize=8)
 for ax in axes.flat:
     ax.set_xticks([])

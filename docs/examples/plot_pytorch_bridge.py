@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 import fftconv
 import fftconv.torch as ftorch
+from fftconv import style
 from fftconv.bench import time_calls
 
 torch.manual_seed(0)
@@ -118,14 +119,14 @@ for ax, p in zip(axes, passes):
     for j, name in enumerate(names):
         ratios = [seconds[p][label][name] / seconds[p][label]["torch"] for label in labels]
         ax.bar(np.arange(len(labels)) + (j - (len(names) - 1) / 2) * width, ratios, width,
-               label=name, color=f"C{j}")
+               label=name, color=style.backend_colour(name, j))
     for i, label in enumerate(labels):
         best = min(backends, key=seconds[p][label].get)
         j = names.index(best)
         ax.annotate("★", (i + (j - (len(names) - 1) / 2) * width,
                           seconds[p][label][best] / seconds[p][label]["torch"]),
                     ha="center", va="bottom", fontsize=9)
-    ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
+    ax.axhline(1.0, color=style.backend_colour("torch"), lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
     ax.set_title(f"{p}, batch of {x.shape[0]} 32×32 images, one thread")

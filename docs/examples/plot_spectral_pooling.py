@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from analysis import plots
 from analysis.frequency_learning import (photo_patches, pool_and_reconstruct,
                                          pooling_information)
-from fftconv import nn
+from fftconv import nn, style
 
 digits = nn.load_digits(8, dtype=np.float64)[0][:, 0]
 natural = photo_patches(48)
@@ -49,12 +49,16 @@ fig_curves = plots.pooling_information_figure(curves)
 patch = natural[24]                 # the cameraman's head and shoulders
 fig_examples = Figure(figsize=(10, 2.8), layout="constrained")
 axes = fig_examples.subplots(1, 4)
-axes[0].imshow(patch, cmap="gray")
+axes[0].imshow(patch, cmap=style.IMAGE_CMAP, vmin=patch.min(), vmax=patch.max())
 axes[0].set_title("patch", fontsize=9)
 for ax, method in zip(axes[1:], ("spectral", "average", "max")):
     _, up = pool_and_reconstruct(patch, 4, method)
     error = pooling_information(patch[None], [4], [method])[method].mean[0]
-    ax.imshow(up, cmap="gray", vmin=patch.min(), vmax=patch.max())
+    shown = ax.imshow(up, cmap=style.IMAGE_CMAP, vmin=patch.min(), vmax=patch.max())
     ax.set_title(f"{method}, 1/4: error {error:.2f}", fontsize=9)
 for ax in axes:
-    ax.set_axis_off()
+    ax.set_xticks([])
+    ax.set_yticks([])
+# one grey scale for the patch and its reconstructions (those that overshoot clip)
+fig_examples.colorbar(shown, ax=axes, fraction=0.02, pad=0.02,
+                      label="intensity (8-bit grey level)")

@@ -14,10 +14,9 @@ fraction of a pixel.
 """
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from analysis.demo import make_scene
+from analysis.match_plots import match_figure
 from analysis.matching import find_peaks, match_template, phase_correlate
 
 scene, template, truth = make_scene(seed=0)
@@ -51,19 +50,21 @@ print("applied", shift, "recovered", phase_correlate(scene, moved, upsample_fact
 # %%
 # The figure
 # ----------
+# :func:`analysis.match_plots.match_figure` draws the scene and the score map in
+# one pixel frame, each score at the centre of the window it scores, so a peak
+# lies inside its box: truth solid with "+", found dashed with "×" (shape as well
+# as colour, from :mod:`fftconv.style`), each match's score printed beside it.
 
-fig = Figure(figsize=(11, 3.8), layout="constrained")
-ax = fig.subplots(1, 3)
-ax[0].imshow(scene, cmap="gray")
-for r, c in peaks.indices:
-    ax[0].add_patch(Rectangle((c - 0.5, r - 0.5), *template.shape[::-1], fill=False,
-                              ec="tab:red", lw=1.5))
-ax[0].set_title("scene and the matches (NCC > 0.8)", fontsize=9)
-for a, data, title in ((ax[1], plain, "plain correlation (ccorr)"),
-                       (ax[2], ncc, "normalized (ccoeff_normed)")):
-    a.imshow(data, cmap="RdBu_r")
-    a.plot(peaks.indices[:, 1], peaks.indices[:, 0], "k+", ms=10)
-    a.set_title(title, fontsize=9)
-for a in ax:
-    a.set_xticks([])
-    a.set_yticks([])
+fig = match_figure(scene, ncc, peaks, template.shape, method="ccoeff_normed", truth=truth,
+                   title="Normalized cross-correlation finds every copy (NCC > 0.8)")
+
+# %%
+# Plain correlation, for comparison
+# ---------------------------------
+# The same figure for the unnormalized score, with its best three positions:
+# bright regions score high whatever their shape, so the peaks need not be the
+# copies.
+
+plain_peaks = find_peaks(plain, min_distance=16, max_peaks=len(truth), method="ccorr")
+fig_plain = match_figure(scene, plain, plain_peaks, template.shape, method="ccorr",
+                         truth=truth, title="Plain correlation favours bright regions")

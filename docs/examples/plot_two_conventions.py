@@ -18,6 +18,7 @@ import scipy.signal
 from matplotlib.figure import Figure
 
 import fftconv
+from fftconv import style
 
 # %%
 # An asymmetric kernel and an impulse
@@ -61,13 +62,16 @@ print(np.allclose(a, b), np.allclose(b, c),
 # Side by side
 # ------------
 
-fig = Figure(figsize=(10, 2.8), layout="constrained")
+fig = Figure(figsize=(11, 2.9), layout="constrained")
 panels = [(k, "kernel k"), (impulse, "input: an impulse"),
           (conv, "convolve(x, k)\n= k"), (corr, "correlate(x, k)\n= rot180(k)"),
           (layer, "conv2d(x, k)\n(the layer op)")]
-for ax, (image, title) in zip(fig.subplots(1, len(panels)), panels):
-    ax.imshow(image, cmap="viridis", vmin=0, vmax=3)
+axes = fig.subplots(1, len(panels))
+for ax, (image, title) in zip(axes, panels):
+    shown = ax.imshow(image, cmap=style.MAGNITUDE_CMAP, vmin=0, vmax=3)
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
+# one scale for all five panels: the kernel's values move, they do not change
+fig.colorbar(shown, ax=axes, fraction=0.02, pad=0.02, label="value (kernel units)")
 fig.suptitle("The impulse response of each operation")

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import fftconv
+from fftconv import style
 from fftconv.backends.winograd import set_tile_size
 from fftconv.testing import relative_error, winograd_tolerance
 
@@ -57,13 +58,13 @@ fig = Figure(figsize=(10, 4), layout="constrained")
 for ax, (r, rows) in zip(fig.subplots(1, 2, sharey=True), results.items()):
     for i, (m, errs) in enumerate(rows.items()):
         label = "direct (float32)" if m is None else f"F({m}×{m}, {r}×{r}), α = {m + r - 1}"
-        ax.loglog(channels, errs, "o-", color=f"C{i}", label=label)
+        ax.loglog(channels, errs, "o-", color=style.line_colour(i), label=label)
         if m is not None:
-            ax.axhline(winograd_tolerance(m + r - 1, np.float32).norm, color=f"C{i}",
+            ax.axhline(winograd_tolerance(m + r - 1, np.float32).norm, color=style.line_colour(i),
                        ls="--", lw=0.8)
     ax.set_xlabel("input channels (terms per output: channels · r²)")
     ax.set_title(f"{r}×{r} kernels", fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-fig.axes[0].set_ylabel("‖y − y₆₄‖ / ‖y₆₄‖ (float32)")
+fig.axes[0].set_ylabel("relative error ‖y − y₆₄‖ / ‖y₆₄‖ (float32 run)")
 fig.suptitle("Winograd's float32 error grows with the tile α = m + r − 1")
