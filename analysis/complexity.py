@@ -34,6 +34,7 @@ import fftconv
 from fftconv import fftlib, nn
 from fftconv.checks import int_tuple, is_int, positive_int
 from fftconv.errors import bad_type, bad_value
+from fftconv.text import format_bytes
 
 __all__ = ["FIT_MODES", "output_shape", "fit_padding", "ReceptiveField", "receptive_field",
            "LayerCost", "layer_cost", "NetworkCost", "network_cost"]
@@ -786,13 +787,6 @@ def _with_field(cost: LayerCost, field: ReceptiveField) -> LayerCost:
 
 # -- the table ------------------------------------------------------------------
 
-def _fmt_bytes(n: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.4g} {unit}"
-    return f"{n} B"
-
-
 def _fmt_pair(pair) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
 
@@ -892,9 +886,9 @@ class NetworkCost:
         rf = row.receptive_field
         return [row.name, "x".join(str(n) for n in row.output_shape[1:]), f"{row.weights:,}", f"{row.params:,}",
                 f"{row.connections:,}", f"{row.macs:,}", f"{row.activations:,}",
-                _fmt_bytes(row.activation_bytes),
-                _fmt_bytes(row.im2col_bytes) if row.im2col_bytes else "-",
-                _fmt_bytes(row.fft_bytes) if row.fft_bytes else "-",
+                format_bytes(row.activation_bytes),
+                format_bytes(row.im2col_bytes) if row.im2col_bytes else "-",
+                format_bytes(row.fft_bytes) if row.fft_bytes else "-",
                 f"{_fmt_pair(rf.size)}/{_fmt_pair(rf.jump)}" if rf else "-"]
 
     def table(self, backend_costs: bool = False) -> str:
@@ -930,7 +924,7 @@ class NetworkCost:
             f"parameters: {self.params:,} ({self.weights:,} weights + {self.biases:,} biases)",
             f"multiply-adds: {self.macs:,}; FLOPs: {self.flops:,}",
             f"forward activations (input included): {self.activations:,} values = "
-            f"{_fmt_bytes(self.activation_bytes)} at {itemsize} bytes "
+            f"{format_bytes(self.activation_bytes)} at {itemsize} bytes "
             f"(x2 with their gradients when training)",
             f"space (parameters + layer outputs): {self.space:,} values",
         ]
