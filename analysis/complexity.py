@@ -715,7 +715,7 @@ def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact")
 
     Notes
     -----
-    Counting conventions (each seed's own):
+    Counting conventions (those of the sources cited below):
 
     * conv layers: :func:`layer_cost`;
     * FC layers: the conv whose kernel is the whole input (CS231n), so
@@ -723,8 +723,8 @@ def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact")
     * RBF output units: ``F_in`` parameters each, no bias; one multiply-add per term
       of ``Σ (x - w)²`` and a subtraction, ``flops = 3·macs``;
     * pooling: no weights, except LeNet-5's trainable subsampling
-      (:class:`~fftconv.nn.Subsample2d`: one coefficient and one bias per map, seed
-      002's 12 parameters of S2). ``flops`` counts the ``k² - 1`` comparisons or
+      (:class:`~fftconv.nn.Subsample2d`: one coefficient and one bias per map,
+      LeCun et al.'s 12 parameters of S2). ``flops`` counts the ``k² - 1`` comparisons or
       additions per output, plus one multiply for mean or trainable pooling and one
       bias addition for trainable pooling; ``macs`` is the coefficient multiply-add
       of trainable pooling; ``connections = outputs·(k² + 1)`` for trainable pooling
