@@ -54,8 +54,8 @@ def register(subparsers) -> None:
     p.add_argument("--channels", type=int_list(1), metavar="C,C,...",
                    help="grid: channel counts, e.g. 1,16,128 (default with --kernels or "
                         "--sizes: 1,16,128)")
-    p.add_argument("--batch", type=int_range(1), default=2, help="grid: batch size")
-    p.add_argument("--max-estimate-ratio", type=float_range(1), default=None,
+    p.add_argument("--batch", type=int_range(1), default=2, metavar="N", help="grid: batch size")
+    p.add_argument("--max-estimate-ratio", type=float_range(1), default=None, metavar="X",
                    help="skip backends estimated this many times slower than the best "
                         "(default: 30 for --kernels/--sizes/--channels grids, never for the "
                         "built-in sweep)")
@@ -64,9 +64,9 @@ def register(subparsers) -> None:
                    help="with --layer: backend to time; repeatable (default: all)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                    help="precision of the inputs")
-    p.add_argument("--repeats", type=int_range(1), default=5,
+    p.add_argument("--repeats", type=int_range(1), default=5, metavar="N",
                    help="timed runs per entry (median)")
-    p.add_argument("--threads", type=int_range(1), default=None,
+    p.add_argument("--threads", type=int_range(1), default=None, metavar="N",
                    help="BLAS/FFT/torch threads (default: the libraries' own)")
     p.add_argument("--backward", action="store_true", help="with --layer: also forward+backward")
     p.add_argument("--no-peers", action="store_true", help="with --layer: do not time PyTorch")
@@ -191,7 +191,9 @@ def _sweep(args, bench) -> int:
                         "auto": row.auto, "family": list(family)} for row in series]
         path = os.path.join(args.out, "crossover.png")
         bench.crossover_figure(curves).savefig(path, dpi=110)
-        print(f"crossover figure: {path}")
-    with open(os.path.join(args.out, "sweep.json"), "w", encoding="utf-8") as fh:
+        print(f"wrote {path}")
+    path = os.path.join(args.out, "sweep.json")
+    with open(path, "w", encoding="utf-8") as fh:
         json.dump({"dtype": args.dtype, "threads": args.threads, "rows": record}, fh, indent=1)
+    print(f"wrote {path}")
     return 0

@@ -25,7 +25,7 @@ import re
 
 __all__ = ["HelpFormatter", "UsageError", "int_range", "float_range", "int_list",
            "parsed_by", "out_option", "verbose_option", "default_out", "check_new_path",
-           "deprecated"]
+           "deprecated", "as_option_error"]
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -188,6 +188,16 @@ def parsed_by(parse, name: str = "value"):
 
     run.__name__ = name
     return run
+
+
+def as_option_error(exc: Exception, option: str) -> Exception:
+    """``exc`` (a library error) reworded to name ``option`` as the user typed it.
+
+    ``load_mnist: parameter 'directory' must be ...`` becomes ``argument --data: must
+    be ...``; the exception keeps its type (a missing file stays a
+    ``FileNotFoundError``, exit status 1).
+    """
+    return type(exc)(f"argument {option}: {_HEAD.sub('', str(exc))}")
 
 
 def default_out(command: str, suffix: str = "") -> str:
