@@ -174,6 +174,7 @@ def _run_on_dask(args) -> int:
     from analysis.matching import find_peaks, match_template
 
     from fftconv.dask import open_array, write_zarr
+    from fftconv.text import plural
 
     func = "fftconv match"
     check_new_path("--zarr-out", args.zarr_out)
@@ -184,16 +185,14 @@ def _run_on_dask(args) -> int:
         template = template.mean(axis=-1)            # a colour template in a grey scene
     score = match_template(image, template, method=args.method, pad_input=args.pad_input)
     print(f"{func}: {args.template} {template.shape} in {args.image} {image.shape}, "
-          f"{args.method}: scores {score.shape} -> {args.zarr_out} ({score.npartitions} "
-          "tasks)", flush=True)
+          f"{args.method}: scores {score.shape} -> {args.zarr_out} "
+          f"({plural(score.npartitions, 'task')})", flush=True)
     write_zarr(score, args.zarr_out, progress=args.verbose > 0)
     import dask.array as da
 
     threshold, min_distance = _options(args, template.shape[:2])
     peaks = find_peaks(da.from_zarr(args.zarr_out), threshold=threshold,
                        min_distance=min_distance, max_peaks=args.max_peaks, method=args.method)
-    from fftconv.text import plural
-
     print(plural(len(peaks), "match", "matches"))
     print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
     for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):

@@ -38,6 +38,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from .. import convolve, correlate
     from ..dask import open_array, write_zarr
+    from ..text import plural
 
     if args.old_out is not None:
         if args.out != default_out("filter", ".zarr"):
@@ -53,7 +54,7 @@ def run(args) -> int:
     print(f"{FUNC}: {args.image} {image.shape} {image.dtype} "
           f"{'correlated' if args.correlate else 'convolved'} with {args.kernel} "
           f"{kernel.shape} ({args.mode}) -> {args.out} {result.shape} {result.dtype}, "
-          f"{result.npartitions} tasks", flush=True)
+          f"{plural(result.npartitions, 'task')}", flush=True)
     write_zarr(result, args.out, progress=args.verbose > 0)
     print(f"wrote {args.out}")
     return 0
