@@ -34,6 +34,7 @@ import fftconv
 from fftconv import fftlib, nn
 from fftconv.checks import int_tuple, is_int, positive_int
 from fftconv.errors import bad_type, bad_value
+from fftconv.text import format_bytes
 
 __all__ = ["FIT_MODES", "output_shape", "fit_padding", "ReceptiveField", "receptive_field",
            "LayerCost", "layer_cost", "NetworkCost", "network_cost"]
@@ -714,7 +715,7 @@ def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact")
 
     Notes
     -----
-    Counting conventions (each seed's own):
+    Counting conventions (those of the sources cited below):
 
     * conv layers: :func:`layer_cost`;
     * FC layers: the conv whose kernel is the whole input (CS231n), so
@@ -722,8 +723,8 @@ def network_cost(model, input_shape=None, batch=1, dtype="float32", fit="exact")
     * RBF output units: ``F_in`` parameters each, no bias; one multiply-add per term
       of ``Σ (x - w)²`` and a subtraction, ``flops = 3·macs``;
     * pooling: no weights, except LeNet-5's trainable subsampling
-      (:class:`~fftconv.nn.Subsample2d`: one coefficient and one bias per map, seed
-      002's 12 parameters of S2). ``flops`` counts the ``k² - 1`` comparisons or
+      (:class:`~fftconv.nn.Subsample2d`: one coefficient and one bias per map,
+      LeCun et al.'s 12 parameters of S2). ``flops`` counts the ``k² - 1`` comparisons or
       additions per output, plus one multiply for mean or trainable pooling and one
       bias addition for trainable pooling; ``macs`` is the coefficient multiply-add
       of trainable pooling; ``connections = outputs·(k² + 1)`` for trainable pooling
@@ -785,13 +786,6 @@ def _with_field(cost: LayerCost, field: ReceptiveField) -> LayerCost:
 
 
 # -- the table ------------------------------------------------------------------
-
-def _fmt_bytes(n: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.4g} {unit}"
-    return f"{n} B"
-
 
 def _fmt_pair(pair) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
@@ -892,9 +886,9 @@ class NetworkCost:
         rf = row.receptive_field
         return [row.name, "x".join(str(n) for n in row.output_shape[1:]), f"{row.weights:,}", f"{row.params:,}",
                 f"{row.connections:,}", f"{row.macs:,}", f"{row.activations:,}",
-                _fmt_bytes(row.activation_bytes),
-                _fmt_bytes(row.im2col_bytes) if row.im2col_bytes else "-",
-                _fmt_bytes(row.fft_bytes) if row.fft_bytes else "-",
+                format_bytes(row.activation_bytes),
+                format_bytes(row.im2col_bytes) if row.im2col_bytes else "-",
+                format_bytes(row.fft_bytes) if row.fft_bytes else "-",
                 f"{_fmt_pair(rf.size)}/{_fmt_pair(rf.jump)}" if rf else "-"]
 
     def table(self, backend_costs: bool = False) -> str:
@@ -930,7 +924,7 @@ class NetworkCost:
             f"parameters: {self.params:,} ({self.weights:,} weights + {self.biases:,} biases)",
             f"multiply-adds: {self.macs:,}; FLOPs: {self.flops:,}",
             f"forward activations (input included): {self.activations:,} values = "
-            f"{_fmt_bytes(self.activation_bytes)} at {itemsize} bytes "
+            f"{format_bytes(self.activation_bytes)} at {itemsize} bytes "
             f"(x2 with their gradients when training)",
             f"space (parameters + layer outputs): {self.space:,} values",
         ]

@@ -1,7 +1,7 @@
 """The dask paths (fftconv.dask): the overhead against the in-memory call, and
 dask-image's convolve (scipy.ndimage per chunk) on the same dask array.
 
-Small enough for asv; ``fftconv bench --dask DIR`` runs the full-size targets (a
+Small enough for asv; ``fftconv bench --dask`` runs the full-size targets (a
 16384² zarr image on a memory-limited LocalCluster, 1 vs 2 workers).
 """
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .optional import require
+from .text import format_bytes, plural
 
 __all__ = ["make_zarr_image", "time_large", "time_peer", "time_overhead", "LargeRun",
            "run_dask_bench", "format_dask_bench"]
@@ -184,8 +185,8 @@ def run_dask_bench(workdir: str, *, side: int = 16384, chunk: int = 2048,
         run = time_large(lambda x: fftconv.convolve(x, kernel, mode="same"), src,
                          os.path.join(workdir, "convolved.zarr"), label="convolve 31x31",
                          workers=workers, memory_limit=memory_limit)
-        log(f"large convolve, {workers} worker(s): {run.seconds:.1f} s, peaks "
-            f"{[f'{v / 2**20:.0f} MiB' for v in run.peaks.values()]}")
+        log(f"large convolve, {plural(workers, 'worker')}: {run.seconds:.1f} s, peak RSS "
+            f"per worker: {_peaks(run)}")
         large.append(run)
     report["large"] = large
     peer_src = src if peer_side in (None, side) else make_zarr_image(
@@ -194,13 +195,18 @@ def run_dask_bench(workdir: str, *, side: int = 16384, chunk: int = 2048,
     for size in (15, 31):
         k = np.random.default_rng(size).standard_normal((size, size)).astype(np.float32)
         row = time_peer(da.from_zarr(peer_src), k, workdir, memory_limit=memory_limit)
-        log(f"peer {size}x{size}: {row}")
+        log(_peer_line(row))
         peers.append(row)
     report["peers"] = peers
     report["overhead"] = time_overhead()
-    log(f"overhead: {report['overhead']}")
+    log(_overhead_line(report["overhead"]))
     report["machine"]["load_after"] = os.getloadavg()
     return report
+
+
+def _peaks(run) -> str:
+    """The peak RSS of each worker of ``run`` (a :class:`LargeRun`), comma-separated."""
+    return ", ".join(format_bytes(v) for v in run.peaks.values()) or "not measured"
 
 
 def format_dask_bench(report: dict) -> str:
@@ -209,19 +215,26 @@ def format_dask_bench(report: dict) -> str:
              f"{report['machine']['load_before'][0]:.1f}, after "
              f"{report['machine']['load_after'][0]:.1f} (shared: timings are noisy)"]
     for run in report["large"]:
-        peaks = ", ".join(f"{v / 2**20:.0f} MiB" for v in run.peaks.values())
-        lines.append(f"{run.label}: {run.workers} worker(s), limit "
-                     f"{run.memory_limit / 2**30:.1f} GiB total: {run.seconds:.1f} s; "
-                     f"peak RSS per worker: {peaks}")
-    for row in report["peers"]:
-        s = row["seconds"]
-        lines.append(f"vs dask_image {row['kernel'][0]}x{row['kernel'][1]}: fftconv "
-                     f"{s['fftconv']:.1f} s, dask_image {s['dask_image']:.1f} s, ratio "
-                     f"{row['ratio']:.1f}x, max relative difference "
-                     f"{row['max_relative_difference']:.1e}")
-    o = report["overhead"]
-    lines.append(f"overhead {o['side']}² in {o['chunks']} chunks, {o['kernel']}x{o['kernel']}:"
-                 f" in-memory {o['medians']['in_memory']:.3f} s, dask "
-                 f"{o['medians']['dask']:.3f} s, ratio {o['ratio']:.2f} (median of "
-                 f"{o['repeats']})")
+        lines.append(f"{run.label}: {plural(run.workers, 'worker')}, limit "
+                     f"{format_bytes(run.memory_limit)} in total: {run.seconds:.1f} s; "
+                     f"peak RSS per worker: {_peaks(run)}")
+    lines += [_peer_line(row) for row in report["peers"]]
+    lines.append(_overhead_line(report["overhead"]))
     return "\n".join(lines)
+
+
+def _peer_line(row: dict) -> str:
+    """One row of :func:`time_peer` as text."""
+    s = row["seconds"]
+    return (f"vs dask_image {row['kernel'][0]}x{row['kernel'][1]}: fftconv "
+            f"{s['fftconv']:.1f} s, dask_image {s['dask_image']:.1f} s, ratio "
+            f"{row['ratio']:.1f}x, max relative difference "
+            f"{row['max_relative_difference']:.1e}")
+
+
+def _overhead_line(o: dict) -> str:
+    """The result of :func:`time_overhead` as text."""
+    return (f"overhead {o['side']}² in {plural(o['chunks'], 'chunk')}, "
+            f"{o['kernel']}x{o['kernel']}: in-memory {o['medians']['in_memory']:.3f} s, "
+            f"dask {o['medians']['dask']:.3f} s, ratio {o['ratio']:.2f} (median of "
+            f"{plural(o['repeats'], 'run')})")

@@ -45,6 +45,26 @@ def test_commands_that_write_files_share_out_with_a_default():
                           ("diffuse", "fftconv-diffuse"), ("match", "fftconv-match")]:
         out = subs[name]._option_string_actions["--out"]
         assert out.default == default and out.metavar == "DIR" and not out.required
+    out = subs["filter"]._option_string_actions["--out"]          # one zarr array
+    assert out.default == "fftconv-filter.zarr" and out.metavar == "PATH"
+    assert "must not exist yet" in out.help
+
+
+@pytest.mark.parametrize("name", ["filter", "match"])
+def test_dask_progress_follows_verbose_and_the_old_flag_is_hidden(name):
+    sub = _subparsers()[name]
+    assert sub.parse_args(["a", "b"]).verbose == 1
+    assert sub.parse_args(["a", "b", "--verbose", "0"]).verbose == 0
+    assert sub.parse_args(["a", "b", "--no-progress"]).verbose == 0
+    assert "--no-progress" not in sub.format_help()
+
+
+@pytest.mark.parametrize("argv", [["bench", "--dask", "--dask-side", "64"],
+                                  ["match", "--bench-dask", "--dask-side", "64"]])
+def test_the_dask_benchmarks_are_flags(argv):
+    args = build_parser().parse_args(argv)
+    assert (args.dask if argv[0] == "bench" else args.bench_dask) == ""
+    assert args.dask_side == 64
 
 
 @pytest.mark.parametrize("argv, option", [
@@ -58,7 +78,8 @@ def test_commands_that_write_files_share_out_with_a_default():
     (["diffuse", "--temperature", "0"], "--temperature"),
     (["diffuse", "--samples", "0"], "--samples"), (["match", "--chunks", "0"], "--chunks"),
     (["match", "--threshold", "nan"], "--threshold"),
-    (["filter", "a", "b", "c", "--chunks", "0"], "--chunks"),
+    (["filter", "a", "b", "--chunks", "0"], "--chunks"), (["filter", "a", "b", "-v", "3"], "--verbose"),
+    (["cost", "lenet5", "--dtype", "float16"], "--dtype"),
 ])
 def test_out_of_range_values_are_refused_naming_the_option_once(argv, option, capsys):
     with pytest.raises(SystemExit) as exc:

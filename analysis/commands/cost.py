@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from fftconv.commands.options import int_range
+import argparse
+
+from fftconv.commands.options import UsageError, int_range, parsed_by
+
+_LECUN = ('Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning '
+          'applied to document recognition", Proc. IEEE 86(11), 1998')
+_SIMONYAN = ('K. Simonyan and A. Zisserman, "Very deep convolutional networks for '
+             'large-scale image recognition", ICLR 2015; memory column as in Stanford '
+             "CS231n's VGG-16 table")
+_QIU = "Qiu Xipeng, Neural Networks and Deep Learning, ch. 5 (time and space complexity)"
+
+#: The source each built-in network's table follows, printed under it (author and
+#: title, as the docs cite them).
+SOURCES = {"lenet5": _LECUN, "vgg16": _SIMONYAN, "conv3x3-256": _QIU,
+           "bottleneck-256": _QIU}
 
 
 def register(subparsers) -> None:
@@ -36,15 +50,24 @@ def run(args) -> int:
     from fftconv.bench import parse_layer
 
     if "=" in args.model:
-        layer = parse_layer(args.model)
+        try:
+            layer = parsed_by(lambda: parse_layer, "layer")(args.model)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"argument MODEL|SPEC: {exc}") from None
         conv = nn.Conv2d(layer.c, layer.o, layer.k, stride=layer.stride, padding=layer.padding,
                          dilation=layer.dilation, groups=layer.groups, allocate=False)
         network = nn.Sequential({"conv": conv}, input_shape=(layer.c, layer.h, layer.w),
                                 name=layer.describe())
         batch = layer.n if args.batch is None else args.batch
     else:
+        if args.model not in SOURCES:
+            raise UsageError(f"argument MODEL|SPEC: must be a network name ("
+                             f"{', '.join(SOURCES)}) or a layer such as "
+                             f"N=1,C=3,H=32,W=32,O=16,K=3; got {args.model!r}")
         network = get_model(args.model)
         batch = 1 if args.batch is None else args.batch
     cost = network_cost(network, batch=batch, dtype=args.dtype, fit=args.fit)
     print(cost.table(backend_costs=args.backend_costs))
+    if args.model in SOURCES:
+        print(f"source: {SOURCES[args.model]}")
     return 0

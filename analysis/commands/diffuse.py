@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from fftconv.commands.options import int_list, int_range, out_option
+from fftconv.commands.options import as_option_error, int_list, int_range, out_option
 
 DEFAULT_KERNELS = ("gaussian", "laplacian", "sobel")
 
@@ -65,9 +65,16 @@ def run(args) -> int:
 
     from analysis import diffusion, files, images, plots
 
-    pairs = files.load_kernels(args.sources or list(DEFAULT_KERNELS), layer=args.layer)
-    image = files.load_image(args.image) if args.image else images.demo_image(
-        args.image_size)
+    try:
+        pairs = files.load_kernels(args.sources or list(DEFAULT_KERNELS), layer=args.layer)
+    except (OSError, ValueError) as exc:        # name the argument the user typed
+        raise as_option_error(exc, "--layer" if "parameter 'layer'" in str(exc)
+                              else "CHECKPOINT|KERNEL-NAME") from None
+    try:
+        image = files.load_image(args.image) if args.image else images.demo_image(
+            args.image_size)
+    except (OSError, ValueError) as exc:
+        raise as_option_error(exc, "--image") from None
     labels = [label for label, _ in pairs]
     weights = [k for _, k in pairs]
     # Every source is a conv2d weight (a cross-correlation), so the propagator, in

@@ -7,8 +7,9 @@ import sys
 
 from analysis.matching import METHODS
 
-from fftconv.commands.options import (UsageError, default_out, float_range, int_range,
-                                      out_option, parsed_by)
+from fftconv.commands.options import (UsageError, check_new_path, default_out, deprecated,
+                                      float_range, int_range, out_option, parsed_by,
+                                      verbose_option)
 
 DEFAULT_OUT = default_out("match")
 
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
     p.add_argument("--max-peaks", type=int_range(1), default=10, help="report at most this many")
     p.add_argument("--pad-input", action="store_true",
                    help="score every pixel as a window centre (output of the image's size)")
-    out_option(p, "match", "the PNG of the matches")
+    out_option(p, "match", "the PNG of the matches, or the --bench-dask files")
     p.add_argument("--no-figure", action="store_true", help="do not write the PNG")
     p.add_argument("--zarr-out", metavar="PATH", default=None,
                    help="score on dask, chunk by chunk, and write the score map to this "
@@ -51,14 +52,16 @@ def register(subparsers) -> None:
                         "(default: in memory)")
     p.add_argument("--chunks", type=int_range(1), default=2048,
                    help="with --zarr-out: chunk side of a .npy IMAGE")
-    p.add_argument("--no-progress", action="store_true",
-                   help="with --zarr-out: no progress bar")
-    p.add_argument("--bench-dask", metavar="DIR", default=None,
-                   help="instead: score a --dask-side² float32 zarr image (made in DIR) "
-                        "against a 64x64 template on a LocalCluster of 2 worker processes "
-                        "with 2 GiB in total, scores to zarr; wall time and peak memory "
-                        "per worker (fftconv.dask_bench.time_large) (default: not run)")
-    p.add_argument("--dask-side", type=int_range(64), default=16384,
+    verbose_option(p, "--zarr-out's computation", dask=True)
+    # --bench-dask DIR, the former spelling, still works (DIR in place of --out/bench-dask)
+    p.add_argument("--bench-dask", nargs="?", const="", default=None, metavar="DIR",
+                   help="instead: score a --dask-side² float32 zarr image against a 64x64 "
+                        "template on a LocalCluster of 2 worker processes with 2 GiB in "
+                        "total, scores to zarr, the files in --out/bench-dask; wall time "
+                        "and peak memory per worker (fftconv.dask_bench.time_large). DIR "
+                        "is the deprecated former spelling of the directory "
+                        "(default: not run)")
+    p.add_argument("--dask-side", type=int_range(64), default=16384, metavar="SIDE",
                    help="--bench-dask: image side (default 16384: 1 GiB)")
     p.add_argument("--bench", action="store_true",
                    help="time fftconv, OpenCV and scikit-image on random float32 images")
@@ -107,14 +110,19 @@ def _bench_dask(args) -> int:
 
     from fftconv import dask_bench
 
-    os.makedirs(args.bench_dask, exist_ok=True)
-    src = dask_bench.make_zarr_image(os.path.join(args.bench_dask,
-                                                  f"image-{args.dask_side}.zarr"),
+    if args.bench_dask:
+        deprecated("match", "--bench-dask DIR",
+                   "--bench-dask --out DIR (the files go to DIR/bench-dask)")
+        workdir = args.bench_dask
+    else:
+        workdir = os.path.join(args.out, "bench-dask")
+    os.makedirs(workdir, exist_ok=True)
+    src = dask_bench.make_zarr_image(os.path.join(workdir, f"image-{args.dask_side}.zarr"),
                                      args.dask_side)
     template = np.random.default_rng(2).standard_normal((64, 64)).astype(np.float32)
     run = dask_bench.time_large(functools.partial(_match_op, template=template,
                                                   method=args.method),
-                                src, os.path.join(args.bench_dask, "scores.zarr"),
+                                src, os.path.join(workdir, "scores.zarr"),
                                 label=f"match 64x64 ({args.method})")
     from fftconv.text import format_bytes, plural
 
@@ -166,11 +174,10 @@ def _run_on_dask(args) -> int:
     from analysis.matching import find_peaks, match_template
 
     from fftconv.dask import open_array, write_zarr
-    from fftconv.errors import bad_value
+    from fftconv.text import plural
 
     func = "fftconv match"
-    if os.path.exists(args.zarr_out):
-        raise bad_value(func, "--zarr-out", args.zarr_out, "a path that does not exist yet")
+    check_new_path("--zarr-out", args.zarr_out)
     image = open_array(func, "IMAGE", args.image, chunks=args.chunks)
     template = read_image(args.template, "TEMPLATE")
     check_sizes(image.shape, template.shape)
@@ -178,16 +185,14 @@ def _run_on_dask(args) -> int:
         template = template.mean(axis=-1)            # a colour template in a grey scene
     score = match_template(image, template, method=args.method, pad_input=args.pad_input)
     print(f"{func}: {args.template} {template.shape} in {args.image} {image.shape}, "
-          f"{args.method}: scores {score.shape} -> {args.zarr_out} ({score.npartitions} "
-          "tasks)", flush=True)
-    write_zarr(score, args.zarr_out, progress=not args.no_progress)
+          f"{args.method}: scores {score.shape} -> {args.zarr_out} "
+          f"({plural(score.npartitions, 'task')})", flush=True)
+    write_zarr(score, args.zarr_out, progress=args.verbose > 0)
     import dask.array as da
 
     threshold, min_distance = _options(args, template.shape[:2])
     peaks = find_peaks(da.from_zarr(args.zarr_out), threshold=threshold,
                        min_distance=min_distance, max_peaks=args.max_peaks, method=args.method)
-    from fftconv.text import plural
-
     print(plural(len(peaks), "match", "matches"))
     print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
     for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):
@@ -204,7 +209,7 @@ def run(args) -> int:
     check_threshold(args.method, args.threshold)
     if args.bench:
         return _bench(args)
-    if args.bench_dask:
+    if args.bench_dask is not None:
         return _bench_dask(args)
     if not args.image or not args.template:
         raise UsageError("the arguments IMAGE TEMPLATE are required (two image files), "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fftconv.commands.options import int_range, out_option
+from fftconv.commands.options import as_option_error, int_range, out_option
 
 DEFAULT_KERNELS = ("sobel", "laplacian", "gaussian", "gabor", "box", "sharpen")
 
@@ -38,10 +38,17 @@ def run(args) -> int:
 
     from analysis import files, kernels, plots, spectrum
 
-    pairs = files.load_kernels(args.sources or list(DEFAULT_KERNELS), layer=args.layer)
+    try:
+        pairs = files.load_kernels(args.sources or list(DEFAULT_KERNELS), layer=args.layer)
+    except (OSError, ValueError) as exc:        # name the argument the user typed
+        raise as_option_error(exc, "--layer" if "parameter 'layer'" in str(exc)
+                              else "CHECKPOINT|KERNEL-NAME") from None
     labels = [label for label, _ in pairs]
     w = kernels.stack_kernels([k for _, k in pairs])
-    table = spectrum.filter_descriptors(w, args.size)
+    try:
+        table = spectrum.filter_descriptors(w, args.size)
+    except ValueError as exc:
+        raise as_option_error(exc, "--size") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     shown = slice(0, args.max_filters)

@@ -54,8 +54,8 @@ def register(subparsers) -> None:
     p.add_argument("--channels", type=int_list(1), metavar="C,C,...",
                    help="grid: channel counts, e.g. 1,16,128 (default with --kernels or "
                         "--sizes: 1,16,128)")
-    p.add_argument("--batch", type=int_range(1), default=2, help="grid: batch size")
-    p.add_argument("--max-estimate-ratio", type=float_range(1), default=None,
+    p.add_argument("--batch", type=int_range(1), default=2, metavar="N", help="grid: batch size")
+    p.add_argument("--max-estimate-ratio", type=float_range(1), default=None, metavar="X",
                    help="skip backends estimated this many times slower than the best "
                         "(default: 30 for --kernels/--sizes/--channels grids, never for the "
                         "built-in sweep)")
@@ -64,9 +64,9 @@ def register(subparsers) -> None:
                    help="with --layer: backend to time; repeatable (default: all)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                    help="precision of the inputs")
-    p.add_argument("--repeats", type=int_range(1), default=5,
+    p.add_argument("--repeats", type=int_range(1), default=5, metavar="N",
                    help="timed runs per entry (median)")
-    p.add_argument("--threads", type=int_range(1), default=None,
+    p.add_argument("--threads", type=int_range(1), default=None, metavar="N",
                    help="BLAS/FFT/torch threads (default: the libraries' own)")
     p.add_argument("--backward", action="store_true", help="with --layer: also forward+backward")
     p.add_argument("--no-peers", action="store_true", help="with --layer: do not time PyTorch")
@@ -76,19 +76,21 @@ def register(subparsers) -> None:
     p.add_argument("--no-autotune-check", action="store_true",
                    help="sweep: skip the autotune check")
     p.add_argument("--no-figure", action="store_true", help="sweep: skip the crossover figure")
-    p.add_argument("--dask", metavar="DIR", default=None,
-                   help="instead: the dask benchmark (fftconv.dask_bench) in DIR: a "
-                        "--dask-side² float32 zarr image convolved with 31x31 on a "
-                        "LocalCluster of 2 worker processes (2 GiB in total) and on 1, peak "
-                        "memory per worker; against dask_image.ndfilters.convolve at "
-                        "15x15 and 31x31; the overhead against the in-memory call "
-                        "(default: not run)")
-    p.add_argument("--dask-side", type=int_range(64), default=16384,
+    # --dask DIR, the former spelling, still works (DIR in place of --out/dask, a note)
+    p.add_argument("--dask", nargs="?", const="", default=None, metavar="DIR",
+                   help="instead: the dask benchmark (fftconv.dask_bench), its zarr files "
+                        "in --out/dask and its report in --out/dask.txt: a --dask-side² "
+                        "float32 zarr image convolved with 31x31 on a LocalCluster of 2 "
+                        "worker processes (2 GiB in total) and on 1, peak memory per "
+                        "worker; against dask_image.ndfilters.convolve at 15x15 and "
+                        "31x31; the overhead against the in-memory call. DIR is the "
+                        "deprecated former spelling of the directory (default: not run)")
+    p.add_argument("--dask-side", type=int_range(64), default=16384, metavar="SIDE",
                    help="--dask: side of the large image (default 16384: 1 GiB)")
-    p.add_argument("--dask-peer-side", type=int_range(64), default=None,
+    p.add_argument("--dask-peer-side", type=int_range(64), default=None, metavar="SIDE",
                    help="--dask: side of the image for the dask-image comparison "
                         "(default: the large image)")
-    out_option(p, "bench", "the sweep's crossover.png and sweep.json")
+    out_option(p, "bench", "the sweep's crossover.png and sweep.json, or the --dask files")
     verbose_option(p, "the timings (one step per layer or case)")
     p.set_defaults(func=run)
 
@@ -96,12 +98,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from .. import bench
 
-    if args.dask:
-        from .. import dask_bench
-        report = dask_bench.run_dask_bench(args.dask, side=args.dask_side,
-                                           peer_side=args.dask_peer_side)
-        print(dask_bench.format_dask_bench(report))
-        return 0
+    if args.dask is not None:
+        return _dask(args)
 
     if args.signal:
         print(bench.format_table(bench.run_signal_bench(args.signal, dtype=args.dtype,
@@ -124,6 +122,37 @@ def run(args) -> int:
             print(bench.format_bridge_overheads(rows))
         return 0
     return _sweep(args, bench)
+
+
+def _dask(args) -> int:
+    """``--dask``: the dask benchmark, its files under ``--out`` (or the deprecated DIR)."""
+    from .. import dask_bench
+    from .options import deprecated
+
+    if args.dask:
+        deprecated("bench", "--dask DIR", "--dask --out DIR (the files go to DIR/dask)")
+        workdir, report_dir = args.dask, args.dask
+    else:
+        workdir, report_dir = os.path.join(args.out, "dask"), args.out
+    report = dask_bench.run_dask_bench(workdir, side=args.dask_side,
+                                       peer_side=args.dask_peer_side,
+                                       log=_stderr if args.verbose else _silent)
+    text = dask_bench.format_dask_bench(report)
+    print(text)
+    os.makedirs(report_dir, exist_ok=True)
+    path = os.path.join(report_dir, "dask.txt")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _silent(line: str) -> None:
+    pass
 
 
 def _sweep(args, bench) -> int:
@@ -154,7 +183,8 @@ def _sweep(args, bench) -> int:
         path = os.path.join(args.out, "crossover.png")
         bench.crossover_figure([(f"N={n}, C_in=C_out={c}, {h}x{h} image", series)
                                 for (n, c, h), series in curves]).savefig(path, dpi=110)
-        print(f"crossover figure: {path}")
-    bench.write_sweep(os.path.join(args.out, "sweep.json"), rows, curves, dtype=args.dtype,
-                      threads=args.threads)
+        print(f"wrote {path}")
+    path = os.path.join(args.out, "sweep.json")
+    bench.write_sweep(path, rows, curves, dtype=args.dtype, threads=args.threads)
+    print(f"wrote {path}")
     return 0

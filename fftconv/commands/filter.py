@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
+import argparse
 
-from .options import int_range
+from .options import (UsageError, check_new_path, default_out, deprecated, int_range,
+                      out_option, verbose_option)
 
 FUNC = "fftconv filter"
 
@@ -14,12 +15,13 @@ def register(subparsers) -> None:
         "filter", help="convolve a zarr or .npy image with a kernel, writing zarr",
         description="Convolve IMAGE (a zarr array, or a .npy file opened as a memmap) "
                     "with KERNEL (.npy) chunk by chunk on dask (fftconv.convolve, exact "
-                    "overlap between chunks) and write the result to OUT as a zarr array, "
-                    "with a progress bar. Neither the image nor the result is ever "
+                    "overlap between chunks) and write the result to --out as a zarr "
+                    "array, with a progress bar. Neither the image nor the result is ever "
                     "whole in memory.")
     p.add_argument("image", metavar="IMAGE", help="zarr array (directory) or .npy file")
     p.add_argument("kernel", metavar="KERNEL", help="kernel (.npy), as many axes as IMAGE")
-    p.add_argument("out", metavar="OUT", help="zarr array to write (must not exist)")
+    # the former third positional OUT: still works, with a note to use --out
+    p.add_argument("old_out", nargs="?", metavar="OUT", help=argparse.SUPPRESS)
     p.add_argument("--mode", choices=("full", "same", "valid"), default="same",
                    help="output size, as scipy.signal.convolve's")
     p.add_argument("--correlate", action="store_true",
@@ -28,17 +30,23 @@ def register(subparsers) -> None:
                    help="per chunk: direct sums, FFT, or whichever is cheaper")
     p.add_argument("--chunks", type=int_range(1), default=2048,
                    help="chunk side for a .npy image (a zarr image keeps its chunks)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    out_option(p, "filter", "the result", zarr=True)
+    verbose_option(p, "the computation", dask=True)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from .. import convolve, correlate
     from ..dask import open_array, write_zarr
-    from ..errors import bad_value
+    from ..text import plural
 
-    if os.path.exists(args.out):
-        raise bad_value(FUNC, "OUT", args.out, "a path that does not exist yet")
+    if args.old_out is not None:
+        if args.out != default_out("filter", ".zarr"):
+            raise UsageError(f"OUT {args.old_out!r} and --out {args.out!r} both given; "
+                             "give --out only")
+        deprecated("filter", "the positional OUT", "--out OUT")
+        args.out = args.old_out
+    check_new_path("--out", args.out)
     image = open_array(FUNC, "IMAGE", args.image, chunks=args.chunks)
     kernel = open_array(FUNC, "KERNEL", args.kernel).compute()
     op = correlate if args.correlate else convolve
@@ -46,7 +54,7 @@ def run(args) -> int:
     print(f"{FUNC}: {args.image} {image.shape} {image.dtype} "
           f"{'correlated' if args.correlate else 'convolved'} with {args.kernel} "
           f"{kernel.shape} ({args.mode}) -> {args.out} {result.shape} {result.dtype}, "
-          f"{result.npartitions} tasks", flush=True)
-    write_zarr(result, args.out, progress=not args.no_progress)
+          f"{plural(result.npartitions, 'task')}", flush=True)
+    write_zarr(result, args.out, progress=args.verbose > 0)
     print(f"wrote {args.out}")
     return 0

@@ -10,8 +10,9 @@
 * :class:`UsageError`: a bad combination of options found after parsing
   (``--threshold 2`` with a normalized ``--method``); :func:`fftconv.cli.main`
   prints it the same way and exits with status 2.
-* :func:`out_option`: the one ``--out DIR`` option of the commands that write
-  files, with a default directory ``fftconv-<command>``.
+* :func:`out_option`: the one ``--out`` option of the commands that write
+  files, with a default ``fftconv-<command>``: a directory (created if missing),
+  or for ``filter`` a zarr array ``fftconv-filter.zarr`` that must not exist yet.
 * :func:`verbose_option`: ``--verbose {0,1,2}``, Keras' levels
   (:func:`fftconv.optional.resolve_verbose`).
 """
@@ -23,7 +24,8 @@ import math
 import re
 
 __all__ = ["HelpFormatter", "UsageError", "int_range", "float_range", "int_list",
-           "parsed_by", "out_option", "verbose_option", "default_out"]
+           "parsed_by", "out_option", "verbose_option", "default_out", "check_new_path",
+           "deprecated", "as_option_error"]
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -188,14 +190,25 @@ def parsed_by(parse, name: str = "value"):
     return run
 
 
-def default_out(command: str) -> str:
-    """The default output directory of ``fftconv COMMAND``: ``fftconv-COMMAND``
-    (``fftconv-report`` for the demo's report)."""
-    return "fftconv-report" if command == "demo" else f"fftconv-{command}"
+def as_option_error(exc: Exception, option: str) -> Exception:
+    """``exc`` (a library error) reworded to name ``option`` as the user typed it.
+
+    ``load_mnist: parameter 'directory' must be ...`` becomes ``argument --data: must
+    be ...``; the exception keeps its type (a missing file stays a
+    ``FileNotFoundError``, exit status 1).
+    """
+    return type(exc)(f"argument {option}: {_HEAD.sub('', str(exc))}")
 
 
-def out_option(parser, command: str, what: str, aliases=()) -> None:
-    """Add ``--out DIR`` (created if missing) with the default :func:`default_out`.
+def default_out(command: str, suffix: str = "") -> str:
+    """The default output of ``fftconv COMMAND``: ``fftconv-COMMAND`` and ``suffix``
+    (``fftconv-report`` for the demo's report; ``fftconv-filter.zarr`` for
+    ``default_out("filter", ".zarr")``)."""
+    return ("fftconv-report" if command == "demo" else f"fftconv-{command}") + suffix
+
+
+def out_option(parser, command: str, what: str, aliases=(), *, zarr: bool = False) -> None:
+    """Add ``--out`` with the default :func:`default_out`.
 
     Parameters
     ----------
@@ -203,19 +216,57 @@ def out_option(parser, command: str, what: str, aliases=()) -> None:
     command : str
         The subcommand's name.
     what : str
-        What goes into the directory, for the help.
+        What goes into the directory (or the zarr array), for the help.
     aliases : sequence of str
         Older option names kept working.
+    zarr : bool
+        ``False``: ``--out DIR``, a directory created if missing. ``True``:
+        ``--out PATH``, one zarr array ``fftconv-COMMAND.zarr`` by default, which
+        the command refuses if it exists (:func:`check_new_path`).
     """
+    if zarr:
+        default = default_out(command, ".zarr")
+        parser.add_argument("--out", *aliases, default=default, metavar="PATH",
+                            help=f"zarr array for {what}; must not exist yet "
+                                 f"(default: ./{default})")
+        return
     default = default_out(command)
     parser.add_argument("--out", *aliases, default=default, metavar="DIR",
                         help=f"directory for {what}, created if missing "
                              f"(default: ./{default})")
 
 
-def verbose_option(parser, what: str) -> None:
-    """Add ``--verbose {0,1,2}`` (default 1): progress of ``what`` on standard error."""
+def check_new_path(option: str, path: str) -> None:
+    """Refuse, as a :class:`UsageError` naming ``option``, an output ``path`` that exists
+    (a zarr array is never overwritten: it may be another run's result)."""
+    import os
+
+    if os.path.exists(path):
+        raise UsageError(f"argument {option}: {path!r} exists; give a path that does not "
+                         "exist yet (a zarr array is never overwritten)")
+
+
+def deprecated(command: str, old: str, new: str) -> None:
+    """Tell, on standard error, that ``old`` still works but ``new`` replaces it."""
+    import sys
+
+    print(f"fftconv {command}: note: {old} is deprecated and will be removed; use {new}",
+          file=sys.stderr)
+
+
+def verbose_option(parser, what: str, *, dask: bool = False) -> None:
+    """Add ``--verbose {0,1,2}`` (default 1): progress of ``what`` on standard error.
+
+    ``dask=True`` is for a command whose progress is dask's own bar, which has no
+    one-line-per-step form: 1 and 2 both show it. Such a command also keeps its
+    older ``--no-progress`` working (hidden from the help), as ``--verbose 0``.
+    """
+    levels = ("0 none, 1 and 2 dask's progress bar" if dask else
+              "0 none, 1 a bar on a terminal and one line per step otherwise (a log), "
+              "2 one line per step")
     parser.add_argument("--verbose", "-v", type=int, choices=(0, 1, 2), default=1,
-                        help=f"progress of {what} on standard error: 0 none, 1 a bar on "
-                             "a terminal and one line per step otherwise (a log), 2 one "
-                             "line per step")
+                        help=f"progress of {what} on standard error: {levels}")
+    if dask:
+        parser.add_argument("--no-progress", dest="verbose", action="store_const", const=0,
+                            help=argparse.SUPPRESS)
+

@@ -7,8 +7,8 @@ import os
 import sys
 
 from .bench import known_backend
-from .options import (default_out, float_range, int_range, out_option, parsed_by,
-                      verbose_option)
+from .options import (as_option_error, default_out, float_range, int_range, out_option,
+                      parsed_by, verbose_option)
 
 MODEL_NAMES = ("lenet5", "lenet5_modern")
 DEFAULT_OUT = default_out("train")
@@ -90,17 +90,21 @@ def load_data(args):
         x, y = nn.load_digits(dtype=dtype)
         source = "digits (UCI 8x8, resized to 32x32)"
     else:
-        splits = nn.idx_splits(args.data) if os.path.isdir(args.data) else {}
-        if "train" in splits and "t10k" in splits:
-            x_train, y_train = nn.load_mnist(args.data, "train", dtype=dtype)
-            x_test, y_test = nn.load_mnist(args.data, "t10k", dtype=dtype)
-            return x_train, y_train, x_test, y_test, f"{args.data} (train / t10k)"
-        x, y = nn.load_mnist(args.data, dtype=dtype)
+        try:
+            splits = nn.idx_splits(args.data) if os.path.isdir(args.data) else {}
+            if "train" in splits and "t10k" in splits:
+                x_train, y_train = nn.load_mnist(args.data, "train", dtype=dtype)
+                x_test, y_test = nn.load_mnist(args.data, "t10k", dtype=dtype)
+                return x_train, y_train, x_test, y_test, f"{args.data} (train / t10k)"
+            x, y = nn.load_mnist(args.data, dtype=dtype)
+        except (OSError, ValueError) as exc:
+            raise as_option_error(exc, "--data") from None
         source = f"{args.data} ({len(x)} images)"
     x_train, x_test, y_train, y_test = nn.train_test_split(
         x, y, args.test_size, shuffle=not args.ordered_split, seed=args.seed)
-    how = "the last" if args.ordered_split else f"a random (seed {args.seed})"
-    return x_train, y_train, x_test, y_test, f"{source}, test = {how} {len(x_test)}"
+    held = (f"the last {len(x_test)}" if args.ordered_split else
+            f"{len(x_test)} at random (--seed {args.seed})")
+    return x_train, y_train, x_test, y_test, f"{source}, {held} held out for test"
 
 
 def _model_kwargs(args) -> dict:

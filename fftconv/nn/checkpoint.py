@@ -44,6 +44,7 @@ import numpy as np
 
 from .. import __version__, jsonfiles
 from ..errors import bad_type, bad_value, describe
+from ..text import plural
 from .models import MODELS, build_model
 from .module import Module
 
@@ -338,9 +339,9 @@ def _short(text: str, limit: int = 120) -> str:
 def _describe_json(value) -> str:
     # Containers by size only: their repr could be huge or too deep to print.
     if isinstance(value, dict):
-        return f"a JSON object with {len(value)} key(s)"
+        return f"a JSON object with {plural(len(value), 'key')}"
     if isinstance(value, list):
-        return f"a JSON array of {len(value)} item(s)"
+        return f"a JSON array of {plural(len(value), 'item')}"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
         return f"an int of {value.bit_length()} bits"
     return describe(value)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..checks import positive_int
 from ..errors import bad_type, bad_value
+from ..text import plural
 from .init import as_generator
 from .module import check_float_dtype
 
@@ -57,7 +58,7 @@ def _read_digits(path=None):
         raise ValueError(f"load_digits: the digits file {path} is not a readable .npz "
                          f"archive ({exc}); {fix}") from None
     if missing:
-        problem = f"it lacks the array(s) {missing}"
+        problem = f"it lacks {plural(len(missing), 'array')}: {', '.join(map(repr, missing))}"
     else:
         for name, (dtype, shape, top) in DIGITS_LAYOUT.items():
             a = arrays[name]

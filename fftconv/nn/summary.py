@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import bad_type, bad_value
+from ..text import format_bytes
 from .module import Module
 
 __all__ = ["LayerSummary", "Summary", "summary"]
@@ -59,9 +60,9 @@ class Summary:
         header = ("layer", "type", "output shape", "params", "MACs", "connections",
                   "activations")
         lines = [(r.name, r.kind, str(r.output_shape), f"{r.params:,}", f"{r.macs:,}",
-                  f"{r.connections:,}", _bytes(r.activation_bytes)) for r in self.rows]
+                  f"{r.connections:,}", format_bytes(r.activation_bytes)) for r in self.rows]
         lines.append(("total", "", "", f"{self.params:,}", f"{self.macs:,}",
-                      f"{self.connections:,}", _bytes(self.activation_bytes)))
+                      f"{self.connections:,}", format_bytes(self.activation_bytes)))
         widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
         fmt = "  ".join(f"{{:<{w}}}" if i < 3 else f"{{:>{w}}}" for i, w in enumerate(widths))
         rule = fmt.format(*("-" * w for w in widths))
@@ -70,12 +71,6 @@ class Summary:
                           *body[:-1], rule, body[-1]])
 
 
-def _bytes(n: int) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 def _leaves(model: Module):

@@ -1,4 +1,4 @@
-"""``fftconv cost``: the seeds' tables from the command line."""
+"""``fftconv cost``: the counting literature's tables from the command line."""
 
 import re
 
@@ -31,6 +31,12 @@ def test_lenet5_table_matches_seed_002(capsys):
     assert row_cells(out, "c5")[3] == "48,120"
     assert row_cells(out, "f6")[3] == "10,164"
     assert "parameters: 60,840 (60,592 weights + 248 biases)" in out
+    assert row_cells(out, "c1")[7:10] == ["18.4", "KiB", "76.6"]       # binary units
+    assert "9,118 values = 35.6 KiB at 4 bytes" in out
+    assert out.splitlines()[-1] == (
+        'source: Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning '
+        'applied to document recognition", Proc. IEEE 86(11), 1998')
+    assert not re.search(r"\bseed\b|\bkB\b|\bMB\b", out, re.I)
 
 
 def test_vgg16_table_matches_seed_003(capsys):
@@ -40,7 +46,9 @@ def test_vgg16_table_matches_seed_003(capsys):
     assert row_cells(out, "fc6")[2] == "102,760,448"
     assert row_cells(out, "pool5")[-1] == "212/32"
     assert "(138,344,128 weights + 13,416 biases)" in out
-    assert "15,237,608 values = 60.95 MB at 4 bytes" in out
+    assert "15,237,608 values = 58.1 MiB at 4 bytes" in out     # 60.95 MB: CS231n's sum
+    assert out.splitlines()[-1].startswith("source: K. Simonyan and A. Zisserman, "
+                                           '"Very deep convolutional networks')
 
 
 def test_bottleneck_tables_match_seed_004(capsys):
@@ -62,7 +70,7 @@ def test_backend_costs_add_one_column_per_backend(capsys):
     assert lines[1].split()[-1] == "auto"
     assert row_cells(out, "c1")[-1] in fftconv.available_backends()
     assert row_cells(out, "f6")[-1] == "-"
-    assert "not measurements" in lines[-1]
+    assert "not measurements" in lines[-2] and lines[-1].startswith("source: Y. LeCun")
 
 
 def test_one_layer_spec(capsys):
@@ -77,13 +85,24 @@ def test_one_layer_spec(capsys):
     (["N=1,C=1,H=10,W=10,O=1,K=3,S=2"],
      "fftconv cost: error: network_cost (conv): parameter 'padding' must be a padding "
      "with which the windows tile"),
-    (["alexnet"], "fftconv cost: error: get_model: parameter 'name' must be one of"),
-    (["N=1,C=1"], "fftconv cost: error: parse_layer: parameter 'text'"),
 ])
 def test_errors_are_reported(capsys, argv, message):
     status, _, err = run(capsys, *argv)
     assert status == 1
     assert message in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["alexnet"], "fftconv cost: error: argument MODEL|SPEC: must be a network name "
+                  "(lenet5, vgg16, conv3x3-256, bottleneck-256) or a layer such as "
+                  "N=1,C=3,H=32,W=32,O=16,K=3; got 'alexnet'"),
+    (["N=1,C=1"], "fftconv cost: error: argument MODEL|SPEC: must be comma-separated "
+                  "KEY=INT with keys N, C, H, W, O, K and optionally S, P, D, G; got 'N=1,C=1'"),
+])
+def test_a_bad_model_is_a_usage_error_naming_the_argument(capsys, argv, message):
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert err.strip() == message and "parameter '" not in err
 
 
 def test_fit_option_floor_and_pad(capsys):

@@ -58,7 +58,8 @@ def test_train_is_reproducible(idx_dir, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, pattern", [
-    (["--data", "/no/such/dir"], r"load_mnist: parameter 'directory' must be a directory"),
+    (["--data", "/no/such/dir"], r"^fftconv train: error: argument --data: must be a directory "
+                                 r"holding IDX files .*; got '/no/such/dir'$"),
 ])
 def test_train_errors(args, pattern, capsys):
     assert main(["train", *args]) == 1

@@ -131,7 +131,7 @@ def test_the_digits_file_is_package_data():
 
 
 @pytest.mark.parametrize("arrays, pattern", [
-    (dict(images=np.zeros((1797, 8, 8), np.uint8)), r"it lacks the array\(s\) \['labels'\]"),
+    (dict(images=np.zeros((1797, 8, 8), np.uint8)), r"it lacks 1 array: 'labels'"),
     (dict(images=np.zeros((1797, 8, 8), np.float64), labels=np.zeros(1797, np.uint8)),
      r"'images' is float64 of shape \(1797, 8, 8\), expected uint8 of shape \(1797, 8, 8\)"),
     (dict(images=np.zeros((100, 8, 8), np.uint8), labels=np.zeros(1797, np.uint8)),
