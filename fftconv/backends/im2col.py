@@ -37,7 +37,7 @@ from .._spec import ConvSpec
 from . import _nd
 from .registry import register_backend
 from ._parallel import (add_up, one_blas_thread, row_block_count, row_blocks, run_parts,
-                        shares, threads_for)
+                        scratch, shares, threads_for)
 from .base import (POINTWISE_PATH, Backend, gemm_work, get_memory_budget, is_pointwise, pad_input,
                    pointwise_forward)
 
@@ -520,20 +520,25 @@ def _col2im_block(dcols: np.ndarray, dxp: np.ndarray, spec: ConvSpec, n0: int, n
 
 
 class _Buffers:
-    """One thread's working matrices for its run of blocks, allocated once.
+    """One thread's working matrices for its run of blocks.
 
     Each named buffer has ``g × rows`` rows of :func:`_pitch` columns, enough for
     the largest block of the run; :meth:`take` gives a block's ``(g, rows, B·L)``
-    view of it.
+    view of it. The buffers are the thread's scratch
+    (:func:`~fftconv.backends._parallel.scratch`), kept between calls: fresh ones
+    cost a page fault per 4 KB on every call.
     """
 
     def __init__(self, spec: ConvSpec, part: list, padded: bool, names) -> None:
         self.spec, self.padded = spec, padded
         widest = max((n1 - n0) * _segment(spec, r1 - r0, padded)[0] for n0, n1, r0, r1 in part)
         pitch = _pitch(widest, spec.dtype.itemsize)
-        # dY's overhang columns must be zero: kept zero between blocks of one shape
-        self.arrays = {name: (np.zeros if name == "dy" and padded else np.empty)(
-            (spec.groups, rows, pitch), dtype=spec.dtype) for name, rows in names}
+        budget = get_memory_budget()
+        self.arrays = {name: scratch("im2col." + name, (spec.groups, rows, pitch), spec.dtype,
+                                     budget) for name, rows in names}
+        if padded and "dy" in self.arrays:
+            # dY's overhang columns must be zero: kept zero between blocks of one shape
+            self.arrays["dy"].fill(0)
         self.dy_shape = None
 
     def take(self, name: str, n0: int, n1: int, r0: int, r1: int) -> np.ndarray:

@@ -34,7 +34,8 @@ one block split by channel slabs instead (:meth:`_Plan.by_channels`): each
 thread the products and output transform of its output channels, and in the
 backward the ``dV`` and input adjoint of its input channels and the ``dU`` and
 ``dw`` rows of its output channels. Every intermediate lives in per-thread
-scratch reused between blocks and calls (:data:`SCRATCH_BYTES`).
+scratch reused between blocks and calls
+(:data:`~fftconv.backends._parallel.SCRATCH_BYTES`).
 
 Gradients are the exact adjoints of the same linear maps, in the transformed
 domain (nothing is re-derived from the seed formulas)::
@@ -76,8 +77,8 @@ import numpy as np
 from .._spec import ConvSpec
 from ..checks import is_int
 from ..errors import bad_value
-from ._parallel import add_up, even_slices, one_blas_thread, row_block_count, row_blocks, \
-    run_parts, shares, split_matmul, threads_for
+from ._parallel import SCRATCH_BYTES, add_up, even_slices, one_blas_thread, row_block_count, \
+    row_blocks, run_parts, scratch, shares, split_matmul, threads_for
 from ._winograd_transforms import MAX_ALPHA, transform_matrices
 from .base import (POINTWISE_PATH, Backend, estimate_seconds, gemm_work, get_memory_budget,
                    is_pointwise, pointwise_forward)
@@ -115,11 +116,7 @@ SPLIT_MIN_MACS = 1 << 23
 #: took 0.7–0.9 of F(6×6, 3×3)'s time although the two estimates were within 3 %).
 LARGER_TILE_GAIN = 0.85
 
-#: Most bytes of work arrays one thread keeps between calls (:func:`_scratch`).
-SCRATCH_BYTES = 128 << 20
-
 _TILE: ContextVar = ContextVar("fftconv_winograd_tile", default=None)
-_SCRATCH = threading.local()
 
 
 def forced_tile_size() -> tuple[int, int] | None:
@@ -256,30 +253,9 @@ def _kronecker_of(m_h: int, r_h: int, m_w: int, r_w: int, dtype: str) -> np.ndar
 
 
 def _scratch(name: str, shape: tuple, dtype) -> np.ndarray:
-    """The calling thread's work array ``name``, viewed as ``shape`` of ``dtype``;
-    its contents are undefined.
-
-    Each thread keeps one buffer per name between blocks and calls, grown when a
-    larger one is asked for. A fresh array of a few MB costs a page fault per
-    4 KB on first touch (measured on the 2-core machine: 7 MB took 1.3–1.9 ms,
-    as long as the input transform that fills it), so every intermediate of the
-    transforms and products is reused; what is returned to the caller (``y``,
-    ``dx``, ``dw``) is never scratch. Past :data:`SCRATCH_BYTES` per thread, or
-    past the memory budget, a fresh array is returned instead.
-    """
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    slots = getattr(_SCRATCH, "slots", None)
-    if slots is None:
-        slots = _SCRATCH.slots = {}
-    buf = slots.get(name)
-    if buf is None or buf.nbytes < nbytes:
-        others = sum(b.nbytes for key, b in slots.items() if key != name)
-        if others + nbytes > min(SCRATCH_BYTES, get_memory_budget()):
-            return np.empty(shape, dtype=dtype)
-        slots.pop(name, None)
-        buf = slots[name] = np.empty(nbytes, dtype=np.uint8)
-    return buf[:nbytes].view(dtype).reshape(shape)
+    """The calling thread's work array ``winograd.<name>``
+    (:func:`~fftconv.backends._parallel.scratch`, within the memory budget)."""
+    return scratch("winograd." + name, shape, dtype, get_memory_budget())
 
 
 def _split_last(a: np.ndarray, count: int, size: int) -> np.ndarray:
