@@ -60,16 +60,11 @@ def _column_source(xp: np.ndarray, spec: ConvSpec, n0: int, n1: int, r0: int, r1
     ``n0 + b`` is addressed: the last tap's last element is ``Hp·Wp − 1``.
     """
     sn, sc, s_h, s_w = xp.strides
-    (sh, sw), (dh, dw) = spec.stride, spec.dilation
+    sh, (dh, dw) = spec.stride[0], spec.dilation
     cg = spec.c_in_per_group
-    shape = (spec.groups, cg, spec.kh, spec.kw, n1 - n0)
-    strides = (cg * sc, sc, dh * s_h, dw * s_w, sn)
-    if padded:
-        shape += (_segment(spec, r1 - r0, True)[0],)
-        strides += (s_w,)
-    else:
-        shape += (r1 - r0, spec.out_w)
-        strides += (sh * s_h, sw * s_w)
+    rows_shape, rows_strides = _output_rows(spec, r1 - r0, padded, s_h, s_w)
+    shape = (spec.groups, cg, spec.kh, spec.kw, n1 - n0) + rows_shape
+    strides = (cg * sc, sc, dh * s_h, dw * s_w, sn) + rows_strides
     return as_strided(xp[n0:, :, r0 * sh:], shape, strides, writeable=False)
 
 
@@ -79,16 +74,22 @@ def _column_target(dxp: np.ndarray, spec: ConvSpec, n0: int, n1: int, r0: int, r
     :func:`_column_source` reads: shape ``(g, Cg, B, R, OW)``, or ``(g, Cg, B, L)``
     on padded rows (its elements are distinct, so ``+=`` adds each once)."""
     sn, sc, s_h, s_w = dxp.strides
-    (sh, sw), (dh, dw) = spec.stride, spec.dilation
+    sh, (dh, dw) = spec.stride[0], spec.dilation
     cg = spec.c_in_per_group
-    shape, strides = (spec.groups, cg, n1 - n0), (cg * sc, sc, sn)
-    if padded:
-        shape += (_segment(spec, r1 - r0, True)[0],)
-        strides += (s_w,)
-    else:
-        shape += (r1 - r0, spec.out_w)
-        strides += (sh * s_h, sw * s_w)
+    rows_shape, rows_strides = _output_rows(spec, r1 - r0, padded, s_h, s_w)
+    shape = (spec.groups, cg, n1 - n0) + rows_shape
+    strides = (cg * sc, sc, sn) + rows_strides
     return as_strided(dxp[n0:, :, r0 * sh + p * dh:, q * dw:], shape, strides)
+
+
+def _output_rows(spec: ConvSpec, rows: int, padded: bool, s_h: int, s_w: int) -> tuple:
+    """``(shape, strides)`` of the output-row axes of a column view over an array
+    with row and column strides ``s_h``, ``s_w``: one run of ``L`` elements on
+    padded rows, else ``rows × OW`` at the convolution's stride."""
+    if padded:
+        return (_segment(spec, rows, True)[0],), (s_w,)
+    (sh, sw) = spec.stride
+    return (rows, spec.out_w), (sh * s_h, sw * s_w)
 
 
 def _segment(spec: ConvSpec, rows: int, padded: bool) -> tuple[int, int]:
