@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 import fftconv
+import fftconv.blas
 import fftconv.fftlib
 import fftconv.select
 from fftconv.checks import integer
@@ -63,6 +64,10 @@ class Machine:
         ``threading_layer``, ``architecture``, ``num_threads`` and ``used_by``
         (threadpoolctl's ``internal_api``, ``version``, ... and the package whose
         wheel ships the library).
+    blas_note : str
+        :func:`fftconv.blas.kernel_advice` when OpenBLAS runs kernels below the
+        CPU's (AVX2 on an AVX-512 CPU), else empty: shown as its own row, since
+        it halves the GEMM-based backends' speed beside PyTorch's.
     fft_engine : str
         The FFT engine (:func:`fftconv.fftlib.get_fft_engine`) with its library and
         version.
@@ -85,6 +90,7 @@ class Machine:
     cores_total: int
     default_threads: int
     blas: tuple = ()
+    blas_note: str = ""
     fft_engine: str = ""
     versions: dict = field(default_factory=dict)
     python: str = ""
@@ -174,6 +180,7 @@ def probe() -> Machine:
         cores_total=os.cpu_count() or 1,
         default_threads=fftconv.fftlib.get_fft_engine().threads,
         blas=_blas(),
+        blas_note=fftconv.blas.kernel_advice() or "",
         fft_engine=_fft_engine(),
         versions={label: (fftconv.__version__ if dist == "fftconv" else _version(dist))
                   for label, dist in PACKAGES},
@@ -275,6 +282,7 @@ def environment(argv=None, now=None, threads=None, machine=None) -> list[tuple[s
                   f"{machine.cores_available} of {machine.cores_total} cores available "
                   "to the process"),
         ("BLAS", _blas_text(machine.blas, threads)),
+        *((("BLAS kernels", machine.blas_note),) if machine.blas_note else ()),
         ("FFT engine", f"{machine.fft_engine}, {used} thread{'s' if used != 1 else ''}"),
         ("Python", machine.python),
         *((label, machine.versions.get(label, "not installed")) for label, _ in PACKAGES),

@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pytest
 
+import fftconv.blas
+import fftconv.select
 from fftconv import nn, optional
 from fftconv.cli import build_parser, main
 
@@ -146,10 +148,28 @@ def test_bench_without_torch_says_the_torch_column_is_left_out(monkeypatch, caps
     assert "torch" not in captured.out.splitlines()[0]
 
 
-def test_bench_verbose_2_prints_one_line_per_layer(capsys):
+def test_bench_verbose_2_prints_one_line_per_layer(monkeypatch, capsys):
+    monkeypatch.setattr(fftconv.blas, "kernel_advice", lambda: None)    # no BLAS note line
     assert main(["bench", "--layer", "N=1,C=1,H=6,W=6,O=1,K=3", "--layer",
                  "N=1,C=1,H=8,W=8,O=1,K=3", "--backend", "direct", "--no-peers",
                  "--repeats", "1", "--verbose", "2"]) == 0
     lines = capsys.readouterr().err.splitlines()
     assert [l.split(":")[0] for l in lines] == ["layer 1/2", "layer 2/2"]
     assert all("fastest direct" in l and l.endswith(" s") for l in lines)
+
+
+@pytest.mark.parametrize("argv", [
+    ["bench", "--layer", "N=1,C=1,H=6,W=6,O=1,K=3", "--backend", "direct", "--no-peers",
+     "--repeats", "1", "--verbose", "0"],
+    ["calibrate", "--dry-run", "--dtype", "float32", "--repeats", "1", "--verbose", "0"],
+])
+def test_bench_and_calibrate_say_when_blas_runs_kernels_below_the_cpu(monkeypatch, capsys,
+                                                                       argv):
+    monkeypatch.setattr(fftconv.blas, "kernel_advice", lambda: "OpenBLAS runs its X kernels")
+    if argv[0] == "calibrate":              # the note comes first; the fit is not the point
+        monkeypatch.setattr(fftconv.select, "calibrate",
+                            lambda *a, **k: ({}, {}))
+        monkeypatch.setattr(fftconv.select, "calibration_steps", lambda dtypes: 1)
+    assert main(argv) == 0
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == f"fftconv {argv[0]}: note: OpenBLAS runs its X kernels"

@@ -97,9 +97,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from .. import bench
+    from ..blas import kernel_note
 
     if args.dask is not None:
         return _dask(args)
+    if note := kernel_note("bench"):
+        print(note, file=sys.stderr)
 
     if args.signal:
         print(bench.format_table(bench.run_signal_bench(args.signal, dtype=args.dtype,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from .options import int_range, verbose_option
 
 
@@ -25,7 +27,11 @@ def run(args) -> int:
     import json
 
     from .. import select
+    from ..blas import kernel_note
     from ..optional import progress
+
+    if note := kernel_note("calibrate"):
+        print(note, file=sys.stderr)
 
     dtypes = tuple(args.dtype or ("float32", "float64"))
     total = select.calibration_steps(dtypes)

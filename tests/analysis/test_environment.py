@@ -1,5 +1,6 @@
 """analysis.environment: the "Measured on" rows are complete, deterministic and true."""
 
+import dataclasses
 import datetime
 import os
 import re
@@ -9,6 +10,7 @@ import pytest
 import scipy
 
 import fftconv
+import fftconv.blas
 from analysis.environment import Machine, environment, format_command, probe
 
 NOW = datetime.datetime(2026, 12, 4, 13, 30, 5, tzinfo=datetime.timezone.utc)
@@ -30,7 +32,9 @@ FAKE = Machine(
 
 def test_every_row_is_present_in_order():
     rows = environment(["fftconv", "demo"], NOW, threads=2)
-    assert [label for label, _ in rows] == LABELS
+    # "BLAS kernels" only where OpenBLAS runs kernels below the CPU's
+    expected = LABELS[:3] + (["BLAS kernels"] if fftconv.blas.kernel_advice() else []) + LABELS[3:]
+    assert [label for label, _ in rows] == expected
     assert all(isinstance(value, str) and value for _, value in rows)
 
 
@@ -53,6 +57,14 @@ def test_given_its_inputs_it_is_a_pure_function():
     # without threads, the libraries' defaults
     assert dict(environment(["x"], NOW, None, FAKE))["cores"].startswith(
         "3 threads used (the libraries' default)")
+
+
+def test_a_blas_note_is_its_own_row_after_blas():
+    noted = dataclasses.replace(FAKE, blas_note="OpenBLAS runs its Haswell kernels ...")
+    labels = [label for label, _ in environment(["x"], NOW, 1, noted)]
+    assert labels[labels.index("BLAS") + 1] == "BLAS kernels"
+    assert dict(environment(["x"], NOW, 1, noted))["BLAS kernels"] == noted.blas_note
+    assert "BLAS kernels" not in dict(environment(["x"], NOW, 1, FAKE))
 
 
 def test_the_date_is_shown_in_utc_whatever_the_zone_given():
