@@ -502,6 +502,15 @@ def sweep_summary(rows, auto_tolerance=AUTO_MISS, tuned_tolerance=1.05) -> dict:
             "tuned_tolerance": tuned_tolerance}
 
 
+def _sweep_cell(row: SweepRow, name: str) -> str:
+    """One backend's entry in :func:`format_sweep`'s table: its median in ms (``=``
+    when borrowed from a backend running the same code), ``skip`` when the estimate
+    ruled it out, ``n/a`` when it does not apply (winograd at stride 2)."""
+    if name in row.seconds:
+        return f"{row.seconds[name] * 1e3:.2f}" + ("=" if name in row.borrowed else "")
+    return "skip" if name in row.skipped else "n/a"
+
+
 def format_sweep(rows) -> str:
     """Table of median ms per backend, the fastest, auto's pick and its ratio."""
     names = list(dict.fromkeys(n for row in rows for n in (*row.seconds, *row.skipped)))
@@ -510,8 +519,7 @@ def format_sweep(rows) -> str:
     for row in rows:
         cells = [f"{row.layer.describe()}"]
         for n in names:
-            cells.append("skip" if n not in row.seconds else
-                         f"{row.seconds[n] * 1e3:.2f}" + ("=" if n in row.borrowed else ""))
+            cells.append(_sweep_cell(row, n))
         miss = "!" if row.ratio(row.auto) > AUTO_MISS else ""
         cells += [row.fastest, row.auto, f"{row.ratio(row.auto):.2f}{miss}",
                   row.tuned or "-", f"{row.ratio(row.tuned):.2f}" if row.tuned else "-"]
@@ -522,6 +530,7 @@ def format_sweep(rows) -> str:
     out += [fmt.format(*line) for line in lines]
     s = sweep_summary(rows)
     out.append("median ms per backend; 'skip' = not timed (estimated far slower); "
+               "'n/a' = does not apply to the layer (winograd: stride or dilation > 1); "
                "'=' = the same code as a backend to its left, timed once; "
                f"'!' = auto > {AUTO_MISS}x slower than the fastest")
     out.append(f"auto (cost model) within {s['auto_tolerance']}x of the fastest: "

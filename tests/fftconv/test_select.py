@@ -276,6 +276,17 @@ def test_sweep_skips_only_on_request():
     assert len(rows[0].seconds) == 1 and "skip" in format_sweep(rows)
 
 
+def test_sweep_table_tells_not_applicable_from_skipped():
+    # winograd does not apply at stride 2; at stride 1 it is timed
+    layers = [Layer("s1", 1, 2, 8, 8, 2, 3), Layer("s2", 1, 2, 8, 8, 2, 3, stride=2)]
+    rows = run_sweep(layers, repeats=1, autotune_check=False, progress=False)
+    assert "winograd" in rows[0].seconds and "winograd" not in rows[1].seconds
+    assert "winograd" not in rows[1].skipped
+    table = format_sweep(rows).splitlines()
+    assert "n/a" not in table[2] and table[3].count("n/a") == 1
+    assert "'n/a' = does not apply to the layer" in format_sweep(rows)
+
+
 def test_crossovers_and_figure():
     assert crossovers([1, 3, 5], [1.0, 2.0, 4.0], [4.0, 2.0, 1.0]) == [3.0]
     assert crossovers([1, 3], [1.0, 2.0], [3.0, 4.0]) == []
