@@ -1,0 +1,145 @@
+"""Where the Winograd backend's forward spends its time, stage by stage, beside the
+BLAS's own GEMM throughput and PyTorch: the measurement behind the limits stated in
+``docs/backends.rst`` (*Winograd: where the time goes*).
+
+A research script, not part of ``make test`` (it reads the clock)::
+
+    python tools/winograd_stages.py [--layer N=8,C=64,H=56,W=56,O=64,K=3,P=1 ...]
+        [--tile M] [--repeats 9] [--threads 2]
+
+Per layer, on one thread, each block of the backend's own plan runs its stages
+through the backend's own methods, each timed on its own: the kernel transform
+``U = G g Gᵀ`` (once per call), the input transform ``V = Bᵀ d B`` (with the
+channels-last padded block it reads), the per-position products ``M_ξ = V_ξ U_ξᵀ``
+and the output transform ``Y = Aᵀ M A`` (written into the output). Medians over
+``--repeats`` calls, in ms. Beside them: the products' GFLOP/s against the BLAS's
+on a 1024³ float32 GEMM, the whole forward and ``torch.nn.functional.conv2d`` at
+``--threads`` (side by side, :func:`fftconv.bench.time_calls`), and the bound the
+products alone set: their time at the 1024³ throughput, split over the threads.
+
+Run it with OpenBLAS's AVX-512 kernels where the machine pins AVX2 ones
+(:mod:`fftconv.blas`): ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import nullcontext
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import fftconv
+from fftconv.backends.winograd import WinogradBackend, set_tile_size
+from fftconv.bench import parse_layer, time_calls
+from fftconv.blas import kernel_advice, openblas_kernels
+
+STAGES = ("kernel", "input", "products", "output")
+
+#: ResNet-18's four 3×3 stages at batch 8, and a 3-channel 5×5 stem.
+DEFAULT_LAYERS = ("N=8,C=64,H=56,W=56,O=64,K=3,P=1", "N=8,C=128,H=28,W=28,O=128,K=3,P=1",
+                  "N=8,C=256,H=14,W=14,O=256,K=3,P=1", "N=8,C=512,H=7,W=7,O=512,K=3,P=1",
+                  "N=64,C=3,H=32,W=32,O=16,K=5,P=2")
+
+
+def stage_seconds(backend: WinogradBackend, x, w, spec) -> dict:
+    """One forward on the calling thread, ``{stage: seconds}``, through the
+    backend's own stage methods in the blocks of its own plan."""
+    plan = backend.plan(spec)
+    y = np.empty(spec.output_shape, dtype=spec.dtype)
+    spent = dict.fromkeys(STAGES, 0.0)
+    start = time.perf_counter()
+    u = backend._kernel_transform(w, plan)
+    spent["kernel"] = time.perf_counter() - start
+    for block in plan.blocks():
+        t0 = time.perf_counter()
+        v = backend._input_transform(x, plan, *block)
+        t1 = time.perf_counter()
+        m = backend._products(u, v, plan)
+        t2 = time.perf_counter()
+        backend._output_transform(m, plan, y, *block)
+        t3 = time.perf_counter()
+        spent["input"] += t1 - t0
+        spent["products"] += t2 - t1
+        spent["output"] += t3 - t2
+    return spent
+
+
+def gemm_gflops(size: int = 1024, repeats: int = 9) -> float:
+    """The BLAS's float32 GEMM throughput on one thread, ``size³``, median."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
+    out = np.empty((size, size), np.float32)
+    with threadpool_limits(1):
+        seconds = time_calls({"gemm": lambda: np.matmul(a, b, out=out)}, repeats)["gemm"]
+    return 2 * size ** 3 / seconds / 1e9
+
+
+def measure(text: str, tile, repeats: int, threads: int, peak: float) -> dict:
+    layer = parse_layer(text)
+    spec = layer.spec("float32")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(spec.input_shape, dtype=np.float32)
+    w = rng.standard_normal(spec.weight_shape, dtype=np.float32)
+    backend = fftconv.get_backend("winograd")
+    with set_tile_size(tile) if tile else nullcontext():
+        plan = backend.plan(spec)
+        with threadpool_limits(1):
+            stage_seconds(backend, x, w, spec)                       # warm the scratch
+            runs = [stage_seconds(backend, x, w, spec) for _ in range(repeats)]
+        stages = {k: float(np.median([r[k] for r in runs])) for k in STAGES}
+        calls = {"winograd": lambda: fftconv.conv2d(x, w, backend="winograd", **layer.kwargs)}
+        try:
+            import torch
+            torch.set_num_threads(threads)
+            tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+
+            def peer():
+                with torch.no_grad():
+                    torch.nn.functional.conv2d(tx, tw, **layer.kwargs)
+            calls["torch"] = peer
+        except ImportError:
+            pass
+        with threadpool_limits(threads):
+            whole = time_calls(calls, repeats)
+    flops = 2.0 * plan.positions * spec.n * plan.tiles * spec.c_in_per_group * spec.c_out
+    return {"layer": layer.describe(), "tile": f"F({plan.m_h}x{plan.m_w})", "stages": stages,
+            "products_gflops": flops / stages["products"] / 1e9,
+            "products_bound": flops / (peak * 1e9) / threads, "whole": whole}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--layer", action="append", help="as fftconv bench --layer "
+                        "(default: the four ResNet-18 3x3 stages and a 5x5 stem)")
+    parser.add_argument("--tile", type=int, default=None, help="force F(m, r) (default: "
+                        "the plan's choice)")
+    parser.add_argument("--repeats", type=int, default=9, help="calls per median (default 9)")
+    parser.add_argument("--threads", type=int, default=2, help="threads of the whole "
+                        "forward and of torch (default 2; stages: 1)")
+    args = parser.parse_args(argv)
+    print(f"OpenBLAS kernels: {', '.join(openblas_kernels()) or 'no OpenBLAS'}")
+    if (advice := kernel_advice()):
+        print(f"note: {advice}")
+    peak = gemm_gflops()
+    print(f"BLAS float32 GEMM, 1024^3, 1 thread: {peak:.0f} GFLOP/s")
+    header = (f"{'layer':34s} {'tile':8s} " + " ".join(f"{s:>8s}" for s in STAGES)
+              + f" {'sum':>7s} {'GF/s':>5s} | {'bound':>6s} {'fftconv':>7s} {'torch':>6s}")
+    print(header)
+    print(f"{'':34s} {'':8s} {'one thread, ms':>35s} {'':13s} | "
+          f"{args.threads} threads, ms")
+    for text in args.layer or DEFAULT_LAYERS:
+        r = measure(text, args.tile, args.repeats, args.threads, peak)
+        st = r["stages"]
+        torch_ms = f"{r['whole']['torch'] * 1e3:6.2f}" if "torch" in r["whole"] else "     -"
+        print(f"{r['layer']:34s} {r['tile']:8s} "
+              + " ".join(f"{st[s] * 1e3:8.2f}" for s in STAGES)
+              + f" {sum(st.values()) * 1e3:7.2f} {r['products_gflops']:5.0f} | "
+              f"{r['products_bound'] * 1e3:6.2f} {r['whole']['winograd'] * 1e3:7.2f} {torch_ms}")
+    print("bound: the products alone at the 1024^3 throughput, split over the threads")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
