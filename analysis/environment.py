@@ -14,8 +14,8 @@ Examples
 ...                    datetime.datetime(2026, 12, 4, 13, 30, tzinfo=datetime.timezone.utc),
 ...                    threads=2)
 >>> labels = [label for label, _ in rows]
->>> labels[:4]
-['CPU', 'cores', 'BLAS', 'FFT engine']
+>>> labels[:3], "FFT engine" in labels
+(['CPU', 'cores', 'BLAS'], True)
 >>> dict(rows)["date (UTC)"], dict(rows)["command"]
 ('2026-12-04 13:30:00 UTC', 'fftconv demo --quick')
 """

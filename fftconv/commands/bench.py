@@ -97,14 +97,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from .. import bench
-    from ..blas import kernel_note
 
     if args.dask is not None:
         return _dask(args)
-    if note := kernel_note("bench"):
-        print(note, file=sys.stderr)
 
     if args.signal:
+        _note_blas()
         print(bench.format_table(bench.run_signal_bench(args.signal, dtype=args.dtype,
                                                         repeats=args.repeats,
                                                         threads=args.threads or 2,
@@ -116,6 +114,7 @@ def run(args) -> int:
         peers = (() if args.no_peers else ("torch",)) + (("bridge",) if args.bridge else ())
         if peers and not available("torch"):
             print(no_torch_note(args.bridge), file=sys.stderr)
+        _note_blas()
         rows = bench.run_layer_bench(args.layer, backends=args.backend, dtype=args.dtype,
                                      repeats=args.repeats, backward=args.backward,
                                      threads=args.threads, peers=peers,
@@ -150,6 +149,14 @@ def _dask(args) -> int:
     return 0
 
 
+def _note_blas() -> None:
+    """Before timing: say when OpenBLAS runs kernels below the CPU's (:mod:`fftconv.blas`)."""
+    from ..blas import kernel_note
+
+    if note := kernel_note("bench"):
+        print(note, file=sys.stderr)
+
+
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -164,6 +171,7 @@ def _sweep(args, bench) -> int:
     if not args.no_figure:                      # fail before the sweep, not after it
         require("matplotlib.figure", "plots", "fftconv bench (its crossover figure; "
                 "--no-figure skips it)")
+    _note_blas()
     grid = args.kernels or args.sizes or args.channels
     if grid:
         layers = bench.grid_layers(args.kernels or [1, 3, 7, 15, 31],

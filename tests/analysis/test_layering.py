@@ -21,7 +21,7 @@ import fftconv
 ALLOWED = {"fftconv", "fftconv.errors", "fftconv.checks", "fftconv.testing", "fftconv.nn",
            "fftconv.fftlib", "fftconv.bench", "fftconv.select", "fftconv.overlap_save",
            "fftconv.optional", "fftconv.dask", "fftconv.spectral", "fftconv.style",
-           "fftconv.text", "fftconv.commands.options"}
+           "fftconv.text", "fftconv.blas", "fftconv.commands.options"}
 ANALYSIS_ROOT = pathlib.Path(analysis.__file__).parent
 MODULES = sorted(".".join(p.relative_to(ANALYSIS_ROOT).with_suffix("").parts)
                  for p in ANALYSIS_ROOT.rglob("*.py") if p.stem != "__init__")
