@@ -11,7 +11,8 @@ Per layer, on one thread, each block of the backend's own plan runs its stages
 through the backend's own methods, each timed on its own: the kernel transform
 ``U = G g Gᵀ`` (once per call), the input transform ``V = Bᵀ d B`` (with the
 channels-last padded block it reads), the per-position products ``M_ξ = V_ξ U_ξᵀ``
-and the output transform ``Y = Aᵀ M A`` (written into the output). Medians over
+and the output transform ``Y = Aᵀ M A`` (written into the output); then the
+backward's stages the same way (:func:`backward_stage_seconds`). Medians over
 ``--repeats`` calls, in ms. Beside them: the products' GFLOP/s against the BLAS's
 on a 1024³ float32 GEMM, the whole forward and ``torch.nn.functional.conv2d`` at
 ``--threads`` (side by side, :func:`fftconv.bench.time_calls`), and the bound the
@@ -36,6 +37,7 @@ from fftconv.bench import parse_layer, time_calls
 from fftconv.blas import kernel_advice, openblas_kernels
 
 STAGES = ("kernel", "input", "products", "output")
+BACKWARD_STAGES = ("dy", "dV", "dx", "V", "dU", "kernel")
 
 #: ResNet-18's four 3×3 stages at batch 8, and a 3-channel 5×5 stem.
 DEFAULT_LAYERS = ("N=8,C=64,H=56,W=56,O=64,K=3,P=1", "N=8,C=128,H=28,W=28,O=128,K=3,P=1",
@@ -66,6 +68,39 @@ def stage_seconds(backend: WinogradBackend, x, w, spec) -> dict:
     return spent
 
 
+def backward_stage_seconds(backend: WinogradBackend, dy, x, w, spec) -> dict:
+    """One backward (both gradients) on the calling thread, ``{stage: seconds}``,
+    as :meth:`WinogradBackend.backward` runs it on one thread: per block ``dM``
+    from ``dy`` (``dy``), ``dV = dM U`` (``dV``), its input adjoint added into
+    ``dx`` (``dx``), ``V`` rebuilt (``V``) and ``dU += dMᵀ V`` (``dU``); ``U``
+    and ``dw = Gᵀ dU G`` once per call (``kernel``)."""
+    plan = backend.plan(spec)
+    dx = np.zeros(spec.input_shape, dtype=spec.dtype)
+    spent = dict.fromkeys(BACKWARD_STAGES, 0.0)
+    start = time.perf_counter()
+    u = backend._kernel_transform(w, plan)
+    spent["kernel"] += time.perf_counter() - start
+    du = None
+    for block in plan.blocks():
+        t0 = time.perf_counter()
+        dm = backend._output_adjoint(dy, plan, *block)
+        t1 = time.perf_counter()
+        dv = backend._dv(dm, u, plan)
+        t2 = time.perf_counter()
+        backend._add_strip(dx, backend._input_adjoint(dv, plan, *block), plan, block)
+        t3 = time.perf_counter()
+        v = backend._input_transform(x, plan, *block)
+        t4 = time.perf_counter()
+        du = backend._du(dm, v, plan, du, "du0")
+        t5 = time.perf_counter()
+        for stage, seconds in zip(BACKWARD_STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            spent[stage] += seconds
+    start = time.perf_counter()
+    backend._kernel_adjoint(du, plan)
+    spent["kernel"] += time.perf_counter() - start
+    return spent
+
+
 def gemm_gflops(size: int = 1024, repeats: int = 9) -> float:
     """The BLAS's float32 GEMM throughput on one thread, ``size³``, median."""
     rng = np.random.default_rng(0)
@@ -88,7 +123,11 @@ def measure(text: str, tile, repeats: int, threads: int, peak: float) -> dict:
         with threadpool_limits(1):
             stage_seconds(backend, x, w, spec)                       # warm the scratch
             runs = [stage_seconds(backend, x, w, spec) for _ in range(repeats)]
+            dy = rng.standard_normal(spec.output_shape, dtype=np.float32)
+            backward_stage_seconds(backend, dy, x, w, spec)
+            back = [backward_stage_seconds(backend, dy, x, w, spec) for _ in range(repeats)]
         stages = {k: float(np.median([r[k] for r in runs])) for k in STAGES}
+        backward = {k: float(np.median([r[k] for r in back])) for k in BACKWARD_STAGES}
         calls = {"winograd": lambda: fftconv.conv2d(x, w, backend="winograd", **layer.kwargs)}
         try:
             import torch
@@ -105,6 +144,7 @@ def measure(text: str, tile, repeats: int, threads: int, peak: float) -> dict:
             whole = time_calls(calls, repeats)
     flops = 2.0 * plan.positions * spec.n * plan.tiles * spec.c_in_per_group * spec.c_out
     return {"layer": layer.describe(), "tile": f"F({plan.m_h}x{plan.m_w})", "stages": stages,
+            "backward": backward,
             "products_gflops": flops / stages["products"] / 1e9,
             "products_bound": flops / (peak * 1e9) / threads, "whole": whole}
 
@@ -129,8 +169,10 @@ def main(argv=None) -> int:
     print(header)
     print(f"{'':34s} {'':8s} {'one thread, ms':>35s} {'':13s} | "
           f"{args.threads} threads, ms")
+    results = []
     for text in args.layer or DEFAULT_LAYERS:
         r = measure(text, args.tile, args.repeats, args.threads, peak)
+        results.append(r)
         st = r["stages"]
         torch_ms = f"{r['whole']['torch'] * 1e3:6.2f}" if "torch" in r["whole"] else "     -"
         print(f"{r['layer']:34s} {r['tile']:8s} "
@@ -138,6 +180,14 @@ def main(argv=None) -> int:
               + f" {sum(st.values()) * 1e3:7.2f} {r['products_gflops']:5.0f} | "
               f"{r['products_bound'] * 1e3:6.2f} {r['whole']['winograd'] * 1e3:7.2f} {torch_ms}")
     print("bound: the products alone at the 1024^3 throughput, split over the threads")
+    print()
+    print(f"backward (both gradients), one thread, ms:\n{'layer':34s} {'tile':8s} "
+          + " ".join(f"{s:>7s}" for s in BACKWARD_STAGES) + f" {'sum':>7s}")
+    for r in results:
+        bw = r["backward"]
+        print(f"{r['layer']:34s} {r['tile']:8s} "
+              + " ".join(f"{bw[s] * 1e3:7.2f}" for s in BACKWARD_STAGES)
+              + f" {sum(bw.values()) * 1e3:7.2f}")
     return 0
 
 
