@@ -717,7 +717,8 @@ def crossover_figure(curves):
         ``'auto'``'s pick, a triangle where it ran more than :data:`AUTO_MISS`
         times slower than the fastest.
     """
-    from .style import backend_colour
+    from .style import (GUIDE_GREY, HOLLOW, LABEL_BOX, NOTE_GREY, OUTLINE_COLOUR,
+                        PAPER_COLOUR, backend_colour)
     Figure = require("matplotlib.figure", "plots", "crossover_figure").Figure
 
     fig = Figure(figsize=(6 * len(curves), 5.2), layout="constrained")
@@ -743,25 +744,25 @@ def crossover_figure(curves):
             if shared:
                 ax.scatter([row.layer.k for row in shared],
                            [row.seconds[name] * 1e3 for row in shared], s=36,
-                           facecolors="white", edgecolors=colour, zorder=4)
+                           facecolors=PAPER_COLOUR, edgecolors=colour, zorder=4)
         changes, others = lead_changes(rows)
         for level, (below, above, k) in enumerate(changes):
-            ax.axvline(k, color="0.45", lw=0.9, ls=":")
+            ax.axvline(k, color=GUIDE_GREY, lw=0.9, ls=":")
             # staggered heights, so lead changes close together stay readable
             ax.annotate(f"{below}→{above}\nk≈{k:.1f}", (k, 0.02 + 0.11 * (level % 3)),
                         xycoords=("data", "axes fraction"), fontsize=7, ha="center",
-                        va="bottom", color="0.2",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+                        va="bottom", color=NOTE_GREY, bbox=dict(LABEL_BOX))
         if others:
             # the other swaps (behind the lead) as ticks on the axis; the table lists them
             ax.plot([k for _, _, k in others], [0.0] * len(others), linestyle="none",
-                    marker="|", markersize=10, color="0.45", clip_on=False,
+                    marker="|", markersize=10, color=GUIDE_GREY, clip_on=False,
                     transform=ax.get_xaxis_transform(), zorder=5,
                     label="other crossovers (behind the fastest)")
         picked = [row for row in rows if row.auto in row.seconds]
         ax.scatter([row.layer.k for row in picked], [row.seconds[row.auto] * 1e3
                                                      for row in picked], s=160,
-                   facecolors="none", edgecolors="k", lw=1.2, label="auto's choice", zorder=3)
+                   facecolors=HOLLOW, edgecolors=OUTLINE_COLOUR, lw=1.2, label="auto's choice",
+                   zorder=3)
         missed = [row for row in picked if row.ratio(row.auto) > AUTO_MISS]
         if missed:
             ax.scatter([row.layer.k for row in missed],
