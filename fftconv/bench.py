@@ -222,11 +222,16 @@ def format_bridge_overheads(rows) -> str:
 
 @dataclass
 class BenchRow:
-    """Median seconds of each backend / peer for one layer and pass."""
+    """Median seconds of each backend / peer for one layer and pass.
+
+    ``repeats`` is the number of timed runs behind each median (``None`` when not
+    known, for rows built by hand).
+    """
 
     layer: Layer
     passname: str
     seconds: dict = field(default_factory=dict)
+    repeats: int | None = None
 
 
 def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repeats=5,
@@ -299,7 +304,7 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
                             layer, x, w, dy, passname != "forward", name)
                 if torch_make is not None:
                     calls["torch"] = torch_make(layer, x, w, passname != "forward")
-                rows.append(BenchRow(layer, passname, time_calls(calls, repeats)))
+                rows.append(BenchRow(layer, passname, time_calls(calls, repeats), repeats))
                 steps.update(1, f"{layer.name} {passname}: {_fastest(rows[-1].seconds)}")
                 if progress:
                     for _ in backends:
@@ -314,7 +319,11 @@ def _fastest(seconds: dict) -> str:
 
 
 def format_table(rows) -> str:
-    """Plain-text table: median ms per entry and, in brackets, time / fastest."""
+    """Plain-text table: median ms per entry and, in brackets, time / fastest.
+
+    The last line says what the cells are, with the rows' repeat count
+    (``_table_footer``).
+    """
     names = list(dict.fromkeys(name for row in rows for name in row.seconds))
     header = ["layer", "pass"] + names
     lines = []
@@ -327,8 +336,29 @@ def format_table(rows) -> str:
     fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*line) for line in lines]
-    out.append("median ms of repeats (time relative to the fastest in the row)")
+    out.append(_table_footer(rows))
     return "\n".join(out)
+
+
+def _table_footer(rows) -> str:
+    """The sentence under :func:`format_table`: what a cell's two numbers are.
+
+    Examples
+    --------
+    >>> row = BenchRow(Layer("tiny", 1, 1, 6, 6, 1, 3), "forward", {"fft": 1e-3}, 5)
+    >>> _table_footer([row]).split("; ")
+    ['Each cell: the median of 5 repeats, in ms', 'in brackets, that time ÷ the fastest in its row.']
+    >>> _table_footer([dataclasses.replace(row, repeats=None)]).split("; ")[0]
+    'Each cell: the median of the repeats, in ms'
+    """
+    from .text import plural
+
+    counts = {row.repeats for row in rows}
+    # one known count is stated; rows built by hand or mixed counts are not
+    runs = (plural(counts.pop(), "repeat") if len(counts) == 1 and None not in counts
+            else "the repeats")
+    return (f"Each cell: the median of {runs}, in ms; in brackets, that time ÷ the fastest "
+            "in its row.")
 
 
 # -- the backend sweep: which backend wins where, and does 'auto' know? ---------------
@@ -870,6 +900,6 @@ def run_signal_bench(cases, dtype="float32", repeats=5, threads=2, mode="full",
                     "scipy.fftconvolve": lambda: scipy.signal.fftconvolve(a, b, mode=mode),
                     "scipy.oaconvolve": lambda: scipy.signal.oaconvolve(a, b, mode=mode),
                 }, repeats)
-            rows.append(BenchRow(label, f"convolve {mode}", seconds))
+            rows.append(BenchRow(label, f"convolve {mode}", seconds, repeats))
             steps.update(1, f"{label.name}: {_fastest(seconds)}")
     return rows
