@@ -25,7 +25,7 @@ from fftconv import style
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "docs" / "examples").glob("plot_*.py"))
 #: Library modules that draw figures, held to the same rule as the examples.
-FIGURE_MODULES = [ROOT / "fftconv" / "bench.py"]
+FIGURE_MODULES = [ROOT / "fftconv" / "bench.py", ROOT / "analysis" / "match_plots.py"]
 
 #: Keywords through which matplotlib takes a colour or a colour map.
 COLOUR_KEYWORDS = {"color", "colors", "c", "ec", "edgecolor", "edgecolors", "fc", "facecolor",
