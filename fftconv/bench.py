@@ -751,7 +751,8 @@ def crossover_figure(curves):
                         PAPER_COLOUR, backend_colour)
     Figure = require("matplotlib.figure", "plots", "crossover_figure").Figure
 
-    fig = Figure(figsize=(6 * len(curves), 5.2), layout="constrained")
+    # at least 7.5 in wide: the legend below, three entries a row, must fit
+    fig = Figure(figsize=(max(6 * len(curves), 7.5), 5.6), layout="constrained")
     axes = fig.subplots(1, len(curves), squeeze=False)[0]
     for ax, (title, rows) in zip(axes, curves):
         ks = [row.layer.k for row in rows]
@@ -780,7 +781,7 @@ def crossover_figure(curves):
             ax.axvline(k, color=GUIDE_GREY, lw=0.9, ls=":")
             # staggered heights, so lead changes close together stay readable
             ax.annotate(f"{below}→{above}\nk≈{k:.1f}", (k, 0.02 + 0.11 * (level % 3)),
-                        xycoords=("data", "axes fraction"), fontsize=7, ha="center",
+                        xycoords=("data", "axes fraction"), fontsize=8, ha="center",
                         va="bottom", color=NOTE_GREY, bbox=dict(LABEL_BOX))
         if others:
             # the other swaps (behind the lead) as ticks on the axis; the table lists them
@@ -811,9 +812,9 @@ def crossover_figure(curves):
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
-    fig.legend(handles.values(), handles.keys(), loc="outside lower center", fontsize=8,
-               ncols=min(len(handles), 4), title="lines: medians; bands: first to third "
-               "quartile of the repeats", title_fontsize=8)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", fontsize=9,
+               ncols=min(len(handles), 3 * len(curves)), title="lines: medians; bands: "
+               "first to third quartile of the repeats", title_fontsize=9)
     return fig
 
 
