@@ -435,7 +435,7 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
                   "(1/√2, −3 dB). K(0) = Σw, the absolute DC gain, is the response to a "
                   "flat image and depends on the filter's scale; it decides nothing.",
                   formats)
-    section.figure(plots.filter_spectra_figure(w, 64, labels, ncols=3),
+    section.figure(plots.filter_spectra_figure(w, 64, labels, ncols=2),
                    "Each learned C1 filter (weights on a diverging scale centred on 0, its own "
                    "±max |w|) beside its magnitude spectrum |K(f)| divided by its own peak "
                    "(DC at the centre, axes in cycles per pixel; one 0–1 colour scale for "
@@ -446,10 +446,10 @@ def _filters(report: Report, cfg: DemoConfig, model, log) -> None:
                    "centre is a "
                    "low-pass filter (a blur), two lobes away from the centre an edge detector "
                    f"for edges across that direction. Here {kinds_text}.")
-    section.figure(plots.orientation_rose_figure(w, 64, 36, labels, ncols=6),
+    section.figure(plots.orientation_rose_figure(w, 64, 36, labels, ncols=3),
                    "Share of each filter's spectral energy per orientation of the wave "
                    "vector. A real filter's spectrum is point-symmetric, so θ and θ + 180° "
-                   "carry the same energy and each rose is symmetric; the line marks the "
+                   "carry the same energy and each rose shows 0–180° only; the line marks the "
                    "dominant orientation and 'sel' the orientation selectivity (0: the same "
                    "energy in every direction, 1: all in one). Most selective: "
                    f"{labels[most]} (sel {sel[most]:.2f}, "

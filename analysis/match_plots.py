@@ -11,10 +11,17 @@ import numpy as np
 from fftconv import style
 from fftconv.errors import bad_value
 from fftconv.optional import require
+from fftconv.text import plural
 
 from .peaks import Peaks, match_boxes
 
-__all__ = ["match_figure", "score_extent"]
+__all__ = ["match_figure", "match_layout", "score_extent", "SIDE_BY_SIDE_MAX_ASPECT"]
+
+#: Widest scene (width / height) still drawn beside its score map; a wider one is
+#: drawn above it, so that neither panel becomes a thin strip with empty space around.
+SIDE_BY_SIDE_MAX_ASPECT = 1.5
+#: Font size of the scores on the image and of the legend: readable at 100 dpi.
+LABEL_FONTSIZE = 10
 
 
 def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_normed",
@@ -46,7 +53,10 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
         Two panels sharing the image's pixel frame: the image and the score map
         (:func:`score_extent`), each with the boxes, the peaks at their window
         centres and, on the image, each score as ``{:.3f}``; the legend
-        (truth, found) below the panels, off the data.
+        (truth, found) below the panels, off the data. The panels sit side by side,
+        or one above the other for a scene wider than
+        :data:`SIDE_BY_SIDE_MAX_ASPECT`, and the figure's size follows the
+        scene's aspect (:func:`match_layout`), so neither leaves large empty margins.
 
     Examples
     --------
@@ -55,7 +65,7 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
     >>> image = np.random.default_rng(0).random((40, 50))
     >>> score = match_template(image, image[5:15, 20:32])
     >>> fig = match_figure(image, score, find_peaks(score, max_peaks=1), (10, 12))
-    >>> [ax.get_title() for ax in fig.axes[:2]]
+    >>> [" ".join(ax.get_title().split()) for ax in fig.axes[:2]]   # on one line
     ['image: 1 match', "ccoeff_normed score, drawn at each window's centre"]
     """
     Figure = require("matplotlib.figure", "plots", "match_figure").Figure
@@ -66,9 +76,10 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
     if score.ndim != 2:
         raise bad_value("match_figure", "score", score, "a 2-D score map")
     shape = tuple(template_shape)
-    fig = Figure(figsize=(11, 4.8), layout="constrained")
-    ax_image, ax_score = fig.subplots(1, 2, sharex=True, sharey=True)
     image = np.asarray(image)
+    rows, cols, figsize = match_layout(image.shape)
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax_image, ax_score = fig.subplots(rows, cols, sharex=True, sharey=True)
     ax_image.imshow(image, cmap=style.IMAGE_CMAP if image.ndim == 2 else None,
                     interpolation="nearest")
     signed = method.endswith("_normed") and not method.startswith("sqdiff")
@@ -97,10 +108,10 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
                                             peaks.scores):
             # on a white patch above the box: readable on any grey level
             ax_image.annotate(f"{value:.3f}", (left - 0.5, top - 0.5), xytext=(0, 3),
-                              textcoords="offset points", fontsize=8, va="bottom",
-                              color="black", bbox=dict(boxstyle="round,pad=0.15", fc="white",
-                                                       ec=style.FOUND_STYLE["colour"],
-                                                       lw=0.8, alpha=0.9))
+                              textcoords="offset points", fontsize=LABEL_FONTSIZE,
+                              va="bottom", color=style.NOTE_GREY,
+                              bbox=dict(style.LABEL_BOX, ec=style.FOUND_STYLE["colour"],
+                                        lw=0.8, alpha=0.9))
     handles = [Line2D([], [], color=style.FOUND_STYLE["colour"],
                       linestyle=style.FOUND_STYLE["linestyle"],
                       marker=style.FOUND_STYLE["marker"], label="found (score shown)")]
@@ -109,16 +120,57 @@ def match_figure(image, score, peaks: Peaks, template_shape, method="ccoeff_norm
                                  linestyle=style.TRUTH_STYLE["linestyle"],
                                  label="truth"))
     # below the panels, not on the image
-    fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=len(handles))
-    ax_image.set_title(f"image: {len(peaks)} match{'es' if len(peaks) != 1 else ''}")
-    ax_score.set_title(f"{method} score, drawn at each window's centre")
-    style.add_colorbar(ax_score, shown, f"{method} score")
+    fig.legend(handles=handles, fontsize=LABEL_FONTSIZE, loc="outside lower center",
+               ncols=len(handles))
+    ax_image.set_title(f"image: {plural(len(peaks), 'match', 'matches')}")
+    # two lines beside a tall scene, whose panels are narrow
+    ax_score.set_title(f"{method} score,{' ' if cols == 1 else chr(10)}drawn at each "
+                       "window's centre")
+    # under a stacked score map, so the two panels keep one width
+    style.add_colorbar(ax_score, shown, f"{method} score",
+                       orientation="vertical" if cols == 2 else "horizontal")
     for ax in (ax_image, ax_score):
         ax.set_xlabel("x (column)")
         ax.set_ylabel("y (row)")
+        ax.label_outer()        # the shared axis is labelled once, where its ticks are
     if title:
         fig.suptitle(title)
     return fig
+
+
+def match_layout(image_shape):
+    """How :func:`match_figure` arranges its two panels for a scene of ``image_shape``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(H, W, ...)`` of the scene.
+
+    Returns
+    -------
+    rows, cols : int
+        ``(1, 2)``, side by side, unless the scene is wider than
+        :data:`SIDE_BY_SIDE_MAX_ASPECT`: then ``(2, 1)``, the image above.
+    figsize : (float, float)
+        Inches: the panels' size follows the scene's aspect, plus room for the
+        titles, labels, colour bar and legend.
+
+    Examples
+    --------
+    >>> match_layout((600, 160))[:2], match_layout((160, 700))[:2]
+    ((1, 2), (2, 1))
+    >>> match_layout((600, 160))[2][1] > match_layout((600, 160))[2][0]   # tall: tall figure
+    True
+    """
+    height, width = image_shape[:2]
+    aspect = width / height
+    if aspect <= SIDE_BY_SIDE_MAX_ASPECT:
+        panel_height = min(6.0, 4.4 / aspect)          # a panel at most 4.4 x 6 in
+        panel_width = max(panel_height * aspect, 2.2)  # room for the two-line titles
+        return 1, 2, (2 * panel_width + 2.6, panel_height + 2.2)
+    panel_width = 9.0
+    panel_height = max(panel_width / aspect, 1.2)
+    return 2, 1, (panel_width + 1.4, 2 * panel_height + 3.0)
 
 
 def _centre_offset(template_shape, pad_input):

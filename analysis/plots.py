@@ -25,6 +25,7 @@ import numpy as np
 from fftconv import style
 from fftconv.errors import bad_value
 from fftconv.optional import require
+from fftconv.text import plural
 
 from . import diffusion, kernels, spectrum
 from fftconv.checks import as_array, integer, positive
@@ -103,6 +104,9 @@ def _filters(func, w, labels, common_size=True):
 KERNEL_UNIT = "weight"
 #: Lowest level of a spectrum drawn in dB (below the peak): spectral zeros would be −∞.
 DB_FLOOR = -60.0
+#: Smallest text of a dense grid (axis labels, ticks, colour bars): 7 pt, legible
+#: at the 110 dpi of the report's PNGs.
+SMALL_FONTSIZE = 7
 #: Frequency ticks of a centred spectrum (cycles/pixel), three so small panels stay legible.
 FREQUENCY_TICKS = (-0.5, 0.0, 0.5)
 
@@ -149,10 +153,10 @@ def _show_spectrum(ax, values, fy, fx, title="", cmap=SPECTRUM_CMAP, vmin=None, 
     ticks = list(FREQUENCY_TICKS)
     ax.set_xticks(ticks, [_tick_text(t) for t in ticks])
     ax.set_yticks(ticks, [_tick_text(t) for t in ticks])
-    ax.set_xlabel("$f_x$ (cycles/pixel)", fontsize=6, labelpad=1)
-    ax.set_ylabel("$f_y$ up (cycles/pixel)", fontsize=6, labelpad=1)
+    ax.set_xlabel("$f_x$ (cycles/pixel)", fontsize=SMALL_FONTSIZE, labelpad=1)
+    ax.set_ylabel("$f_y$ up (cycles/pixel)", fontsize=SMALL_FONTSIZE, labelpad=1)
     ax.set_title(title, fontsize=8)
-    ax.tick_params(labelsize=6, pad=1)
+    ax.tick_params(labelsize=SMALL_FONTSIZE, pad=1)
     if colorbar:
         _bar(ax, im, unit)
     return im
@@ -178,8 +182,8 @@ def _decibels(magnitude, reference):
 def _bar(ax, mappable, label):
     """A small colorbar (:func:`fftconv.style.add_colorbar`) for a panel in a dense grid."""
     bar = style.add_colorbar(ax, mappable)
-    bar.set_label(label, fontsize=7)
-    bar.ax.tick_params(labelsize=6)
+    bar.set_label(label, fontsize=SMALL_FONTSIZE)
+    bar.ax.tick_params(labelsize=SMALL_FONTSIZE)
     return bar
 
 
@@ -318,7 +322,7 @@ def _rose(ax, centres, energy, angle=np.nan):
     ax.set_thetamax(180)
     ax.set_xticks(np.radians([0, 45, 90, 135, 180]), ["0°", "45°", "90°", "135°", "180°"])
     ax.set_yticklabels([])
-    ax.tick_params(labelsize=6, pad=0)
+    ax.tick_params(labelsize=SMALL_FONTSIZE, pad=0)
     if not np.isnan(angle):
         top = float(np.nanmax(energy)) if np.isfinite(energy).any() else 1.0
         ax.plot([np.radians(angle)] * 2, [0, top], color=style.OKABE_ITO[3], lw=1.4)
@@ -573,7 +577,8 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=None, labe
     props = [diffusion.softmax_kernel(k, t) for k, t in zip(flat, temps)]
     steps = list(steps)
     ncols = 2 + len(steps)
-    fig = _figure(func, figsize=(1.95 * ncols + 1.2, 1.9 * len(flat) + 1.0),
+    # 1.5 in a panel: the demo's eight columns fit a report page at full size
+    fig = _figure(func, figsize=(1.5 * ncols + 1.4, 1.5 * len(flat) + 1.0),
                   layout="constrained")
     rule = ("T = half the standard deviation of each kernel's entries" if temperature is None
             else f"T = {temperature:g} for every kernel")
@@ -596,7 +601,7 @@ def diffusion_figure(w, image, steps=(0, 1, 2, 4, 8, 16), temperature=None, labe
         frames = diffusion.diffuse(image, p[::-1, ::-1], steps)
         for j, (s, frame) in enumerate(zip(steps, frames)):
             _show_image(axes[n, 2 + j], frame,
-                        "n = 0 (input)" if s == 0 else f"n = {s} step{'s' if s != 1 else ''}",
+                        "n = 0 (input)" if s == 0 else f"n = {plural(s, 'step')}",
                         lo, hi)
         _bar(axes[n, ncols - 1], axes[n, ncols - 1].images[0], "grey level")
     return fig

@@ -194,7 +194,9 @@ class FigureBlock:
 
     def html(self, names) -> str:
         src = html.escape(names[id(self)], quote=True)
-        return (f'<figure><img src="{src}" alt="{html.escape(self.alt, quote=True)}">'
+        # the image links to itself: a figure scaled down to the page opens full size
+        return (f'<figure><a href="{src}"><img src="{src}" '
+                f'alt="{html.escape(self.alt, quote=True)}"></a>'
                 f"<figcaption>{html.escape(self.caption)}</figcaption></figure>")
 
 

@@ -222,11 +222,16 @@ def format_bridge_overheads(rows) -> str:
 
 @dataclass
 class BenchRow:
-    """Median seconds of each backend / peer for one layer and pass."""
+    """Median seconds of each backend / peer for one layer and pass.
+
+    ``repeats`` is the number of timed runs behind each median (``None`` when not
+    known, for rows built by hand).
+    """
 
     layer: Layer
     passname: str
     seconds: dict = field(default_factory=dict)
+    repeats: int | None = None
 
 
 def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repeats=5,
@@ -299,7 +304,7 @@ def run_layer_bench(layers=DEFAULT_LAYERS, backends=None, dtype="float32", repea
                             layer, x, w, dy, passname != "forward", name)
                 if torch_make is not None:
                     calls["torch"] = torch_make(layer, x, w, passname != "forward")
-                rows.append(BenchRow(layer, passname, time_calls(calls, repeats)))
+                rows.append(BenchRow(layer, passname, time_calls(calls, repeats), repeats))
                 steps.update(1, f"{layer.name} {passname}: {_fastest(rows[-1].seconds)}")
                 if progress:
                     for _ in backends:
@@ -314,7 +319,11 @@ def _fastest(seconds: dict) -> str:
 
 
 def format_table(rows) -> str:
-    """Plain-text table: median ms per entry and, in brackets, time / fastest."""
+    """Plain-text table: median ms per entry and, in brackets, time / fastest.
+
+    The last line says what the cells are, with the rows' repeat count
+    (``_table_footer``).
+    """
     names = list(dict.fromkeys(name for row in rows for name in row.seconds))
     header = ["layer", "pass"] + names
     lines = []
@@ -327,8 +336,29 @@ def format_table(rows) -> str:
     fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*line) for line in lines]
-    out.append("median ms of repeats (time relative to the fastest in the row)")
+    out.append(_table_footer(rows))
     return "\n".join(out)
+
+
+def _table_footer(rows) -> str:
+    """The sentence under :func:`format_table`: what a cell's two numbers are.
+
+    Examples
+    --------
+    >>> row = BenchRow(Layer("tiny", 1, 1, 6, 6, 1, 3), "forward", {"fft": 1e-3}, 5)
+    >>> _table_footer([row]).split("; ")
+    ['Each cell: the median of 5 repeats, in ms', 'in brackets, that time ÷ the fastest in its row.']
+    >>> _table_footer([dataclasses.replace(row, repeats=None)]).split("; ")[0]
+    'Each cell: the median of the repeats, in ms'
+    """
+    from .text import plural
+
+    counts = {row.repeats for row in rows}
+    # one known count is stated; rows built by hand or mixed counts are not
+    runs = (plural(counts.pop(), "repeat") if len(counts) == 1 and None not in counts
+            else "the repeats")
+    return (f"Each cell: the median of {runs}, in ms; in brackets, that time ÷ the fastest "
+            "in its row.")
 
 
 # -- the backend sweep: which backend wins where, and does 'auto' know? ---------------
@@ -726,10 +756,12 @@ def crossover_figure(curves):
         ``'auto'``'s pick, a triangle where it ran more than :data:`AUTO_MISS`
         times slower than the fastest.
     """
-    from .style import backend_colour
+    from .style import (GUIDE_GREY, HOLLOW, LABEL_BOX, NOTE_GREY, OUTLINE_COLOUR,
+                        PAPER_COLOUR, backend_colour)
     Figure = require("matplotlib.figure", "plots", "crossover_figure").Figure
 
-    fig = Figure(figsize=(6 * len(curves), 5.2), layout="constrained")
+    # at least 7.5 in wide: the legend below, three entries a row, must fit
+    fig = Figure(figsize=(max(6 * len(curves), 7.5), 5.6), layout="constrained")
     axes = fig.subplots(1, len(curves), squeeze=False)[0]
     for ax, (title, rows) in zip(axes, curves):
         ks = [row.layer.k for row in rows]
@@ -752,25 +784,25 @@ def crossover_figure(curves):
             if shared:
                 ax.scatter([row.layer.k for row in shared],
                            [row.seconds[name] * 1e3 for row in shared], s=36,
-                           facecolors="white", edgecolors=colour, zorder=4)
+                           facecolors=PAPER_COLOUR, edgecolors=colour, zorder=4)
         changes, others = lead_changes(rows)
         for level, (below, above, k) in enumerate(changes):
-            ax.axvline(k, color="0.45", lw=0.9, ls=":")
+            ax.axvline(k, color=GUIDE_GREY, lw=0.9, ls=":")
             # staggered heights, so lead changes close together stay readable
             ax.annotate(f"{below}→{above}\nk≈{k:.1f}", (k, 0.02 + 0.11 * (level % 3)),
-                        xycoords=("data", "axes fraction"), fontsize=7, ha="center",
-                        va="bottom", color="0.2",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+                        xycoords=("data", "axes fraction"), fontsize=8, ha="center",
+                        va="bottom", color=NOTE_GREY, bbox=dict(LABEL_BOX))
         if others:
             # the other swaps (behind the lead) as ticks on the axis; the table lists them
             ax.plot([k for _, _, k in others], [0.0] * len(others), linestyle="none",
-                    marker="|", markersize=10, color="0.45", clip_on=False,
+                    marker="|", markersize=10, color=GUIDE_GREY, clip_on=False,
                     transform=ax.get_xaxis_transform(), zorder=5,
                     label="other crossovers (behind the fastest)")
         picked = [row for row in rows if row.auto in row.seconds]
         ax.scatter([row.layer.k for row in picked], [row.seconds[row.auto] * 1e3
                                                      for row in picked], s=160,
-                   facecolors="none", edgecolors="k", lw=1.2, label="auto's choice", zorder=3)
+                   facecolors=HOLLOW, edgecolors=OUTLINE_COLOUR, lw=1.2, label="auto's choice",
+                   zorder=3)
         missed = [row for row in picked if row.ratio(row.auto) > AUTO_MISS]
         if missed:
             ax.scatter([row.layer.k for row in missed],
@@ -789,9 +821,9 @@ def crossover_figure(curves):
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
-    fig.legend(handles.values(), handles.keys(), loc="outside lower center", fontsize=8,
-               ncols=min(len(handles), 4), title="lines: medians; bands: first to third "
-               "quartile of the repeats", title_fontsize=8)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", fontsize=9,
+               ncols=min(len(handles), 3 * len(curves)), title="lines: medians; bands: "
+               "first to third quartile of the repeats", title_fontsize=9)
     return fig
 
 
@@ -878,6 +910,6 @@ def run_signal_bench(cases, dtype="float32", repeats=5, threads=2, mode="full",
                     "scipy.fftconvolve": lambda: scipy.signal.fftconvolve(a, b, mode=mode),
                     "scipy.oaconvolve": lambda: scipy.signal.oaconvolve(a, b, mode=mode),
                 }, repeats)
-            rows.append(BenchRow(label, f"convolve {mode}", seconds))
+            rows.append(BenchRow(label, f"convolve {mode}", seconds, repeats))
             steps.update(1, f"{label.name}: {_fastest(seconds)}")
     return rows

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 __all__ = ["IMAGE_CMAP", "MAGNITUDE_CMAP", "PROBABILITY_CMAP", "SIGNED_CMAP",
            "OKABE_ITO", "BACKEND_COLOURS", "backend_colour", "line_colour",
-           "TRUTH_STYLE", "FOUND_STYLE", "add_colorbar"]
+           "TRUTH_STYLE", "FOUND_STYLE", "GUIDE_GREY", "NOTE_GREY", "OUTLINE_COLOUR",
+           "PAPER_COLOUR", "HOLLOW", "LABEL_BOX", "add_colorbar"]
 
 #: Greyscale photographs, digits, scenes.
 IMAGE_CMAP = "gray"
@@ -54,6 +55,20 @@ BACKEND_COLOURS = {
 TRUTH_STYLE = {"linestyle": "-", "marker": "+", "colour": OKABE_ITO[2]}
 #: What a method found: dashed outline, "x" marker.
 FOUND_STYLE = {"linestyle": "--", "marker": "x", "colour": OKABE_ITO[3]}
+
+#: Guides drawn over data without being data: crossover lines, axis ticks.
+GUIDE_GREY = "0.45"
+#: Text set on the data (annotations), dark enough to read on a light box.
+NOTE_GREY = "0.2"
+#: Rings and outlines that mark a point (auto's pick): Okabe & Ito's black.
+OUTLINE_COLOUR = OKABE_ITO[7]
+#: The figure background, used to fill hollow markers and label boxes.
+PAPER_COLOUR = "white"
+#: Face colour of a marker drawn as an outline only.
+HOLLOW = "none"
+#: Keywords of ``bbox=`` for a label on data: a light, borderless box that keeps
+#: the text readable over lines and images.
+LABEL_BOX = {"boxstyle": "round,pad=0.15", "fc": PAPER_COLOUR, "ec": HOLLOW, "alpha": 0.85}
 
 
 def line_colour(i: int) -> str:

@@ -2,7 +2,8 @@
 
 Issue 23 asks for one style module, not per-figure choices. An example that writes
 ``color="C0"``, ``cmap="magma"``, ``"k-"`` or ``"#D55E00"`` makes its own choice,
-so this test reads each example's syntax tree and refuses colour and colour-map
+so this test reads each example's syntax tree (and those of the library modules
+that draw figures, :data:`FIGURE_MODULES`) and refuses colour and colour-map
 literals in the places matplotlib reads them: colour keywords, format strings of
 ``plot``-like calls, and string constants naming a colour or a colour map. Names
 from ``fftconv.style`` (``style.SIGNED_CMAP``, ``style.backend_colour(name)``) are
@@ -21,7 +22,10 @@ import pytest
 
 from fftconv import style
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "docs" / "examples").glob("plot_*.py"))
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "docs" / "examples").glob("plot_*.py"))
+#: Library modules that draw figures, held to the same rule as the examples.
+FIGURE_MODULES = [ROOT / "fftconv" / "bench.py", ROOT / "analysis" / "match_plots.py"]
 
 #: Keywords through which matplotlib takes a colour or a colour map.
 COLOUR_KEYWORDS = {"color", "colors", "c", "ec", "edgecolor", "edgecolors", "fc", "facecolor",
@@ -95,6 +99,11 @@ def test_examples_take_colours_from_fftconv_style(path):
     assert style_violations(path.read_text(encoding="utf-8")) == []
 
 
+@pytest.mark.parametrize("path", FIGURE_MODULES, ids=lambda p: p.name)
+def test_figure_modules_take_colours_from_fftconv_style(path):
+    assert style_violations(path.read_text(encoding="utf-8")) == []
+
+
 @pytest.mark.parametrize("snippet", [
     'ax.plot(x, y, color="C0")',
     "ax.imshow(a, cmap='viridis')",
@@ -107,6 +116,8 @@ def test_examples_take_colours_from_fftconv_style(path):
     'colours = {"fft": "#009E73"}',
     'CMAP = "magma"',
     'ax.imshow(a, cmap="Greys")',
+    'ax.scatter(x, y, facecolors="none", edgecolors="k")',
+    'ax.annotate("a", (0, 0), bbox=dict(fc="white", ec="none"))',
 ])
 def test_the_scan_catches_each_kind_of_literal(snippet):
     assert style_violations(snippet), snippet
@@ -120,6 +131,8 @@ def test_the_scan_catches_each_kind_of_literal(snippet):
     'kernels.named_kernel("sobel:direction=y")',
     '"""A docstring may say viridis, gray or tab:red."""',
     "ax.bar(x, y, color=[style.line_colour(0), style.line_colour(2)])",
+    "ax.scatter(x, y, facecolors=style.HOLLOW, edgecolors=style.OUTLINE_COLOUR)",
+    "ax.annotate('a', (0, 0), color=style.NOTE_GREY, bbox=dict(style.LABEL_BOX))",
 ])
 def test_the_scan_passes_style_names_and_ordinary_strings(snippet):
     assert style_violations(snippet) == []
@@ -131,6 +144,8 @@ def test_what_the_style_module_exports_is_what_matplotlib_draws():
                  style.SIGNED_CMAP):
         assert cmap in matplotlib.colormaps
     colours = [*style.OKABE_ITO, *style.BACKEND_COLOURS.values(),
-               style.TRUTH_STYLE["colour"], style.FOUND_STYLE["colour"]]
+               style.TRUTH_STYLE["colour"], style.FOUND_STYLE["colour"], style.GUIDE_GREY,
+               style.NOTE_GREY, style.OUTLINE_COLOUR, style.PAPER_COLOUR,
+               style.LABEL_BOX["fc"]]
     assert all(matplotlib.colors.is_color_like(c) for c in colours)
     assert set(style.BACKEND_COLOURS.values()) <= set(style.OKABE_ITO)

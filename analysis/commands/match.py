@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -12,6 +13,8 @@ from fftconv.commands.options import (UsageError, check_new_path, default_out, d
                                       verbose_option)
 
 DEFAULT_OUT = default_out("match")
+#: The zarr array ``--zarr`` writes under ``--out``.
+SCORES_ZARR = "scores.zarr"
 
 #: The range of each normalized score, which ``--threshold`` must fall in.
 SCORE_RANGES = {"ccoeff_normed": (-1.0, 1.0), "ccorr_normed": (-1.0, 1.0),
@@ -43,16 +46,20 @@ def register(subparsers) -> None:
     p.add_argument("--max-peaks", type=int_range(1), default=10, help="report at most this many")
     p.add_argument("--pad-input", action="store_true",
                    help="score every pixel as a window centre (output of the image's size)")
-    out_option(p, "match", "the PNG of the matches, or the --bench-dask files")
+    out_option(p, "match", "the PNG of the matches, the --zarr score map or the "
+                           "--bench-dask files")
     p.add_argument("--no-figure", action="store_true", help="do not write the PNG")
-    p.add_argument("--zarr-out", metavar="PATH", default=None,
-                   help="score on dask, chunk by chunk, and write the score map to this "
-                        "zarr array (IMAGE: a zarr array or a .npy file, opened lazily; "
-                        "grey only; no figure): for images larger than memory "
-                        "(default: in memory)")
+    p.add_argument("--zarr", action="store_true",
+                   help=f"score on dask, chunk by chunk, and write the score map to the zarr "
+                        f"array --out/{SCORES_ZARR}, which must not exist yet (IMAGE: a "
+                        "zarr array or a .npy file, opened lazily; grey only; no figure): "
+                        "for images larger than memory (default: in memory, no zarr)")
+    # --zarr-out PATH, the former spelling: still works (the scores at PATH itself), a note
+    p.add_argument("--zarr-out", metavar="PATH", default=None, help=argparse.SUPPRESS)
     p.add_argument("--chunks", type=int_range(1), default=2048,
-                   help="with --zarr-out: chunk side of a .npy IMAGE")
-    verbose_option(p, "--zarr-out's computation", dask=True)
+                   help="with --zarr: chunk side of a .npy IMAGE (a zarr IMAGE keeps its "
+                        "chunks)")
+    verbose_option(p, "the --zarr computation", dask=True)
     # --bench-dask DIR, the former spelling, still works (DIR in place of --out/bench-dask)
     p.add_argument("--bench-dask", nargs="?", const="", default=None, metavar="DIR",
                    help="instead: score a --dask-side² float32 zarr image against a 64x64 "
@@ -168,8 +175,33 @@ def _options(args, template_shape):
     return threshold, args.min_distance or max(1, min(template_shape) // 2)
 
 
+def scores_target(args) -> str:
+    """Where ``--zarr`` (or the deprecated ``--zarr-out PATH``) writes the score map,
+    refused if it exists, naming the option the user typed.
+
+    ``--zarr`` writes ``--out/scores.zarr`` (creating ``--out``); ``--zarr-out PATH``
+    writes PATH itself, with a note on standard error, and cannot be mixed with
+    ``--zarr`` or ``--out``.
+    """
+    if args.zarr_out is not None:
+        if args.zarr or args.out != DEFAULT_OUT:
+            given = "--zarr" if args.zarr else f"--out {args.out!r}"
+            raise UsageError(f"--zarr-out {args.zarr_out!r} and {given} both given; give "
+                             "--zarr --out DIR only")
+        deprecated("match", "--zarr-out PATH",
+                   f"--zarr --out DIR (the scores go to DIR/{SCORES_ZARR})")
+        check_new_path("--zarr-out", args.zarr_out)
+        return args.zarr_out
+    target = os.path.join(args.out, SCORES_ZARR)
+    if os.path.exists(target):
+        option = "--out" if args.out != DEFAULT_OUT else "--zarr"
+        raise UsageError(f"argument {option}: {target!r} exists; give --out a directory "
+                         f"without a {SCORES_ZARR} (a zarr array is never overwritten)")
+    return target
+
+
 def _run_on_dask(args) -> int:
-    """``--zarr-out``: the image lazily (zarr or .npy memmap), the scores written to
+    """``--zarr``: the image lazily (zarr or .npy memmap), the scores written to
     zarr with a progress bar, the peaks found block by block."""
     from analysis.matching import find_peaks, match_template
 
@@ -177,7 +209,7 @@ def _run_on_dask(args) -> int:
     from fftconv.text import plural
 
     func = "fftconv match"
-    check_new_path("--zarr-out", args.zarr_out)
+    target = scores_target(args)
     image = open_array(func, "IMAGE", args.image, chunks=args.chunks)
     template = read_image(args.template, "TEMPLATE")
     check_sizes(image.shape, template.shape)
@@ -185,19 +217,20 @@ def _run_on_dask(args) -> int:
         template = template.mean(axis=-1)            # a colour template in a grey scene
     score = match_template(image, template, method=args.method, pad_input=args.pad_input)
     print(f"{func}: {args.template} {template.shape} in {args.image} {image.shape}, "
-          f"{args.method}: scores {score.shape} -> {args.zarr_out} "
+          f"{args.method}: scores {score.shape} -> {target} "
           f"({plural(score.npartitions, 'task')})", flush=True)
-    write_zarr(score, args.zarr_out, progress=args.verbose > 0)
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    write_zarr(score, target, progress=args.verbose > 0)
     import dask.array as da
 
     threshold, min_distance = _options(args, template.shape[:2])
-    peaks = find_peaks(da.from_zarr(args.zarr_out), threshold=threshold,
+    peaks = find_peaks(da.from_zarr(target), threshold=threshold,
                        min_distance=min_distance, max_peaks=args.max_peaks, method=args.method)
     print(plural(len(peaks), "match", "matches"))
     print(f"{'row':>9} {'col':>9} {'x':>9} {'y':>9} {'score':>12}")
     for (r, c), (x, y), s in zip(peaks.coords, peaks.xy, peaks.scores):
         print(f"{r:9.2f} {c:9.2f} {x:9.2f} {y:9.2f} {s:12.3f}")
-    print(f"wrote {args.zarr_out}")
+    print(f"wrote {target}")
     return 0
 
 
@@ -216,7 +249,7 @@ def run(args) -> int:
                          "unless --bench or --bench-dask")
     from analysis.matching import find_peaks, match_template
 
-    if args.zarr_out is not None:
+    if args.zarr or args.zarr_out is not None:
         return _run_on_dask(args)
     image, template = read_image(args.image), read_image(args.template, "TEMPLATE")
     check_sizes(image.shape, template.shape)

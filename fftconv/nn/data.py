@@ -125,8 +125,8 @@ def load_digits(size: int = 32, dtype=np.float32):
     return images[:, None].astype(dtype), labels.astype(np.int64)
 
 
-#: Largest array an IDX file may hold, in bytes (MNIST's training images are 47 MB,
-#: EMNIST's largest split about 550 MB). A header claiming more is refused before
+#: Largest array an IDX file may hold, in bytes, 2 GiB (MNIST's training images take
+#: 44.9 MiB, EMNIST's largest split about 522 MiB). A header claiming more is refused before
 #: anything is allocated.
 MAX_IDX_BYTES = 1 << 31
 #: Most dimensions an IDX header may declare (numpy's own limit is higher; IDX

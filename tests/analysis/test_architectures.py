@@ -122,7 +122,7 @@ def test_vgg16_totals(vgg):
     # "TOTAL memory: 24M * 4 bytes ~= 93MB / image", but its own memory column sums to
     # 15.2M values (a known slip of the CS231n notes: cs231n.github.io issue #88).
     assert vgg.activations == sum(memory for _, _, memory, _ in VGG16_TABLE) == 15_237_608
-    assert vgg.activation_bytes == 4 * 15_237_608           # 60.95 MB (58.1 MiB)
+    assert vgg.activation_bytes == 4 * 15_237_608           # 58.1 MiB
     # "most of the memory is used in the early CONV layers, most parameters in the FC layers"
     early = sum(r.activations for r in vgg.rows[:7])      # input and the first 2 of 5 blocks
     assert early > 0.7 * vgg.activations

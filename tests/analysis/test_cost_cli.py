@@ -46,7 +46,7 @@ def test_vgg16_table_matches_seed_003(capsys):
     assert row_cells(out, "fc6")[2] == "102,760,448"
     assert row_cells(out, "pool5")[-1] == "212/32"
     assert "(138,344,128 weights + 13,416 biases)" in out
-    assert "15,237,608 values = 58.1 MiB at 4 bytes" in out     # 60.95 MB: CS231n's sum
+    assert "15,237,608 values = 58.1 MiB at 4 bytes" in out     # CS231n's sum, in binary units
     assert out.splitlines()[-1].startswith("source: K. Simonyan and A. Zisserman, "
                                            '"Very deep convolutional networks')
 

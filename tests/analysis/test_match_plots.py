@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from analysis.demo import make_scene
-from analysis.match_plots import match_figure, score_extent
+from analysis.match_plots import LABEL_FONTSIZE, match_figure, match_layout, score_extent
 from analysis.matching import find_peaks, match_template
 
 
@@ -40,3 +40,38 @@ def test_score_extent_is_exact_to_the_half_pixel():
     # pad_input: entry (i, j) is the window whose corner is (i - 4, j - 5).
     assert score_extent((5, 6), (8, 11), pad_input=True) == (-0.5, 5.5, 4.0, -1.0)
     np.testing.assert_allclose(score_extent((3, 3), (3, 3), True), (-0.5, 2.5, 2.5, -0.5))
+
+
+def _strip_scene(shape, corner=(20, 30)):
+    rng = np.random.default_rng(3)
+    scene = rng.random(shape) * 0.3
+    template = rng.random((12, 16))
+    scene[corner[0]:corner[0] + 12, corner[1]:corner[1] + 16] = template
+    score = match_template(scene, template)
+    return scene, template, score, find_peaks(score, threshold=0.8, max_peaks=1)
+
+
+@pytest.mark.parametrize("shape", [(300, 60), (60, 300)], ids=["tall", "wide"])
+def test_strip_scenes_keep_the_pixel_frame_and_a_figure_of_their_aspect(shape):
+    scene, template, score, peaks = _strip_scene(shape)
+    fig = match_figure(scene, score, peaks, template.shape, truth=[(20, 30)])
+    ax_image, ax_score = fig.axes[:2]
+    assert ax_score.get_xlim() == ax_image.get_xlim() == (-0.5, shape[1] - 0.5)
+    assert ax_score.get_ylim() == ax_image.get_ylim() == (shape[0] - 0.5, -0.5)
+    x, y = ax_score.lines[0].get_data()
+    assert 30 - 0.5 <= x[0] <= 30 + 16 - 0.5 and 20 - 0.5 <= y[0] <= 20 + 12 - 0.5
+    width, height = fig.get_size_inches()
+    image_box, score_box = ax_image.get_position(), ax_score.get_position()
+    if shape[0] > shape[1]:                   # tall: side by side, a tall figure
+        assert height > width and image_box.x1 <= score_box.x0
+    else:                                     # wide: stacked, image on top
+        assert width > height and image_box.y0 >= score_box.y1
+    assert all(t.get_fontsize() >= LABEL_FONTSIZE for t in ax_image.texts)
+    assert all(t.get_fontsize() >= LABEL_FONTSIZE for t in fig.legends[0].get_texts())
+
+
+def test_match_layout_follows_the_scene_aspect():
+    assert match_layout((100, 100))[:2] == match_layout((100, 150))[:2] == (1, 2)
+    assert match_layout((100, 151))[:2] == (2, 1)
+    (tall_w, tall_h), (square_w, square_h) = match_layout((600, 160))[2], match_layout((64, 64))[2]
+    assert tall_h / tall_w > square_h / square_w

@@ -1,5 +1,6 @@
 """The fftconv command line."""
 
+import dataclasses
 import subprocess
 import sys
 
@@ -40,6 +41,10 @@ def test_format_table_ratios():
     rows = run_layer_bench([Layer("tiny", 1, 1, 6, 6, 1, 3)], repeats=1, peers=())
     table = format_table(rows)
     assert "(1.00x)" in table
+    assert table.splitlines()[-1] == ("Each cell: the median of 1 repeat, in ms; in brackets, "
+                                      "that time ÷ the fastest in its row.")
+    three = format_table([dataclasses.replace(rows[0], repeats=3)])
+    assert "the median of 3 repeats, in ms" in three
     assert parse_layer("n=2,c=3,h=4,w=5,o=6,k=3,s=2,g=3").groups == 3
     assert len(DEFAULT_LAYERS) >= 5
 

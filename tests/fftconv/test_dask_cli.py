@@ -1,4 +1,4 @@
-"""``fftconv filter`` and ``fftconv match --zarr-out``: zarr or .npy in, zarr out; the
+"""``fftconv filter`` and ``fftconv match --zarr``: zarr or .npy in, zarr out; the
 dask benchmarks' command lines (``bench --dask``, ``match --bench-dask``) and report."""
 
 from importlib.metadata import EntryPoint
@@ -79,26 +79,74 @@ def test_filter_old_spellings_still_work_with_a_note(tmp_path, capsys):
               str(tmp_path / "a.zarr"), "--out", str(tmp_path / "b.zarr")])
 
 
-def test_match_to_zarr(tmp_path, capsys):
-    from analysis.matching import match_template
+def _scene(tmp_path):
     rng = np.random.default_rng(1)
     image = rng.random((90, 80)).astype(np.float32)
     np.save(tmp_path / "scene.npy", image)
     np.save(tmp_path / "template.npy", image[50:62, 20:35])
+    return image, [str(tmp_path / "scene.npy"), str(tmp_path / "template.npy")]
+
+
+def _first_match(text):
+    lines = text.splitlines()
+    row = lines[lines.index(next(l for l in lines if l.strip().startswith("row"))) + 1]
+    return [round(float(v)) for v in row.split()[:2]]
+
+
+def test_match_zarr_writes_scores_under_out(tmp_path, capsys):
+    from analysis.matching import match_template
+    image, files = _scene(tmp_path)
+    out = tmp_path / "results"
+    assert _run(["match", *files, "--zarr", "--out", str(out), "--chunks", "32",
+                 "--verbose", "0"]) == 0
+    np.testing.assert_allclose(da.from_zarr(str(out / "scores.zarr")).compute(),
+                               match_template(image, image[50:62, 20:35]), rtol=0, atol=1e-4)
+    captured = capsys.readouterr()
+    assert "1 match" in captured.out and f"wrote {out / 'scores.zarr'}" in captured.out
+    assert _first_match(captured.out) == [50, 20]
+    assert captured.err == ""                                 # no note, no bar
+    assert sorted(p.name for p in out.iterdir()) == ["scores.zarr"]      # no figure
+    with pytest.raises(UsageError, match=r"argument --out: '.*scores\.zarr' exists; give "
+                                         "--out a directory without a scores.zarr"):
+        _run(["match", *files, "--zarr", "--out", str(out)])
+
+
+def test_match_zarr_default_out_refused_when_taken_names_zarr(tmp_path, monkeypatch, capsys):
+    _, files = _scene(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert _run(["match", *files, "--zarr", "-v", "0"]) == 0
+    assert da.from_zarr("fftconv-match/scores.zarr").shape == (79, 66)
+    with pytest.raises(UsageError, match="argument --zarr: 'fftconv-match/scores.zarr' exists"):
+        _run(["match", *files, "--zarr"])
+
+
+def test_match_zarr_out_the_old_spelling_still_works_with_a_note(tmp_path, capsys):
+    from analysis.matching import match_template
+    image, files = _scene(tmp_path)
     out = tmp_path / "scores.zarr"
-    assert _run(["match", str(tmp_path / "scene.npy"), str(tmp_path / "template.npy"),
-                 "--zarr-out", str(out), "--chunks", "32", "--verbose", "0"]) == 0
+    assert _run(["match", *files, "--zarr-out", str(out), "--chunks", "32",
+                 "--verbose", "0"]) == 0
     np.testing.assert_allclose(da.from_zarr(str(out)).compute(),
                                match_template(image, image[50:62, 20:35]), rtol=0, atol=1e-4)
-    text = capsys.readouterr().out
-    assert "1 match" in text
-    row = text.splitlines()[text.splitlines().index(next(l for l in text.splitlines()
-                                                         if l.strip().startswith("row"))) + 1]
-    assert [round(float(v)) for v in row.split()[:2]] == [50, 20]
-
+    captured = capsys.readouterr()
+    assert _first_match(captured.out) == [50, 20]
+    assert captured.err == ("fftconv match: note: --zarr-out PATH is deprecated and will be "
+                            "removed; use --zarr --out DIR (the scores go to "
+                            "DIR/scores.zarr)\n")
     with pytest.raises(UsageError, match=r"argument --zarr-out: '.*scores\.zarr' exists"):
-        _run(["match", str(tmp_path / "scene.npy"), str(tmp_path / "template.npy"),
-              "--zarr-out", str(out)])
+        _run(["match", *files, "--zarr-out", str(out)])
+    with pytest.raises(UsageError, match="--zarr-out .* and --zarr both given; give --zarr "
+                                         "--out DIR only"):
+        _run(["match", *files, "--zarr-out", str(tmp_path / "new.zarr"), "--zarr"])
+    with pytest.raises(UsageError, match="--zarr-out .* and --out .* both given"):
+        _run(["match", *files, "--zarr-out", str(tmp_path / "new.zarr"), "--out", "x"])
+
+
+def test_match_help_shows_zarr_not_the_old_spelling():
+    text = build_parser([EntryPoint(name="match", value="analysis.commands.match:register",
+                                    group=GROUP)])._subparsers._group_actions[0] \
+        .choices["match"].format_help()
+    assert "--zarr " in text and "--out/scores.zarr" in text and "--zarr-out" not in text
 
 
 def _large_run(workers):
