@@ -104,8 +104,18 @@ BLOCK_BYTES = 2 << 20
 #: Columns (images × tiles) a block gives each per-position product at least:
 #: every block reads the whole kernel transform ``U``, which for wide layers
 #: (512 × 512 channels) is tens of MB; fewer columns would make the products
-#: memory-bound on it.
-MIN_BLOCK_COLUMNS = 256
+#: memory-bound on it. Also the threshold of the channel-slab split
+#: (:meth:`_Plan.by_channels`). 256 made blocks of whole 56² images (9 MB at 64
+#: channels) and sent 8×128×28² and 4×32×64² to the slab split, whose input
+#: transform runs on one thread: 128 took 0.63–0.92 of their time (2 threads).
+MIN_BLOCK_COLUMNS = 128
+
+#: Tile-channels (columns × input channels) a block holds at least: each block
+#: costs about twenty numpy calls, which with few channels outweigh its
+#: transforms (16 channels: blocks of 128 columns took 1.15–1.4× the time of
+#: 256-column ones at the same tile size; 1×4×512² 5×5 took 0.7 of its time with
+#: 1024-column blocks rather than 256).
+MIN_BLOCK_TILE_CHANNELS = 4096
 
 #: Multiply-adds from which the blocks are split across threads.
 SPLIT_MIN_MACS = 1 << 23
@@ -197,14 +207,16 @@ class _Plan:
         threads = threads_for(s.macs, SPLIT_MIN_MACS)
         budget = max(1, get_memory_budget() // threads)
         row_bytes = self.row_bytes()
-        wanted = max(BLOCK_BYTES, row_bytes * -(-MIN_BLOCK_COLUMNS // self.ntw))
+        columns = max(MIN_BLOCK_COLUMNS, -(-MIN_BLOCK_TILE_CHANNELS // s.c_in))
+        wanted = max(BLOCK_BYTES, row_bytes * -(-columns // self.ntw))
         return s.n, self.nth, row_bytes, min(wanted, budget), threads
 
     def by_channels(self) -> bool:
         """Whether the pool splits the layer by channel slabs (:meth:`slabs`) rather
         than by blocks: when blocks shared among the threads would give each fewer
         than :data:`MIN_BLOCK_COLUMNS` columns (wide layers on small maps: at 7²
-        and F(2×2) eight images have 128 tiles), so one block holds every tile,
+        and F(2×2) eight images have 128 tiles, 64 per thread), so one block
+        holds every tile,
         if it fits the threads' budgets. Each thread then reads only its slab of
         ``U`` (``α²·C·K`` floats, 37 MB at 512 × 512 and F(4×4)), with every
         column."""
