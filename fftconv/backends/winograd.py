@@ -553,11 +553,31 @@ class WinogradBackend(Backend):
         b = buf.reshape(lead, plan_a, nb, nt, inner)
         return b.transpose(0, 2, 3, 1, 4)
 
+    def _split_transform(self, transform, source, plan: _Plan, block, channels: int,
+                         name: str, threads: int) -> np.ndarray:
+        """``transform`` (:meth:`_input_transform` or :meth:`_output_adjoint`) of one
+        block, its images (or, with fewer images than threads, its tile rows)
+        shared among the pool, each part written straight into its place of one
+        ``(α_w·α_h, cols, channels)`` array: the channel-slab split's transforms
+        would otherwise run on the calling thread alone."""
+        n0, n1, t0, t1 = block
+        aw, ah, nb, nt = plan.a_w, plan.a_h, n1 - n0, t1 - t0
+        out = _scratch(name, (aw, ah, nb, nt, plan.ntw * channels), plan.spec.dtype)
+        if nb >= threads:
+            parts = [((n0 + p.start, n0 + p.stop, t0, t1), out[:, :, p])
+                     for p in even_slices(nb, threads)]
+        else:
+            parts = [((n0, n1, t0 + p.start, t0 + p.stop), out[:, :, :, p])
+                     for p in even_slices(nt, min(threads, nt))]
+        run_parts(lambda part: transform(source, plan, *part[0], out=part[1]), parts)
+        return out.reshape(aw * ah, nb * nt * plan.ntw, channels)
+
     def _input_transform(self, x: np.ndarray, plan: _Plan, n0, n1, t0, t1,
                          out=None) -> np.ndarray:
         """``V[(q, p), (n, ti, tj), c] = (B_hᵀ d B_w)[p, q]`` of the tiles of images
-        ``n0:n1``, tile rows ``t0:t1``: shape ``(α_w·α_h, cols, C)``, into ``out``
-        (scratch when None)."""
+        ``n0:n1``, tile rows ``t0:t1``: shape ``(α_w·α_h, cols, C)`` in scratch;
+        or written into ``out``, a ``(α_w, α_h, nb, nt, ntw·C)`` view (a part of a
+        larger ``V``, :meth:`_split_transform`), and ``out`` returned."""
         c, nb, nt, ntw = plan.spec.c_in, n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
         height = nt * mh + plan.r_h - 1
@@ -574,9 +594,8 @@ class WinogradBackend(Backend):
         np.matmul(plan.bt_w, x2.reshape(aw, -1), out=r.reshape(aw, -1))
         # row pass: Bᵀ_h on overlapping row windows (a view), into position-major V
         v = _scratch("v", (aw, ah, nb, nt, ntw * c), xp.dtype) if out is None else out
-        np.matmul(plan.bt_h, self._row_view(r, mh, nt, ah),
-                  out=self._position_view(v, ah, aw, nb, nt, ntw * c))
-        return v.reshape(aw * ah, nb * nt * ntw, c)
+        np.matmul(plan.bt_h, self._row_view(r, mh, nt, ah), out=v.transpose(0, 2, 3, 1, 4))
+        return v.reshape(aw * ah, nb * nt * ntw, c) if out is None else out
 
     def _output_transform(self, m: np.ndarray, plan: _Plan, y: np.ndarray, n0, n1, t0, t1):
         """``y`` rows of tile rows ``t0:t1`` of images ``n0:n1`` from the products
@@ -659,7 +678,8 @@ class WinogradBackend(Backend):
             u = self._kernel_transform_split(w, plan, threads)
             if slabs:
                 for block in blocks:
-                    v = self._input_transform(xp, plan, *block)
+                    v = self._split_transform(self._input_transform, xp, plan, block,
+                                              spec.c_in, "v_all", threads)
 
                     def run(slab, v=v, block=block):
                         o0, o1 = slab[:2]
@@ -731,8 +751,11 @@ class WinogradBackend(Backend):
         sums = [_scratch(f"du{j}", (plan.positions, o1 - o0, s.c_in), s.dtype)
                 for j, (o0, o1, _, _) in enumerate(slabs)] if want_dw else None
         for k, block in enumerate(blocks):
-            dm = self._output_adjoint(dy, plan, *block)
-            v = self._input_transform(xp, plan, *block) if want_dw else None
+            threads = len(slabs)
+            dm = self._split_transform(self._output_adjoint, dy, plan, block, s.c_out,
+                                       "dm_all", threads)
+            v = (self._split_transform(self._input_transform, xp, plan, block, s.c_in,
+                                       "v_all", threads) if want_dw else None)
 
             def run(j, dm=dm, v=v, block=block, first=k == 0, last=k == len(blocks) - 1):
                 o0, o1, c0, c1 = slabs[j]
@@ -789,9 +812,10 @@ class WinogradBackend(Backend):
             dx[n0:n1, :, lo - pt:hi - pt, :wd] += \
                 strip[:, lo - top:hi - top, pl:pl + wd].transpose(0, 3, 1, 2)
 
-    def _output_adjoint(self, dy, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
+    def _output_adjoint(self, dy, plan: _Plan, n0, n1, t0, t1, out=None) -> np.ndarray:
         """Adjoint of :meth:`_output_transform`: ``dM = A_h dY A_wᵀ`` per tile of
-        the block's ``m_h × m_w`` blocks of ``dy``, ``(P, cols, O)`` in scratch."""
+        the block's ``m_h × m_w`` blocks of ``dy``, ``(P, cols, O)`` in scratch;
+        or written into ``out`` as :meth:`_input_transform` does."""
         s = plan.spec
         o, nb, nt, ntw = s.c_out, n1 - n0, t1 - t0, plan.ntw
         mh, mw, ah, aw = plan.m_h, plan.m_w, plan.a_h, plan.a_w
@@ -811,10 +835,9 @@ class WinogradBackend(Backend):
                       dy[n0:n1, :, r0:r1, full * mw:].transpose(3, 0, 2, 1))
         z = _scratch("dz", (aw, nb, nt * mh, ntw * o), s.dtype)
         np.matmul(plan.at_w.T, d.reshape(mw, -1), out=z.reshape(aw, -1))
-        dm = _scratch("dm", (aw, ah, nb, nt, ntw * o), s.dtype)
-        np.matmul(plan.at_h.T, self._row_view(z, mh, nt, mh),
-                  out=self._position_view(dm, ah, aw, nb, nt, ntw * o))
-        return dm.reshape(aw * ah, nb * nt * ntw, o)
+        dm = _scratch("dm", (aw, ah, nb, nt, ntw * o), s.dtype) if out is None else out
+        np.matmul(plan.at_h.T, self._row_view(z, mh, nt, mh), out=dm.transpose(0, 2, 3, 1, 4))
+        return dm.reshape(aw * ah, nb * nt * ntw, o) if out is None else out
 
     def _input_adjoint(self, dv, plan: _Plan, n0, n1, t0, t1) -> np.ndarray:
         """Adjoint of :meth:`_input_transform`: ``B_h dV B_wᵀ`` per tile, overlap-added
