@@ -61,7 +61,7 @@ def conv_matrix(input_shape, w, stride=1, padding=0, dilation=1, groups=1, spars
 
     The gradient of a loss with respect to ``x`` is ``Aᵀ @ dy.ravel()``: backward
     propagation is the transpose of forward propagation (Qiu Xipeng,
-    *Neural Networks and Deep Learning*, eq. 5.45), which is why the seed-000
+    *Neural Networks and Deep Learning*, eq. 5.45), which is why Bouvrie's (2006)
     formula for ``dx`` is itself a (full, flipped-kernel) convolution. A bias adds
     ``np.repeat(bias, OH·OW)`` per image (an affine map). See also V. Dumoulin and
     F. Visin, "A guide to convolution arithmetic for deep learning" (2016), ch. 4.
