@@ -233,10 +233,10 @@ def scratch(name: str, shape: tuple, dtype, budget: int) -> np.ndarray:
     its contents are undefined.
 
     Each thread keeps one buffer per name between blocks and calls, grown when a
-    larger one is asked for. A fresh array of a few MB costs a page fault per
-    4 KB on first touch (measured on the 2-core machine: 7 MB took 1.3–1.9 ms,
+    larger one is asked for. A fresh array of a few MiB costs a page fault per
+    4 KiB on first touch (measured on the 2-core machine: 7 MiB took 1.3–1.9 ms,
     as long as the Winograd input transform that fills it; im2col's backward of
-    LeNet-5's C1 took 5 ms instead of 1.4 on three fresh 3 MB buffers per call),
+    LeNet-5's C1 took 5 ms instead of 1.4 on three fresh 3 MiB buffers per call),
     so the backends' intermediates are reused; what is returned to a caller is
     never scratch. Past :data:`SCRATCH_BYTES` per thread, or past ``budget``
     (the memory budget), a fresh array is returned instead.

@@ -4,7 +4,7 @@ The receptive fields are laid out as the columns of a matrix (CS231n's
 "im2col"); the convolution is then ``W_g @ cols_g`` with ``W_g`` the
 ``(C_out/g) × (Cg·kh·kw)`` weight matrix of group ``g``. The backend never builds
 the matrix whole: it works in blocks of images or output rows, each block's
-columns a few MB (:data:`IM2COL_BLOCK_BYTES`) laid out ``(g, Cg·kh·kw, B·L)``
+columns a few MiB (:data:`IM2COL_BLOCK_BYTES`) laid out ``(g, Cg·kh·kw, B·L)``
 (``B`` images of ``L`` columns each), so that one product per block and group
 reads them from cache, and the blocks split across threads (loop tiling, as in
 the direct backend's bands). A block is unfolded by *one* strided copy of a view
@@ -288,7 +288,7 @@ def forward_steps(spec: ConvSpec) -> int:
 
 def _pitch(columns: int, itemsize: int) -> int:
     """A row length for buffers of ``columns`` columns that is not a multiple of
-    1 KB: a product whose rows lie a power of two apart runs at 0.55–0.65 of its
+    1 KiB: a product whose rows lie a power of two apart runs at 0.55–0.65 of its
     speed here (the rows of a panel collide in the same cache sets)."""
     return columns + (64 // itemsize if (columns * itemsize) % 1024 == 0 else 0)
 
@@ -527,7 +527,7 @@ class _Buffers:
     the largest block of the run; :meth:`take` gives a block's ``(g, rows, B·L)``
     view of it. The buffers are the thread's scratch
     (:func:`~fftconv.backends._parallel.scratch`), kept between calls: fresh ones
-    cost a page fault per 4 KB on every call.
+    cost a page fault per 4 KiB on every call.
     """
 
     def __init__(self, spec: ConvSpec, part: list, padded: bool, names) -> None:

@@ -26,7 +26,7 @@ the ``α × α`` (or ``m × α``) matrix over a contiguous array: the row pass r
 so the column overlap is not yet paid), the column pass ``α_w`` strided
 column copies of its result. No Python loop runs over tiles: a loop runs over
 the ``α`` taps of a pass only. The work is cut into blocks of images or tile
-rows of a few MB (:data:`BLOCK_BYTES`, a core's L2 cache share) so that each
+rows of a few MiB (:data:`BLOCK_BYTES`, a core's L2 cache share) so that each
 block's transforms and products stay in cache; the blocks are split across the
 pool (:mod:`~fftconv.backends._parallel`), each thread on one BLAS thread.
 Wide layers on small maps (few tiles, large channel matrices: 8 × 512 × 7²) are
@@ -103,9 +103,9 @@ BLOCK_BYTES = 2 << 20
 
 #: Columns (images × tiles) a block gives each per-position product at least:
 #: every block reads the whole kernel transform ``U``, which for wide layers
-#: (512 × 512 channels) is tens of MB; fewer columns would make the products
+#: (512 × 512 channels) is tens of MiB; fewer columns would make the products
 #: memory-bound on it. Also the threshold of the channel-slab split
-#: (:meth:`_Plan.by_channels`). 256 made blocks of whole 56² images (9 MB at 64
+#: (:meth:`_Plan.by_channels`). 256 made blocks of whole 56² images (9 MiB at 64
 #: channels) and sent 8×128×28² and 4×32×64² to the slab split, whose input
 #: transform runs on one thread: 128 took 0.63–0.92 of their time (2 threads).
 MIN_BLOCK_COLUMNS = 128
@@ -218,7 +218,7 @@ class _Plan:
         and F(2×2) eight images have 128 tiles, 64 per thread), so one block
         holds every tile,
         if it fits the threads' budgets. Each thread then reads only its slab of
-        ``U`` (``α²·C·K`` floats, 37 MB at 512 × 512 and F(4×4)), with every
+        ``U`` (``α²·C·K`` floats, 36 MiB at 512 × 512 and F(4×4)), with every
         column."""
         n, rows, row_bytes, budget, threads = self.block_geometry()
         s = self.spec
