@@ -535,7 +535,8 @@ def sweep_summary(rows, auto_tolerance=AUTO_MISS, tuned_tolerance=1.05) -> dict:
 def _sweep_cell(row: SweepRow, name: str) -> str:
     """One backend's entry in :func:`format_sweep`'s table: its median in ms (``=``
     when borrowed from a backend running the same code), ``skip`` when the estimate
-    ruled it out, ``n/a`` when it does not apply (winograd at stride 2)."""
+    ruled it out, ``n/a`` when it does not apply (winograd at stride 2, or on a
+    31×31 kernel)."""
     if name in row.seconds:
         return f"{row.seconds[name] * 1e3:.2f}" + ("=" if name in row.borrowed else "")
     return "skip" if name in row.skipped else "n/a"
@@ -560,7 +561,8 @@ def format_sweep(rows) -> str:
     out += [fmt.format(*line) for line in lines]
     s = sweep_summary(rows)
     out.append("median ms per backend; 'skip' = not timed (estimated far slower); "
-               "'n/a' = does not apply to the layer (winograd: stride or dilation > 1); "
+               "'n/a' = does not apply to the layer (winograd: stride or dilation > 1, "
+               "or more than 7 taps per axis); "
                "'=' = the same code as a backend to its left, timed once; "
                f"'!' = auto > {AUTO_MISS}x slower than the fastest")
     out.append(f"auto (cost model) within {s['auto_tolerance']}x of the fastest: "
