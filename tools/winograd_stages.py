@@ -45,26 +45,25 @@ DEFAULT_LAYERS = ("N=8,C=64,H=56,W=56,O=64,K=3,P=1", "N=8,C=128,H=28,W=28,O=128,
                   "N=64,C=3,H=32,W=32,O=16,K=5,P=2")
 
 
+def _timed(spent: dict, stage: str, fn, *args):
+    """``fn(*args)``, its wall time added to ``spent[stage]``."""
+    start = time.perf_counter()
+    result = fn(*args)
+    spent[stage] += time.perf_counter() - start
+    return result
+
+
 def stage_seconds(backend: WinogradBackend, x, w, spec) -> dict:
     """One forward on the calling thread, ``{stage: seconds}``, through the
     backend's own stage methods in the blocks of its own plan."""
     plan = backend.plan(spec)
     y = np.empty(spec.output_shape, dtype=spec.dtype)
     spent = dict.fromkeys(STAGES, 0.0)
-    start = time.perf_counter()
-    u = backend._kernel_transform(w, plan)
-    spent["kernel"] = time.perf_counter() - start
+    u = _timed(spent, "kernel", backend._kernel_transform, w, plan)
     for block in plan.blocks():
-        t0 = time.perf_counter()
-        v = backend._input_transform(x, plan, *block)
-        t1 = time.perf_counter()
-        m = backend._products(u, v, plan)
-        t2 = time.perf_counter()
-        backend._output_transform(m, plan, y, *block)
-        t3 = time.perf_counter()
-        spent["input"] += t1 - t0
-        spent["products"] += t2 - t1
-        spent["output"] += t3 - t2
+        v = _timed(spent, "input", backend._input_transform, x, plan, *block)
+        m = _timed(spent, "products", backend._products, u, v, plan)
+        _timed(spent, "output", backend._output_transform, m, plan, y, *block)
     return spent
 
 
@@ -77,27 +76,16 @@ def backward_stage_seconds(backend: WinogradBackend, dy, x, w, spec) -> dict:
     plan = backend.plan(spec)
     dx = np.zeros(spec.input_shape, dtype=spec.dtype)
     spent = dict.fromkeys(BACKWARD_STAGES, 0.0)
-    start = time.perf_counter()
-    u = backend._kernel_transform(w, plan)
-    spent["kernel"] += time.perf_counter() - start
+    u = _timed(spent, "kernel", backend._kernel_transform, w, plan)
     du = None
     for block in plan.blocks():
-        t0 = time.perf_counter()
-        dm = backend._output_adjoint(dy, plan, *block)
-        t1 = time.perf_counter()
-        dv = backend._dv(dm, u, plan)
-        t2 = time.perf_counter()
-        backend._add_strip(dx, backend._input_adjoint(dv, plan, *block), plan, block)
-        t3 = time.perf_counter()
-        v = backend._input_transform(x, plan, *block)
-        t4 = time.perf_counter()
-        du = backend._du(dm, v, plan, du, "du0")
-        t5 = time.perf_counter()
-        for stage, seconds in zip(BACKWARD_STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
-            spent[stage] += seconds
-    start = time.perf_counter()
-    backend._kernel_adjoint(du, plan)
-    spent["kernel"] += time.perf_counter() - start
+        dm = _timed(spent, "dy", backend._output_adjoint, dy, plan, *block)
+        dv = _timed(spent, "dV", backend._dv, dm, u, plan)
+        _timed(spent, "dx", lambda: backend._add_strip(
+            dx, backend._input_adjoint(dv, plan, *block), plan, block))
+        v = _timed(spent, "V", backend._input_transform, x, plan, *block)
+        du = _timed(spent, "dU", backend._du, dm, v, plan, du, "du0")
+    _timed(spent, "kernel", backend._kernel_adjoint, du, plan)
     return spent
 
 

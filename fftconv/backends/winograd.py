@@ -750,8 +750,8 @@ class WinogradBackend(Backend):
         dw = np.empty(s.weight_shape, dtype=s.dtype) if want_dw else None
         sums = [_scratch(f"du{j}", (plan.positions, o1 - o0, s.c_in), s.dtype)
                 for j, (o0, o1, _, _) in enumerate(slabs)] if want_dw else None
+        threads = len(slabs)
         for k, block in enumerate(blocks):
-            threads = len(slabs)
             dm = self._split_transform(self._output_adjoint, dy, plan, block, s.c_out,
                                        "dm_all", threads)
             v = (self._split_transform(self._input_transform, xp, plan, block, s.c_in,
