@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 
+from .errors import bad_type, bad_value
+
 __all__ = ["AVX512_CORETYPE", "AVX512_KERNELS", "cpu_has_avx512", "openblas_kernels",
            "kernel_advice", "kernel_note"]
 
@@ -40,6 +42,11 @@ def cpu_has_avx512() -> bool:
     Read from numpy's runtime CPU dispatch (its ``AVX512_SKX`` group: F, CD, BW,
     DQ, VL), which also checks that the operating system saves the AVX-512
     registers; ``False`` where numpy does not expose it.
+
+    Examples
+    --------
+    >>> isinstance(cpu_has_avx512(), bool)
+    True
     """
     try:
         from numpy._core._multiarray_umath import __cpu_features__ as features
@@ -53,7 +60,13 @@ def cpu_has_avx512() -> bool:
 
 def openblas_kernels() -> list[str]:
     """The core type (``architecture``) of each OpenBLAS loaded in the process,
-    e.g. ``['Haswell']``; ``[]`` without OpenBLAS (MKL, BLIS, Accelerate)."""
+    e.g. ``['Haswell']``; ``[]`` without OpenBLAS (MKL, BLIS, Accelerate).
+
+    Examples
+    --------
+    >>> all(isinstance(kernels, str) for kernels in openblas_kernels())
+    True
+    """
     import numpy  # noqa: F401  (its BLAS must be loaded to be listed)
     from threadpoolctl import threadpool_info
 
@@ -99,6 +112,27 @@ def kernel_advice() -> str | None:
 
 def kernel_note(command: str) -> str | None:
     """:func:`kernel_advice` as a line for ``fftconv <command>``'s standard error
-    (timings and calibrations depend on it), or ``None``."""
+    (timings and calibrations depend on it), or ``None``.
+
+    Parameters
+    ----------
+    command : str
+        The subcommand the line is printed by, e.g. ``'bench'`` (non-empty).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``command`` that is not a non-empty str.
+
+    Examples
+    --------
+    >>> note = kernel_note("bench")
+    >>> note is None or note.startswith("fftconv bench: note: OpenBLAS runs its")
+    True
+    """
+    if not isinstance(command, str):
+        raise bad_type("kernel_note", "command", command, "a str (the subcommand's name)")
+    if not command.strip():
+        raise bad_value("kernel_note", "command", command, "a non-empty subcommand name")
     advice = kernel_advice()
     return None if advice is None else f"fftconv {command}: note: {advice}"

@@ -56,3 +56,13 @@ def test_the_note_names_the_command(machine):
     assert blas.kernel_note("bench").startswith("fftconv bench: note: OpenBLAS runs its Haswell")
     machine(True, ["SkylakeX"])
     assert blas.kernel_note("bench") is None
+
+
+@pytest.mark.parametrize("command, error, message", [
+    (None, TypeError, r"kernel_note: parameter 'command' must be a str"),
+    (3, TypeError, r"kernel_note: parameter 'command' must be a str"),
+    ("  ", ValueError, r"kernel_note: parameter 'command' must be a non-empty subcommand"),
+])
+def test_the_note_refuses_a_bad_command(command, error, message):
+    with pytest.raises(error, match=message):
+        blas.kernel_note(command)
